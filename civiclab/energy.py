@@ -1,0 +1,97 @@
+"""One energy meter per run, on codecarbon's offline tracker, kept in memory (no CSV written)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from civiclab.records import EnergyReading
+
+
+def _method_of(tracker: Any) -> tuple[str, str, float | None]:
+    """Whether the CPU energy was measured (RAPL) or estimated from codecarbon's CPU model."""
+    for hw in getattr(tracker, "_hardware", []):
+        if type(hw).__name__ != "CPU":
+            continue
+        mode = str(getattr(hw, "_mode", "unknown"))
+        tdp = getattr(hw, "_tdp", None)
+        model = getattr(hw, "_model", "unknown CPU")
+        if mode == "intel_rapl":
+            return "measured", f"RAPL counters of {model}", tdp
+        if mode in ("apple_powermetrics", "intel_power_gadget"):
+            return "measured", f"{mode} on {model}", tdp
+        generic = " (generic TDP)" if getattr(hw, "_is_generic_tdp", False) else ""
+        return "estimated", f"codecarbon CPU model: {mode} × TDP {tdp} W of {model}{generic}", tdp
+    return "estimated", "codecarbon without a CPU reading", None
+
+
+class EnergyMeter:
+    """Measures the energy of a whole run; start it once, stop it once.
+
+    Starting codecarbon probes the hardware (≈1.5 s), so `start` does it in a thread and the
+    run goes on meanwhile; `stop` waits for it.
+    """
+
+    def __init__(self, country: str = "FRA", enabled: bool = True) -> None:
+        self.country = country
+        self.enabled = enabled
+        self._tracker: Any = None
+        self._thread: threading.Thread | None = None
+        self._error: str | None = None
+        self._started = 0.0
+
+    def _start(self) -> None:
+        try:
+            logging.getLogger("codecarbon").setLevel(logging.ERROR)
+            os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
+            from codecarbon import OfflineEmissionsTracker
+
+            tracker = OfflineEmissionsTracker(
+                country_iso_code=self.country,
+                save_to_file=False,
+                save_to_api=False,
+                log_level="error",
+                project_name="civiclab",
+                measure_power_secs=5,
+                tracking_mode="machine",
+            )
+            tracker.start()
+            self._tracker = tracker
+        except Exception as exc:  # energy evidence is missing, the run goes on
+            self._error = f"{type(exc).__name__}: {exc}"
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+        if not self.enabled:
+            return
+        self._thread = threading.Thread(target=self._start, name="civiclab-energy", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> EnergyReading:
+        """Stop the tracker and return what it measured (method `unavailable` if it could not run)."""
+        duration = time.perf_counter() - self._started
+        if self._thread is not None:
+            self._thread.join()
+        if not self.enabled or self._tracker is None:
+            why = "energy tracking disabled in the spec" if not self.enabled else f"tracker failed: {self._error}"
+            return EnergyReading(
+                kwh=0.0, kg_co2e=0.0, duration_s=duration, method="unavailable", source=why, country=self.country,
+                tracker="none",
+            )
+        tracker = self._tracker
+        kg = float(tracker.stop() or 0.0)
+        data = tracker.final_emissions_data
+        method, source, _ = _method_of(tracker)
+        return EnergyReading(
+            kwh=float(getattr(data, "energy_consumed", 0.0) or 0.0),
+            kg_co2e=kg,
+            duration_s=float(getattr(data, "duration", duration) or duration),
+            cpu_power_w=float(getattr(data, "cpu_power", 0.0) or 0.0),
+            method=method,  # type: ignore[arg-type]
+            source=source,
+            country=self.country,
+            tracker="codecarbon",
+        )

@@ -1,0 +1,69 @@
+"""Typed errors of civiclab, each printed by the CLI in one line.
+
+```
+CivicLabError                 any error civiclab raises on purpose
+├── SpecError                 an experiment, persona or data file is invalid   (exit 2)
+├── RegistryError             an unknown or duplicate pilot / evaluator         (exit 2)
+├── PilotError                a pilot could not run                             (exit 1)
+├── EvaluatorError            an evaluator could not compute its metrics        (exit 1)
+├── TrackingError             the MLflow store or a run cannot be used          (exit 1)
+├── AuditError                an audit chain or manifest does not verify        (exit 1)
+├── ChainError                an EVM node is unreachable or a transaction fails (exit 1)
+└── SurveyError               a survey file or submission is invalid            (exit 2)
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CivicLabError(Exception):
+    """Base of every error civiclab raises on purpose."""
+
+    exit_code: int = 1
+
+
+class SpecError(CivicLabError):
+    """An experiment, persona or data file is invalid: `FILE: field.path: what is wrong`."""
+
+    exit_code = 2
+
+    def __init__(self, file: str | Path, field: str, problem: str) -> None:
+        self.file = str(file)
+        self.field = field
+        self.problem = problem
+        where = f"{self.file}: {field}: " if field else f"{self.file}: "
+        super().__init__(f"{where}{problem}")
+
+
+class RegistryError(CivicLabError):
+    """An unknown or duplicate pilot or evaluator name."""
+
+    exit_code = 2
+
+
+class PilotError(CivicLabError):
+    """A pilot could not set up or run."""
+
+
+class EvaluatorError(CivicLabError):
+    """An evaluator could not compute its metrics."""
+
+
+class TrackingError(CivicLabError):
+    """The MLflow store, or a run in it, cannot be used."""
+
+
+class AuditError(CivicLabError):
+    """An audit chain, an artifact digest or a manifest does not verify."""
+
+
+class ChainError(CivicLabError):
+    """An EVM node is unreachable, or a transaction reverted or was not mined."""
+
+
+class SurveyError(CivicLabError):
+    """A survey instrument, export or submission is invalid."""
+
+    exit_code = 2

@@ -1,0 +1,128 @@
+"""What evaluators read (`RunData`) and how the runner calls them."""
+
+from __future__ import annotations
+
+import traceback
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
+from civiclab.stats import Estimate
+
+if TYPE_CHECKING:
+    from civiclab.audit import ChainSummary
+    from civiclab.experiment import Experiment, ResolvedEvaluator
+
+
+@dataclass
+class RunData:
+    """Everything an evaluator may read about a finished run; it never drives the pilot."""
+
+    experiment: Experiment
+    records: list[SessionRecord]
+    artifact_dir: Path
+    energy: EnergyReading | None = None
+    chain: ChainSummary | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    reproducible: bool | None = None
+    artifacts: list[Path] = field(default_factory=list)
+
+    @property
+    def k(self) -> int:
+        return self.experiment.spec.privacy.k_anonymity
+
+    @property
+    def seed(self) -> int:
+        return self.experiment.spec.population.seed
+
+    def add_artifact(self, path: Path) -> None:
+        """Declare a file an evaluator wrote under `artifact_dir` so that it is logged and hashed."""
+        self.artifacts.append(path)
+
+    def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
+        """Records grouped as `attribute=value`, leaving out any group smaller than k."""
+        groups: dict[str, list[SessionRecord]] = defaultdict(list)
+        for record in self.records:
+            for attribute in attributes:
+                value = record.segment.get(attribute)
+                if value is not None:
+                    groups[f"{attribute}={value}"].append(record)
+        return {name: rs for name, rs in sorted(groups.items()) if len(rs) >= self.k}
+
+
+def metric_from(
+    name: str,
+    estimate: Estimate,
+    *,
+    dimension: str,
+    unit: str = "",
+    higher_is_better: bool | None = None,
+    segment: str | None = None,
+) -> Metric:
+    return Metric(
+        name=name,
+        value=estimate.value,
+        unit=unit,
+        dimension=dimension,
+        higher_is_better=higher_is_better,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+        n=estimate.n,
+        segment=segment,
+    )
+
+
+def per_segment(
+    run: RunData,
+    name: str,
+    compute: Callable[[list[SessionRecord]], Estimate],
+    *,
+    dimension: str,
+    unit: str = "",
+    higher_is_better: bool | None = None,
+    records: list[SessionRecord] | None = None,
+) -> list[Metric]:
+    """One metric overall and one per segment of at least k sessions."""
+    rows = [
+        metric_from(name, compute(run.records if records is None else records), dimension=dimension,
+                    unit=unit, higher_is_better=higher_is_better)
+    ]
+    for segment, group in run.segments().items():
+        if records is not None:
+            ids = {r.session_id for r in records}
+            group = [r for r in group if r.session_id in ids]
+            if len(group) < run.k:
+                continue
+        rows.append(
+            metric_from(name, compute(group), dimension=dimension, unit=unit,
+                        higher_is_better=higher_is_better, segment=segment)
+        )
+    return rows
+
+
+def run_evaluators(run: RunData, evaluators: list[ResolvedEvaluator]) -> tuple[list[Metric], list[str]]:
+    """Call each evaluator; a failing one records an error for itself and the run goes on."""
+    metrics: list[Metric] = []
+    errors: list[str] = []
+    for ev in evaluators:
+        try:
+            produced = list(ev.info.fn(run, ev.params))
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            errors.append(f"{ev.info.name}: {message}")
+            metrics.append(
+                Metric(
+                    name=f"{ev.info.dimension}.evaluator_error",
+                    value=None,
+                    dimension=ev.info.dimension,
+                    error=message,
+                    note="".join(traceback.format_exception_only(exc)).strip(),
+                )
+            )
+            continue
+        metrics.extend(produced)
+    return metrics, errors

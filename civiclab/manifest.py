@@ -1,0 +1,96 @@
+"""The run manifest: digests of every artifact, the spec and the audit root; and their verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab.audit import ChainSummary, verify_chain
+from civiclab.errors import AuditError
+from civiclab.records import canonical_json
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = MANIFEST_VERSION
+    run_id: str
+    experiment: str
+    spec_digest: str
+    audit_root: str
+    audit_events: int
+    artifacts: dict[str, str] = Field(description="relative path -> sha256")
+    data_files: dict[str, str] = Field(default_factory=dict)
+    anchor: dict[str, Any] | None = None
+    reviews: list[dict[str, Any]] = Field(default_factory=list)
+
+    def digest(self) -> str:
+        return hashlib.sha256(canonical_json(self.model_dump(mode="json")).encode()).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def artifact_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` except the manifest itself."""
+    return {
+        str(p.relative_to(folder)): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> str:
+    (folder / MANIFEST).write_text(json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True))
+    return manifest.digest()
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST
+    if not path.exists():
+        raise AuditError(f"{MANIFEST}: missing from the run's artifacts")
+    try:
+        return Manifest.model_validate_json(path.read_text())
+    except Exception as exc:
+        raise AuditError(f"{MANIFEST}: unreadable: {exc}") from None
+
+
+def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSummary]:
+    """Check a run's artifacts against its manifest and tags; raise naming the first mismatch."""
+    manifest = read_manifest(folder)
+    expected = tags.get("civiclab.manifest_sha256")
+    if expected is None:
+        raise AuditError("run has no civiclab.manifest_sha256 tag: it did not finish, or is not a civiclab run")
+    if manifest.digest() != expected:
+        raise AuditError(f"{MANIFEST}: content does not match the digest recorded in the run's tags")
+    if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
+        raise AuditError("spec digest in the manifest does not match the run's tag")
+    chain = verify_chain(folder / "audit.jsonl")
+    if chain.root != manifest.audit_root:
+        raise AuditError(
+            f"audit.jsonl: root {chain.root[:12]}… does not match the manifest's {manifest.audit_root[:12]}…"
+        )
+    if tags.get("civiclab.audit_root") != manifest.audit_root:
+        raise AuditError("audit root in the run's tags does not match the manifest")
+    actual = artifact_digests(folder)
+    for name, digest in sorted(manifest.artifacts.items()):
+        if name not in actual:
+            raise AuditError(f"{name}: listed in the manifest but missing")
+        if actual[name] != digest:
+            raise AuditError(f"{name}: sha256 does not match the manifest")
+    extra = sorted(set(actual) - set(manifest.artifacts))
+    if extra:
+        raise AuditError(f"{extra[0]}: not listed in the manifest")
+    return manifest, chain

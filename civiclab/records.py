@@ -1,0 +1,130 @@
+"""What a run produces: events, session records and metrics (versioned pydantic models)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_VERSION = 1
+
+Outcome = Literal["completed", "abandoned", "escalated_to_human", "failed"]
+OUTCOMES: tuple[str, ...] = ("completed", "abandoned", "escalated_to_human", "failed")
+
+SEGMENT_ATTRIBUTES: tuple[str, ...] = (
+    "age_band",
+    "digital_literacy",
+    "disability",
+    "language",
+    "device",
+    "territory",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON form civiclab hashes: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class Event(BaseModel):
+    """One thing that happened in a session; what the audit chain hashes.
+
+    `ts` is the session's own (simulated or observed) clock, never the wall clock of the
+    machine, so that the same spec and seed give the same audit root.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str
+    seq: int
+    ts: str
+    kind: str
+    actor: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "actor": self.actor,
+            "payload": self.payload,
+        }
+
+
+class SessionPlan(BaseModel):
+    """What the runner asks a pilot to do: one session for one persona, with its own seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str
+    index: int
+    persona_id: str
+    segment: dict[str, str]
+    traits: dict[str, Any] = Field(default_factory=dict)
+    seed: int
+    source: dict[str, Any] = Field(default_factory=dict)
+
+
+class SessionRecord(BaseModel):
+    """The typed record of one session, as a pilot returns it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = RECORD_VERSION
+    session_id: str
+    persona_id: str
+    segment: dict[str, str]
+    channel_path: list[str] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    outcome: Outcome
+    duration_s: float = 0.0
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Metric(BaseModel):
+    """One measured value: `name` is `dimension.metric`; a segment value narrows it to a group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    value: float | None
+    unit: str = ""
+    dimension: str
+    higher_is_better: bool | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+    segment: str | None = None
+    error: str | None = None
+    note: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The name under which the metric is stored; per-segment values carry their segment."""
+        return self.name if self.segment is None else f"{self.name}[{self.segment}]"
+
+    @property
+    def is_missing(self) -> bool:
+        return self.value is None or (isinstance(self.value, float) and math.isnan(self.value))
+
+
+class EnergyReading(BaseModel):
+    """What the energy meter measured over one run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kwh: float
+    kg_co2e: float
+    duration_s: float
+    cpu_power_w: float | None = None
+    method: Literal["measured", "estimated", "unavailable"]
+    source: str
+    country: str
+    tracker: str = "codecarbon"

@@ -1,0 +1,245 @@
+"""Everything civiclab stores in MLflow; the only module that imports mlflow."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import TrackingError
+from civiclab.records import Metric
+
+DEFAULT_STORE_DIR = Path("mlruns")
+MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
+MAX_PARAM_CHARS = 6000
+_KEY_BAD = re.compile(r"[^A-Za-z0-9_\-. /]")
+
+# No vendor telemetry, ever: set before mlflow is imported.
+for _var, _value in (
+    ("MLFLOW_DISABLE_TELEMETRY", "true"),
+    ("DO_NOT_TRACK", "true"),
+    ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false"),
+    ("GIT_PYTHON_REFRESH", "quiet"),
+):
+    os.environ.setdefault(_var, _value)
+
+
+def default_tracking_uri(root: Path | None = None) -> str:
+    """`sqlite:///…/mlruns/mlflow.db` under the current folder (or `root`)."""
+    store = ((root or Path.cwd()) / DEFAULT_STORE_DIR).resolve()
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def resolve_tracking_uri(cli_uri: str | None = None, spec_uri: str | None = None) -> str:
+    """The store to use: `--tracking-uri`, then MLFLOW_TRACKING_URI, then the spec, then the default."""
+    return cli_uri or os.environ.get("MLFLOW_TRACKING_URI") or spec_uri or default_tracking_uri()
+
+
+def metric_key(metric: Metric) -> str:
+    """The MLflow key of a metric: `name` or `name/attribute/value` for a segment."""
+    if metric.segment is None:
+        return metric.name
+    attribute, _, value = metric.segment.partition("=")
+    return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """A nested mapping as dotted keys with string values (lists of scalars joined)."""
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        for i, v in enumerate(value):
+            out.update(flatten(v, f"{prefix}.{i}"))
+    else:
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        out[prefix] = text[:MAX_PARAM_CHARS]
+    return out
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as `civiclab runs` lists it."""
+
+    run_id: str
+    experiment: str
+    status: str
+    start_time: int
+    tags: dict[str, str]
+    metrics: dict[str, float]
+    params: dict[str, str]
+    artifact_uri: str
+
+
+class Tracker:
+    """An MLflow store: local SQLite by default, or a tracking server given by URI."""
+
+    def __init__(self, uri: str | None = None) -> None:
+        self.uri = uri or resolve_tracking_uri()
+        if self.uri.startswith("file:") or (
+            "://" not in self.uri and not self.uri.startswith(("sqlite:", "postgresql:", "mysql:"))
+        ):
+            raise TrackingError(
+                f"tracking URI {self.uri!r}: MLflow's file store is deprecated; use sqlite:///PATH/mlflow.db "
+                "or an http(s):// tracking server"
+            )
+        if self.uri.startswith("sqlite:///"):
+            Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        import logging
+
+        logging.getLogger("mlflow").setLevel(logging.ERROR)
+        logging.getLogger("alembic").setLevel(logging.ERROR)
+        try:
+            import mlflow
+            from mlflow.tracking import MlflowClient
+        except ImportError as exc:  # pragma: no cover - mlflow is a dependency
+            raise TrackingError(f"mlflow is not installed: {exc}") from None
+        self._mlflow = mlflow
+        mlflow.set_tracking_uri(self.uri)
+        try:
+            self.client = MlflowClient(tracking_uri=self.uri)
+        except Exception as exc:
+            raise TrackingError(f"cannot open the MLflow store {self.uri}: {exc}") from None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri.startswith("sqlite:")
+
+    def _artifact_root(self) -> str | None:
+        if not self.uri.startswith("sqlite:///"):
+            return None
+        store = Path(self.uri.removeprefix("sqlite:///")).parent
+        return (store / "artifacts").resolve().as_uri()
+
+    def experiment_id(self, name: str, create: bool = True) -> str | None:
+        try:
+            exp = self.client.get_experiment_by_name(name)
+            if exp is not None:
+                return str(exp.experiment_id)
+            if not create:
+                return None
+            return str(self.client.create_experiment(name, artifact_location=self._artifact_root()))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot open experiment {name!r}: {exc}") from None
+
+    def start_run(self, experiment: str, run_name: str, params: dict[str, str], tags: dict[str, str]) -> str:
+        from mlflow.entities import Param, RunTag
+
+        exp_id = self.experiment_id(experiment)
+        try:
+            run = self.client.create_run(exp_id, run_name=run_name, tags=tags)
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot create a run: {exc}") from None
+        run_id = str(run.info.run_id)
+        items = sorted(params.items())
+        for i in range(0, len(items), MAX_PARAMS):
+            chunk = [Param(k, v) for k, v in items[i : i + MAX_PARAMS]]
+            self.client.log_batch(run_id, params=chunk)
+        return run_id
+
+    def log_metrics(self, run_id: str, metrics: Iterable[Metric], step: int = 0) -> int:
+        """Log values and interval bounds in batches of 1,000; returns how many values were sent."""
+        from mlflow.entities import Metric as MlflowMetric
+
+        now = int(time.time() * 1000)
+        rows: dict[str, float] = {}
+        for m in metrics:
+            if m.is_missing:
+                continue
+            key = metric_key(m)
+            rows[key] = float(m.value)  # type: ignore[arg-type]
+            if m.ci_low is not None and m.ci_high is not None:
+                rows[f"{key}.ci_low"] = float(m.ci_low)
+                rows[f"{key}.ci_high"] = float(m.ci_high)
+        batch = [MlflowMetric(k, v, now, step) for k, v in rows.items()]
+        for i in range(0, len(batch), MAX_METRICS):
+            self.client.log_batch(run_id, metrics=batch[i : i + MAX_METRICS])
+        return len(batch)
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)[:5000]) for k, v in tags.items()]
+        for i in range(0, len(items), MAX_TAGS):
+            self.client.log_batch(run_id, tags=items[i : i + MAX_TAGS])
+
+    def local_artifact_dir(self, run_id: str) -> Path | None:
+        """The run's artifact folder when it is on this machine, so files can be written in place."""
+        uri = self.client.get_run(run_id).info.artifact_uri
+        parsed = urllib.parse.urlparse(uri)
+        if parsed.scheme in ("", "file"):
+            path = Path(urllib.parse.unquote(parsed.path))
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return None
+
+    def log_artifacts(self, run_id: str, local_dir: Path) -> None:
+        try:
+            self.client.log_artifacts(run_id, str(local_dir))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot store artifacts of run {run_id}: {exc}") from None
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    def download(self, run_id: str, dst: Path) -> Path:
+        """All artifacts of a run in `dst` (or their own folder when the store is local)."""
+        local = self.local_artifact_dir(run_id)
+        if local is not None:
+            return local
+        from mlflow.artifacts import download_artifacts
+
+        try:
+            return Path(download_artifacts(run_id=run_id, dst_path=str(dst), tracking_uri=self.uri))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot read artifacts of run {run_id}: {exc}") from None
+
+    def get_run(self, run_id: str) -> RunSummary:
+        try:
+            run = self.client.get_run(run_id)
+        except Exception:
+            raise TrackingError(f"{self.uri}: no run {run_id!r}") from None
+        exp = self.client.get_experiment(run.info.experiment_id)
+        return RunSummary(
+            run_id=run.info.run_id,
+            experiment=exp.name,
+            status=run.info.status,
+            start_time=int(run.info.start_time or 0),
+            tags=dict(run.data.tags),
+            metrics=dict(run.data.metrics),
+            params=dict(run.data.params),
+            artifact_uri=run.info.artifact_uri,
+        )
+
+    def list_runs(self, experiment: str | None = None, max_results: int = 1000) -> list[RunSummary]:
+        if experiment:
+            exp = self.client.get_experiment_by_name(experiment)
+            exps = [exp] if exp is not None else []
+        else:
+            exps = list(self.client.search_experiments())
+        ids = {str(e.experiment_id): e.name for e in exps}
+        if not ids:
+            return []
+        runs = self.client.search_runs(
+            list(ids), filter_string="tags.`civiclab.version` != ''", max_results=max_results,
+            order_by=["attributes.start_time DESC"],
+        )
+        return [
+            RunSummary(
+                run_id=r.info.run_id,
+                experiment=ids.get(str(r.info.experiment_id), "?"),
+                status=r.info.status,
+                start_time=int(r.info.start_time or 0),
+                tags=dict(r.data.tags),
+                metrics=dict(r.data.metrics),
+                params=dict(r.data.params),
+                artifact_uri=r.info.artifact_uri,
+            )
+            for r in runs
+        ]
