@@ -1,0 +1,99 @@
+"""Reviews are appended to the audit chain; tampering after a review is detected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from civiclab.errors import AuditError
+from civiclab.review import add_review
+from civiclab.tracking import Tracker
+from civiclab.verify import verify_run
+
+
+def test_fresh_run_verifies(run_toy: Callable[..., Any], store: str) -> None:
+    result = run_toy()
+    report = verify_run(Tracker(store), result.run_id)
+    assert report.ok and report.problem is None
+    assert report.audit_root == result.audit_root == report.run_audit_root
+    assert report.reviews == 0 and report.anchor == "none"
+    assert report.summary().startswith(f"OK: run {result.run_id}")
+
+
+def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str) -> None:
+    result = run_toy()
+    tracker = Tracker(store)
+    review = add_review(
+        tracker,
+        result.run_id,
+        reviewer="Dr Martin",
+        decision="revise",
+        comment="Check the rural gap; call me at 06 12 34 56 78",
+        now="2026-11-25T17:00:00Z",
+    )
+    assert review.comment == "Check the rural gap; call me at [PHONE]"
+    report = verify_run(tracker, result.run_id)
+    assert report.ok, report.problem
+    assert report.reviews == 1
+    assert report.audit_root != result.audit_root
+    assert report.run_audit_root == result.audit_root  # what an anchor holds is unchanged
+    run = tracker.get_run(result.run_id)
+    assert run.tags["civiclab.audit_root"] == report.audit_root
+    assert run.tags["civiclab.review.decision"] == "revise"
+    folder = tracker.local_artifact_dir(result.run_id)
+    assert folder is not None
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["reviews"][0]["reviewer"] == "Dr Martin"
+    assert manifest["reviews"][0]["audit_seq"] == report.audit_events - 1
+    add_review(tracker, result.run_id, reviewer="Pr Durand", decision="approve", comment="ok")
+    assert verify_run(tracker, result.run_id).reviews == 2
+
+
+def _reviewed(run_toy: Callable[..., Any], store: str) -> tuple[Tracker, str, Any]:
+    result = run_toy()
+    tracker = Tracker(store)
+    add_review(tracker, result.run_id, reviewer="Dr Martin", decision="reject", comment="too many abandon")
+    folder = tracker.local_artifact_dir(result.run_id)
+    return tracker, result.run_id, folder
+
+
+def test_editing_the_review_line_is_detected(run_toy: Callable[..., Any], store: str) -> None:
+    tracker, run_id, folder = _reviewed(run_toy, store)
+    lines = (folder / "audit.jsonl").read_text().splitlines()
+    lines[-1] = lines[-1].replace('"reject"', '"approve"')
+    (folder / "audit.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(AuditError, match=rf"audit.jsonl: line {len(lines)}: hash does not match"):
+        verify_run(tracker, run_id)
+
+
+def test_removing_the_review_is_detected(run_toy: Callable[..., Any], store: str) -> None:
+    tracker, run_id, folder = _reviewed(run_toy, store)
+    lines = (folder / "audit.jsonl").read_text().splitlines()
+    (folder / "audit.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    report = verify_run(tracker, run_id, strict=False)
+    assert not report.ok and "audit.jsonl: root" in (report.problem or "")
+
+
+def test_rewriting_the_manifest_review_is_detected(run_toy: Callable[..., Any], store: str) -> None:
+    tracker, run_id, folder = _reviewed(run_toy, store)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reviews"][0]["decision"] = "approve"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    report = verify_run(tracker, run_id, strict=False)
+    assert report.problem == "manifest.json: content does not match the digest recorded in the run's tags"
+
+
+def test_review_of_a_tampered_run_is_refused(run_toy: Callable[..., Any], store: str) -> None:
+    result = run_toy()
+    tracker = Tracker(store)
+    folder = tracker.local_artifact_dir(result.run_id)
+    assert folder is not None
+    metrics = folder / "metrics.json"
+    metrics.write_text(metrics.read_text().replace("completion_rate", "completion_ratE", 1))
+    before = (folder / "audit.jsonl").read_bytes()
+    with pytest.raises(AuditError, match="review refused: metrics.json: sha256 does not match"):
+        add_review(tracker, result.run_id, reviewer="X", decision="approve")
+    assert (folder / "audit.jsonl").read_bytes() == before  # nothing written
