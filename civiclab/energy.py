@@ -31,8 +31,9 @@ def _method_of(tracker: Any) -> tuple[str, str, float | None]:
 class EnergyMeter:
     """Measures the energy of a whole run; start it once, stop it once.
 
-    Starting codecarbon probes the hardware (≈1.5 s), so `start` does it in a thread and the
-    run goes on meanwhile; `stop` waits for it.
+    Starting codecarbon probes the hardware (≈1.5 s), so `start` does it in a thread while the
+    run opens its MLflow record; `wait_started` is called before the first session so that every
+    session is measured.
     """
 
     def __init__(self, country: str = "FRA", enabled: bool = True) -> None:
@@ -70,15 +71,29 @@ class EnergyMeter:
         self._thread = threading.Thread(target=self._start, name="civiclab-energy", daemon=True)
         self._thread.start()
 
+    def wait_started(self) -> None:
+        """Block until the tracker measures, so that the sessions are inside the measurement."""
+        if self._thread is not None:
+            self._thread.join()
+
     def stop(self) -> EnergyReading:
         """Stop the tracker and return what it measured (method `unavailable` if it could not run)."""
         duration = time.perf_counter() - self._started
         if self._thread is not None:
             self._thread.join()
         if not self.enabled or self._tracker is None:
-            why = "energy tracking disabled in the spec" if not self.enabled else f"tracker failed: {self._error}"
+            why = (
+                "energy tracking disabled in the spec"
+                if not self.enabled
+                else f"tracker failed: {self._error}"
+            )
             return EnergyReading(
-                kwh=0.0, kg_co2e=0.0, duration_s=duration, method="unavailable", source=why, country=self.country,
+                kwh=0.0,
+                kg_co2e=0.0,
+                duration_s=duration,
+                method="unavailable",
+                source=why,
+                country=self.country,
                 tracker="none",
             )
         tracker = self._tracker

@@ -88,8 +88,13 @@ def per_segment(
 ) -> list[Metric]:
     """One metric overall and one per segment of at least k sessions."""
     rows = [
-        metric_from(name, compute(run.records if records is None else records), dimension=dimension,
-                    unit=unit, higher_is_better=higher_is_better)
+        metric_from(
+            name,
+            compute(run.records if records is None else records),
+            dimension=dimension,
+            unit=unit,
+            higher_is_better=higher_is_better,
+        )
     ]
     for segment, group in run.segments().items():
         if records is not None:
@@ -98,8 +103,14 @@ def per_segment(
             if len(group) < run.k:
                 continue
         rows.append(
-            metric_from(name, compute(group), dimension=dimension, unit=unit,
-                        higher_is_better=higher_is_better, segment=segment)
+            metric_from(
+                name,
+                compute(group),
+                dimension=dimension,
+                unit=unit,
+                higher_is_better=higher_is_better,
+                segment=segment,
+            )
         )
     return rows
 

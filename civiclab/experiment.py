@@ -59,9 +59,7 @@ def format_location(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def validation_to_spec_error(
-    exc: ValidationError, file: str | Path, prefix: str = ""
-) -> SpecError:
+def validation_to_spec_error(exc: ValidationError, file: str | Path, prefix: str = "") -> SpecError:
     """The first problem of a pydantic error as `FILE: field.path: what is wrong`."""
     first = exc.errors(include_url=False)[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("list[", "union["))))
@@ -71,7 +69,11 @@ def validation_to_spec_error(
         message = "unknown field"
     elif first["type"] == "missing":
         message = "field required"
-    if ": " in message and not where and message.split(": ", 1)[0].replace(".", "").replace("[", "").isidentifier():
+    if (
+        ": " in message
+        and not where
+        and message.split(": ", 1)[0].replace(".", "").replace("[", "").isidentifier()
+    ):
         where, message = message.split(": ", 1)
     full = ".".join(p for p in (prefix, where) if p)
     return SpecError(file, full or "(top level)", message)

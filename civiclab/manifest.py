@@ -72,7 +72,9 @@ def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSu
     manifest = read_manifest(folder)
     expected = tags.get("civiclab.manifest_sha256")
     if expected is None:
-        raise AuditError("run has no civiclab.manifest_sha256 tag: it did not finish, or is not a civiclab run")
+        raise AuditError(
+            "run has no civiclab.manifest_sha256 tag: it did not finish, or is not a civiclab run"
+        )
     if manifest.digest() != expected:
         raise AuditError(f"{MANIFEST}: content does not match the digest recorded in the run's tags")
     if tags.get("civiclab.spec_sha256") != manifest.spec_digest:

@@ -27,7 +27,11 @@ def git_state(where: Path) -> tuple[str, bool]:
         dirty = bool(
             subprocess.run(
                 ["git", "status", "--porcelain", "--untracked-files=no"],
-                cwd=where, capture_output=True, text=True, timeout=5, check=True,
+                cwd=where,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
             ).stdout.strip()
         )
         return sha, dirty

@@ -65,9 +65,10 @@ class RunResult:
 
 def pseudonym_salt(experiment: Experiment) -> str:
     """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
-    return os.environ.get(experiment.spec.privacy.salt_env) or hashlib.sha256(
-        f"civiclab:{experiment.spec.name}".encode()
-    ).hexdigest()
+    return (
+        os.environ.get(experiment.spec.privacy.salt_env)
+        or hashlib.sha256(f"civiclab:{experiment.spec.name}".encode()).hexdigest()
+    )
 
 
 def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[Any]:
@@ -216,6 +217,7 @@ def run_experiment(
             if plans is None:
                 plans = sample_plans(experiment.personas, spec.population.sessions, spec.population.seed)
             audit = AuditWriter(art_dir / "audit.jsonl")
+            meter.wait_started()
             audit.append(
                 {
                     "session_id": "",
@@ -243,19 +245,33 @@ def run_experiment(
                     first_ts = events[0]["ts"] if events else ""
                     last_ts = events[-1]["ts"] if events else first_ts
                     audit.append(
-                        {"session_id": record.session_id, "seq": -1, "ts": first_ts, "kind": "session.open",
-                         "actor": "civiclab", "payload": {"persona": record.persona_id}}
+                        {
+                            "session_id": record.session_id,
+                            "seq": -1,
+                            "ts": first_ts,
+                            "kind": "session.open",
+                            "actor": "civiclab",
+                            "payload": {"persona": record.persona_id},
+                        }
                     )
                     for event in events:
                         audit.append(event)
                     audit.append(
-                        {"session_id": record.session_id, "seq": len(events), "ts": last_ts,
-                         "kind": "session.close", "actor": "civiclab",
-                         "payload": {"outcome": record.outcome, "error": clean.get("error")}}
+                        {
+                            "session_id": record.session_id,
+                            "seq": len(events),
+                            "ts": last_ts,
+                            "kind": "session.close",
+                            "actor": "civiclab",
+                            "payload": {"outcome": record.outcome, "error": clean.get("error")},
+                        }
                     )
                     sessions_out.write(canonical_json(clean) + "\n")
-                    records.append(SessionRecord.model_validate(clean) if clean != record.model_dump(mode="json")
-                                   else record)
+                    records.append(
+                        SessionRecord.model_validate(clean)
+                        if clean != record.model_dump(mode="json")
+                        else record
+                    )
                     if done % 1000 == 0:
                         audit.flush()
                         sessions_out.flush()
@@ -282,8 +298,10 @@ def run_experiment(
                     "ts": spec.population.start.isoformat().replace("+00:00", "Z"),
                     "kind": "run.close",
                     "actor": "civiclab",
-                    "payload": {"sessions": len(records),
-                                "failed": sum(r.outcome == "failed" for r in records)},
+                    "payload": {
+                        "sessions": len(records),
+                        "failed": sum(r.outcome == "failed" for r in records),
+                    },
                 }
             )
             audit.close()
@@ -395,7 +413,9 @@ def run_experiment(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _salvage(tracker: Tracker, run_id: str, staging: Path | None, audit: AuditWriter | None, why: str) -> None:
+def _salvage(
+    tracker: Tracker, run_id: str, staging: Path | None, audit: AuditWriter | None, why: str
+) -> None:
     """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped."""
     try:
         if audit is not None:

@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from civiclab.survey.spec import SurveySpec
+
 SPEC_VERSION = 1
 
 
@@ -178,14 +180,14 @@ class AuditSpec(Strict):
 class ExperimentSpec(Strict):
     """An experiment: which pilot, on whom, measured by what, judged against which criteria."""
 
-    version: Literal[1] = SPEC_VERSION
+    version: Literal[1] = 1
     name: Slug
     description: str = ""
     pilot: PilotSpec
     population: PopulationSpec
     channels: list[str] = Field(default_factory=list)
     evaluators: list[EvaluatorEntry] = Field(min_length=1)
-    survey: dict[str, Any] | None = None
+    survey: SurveySpec | None = None
     scorecard: ScorecardSpec = Field(default_factory=ScorecardSpec)
     tracking: TrackingSpec = Field(default_factory=TrackingSpec)
     energy: EnergySpec = Field(default_factory=EnergySpec)

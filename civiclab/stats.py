@@ -27,7 +27,9 @@ def _interval(samples: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def rate(successes: Sequence[bool] | np.ndarray, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES) -> Estimate:
+def rate(
+    successes: Sequence[bool] | np.ndarray, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES
+) -> Estimate:
     """Share of true values, with a percentile bootstrap interval.
 
     Resampling n Bernoulli outcomes with replacement and counting successes is a binomial
@@ -74,7 +76,9 @@ def statistic(
     return Estimate(point, low, high, n)
 
 
-def mean(values: Sequence[float] | np.ndarray, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES) -> Estimate:
+def mean(
+    values: Sequence[float] | np.ndarray, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES
+) -> Estimate:
     return statistic(values, lambda a: a.mean(axis=1), seed=seed, resamples=resamples)
 
 

@@ -101,6 +101,9 @@ class Tracker:
         except ImportError as exc:  # pragma: no cover - mlflow is a dependency
             raise TrackingError(f"mlflow is not installed: {exc}") from None
         self._mlflow = mlflow
+        # mlflow configures its own loggers on import: quiet them afterwards.
+        for name in ("mlflow", "alembic", "mlflow.store.db.utils"):
+            logging.getLogger(name).setLevel(logging.ERROR)
         mlflow.set_tracking_uri(self.uri)
         try:
             self.client = MlflowClient(tracking_uri=self.uri)
@@ -129,9 +132,10 @@ class Tracker:
             raise TrackingError(f"{self.uri}: cannot open experiment {name!r}: {exc}") from None
 
     def start_run(self, experiment: str, run_name: str, params: dict[str, str], tags: dict[str, str]) -> str:
-        from mlflow.entities import Param, RunTag
+        from mlflow.entities import Param
 
         exp_id = self.experiment_id(experiment)
+        assert exp_id is not None
         try:
             run = self.client.create_run(exp_id, run_name=run_name, tags=tags)
         except Exception as exc:
@@ -227,7 +231,9 @@ class Tracker:
         if not ids:
             return []
         runs = self.client.search_runs(
-            list(ids), filter_string="tags.`civiclab.version` != ''", max_results=max_results,
+            list(ids),
+            filter_string="tags.`civiclab.version` != ''",
+            max_results=max_results,
             order_by=["attributes.start_time DESC"],
         )
         return [

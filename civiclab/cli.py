@@ -1,0 +1,329 @@
+"""The `civiclab` command line. Heavy libraries are imported only inside the commands that need them."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import CivicLabError
+
+# Command groups that live with their feature; each module exposes `add_commands(sub)`.
+COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli")
+
+EXPERIMENTS_DIR = Path("experiments")
+
+
+def _experiment_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "population.sessions": getattr(args, "sessions", None),
+        "population.seed": getattr(args, "seed", None),
+    }
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr for long runs (only on a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 200:
+            return
+        now = time.monotonic()
+        if done != total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from civiclab.experiment import load_experiment
+
+    exp = load_experiment(args.spec, _experiment_overrides(args))
+    evs = ", ".join(e.info.name for e in exp.evaluators)
+    print(
+        f"{exp.path.name}: valid — experiment {exp.spec.name!r}, pilot {exp.pilot.name!r}, "
+        f"{len(exp.personas)} personas, {exp.spec.population.sessions} sessions, evaluators: {evs}, "
+        f"{len(exp.spec.scorecard.criteria)} criteria, {len(exp.data_files)} data files"
+    )
+    return 0
+
+
+def _run_one(spec: Path, args: argparse.Namespace) -> Any:
+    from civiclab.experiment import load_experiment
+    from civiclab.runner import run_experiment
+
+    exp = load_experiment(spec, _experiment_overrides(args))
+    return run_experiment(
+        exp,
+        tracking_uri=args.tracking_uri,
+        workers=getattr(args, "workers", 1) or 1,
+        progress=_ProgressBar(exp.spec.name),
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from civiclab.scorecard import to_table
+
+    result = _run_one(Path(args.spec), args)
+    if args.json:
+        print(json.dumps(result.summary(), indent=None, sort_keys=True))
+    else:
+        print(to_table(result.scorecard))
+        print(f"\nrun {result.run_id} stored in {result.tracking_uri}")
+        print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from civiclab.tracking import Tracker
+
+    runs = Tracker(args.tracking_uri).list_runs(args.experiment, max_results=args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "run_id": r.run_id,
+                        "experiment": r.experiment,
+                        "status": r.status,
+                        "recommendation": r.tags.get("civiclab.recommendation"),
+                        "start_time": r.start_time,
+                    }
+                    for r in runs
+                ]
+            )
+        )
+        return 0
+    if not runs:
+        print("no civiclab runs in this store yet: try `civiclab run experiments/journey.yaml`")
+        return 0
+    print(f"{'run id':32}  {'experiment':28}  {'status':9}  {'recommendation':14}  started")
+    for r in runs:
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.start_time / 1000))
+        print(
+            f"{r.run_id:32}  {r.experiment[:28]:28}  {r.status:9}  "
+            f"{r.tags.get('civiclab.recommendation', '-'):14}  {started}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from civiclab.scorecard import Scorecard, to_table
+    from civiclab.tracking import Tracker
+
+    tracker = Tracker(args.tracking_uri)
+    run = tracker.get_run(args.run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = tracker.download(args.run_id, Path(tmp))
+        card_path = folder / "scorecard.json"
+        if args.json:
+            data = json.loads(card_path.read_text()) if card_path.exists() else None
+            print(
+                json.dumps(
+                    {
+                        "run_id": run.run_id,
+                        "experiment": run.experiment,
+                        "status": run.status,
+                        "metrics": run.metrics,
+                        "scorecard": data,
+                    }
+                )
+            )
+            return 0
+        print(f"run {run.run_id} · experiment {run.experiment} · status {run.status}")
+        for key in (
+            "civiclab.spec_sha256",
+            "civiclab.audit_root",
+            "civiclab.git_sha",
+            "civiclab.energy_method",
+        ):
+            if key in run.tags:
+                print(f"  {key.removeprefix('civiclab.')}: {run.tags[key]}")
+        if "civiclab.error" in run.tags:
+            print(f"  error: {run.tags['civiclab.error']}")
+        if card_path.exists():
+            print()
+            print(to_table(Scorecard.model_validate_json(card_path.read_text())))
+        else:
+            print("  no scorecard: the run did not finish")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from civiclab.tracking import Tracker
+    from civiclab.verify import verify_run
+
+    report = verify_run(Tracker(args.tracking_uri), args.run_id)
+    print(report.summary() if hasattr(report, "summary") else str(report))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from civiclab.registry import evaluators, pilots
+
+    kinds = [args.kind] if args.kind else ["pilots", "evaluators"]
+    for kind in kinds:
+        print(f"{kind}:")
+        if kind == "pilots":
+            for p in pilots:
+                print(f"  {p.name:16} {p.description}")
+        else:
+            for e in evaluators:
+                print(f"  {e.name:16} [{e.dimension}] {e.description}")
+                for metric, meaning in e.metrics.items():
+                    print(f"      {metric}: {meaning}")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from civiclab.tracking import resolve_tracking_uri
+
+    uri = resolve_tracking_uri(args.tracking_uri)
+    mlflow = Path(sys.executable).with_name("mlflow")
+    command = [str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
+    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {uri}); Ctrl+C to stop", flush=True)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.execv(command[0], command)
+    return 0  # pragma: no cover
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from civiclab.scorecard import to_table
+
+    folder = Path(args.experiments)
+    specs = sorted(folder.glob("*.yaml"))
+    if not specs:
+        raise CivicLabError(f"{folder}: no experiment files (*.yaml) to run")
+    results = []
+    for spec in specs:
+        print(f"\n=== {spec} ===", flush=True)
+        result = _run_one(spec, args)
+        print(to_table(result.scorecard))
+        results.append(result)
+        report = _demo_reports(result.run_id, args)
+        if report:
+            print(report)
+    print("\nDemo finished. Runs:")
+    for r in results:
+        print(f"  {r.experiment:28} {r.run_id}  {r.scorecard.recommendation.upper()}")
+    print("\nWhere to look next:")
+    print("  civiclab runs                 list runs in the store (mlruns/mlflow.db)")
+    print("  civiclab show RUN_ID          metrics and scorecard of a run")
+    print("  civiclab verify RUN_ID        recompute the audit chain and artifact digests")
+    print("  civiclab ui                   open the MLflow UI on the store (http://127.0.0.1:5000)")
+    return 0
+
+
+def _demo_reports(run_id: str, args: argparse.Namespace) -> str | None:
+    """Write the HTML and PDF scorecards of a demo run when the reporting module is installed."""
+    try:
+        module = importlib.import_module("civiclab.reporting.demo")
+    except ImportError:
+        return None
+    render = getattr(module, "demo_reports", None)
+    return str(render(run_id, args.tracking_uri)) if callable(render) else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civiclab",
+        description="Run, measure, score and verify pilots of emerging technologies in public services.",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow store (default: MLFLOW_TRACKING_URI, then sqlite:///mlruns/mlflow.db)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def runs_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--sessions", type=int, help="override population.sessions")
+        p.add_argument("--seed", type=int, help="override population.seed")
+        p.add_argument("--workers", type=int, default=1, help="processes running sessions (default 1)")
+        p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
+
+    p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")
+    p.add_argument("spec", help="experiment YAML file")
+    runs_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("validate", help="check an experiment without running it")
+    p.add_argument("spec")
+    p.add_argument("--sessions", type=int)
+    p.add_argument("--seed", type=int)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("runs", help="list civiclab runs in the store")
+    p.add_argument("--experiment")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_runs)
+
+    p = sub.add_parser("show", help="show a run's metrics and scorecard")
+    p.add_argument("run_id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("verify", help="recompute a run's audit chain, digests and anchor")
+    p.add_argument("run_id")
+    p.set_defaults(handler=cmd_verify)
+
+    p = sub.add_parser("list", help="list registered pilots and evaluators")
+    p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("ui", help="open the MLflow UI on the store")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(handler=cmd_ui)
+
+    p = sub.add_parser("demo", help="run every experiment in experiments/ and print the scorecards")
+    p.add_argument("--experiments", default=str(EXPERIMENTS_DIR))
+    runs_options(p)
+    p.set_defaults(handler=cmd_demo)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue  # that feature is not installed
+            raise
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args))
+    except CivicLabError as exc:
+        print(f"civiclab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("civiclab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

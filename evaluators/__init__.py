@@ -1,0 +1,1 @@
+"""Built-in civiclab evaluators, one module each."""

@@ -1,0 +1,111 @@
+"""Auditability: the chain is complete and valid, every session opened and closed, provenance, replay."""
+
+from __future__ import annotations
+
+from civiclab.audit import verify_chain
+from civiclab.errors import AuditError
+from civiclab.evaluation import RunData
+from civiclab.provenance import STACK
+from civiclab.records import Metric
+from civiclab.registry import evaluator
+
+DIM = "auditability"
+REQUIRED_TAGS = ("civiclab.spec_sha256", "civiclab.git_sha", "civiclab.version", "civiclab.python") + tuple(
+    f"civiclab.lib.{lib}" for lib in STACK
+)
+
+
+@evaluator(
+    "auditability",
+    dimension=DIM,
+    metrics={
+        "auditability.chain_valid": "1 when every line of audit.jsonl recomputes",
+        "auditability.sessions_closed": "share of sessions opened and closed in the chain",
+        "auditability.provenance": "share of provenance tags present (spec digest, code, versions)",
+        "auditability.reproducible": "1 when replayed sessions give identical records",
+        "auditability.session_errors": "share of sessions whose pilot crashed",
+    },
+)
+def auditability(run: RunData, params: object) -> list[Metric]:
+    """Chain validity, session coverage, provenance and reproducibility of the run."""
+    out: list[Metric] = []
+    n = len(run.records)
+    path = run.artifact_dir / "audit.jsonl"
+    try:
+        summary = verify_chain(path)
+        valid = 1.0 if run.chain is None or summary.root == run.chain.root else 0.0
+        out.append(
+            Metric(
+                name=f"{DIM}.chain_valid",
+                value=valid,
+                unit="bool",
+                dimension=DIM,
+                higher_is_better=True,
+                n=summary.events,
+            )
+        )
+        covered = min(summary.opened, summary.closed) / n if n else None
+        out.append(
+            Metric(
+                name=f"{DIM}.sessions_closed",
+                value=covered,
+                unit="share",
+                dimension=DIM,
+                higher_is_better=True,
+                n=n,
+            )
+        )
+    except (AuditError, OSError) as exc:
+        out.append(
+            Metric(
+                name=f"{DIM}.chain_valid",
+                value=0.0,
+                unit="bool",
+                dimension=DIM,
+                higher_is_better=True,
+                note=str(exc),
+            )
+        )
+    present = [t for t in REQUIRED_TAGS if run.tags.get(t) not in (None, "", "unknown", "absent")]
+    out.append(
+        Metric(
+            name=f"{DIM}.provenance",
+            value=len(present) / len(REQUIRED_TAGS),
+            unit="share",
+            dimension=DIM,
+            higher_is_better=True,
+            n=len(REQUIRED_TAGS),
+            note="missing: " + ", ".join(sorted(set(REQUIRED_TAGS) - set(present))) or None,
+        )
+    )
+    if run.reproducible is None:
+        out.append(
+            Metric(
+                name=f"{DIM}.reproducible",
+                value=None,
+                dimension=DIM,
+                error="this pilot's sessions have side effects and are not replayed",
+            )
+        )
+    else:
+        out.append(
+            Metric(
+                name=f"{DIM}.reproducible",
+                value=float(run.reproducible),
+                unit="bool",
+                dimension=DIM,
+                higher_is_better=True,
+            )
+        )
+    errors = sum(r.outcome == "failed" and r.error is not None for r in run.records)
+    out.append(
+        Metric(
+            name=f"{DIM}.session_errors",
+            value=errors / n if n else None,
+            unit="share",
+            dimension=DIM,
+            higher_is_better=False,
+            n=n,
+        )
+    )
+    return out

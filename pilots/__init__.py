@@ -1,0 +1,1 @@
+"""Built-in civiclab pilots, one sub-package each."""

@@ -1,0 +1,160 @@
+"""A journey: a YAML graph of the steps of a public-service procedure, across channels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from civiclab.errors import SpecError
+
+Channel = Literal["online_form", "immersive_3d", "phone", "counter", "mobile_app", "mail"]
+HUMAN_CHANNELS: frozenset[str] = frozenset({"phone", "counter"})
+Feature = Literal[
+    "screen_reader",
+    "captions",
+    "audio_description",
+    "easy_read",
+    "multilingual",
+    "keyboard_navigation",
+    "seated_mode",
+    "sign_language",
+    "large_text",
+    "save_and_resume",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Demands(Strict):
+    """What a step asks of a citizen; each load is on a 0 (none) to 1 (heavy) scale."""
+
+    reading_load: float = Field(default=0.0, ge=0, le=1)
+    form_fields: int = Field(default=0, ge=0, le=200)
+    uploads: int = Field(default=0, ge=0, le=20)
+    identity_check: bool = False
+    navigation_3d: float = Field(default=0.0, ge=0, le=1)
+    headset: bool = False
+    audio: bool = False
+
+
+class StepTime(Strict):
+    """Time on a step for an expert user: log-normal with this median and spread."""
+
+    median_s: float = Field(gt=0)
+    sigma: float = Field(default=0.4, ge=0, le=2)
+
+
+class Step(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    title: str
+    channel: Channel
+    demands: Demands = Field(default_factory=Demands)
+    accessibility: list[Feature] = Field(default_factory=list)
+    time: StepTime
+    next: str | None = Field(default=None, description="next step id; None ends the journey")
+    fallback: str | None = Field(default=None, description="step id on another channel to switch to")
+    assistance: str | None = Field(default=None, description="assistance point reachable from this step")
+
+
+class AssistancePoint(Strict):
+    """A human within reach: a mediator at a counter, a phone line."""
+
+    id: str
+    label: str
+    channel: Literal["phone", "counter", "video"]
+    wait_median_s: float = Field(default=300, gt=0)
+    availability: float = Field(default=1.0, ge=0, le=1, description="probability a human answers")
+
+
+class Journey(Strict):
+    id: str
+    title: str
+    procedure: str = ""
+    start: str
+    steps: list[Step] = Field(min_length=1)
+    assistance_points: list[AssistancePoint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _graph(self) -> Journey:
+        ids = [s.id for s in self.steps]
+        for i, sid in enumerate(ids):
+            if sid in ids[:i]:
+                raise ValueError(f"steps[{i}].id: duplicate step id {sid!r}")
+        known = set(ids)
+        points = {a.id for a in self.assistance_points}
+        if self.start not in known:
+            raise ValueError(f"start: unknown step {self.start!r}")
+        for i, step in enumerate(self.steps):
+            for field in ("next", "fallback"):
+                target = getattr(step, field)
+                if target is not None and target not in known:
+                    raise ValueError(f"steps[{i}].{field}: unknown step {target!r}")
+            if step.fallback is not None:
+                other = self.step(step.fallback)
+                if other.channel == step.channel:
+                    raise ValueError(f"steps[{i}].fallback: {step.fallback!r} is on the same channel")
+            if step.assistance is not None and step.assistance not in points:
+                raise ValueError(f"steps[{i}].assistance: unknown assistance point {step.assistance!r}")
+        # Every path must end: follow `next` links from each step without revisiting.
+        for step in self.steps:
+            seen: set[str] = set()
+            cursor: str | None = step.id
+            while cursor is not None:
+                if cursor in seen:
+                    raise ValueError(f"steps: the `next` links loop through {cursor!r}")
+                seen.add(cursor)
+                cursor = self.step(cursor).next
+        return self
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def assistance(self, point_id: str) -> AssistancePoint:
+        for a in self.assistance_points:
+            if a.id == point_id:
+                return a
+        raise KeyError(point_id)
+
+    def human_in_reach(self, step_id: str) -> bool:
+        """Whether a citizen stuck at this step can reach a person: its assistance point, or a
+        fallback (followed through further fallbacks) that is a human channel or has one."""
+        seen: set[str] = set()
+        cursor: str | None = step_id
+        while cursor is not None and cursor not in seen:
+            seen.add(cursor)
+            step = self.step(cursor)
+            if step.channel in HUMAN_CHANNELS or step.assistance is not None:
+                return True
+            cursor = step.fallback
+        return False
+
+    def main_path(self) -> list[str]:
+        """Step ids from the start, following `next` (the funnel's order)."""
+        path: list[str] = []
+        cursor: str | None = self.start
+        while cursor is not None:
+            path.append(cursor)
+            cursor = self.step(cursor).next
+        return path
+
+
+def load_journey(path: Path) -> Journey:
+    """Read and validate a journey file; errors name the file and the field."""
+    from civiclab.experiment import read_yaml, validation_to_spec_error
+
+    data = read_yaml(path)
+    if isinstance(data, dict) and "journey" in data and len(data) == 1:
+        data = data["journey"]
+    try:
+        return Journey.model_validate(data)
+    except ValidationError as exc:
+        raise validation_to_spec_error(exc, path) from None
+    except SpecError:
+        raise

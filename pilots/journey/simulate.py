@@ -1,0 +1,145 @@
+"""Simulate one citizen walking a journey under the behavioural model (see `behaviour`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from typing import Any
+
+from civiclab.pilot import EventLog
+from civiclab.records import SessionPlan, SessionRecord
+from pilots.journey import behaviour
+from pilots.journey.model import HUMAN_CHANNELS, Journey
+
+MAX_STEPS = 200
+
+
+def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) -> SessionRecord:
+    """Walk the journey for the plan's persona; deterministic given the plan's seed."""
+    rng = random.Random(plan.seed)
+    profile = behaviour.Profile.from_plan(plan.segment, plan.traits)
+    log = EventLog(plan.session_id, start)
+    patience = behaviour.patience_budget(rng, profile)
+    clock = 0.0
+    steps: list[dict[str, Any]] = []
+    channels: list[str] = []
+    failed_online = False
+    human_reachable_on_failure: bool | None = None
+    fallback_used = False
+    outcome = "completed"
+    log.add("journey.start", "citizen", clock, journey=journey.id, persona=plan.persona_id)
+    cursor: str | None = journey.start
+    for _ in range(MAX_STEPS):
+        if cursor is None:
+            break
+        step = journey.step(cursor)
+        if not channels or channels[-1] != step.channel:
+            channels.append(step.channel)
+        log.add("step.enter", "citizen", clock, step=step.id, channel=step.channel)
+        usable = behaviour.can_use(profile, step)
+        p = behaviour.success_probability(profile, step) if usable else 0.0
+        attempts = 0
+        succeeded = False
+        step_time = 0.0
+        while usable and attempts < profile.persistence:
+            attempts += 1
+            spent = behaviour.attempt_time(rng, profile, step) * (1.0 if attempts == 1 else 0.7)
+            clock += spent
+            step_time += spent
+            ok = rng.random() < p
+            log.add(
+                "step.attempt",
+                "citizen",
+                clock,
+                step=step.id,
+                attempt=attempts,
+                success=ok,
+                time_s=round(spent, 1),
+            )
+            if ok:
+                succeeded = True
+                break
+            if clock > patience:
+                log.add("patience.exhausted", "citizen", clock, step=step.id)
+                break
+        steps.append(
+            {
+                "step": step.id,
+                "channel": step.channel,
+                "attempts": attempts,
+                "success": succeeded,
+                "time_s": round(step_time, 3),
+                "usable": usable,
+            }
+        )
+        if succeeded:
+            log.add("step.complete", "citizen", clock, step=step.id)
+            cursor = step.next
+            continue
+
+        reason = "device" if not usable else ("patience" if clock > patience else "attempts")
+        log.add("step.fail", "citizen", clock, step=step.id, reason=reason)
+        if step.channel not in HUMAN_CHANNELS:
+            # Every digital dead end must leave a person within reach, not only the first one.
+            failed_online = True
+            reachable = journey.human_in_reach(step.id)
+            human_reachable_on_failure = reachable and human_reachable_on_failure is not False
+        if step.fallback is not None and behaviour.can_use(profile, journey.step(step.fallback)):
+            target = journey.step(step.fallback)
+            fallback_used = True
+            log.add(
+                "channel.fallback",
+                "civiclab",
+                clock,
+                step=step.id,
+                to_step=target.id,
+                to_channel=target.channel,
+            )
+            cursor = target.id
+            continue
+        if step.assistance is not None and rng.random() < profile.seek_help:
+            point = journey.assistance(step.assistance)
+            log.add("assistance.request", "citizen", clock, point=point.id, channel=point.channel)
+            if rng.random() < point.availability:
+                wait = rng.lognormvariate(math.log(point.wait_median_s), 0.5)
+                clock += wait
+                log.add(
+                    "human.handover",
+                    "mediator",
+                    clock,
+                    point=point.id,
+                    channel=point.channel,
+                    wait_s=round(wait, 1),
+                )
+                if not channels or channels[-1] != point.channel:
+                    channels.append(point.channel)
+                outcome = "escalated_to_human"
+                break
+            log.add("assistance.unavailable", "civiclab", clock, point=point.id)
+        outcome = "abandoned"
+        log.add("journey.abandon", "citizen", clock, step=step.id)
+        break
+    else:
+        outcome = "failed"
+        log.add("journey.error", "civiclab", clock, reason="too many steps")
+    if outcome == "completed":
+        log.add("journey.complete", "citizen", clock)
+    last = steps[-1]["step"] if steps else None
+    return SessionRecord(
+        session_id=plan.session_id,
+        persona_id=plan.persona_id,
+        segment=plan.segment,
+        channel_path=channels,
+        events=log.events,
+        outcome=outcome,  # type: ignore[arg-type]
+        duration_s=round(clock, 3),
+        steps=steps,
+        data={
+            "journey": journey.id,
+            "last_step": last,
+            "fallback_used": fallback_used,
+            "failed_online": failed_online,
+            "human_reachable_on_failure": human_reachable_on_failure,
+        },
+    )
