@@ -170,8 +170,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from civiclab.verify import verify_run
 
     report = verify_run(Tracker(args.tracking_uri), args.run_id)
-    print(report.summary() if hasattr(report, "summary") else str(report))
-    return 0
+    if getattr(report, "ok", True):
+        print(report.summary() if hasattr(report, "summary") else str(report))
+        return 0
+    print(f"civiclab: verify failed: run {args.run_id}: {report.problem}", file=sys.stderr)
+    return 1
 
 
 def cmd_list(args: argparse.Namespace) -> int:
