@@ -1,4 +1,11 @@
-"""The scorecard: criteria verdicts, per-dimension verdicts and a recommendation."""
+"""The scorecard: criteria verdicts, per-dimension verdicts and a recommendation.
+
+Rules the committee relies on:
+- missing evidence is `missing`, never a pass; a blocking criterion without evidence means `iterate`;
+- a pass whose 95% interval crosses the threshold passes "on the point estimate only" (`confident=False`);
+- gap and ratio criteria compare the worst-off segment with the best-off one;
+- a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,12 @@ from civiclab.records import Metric
 from civiclab.spec import CriterionSpec, Waiver
 
 SCORECARD_VERSION = 1
+FAMILIES: tuple[str, ...] = ("auditability", "human_centered", "energy", "acceptability")
+"""The four families of evidence every scorecard shows, whether or not a run measured them."""
 
 Verdict = Literal["pass", "fail", "missing", "waived"]
 Recommendation = Literal["go", "iterate", "stop"]
+Kind = Literal["at_least", "at_most", "max_gap", "min_ratio"]
 
 
 class CriterionVerdict(BaseModel):
@@ -23,7 +33,7 @@ class CriterionVerdict(BaseModel):
     metric: str
     label: str
     dimension: str
-    kind: Literal["at_least", "at_most", "max_gap", "min_ratio"]
+    kind: Kind
     threshold: float
     severity: Literal["blocking", "advisory"]
     segment: str | None = None
@@ -45,11 +55,12 @@ class DimensionVerdict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dimension: str
-    verdict: Literal["pass", "fail", "missing", "advisory", "no_criteria"]
+    verdict: Literal["pass", "fail", "missing", "advisory", "waived", "no_criteria"]
     passed: int = 0
     failed: int = 0
     missing: int = 0
     waived: int = 0
+    metrics: int = Field(default=0, description="how many metric values the run produced in this dimension")
 
 
 class Scorecard(BaseModel):
@@ -73,6 +84,17 @@ class Scorecard(BaseModel):
     evaluator_errors: list[str] = Field(default_factory=list)
     headline: dict[str, Any] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
+    reviews: list[dict[str, Any]] = Field(
+        default_factory=list, description="committee decisions, from the run's manifest (see civiclab.review)"
+    )
+
+    @property
+    def missing(self) -> list[CriterionVerdict]:
+        return [v for v in self.criteria if v.verdict == "missing"]
+
+
+SIGN = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}
+ASCII_SIGN = {"at_least": ">=", "at_most": "<=", "max_gap": "gap<=", "min_ratio": "ratio>="}
 
 
 def _dimension_of(name: str, metrics: list[Metric]) -> str:
@@ -82,8 +104,21 @@ def _dimension_of(name: str, metrics: list[Metric]) -> str:
     return name.split(".", 1)[0]
 
 
-def _threshold_verdict(crit: CriterionSpec, metric: Metric | None) -> CriterionVerdict:
-    kind: Literal["at_least", "at_most"] = "at_least" if crit.at_least is not None else "at_most"
+def _why_missing(crit: CriterionSpec, metrics: list[Metric], found: Metric | None) -> str:
+    """Say why evidence is missing: the evaluator failed, the segment is too small, or nothing measured it."""
+    if found is not None and found.error:
+        return f"the metric could not be computed: {found.error}"
+    dimension = _dimension_of(crit.metric, metrics)
+    crashed = [m for m in metrics if m.dimension == dimension and m.name.endswith(".evaluator_error")]
+    if crashed:
+        return f"no evidence: the {dimension} evaluator failed ({crashed[0].error})"
+    if crit.segment and any(m.name == crit.metric for m in metrics):
+        return f"no evidence for segment {crit.segment} (absent, or fewer than k sessions)"
+    return "no evidence for this metric"
+
+
+def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
+    kind: Kind = "at_least" if crit.at_least is not None else "at_most"
     threshold = float(crit.at_least if crit.at_least is not None else crit.at_most)  # type: ignore[arg-type]
     base: dict[str, Any] = dict(
         metric=crit.metric,
@@ -94,24 +129,36 @@ def _threshold_verdict(crit: CriterionSpec, metric: Metric | None) -> CriterionV
         segment=crit.segment,
         waiver=crit.waiver,
     )
+    metric = next((m for m in metrics if m.name == crit.metric and m.segment == crit.segment), None)
     if metric is None or metric.is_missing:
-        why = metric.error if metric is not None and metric.error else "no evidence for this metric"
-        return CriterionVerdict(dimension=crit.metric.split(".", 1)[0], verdict="missing", detail=why, **base)
+        return CriterionVerdict(
+            dimension=_dimension_of(crit.metric, metrics),
+            verdict="missing",
+            detail=_why_missing(crit, metrics, metric),
+            **base,
+        )
     value = float(metric.value)  # type: ignore[arg-type]
-    ok = value >= threshold if kind == "at_least" else value <= threshold
+
+    def passes(x: float) -> bool:
+        return x >= threshold if kind == "at_least" else x <= threshold
+
+    ok = passes(value)
     confident: bool | None = None
-    if metric.ci_low is not None and metric.ci_high is not None:
-        bound = metric.ci_low if kind == "at_least" else metric.ci_high
-        sure = bound >= threshold if kind == "at_least" else bound <= threshold
-        confident = sure if ok else None
-    sign = "≥" if kind == "at_least" else "≤"
+    sign = SIGN[kind]
     detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
-    if ok and confident is False:
-        detail += " on the point estimate only (the interval crosses the threshold)"
-    verdict: Verdict = "pass" if ok else "fail"
+    if metric.ci_low is not None and metric.ci_high is not None:
+        # The bound on the unfavourable side decides whether the pass survives the uncertainty.
+        worst = metric.ci_low if kind == "at_least" else metric.ci_high
+        best = metric.ci_high if kind == "at_least" else metric.ci_low
+        if ok:
+            confident = passes(worst)
+            if not confident:
+                detail += " on the point estimate only (the 95% interval crosses the threshold)"
+        elif passes(best):
+            detail += " (the 95% interval reaches the threshold: more sessions could change this)"
     return CriterionVerdict(
         dimension=metric.dimension,
-        verdict=verdict,
+        verdict="pass" if ok else "fail",
         observed=value,
         ci_low=metric.ci_low,
         ci_high=metric.ci_high,
@@ -124,7 +171,7 @@ def _threshold_verdict(crit: CriterionSpec, metric: Metric | None) -> CriterionV
 
 
 def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
-    kind: Literal["max_gap", "min_ratio"] = "max_gap" if crit.max_gap is not None else "min_ratio"
+    kind: Kind = "max_gap" if crit.max_gap is not None else "min_ratio"
     threshold = float(crit.max_gap if crit.max_gap is not None else crit.min_ratio)  # type: ignore[arg-type]
     base: dict[str, Any] = dict(
         metric=crit.metric,
@@ -142,45 +189,55 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
         attribute = m.segment.split("=", 1)[0]
         if crit.by is None or attribute == crit.by:
             groups[attribute].append(m)
-    comparable = {a: ms for a, ms in groups.items() if len(ms) >= 2}
+    comparable = {a: ms for a, ms in sorted(groups.items()) if len(ms) >= 2}
     if not comparable:
+        across = f"by {crit.by}" if crit.by else "by any attribute"
         return CriterionVerdict(
             dimension=_dimension_of(crit.metric, metrics),
             verdict="missing",
-            detail="fewer than two segments of at least k sessions to compare",
+            detail=f"fewer than two segments ({across}) of at least k sessions to compare",
             **base,
         )
-    worst: tuple[float, str, Metric, Metric] | None = None
+
+    def measure(lo: float, hi: float) -> float:
+        if kind == "max_gap":
+            return hi - lo
+        return lo / hi if hi else 1.0
+
+    def passes(x: float) -> bool:
+        return x <= threshold if kind == "max_gap" else x >= threshold
+
+    # Judge every attribute; the verdict is the worst one, the confidence must hold for all of them.
+    judged: list[tuple[float, str, Metric, Metric, bool | None]] = []
     for attribute, ms in comparable.items():
         low = min(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
         high = max(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        lo, hi = float(low.value), float(high.value)  # type: ignore[arg-type]
-        if kind == "max_gap":
-            badness = hi - lo
-        else:
-            badness = -(lo / hi if hi else 1.0)
-        if worst is None or badness > worst[0]:
-            worst = (badness, attribute, low, high)
-    assert worst is not None
-    _, attribute, low, high = worst
-    lo, hi = float(low.value), float(high.value)  # type: ignore[arg-type]
-    if kind == "max_gap":
-        observed = hi - lo
-        ok = observed <= threshold
-        detail = f"gap {observed:.4g} between {high.segment} ({hi:.4g}) and {low.segment} ({lo:.4g})"
-    else:
-        observed = lo / hi if hi else 1.0
-        ok = observed >= threshold
-        detail = f"ratio {observed:.4g} of {low.segment} ({lo:.4g}) to {high.segment} ({hi:.4g})"
+        observed = measure(float(low.value), float(high.value))  # type: ignore[arg-type]
+        sure: bool | None = None
+        if all(m.ci_low is not None and m.ci_high is not None for m in ms):
+            # Conservative: the widest spread the intervals allow must still satisfy the bound.
+            lo_bound = min(float(m.ci_low) for m in ms)  # type: ignore[arg-type]
+            hi_bound = max(float(m.ci_high) for m in ms)  # type: ignore[arg-type]
+            sure = passes(measure(lo_bound, hi_bound))
+        judged.append((observed, attribute, low, high, sure))
+    observed, attribute, low, high, _ = (
+        max(judged, key=lambda j: j[0]) if kind == "max_gap" else min(judged, key=lambda j: j[0])
+    )
+    ok = passes(observed)
     confident: bool | None = None
-    if ok and None not in (low.ci_low, low.ci_high, high.ci_low, high.ci_high):
-        # Conservative: the widest gap the two intervals allow must still satisfy the bound.
-        if kind == "max_gap":
-            confident = float(high.ci_high) - float(low.ci_low) <= threshold  # type: ignore[arg-type]
-        else:
-            confident = float(high.ci_high) > 0 and (
-                float(low.ci_low) / float(high.ci_high) >= threshold  # type: ignore[arg-type]
-            )
+    if ok:
+        sures = [j[4] for j in judged]
+        confident = None if any(s is None for s in sures) else all(bool(s) for s in sures)
+    better_high = high.higher_is_better is not False
+    worst, best = (low, high) if better_high else (high, low)
+    what = "gap" if kind == "max_gap" else "ratio"
+    detail = (
+        f"{what} {observed:.4g}: worst-off {worst.segment} ({float(worst.value):.4g}) "  # type: ignore[arg-type]
+        f"vs best-off {best.segment} ({float(best.value):.4g})"  # type: ignore[arg-type]
+    )
+    detail += "" if ok else f", not {SIGN[kind].split()[-1]} {threshold:g}"
+    if ok and confident is False:
+        detail += " — on the point estimates only (the segments' intervals allow a wider spread)"
     return CriterionVerdict(
         dimension=high.dimension,
         verdict="pass" if ok else "fail",
@@ -189,7 +246,7 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
         confident=confident,
         detail=detail,
         unit=high.unit if kind == "max_gap" else "",
-        segment=f"{attribute}: {low.segment} vs {high.segment}",
+        segment=f"{attribute}: {worst.segment} vs {best.segment}",
         **base,
     )
 
@@ -199,16 +256,84 @@ def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
     if criterion.max_gap is not None or criterion.min_ratio is not None:
         verdict = _group_verdict(criterion, metrics)
     else:
-        match = next(
-            (m for m in metrics if m.name == criterion.metric and m.segment == criterion.segment), None
-        )
-        verdict = _threshold_verdict(criterion, match)
+        verdict = _threshold_verdict(criterion, metrics)
     if criterion.waiver is not None and verdict.verdict in ("fail", "missing"):
         verdict.detail = (
-            f"{verdict.detail}; waived by {criterion.waiver.granted_by}: {criterion.waiver.justification}"
+            f"{verdict.verdict}: {verdict.detail}; waived by {criterion.waiver.granted_by}: "
+            f"{criterion.waiver.justification}"
         )
         verdict.verdict = "waived"
     return verdict
+
+
+def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric]) -> list[DimensionVerdict]:
+    dims: dict[str, DimensionVerdict] = {
+        f: DimensionVerdict(dimension=f, verdict="no_criteria") for f in FAMILIES
+    }
+    for m in metrics:
+        d = dims.setdefault(m.dimension, DimensionVerdict(dimension=m.dimension, verdict="no_criteria"))
+        d.metrics += 0 if m.is_missing else 1
+    for v in verdicts:
+        d = dims.setdefault(v.dimension, DimensionVerdict(dimension=v.dimension, verdict="no_criteria"))
+        if v.verdict == "pass":
+            d.passed += 1
+        elif v.verdict == "fail":
+            d.failed += 1
+        elif v.verdict == "missing":
+            d.missing += 1
+        else:
+            d.waived += 1
+    for dim in dims.values():
+        mine = [v for v in verdicts if v.dimension == dim.dimension]
+        if not mine:
+            # A family nobody measured is missing evidence, not a pass; one measured without criteria is
+            # shown as such.
+            dim.verdict = "missing" if dim.metrics == 0 else "no_criteria"
+        elif any(v.verdict == "fail" and v.severity == "blocking" for v in mine):
+            dim.verdict = "fail"
+        elif any(v.verdict == "missing" and v.severity == "blocking" for v in mine):
+            dim.verdict = "missing"
+        elif any(v.verdict in ("fail", "missing") for v in mine):
+            dim.verdict = "advisory"
+        elif any(v.verdict == "waived" for v in mine):
+            dim.verdict = "waived"
+        else:
+            dim.verdict = "pass"
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    return sorted(dims.values(), key=lambda d: (order.get(d.dimension, len(order)), d.dimension))
+
+
+def recommend(
+    verdicts: list[CriterionVerdict], evaluator_errors: list[str]
+) -> tuple[Recommendation, list[str]]:
+    """go (every blocking criterion passes with its evidence), iterate, or stop (a blocking failure)."""
+    blocking_fail = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
+    blocking_missing = [v for v in verdicts if v.verdict == "missing" and v.severity == "blocking"]
+    advisory = [v for v in verdicts if v.verdict in ("fail", "missing") and v.severity == "advisory"]
+    unsure = [
+        v for v in verdicts if v.verdict == "pass" and v.confident is False and v.severity == "blocking"
+    ]
+    waived = [v for v in verdicts if v.verdict == "waived"]
+    reasons: list[str] = []
+    recommendation: Recommendation
+    if blocking_fail:
+        recommendation = "stop"
+        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in blocking_fail]
+        reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
+        reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
+    elif blocking_missing or advisory or unsure or not verdicts:
+        recommendation = "iterate"
+        reasons += [f"evidence missing: {v.label} ({v.detail})" for v in blocking_missing]
+        reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
+        reasons += [f"passes on the point estimate only: {v.label}" for v in unsure]
+        if not verdicts:
+            reasons.append("the experiment declares no criteria")
+    else:
+        recommendation = "go"
+        reasons.append("every blocking criterion passes")
+    reasons += [f"waived: {v.label} (by {v.waiver.granted_by})" for v in waived if v.waiver is not None]
+    reasons += [f"evaluator error: {e}" for e in evaluator_errors]
+    return recommendation, reasons
 
 
 def build_scorecard(
@@ -226,51 +351,8 @@ def build_scorecard(
 ) -> Scorecard:
     """Judge every criterion, then each dimension, then recommend go, iterate or stop."""
     verdicts = [judge(c, metrics) for c in criteria]
-    dims: dict[str, DimensionVerdict] = {}
-    for m in metrics:
-        dims.setdefault(m.dimension, DimensionVerdict(dimension=m.dimension, verdict="no_criteria"))
-    for v in verdicts:
-        d = dims.setdefault(v.dimension, DimensionVerdict(dimension=v.dimension, verdict="no_criteria"))
-        if v.verdict == "pass":
-            d.passed += 1
-        elif v.verdict == "fail":
-            d.failed += 1
-        elif v.verdict == "missing":
-            d.missing += 1
-        else:
-            d.waived += 1
-    for dim in dims.values():
-        mine = [v for v in verdicts if v.dimension == dim.dimension]
-        if not mine:
-            continue
-        if any(v.verdict == "fail" and v.severity == "blocking" for v in mine):
-            dim.verdict = "fail"
-        elif any(v.verdict == "missing" and v.severity == "blocking" for v in mine):
-            dim.verdict = "missing"
-        elif any(v.verdict in ("fail", "missing") for v in mine):
-            dim.verdict = "advisory"
-        else:
-            dim.verdict = "pass"
-
-    reasons: list[str] = []
-    blocking_fail = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
-    blocking_missing = [v for v in verdicts if v.verdict == "missing" and v.severity == "blocking"]
-    advisory = [v for v in verdicts if v.verdict in ("fail", "missing") and v.severity == "advisory"]
-    unsure = [v for v in verdicts if v.verdict == "pass" and v.confident is False and v.severity == "blocking"]
-    recommendation: Recommendation
-    if blocking_fail:
-        recommendation = "stop"
-        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in blocking_fail]
-    elif blocking_missing or advisory or unsure or not verdicts:
-        recommendation = "iterate"
-        reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
-        reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-        reasons += [f"passes on the point estimate only: {v.label}" for v in unsure]
-        if not verdicts:
-            reasons.append("the experiment declares no criteria")
-    else:
-        recommendation = "go"
-        reasons.append("every blocking criterion passes")
+    errors = list(evaluator_errors or [])
+    recommendation, reasons = recommend(verdicts, errors)
     return Scorecard(
         experiment=experiment,
         description=description,
@@ -279,30 +361,42 @@ def build_scorecard(
         audit_root=audit_root,
         sessions=sessions,
         criteria=verdicts,
-        dimensions=sorted(dims.values(), key=lambda d: d.dimension),
+        dimensions=_dimension_verdicts(verdicts, metrics),
         recommendation=recommendation,
         reasons=reasons,
         energy_method=energy_method,
-        evaluator_errors=list(evaluator_errors or []),
+        evaluator_errors=errors,
     )
 
 
-def _fmt(value: float | None) -> str:
+def fmt(value: float | None) -> str:
+    """A number with four significant digits, or an em dash when there is none."""
     if value is None:
         return "—"
     return f"{value:.4g}"
 
 
+_fmt = fmt
+
+
+def verdict_text(v: CriterionVerdict) -> str:
+    """PASS / FAIL / MISSING / WAIVED, with "(point only)" for a pass the interval does not support."""
+    return v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def to_markdown(card: Scorecard) -> str:
-    """The scorecard as Markdown: criteria table, dimensions, recommendation and digests."""
-    lines = [
-        f"# Scorecard — {card.experiment}",
-        "",
-        card.description.strip(),
-        "",
+    """The scorecard as Markdown: recommendation, criteria, missing evidence, dimensions, reviews, digests."""
+    lines = [f"# Scorecard — {card.experiment}", "", card.description.strip(), ""]
+    lines += [
         f"**Recommendation: {card.recommendation.upper()}**",
         "",
-        *[f"- {r}" for r in card.reasons],
+        *[f"- {_cell(r)}" for r in card.reasons],
+    ]
+    lines += [
         "",
         "## Criteria",
         "",
@@ -310,21 +404,53 @@ def to_markdown(card: Scorecard) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in card.criteria:
-        interval = f"[{_fmt(v.ci_low)}, {_fmt(v.ci_high)}]" if v.ci_low is not None else "—"
-        sign = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}[v.kind]
-        verdict = v.verdict.upper() + (" (point only)" if v.confident is False else "")
+        interval = f"[{fmt(v.ci_low)}, {fmt(v.ci_high)}]" if v.ci_low is not None else "—"
+        observed = f"{fmt(v.observed)} {v.unit}".strip()
         lines.append(
-            f"| {v.label} | {v.severity} | {_fmt(v.observed)} {v.unit} | {interval} | {sign} {v.threshold:g} "
-            f"| {verdict} | {v.detail} |"
+            f"| {_cell(v.label)} | {v.severity} | {observed} | {interval} | {SIGN[v.kind]} {v.threshold:g} "
+            f"| {verdict_text(v)} | {_cell(v.detail)} |"
         )
-    lines += ["", "## Dimensions", "", "| dimension | verdict | pass | fail | missing | waived |",
-              "| --- | --- | --- | --- | --- | --- |"]
+    if card.missing:
+        lines += ["", "## Missing evidence", ""]
+        lines += [f"- **{_cell(v.label)}** ({v.severity}): {_cell(v.detail)}" for v in card.missing]
+    waivers = [v for v in card.criteria if v.waiver is not None]
+    if waivers:
+        lines += ["", "## Waivers", ""]
+        for v in waivers:
+            w = v.waiver
+            assert w is not None
+            when = f" on {w.date}" if w.date else ""
+            lines.append(
+                f"- {_cell(v.label)}: granted by {_cell(w.granted_by)}{when} — {_cell(w.justification)}"
+            )
+    lines += [
+        "",
+        "## Dimensions",
+        "",
+        "| dimension | verdict | metrics | pass | fail | missing | waived |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for d in card.dimensions:
-        lines.append(f"| {d.dimension} | {d.verdict} | {d.passed} | {d.failed} | {d.missing} | {d.waived} |")
+        lines.append(
+            f"| {d.dimension} | {d.verdict} | {d.metrics} | {d.passed} | {d.failed} | {d.missing} | {d.waived} |"
+        )
     if card.energy_method:
         lines += ["", f"Energy: {card.energy_method}."]
     if card.evaluator_errors:
-        lines += ["", "## Evaluator errors", "", *[f"- {e}" for e in card.evaluator_errors]]
+        lines += ["", "## Evaluator errors", "", *[f"- {_cell(e)}" for e in card.evaluator_errors]]
+    if card.reviews:
+        lines += [
+            "",
+            "## Committee reviews",
+            "",
+            "| when | reviewer | decision | comment |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in card.reviews:
+            lines.append(
+                f"| {r.get('ts', '')} | {_cell(str(r.get('reviewer', '')))} | {str(r.get('decision', '')).upper()} "
+                f"| {_cell(str(r.get('comment', '')))} |"
+            )
     lines += [
         "",
         "## Provenance",
@@ -341,15 +467,15 @@ def to_markdown(card: Scorecard) -> str:
 
 def to_table(card: Scorecard) -> str:
     """A plain-text table for the terminal."""
-    rows = [("criterion", "observed", "threshold", "verdict")]
+    rows = [("criterion", "observed", "95% interval", "threshold", "verdict")]
     for v in card.criteria:
-        sign = {"at_least": ">=", "at_most": "<=", "max_gap": "gap<=", "min_ratio": "ratio>="}[v.kind]
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
-        rows.append((v.label[:48], _fmt(v.observed), f"{sign} {v.threshold:g}", mark))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        interval = f"[{fmt(v.ci_low)}, {fmt(v.ci_high)}]" if v.ci_low is not None else "-"
+        rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]
     for i, row in enumerate(rows):
-        out.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)))
+        out.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
     out.append("dimensions: " + ", ".join(f"{d.dimension}={d.verdict}" for d in card.dimensions))
@@ -357,6 +483,8 @@ def to_table(card: Scorecard) -> str:
         out.append(f"energy: {card.energy_method}")
     if any(v.confident is False for v in card.criteria):
         out.append("* passes on the point estimate only: its 95% interval crosses the threshold")
+    for r in card.reviews:
+        out.append(f"review: {str(r.get('decision', '')).upper()} by {r.get('reviewer')} ({r.get('ts')})")
     out.append(f"RECOMMENDATION: {card.recommendation.upper()}")
     out.extend(f"  - {r}" for r in card.reasons)
     return "\n".join(out)

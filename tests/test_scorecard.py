@@ -1,0 +1,184 @@
+"""Scorecard verdicts: thresholds, gaps and ratios, confidence, missing evidence, waivers, recommendation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from civiclab.records import Metric
+from civiclab.scorecard import Scorecard, build_scorecard, judge, to_markdown, to_table
+from civiclab.spec import CriterionSpec
+
+
+def crit(**kw: Any) -> CriterionSpec:
+    return CriterionSpec.model_validate(kw)
+
+
+def metric(
+    name: str, value: float | None, lo: float | None = None, hi: float | None = None, **kw: Any
+) -> Metric:
+    return Metric(name=name, value=value, ci_low=lo, ci_high=hi, dimension=name.split(".")[0], **kw)
+
+
+COMPLETION = "human_centered.completion_rate"
+
+
+@pytest.mark.parametrize(
+    ("value", "lo", "hi", "verdict", "confident"),
+    [
+        (0.9, 0.85, 0.95, "pass", True),
+        (0.82, 0.75, 0.88, "pass", False),  # the interval crosses 0.8
+        (0.8, 0.8, 0.8, "pass", True),  # the threshold itself passes
+        (0.7, 0.6, 0.78, "fail", None),
+        (0.9, None, None, "pass", None),  # no interval: nothing to say about confidence
+    ],
+)
+def test_at_least(
+    value: float, lo: float | None, hi: float | None, verdict: str, confident: bool | None
+) -> None:
+    v = judge(crit(metric=COMPLETION, at_least=0.8), [metric(COMPLETION, value, lo, hi)])
+    assert (v.verdict, v.confident) == (verdict, confident)
+
+
+def test_at_most_uses_the_upper_bound() -> None:
+    c = crit(metric="energy.kwh", at_most=1.0)
+    assert judge(c, [metric("energy.kwh", 0.5, 0.4, 0.9)]).confident is True
+    unsure = judge(c, [metric("energy.kwh", 0.9, 0.7, 1.2)])
+    assert unsure.verdict == "pass" and unsure.confident is False
+    assert "point estimate only" in unsure.detail
+    near = judge(c, [metric("energy.kwh", 1.1, 0.95, 1.3)])
+    assert near.verdict == "fail" and "reaches the threshold" in near.detail
+
+
+def test_missing_evidence_is_never_a_pass() -> None:
+    c = crit(metric=COMPLETION, at_least=0.5)
+    assert judge(c, []).verdict == "missing"
+    assert judge(c, [metric(COMPLETION, None, error="division by zero")]).verdict == "missing"
+    assert judge(c, [metric(COMPLETION, float("nan"))]).verdict == "missing"
+    crashed = Metric(
+        name="human_centered.evaluator_error", value=None, dimension="human_centered", error="boom"
+    )
+    v = judge(c, [crashed])
+    assert v.verdict == "missing" and "evaluator failed (boom)" in v.detail
+
+
+def test_segment_threshold() -> None:
+    c = crit(metric=COMPLETION, at_least=0.5, segment="territory=rural")
+    ms = [metric(COMPLETION, 0.9), metric(COMPLETION, 0.4, segment="territory=rural")]
+    assert judge(c, ms).verdict == "fail"
+    v = judge(crit(metric=COMPLETION, at_least=0.5, segment="territory=overseas"), ms)
+    assert v.verdict == "missing" and "fewer than k" in v.detail
+
+
+def segments(
+    values: dict[str, tuple[float, float, float]], name: str = COMPLETION, **kw: Any
+) -> list[Metric]:
+    return [metric(name, v, lo, hi, segment=s, n=50, **kw) for s, (v, lo, hi) in values.items()]
+
+
+def test_max_gap_worst_against_best() -> None:
+    ms = segments(
+        {
+            "territory=urban": (0.9, 0.85, 0.95),
+            "territory=rural": (0.6, 0.5, 0.7),
+            "territory=suburban": (0.8, 0.7, 0.9),
+            "age_band=18-24": (0.85, 0.8, 0.9),
+            "age_band=80+": (0.83, 0.8, 0.86),
+        },
+        higher_is_better=True,
+    )
+    v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
+    assert v.verdict == "fail" and v.observed == pytest.approx(0.3)
+    assert "worst-off territory=rural (0.6)" in v.detail and "best-off territory=urban (0.9)" in v.detail
+    ok = judge(crit(metric=COMPLETION, max_gap=0.1, by="age_band"), ms)
+    assert ok.verdict == "pass" and ok.confident is True  # 0.9 - 0.8 = 0.1
+    # Without `by`, the worst attribute decides.
+    assert judge(crit(metric=COMPLETION, max_gap=0.2), ms).verdict == "fail"
+
+
+def test_min_ratio_and_confidence_across_all_segments() -> None:
+    ms = segments({"device=computer": (0.9, 0.8, 1.0), "device=smartphone": (0.81, 0.6, 0.9)})
+    v = judge(crit(metric=COMPLETION, min_ratio=0.8, by="device"), ms)
+    assert v.verdict == "pass" and v.observed == pytest.approx(0.9)
+    assert v.confident is False  # 0.6 / 1.0 < 0.8
+
+
+def test_gap_for_a_lower_is_better_metric_names_the_worst_off() -> None:
+    ms = segments(
+        {"territory=urban": (0.1, 0.05, 0.15), "territory=rural": (0.4, 0.3, 0.5)},
+        name="human_centered.abandonment_rate",
+        higher_is_better=False,
+    )
+    v = judge(crit(metric="human_centered.abandonment_rate", max_gap=0.1, by="territory"), ms)
+    assert v.verdict == "fail" and "worst-off territory=rural" in v.detail
+
+
+def test_gap_needs_two_segments() -> None:
+    ms = segments({"territory=urban": (0.9, 0.85, 0.95)})
+    assert judge(crit(metric=COMPLETION, max_gap=0.1, by="territory"), ms).verdict == "missing"
+
+
+def test_waiver_records_who_and_why() -> None:
+    waiver = {"justification": "rural sample too small this round", "granted_by": "Ethics committee chair"}
+    v = judge(crit(metric=COMPLETION, at_least=0.9, waiver=waiver), [metric(COMPLETION, 0.5)])
+    assert v.verdict == "waived"
+    assert "Ethics committee chair" in v.detail and "rural sample" in v.detail and v.detail.startswith("fail")
+    # A waiver never hides a pass.
+    assert (
+        judge(crit(metric=COMPLETION, at_least=0.1, waiver=waiver), [metric(COMPLETION, 0.5)]).verdict
+        == "pass"
+    )
+
+
+def card(criteria: list[dict[str, Any]], metrics: list[Metric], **kw: Any) -> Scorecard:
+    return build_scorecard(experiment="x", criteria=[crit(**c) for c in criteria], metrics=metrics, **kw)
+
+
+def test_recommendation() -> None:
+    good = [metric(COMPLETION, 0.9, 0.85, 0.95)]
+    assert card([{"metric": COMPLETION, "at_least": 0.8}], good).recommendation == "go"
+    assert card([{"metric": COMPLETION, "at_least": 0.95}], good).recommendation == "stop"
+    assert (
+        card([{"metric": COMPLETION, "at_least": 0.95, "severity": "advisory"}], good).recommendation
+        == "iterate"
+    )
+    assert card([{"metric": COMPLETION, "at_least": 0.88}], good).recommendation == "iterate"  # point only
+    missing = card([{"metric": "acceptability.trust", "at_least": 3}], good)
+    assert missing.recommendation == "iterate" and missing.reasons[0].startswith("evidence missing")
+    assert card([], good).recommendation == "iterate"
+
+
+def test_dimensions_always_show_the_four_families() -> None:
+    c = card([{"metric": COMPLETION, "at_least": 0.8}], [metric(COMPLETION, 0.9), metric("energy.kwh", 1.0)])
+    dims = {d.dimension: d for d in c.dimensions}
+    assert list(dims)[:4] == ["auditability", "human_centered", "energy", "acceptability"]
+    assert dims["human_centered"].verdict == "pass"
+    assert dims["energy"].verdict == "no_criteria" and dims["energy"].metrics == 1
+    assert dims["acceptability"].verdict == "missing" and dims["auditability"].verdict == "missing"
+    waiver = {"justification": "accepted for the pilot phase", "granted_by": "DPO"}
+    w = card([{"metric": COMPLETION, "at_least": 0.95, "waiver": waiver}], [metric(COMPLETION, 0.9)])
+    assert {d.dimension: d.verdict for d in w.dimensions}["human_centered"] == "waived"
+    assert w.recommendation == "go" and any(r.startswith("waived:") for r in w.reasons)
+
+
+def test_renderings_show_verdicts_missing_evidence_and_digests() -> None:
+    c = card(
+        [
+            {"metric": COMPLETION, "at_least": 0.88, "label": "completion | all"},
+            {"metric": "acceptability.trust", "at_least": 3, "label": "trust"},
+        ],
+        [metric(COMPLETION, 0.9, 0.85, 0.95)],
+        spec_digest="a" * 64,
+        audit_root="b" * 64,
+        run_id="r1",
+    )
+    c.reviews = [{"reviewer": "Dr M", "decision": "approve", "comment": "fine", "ts": "2026-11-25T17:00:00Z"}]
+    md = to_markdown(c)
+    assert "completion \\| all" in md  # a pipe in a label does not break the table
+    assert "PASS (point estimate only)" in md
+    assert "## Missing evidence" in md and "- **trust** (blocking): no evidence for this metric" in md
+    assert "a" * 64 in md and "b" * 64 in md and "| Dr M | APPROVE | fine |" in md
+    table = to_table(c)
+    assert "PASS*" in table and "MISSING" in table and "RECOMMENDATION: ITERATE" in table
+    assert Scorecard.model_validate_json(c.model_dump_json()) == c
