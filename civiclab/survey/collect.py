@@ -1,0 +1,146 @@
+"""Gathering an experiment's responses: from its response files and from the survey store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from civiclab.errors import SpecError
+from civiclab.survey.importer import ImportReport, read_export_file
+from civiclab.survey.instruments import Instrument
+from civiclab.survey.responses import SurveyResponse
+from civiclab.survey.spec import STORE_ENV, SurveySpec, default_store_url, resolve_store_url
+
+if TYPE_CHECKING:
+    from civiclab.survey.store import SurveyStore
+
+
+@dataclass
+class SurveyContext:
+    """An experiment's survey as the CLI and the web form see it, without loading its pilot."""
+
+    experiment: str
+    spec: SurveySpec
+    k: int
+    source: Path | None
+    instruments: list[Instrument] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.instruments:
+            self.instruments = self.spec.load_instruments()
+
+    def store_url(self, cli_store: str | None = None) -> str:
+        return resolve_store_url(self.spec.store, cli_store)
+
+
+def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> SurveyContext:
+    """The survey of `experiment`: a spec file path, or a name found as `experiments/NAME.yaml`.
+
+    An experiment without a `survey:` section, or without a spec file, gets the default survey
+    (SUS, UTAUT, trust, free text) with k = 5.
+
+    Raises:
+        SpecError: the spec file's `survey`, `privacy` or `name` is invalid.
+    """
+    from pydantic import ValidationError
+
+    from civiclab.experiment import read_yaml, validation_to_spec_error
+    from civiclab.spec import PrivacySpec
+
+    candidate = Path(experiment)
+    if not (candidate.suffix in (".yaml", ".yml") and candidate.exists()):
+        candidate = (experiments_dir or Path("experiments")) / f"{experiment}.yaml"
+    if not candidate.exists():
+        return SurveyContext(experiment=experiment, spec=SurveySpec(), k=5, source=None)
+    raw = read_yaml(candidate)
+    if not isinstance(raw, dict):
+        raise SpecError(candidate, "(top level)", "an experiment must be a YAML mapping")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise SpecError(candidate, "name", "field required")
+    context = {"base_dir": candidate.resolve().parent}
+    try:
+        spec = SurveySpec.model_validate(raw.get("survey") or {}, context=context)
+        privacy = PrivacySpec.model_validate(raw.get("privacy") or {})
+    except ValidationError as exc:
+        title = exc.title
+        raise validation_to_spec_error(
+            exc, candidate, "survey" if title == "SurveySpec" else "privacy"
+        ) from None
+    return SurveyContext(experiment=name, spec=spec, k=privacy.k_anonymity, source=candidate.resolve())
+
+
+@dataclass
+class Gathered:
+    """Responses of one experiment, deduplicated, with what was read to get them."""
+
+    responses: list[SurveyResponse]
+    reports: list[ImportReport]
+    raw_files: list[tuple[str, bytes]]
+    invited: int | None
+    synthetic_files: list[str]
+    store_url: str | None
+
+
+def open_store_if_present(url: str) -> SurveyStore | None:
+    """The store at `url`, or None for a local SQLite file that does not exist (never create one here)."""
+    from civiclab.survey.store import SurveyStore
+
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            return None
+    return SurveyStore(url)
+
+
+def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -> Gathered:
+    """Read the spec's response files and the store's responses; a uid seen twice is kept once."""
+    import os
+
+    responses: list[SurveyResponse] = []
+    seen: set[str] = set()
+    reports: list[ImportReport] = []
+    raw_files: list[tuple[str, bytes]] = []
+    synthetic: list[str] = []
+    instruments = spec.load_instruments()
+    for source in spec.responses:
+        report, raw = read_export_file(
+            source.path,
+            instruments,
+            format=source.format,
+            columns=source.columns or None,
+            segments=spec.segments,
+        )
+        reports.append(report)
+        raw_files.append((source.path.name, raw))
+        if source.synthetic:
+            synthetic.append(source.path.name)
+        for r in report.accepted:
+            if r.uid not in seen:
+                seen.add(r.uid)
+                r.source = source.path.name
+                responses.append(r)
+    invited = spec.invited
+    used_url: str | None = None
+    if spec.read_store:
+        url = store_url or os.environ.get(STORE_ENV) or spec.store or default_store_url()
+        store = open_store_if_present(url)
+        if store is not None:
+            used_url = url
+            try:
+                for r in store.responses(experiment):
+                    if r.uid not in seen:
+                        seen.add(r.uid)
+                        responses.append(r)
+                for filename, sha, content in store.raw_imports(experiment):
+                    if content:
+                        raw_files.append((f"import-{sha[:12]}-{Path(filename).name}", content))
+                if invited is None:
+                    invited = store.invited_count(experiment) or None
+            finally:
+                store.close()
+    return Gathered(responses, reports, raw_files, invited, synthetic, used_url)
+
+
+__all__ = ["Gathered", "SurveyContext", "gather", "resolve_store_url", "survey_context"]

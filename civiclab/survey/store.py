@@ -1,0 +1,344 @@
+"""The survey store: invitation codes (hashed) and responses, through SQLAlchemy.
+
+SQLite by default (one file, WAL journal), PostgreSQL with a `postgresql+psycopg://` URL.
+Every write is one transaction: an import stores all its accepted rows or none, and a web
+submission marks its invitation used and stores the response together, so a code can never
+be used twice, even by concurrent requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from civiclab.errors import SurveyError
+from civiclab.survey.responses import Answer, SurveyResponse
+
+# Unambiguous characters only (no 0/O, 1/I/L), read aloud or typed from a letter without doubt.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_GROUPS, CODE_GROUP_LEN = 3, 4  # 12 characters ≈ 59 bits: not guessable, easy to type
+
+metadata = sa.MetaData()
+
+invitations = sa.Table(
+    "survey_invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("experiment", sa.String(64), nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("segment", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("used_at", sa.String(32), nullable=True),
+)
+
+responses = sa.Table(
+    "survey_responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("experiment", sa.String(64), nullable=False, index=True),
+    sa.Column("uid", sa.String(128), nullable=False),
+    sa.Column("source", sa.String(300), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column("submitted_at", sa.String(32), nullable=True),
+    sa.Column("lastpage", sa.Integer, nullable=True),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("segment", sa.JSON, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("stored_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("experiment", "uid", name="uq_survey_response_uid"),
+)
+
+imports = sa.Table(
+    "survey_imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("experiment", sa.String(64), nullable=False, index=True),
+    sa.Column("filename", sa.String(500), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.String(32), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("duplicates", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=True),  # the raw file, so nothing imported is ever lost
+)
+
+
+class InvitationUnknown(SurveyError):
+    """No invitation has this code for this experiment."""
+
+
+class InvitationUsed(SurveyError):
+    """The invitation code has already been used for a submission."""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    state: Literal["open", "used"]
+    segment: dict[str, str]
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def normalise_code(code: str) -> str:
+    """Codes are typed by people: ignore case, spaces and dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_code(experiment: str, code: str) -> str:
+    """What the store keeps of a code: its sha256, salted by the experiment so codes do not carry over."""
+    return hashlib.sha256(f"civiclab-survey:{experiment}:{normalise_code(code)}".encode()).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LEN))
+    return "-".join(raw[i : i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3, not psycopg2
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+            @sa.event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise SurveyError(f"survey store {url!r}: {exc}") from None
+
+
+class SurveyStore:
+    """Invitations and responses of every experiment, in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        # SQLite has one writer at a time: serialise writes in-process rather than retry on "locked".
+        self._write_lock = threading.Lock() if url.startswith("sqlite") else None
+        try:
+            metadata.create_all(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SurveyError(
+                f"cannot open the survey store {url}: {exc.__class__.__name__}: {exc}"
+            ) from None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- invitations -------------------------------------------------------------------------
+    def create_invitations(
+        self, experiment: str, count: int, segment: dict[str, str] | None = None
+    ) -> list[str]:
+        """Create `count` codes; only their hashes are stored, so print or hand them out now."""
+        if count < 1:
+            raise SurveyError("--count: give at least 1")
+        codes = [new_code() for _ in range(count)]
+        created = now_iso()
+        rows = [
+            {
+                "experiment": experiment,
+                "code_hash": hash_code(experiment, c),
+                "segment": dict(segment or {}),
+                "created_at": created,
+                "used_at": None,
+            }
+            for c in codes
+        ]
+        with self._write() as conn:
+            for i in range(0, len(rows), 500):
+                conn.execute(invitations.insert(), rows[i : i + 500])
+        return codes
+
+    def invitation(self, experiment: str, code: str) -> Invitation:
+        """The state of a code, or `InvitationUnknown`."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(invitations.c.used_at, invitations.c.segment).where(
+                    invitations.c.code_hash == hash_code(experiment, code),
+                    invitations.c.experiment == experiment,
+                )
+            ).first()
+        if row is None:
+            raise InvitationUnknown("unknown invitation code")
+        return Invitation("used" if row.used_at else "open", dict(row.segment or {}))
+
+    def invited_count(self, experiment: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(invitations)
+                    .where(invitations.c.experiment == experiment)
+                ).scalar_one()
+            )
+
+    # -- responses ---------------------------------------------------------------------------
+    def submit(
+        self, experiment: str, code: str, answers: dict[str, Answer], language: str, lastpage: int
+    ) -> str:
+        """Store a web submission and use up its code, atomically; returns the response uid.
+
+        Raises:
+            InvitationUnknown: no such code for this experiment.
+            InvitationUsed: the code was already used (also under a concurrent submission).
+        """
+        code_hash = hash_code(experiment, code)
+        stamp = now_iso()
+        uid = f"web:{code_hash[:32]}"
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(invitations.c.id, invitations.c.segment).where(
+                    invitations.c.code_hash == code_hash, invitations.c.experiment == experiment
+                )
+            ).first()
+            if row is None:
+                raise InvitationUnknown("unknown invitation code")
+            used = conn.execute(
+                invitations.update()
+                .where(invitations.c.id == row.id, invitations.c.used_at.is_(None))
+                .values(used_at=stamp)
+            )
+            if used.rowcount != 1:
+                raise InvitationUsed("this invitation code has already been used")
+            try:
+                conn.execute(
+                    responses.insert().values(
+                        experiment=experiment,
+                        uid=uid,
+                        source="web",
+                        complete=True,
+                        submitted_at=stamp,
+                        lastpage=lastpage,
+                        language=language,
+                        segment=dict(row.segment or {}),
+                        answers=answers,
+                        stored_at=stamp,
+                    )
+                )
+            except sa.exc.IntegrityError:
+                raise InvitationUsed("this invitation code has already been used") from None
+        return uid
+
+    def add_responses(
+        self,
+        experiment: str,
+        rows: Iterable[SurveyResponse],
+        *,
+        filename: str = "",
+        sha256: str = "",
+        total_rows: int = 0,
+        rejected: int = 0,
+        content: bytes | None = None,
+    ) -> tuple[int, int]:
+        """Store imported responses in one transaction, skipping uids already stored.
+
+        Returns:
+            (added, duplicates): how many were new, and how many were already in the store.
+        """
+        items = list(rows)
+        stamp = now_iso()
+        with self._write() as conn:
+            existing = set(
+                conn.execute(sa.select(responses.c.uid).where(responses.c.experiment == experiment)).scalars()
+            )
+            fresh = [r for r in items if r.uid not in existing]
+            payload = [
+                {
+                    "experiment": experiment,
+                    "uid": r.uid,
+                    "source": r.source[:300],
+                    "complete": r.complete,
+                    "submitted_at": r.submitted_at,
+                    "lastpage": r.lastpage,
+                    "language": r.language,
+                    "segment": r.segment,
+                    "answers": r.answers,
+                    "stored_at": stamp,
+                }
+                for r in fresh
+            ]
+            for i in range(0, len(payload), 500):
+                conn.execute(responses.insert(), payload[i : i + 500])
+            if filename:
+                conn.execute(
+                    imports.insert().values(
+                        experiment=experiment,
+                        filename=filename[:500],
+                        sha256=sha256,
+                        imported_at=stamp,
+                        rows=total_rows,
+                        accepted=len(fresh),
+                        rejected=rejected,
+                        duplicates=len(items) - len(fresh),
+                        content=content,
+                    )
+                )
+        return len(fresh), len(items) - len(fresh)
+
+    def responses(self, experiment: str) -> list[SurveyResponse]:
+        """Every stored response of an experiment, complete or not, in the order stored."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(responses).where(responses.c.experiment == experiment).order_by(responses.c.id)
+            ).all()
+        return [
+            SurveyResponse(
+                uid=r.uid,
+                complete=bool(r.complete),
+                answers=dict(r.answers or {}),
+                segment=dict(r.segment or {}),
+                language=r.language,
+                lastpage=r.lastpage,
+                source=r.source,
+                submitted_at=r.submitted_at,
+            )
+            for r in rows
+        ]
+
+    def raw_imports(self, experiment: str) -> list[tuple[str, str, bytes]]:
+        """(filename, sha256, raw bytes) of every file imported for an experiment."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(imports.c.filename, imports.c.sha256, imports.c.content)
+                .where(imports.c.experiment == experiment)
+                .order_by(imports.c.id)
+            ).all()
+        return [(r.filename, r.sha256, bytes(r.content or b"")) for r in rows]
+
+    def count(self, experiment: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(responses)
+                    .where(responses.c.experiment == experiment)
+                ).scalar_one()
+            )

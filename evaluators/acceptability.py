@@ -1,0 +1,133 @@
+"""Social acceptability: what participants said in validated questionnaires, scored with uncertainty.
+
+Reads the experiment's response files (`survey.responses`) and the survey store (web form
+submissions and `civiclab survey import`), scores SUS, UTAUT, trust and any lab instrument, and
+archives every raw file and the import reports with the run, so nothing read is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab.errors import EvaluatorError
+from civiclab.evaluation import RunData
+from civiclab.records import Metric
+from civiclab.redaction import redact_text
+from civiclab.registry import evaluator
+
+DIM = "acceptability"
+
+
+class AcceptabilityParams(BaseModel):
+    """Parameters of the `acceptability` evaluator (the survey itself is described in `survey:`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store: str | None = Field(default=None, description="survey store URL, overriding survey.store")
+    comments: bool = Field(default=True, description="archive the free-text answers, redacted")
+
+
+@evaluator(
+    "acceptability",
+    dimension=DIM,
+    params=AcceptabilityParams,
+    metrics={
+        "acceptability.sus": "System Usability Scale, 0-100 (Brooke 1996), mean with bootstrap 95% CI",
+        "acceptability.sus_alpha": "Cronbach's alpha of the SUS items, Feldt 95% CI",
+        "acceptability.trust": "trust in automation, 1-7 (Jian, Bisantz & Drury 2000, items 6-12)",
+        "acceptability.distrust": "distrust of automation, 1-7 (items 1-5); lower is better",
+        "acceptability.utaut.<construct>": "UTAUT constructs, 1-5: performance_expectancy, effort_expectancy, "
+        "social_influence, facilitating_conditions, behavioural_intention",
+        "acceptability.response_rate": "complete responses / people invited",
+        "acceptability.completion_rate": "complete responses / responses started (drop-off)",
+        "acceptability.respondents": "complete responses scored",
+        "acceptability.rejected_rows": "rows of response files rejected (see survey/import-report.json)",
+    },
+)
+def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
+    """Construct means with bootstrap CIs, Cronbach's alpha, response and completion rates, k-anonymous."""
+    from civiclab.survey.collect import gather
+    from civiclab.survey.scoring import ScoringOptions, score_survey
+
+    spec = run.experiment.spec.survey
+    if spec is None:
+        raise EvaluatorError("the experiment has no `survey:` section to score")
+    name = run.experiment.spec.name
+    got = gather(name, spec, store_url=params.store)
+    options = ScoringOptions(k=run.k, invited=got.invited, seed=run.seed, resamples=spec.resamples)
+    metrics = score_survey(spec.load_instruments(), got.responses, options)
+
+    out_dir = run.artifact_dir / "survey"
+    (out_dir / "raw").mkdir(parents=True, exist_ok=True)
+    for filename, raw in got.raw_files:
+        path = out_dir / "raw" / Path(filename).name
+        path.write_bytes(raw)
+        run.add_artifact(path)
+    report_path = out_dir / "import-report.json"
+    report_path.write_text(
+        json.dumps(
+            {
+                "experiment": name,
+                "files": [r.as_dict() for r in got.reports],
+                "store": _safe_url(got.store_url),
+                "responses": len(got.responses),
+                "complete": sum(r.complete for r in got.responses),
+                "invited": got.invited,
+                "synthetic_files": got.synthetic_files,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    run.add_artifact(report_path)
+    if params.comments:
+        run.add_artifact(_write_comments(out_dir / "comments.jsonl", got.responses, spec.load_instruments()))
+
+    rejected = sum(len(r.rejected) for r in got.reports)
+    metrics.append(
+        Metric(
+            name=f"{DIM}.rejected_rows",
+            value=float(rejected),
+            unit="rows",
+            dimension=DIM,
+            higher_is_better=False,
+            n=sum(r.rows for r in got.reports),
+            note="; ".join(str(x) for r in got.reports for x in r.rejected[:5]) or None,
+        )
+    )
+    if got.synthetic_files:
+        for m in metrics:
+            if m.name == f"{DIM}.respondents":
+                m.note = (
+                    f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
+                )
+    return metrics
+
+
+def _safe_url(url: str | None) -> str | None:
+    """A store URL without its password, fit for an artifact."""
+    if url is None or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+
+
+def _write_comments(path: Path, responses: list, instruments: list) -> Path:  # type: ignore[type-arg]
+    """Free-text answers of complete responses, redacted, without any link to a respondent."""
+    text_columns = [inst.column(item) for inst in instruments for item in inst.items if item.type == "text"]
+    lines = []
+    for r in responses:
+        if not r.complete:
+            continue
+        for column in text_columns:
+            value = r.answers.get(column)
+            if isinstance(value, str) and value.strip():
+                lines.append(
+                    json.dumps({"question": column, "answer": redact_text(value)}, ensure_ascii=False)
+                )
+    lines.sort()  # drop the response order: comments must not be re-linked to a row
+    path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+    return path
