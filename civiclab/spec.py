@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from civiclab.impact import ImpactAssessment
 from civiclab.survey.spec import SurveySpec
 
 SPEC_VERSION = 1
@@ -194,6 +195,7 @@ class ExperimentSpec(Strict):
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     governance: GovernanceSpec = Field(default_factory=GovernanceSpec)
     audit: AuditSpec = Field(default_factory=AuditSpec)
+    impact_assessment: ImpactAssessment | None = None
 
     @model_validator(mode="after")
     def _unique_evaluators(self) -> ExperimentSpec:

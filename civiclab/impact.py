@@ -1,0 +1,213 @@
+"""Impact assessment: a questionnaire scored as Canada's Algorithmic Impact Assessment scores it, and a
+map of a run's evidence against the seven requirements of the EU's ALTAI.
+
+AIA scoring (Directive on Automated Decision-Making, tool `aia-eia-js`): the raw impact score is the
+sum of the points of the risk answers; when the mitigation score reaches 80% of half the maximum
+mitigation score (the tool halves it because its mitigation questions are asked twice, for design and
+for implementation), the current score is the raw score less 15%, rounded; the impact level is I to IV
+by quarters of the maximum raw score (≤25%, ≤50%, ≤75%, above).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:  # civiclab.spec imports this module for its `impact_assessment` field
+    from civiclab.dimensions import DimensionCoverage, RunEvidence
+
+MITIGATION_SHARE = 0.8
+DEDUCTION = 0.15
+LEVELS = ("I", "II", "III", "IV")
+
+
+class ImpactQuestion(BaseModel):
+    """One question: its choices and their points, and the answer given (one choice, or several)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=3)
+    choices: dict[str, int] = Field(min_length=1, description="choice -> points (≥ 0)")
+    multiple: bool = Field(default=False, description="several choices may be ticked; their points add up")
+    answer: str | list[str] | None = None
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> ImpactQuestion:
+        if any(points < 0 for points in self.choices.values()):
+            raise ValueError("choices: points must be ≥ 0")
+        answers = self.answers
+        if isinstance(self.answer, list) and not self.multiple:
+            raise ValueError("answer: a list is only allowed when `multiple: true`")
+        unknown = [a for a in answers if a not in self.choices]
+        if unknown:
+            raise ValueError(f"answer: {unknown[0]!r} is not one of {', '.join(map(repr, self.choices))}")
+        return self
+
+    @property
+    def answers(self) -> list[str]:
+        if self.answer is None:
+            return []
+        return [self.answer] if isinstance(self.answer, str) else list(self.answer)
+
+    @property
+    def points(self) -> int:
+        return sum(self.choices[a] for a in self.answers)
+
+    @property
+    def max_points(self) -> int:
+        return sum(self.choices.values()) if self.multiple else max(self.choices.values())
+
+
+class ImpactAssessment(BaseModel):
+    """The optional `impact_assessment` of an experiment: risk and mitigation questions with answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    framework: Literal["canada-aia"] = "canada-aia"
+    assessed_by: str | None = None
+    date: str | None = None
+    risk: list[ImpactQuestion] = Field(min_length=1)
+    mitigation: list[ImpactQuestion] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ImpactAssessment:
+        seen: set[str] = set()
+        for part in ("risk", "mitigation"):
+            for i, q in enumerate(getattr(self, part)):
+                if q.id in seen:
+                    raise ValueError(f"{part}[{i}].id: duplicate question id {q.id!r}")
+                seen.add(q.id)
+        return self
+
+
+class ImpactScore(BaseModel):
+    """The scored questionnaire, with every number the AIA tool shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw_risk: int
+    max_raw_risk: int
+    mitigation: int
+    max_mitigation: int
+    mitigation_applied: bool
+    current: int
+    level: int = Field(ge=1, le=4)
+    level_name: str
+    unanswered: list[str] = Field(default_factory=list)
+
+
+def _round_half_up(x: float) -> int:
+    # The AIA tool uses JavaScript's Math.round, which rounds halves up (Python's round() does not).
+    return int(math.floor(x + 0.5))
+
+
+def score_impact(assessment: ImpactAssessment) -> ImpactScore:
+    """Score a questionnaire as the AIA does: raw risk, mitigation deduction, impact level I–IV."""
+    raw = sum(q.points for q in assessment.risk)
+    max_raw = sum(q.max_points for q in assessment.risk)
+    mitigation = sum(q.points for q in assessment.mitigation)
+    max_mitigation = sum(q.max_points for q in assessment.mitigation)
+    applied = bool(assessment.mitigation) and mitigation >= MITIGATION_SHARE * (max_mitigation / 2)
+    current = _round_half_up((1 - DEDUCTION) * raw) if applied else raw
+    level = 4
+    for i, share in enumerate((0.25, 0.5, 0.75), start=1):
+        if current <= max_raw * share:
+            level = i
+            break
+    unanswered = [q.id for q in (*assessment.risk, *assessment.mitigation) if q.answer is None]
+    return ImpactScore(
+        raw_risk=raw,
+        max_raw_risk=max_raw,
+        mitigation=mitigation,
+        max_mitigation=max_mitigation,
+        mitigation_applied=applied,
+        current=current,
+        level=level,
+        level_name=LEVELS[level - 1],
+        unanswered=unanswered,
+    )
+
+
+def _cov(key: str, label: str, evidence: list[str], gaps: list[str], needed: int = 2) -> DimensionCoverage:
+    from civiclab.dimensions import Coverage, DimensionCoverage
+
+    status: Coverage = (
+        "covered" if len(evidence) >= needed and not gaps else ("partial" if evidence else "gap")
+    )
+    return DimensionCoverage(key=key, label=label, status=status, evidence=evidence, gaps=gaps)
+
+
+def altai_map(ev: RunEvidence, assessment: ImpactAssessment | None = None) -> list[DimensionCoverage]:
+    """The run's evidence against the seven ALTAI requirements; what nothing covers is a gap."""
+    gov = ev.governance
+    out: list[DimensionCoverage] = []
+
+    human = ev.measured(contains=("escalation", "human_reachable", "handover"))
+    e, g = [], []
+    e += (
+        [f"hand-over to a human measured ({', '.join(sorted({m.name for m in human})[:3])})"] if human else []
+    )
+    e += [f"fallback channels: {', '.join(gov.fallback_channels)}"] if gov.fallback_channels else []
+    e += [f"{len(ev.reviews)} committee decision(s) recorded"] if ev.reviews else []
+    g += [] if human else ["no measure of citizens reaching a human"]
+    g += [] if ev.reviews else ["no human oversight decision recorded on the run"]
+    out.append(_cov("human_agency", "1. Human agency and oversight", e, g))
+
+    robust = ev.measured(contains=("reproducible", "session_errors", "failure_rate", "chain_valid"))
+    e = [f"measured: {', '.join(sorted({m.name for m in robust})[:4])}"] if robust else []
+    g = [] if robust else ["no reproducibility or failure metric"]
+    if any(m.name.endswith("evaluator_error") for m in ev.metrics):
+        g.append("an evaluator failed on this run")
+    out.append(_cov("robustness", "2. Technical robustness and safety", e, g, needed=1))
+
+    e, g = [], []
+    declared = [
+        k for k in ("data_controller", "legal_basis", "retention", "storage_location") if getattr(gov, k)
+    ]
+    e += [f"governance declared: {', '.join(declared)}"] if declared else []
+    e.append("personal data redacted before logging; identifiers pseudonymised; groups below k hidden")
+    g += [
+        f"governance.{k} not declared"
+        for k in ("data_controller", "legal_basis", "retention", "storage_location")
+        if k not in declared
+    ]
+    out.append(_cov("privacy", "3. Privacy and data governance", e, g))
+
+    e, g = [], []
+    e += [f"hash-chained audit log, root {ev.audit_root[:12]}…"] if ev.audit_root else []
+    e += ["audit root anchored on a chain"] if ev.anchored else []
+    explain = ev.measured(contains=("citation", "explain", "grounded", "shap"))
+    e += [f"explanations measured: {', '.join(sorted({m.name for m in explain})[:3])}"] if explain else []
+    g += [] if ev.audit_root else ["no audit root"]
+    out.append(_cov("transparency", "4. Transparency", e, g, needed=1))
+
+    by = ev.segmented_by()
+    equity = [c for c in ev.criteria if c.max_gap is not None or c.min_ratio is not None]
+    e = [f"metrics per {', '.join(sorted(by))}"] if by else []
+    e += [f"{len(equity)} criteria bound the gap between groups"] if equity else []
+    g = [] if by else ["no per-segment metric"]
+    g += [] if equity else ["no max_gap / min_ratio criterion"]
+    g += [] if "disability" in by else ["no breakdown by disability (accessibility)"]
+    out.append(_cov("fairness", "5. Diversity, non-discrimination and fairness", e, g))
+
+    energy = ev.measured(dimension="energy")
+    accept = ev.measured(dimension="acceptability")
+    e = [f"energy measured ({', '.join(sorted({m.name for m in energy})[:3])})"] if energy else []
+    e += ["social acceptability measured"] if accept else []
+    g = [] if energy else ["no energy metric"]
+    g += [] if accept else ["no acceptability metric"]
+    out.append(_cov("wellbeing", "6. Societal and environmental well-being", e, g))
+
+    e, g = [], []
+    e += [f"reviewers declared: {', '.join(gov.reviewers)}"] if gov.reviewers else []
+    e += ["impact assessment completed"] if assessment is not None else []
+    waived = [c for c in ev.criteria if c.waiver is not None]
+    e += [f"{len(waived)} waiver(s) with justification and grantor"] if waived else []
+    e += ["decisions recorded in the audit chain"] if ev.reviews else []
+    g += [] if gov.reviewers else ["no reviewer declared"]
+    g += [] if assessment is not None else ["no impact assessment (impact_assessment)"]
+    out.append(_cov("accountability", "7. Accountability", e, g))
+    return out
