@@ -323,8 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     except CivicLabError as exc:
         print(f"civiclab: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("civiclab: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"civiclab: interrupted: {exc}" if str(exc) else "civiclab: interrupted", file=sys.stderr)
         return 130
 
 

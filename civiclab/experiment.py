@@ -69,14 +69,22 @@ def validation_to_spec_error(exc: ValidationError, file: str | Path, prefix: str
         message = "unknown field"
     elif first["type"] == "missing":
         message = "field required"
-    if (
-        ": " in message
-        and not where
-        and message.split(": ", 1)[0].replace(".", "").replace("[", "").isidentifier()
-    ):
-        where, message = message.split(": ", 1)
+    head = message.split(": ", 1)[0]
+    if ": " in message and _looks_like_path(head):
+        # A model validator named the exact field in its message: more precise than `loc`.
+        where = head if not where or head.startswith(where) else f"{where}.{head}"
+        message = message.split(": ", 1)[1]
     full = ".".join(p for p in (prefix, where) if p)
     return SpecError(file, full or "(top level)", message)
+
+
+def _looks_like_path(text: str) -> bool:
+    import re
+
+    return (
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*", text)
+        is not None
+    )
 
 
 def read_yaml(path: Path) -> Any:

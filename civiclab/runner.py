@@ -18,7 +18,7 @@ from typing import Any
 
 from civiclab.audit import AuditWriter, ChainSummary
 from civiclab.energy import EnergyMeter
-from civiclab.errors import CivicLabError, PilotError
+from civiclab.errors import PilotError
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
 from civiclab.manifest import Manifest, artifact_digests, write_manifest
@@ -34,8 +34,11 @@ REPLAY_SESSIONS = 20
 Progress = Callable[[int, int], None]
 
 
-class RunInterrupted(CivicLabError):
-    """The run was stopped by SIGINT or SIGTERM; it is marked KILLED."""
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM; it is marked KILLED.
+
+    A KeyboardInterrupt, not an Exception, so that no `except Exception` in a pilot swallows it.
+    """
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,6 +13,9 @@ from civiclab.registry import pilot
 from civiclab.spec import DataFile
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
+
+if TYPE_CHECKING:
+    from civiclab.experiment import Experiment
 
 
 class JourneyParams(BaseModel):
@@ -42,6 +45,17 @@ class JourneyPilot(Pilot[JourneyParams]):
         self.journey: Journey = load_journey(params.journey)
         self.rejected: list[dict[str, Any]] = []
         self.statements_read = 0
+
+    @classmethod
+    def validate_experiment(cls, experiment: Experiment) -> None:
+        """Read the journey graph (and the xAPI file's shape) so `civiclab validate` catches their errors."""
+        params = experiment.pilot_params
+        assert isinstance(params, JourneyParams)
+        load_journey(params.journey)
+        if params.statements is not None:
+            from pilots.journey.xapi import read_statements
+
+            read_statements(params.statements)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":

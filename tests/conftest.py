@@ -1,0 +1,33 @@
+"""Shared fixtures: a real SQLite MLflow store per test, the repository's experiments, offline models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = ROOT / "experiments"
+
+
+@pytest.fixture
+def store_uri(tmp_path: Path) -> str:
+    """A fresh SQLite MLflow store in the test's own folder."""
+    return f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+
+
+@pytest.fixture
+def journey_spec(tmp_path: Path) -> Path:
+    """A copy of the journey experiment (and its data) that a test may edit freely."""
+    folder = tmp_path / "experiments"
+    shutil.copytree(EXPERIMENTS / "data" / "journey", folder / "data" / "journey")
+    shutil.copy(EXPERIMENTS / "data" / "personas.yaml", folder / "data" / "personas.yaml")
+    shutil.copy(EXPERIMENTS / "journey.yaml", folder / "journey.yaml")
+    return folder / "journey.yaml"
