@@ -120,7 +120,9 @@ def write_statements(path: Path, n_sessions: int = 12) -> list[dict]:  # type: i
         persona = "young-parent" if i % 2 else "retiree-online"
         t = 0
 
-        def st(verb: str, obj: str, success: bool | None = None) -> dict:  # type: ignore[type-arg]
+        def st(
+            verb: str, obj: str, success: bool | None = None, actor=actor, reg=reg, persona=persona
+        ) -> dict:  # type: ignore[no-untyped-def, type-arg]
             nonlocal t
             t += rng.randint(30, 300)
             s = {
