@@ -1,0 +1,159 @@
+"""Attestation: verification accuracy, on-chain footprint, latency, cost and network energy per attestation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab import stats
+from civiclab.evaluation import RunData, metric_from, per_segment
+from civiclab.records import Metric, SessionRecord
+from civiclab.registry import evaluator
+
+DIM = "attestation"
+WEI_PER_GWEI = 1e9
+WEI_PER_ETH = 1e18
+
+
+class AttestationEvalParams(BaseModel):
+    """Prices and the network energy estimate: values with their sources, written in the experiment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gas_price_gwei: float = Field(gt=0, description="gas price assumed for the cost")
+    eur_per_eth: float = Field(gt=0, description="exchange rate assumed for the cost")
+    price_source: str = Field(min_length=3, description="where the gas price and rate come from, and when")
+    network_kwh_per_tx: float = Field(ge=0, description="network energy attributed to one transaction")
+    network_energy_source: str = Field(min_length=10, description="where that estimate comes from")
+    resamples: int = Field(default=1000, ge=100, le=20_000)
+
+
+def _verified(run: RunData) -> list[SessionRecord]:
+    return [r for r in run.records if "verdict" in r.data]
+
+
+def _rate(pick: Callable[[SessionRecord], bool | None], seed: int, b: int) -> Callable[..., stats.Estimate]:
+    def compute(records: list[SessionRecord]) -> stats.Estimate:
+        values = [v for v in (pick(r) for r in records) if v is not None]
+        return stats.rate(values, seed=seed, resamples=b)
+
+    return compute
+
+
+def _accounting(name: str, value: float | None, n: int, unit: str, note: str, dim: str = DIM) -> Metric:
+    # Sums over the run's transactions divided by attestations: exact accounting, not a sample, so no interval.
+    return Metric(name=name, value=value, unit=unit, dimension=dim, higher_is_better=False, n=n, note=note,
+                  error=None if value is not None else "no attestation was issued")  # fmt: skip
+
+
+@evaluator(
+    "attestation",
+    dimension=DIM,
+    params=AttestationEvalParams,
+    metrics={
+        "attestation.false_acceptance_rate": "forged, altered, revoked or unknown-issuer attestations accepted",
+        "attestation.false_acceptances": "how many such attestations were accepted (must be 0)",
+        "attestation.false_rejection_rate": "genuine attestations (even re-typed) rejected",
+        "attestation.verification_accuracy": "verdicts matching what a correct verifier must answer",
+        "attestation.issuance_failure_rate": "sessions whose attestation could not be anchored or checked",
+        "attestation.gas_per_attestation": "anchoring gas divided by attestations issued",
+        "attestation.transactions_per_attestation": "anchoring transactions divided by attestations issued",
+        "attestation.onchain_bytes_per_attestation": "calldata + event logs + storage written, per attestation",
+        "attestation.gas_per_revocation": "gas of one revocation",
+        "attestation.blocks_to_verifiable": "blocks from submission to the block anchoring the root",
+        "attestation.latency_s_median": "issue to verifiable on the session clock: batch wait + blocks",
+        "attestation.latency_s_p95": "95th percentile of the same",
+        "attestation.cost_eur_per_attestation": "gas per attestation at the spec's gas price and rate",
+        "attestation.verify_ms_median": "wall-clock time of one verification (median)",
+        "energy.network_wh_per_attestation": "network energy estimate: transactions x the spec's kWh per tx",
+    },
+)
+def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
+    """Verification accuracy per segment, and gas, bytes, latency, cost and energy per attestation."""
+    seed, b = run.seed, params.resamples
+    verified = _verified(run)
+    out: list[Metric] = []
+
+    should_reject = [r for r in verified if r.data["expected"] == "reject"]
+    should_accept = [r for r in verified if r.data["expected"] == "accept"]
+    out += per_segment(
+        run, f"{DIM}.false_acceptance_rate", _rate(lambda r: r.data["verdict"] == "accept", seed, b),
+        dimension=DIM, unit="share", higher_is_better=False, records=should_reject,
+    )  # fmt: skip
+    false_acceptances = sum(r.data["verdict"] == "accept" for r in should_reject)
+    out.append(
+        Metric(name=f"{DIM}.false_acceptances", value=float(false_acceptances), unit="attestations",
+               dimension=DIM, higher_is_better=False, n=len(should_reject),
+               note=", ".join(sorted({r.data["scenario"] for r in should_reject if r.data["verdict"] == "accept"}))
+               or None)
+    )  # fmt: skip
+    out += per_segment(
+        run, f"{DIM}.false_rejection_rate", _rate(lambda r: r.data["verdict"] == "reject", seed, b),
+        dimension=DIM, unit="share", higher_is_better=False, records=should_accept,
+    )  # fmt: skip
+    out += per_segment(
+        run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(r.data["correct"]), seed, b),
+        dimension=DIM, unit="share", higher_is_better=True, records=verified,
+    )  # fmt: skip
+    out.append(
+        metric_from(f"{DIM}.issuance_failure_rate", stats.rate([r.outcome == "failed" for r in run.records],
+                    seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)
+    )  # fmt: skip
+
+    issued = [r for r in run.records if r.data.get("issued")]
+    n = len(issued)
+    strategy = issued[0].data["strategy"] if issued else "?"
+    gas = sum(r.data["gas"] for r in issued) / n if n else None
+    txs = sum(r.data["transactions"] for r in issued) / n if n else None
+    note = (
+        f"strategy {strategy}; setup (deploy, authorise) not included: {run.facts.get('setup_gas', '?')} gas"
+    )
+    out.append(_accounting(f"{DIM}.gas_per_attestation", gas, n, "gas", note))
+    out.append(_accounting(f"{DIM}.transactions_per_attestation", txs, n, "tx", note))
+    out.append(
+        _accounting(f"{DIM}.onchain_bytes_per_attestation",
+                    sum(r.data["onchain_bytes"] for r in issued) / n if n else None, n, "bytes",
+                    "calldata + event topics and data + storage slots written (3 x 32 bytes per root)")
+    )  # fmt: skip
+    revocations = [r.data["revocation_gas"] for r in run.records if "revocation_gas" in r.data]
+    out.append(
+        metric_from(f"{DIM}.gas_per_revocation", stats.mean(revocations, seed=seed, resamples=b), dimension=DIM,
+                    unit="gas", higher_is_better=False)
+    )  # fmt: skip
+    out.append(
+        metric_from(f"{DIM}.blocks_to_verifiable",
+                    stats.mean([r.data["blocks_to_verifiable"] for r in issued], seed=seed, resamples=b),
+                    dimension=DIM, unit="blocks", higher_is_better=False)
+    )  # fmt: skip
+
+    def latency(q: float) -> Callable[[list[SessionRecord]], stats.Estimate]:
+        def compute(records: list[SessionRecord]) -> stats.Estimate:
+            return stats.quantile([r.data["latency_s"] for r in records], q, seed=seed, resamples=min(b, 400))
+
+        return compute
+
+    out += per_segment(run, f"{DIM}.latency_s_median", latency(0.5), dimension=DIM, unit="s",
+                       higher_is_better=False, records=issued)  # fmt: skip
+    out.append(metric_from(f"{DIM}.latency_s_p95", latency(0.95)(issued), dimension=DIM, unit="s",
+                           higher_is_better=False))  # fmt: skip
+
+    cost = gas * params.gas_price_gwei * WEI_PER_GWEI / WEI_PER_ETH * params.eur_per_eth if gas else None
+    out.append(
+        _accounting(f"{DIM}.cost_eur_per_attestation", cost, n, "EUR",
+                    f"{params.gas_price_gwei:g} gwei/gas, {params.eur_per_eth:g} EUR/ETH ({params.price_source})")
+    )  # fmt: skip
+    out.append(
+        metric_from(f"{DIM}.verify_ms_median",
+                    stats.quantile([r.timings["verify_s"] * 1000 for r in verified if "verify_s" in r.timings],
+                                   0.5, seed=seed, resamples=min(b, 400)),
+                    dimension=DIM, unit="ms", higher_is_better=False)
+    )  # fmt: skip
+    out[-1].note = "wall clock, one eth_call to the registry per verification"
+    out.append(
+        _accounting("energy.network_wh_per_attestation",
+                    txs * params.network_kwh_per_tx * 1000 if txs is not None else None, n, "Wh",
+                    f"{params.network_kwh_per_tx:g} kWh per transaction: {params.network_energy_source}",
+                    dim="energy")
+    )  # fmt: skip
+    return out

@@ -1,0 +1,351 @@
+"""The attestation pilot: a town hall issues attestations on chain; banks and employers verify them.
+
+One session is one citizen's attestation, from request to a verifier's check. The town hall batches
+requests into issuance windows (consecutive sessions, up to `batch_size` or `max_batch_wait_s`) and
+anchors one Merkle root per window; with `strategy: per_document` every window holds one document.
+Each session then shows a verifier a document and its attestation file, genuine or not (the
+scenario mix of the spec), and records the verdict. Events carry hashes and verdicts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from civiclab.errors import ChainError, PilotError
+from civiclab.pilot import EventLog, Pilot
+from civiclab.population import sample_plans
+from civiclab.records import SessionPlan, SessionRecord
+from civiclab.registry import pilot
+from pilots.attestation.chain import Chain, TxResult
+from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
+from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
+from pilots.attestation.merkle import MerkleTree, leaf_hash
+from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
+from pilots.attestation.privacy import PersonalValueProbe
+from pilots.attestation.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
+from pilots.attestation.tampering import present
+
+K = TypeVar("K", bound=str)
+VERIFIER = {"residence": "bank", "civil_status": "notary", "diploma": "employer"}
+DAY_S = 86_400.0
+
+
+@dataclass
+class Prepared:
+    """A session's document, salt and leaf, fixed by its plan before anything is anchored."""
+
+    plan: SessionPlan
+    scenario: str
+    kind: str
+    document: Any
+    salt: bytes
+    digest: bytes
+    leaf: bytes
+
+
+@dataclass
+class Issuance:
+    """Where a session's attestation was anchored, and its share of the anchoring transaction."""
+
+    root: bytes
+    proof: list[bytes]
+    tx: TxResult
+    batch_size: int
+    wait_s: float
+    head_before: int
+
+
+@dataclass
+class Window:
+    plans: list[SessionPlan]
+    issued: dict[str, Issuance] = field(default_factory=dict)
+    error: str | None = None
+    done: bool = False
+
+
+def _weighted(rng: random.Random, mix: Mapping[K, float]) -> K:
+    names = sorted(mix)
+    return rng.choices(names, weights=[mix[n] for n in names], k=1)[0]
+
+
+@pilot("attestation", params=AttestationParams)
+class AttestationPilot(Pilot[AttestationParams]):
+    """Blockchain attestations: issue (per document or Merkle batch), revoke, verify, on an EVM chain."""
+
+    # Sessions send transactions: replaying them would anchor twice, so the runner must not replay.
+    replayable = False
+
+    def setup(self) -> None:
+        p = self.params
+        self.chain = Chain.connect(p.rpc_url, key_env=p.key_env, timeout_s=p.timeout_s)
+        self.setup_txs: list[TxResult] = []
+        self.start_block = self.chain.head
+        if p.registry:
+            self.registry = Registry.attach(self.chain, p.registry)
+        else:
+            self.registry, deployed = Registry.deploy(self.chain)
+            self.setup_txs.append(deployed)
+            self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
+        self.issuer = self.chain.sender
+        self.impostor, self.impostor_attempt = self._impostor_attempt()
+        self.probe = PersonalValueProbe()
+        self.windows: list[Window] = []
+        self.window_of: dict[str, int] = {}
+        self.prepared: dict[str, Prepared] = {}
+        self.samples: list[dict[str, Any]] = []
+
+    def _impostor_attempt(self) -> tuple[str, str]:
+        """An unauthorised account tries to anchor: the registry must refuse (and nothing is recorded)."""
+        others = [a for a in self.chain.unlocked_accounts() if a.lower() != self.chain.sender.lower()]
+        impostor = others[-1] if others else "0x" + "5e" * 20
+        if not others:
+            return impostor, "not attempted: no second unlocked account on this node"
+        try:
+            self.registry.anchor(b"\x5e" * 32, 1, "impostor", sender=impostor)
+        except ChainError as exc:
+            return impostor, f"refused: {exc}"
+        raise PilotError("the registry accepted an anchor from an unauthorised account")
+
+    def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
+        """The same plans the runner would sample, cut into the town hall's issuance windows."""
+        plans = sample_plans(self.context.personas, sessions, seed)
+        window: list[SessionPlan] = []
+        for plan in plans:
+            too_long = window and (plan.index - window[0].index) * 60.0 > self.params.max_batch_wait_s
+            if window and (len(window) >= self.params.batch_size or too_long):
+                self._add_window(window)
+                window = []
+            window.append(plan)
+        if window:
+            self._add_window(window)
+        return plans
+
+    def _add_window(self, plans: list[SessionPlan]) -> None:
+        for plan in plans:
+            self.window_of[plan.session_id] = len(self.windows)
+        self.windows.append(Window(plans))
+
+    def _prepare(self, plan: SessionPlan) -> Prepared:
+        if plan.session_id in self.prepared:
+            return self.prepared[plan.session_id]
+        rng = random.Random(plan.seed)
+        scenario = _weighted(rng, self.params.scenarios)
+        kind = _weighted(rng, self.params.kinds)
+        document = synthetic_document(kind, rng)
+        for value in personal_values(document):
+            self.probe.add(value)
+        salt = document_salt(self.context.pseudonym_salt, plan.session_id, plan.seed)
+        digest = document_digest(salt, document)
+        prepared = Prepared(plan, scenario, kind, document, salt, digest, leaf_hash(digest))
+        self.prepared[plan.session_id] = prepared
+        return prepared
+
+    def _issue(self, window: Window) -> None:
+        """Anchor one root for every attestation the town hall issues in `window` (one transaction)."""
+        window.done = True
+        batch = [self._prepare(plan) for plan in window.plans]
+        issued = [b for b in batch if b.scenario in ISSUED]
+        if not issued:
+            return
+        tree = MerkleTree([b.leaf for b in issued])
+        head = self.chain.head
+        try:
+            tx = self.registry.anchor(tree.root, len(issued), "")
+        except ChainError as exc:
+            window.error = str(exc)
+            return
+        last = window.plans[-1].index
+        for i, b in enumerate(issued):
+            window.issued[b.plan.session_id] = Issuance(
+                root=tree.root,
+                proof=tree.proof(i),
+                tx=tx,
+                batch_size=len(issued),
+                wait_s=(last - b.plan.index) * 60.0,
+                head_before=head,
+            )
+
+    def run_session(self, plan: SessionPlan) -> SessionRecord:
+        if plan.session_id not in self.window_of:
+            raise PilotError(
+                "the attestation pilot forms issuance windows from its own plans: run it with one worker"
+            )
+        window = self.windows[self.window_of[plan.session_id]]
+        if not window.done:
+            self._issue(window)
+        prep = self._prepare(plan)
+        log = EventLog(plan.session_id, self.session_start(plan))
+        data: dict[str, Any] = {
+            "scenario": prep.scenario,
+            "kind": prep.kind,
+            "expected": EXPECTED[prep.scenario],
+            "strategy": self.params.strategy,
+            "issued": False,
+        }
+        at = 0.0
+        issuance = window.issued.get(plan.session_id)
+        if prep.scenario in ISSUED:
+            log.add("attestation.requested", "citizen", 0.0, document_kind=prep.kind)
+            if issuance is None:
+                log.add("attestation.issue_failed", "town_hall", 1.0, error=window.error or "not issued")
+                return SessionRecord(
+                    session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,
+                    channel_path=["online"], events=log.events, outcome="failed", data=data,
+                    error=window.error or "attestation not issued",
+                )  # fmt: skip
+            blocks = issuance.tx.block_number - issuance.head_before
+            at = issuance.wait_s + blocks * self.params.block_time_s
+            tx = issuance.tx
+            data.update(
+                issued=True,
+                leaf=hex32(prep.leaf),
+                root=hex32(issuance.root),
+                batch_size=issuance.batch_size,
+                anchor_tx=tx.tx_hash,
+                anchor_block=tx.block_number,
+                blocks_to_verifiable=blocks,
+                latency_s=at,
+                gas=tx.gas_used / issuance.batch_size,
+                transactions=1 / issuance.batch_size,
+                onchain_bytes=(tx.input_bytes + tx.log_bytes + ANCHOR_STORAGE_BYTES) / issuance.batch_size,
+                gas_price_wei=tx.effective_gas_price,
+            )
+            log.add(
+                "attestation.issued", "town_hall", at, leaf=data["leaf"], root=data["root"],
+                batch_size=issuance.batch_size, tx=tx.tx_hash, block=tx.block_number,
+            )  # fmt: skip
+        if prep.scenario == "revoked" and issuance is not None:
+            at += DAY_S
+            try:
+                rtx = self.registry.revoke(issuance.root, prep.leaf)
+            except ChainError as exc:
+                log.add("attestation.revoke_failed", "town_hall", at, error=str(exc))
+                return SessionRecord(
+                    session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,
+                    channel_path=["online"], events=log.events, outcome="failed", data=data, error=str(exc),
+                )  # fmt: skip
+            data.update(
+                revocation_gas=rtx.gas_used,
+                revocation_bytes=rtx.input_bytes + rtx.log_bytes + REVOKE_STORAGE_BYTES,
+            )
+            log.add(
+                "attestation.revoked",
+                "town_hall",
+                at,
+                leaf=data["leaf"],
+                tx=rtx.tx_hash,
+                block=rtx.block_number,
+            )
+
+        attestation = self._attestation(prep, issuance, data.get("latency_s", 0.0))
+        document, credential = present(
+            prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1)
+        )
+        verifier = VERIFIER[prep.kind]
+        at += 2 * DAY_S
+        started = time.perf_counter()
+        try:
+            verdict = verify(document, credential, self.registry)
+        except ChainError as exc:
+            log.add("attestation.verify_failed", verifier, at, error=str(exc))
+            return SessionRecord(
+                session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,
+                channel_path=["online", verifier], events=log.events, outcome="failed", data=data, error=str(exc),
+            )  # fmt: skip
+        verify_s = time.perf_counter() - started
+        data.update(
+            verdict="accept" if verdict.accepted else "reject", reason=verdict.reason, verifier=verifier
+        )
+        data["correct"] = data["verdict"] == data["expected"]
+        log.add(
+            "attestation.verified", verifier, at, verdict=data["verdict"], reason=verdict.reason,
+            expected=data["expected"], scenario=prep.scenario,
+        )  # fmt: skip
+        if len(self.samples) < self.params.sample_credentials and prep.scenario == "genuine":
+            self.samples.append(_withhold_salt(credential))
+        return SessionRecord(
+            session_id=plan.session_id,
+            persona_id=plan.persona_id,
+            segment=plan.segment,
+            channel_path=["online", verifier],
+            events=log.events,
+            outcome="completed",
+            duration_s=at,
+            data=data,
+            timings={"verify_s": verify_s},
+        )
+
+    def _attestation(self, prep: Prepared, issuance: Issuance | None, at_s: float) -> AttestationFile | None:
+        if issuance is None:
+            return None
+        valid_from = self.session_start(prep.plan) + dt.timedelta(seconds=at_s)
+        return build_attestation(
+            kind=prep.kind,
+            digest=prep.digest,
+            salt=prep.salt,
+            root=issuance.root,
+            path=issuance.proof,
+            issuer=self.issuer,
+            registry=self.registry,
+            valid_from=valid_from.isoformat().replace("+00:00", "Z"),
+            anchor_tx=issuance.tx.tx_hash,
+            anchor_block=issuance.tx.block_number,
+        )
+
+    def run_facts(self) -> dict[str, Any]:
+        blobs = list(self.chain.onchain_blobs(self.start_block))
+        storage, storage_method = self.chain.storage(self.registry.address)
+        return {
+            "chain": self.chain.label,
+            "chain_id": self.chain.chain_id,
+            "registry": self.registry.address,
+            "strategy": self.params.strategy,
+            "batch_size": self.params.batch_size,
+            "setup_gas": sum(t.gas_used for t in self.setup_txs),
+            "setup_transactions": len(self.setup_txs),
+            "impostor_attempt": self.impostor_attempt,
+            "onchain_blobs": blobs,
+            "onchain_storage": storage,
+            "onchain_storage_method": storage_method,
+            "personal_value_probe": self.probe,
+        }
+
+    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+        folder = out_dir / "attestation"
+        folder.mkdir(parents=True, exist_ok=True)
+        chain = {
+            "chain": self.chain.label,
+            "chain_id": self.chain.chain_id,
+            "registry": self.registry.address,
+            "registry_source": "pilots/attestation/contracts/AttestationRegistry.vy",
+            "issuer": self.issuer,
+            "strategy": self.params.strategy,
+            "batch_size": self.params.batch_size,
+            "setup_transactions": [t.tx_hash for t in self.setup_txs],
+            "impostor_attempt": self.impostor_attempt,
+            "batches": sorted(
+                {
+                    (i.tx.tx_hash, hex32(i.root), i.batch_size, i.tx.block_number, i.tx.gas_used)
+                    for w in self.windows
+                    for i in w.issued.values()
+                },
+                key=lambda b: b[3],
+            ),
+        }
+        paths = [folder / "chain.json", folder / "sample_attestations.json"]
+        paths[0].write_text(json.dumps(chain, indent=1), encoding="utf-8")
+        paths[1].write_text(json.dumps(self.samples, indent=1, ensure_ascii=False), encoding="utf-8")
+        return paths
+
+
+def _withhold_salt(credential: Any) -> dict[str, Any]:
+    data = credential.as_json() if isinstance(credential, AttestationFile) else dict(credential)
+    data["proof"] = {**data["proof"], "salt": "[withheld: travels with the document only]"}
+    return data

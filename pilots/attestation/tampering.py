@@ -1,0 +1,88 @@
+"""What a verifier is shown in each scenario: the genuine pair, or a re-typed, altered or forged one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from pilots.attestation.credential import AttestationFile, build_attestation
+from pilots.attestation.documents import FAMILY, document_digest
+from pilots.attestation.merkle import MerkleTree, leaf_hash
+from pilots.attestation.registry import Registry
+
+if TYPE_CHECKING:
+    from pilots.attestation.pilot import Prepared
+
+
+def _retyped(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """The same document typed again: other case, extra spaces, decomposed accents."""
+    out = dict(document)
+    for key in ("given_name", "family_name", "city", "street", "title", "birth_place"):
+        if key in out:
+            value = unicodedata.normalize("NFD", out[key])
+            out[key] = "  " + (value.upper() if rng.random() < 0.5 else value.title()) + " "
+    return out
+
+
+def _altered(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """One field changed the way a fraudster would: the name, the birth date, or the key fact."""
+    out = dict(document)
+    change = rng.choice(["family_name", "birth_date", "fact"])
+    if change == "family_name":
+        out["family_name"] = rng.choice([f for f in FAMILY if f.casefold() != out["family_name"]])
+    elif change == "birth_date":
+        born = dt.date.fromisoformat(out["birth_date"])
+        out["birth_date"] = (born - dt.timedelta(days=365 * rng.randint(1, 5))).isoformat()
+    elif out["kind"] == "residence":
+        out["postcode"] = "75008"
+    elif out["kind"] == "diploma":
+        out["title"] = "Doctorat de médecine"
+    else:
+        out["birth_place"] = "Paris"
+    return out
+
+
+def _malformed(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    out = dict(document)
+    if rng.random() < 0.5:
+        out.pop("birth_date")
+    else:
+        out["birth_date"] = "31/02/" + out["birth_date"][:4]
+    return out
+
+
+def _self_made(prep: Prepared, issuer: str, registry: Registry, rng: random.Random) -> AttestationFile:
+    """An attestation a forger builds: a real-looking proof to a root nobody anchored."""
+    salt = rng.randbytes(32)
+    digest = document_digest(salt, prep.document)
+    tree = MerkleTree([leaf_hash(digest), rng.randbytes(32), rng.randbytes(32)])
+    return build_attestation(
+        kind=prep.kind, digest=digest, salt=salt, root=tree.root, path=tree.proof(0),
+        issuer=issuer, registry=registry, valid_from="2026-01-05T09:00:00Z",
+    )  # fmt: skip
+
+
+def present(
+    prep: Prepared,
+    attestation: AttestationFile | None,
+    impostor: str,
+    registry: Registry,
+    rng: random.Random,
+) -> tuple[dict[str, Any], AttestationFile]:
+    """The document and attestation file a verifier receives in `prep.scenario`."""
+    document = prep.document.model_dump(mode="json")
+    scenario = prep.scenario
+    if scenario == "forged":
+        return document, _self_made(prep, registry.chain.sender, registry, rng)
+    if scenario == "unknown_issuer":
+        return document, _self_made(prep, impostor, registry, rng)
+    assert attestation is not None, f"scenario {scenario} needs an issued attestation"
+    if scenario == "reformatted":
+        return _retyped(document, rng), attestation
+    if scenario == "altered":
+        return _altered(document, rng), attestation
+    if scenario == "malformed":
+        return _malformed(document, rng), attestation
+    return document, attestation
