@@ -1,0 +1,219 @@
+"""`civiclab survey …`: import response exports, create invitation codes, serve the form, score.
+
+`--experiment` is an experiment file or a name found as `experiments/NAME.yaml`; an experiment
+without a `survey:` section gets the default survey. Heavy modules are imported in the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import SurveyError
+
+SEGMENT_ATTRIBUTES = ("age_band", "digital_literacy", "disability", "language", "device", "territory")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `survey` command group to the `civiclab` parser."""
+    survey = sub.add_parser("survey", help="acceptability surveys: import, invite, serve, score")
+    commands = survey.add_subparsers(dest="survey_command", metavar="COMMAND")
+    commands.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--experiment", required=True, help="experiment file or name (experiments/NAME.yaml)")
+        p.add_argument(
+            "--store",
+            default=None,
+            help="survey store URL (default $CIVICLAB_SURVEY_STORE, the "
+            "spec's survey.store, else sqlite:///mlruns/survey.db)",
+        )
+
+    p = commands.add_parser("import", help="validate a LimeSurvey or CSV export and store its responses")
+    p.add_argument("file", type=Path)
+    common(p)
+    p.add_argument("--format", choices=("limesurvey", "csv"), default="limesurvey")
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="plain CSV: YAML mapping source column -> civiclab column (id, submitdate, SUS[SQ001]...)",
+    )
+    p.add_argument("--strict", action="store_true", help="store nothing if any row is rejected (exit 2)")
+    p.set_defaults(handler=cmd_import)
+
+    p = commands.add_parser("invite", help="create pseudonymous invitation codes (only their hash is stored)")
+    common(p)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument(
+        "--segment",
+        action="append",
+        default=[],
+        metavar="ATTRIBUTE=VALUE",
+        help="segment of the people invited, e.g. age_band=65-79 (repeatable)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="write the codes to this file instead of stdout")
+    p.set_defaults(handler=cmd_invite)
+
+    p = commands.add_parser("serve", help="serve the accessible survey form (FR/EN)")
+    common(p)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(handler=cmd_serve)
+
+    p = commands.add_parser("score", help="score the stored and declared responses of an experiment")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(handler=cmd_score)
+
+
+def _context(args: argparse.Namespace) -> Any:
+    from civiclab.survey.collect import survey_context
+
+    ctx = survey_context(args.experiment)
+    if ctx.source is None:
+        print(
+            f"note: no experiments/{args.experiment}.yaml: using the default survey (SUS, UTAUT, trust, "
+            "free text), k = 5",
+            file=sys.stderr,
+        )
+    return ctx
+
+
+def _mapping(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    from civiclab.experiment import read_yaml
+
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise SurveyError(f"{path}: a mapping must be `source column: civiclab column` pairs")
+    return data
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from civiclab.survey.importer import read_export_file
+    from civiclab.survey.store import SurveyStore
+
+    ctx = _context(args)
+    columns = _mapping(args.mapping)
+    if columns and args.format != "csv":
+        raise SurveyError("--mapping: only with --format csv")
+    report, raw = read_export_file(
+        args.file, ctx.instruments, format=args.format, columns=columns, segments=ctx.spec.segments
+    )
+    for line in report.lines():
+        print(line)
+    if args.strict and report.rejected:
+        raise SurveyError(
+            f"{args.file}: {len(report.rejected)} rows rejected and --strict given: nothing stored"
+        )
+    store = SurveyStore(ctx.store_url(args.store))
+    try:
+        added, duplicates = store.add_responses(
+            ctx.experiment,
+            report.accepted,
+            filename=args.file.name,
+            sha256=report.sha256,
+            total_rows=report.rows,
+            rejected=len(report.rejected),
+            content=raw,
+        )
+    finally:
+        store.close()
+    print(
+        f"stored {added} new responses for {ctx.experiment!r} ({duplicates} already stored, left unchanged)"
+    )
+    return 0
+
+
+def _segment(pairs: list[str]) -> dict[str, str]:
+    segment: dict[str, str] = {}
+    for pair in pairs:
+        attribute, sep, value = pair.partition("=")
+        if not sep or not value or attribute not in SEGMENT_ATTRIBUTES:
+            raise SurveyError(
+                f"--segment {pair!r}: give ATTRIBUTE=VALUE with ATTRIBUTE one of "
+                f"{', '.join(SEGMENT_ATTRIBUTES)}"
+            )
+        segment[attribute] = value[:64]
+    return segment
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    from civiclab.survey.store import SurveyStore
+
+    if not 1 <= args.count <= 100_000:
+        raise SurveyError(f"--count {args.count}: give a number from 1 to 100000")
+    segment = _segment(args.segment)
+    ctx = _context(args)
+    if args.out is not None and args.out.exists():
+        raise SurveyError(f"--out {args.out}: file exists; codes are shown only once, choose a new file")
+    store = SurveyStore(ctx.store_url(args.store))
+    try:
+        codes = store.create_invitations(ctx.experiment, args.count, segment)
+    finally:
+        store.close()
+    text = "\n".join(codes) + "\n"
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+        print(
+            f"{len(codes)} invitation codes for {ctx.experiment!r} written to {args.out} (only their hashes "
+            "are stored: keep this file safe, it cannot be recreated)"
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from civiclab.survey.store import SurveyStore
+    from civiclab.survey.web import create_app
+
+    ctx = _context(args)
+    url = ctx.store_url(args.store)
+    store = SurveyStore(url)
+    app = create_app(ctx, store)
+    print(
+        f"survey of {ctx.experiment!r} on http://{args.host}:{args.port}/ (store {url.split('@')[-1]})",
+        file=sys.stderr,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from civiclab.survey.collect import gather
+    from civiclab.survey.scoring import ScoringOptions, score_survey
+
+    ctx = _context(args)
+    got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
+    metrics = score_survey(
+        ctx.instruments,
+        got.responses,
+        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+    )
+    if args.json:
+        print(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
+        return 0
+    for m in metrics:
+        if m.segment is not None:
+            continue
+        if m.value is None:
+            print(f"{m.name:55s} —   ({m.error})")
+            continue
+        ci = f"  [{m.ci_low:.3g}, {m.ci_high:.3g}]" if m.ci_low is not None and m.ci_high is not None else ""
+        print(f"{m.name:55s} {m.value:.4g}{ci}  n={m.n}")
+    return 0

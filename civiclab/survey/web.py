@@ -1,0 +1,360 @@
+"""The participant web form: FastAPI with server-rendered, accessible pages in French and English.
+
+Pages: `/{lang}/` (invitation code), `/{lang}/survey` (one page per instrument), `/{lang}/thanks`,
+`/{lang}/results` (public, k-anonymous), `/admin/export.csv|json` (behind a bearer token read
+from an environment variable). Answers: 303 after a submission, 400 for a missing CSRF token or
+a malformed form, 409 for a used code, 413 for an oversized body, 422 for invalid answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from civiclab.survey import forms
+from civiclab.survey.collect import SurveyContext, gather
+from civiclab.survey.messages import MESSAGES, messages
+from civiclab.survey.results import public_results
+from civiclab.survey.scoring import ScoringOptions, score_survey
+from civiclab.survey.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    BodyLimit,
+    CsrfTokens,
+    SecurityHeaders,
+    admin_token_ok,
+)
+from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
+
+ADMIN_TOKEN_ENV = "CIVICLAB_SURVEY_ADMIN_TOKEN"
+MAX_BODY = 64 * 1024
+RESULTS_TTL_S = 60.0
+HERE = Path(__file__).parent
+STATIC = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
+
+
+def create_app(
+    ctx: SurveyContext, store: SurveyStore, *, secret: bytes | None = None, max_body: int = MAX_BODY
+) -> Any:
+    """The ASGI application of one experiment's survey (FastAPI wrapped in the body limit)."""
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    tokens = CsrfTokens(secret)
+    instruments = ctx.instruments
+    languages = list(ctx.spec.languages)
+    static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
+    results_cache: dict[str, tuple[float, Any]] = {}
+    app = FastAPI(title="civiclab survey", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def title(lang: str) -> str:
+        return ctx.spec.title.get(lang) or messages(lang)["default_title"]  # type: ignore[call-overload]
+
+    def render(request: Request, template: str, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
+        token = request.cookies.get(CSRF_COOKIE)
+        fresh = not tokens.valid(token)
+        if fresh:
+            token = tokens.new()
+        # The language switch is offered outside the questionnaire only: following it mid-way drops answers.
+        switch = values.pop("switch", None)
+        others = [
+            {"code": code, "label": MESSAGES[code]["language_name"], "href": f"/{code}/{switch}"}
+            for code in languages
+            if code != lang and switch is not None
+        ]
+        html = env.get_template(template).render(
+            lang=lang,
+            t=messages(lang),
+            survey_title=title(lang),
+            csrf=token,
+            other_languages=others,
+            k=ctx.k,
+            **values,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, str(token), httponly=True, samesite="strict", path="/")
+        return response
+
+    def error_page(request: Request, lang: str, status: int, key: str, detail: str = "") -> HTMLResponse:
+        return render(
+            request,
+            "error.html",
+            lang,
+            status,
+            message=messages(lang)[key],
+            detail=detail,
+            page_title=messages(lang)[key],
+        )
+
+    def lang_or_404(lang: str) -> str:
+        if lang not in languages:
+            raise StarletteHTTPException(404)
+        return lang
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        lang = request.url.path.strip("/").split("/", 1)[0]
+        lang = lang if lang in languages else languages[0]
+        key = {404: "not_found", 413: "too_large"}.get(exc.status_code, "bad_request")
+        return error_page(request, lang, exc.status_code, key)
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    async def healthz() -> str:
+        return "ok"
+
+    @app.get("/static/{name}")
+    async def static_file(name: str) -> Response:
+        if name not in static:
+            raise StarletteHTTPException(404)
+        return Response(static[name], media_type=STATIC[name], headers={"cache-control": "max-age=3600"})
+
+    @app.get("/")
+    async def root() -> RedirectResponse:
+        return RedirectResponse(f"/{languages[0]}/", status_code=303)
+
+    @app.get("/{lang}/", response_class=HTMLResponse)
+    async def start(request: Request, lang: str) -> HTMLResponse:
+        lang = lang_or_404(lang)
+        return render(
+            request,
+            "start.html",
+            lang,
+            page_title=messages(lang)["start_heading"],
+            errors=[],
+            code="",
+            switch="",
+        )
+
+    async def read_form(request: Request) -> dict[str, str]:
+        try:
+            form = await request.form(max_files=0, max_fields=forms.MAX_FIELDS + 10)
+        except Exception as exc:  # a body the multipart/urlencoded parser cannot read
+            raise forms.FormProblem(400, f"unreadable form: {type(exc).__name__}") from None
+        fields = forms.read_fields(list(form.multi_items()), instruments)
+        if not tokens.check(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
+            raise forms.FormProblem(400, "missing or invalid CSRF token")
+        return fields
+
+    def problem_page(request: Request, lang: str, problem: forms.FormProblem) -> HTMLResponse:
+        key = "bad_form" if "CSRF" in str(problem) else "bad_request"
+        return error_page(request, lang, problem.status, key, detail=str(problem))
+
+    def survey_page(
+        request: Request,
+        lang: str,
+        page: int,
+        code: str,
+        answers: dict[str, Any],
+        errors: list[forms.FieldError],
+        status: int = 200,
+    ) -> HTMLResponse:
+        instrument = instruments[page]
+        t = messages(lang)
+        return render(
+            request,
+            "page.html",
+            lang,
+            status,
+            page_title=f"{t['step'].format(n=page + 1, total=len(instruments))} : {instrument.title.get(lang)}"
+            if lang == "fr"
+            else f"{t['step'].format(n=page + 1, total=len(instruments))}: {instrument.title.get(lang)}",
+            instrument_title=instrument.title.get(lang),
+            intro=instrument.intro.get(lang) if instrument.intro else "",
+            page_index=page,
+            page_count=len(instruments),
+            code=code,
+            questions=forms.page_questions(instrument, answers, errors, lang),
+            carried=forms.carried_fields(instruments, page, answers),
+            errors=errors,
+            last=page == len(instruments) - 1,
+        )
+
+    async def code_state(code: str) -> str:
+        """`open`, `used` or `unknown` (an empty code is unknown)."""
+        if not code:
+            return "unknown"
+        try:
+            invitation = await run_in_threadpool(store.invitation, ctx.experiment, code)
+        except InvitationUnknown:
+            return "unknown"
+        return invitation.state
+
+    @app.post("/{lang}/start", response_class=HTMLResponse)
+    async def start_post(request: Request, lang: str) -> HTMLResponse:
+        lang = lang_or_404(lang)
+        try:
+            fields = await read_form(request)
+        except forms.FormProblem as problem:
+            return problem_page(request, lang, problem)
+        code = normalise_code(fields.get("code", ""))
+        t = messages(lang)
+        state = await code_state(code)
+        if state == "used":
+            return error_page(request, lang, 409, "code_used")
+        if state == "open":
+            return survey_page(request, lang, 0, code, {}, [])
+        error = forms.FieldError("code", "code", t["code_unknown" if code else "code_missing"], 0)
+        return render(
+            request,
+            "start.html",
+            lang,
+            422,
+            page_title=t["start_heading"],
+            errors=[error],
+            code=fields.get("code", "")[:40],
+        )
+
+    @app.post("/{lang}/survey", response_class=HTMLResponse)
+    async def survey_post(request: Request, lang: str) -> Response:
+        lang = lang_or_404(lang)
+        try:
+            fields = await read_form(request)
+            page = forms.read_page(fields, len(instruments))
+        except forms.FormProblem as problem:
+            return problem_page(request, lang, problem)
+        code = normalise_code(fields.get("code", ""))
+        state = await code_state(code)
+        if state == "unknown":
+            return error_page(request, lang, 400, "code_unknown")
+        if state == "used":
+            return error_page(request, lang, 409, "code_used")
+        action = fields.get("action", "next")
+        answers, errors = forms.validate(instruments, fields, range(page + 1), lang)
+        if action == "back":
+            return survey_page(request, lang, max(page - 1, 0), code, answers, [])
+        if errors:
+            first = min(e.page for e in errors)
+            return survey_page(
+                request, lang, first, code, answers, [e for e in errors if e.page == first], 422
+            )
+        if page < len(instruments) - 1:
+            return survey_page(request, lang, page + 1, code, answers, [])
+        try:
+            await run_in_threadpool(store.submit, ctx.experiment, code, answers, lang, len(instruments))
+        except InvitationUsed:
+            return error_page(request, lang, 409, "code_used")
+        except InvitationUnknown:
+            return error_page(request, lang, 400, "code_unknown")
+        results_cache.clear()
+        return RedirectResponse(f"/{lang}/thanks", status_code=303)
+
+    @app.get("/{lang}/thanks", response_class=HTMLResponse)
+    async def thanks(request: Request, lang: str) -> HTMLResponse:
+        lang = lang_or_404(lang)
+        return render(
+            request, "thanks.html", lang, page_title=messages(lang)["thanks_heading"], switch="thanks"
+        )
+
+    def compute_metrics() -> Any:
+        cached = results_cache.get("metrics")
+        if cached is not None and time.monotonic() - cached[0] < RESULTS_TTL_S:
+            return cached[1]
+        got = gather(ctx.experiment, ctx.spec, store_url=store.url)
+        metrics = score_survey(
+            instruments,
+            got.responses,
+            ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+        )
+        results_cache["metrics"] = (time.monotonic(), metrics)
+        return metrics
+
+    @app.get("/{lang}/results", response_class=HTMLResponse)
+    async def results(request: Request, lang: str) -> HTMLResponse:
+        lang = lang_or_404(lang)
+        if not ctx.spec.public_results:
+            raise StarletteHTTPException(404)
+        metrics = await run_in_threadpool(compute_metrics)
+        findings = public_results(instruments, metrics, lang, ctx.k)
+        heading = "Ce que les participants ont dit" if lang == "fr" else "What participants said"
+        return render(
+            request,
+            "results.html",
+            lang,
+            page_title=heading,
+            heading=heading,
+            results=findings,
+            switch="results",
+        )
+
+    def admin_rows() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        columns = [col for inst in instruments for col in inst.columns]
+        segment_columns = {attr: col for attr, col in ctx.spec.segments.items() if col != "startlanguage"}
+        for i, r in enumerate(store.responses(ctx.experiment), start=1):
+            row: dict[str, Any] = {
+                "id": i,
+                "submitdate": r.submitted_at or "",
+                "lastpage": r.lastpage or "",
+                "startlanguage": r.language,
+            }
+            for attr, col in segment_columns.items():
+                row[col] = r.segment.get(attr, "")
+            for col in columns:
+                row[col] = r.answers.get(col, "")
+            rows.append(row)
+        return rows
+
+    def admin_guard(request: Request) -> Response | None:
+        expected = os.environ.get(ADMIN_TOKEN_ENV)
+        if not expected:
+            return PlainTextResponse(f"admin export disabled: set {ADMIN_TOKEN_ENV}", status_code=404)
+        if not admin_token_ok(expected, request.headers.get("authorization")):
+            return PlainTextResponse(
+                "a valid bearer token is required", status_code=401, headers={"www-authenticate": "Bearer"}
+            )
+        return None
+
+    @app.get("/admin/export.json")
+    async def export_json(request: Request) -> Response:
+        refused = admin_guard(request)
+        if refused is not None:
+            return refused
+        rows = await run_in_threadpool(admin_rows)
+        return JSONResponse({"experiment": ctx.experiment, "responses": rows})
+
+    @app.get("/admin/export.csv")
+    async def export_csv(request: Request) -> Response:
+        refused = admin_guard(request)
+        if refused is not None:
+            return refused
+        rows = await run_in_threadpool(admin_rows)
+        out = io.StringIO()
+        header = ["id", "submitdate", "lastpage", "startlanguage"]
+        header += [c for c in ctx.spec.segments.values() if c != "startlanguage"]
+        header += [col for inst in instruments for col in inst.columns]
+        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{ctx.experiment}-responses.csv"'},
+        )
+
+    def too_large(scope: Any) -> tuple[bytes, bytes]:
+        lang = str(scope.get("path", "/")).strip("/").split("/", 1)[0]
+        lang = lang if lang in languages else languages[0]
+        t = messages(lang)
+        html = env.get_template("error.html").render(
+            lang=lang,
+            t=t,
+            survey_title=title(lang),
+            csrf="",
+            other_languages=[],
+            k=ctx.k,
+            message=t["too_large"],
+            detail="",
+            page_title=t["too_large"],
+        )
+        return html.encode(), b"text/html; charset=utf-8"
+
+    return SecurityHeaders(BodyLimit(app, max_body, too_large))  # type: ignore[arg-type]
