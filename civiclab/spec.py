@@ -174,8 +174,38 @@ class GovernanceSpec(Strict):
     fallback_channels: list[str] = Field(default_factory=list)
 
 
+def _anchor_shorthand(value: Any) -> Any:
+    # `anchor: true` means the in-process chain, `anchor: http://...` a node; `false` is no anchor.
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    return {"chain": value} if isinstance(value, str) else value
+
+
+class AnchorSpec(Strict):
+    """Where a run's audit root is anchored: the in-process chain (ephemeral) or an EVM JSON-RPC node."""
+
+    chain: str = Field(
+        default="in-process",
+        pattern=r"^(in-process|https?://\S+)$",
+        description="'in-process' (dies with the run: a demo, not a proof) or a JSON-RPC URL",
+    )
+    contract: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="a registry already deployed, whose authorised issuer signs; else one is deployed",
+    )
+    key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="env var holding the signing key; without it the node's first unlocked account signs",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+
 class AuditSpec(Strict):
-    anchor: dict[str, Any] | None = None
+    anchor: Annotated[AnchorSpec | None, BeforeValidator(_anchor_shorthand)] = None
 
 
 class ExperimentSpec(Strict):
