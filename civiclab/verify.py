@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from civiclab.audit import GENESIS, iter_chain
-from civiclab.errors import AuditError, CivicLabError
+from civiclab.errors import AuditError, ChainError, CivicLabError
 from civiclab.manifest import Manifest, verify_folder
 from civiclab.tracking import Tracker
 
@@ -120,17 +120,19 @@ def _check_anchor(anchor: dict[str, Any], root: str) -> tuple[AnchorStatus, str]
         return "unchecked", "civiclab.anchoring has no check_anchor"
     try:
         result = check(anchor, root)
+    except ChainError as exc:  # the node cannot be reached: nothing is proven either way
+        return "unchecked", str(exc)
     except CivicLabError as exc:
         return "failed", str(exc)
     if result is False:
         return "failed", "the anchored root does not match the audit root"
-    detail = ""
-    if isinstance(result, str):
+    describe = getattr(anchoring, "describe_anchor", None)
+    if callable(describe):
+        detail = str(describe(anchor))
+    elif isinstance(result, str):
         detail = result
-    elif isinstance(result, dict):
-        detail = ", ".join(f"{k}={v}" for k, v in result.items() if k in ("tx_hash", "block", "chain_id"))
     else:
-        detail = str(anchor.get("tx_hash", "")) if anchor.get("tx_hash") else ""
+        detail = f"tx {anchor['tx_hash']}" if anchor.get("tx_hash") else ""
     return "verified", detail
 
 
