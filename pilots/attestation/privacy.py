@@ -18,7 +18,9 @@ def _forms(value: str) -> set[bytes]:
     folded = value.casefold()
     raw = folded.encode("utf-8")
     escaped = json.dumps(folded)[1:-1].encode("ascii")
-    return {raw, escaped, raw.hex().encode("ascii")}
+    # Hex is matched against lower-cased haystacks, but the bytes it encodes keep their case.
+    hexes = {v.encode("utf-8").hex().encode("ascii") for v in (value, folded, value.upper(), value.title())}
+    return {raw, escaped, *hexes}
 
 
 @dataclass(frozen=True)

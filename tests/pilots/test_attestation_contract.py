@@ -1,0 +1,126 @@
+"""The registry contract: the committed artifact is what the source compiles to, and it behaves on a real EVM."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from civiclab.errors import ChainError
+from pilots.attestation.chain import Chain
+from pilots.attestation.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
+from pilots.attestation.credential import build_attestation, verify
+from pilots.attestation.documents import document_digest, synthetic_document
+from pilots.attestation.merkle import MerkleTree, leaf_hash
+from pilots.attestation.registry import Registry
+
+
+def test_the_committed_artifact_is_what_the_source_compiles_to() -> None:
+    committed = json.loads(ARTIFACT.read_text())
+    fresh = compile_source()
+    assert committed["bytecode"] == fresh.bytecode
+    assert committed["abi"] == fresh.abi
+    assert committed["source_sha256"] == source_sha256()
+    assert committed["evm_version"] == EVM_VERSION == "cancun"
+    assert committed["compiler"] == "vyper 0.4.3"
+    assert "# pragma evm-version cancun" in (ARTIFACT.parent / committed["source"]).read_text()
+
+
+@pytest.fixture(scope="module")
+def chain() -> Chain:
+    return Chain.connect(None)
+
+
+@pytest.fixture
+def registry(chain: Chain) -> Iterator[Registry]:
+    registry, deployed = Registry.deploy(chain)
+    assert deployed.gas_used > 0
+    registry.set_issuer(chain.sender, True)
+    yield registry
+
+
+def _attested(registry: Registry, seed: int = 1) -> tuple[dict, object, bytes, bytes]:
+    rng = random.Random(seed)
+    doc = synthetic_document("residence", rng)
+    salt = rng.randbytes(32)
+    digest = document_digest(salt, doc)
+    leaves = [leaf_hash(digest)] + [leaf_hash(rng.randbytes(32)) for _ in range(6)]
+    tree = MerkleTree(leaves)
+    registry.anchor(tree.root, len(leaves))
+    att = build_attestation(
+        kind="residence", digest=digest, salt=salt, root=tree.root, path=tree.proof(0),
+        issuer=registry.chain.sender, registry=registry, valid_from="2026-01-05T09:00:00Z",
+    )  # fmt: skip
+    return doc.model_dump(mode="json"), att, tree.root, leaves[0]
+
+
+def test_only_an_authorised_issuer_anchors_and_a_root_is_anchored_once(
+    chain: Chain, registry: Registry
+) -> None:
+    outsider = chain.unlocked_accounts()[3]
+    with pytest.raises(ChainError, match="anchor reverted on in-process: unknown issuer"):
+        registry.anchor(b"\x01" * 32, 1, sender=outsider)
+    assert registry.batch(b"\x01" * 32)[0] == "0x" + "00" * 20  # nothing recorded
+    registry.anchor(b"\x02" * 32, 5, "batch-2")
+    issuer, count, _ = registry.batch(b"\x02" * 32)
+    assert (issuer, count) == (chain.sender, 5)
+    with pytest.raises(ChainError, match="root already anchored"):
+        registry.anchor(b"\x02" * 32, 5)
+    with pytest.raises(ChainError, match="empty batch"):
+        registry.anchor(b"\x03" * 32, 0)
+
+
+def test_a_genuine_attestation_verifies_until_revoked(registry: Registry) -> None:
+    doc, att, root, leaf = _attested(registry)
+    assert verify(doc, att, registry).reason == "accepted"
+    registry.revoke(root, leaf)
+    assert verify(doc, att, registry).reason == "revoked"
+    with pytest.raises(ChainError, match="already revoked"):
+        registry.revoke(root, leaf)
+
+
+def test_only_the_batch_issuer_revokes(chain: Chain, registry: Registry) -> None:
+    doc, att, root, leaf = _attested(registry, seed=2)
+    other = chain.unlocked_accounts()[4]
+    with pytest.raises(ChainError, match="not the batch issuer"):
+        chain.send(registry.contract.functions.revoke(root, leaf), what="revoke", sender=other)
+    assert verify(doc, att, registry).accepted
+
+
+def test_a_withdrawn_issuer_is_unknown_and_a_foreign_registry_is_refused(
+    chain: Chain, registry: Registry
+) -> None:
+    doc, att, _, _ = _attested(registry, seed=3)
+    other, _ = Registry.deploy(chain)
+    assert verify(doc, att, other).reason == "wrong_registry"
+    registry.set_issuer(chain.sender, False)
+    assert verify(doc, att, registry).reason == "unknown_issuer"
+
+
+def test_bad_files_are_rejections_not_crashes(registry: Registry) -> None:
+    doc, att, _, _ = _attested(registry, seed=4)
+    broken = att.as_json()
+    broken["proof"]["salt"] = "0x12"
+    assert verify(doc, broken, registry).reason == "malformed_attestation"
+    assert verify({"kind": "residence"}, att, registry).reason == "malformed_document"
+    assert verify(doc, "not a credential", registry).reason == "malformed_attestation"
+    short = att.as_json()
+    short["proof"]["path"] = short["proof"]["path"][1:]
+    assert verify(doc, short, registry).reason == "invalid_proof"
+
+
+def test_the_synced_view_answers_like_the_chain(registry: Registry) -> None:
+    doc, att, root, leaf = _attested(registry, seed=5)
+    doc2, att2, root2, leaf2 = _attested(registry, seed=6)
+    registry.revoke(root2, leaf2)
+    view = registry.view()
+    for d, a in ((doc, att), (doc2, att2)):
+        assert verify(d, a, view) == verify(d, a, registry)
+    assert verify(doc2, att2, view).reason == "revoked"
+
+
+def test_the_pilot_loads_the_committed_artifact_without_compiling() -> None:
+    artifact = load_artifact()
+    assert artifact.bytecode.startswith("0x") and artifact.source_sha256 == source_sha256()
