@@ -28,8 +28,9 @@ from scenario_texts import (
     HANDOVER,
     INJECTIONS,
     LOW_LITERACY,
-    PII_TEMPLATES,
+    LOW_LITERACY_HANDOVER,
     PERSONAL_VALUES,
+    PII_TEMPLATES,
     REDACTION_NEGATIVES,
     REDACTION_TEMPLATES,
     SHEET_QUESTIONS,
@@ -37,15 +38,46 @@ from scenario_texts import (
 
 HERE = Path(__file__).resolve().parent
 # Template slots -> the kind of personal value the redactor must find.
-KINDS = {"name": "NAME", "surname": "NAME", "email": "EMAIL", "phone": "PHONE", "intl_phone": "PHONE",
-         "nir": "NIR", "iban": "IBAN", "address": "ADDRESS"}
+KINDS = {
+    "name": "NAME",
+    "surname": "NAME",
+    "email": "EMAIL",
+    "phone": "PHONE",
+    "intl_phone": "PHONE",
+    "nir": "NIR",
+    "iban": "IBAN",
+    "address": "ADDRESS",
+}
 SEED = 20260105
 
 # A keyboard-neighbour typo model: French users on AZERTY keyboards, plus dropped accents and letters.
 NEIGHBOURS = {
-    "a": "zq", "z": "ae", "e": "zr", "r": "et", "t": "ry", "y": "tu", "u": "yi", "i": "uo", "o": "ip",
-    "p": "o", "q": "as", "s": "qd", "d": "sf", "f": "dg", "g": "fh", "h": "gj", "j": "hk", "k": "jl",
-    "l": "km", "m": "l", "w": "x", "x": "wc", "c": "xv", "v": "cb", "b": "vn", "n": "b",
+    "a": "zq",
+    "z": "ae",
+    "e": "zr",
+    "r": "et",
+    "t": "ry",
+    "y": "tu",
+    "u": "yi",
+    "i": "uo",
+    "o": "ip",
+    "p": "o",
+    "q": "as",
+    "s": "qd",
+    "d": "sf",
+    "f": "dg",
+    "g": "fh",
+    "h": "gj",
+    "j": "hk",
+    "k": "jl",
+    "l": "km",
+    "m": "l",
+    "w": "x",
+    "x": "wc",
+    "c": "xv",
+    "v": "cb",
+    "b": "vn",
+    "n": "b",
 }
 ACCENTS = str.maketrans("éèêàâîïôûùç", "eeeaaiiouuc")
 
@@ -129,23 +161,59 @@ def build() -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict
                 eval_sheet_questions.append(q)
 
     for i, (text, sheets) in enumerate(LOW_LITERACY):
-        add(text, "train" if i % 3 == 2 else "eval", sheets=sheets, expected="answer", reason="answer",
-            profile="low_literacy", tags=["low_literacy"])
+        add(
+            text,
+            "train" if i % 3 == 2 else "eval",
+            sheets=sheets,
+            expected="answer",
+            reason="answer",
+            profile="low_literacy",
+            tags=["low_literacy"],
+        )
+    for i, (text, sheets, reason) in enumerate(LOW_LITERACY_HANDOVER):
+        add(
+            text,
+            "train" if i % 2 == 1 else "eval",
+            sheets=sheets,
+            expected="handover",
+            reason=reason,
+            profile="low_literacy",
+            tags=["low_literacy"],
+        )
     for i, (text, sheets, expected, reason) in enumerate(ENGLISH):
-        add(text, "train" if i % 3 == 2 else "eval", sheets=sheets, expected=expected, reason=reason,
-            profile="english", language="en")
+        add(
+            text,
+            "train" if i % 3 == 2 else "eval",
+            sheets=sheets,
+            expected=expected,
+            reason=reason,
+            profile="english",
+            language="en",
+        )
     for reason, items in HANDOVER.items():
         for i, (text, sheets) in enumerate(items):
             add(text, "train" if i % 2 == 1 else "eval", sheets=sheets, expected="handover", reason=reason)
     for i, (text, sheets, expected, marker) in enumerate(INJECTIONS):
-        q = add(text, "train" if i % 3 == 2 else "eval", sheets=sheets, expected=expected,
-                reason="injection" if expected == "answer" else "out_of_scope", tags=["injection"])
+        q = add(
+            text,
+            "train" if i % 3 == 2 else "eval",
+            sheets=sheets,
+            expected=expected,
+            reason="injection" if expected == "answer" else "out_of_scope",
+            tags=["injection"],
+        )
         q["injection_marker"] = marker
 
     # Misspelt variants of evaluated questions (the source stays in the eval split as well).
     for source in rng.sample(eval_sheet_questions, k=14):
-        add(misspell(str(source["text"]), rng), "eval", sheets=list(source["sheets"]),  # type: ignore[arg-type]
-            expected="answer", reason="answer", tags=["misspelling"])
+        add(
+            misspell(str(source["text"]), rng),
+            "eval",
+            sheets=list(source["sheets"]),  # type: ignore[arg-type]
+            expected="answer",
+            reason="answer",
+            tags=["misspelling"],
+        )
 
     # Questions carrying personal data: a citizen's sentence about themselves, then a procedure question.
     sheet_pool = [(sheet, phrasings[0]) for sheet, phrasings in SHEET_QUESTIONS.items()]
@@ -153,9 +221,15 @@ def build() -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict
         values = PERSONAL_VALUES[i % len(PERSONAL_VALUES)]
         prefix, spans = fill(template, values)
         sheet, text = sheet_pool[(i * 7) % len(sheet_pool)]
-        add(f"{prefix} {text}", "train" if i % 3 == 2 else "eval", sheets=[sheet], expected="answer",
-            reason="answer", tags=["personal_data"],
-            personal_data=[{"kind": str(s["kind"]), "value": str(s["value"])} for s in spans])
+        add(
+            f"{prefix} {text}",
+            "train" if i % 3 == 2 else "eval",
+            sheets=[sheet],
+            expected="answer",
+            reason="answer",
+            tags=["personal_data"],
+            personal_data=[{"kind": str(s["kind"]), "value": str(s["value"])} for s in spans],
+        )
 
     labelled: list[dict[str, object]] = []
     for i, template in enumerate(REDACTION_TEMPLATES):

@@ -1,0 +1,328 @@
+"""The AI-assistant pilot: citizens ask the Belleval assistant about procedures, turn by turn.
+
+Each turn: the question is redacted, the knowledge base is searched, the hand-over router decides to
+answer or to hand over (with its SHAP values and a plain-language explanation), and the answer step runs.
+The trace of every turn goes into the session's events (deterministic values only); wall-clock
+latencies go into `record.timings`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from civiclab.errors import PilotError
+from civiclab.pilot import EventLog, Pilot, PilotContext
+from civiclab.population import sample_plans
+from civiclab.records import SessionPlan, SessionRecord
+from civiclab.redaction import redact_text
+from civiclab.registry import pilot
+from pilots.assistant.answering import (
+    AnswerStep,
+    AnswerTimeout,
+    build_answer_step,
+    check_endpoint,
+    invoke_with_timeout,
+)
+from pilots.assistant.explain import channel_notice, explanation, handover_message
+from pilots.assistant.knowledge import Question, load_knowledge_base, load_questions, passages
+from pilots.assistant.params import AssistantParams, OpenAIAnswer
+from pilots.assistant.retrieval import (
+    EMBEDDING_MODEL,
+    Retriever,
+    best_passage,
+    load_embeddings,
+    ranked_sheets,
+)
+from pilots.assistant.router import ROUTER_VERSION, HandoverRouter
+from pilots.assistant.signals import FEATURES, features
+
+TURN_SECONDS = 60.0  # each turn starts one simulated minute after the previous one
+
+
+def persona_profile(segment: dict[str, str]) -> str:
+    """Which question pool a persona draws from: English speakers, low digital literacy, or standard."""
+    if segment.get("language") == "en":
+        return "english"
+    if segment.get("digital_literacy") in ("none", "low"):
+        return "low_literacy"
+    return "standard"
+
+
+@pilot("assistant", params=AssistantParams)
+class AssistantPilot(Pilot[AssistantParams]):
+    """A public-service assistant measured for grounding, hand-over, explanations and privacy."""
+
+    def __init__(self, params: AssistantParams, context: PilotContext) -> None:
+        super().__init__(params, context)
+        # A remote model may answer differently when asked again: only the offline path is replayed.
+        self.replayable = params.answer.kind == "offline"
+        self.kb = load_knowledge_base(params.knowledge_base)
+        sheet_ids = {s.id for s in self.kb.sheets}
+        self.questions = load_questions(params.questions, "eval", sheet_ids)
+        self.by_id = {q.id: q for q in self.questions}
+        self.training = load_questions(params.training, "train", sheet_ids)
+        self.retriever: Retriever | None = None
+        self.router: HandoverRouter | None = None
+        self.answer_step: AnswerStep | None = None
+        self.setup_seconds: dict[str, float] = {}
+
+    @classmethod
+    def validate_experiment(cls, experiment: Any) -> None:
+        """Check data files, the model folder and the endpoint before any run is opened."""
+        params: AssistantParams = experiment.pilot_params
+        kb = load_knowledge_base(params.knowledge_base)
+        sheet_ids = {s.id for s in kb.sheets}
+        load_questions(params.questions, "eval", sheet_ids)
+        training = load_questions(params.training, "train", sheet_ids)
+        if len({q.expected for q in training}) < 2:
+            from civiclab.errors import SpecError
+
+            raise SpecError(
+                params.training, "expected", "the training split needs both `answer` and `handover` questions"
+            )
+        if isinstance(params.answer, OpenAIAnswer):
+            check_endpoint(params.answer, str(experiment.path))
+
+    # -- once per process -------------------------------------------------------------------------
+    def setup(self) -> None:
+        if self.retriever is not None:
+            return
+        started = time.perf_counter()
+        embeddings = load_embeddings(self.params.embedding_batch_size)
+        self.setup_seconds["embedding_load_s"] = time.perf_counter() - started
+        self.retriever = Retriever(embeddings, passages(self.kb))
+        self.setup_seconds["kb_embed_s"] = self.retriever.embed_seconds
+        started = time.perf_counter()
+        self.router = self._fit_router()
+        self.setup_seconds["router_fit_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        if isinstance(self.params.answer, OpenAIAnswer):
+            check_endpoint(self.params.answer, "pilot.params.answer")
+        self.answer_step = build_answer_step(self.params.answer)
+        self.setup_seconds["answer_model_load_s"] = time.perf_counter() - started
+
+    def _fit_router(self) -> HandoverRouter:
+        assert self.retriever is not None
+        rows = []
+        texts = [redact_text(q.text, q.names) for q in self.training]
+        for q, text, hits in zip(
+            self.training, texts, self.retriever.search_many(texts, self.params.top_k), strict=True
+        ):
+            literacy = "low" if q.profile == "low_literacy" else "high"
+            rows.append(features(text, [h.score for h in hits], best_passage(hits), literacy).values)
+        labels = np.array([q.expected == "handover" for q in self.training], dtype=int)
+        try:
+            return HandoverRouter(
+                self.params.handover_threshold, self.params.shap_background, self.context.seed
+            ).fit(np.asarray(rows, dtype=float), labels)
+        except ValueError as exc:
+            raise PilotError(f"assistant: cannot fit the hand-over router: {exc}") from None
+
+    # -- the run's sessions -----------------------------------------------------------------------
+    def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
+        """Personas sampled by weight; questions dealt from the persona's pool so the run covers it."""
+        plans = sample_plans(self.context.personas, sessions, seed)
+        rng = np.random.default_rng(seed)
+        pools: dict[str, list[str]] = {}
+        for profile in ("standard", "low_literacy", "english"):
+            ids = [q.id for q in self.questions if q.profile == profile]
+            if profile == "low_literacy":  # low-literacy personas also ask ordinary questions
+                standard = [q.id for q in self.questions if q.profile == "standard"]
+                ids = [x for pair in itertools.zip_longest(ids, standard[::2]) for x in pair if x]
+            pools[profile] = [ids[i] for i in rng.permutation(len(ids))] if ids else []
+        pools["english"] = pools["english"] or pools["standard"]
+        cursors = {profile: itertools.cycle(ids) for profile, ids in pools.items() if ids}
+        for plan in plans:
+            profile = persona_profile(plan.segment)
+            cursor = cursors.get(profile) or cursors["standard"]
+            plan.source = {"questions": [next(cursor) for _ in range(self.params.questions_per_session)]}
+        return plans
+
+    def run_session(self, plan: SessionPlan) -> SessionRecord:
+        if self.retriever is None or self.router is None or self.answer_step is None:
+            raise PilotError("assistant: setup() was not called")
+        log = EventLog(plan.session_id, self.session_start(plan))
+        turns: list[dict[str, Any]] = []
+        timings: dict[str, float] = {}
+        language = plan.segment.get("language", "fr")
+        for index, qid in enumerate(plan.source.get("questions", [])):
+            turn, turn_timings = self._turn(log, index, self.by_id[qid], plan.segment, language)
+            turns.append(turn)
+            timings.update({f"turn{index}.{k}": v for k, v in turn_timings.items()})
+        handed = any(t["decision"] == "handover" for t in turns)
+        failed = sum(t["status"] == "failed" for t in turns)
+        outcome = (
+            "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
+        )
+        return SessionRecord(
+            session_id=plan.session_id,
+            persona_id=plan.persona_id,
+            segment=plan.segment,
+            channel_path=["assistant"] + (["human_agent"] if handed else []),
+            events=log.events,
+            outcome=outcome,
+            duration_s=len(turns) * TURN_SECONDS,
+            data={
+                "turns": turns,
+                "model": self.answer_step.model,
+                "prompt_version": self.answer_step.prompt_version,
+            },
+            timings=timings,
+            error=next((t["error"] for t in turns if t.get("error")), None),
+        )
+
+    def _turn(
+        self, log: EventLog, index: int, question: Question, segment: dict[str, str], language: str
+    ) -> tuple[dict[str, Any], dict[str, float]]:
+        assert self.retriever is not None and self.router is not None and self.answer_step is not None
+        at = index * TURN_SECONDS
+        t0 = time.perf_counter()
+        # Privacy by design: only the redacted question is searched, routed, sent to a model or logged.
+        text = redact_text(question.text, question.names)
+        log.add(
+            "turn.question",
+            "citizen",
+            at,
+            turn=index,
+            question_id=question.id,
+            question=text,
+            language=question.language,
+        )
+        hits = self.retriever.search(text, self.params.top_k)
+        t1 = time.perf_counter()
+        retrieved = [{"sheet": h.passage.sheet, "passage": h.passage.id, "score": h.score} for h in hits]
+        log.add(
+            "turn.retrieval",
+            "assistant",
+            at + 1,
+            turn=index,
+            embedding_model=EMBEDDING_MODEL,
+            retrieved=retrieved,
+        )
+        decision = self.router.decide(
+            features(
+                text, [h.score for h in hits], best_passage(hits), segment.get("digital_literacy", "high")
+            ).values
+        )
+        note = explanation(decision, language)
+        t2 = time.perf_counter()
+        log.add(
+            "turn.route",
+            "assistant",
+            at + 2,
+            turn=index,
+            router=ROUTER_VERSION,
+            decision="handover" if decision.handover else "answer",
+            p_handover=decision.probability,
+            features=decision.features,
+            shap=decision.shap,
+            shap_base=decision.base_value,
+            explanation=note,
+        )
+        turn: dict[str, Any] = {
+            "question_id": question.id,
+            "question": text,
+            "profile": question.profile,
+            "language": question.language,
+            "expected": question.expected,
+            "reason": question.reason,
+            "tags": list(question.tags),
+            "expected_sheets": list(question.sheets),
+            "retrieved": retrieved,
+            "ranked_sheets": ranked_sheets(hits),
+            "decision": "handover" if decision.handover else "answer",
+            "p_handover": decision.probability,
+            "shap": decision.shap,
+            "explanation": note,
+            "injection_marker": question.injection_marker,
+            "status": "ok",
+        }
+        if decision.handover:
+            turn["answer"] = handover_message(language)
+            log.add(
+                "turn.handover",
+                "assistant",
+                at + 3,
+                turn=index,
+                channel="human_agent",
+                message=turn["answer"],
+            )
+        else:
+            try:
+                answer = invoke_with_timeout(
+                    self.answer_step, {"question": text, "language": language, "hits": hits}
+                )
+                # A generative model may echo personal data: what is logged is redacted again.
+                turn["answer"] = redact_text(answer, question.names)
+                turn["notice"] = channel_notice(language)
+                log.add(
+                    "turn.answer",
+                    "assistant",
+                    at + 3,
+                    turn=index,
+                    answer=turn["answer"],
+                    model=self.answer_step.model,
+                    prompt_version=self.answer_step.prompt_version,
+                )
+            except AnswerTimeout as exc:
+                turn.update(status="failed", answer="", error=f"timeout: {exc}")
+                log.add(
+                    "turn.failed",
+                    "assistant",
+                    at + 3,
+                    turn=index,
+                    reason="timeout",
+                    model=self.answer_step.model,
+                )
+            except Exception as exc:
+                turn.update(status="failed", answer="", error=f"{type(exc).__name__}: {exc}"[:300])
+                log.add(
+                    "turn.failed",
+                    "assistant",
+                    at + 3,
+                    turn=index,
+                    reason=type(exc).__name__,
+                    model=self.answer_step.model,
+                )
+        t3 = time.perf_counter()
+        timings = {
+            "retrieval_ms": (t1 - t0) * 1000,
+            "route_ms": (t2 - t1) * 1000,
+            "answer_ms": (t3 - t2) * 1000,
+            "total_ms": (t3 - t0) * 1000,
+        }
+        return turn, timings
+
+    # -- after the sessions -------------------------------------------------------------------------
+    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+        from pilots.assistant.artifacts import write_router_card, write_shap_summary
+
+        assert self.router is not None
+        paths = [write_router_card(self.router, out_dir)]
+        plot = write_shap_summary(records, out_dir)
+        if plot is not None:
+            paths.append(plot)
+        return paths
+
+    def run_facts(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {
+            "assistant.knowledge_base": str(self.params.knowledge_base),
+            "assistant.questions": str(self.params.questions),
+            "assistant.redaction_labelled": str(self.params.redaction_labelled or ""),
+            "assistant.embedding_model": EMBEDDING_MODEL,
+            "assistant.sheets": len(self.kb.sheets),
+            "assistant.top_k": self.params.top_k,
+            "assistant.features": list(FEATURES),
+        }
+        if self.answer_step is not None:
+            facts["assistant.model"] = self.answer_step.model
+            facts["assistant.prompt_version"] = self.answer_step.prompt_version
+        if self.router is not None:
+            facts["assistant.router"] = self.router.describe()
+        facts.update({f"assistant.{k}": v for k, v in self.setup_seconds.items()})
+        return facts

