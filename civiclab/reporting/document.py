@@ -1,0 +1,218 @@
+"""The content of a committee report: scorecard, public-service dimensions, impact, ALTAI, changes since
+the previous run of the same experiment, and whether the run verifies. Renderers only format this."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from civiclab.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
+from civiclab.impact import ImpactAssessment, ImpactScore, altai_map, score_impact
+from civiclab.records import Metric
+from civiclab.reporting.runs import RunReader, RunRecord
+from civiclab.scorecard import Scorecard, build_scorecard
+from civiclab.spec import CriterionSpec, ScorecardSpec
+from civiclab.tracking import Tracker
+from civiclab.verify import VerifyReport, verify_folder_report
+
+REPORT_VERSION = 1
+
+
+class MetricDelta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    segment: str | None = None
+    previous: float | None
+    current: float | None
+    delta: float | None
+    unit: str = ""
+    higher_is_better: bool | None = None
+
+
+class VerdictFlip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    previous: str
+    current: str
+
+
+class ParamChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    previous: str | None
+    current: str | None
+
+
+class Changes(BaseModel):
+    """What changed against the previous run of the same experiment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    previous_run_id: str
+    previous_started: str
+    previous_recommendation: str | None = None
+    metric_deltas: list[MetricDelta] = Field(default_factory=list)
+    verdict_flips: list[VerdictFlip] = Field(default_factory=list)
+    spec_changes: list[ParamChange] = Field(default_factory=list)
+    spec_digest_changed: bool = False
+
+
+class ReportDocument(BaseModel):
+    """Everything a scorecard report shows, in the order it shows it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = REPORT_VERSION
+    generated: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    run_id: str
+    experiment: str
+    status: str
+    started: str
+    scorecard: Scorecard
+    verification: VerifyReport
+    public_dimensions: list[DimensionCoverage]
+    altai: list[DimensionCoverage]
+    impact: ImpactScore | None = None
+    impact_note: str | None = None
+    changes: Changes | None = None
+    governance: dict[str, Any] = Field(default_factory=dict)
+    segment_metrics: list[Metric] = Field(default_factory=list)
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def criteria_of(spec: dict[str, Any]) -> list[CriterionSpec]:
+    try:
+        return ScorecardSpec.model_validate(spec.get("scorecard") or {}).criteria
+    except ValidationError:
+        return []
+
+
+def _overall(metrics: list[Metric]) -> dict[str, Metric]:
+    return {m.name: m for m in metrics if m.segment is None and not m.name.endswith("evaluator_error")}
+
+
+def changes_since(current: RunRecord, previous: RunRecord) -> Changes:
+    """Metric deltas, verdicts that flipped and parameters that differ, against the previous run."""
+    now, before = _overall(current.metrics), _overall(previous.metrics)
+    deltas: list[MetricDelta] = []
+    for name in sorted(set(now) | set(before)):
+        a, b = before.get(name), now.get(name)
+        va = None if a is None or a.is_missing else float(a.value)  # type: ignore[arg-type]
+        vb = None if b is None or b.is_missing else float(b.value)  # type: ignore[arg-type]
+        ref = b or a
+        assert ref is not None
+        deltas.append(
+            MetricDelta(
+                name=name,
+                previous=va,
+                current=vb,
+                delta=None if va is None or vb is None else vb - va,
+                unit=ref.unit,
+                higher_is_better=ref.higher_is_better,
+            )
+        )
+    flips: list[VerdictFlip] = []
+    if current.scorecard is not None and previous.scorecard is not None:
+        old = {(v.label, v.metric, v.kind): v.verdict for v in previous.scorecard.criteria}
+        for v in current.scorecard.criteria:
+            was = old.get((v.label, v.metric, v.kind))
+            if was is None:
+                flips.append(VerdictFlip(label=v.label, previous="(new criterion)", current=v.verdict))
+            elif was != v.verdict:
+                flips.append(VerdictFlip(label=v.label, previous=was, current=v.verdict))
+        new_keys = {(v.label, v.metric, v.kind) for v in current.scorecard.criteria}
+        flips += [
+            VerdictFlip(label=key[0], previous=verdict, current="(criterion removed)")
+            for key, verdict in old.items()
+            if key not in new_keys
+        ]
+    pa, pb = previous.summary.params, current.summary.params
+    params = [
+        ParamChange(key=k, previous=pa.get(k), current=pb.get(k))
+        for k in sorted(set(pa) | set(pb))
+        if pa.get(k) != pb.get(k)
+    ]
+    return Changes(
+        previous_run_id=previous.run_id,
+        previous_started=_iso(previous.summary.start_time),
+        previous_recommendation=previous.summary.tags.get("civiclab.recommendation"),
+        metric_deltas=deltas,
+        verdict_flips=flips,
+        spec_changes=params,
+        spec_digest_changed=previous.summary.tags.get("civiclab.spec_sha256")
+        != current.summary.tags.get("civiclab.spec_sha256"),
+    )
+
+
+def build_document(reader: RunReader, record: RunRecord, *, compare_previous: bool = True) -> ReportDocument:
+    """Assemble the report of one run from its verified artifacts."""
+    summary = record.summary
+    if record.folder is not None:
+        verification = verify_folder_report(record.folder, summary.tags, summary.run_id)
+    else:
+        verification = VerifyReport(run_id=summary.run_id, ok=False, problem="the run has no artifacts")
+    criteria = criteria_of(record.spec)
+    card = record.scorecard or build_scorecard(
+        experiment=summary.experiment,
+        criteria=criteria,
+        metrics=record.metrics,
+        run_id=summary.run_id,
+        spec_digest=summary.tags.get("civiclab.spec_sha256", ""),
+        audit_root=summary.tags.get("civiclab.audit_root", ""),
+    )
+    card = card.model_copy(deep=True)
+    card.reviews = list(record.manifest.reviews) if record.manifest is not None else []
+    card.audit_root = card.audit_root or summary.tags.get("civiclab.audit_root", "")
+    evidence = RunEvidence(
+        spec=record.spec,
+        metrics=record.metrics,
+        criteria=criteria,
+        reviews=card.reviews,
+        tags=summary.tags,
+        audit_root=card.audit_root,
+        anchored=bool(record.manifest and record.manifest.anchor),
+    )
+    assessment: ImpactAssessment | None = None
+    impact_note: str | None = None
+    raw_impact = record.spec.get("impact_assessment")
+    if raw_impact is not None:
+        try:
+            assessment = ImpactAssessment.model_validate(raw_impact)
+        except ValidationError as exc:
+            impact_note = f"impact_assessment does not validate: {exc.errors()[0]['msg']}"
+    else:
+        impact_note = "no impact assessment in the experiment (impact_assessment)"
+    changes: Changes | None = None
+    if compare_previous:
+        previous = reader.previous(summary)
+        if previous is not None:
+            changes = changes_since(record, reader.load(previous))
+    return ReportDocument(
+        run_id=summary.run_id,
+        experiment=summary.experiment,
+        status=summary.status,
+        started=_iso(summary.start_time),
+        scorecard=card,
+        verification=verification,
+        public_dimensions=assess_dimensions(evidence),
+        altai=altai_map(evidence, assessment),
+        impact=score_impact(assessment) if assessment is not None else None,
+        impact_note=impact_note,
+        changes=changes,
+        governance=dict(record.spec.get("governance") or {}),
+        segment_metrics=[m for m in record.metrics if m.segment is not None and not m.is_missing],
+    )
+
+
+def load_document(tracker: Tracker, run_id: str) -> ReportDocument:
+    """The report of a run in a store (reads its artifacts and the previous run's)."""
+    with RunReader(tracker) as reader:
+        return build_document(reader, reader.load(run_id))

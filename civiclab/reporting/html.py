@@ -1,0 +1,58 @@
+"""The scorecard as one self-contained HTML file: inline CSS, plots as base64 PNG, no external asset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.plots import Plot, criteria_plot, segments_plot
+from civiclab.scorecard import SIGN, fmt, verdict_text
+
+HERE = Path(__file__).parent
+
+
+def signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.4g}"
+
+
+def environment() -> Any:
+    """The Jinja2 environment of civiclab's report templates (autoescaped)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(HERE)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(fmt=fmt, signed=signed, sign=SIGN, verdict_text=verdict_text)
+    return env
+
+
+def report_plots(doc: ReportDocument) -> list[Plot]:
+    """The criteria plot, and the per-segment plot of the first metric a gap criterion bounds."""
+    plots = [criteria_plot(doc.scorecard.criteria)]
+    groups = [v.metric for v in doc.scorecard.criteria if v.kind in ("max_gap", "min_ratio")]
+    names = groups or sorted({m.name for m in doc.segment_metrics})[:1]
+    if names:
+        plots.append(segments_plot(doc.segment_metrics, names[0]))
+    return [p for p in plots if p is not None]
+
+
+def render_html(doc: ReportDocument, plots: list[Plot] | None = None) -> str:
+    """The report as one HTML document readable offline."""
+    template = environment().get_template("scorecard.html.j2")
+    return str(
+        template.render(
+            d=doc,
+            card=doc.scorecard,
+            css=(HERE / "style.css.j2").read_text(encoding="utf-8"),
+            plots=report_plots(doc) if plots is None else plots,
+            coverage=[
+                ("Public-service dimensions", "public", doc.public_dimensions),
+                ("Trustworthy AI requirements (ALTAI)", "altai", doc.altai),
+            ],
+        )
+    )

@@ -1,0 +1,93 @@
+"""The scorecard report as Markdown: the scorecard, then dimensions, impact, changes and integrity."""
+
+from __future__ import annotations
+
+from civiclab.dimensions import DimensionCoverage
+from civiclab.reporting.document import ReportDocument
+from civiclab.scorecard import fmt, to_markdown
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def integrity_line(doc: ReportDocument) -> str:
+    v = doc.verification
+    if not v.ok:
+        return f"**Integrity: DOES NOT VERIFY** — {v.problem}. Do not rely on this scorecard."
+    anchor = v.anchor + (f" ({v.anchor_detail})" if v.anchor_detail else "")
+    return (
+        f"**Integrity: verified** — audit chain of {v.audit_events} events, {v.artifacts} artifacts and "
+        f"{v.reviews} review(s) match the manifest and the run's tags; anchor: {anchor}."
+    )
+
+
+def _coverage(title: str, rows: list[DimensionCoverage]) -> list[str]:
+    lines = ["", f"## {title}", "", "| dimension | coverage | evidence | gaps |", "| --- | --- | --- | --- |"]
+    for c in rows:
+        lines.append(
+            f"| {_cell(c.label)} | {c.status.upper()} | {_cell('; '.join(c.evidence) or '—')} "
+            f"| {_cell('; '.join(c.gaps) or '—')} |"
+        )
+    return lines
+
+
+def render_markdown(doc: ReportDocument) -> str:
+    """The whole report as Markdown."""
+    head, _, rest = to_markdown(doc.scorecard).partition("\n")
+    lines = [head, "", integrity_line(doc), rest.rstrip()]
+    lines += _coverage("Public-service dimensions", doc.public_dimensions)
+    lines += _coverage("Trustworthy AI requirements (ALTAI)", doc.altai)
+    lines += ["", "## Impact assessment", ""]
+    if doc.impact is not None:
+        i = doc.impact
+        lines += [
+            f"Scored as Canada's Algorithmic Impact Assessment: **impact level {i.level_name}**.",
+            "",
+            f"- raw impact score: {i.raw_risk} / {i.max_raw_risk}",
+            f"- mitigation score: {i.mitigation} / {i.max_mitigation} "
+            f"(15% deduction {'applied' if i.mitigation_applied else 'not applied'})",
+            f"- current score: {i.current}",
+        ]
+        if i.unanswered:
+            lines.append(f"- unanswered (scored 0): {', '.join(i.unanswered)}")
+    else:
+        lines.append(f"_{doc.impact_note}_")
+    lines += ["", "## Changes since the previous run", ""]
+    c = doc.changes
+    if c is None:
+        lines.append("This is the first run of the experiment in this store.")
+    else:
+        lines += [
+            f"Previous run `{c.previous_run_id}` (started {c.previous_started}, recommendation "
+            f"{(c.previous_recommendation or 'unknown').upper()}); spec "
+            f"{'changed' if c.spec_digest_changed else 'unchanged'}.",
+            "",
+            "### Verdicts that flipped",
+            "",
+        ]
+        lines += [f"- {_cell(f.label)}: {f.previous} → **{f.current}**" for f in c.verdict_flips] or ["None."]
+        lines += ["", "### Spec changes (parameters that differ)", ""]
+        if c.spec_changes:
+            lines += ["| parameter | previous | now |", "| --- | --- | --- |"]
+            lines += [
+                f"| `{p.key}` | {_cell(p.previous if p.previous is not None else '(absent)')} "
+                f"| {_cell(p.current if p.current is not None else '(absent)')} |"
+                for p in c.spec_changes
+            ]
+        else:
+            lines.append("None.")
+        lines += [
+            "",
+            "### Metric deltas",
+            "",
+            "| metric | previous | now | change |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {m.name} | {fmt(m.previous)} | {fmt(m.current)} | "
+            f"{'—' if m.delta is None else f'{m.delta:+.4g}'} |"
+            for m in c.metric_deltas
+        ]
+    lines += ["", f"_Report generated {doc.generated}. Verify with `civiclab verify {doc.run_id}`._", ""]
+    return "\n".join(lines)

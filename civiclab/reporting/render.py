@@ -1,0 +1,55 @@
+"""Write a run's report as HTML, Markdown or PDF.
+
+Reports are written OUTSIDE the run's artifacts (default `reports/RUN_ID/scorecard.EXT` under the current
+folder), so a finished run's manifest, and `civiclab verify`, never change because a report was made.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from civiclab.reporting.document import ReportDocument, load_document
+from civiclab.tracking import Tracker
+
+Format = Literal["html", "md", "pdf"]
+FORMATS: tuple[str, ...] = ("html", "md", "pdf")
+REPORTS_DIR = Path("reports")
+
+
+def default_path(run_id: str, fmt: str, root: Path | None = None) -> Path:
+    return (root or REPORTS_DIR) / run_id / f"scorecard.{fmt}"
+
+
+def render(doc: ReportDocument, fmt: str) -> bytes:
+    """The report in one format, as bytes."""
+    if fmt == "md":
+        from civiclab.reporting.markdown import render_markdown
+
+        return render_markdown(doc).encode("utf-8")
+    from civiclab.reporting.html import report_plots
+
+    plots = report_plots(doc)
+    if fmt == "html":
+        from civiclab.reporting.html import render_html
+
+        return render_html(doc, plots).encode("utf-8")
+    if fmt == "pdf":
+        from civiclab.reporting.pdf import render_pdf
+
+        return render_pdf(doc, plots)
+    raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def write_report(tracker: Tracker, run_id: str, fmt: str = "html", output: Path | None = None) -> Path:
+    """Render a run's report and write it (atomically) to `output` or the default path."""
+    doc = load_document(tracker, run_id)
+    path = output or default_path(run_id, fmt)
+    if path.is_dir():
+        path = path / f"scorecard.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = render(doc, fmt)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
