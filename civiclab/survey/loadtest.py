@@ -1,0 +1,123 @@
+"""Drive a running survey form with concurrent submissions (used by the load test and the benchmark).
+
+Each simulated participant posts the last page of the form with a complete, valid set of answers
+and its own invitation code, as a browser does after the earlier pages; the form validates every
+page again at that point, so this is the full cost of a submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from civiclab.survey.instruments import Instrument
+
+
+@dataclass
+class LoadResult:
+    """What came back: a status per submission (in the order given) and each one's latency."""
+
+    statuses: list[int]
+    latencies_s: list[float]
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.latencies_s)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+    @property
+    def per_second(self) -> float:
+        return len(self.statuses) / self.wall_s if self.wall_s else float("nan")
+
+
+def complete_answers(instruments: Sequence[Instrument], seed: int = 0) -> dict[str, str]:
+    """A valid answer to every item, varied by `seed`."""
+    out: dict[str, str] = {}
+    for inst in instruments:
+        for i, (column, item) in enumerate(inst.columns.items()):
+            if item.type == "likert" and inst.scale is not None:
+                span = inst.scale.max - inst.scale.min + 1
+                out[column] = str(inst.scale.min + (seed + i) % span)
+            else:
+                out[column] = "Réponse libre de test." if (seed + i) % 3 == 0 else ""
+    return out
+
+
+async def _submit_all(
+    base_url: str, instruments: Sequence[Instrument], codes: Sequence[str], connections: int, timeout_s: float
+) -> LoadResult:
+    import httpx
+
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s) as client:
+        first = await client.get("/fr/")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', first.text)
+        if match is None:
+            raise RuntimeError("the start page has no CSRF token")
+        token = match.group(1)
+        last_page = str(len(instruments) - 1)
+        statuses = [0] * len(codes)
+        latencies = [0.0] * len(codes)
+        errors: list[str] = []
+
+        async def one(i: int, code: str) -> None:
+            data = {**complete_answers(instruments, i), "csrf_token": token, "code": code, "page": last_page}
+            started = time.perf_counter()
+            try:
+                response = await client.post("/fr/survey", data=data)
+                statuses[i] = response.status_code
+            except httpx.HTTPError as exc:
+                statuses[i] = -1
+                errors.append(f"{type(exc).__name__}: {exc}")
+            latencies[i] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(codes)))
+        return LoadResult(statuses, latencies, time.perf_counter() - started, errors)
+
+
+def submit_concurrently(
+    base_url: str, instruments: Sequence[Instrument], codes: Sequence[str], *, connections: int = 200,
+    timeout_s: float = 60.0,
+) -> LoadResult:
+    """Post one complete submission per code, all at once (at most `connections` sockets)."""
+    return asyncio.run(_submit_all(base_url, instruments, codes, connections, timeout_s))
+
+
+def start_server(experiment: str, store_url: str, port: int, cwd: Path, timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
+    """`civiclab survey serve` in a child process on 127.0.0.1, returned once it answers /healthz."""
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from civiclab.cli import main; raise SystemExit(main())", "survey", "serve",
+         "--experiment", experiment, "--store", store_url, "--port", str(port)],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"the survey server exited ({process.returncode}): {err[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the survey server did not answer within the time allowed")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
