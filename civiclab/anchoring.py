@@ -8,8 +8,9 @@ What an anchor proves depends on the chain:
   still holds the root, in the recorded transaction and block: a tampered run cannot be re-anchored
   in the past;
 - on the in-process chain the chain dies with the run. `check_anchor` can only recompute what was
-  recorded (the transaction's input encodes this root, the event log names it) and says the chain is
-  ephemeral: it is a demonstration of the mechanism, not evidence.
+  recorded (the transaction's calldata encodes this root) and then raises `EphemeralChain` (a
+  `ChainError`) saying so: it is a demonstration of the mechanism, not evidence, and `civiclab verify`
+  shows it as "not checked" rather than "verified".
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 IN_PROCESS = "in-process"
 ANCHOR_VERSION = 1
+
+
+class EphemeralChain(ChainError):
+    """The anchor's chain no longer exists (in-process): only the record could be checked, not the chain."""
 
 
 def _spec(anchor_cfg: AnchorSpec | dict[str, Any]) -> AnchorSpec:
@@ -124,10 +129,10 @@ def _check_recorded(anchor: dict[str, Any], root: bytes) -> None:
 def check_anchor(anchor: dict[str, Any], audit_root: str) -> None:
     """Check that `anchor` (from a manifest) holds `audit_root`; on a node, read the chain again.
 
-    On the in-process chain only the record itself can be checked: see `describe_anchor`.
-
     Raises:
         AuditError: the anchor is for another root, or the chain does not hold it as recorded.
+        EphemeralChain: the record is consistent but its chain (in-process) is gone: nothing more
+            can be proven, and `civiclab verify` reports the anchor as not checked, saying why.
         ChainError: the node cannot be reached.
     """
     from pilots.attestation.registry import ZERO_ADDRESS, Registry
@@ -135,7 +140,11 @@ def check_anchor(anchor: dict[str, Any], audit_root: str) -> None:
     root = _root_bytes(audit_root)
     _check_recorded(anchor, root)
     if anchor.get("ephemeral") or anchor.get("rpc_url") == IN_PROCESS:
-        return
+        raise EphemeralChain(
+            "anchored on the in-process chain, which ended with the run: the recorded transaction "
+            f"(tx {anchor.get('tx_hash')}, block {anchor.get('block_number')}) anchors this root, "
+            "but the chain itself cannot be re-read"
+        )
     url = str(anchor.get("rpc_url"))
     chain = _connect(url, None, 15.0)
     if chain.chain_id != int(anchor.get("chain_id", -1)):

@@ -125,8 +125,10 @@ class Chain:
         factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
         return self.send(factory.constructor(), what="deploy")
 
-    def send(self, call: Any, *, what: str, sender: str | None = None) -> TxResult:
+    def send(self, call: Any, *, what: str, sender: str | None = None, gas: int | None = None) -> TxResult:
         """Send a contract call as a transaction and wait until it is mined successfully.
+
+        With `gas` the node does not estimate first, so a failing call is mined and reverts on chain.
 
         Raises:
             ChainError: the call reverts, is not mined in time, or the node fails.
@@ -134,17 +136,17 @@ class Chain:
         sender = sender or self.sender
         try:
             if self._key is not None and sender == self.sender:
-                tx = call.build_transaction(
-                    {
-                        "from": sender,
-                        "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                        "chainId": self.chain_id,
-                    }
-                )
-                signed = self.w3.eth.account.sign_transaction(tx, self._key)
+                fields: dict[str, Any] = {
+                    "from": sender,
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    "chainId": self.chain_id,
+                }
+                if gas is not None:
+                    fields["gas"] = gas
+                signed = self.w3.eth.account.sign_transaction(call.build_transaction(fields), self._key)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             else:
-                tx_hash = call.transact({"from": sender})
+                tx_hash = call.transact({"from": sender} if gas is None else {"from": sender, "gas": gas})
         except Exception as exc:
             raise ChainError(f"{what} reverted on {self.label}: {_reason(exc)}") from None
         try:
