@@ -16,7 +16,11 @@ SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 SEGMENT = {"age_band": "25-39", "digital_literacy": "medium", "disability": "none", "language": "fr",
            "device": "computer", "territory": "urban"}  # fmt: skip
 PARAMS = AttestationEvalParams(
-    gas_price_gwei=2, eur_per_eth=3000, price_source="test", network_kwh_per_tx=0.03, network_energy_source="a test source"
+    gas_price_gwei=2,
+    eur_per_eth=3000,
+    price_source="test",
+    network_kwh_per_tx=0.03,
+    network_energy_source="a test source",
 )
 
 
@@ -25,7 +29,9 @@ def _record(i: int, scenario: str, expected: str, verdict: str, **data: Any) -> 
     base: dict[str, Any] = {"scenario": scenario, "expected": expected, "verdict": verdict,
                             "correct": expected == verdict, "strategy": "merkle", "issued": issued}  # fmt: skip
     if issued:
-        base.update(gas=1000.0, transactions=0.1, onchain_bytes=20.0, blocks_to_verifiable=1, latency_s=60.0 * i)
+        base.update(
+            gas=1000.0, transactions=0.1, onchain_bytes=20.0, blocks_to_verifiable=1, latency_s=60.0 * i
+        )
     base.update(data)
     return SessionRecord(session_id=f"s{i}", persona_id="p", segment=SEGMENT, outcome="completed", data=base,
                          timings={"verify_s": 0.002})  # fmt: skip
