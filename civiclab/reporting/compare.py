@@ -1,0 +1,391 @@
+"""Compare runs: metrics with intervals and deltas, a test suited to each metric, effect sizes, the
+parameters that differ, per-segment results and plots.
+
+Every run is compared with a baseline: the first run id given, or the oldest finished run of the
+experiment. Per-session values come from each run's sessions.jsonl (see `observations`); sessions pair
+when both runs have the same session ids and personas, and the tests are then paired. Metrics without
+per-session values are compared through their stored 95% intervals. p-values are Holm-adjusted over
+the rows of each pair of runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab.errors import SpecError, TrackingError
+from civiclab.records import Metric
+from civiclab.reporting.observations import Observations, observation_for, read_observations
+from civiclab.reporting.runs import RunReader, metrics_from_tracking
+from civiclab.reporting.significance import (
+    TestResult,
+    holm,
+    interval_test,
+    mean_test,
+    paired_mean_test,
+    paired_rate_test,
+    rate_test,
+)
+from civiclab.tracking import RunSummary, Tracker
+
+ALPHA = 0.05
+
+
+class RunInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    experiment: str
+    started: str
+    recommendation: str | None = None
+    sessions: int | None = None
+    per_session: bool = Field(description="sessions.jsonl was read for per-session tests")
+
+
+class ComparisonRow(BaseModel):
+    """One metric (or one segment of it) of one run against the baseline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    segment: str | None = None
+    run_id: str
+    baseline: float | None
+    baseline_low: float | None = None
+    baseline_high: float | None = None
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    delta: float | None = None
+    delta_low: float | None = None
+    delta_high: float | None = None
+    test: str
+    paired: bool = False
+    p_value: float | None = None
+    p_holm: float | None = None
+    significant: bool | None = None
+    effect_name: str | None = None
+    effect: float | None = None
+    n_baseline: int | None = None
+    n: int | None = None
+    higher_is_better: bool | None = None
+    unit: str = ""
+
+
+class CompareReport(BaseModel):
+    """A comparison of runs against a baseline; `rows` hold every test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generated: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    baseline: str
+    runs: list[RunInfo]
+    params_differ: dict[str, list[str | None]]
+    rows: list[ComparisonRow]
+    alpha: float = ALPHA
+    notes: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    summary: RunSummary
+    metrics: list[Metric]
+    obs: Observations | None
+    k: int
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
+    folder = reader.folder(summary)
+    metrics: list[Metric] | None = None
+    obs: Observations | None = None
+    if folder is not None:
+        path = folder / "metrics.json"
+        if path.exists():
+            try:
+                metrics = [Metric.model_validate(m) for m in json.loads(path.read_text(encoding="utf-8"))]
+            except ValueError:
+                metrics = None
+        sessions = folder / "sessions.jsonl"
+        if with_sessions and sessions.exists():
+            obs = read_observations(sessions)
+    try:
+        k = int(summary.params.get("privacy.k_anonymity", 5))
+    except ValueError:
+        k = 5
+    return _Run(summary, metrics if metrics is not None else metrics_from_tracking(summary.metrics), obs, k)
+
+
+def _session_test(
+    kind: str,
+    key: str,
+    stat: str,
+    a: Observations,
+    b: Observations,
+    mask_a: np.ndarray | None = None,
+    mask_b: np.ndarray | None = None,
+) -> TestResult:
+    store_a = a.binary if kind == "binary" else a.numeric
+    store_b = b.binary if kind == "binary" else b.numeric
+    va, vb = store_a[key], store_b[key]
+    if mask_a is None and mask_b is None and a.pairs_with(b):
+        vb = vb[b.order_like(a)]
+        if kind == "binary":
+            return paired_rate_test(va, vb)
+        if stat == "mean":
+            return paired_mean_test(va, vb)
+    if mask_a is not None:
+        va = va[mask_a]
+    if mask_b is not None:
+        vb = vb[mask_b]
+    if kind == "binary":
+        return rate_test(va, vb)
+    return mean_test(va, vb, statistic=stat)
+
+
+def _row(
+    metric: str,
+    segment: str | None,
+    base: Metric | None,
+    other: Metric | None,
+    run_id: str,
+    result: TestResult,
+) -> ComparisonRow:
+    ref = other or base
+    assert ref is not None
+
+    def val(m: Metric | None) -> float | None:
+        return None if m is None or m.is_missing else float(m.value)  # type: ignore[arg-type]
+
+    va, vb = val(base), val(other)
+    return ComparisonRow(
+        metric=metric,
+        segment=segment,
+        run_id=run_id,
+        baseline=va,
+        baseline_low=base.ci_low if base else None,
+        baseline_high=base.ci_high if base else None,
+        value=vb,
+        low=other.ci_low if other else None,
+        high=other.ci_high if other else None,
+        delta=None if va is None or vb is None else vb - va,
+        delta_low=result.delta_low,
+        delta_high=result.delta_high,
+        test=result.test,
+        paired=result.paired,
+        p_value=result.p_value,
+        effect_name=result.effect_name,
+        effect=result.effect,
+        n_baseline=(result.n_a or (base.n if base else None)),
+        n=(result.n_b or (other.n if other else None)),
+        higher_is_better=ref.higher_is_better,
+        unit=ref.unit,
+    )
+
+
+def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
+    rows: list[ComparisonRow] = []
+    index_a = {(m.name, m.segment): m for m in base.metrics if not m.name.endswith("evaluator_error")}
+    index_b = {(m.name, m.segment): m for m in run.metrics if not m.name.endswith("evaluator_error")}
+    k = max(base.k, run.k)
+    for name, segment in sorted(set(index_a) | set(index_b), key=lambda x: (x[0], x[1] or "")):
+        a, b = index_a.get((name, segment)), index_b.get((name, segment))
+        if a is None or b is None or a.is_missing or b.is_missing:
+            rows.append(
+                _row(
+                    name,
+                    segment,
+                    a,
+                    b,
+                    run.summary.run_id,
+                    TestResult("none (measured in one run only)", None, None),
+                )
+            )
+            continue
+        spec = observation_for(name, base.obs) if base.obs is not None and run.obs is not None else None
+        result: TestResult | None = None
+        if spec is not None and base.obs is not None and run.obs is not None:
+            kind, key, stat = spec
+            if key in (base.obs.binary if kind == "binary" else base.obs.numeric) and key in (
+                run.obs.binary if kind == "binary" else run.obs.numeric
+            ):
+                if segment is None:
+                    result = _session_test(kind, key, stat, base.obs, run.obs)
+                else:
+                    ma, mb = base.obs.mask(segment), run.obs.mask(segment)
+                    if ma.sum() >= k and mb.sum() >= k:  # never test a group smaller than k
+                        result = _session_test(kind, key, stat, base.obs, run.obs, ma, mb)
+        if result is None:
+            va, vb = float(a.value), float(b.value)  # type: ignore[arg-type]
+            result = interval_test(va, a.ci_low, a.ci_high, vb, b.ci_low, b.ci_high)
+        rows.append(_row(name, segment, a, b, run.summary.run_id, result))
+    adjusted = holm([r.p_value for r in rows])
+    for row, p in zip(rows, adjusted, strict=True):
+        row.p_holm = p
+        row.significant = None if p is None else p < ALPHA
+    return rows
+
+
+def _params_differ(runs: list[_Run]) -> dict[str, list[str | None]]:
+    keys = sorted({k for r in runs for k in r.summary.params})
+    out: dict[str, list[str | None]] = {}
+    for key in keys:
+        values = [r.summary.params.get(key) for r in runs]
+        if len(set(values)) > 1:
+            out[key] = values
+    return out
+
+
+def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | None) -> list[RunSummary]:
+    """The runs to compare, baseline first."""
+    if run_ids:
+        if len(run_ids) < 2:
+            raise SpecError("compare", "RUN_ID", "give at least two runs to compare")
+        return [tracker.get_run(r) for r in run_ids]
+    if not experiment:
+        raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
+    runs = [
+        r
+        for r in tracker.list_runs(experiment, max_results=100_000)
+        if r.tags.get("civiclab.status", "finished") == "finished"
+    ]
+    if len(runs) < 2:
+        raise TrackingError(f"experiment {experiment!r} has {len(runs)} finished run(s): nothing to compare")
+    return sorted(runs, key=lambda r: r.start_time)
+
+
+def compare_runs(
+    tracker: Tracker,
+    *,
+    run_ids: list[str] | None = None,
+    experiment: str | None = None,
+    segments: bool = True,
+    max_session_runs: int = 50,
+) -> CompareReport:
+    """Compare runs against the first (baseline).
+
+    Args:
+        run_ids: runs to compare, baseline first; or
+        experiment: compare every finished run of this experiment, oldest first.
+        segments: also compare per-segment metrics.
+        max_session_runs: read sessions.jsonl (per-session tests) only when comparing at most this many
+            runs; beyond it, every metric is compared through its stored interval (said in the notes).
+    """
+    summaries = select_runs(tracker, run_ids, experiment)
+    with_sessions = len(summaries) <= max_session_runs
+    with RunReader(tracker) as reader:
+        runs = [_load(reader, s, with_sessions) for s in summaries]
+    base = runs[0]
+    rows: list[ComparisonRow] = []
+    for run in runs[1:]:
+        pair = _compare_pair(base, run)
+        rows += pair if segments else [r for r in pair if r.segment is None]
+    notes = []
+    if not with_sessions:
+        notes.append(
+            f"{len(runs)} runs: per-session tests skipped (over {max_session_runs}); intervals compared"
+        )
+    if with_sessions and any(r.obs is None for r in runs):
+        missing = [r.summary.run_id for r in runs if r.obs is None]
+        notes.append(f"no sessions.jsonl for {len(missing)} run(s): their metrics are compared by interval")
+    return CompareReport(
+        baseline=base.summary.run_id,
+        runs=[
+            RunInfo(
+                run_id=r.summary.run_id,
+                experiment=r.summary.experiment,
+                started=_iso(r.summary.start_time),
+                recommendation=r.summary.tags.get("civiclab.recommendation"),
+                sessions=len(r.obs) if r.obs is not None else _int(r.summary.tags.get("civiclab.sessions")),
+                per_session=r.obs is not None,
+            )
+            for r in runs
+        ],
+        params_differ=_params_differ(runs),
+        rows=rows,
+        notes=notes,
+    )
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _f(x: float | None, spec: str = ".4g") -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def to_text(report: CompareReport, limit: int = 40) -> str:
+    """A terminal summary: runs, parameters that differ, then the overall rows (significant first)."""
+    out = [f"Comparing {len(report.runs)} runs against baseline {report.baseline}"]
+    if report.params_differ:
+        out.append("parameters that differ:")
+        for key, values in list(report.params_differ.items())[:20]:
+            shown = ", ".join(str(v) for v in values[:6]) + (" …" if len(values) > 6 else "")
+            out.append(f"  {key}: {shown}")
+    else:
+        out.append("parameters: identical")
+    overall = [r for r in report.rows if r.segment is None]
+    overall.sort(key=lambda r: (not r.significant, r.p_holm if r.p_holm is not None else 2.0))
+    header = ("run", "metric", "baseline", "value", "delta [95% CI]", "p (Holm)", "effect", "test")
+    table = [header]
+    for r in overall[:limit]:
+        ci = f" [{_f(r.delta_low, '+.3g')}, {_f(r.delta_high, '+.3g')}]" if r.delta_low is not None else ""
+        effect = f"{r.effect_name} {_f(r.effect, '+.2f')}" if r.effect_name else "—"
+        mark = "*" if r.significant else ""
+        table.append(
+            (
+                r.run_id[:8],
+                r.metric[:40],
+                _f(r.baseline),
+                _f(r.value),
+                f"{_f(r.delta, '+.4g')}{ci}",
+                _p(r.p_holm) + mark,
+                effect,
+                r.test,
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for i, row in enumerate(table):
+        out.append("  ".join(c.ljust(widths[j]) for j, c in enumerate(row)).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    if len(overall) > limit:
+        out.append(f"… {len(overall) - limit} more rows (use --json or --output)")
+    significant = sum(1 for r in report.rows if r.significant)
+    out.append(
+        f"* significant at {report.alpha} after Holm adjustment: {significant} of {len(report.rows)} rows"
+    )
+    out.extend(f"note: {n}" for n in report.notes)
+    return "\n".join(out)
+
+
+def write_compare_html(report: CompareReport, folder: Path, max_plots: int = 8) -> Path:
+    """compare.html (self-contained) and one PNG per plotted metric in `folder`."""
+    from civiclab.reporting.compare_html import render_compare_html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    html, plots = render_compare_html(report, max_plots=max_plots)
+    for i, plot in enumerate(plots):
+        (folder / f"plot-{i + 1:02d}.png").write_bytes(plot.png)
+    (folder / "compare.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    page = folder / "compare.html"
+    page.write_text(html, encoding="utf-8")
+    return page
