@@ -84,21 +84,40 @@ async def _submit_all(
 
 
 def submit_concurrently(
-    base_url: str, instruments: Sequence[Instrument], codes: Sequence[str], *, connections: int = 200,
+    base_url: str,
+    instruments: Sequence[Instrument],
+    codes: Sequence[str],
+    *,
+    connections: int = 200,
     timeout_s: float = 60.0,
 ) -> LoadResult:
     """Post one complete submission per code, all at once (at most `connections` sockets)."""
     return asyncio.run(_submit_all(base_url, instruments, codes, connections, timeout_s))
 
 
-def start_server(experiment: str, store_url: str, port: int, cwd: Path, timeout_s: float = 30.0) -> subprocess.Popen[bytes]:
+def start_server(
+    experiment: str, store_url: str, port: int, cwd: Path, timeout_s: float = 30.0
+) -> subprocess.Popen[bytes]:
     """`civiclab survey serve` in a child process on 127.0.0.1, returned once it answers /healthz."""
     import httpx
 
     process = subprocess.Popen(
-        [sys.executable, "-c", "from civiclab.cli import main; raise SystemExit(main())", "survey", "serve",
-         "--experiment", experiment, "--store", store_url, "--port", str(port)],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "from civiclab.cli import main; raise SystemExit(main())",
+            "survey",
+            "serve",
+            "--experiment",
+            experiment,
+            "--store",
+            store_url,
+            "--port",
+            str(port),
+        ],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -17,13 +17,23 @@ from tests.survey.conftest import EXPERIMENT, SurveyServer
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run npm install in the repository)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
+    ),
+    pytest.mark.skipif(
+        not AXE.exists(), reason="axe-core is not installed (run npm install in the repository)"
+    ),
 ]
 
 
@@ -100,7 +110,9 @@ def answer_page_with_keyboard(page: Any, choices: dict[str, int]) -> None:
         page.keyboard.press("Space")
         for _ in range(value - 1):
             page.keyboard.press("ArrowRight")
-        assert page.evaluate(f"() => document.querySelector('input[id^=\"{group}-\"]:checked').value") == str(value)
+        assert page.evaluate(f"() => document.querySelector('input[id^=\"{group}-\"]:checked').value") == str(
+            value
+        )
 
 
 def test_keyboard_only_participant_with_error_summary_and_axe_on_every_page(
@@ -127,7 +139,7 @@ def test_keyboard_only_participant_with_error_summary_and_axe_on_every_page(
     page.keyboard.press("Control+A")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
-    page.wait_for_selector("h1:has-text(\"Facilité d'utilisation du service\")")
+    page.wait_for_selector('h1:has-text("Facilité d\'utilisation du service")')
     problems["page 1"] = axe_problems(page)
 
     # Submit the first page with one answer only: the summary lists the nine others, and its

@@ -1,0 +1,154 @@
+"""The `acceptability` evaluator: the demo export and the store, scored into a run and its scorecard."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from civiclab.evaluation import RunData, run_evaluators
+from civiclab.experiment import load_experiment
+from civiclab.records import Metric
+from civiclab.survey.store import SurveyStore
+from evaluators.acceptability import AcceptabilityParams, acceptability
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
+
+
+def with_survey(spec_path: Path, survey: dict | None, criteria: list[dict] | None = None) -> Path:  # type: ignore[type-arg]
+    raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    raw["evaluators"] = [*raw["evaluators"], "acceptability"]
+    if survey is not None:
+        raw["survey"] = survey
+    raw["scorecard"]["criteria"] += criteria or []
+    spec_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return spec_path
+
+
+def sus_by_hand(path: Path) -> tuple[float, int]:
+    """An independent reading of the export: SUS of complete rows whose answers are all in 1-5."""
+    scores = []
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            values = [row[f"SUS[SQ{i:03d}]"] for i in range(1, 11)]
+            if not row["submitdate"] or any(v and not 1 <= int(v) <= 5 for v in values):
+                continue
+            if sum(1 for v in values if not v) > 2:
+                continue
+            points = [
+                2 if not v else (int(v) - 1 if i % 2 == 0 else 5 - int(v)) for i, v in enumerate(values)
+            ]
+            scores.append(2.5 * sum(points))
+    return sum(scores) / len(scores), len(scores)
+
+
+def metric(metrics: list[Metric], name: str, segment: str | None = None) -> Metric:
+    return next(m for m in metrics if m.name == name and m.segment == segment)
+
+
+@pytest.fixture
+def spec_with_demo_survey(journey_spec: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)  # the default survey store (./mlruns/survey.db) is this test's own
+    target = journey_spec.parent / "data" / "survey" / "journey"
+    target.mkdir(parents=True)
+    shutil.copy(DEMO, target / "responses.csv")
+    survey = {"responses": [{"path": "data/survey/journey/responses.csv", "synthetic": True}], "invited": 400}
+    return with_survey(journey_spec, survey)
+
+
+def test_scores_the_declared_export_and_archives_it(spec_with_demo_survey: Path, tmp_path: Path) -> None:
+    exp = load_experiment(spec_with_demo_survey)
+    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path / "artifacts")
+    metrics = acceptability(run, AcceptabilityParams())
+
+    expected, n = sus_by_hand(DEMO)
+    sus = metric(metrics, "acceptability.sus")
+    assert sus.value == pytest.approx(expected) and sus.n == n
+    assert sus.ci_low < sus.value < sus.ci_high  # type: ignore[operator]
+    assert metric(metrics, "acceptability.respondents").value == 149
+    assert "SYNTHETIC" in (metric(metrics, "acceptability.respondents").note or "")
+    assert metric(metrics, "acceptability.completion_rate").value == pytest.approx(149 / 179)
+    assert metric(metrics, "acceptability.response_rate").value == pytest.approx(149 / 400)
+    assert metric(metrics, "acceptability.rejected_rows").value == 1
+    for name in (
+        "acceptability.sus_alpha",
+        "acceptability.trust",
+        "acceptability.distrust",
+        "acceptability.utaut.performance_expectancy",
+        "acceptability.utaut.behavioural_intention",
+    ):
+        assert metric(metrics, name).value is not None, name
+    assert 0.7 < metric(metrics, "acceptability.sus_alpha").value < 1  # type: ignore[operator]
+    segmented = [m for m in metrics if m.segment is not None]
+    assert segmented and all((m.n or 0) >= exp.spec.privacy.k_anonymity for m in segmented)
+    assert {m.segment.split("=")[0] for m in segmented} >= {"age_band", "digital_literacy"}  # type: ignore[union-attr]
+
+    folder = tmp_path / "artifacts" / "survey"
+    assert (folder / "raw" / "responses.csv").read_bytes() == DEMO.read_bytes()
+    report = json.loads((folder / "import-report.json").read_text())
+    assert report["files"][0]["rejected"][0]["reason"] == "SUS[SQ004]: 6 is out of range 1-5"
+    comments = (folder / "comments.jsonl").read_text(encoding="utf-8")
+    assert comments and "06 12 34 56 78" not in comments
+    assert set(run.artifacts) == {
+        folder / "raw" / "responses.csv",
+        folder / "import-report.json",
+        folder / "comments.jsonl",
+    }
+
+
+def test_web_submissions_in_the_store_are_scored_with_the_invited_count(
+    journey_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    exp = load_experiment(with_survey(journey_spec, {"store": url}))
+    store = SurveyStore(url)
+    codes = store.create_invitations(exp.spec.name, 8)
+    for code in codes[:6]:
+        store.submit(
+            exp.spec.name, code, {f"SUS[SQ{i:03d}]": 4 if i % 2 else 2 for i in range(1, 11)}, "fr", 4
+        )
+    store.close()
+    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path / "artifacts")
+    metrics = acceptability(run, AcceptabilityParams())
+    assert metric(metrics, "acceptability.sus").value == 75.0
+    assert metric(metrics, "acceptability.response_rate").value == pytest.approx(6 / 8)
+    assert metric(metrics, "acceptability.trust").value is None  # nobody answered it
+
+
+def test_an_experiment_without_a_survey_gets_an_evaluator_error(journey_spec: Path, tmp_path: Path) -> None:
+    exp = load_experiment(with_survey(journey_spec, None))
+    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path)
+    metrics, errors = run_evaluators(run, [e for e in exp.evaluators if e.info.name == "acceptability"])
+    assert errors == ["acceptability: EvaluatorError: the experiment has no `survey:` section to score"]
+    assert metrics[0].name == "acceptability.evaluator_error"
+
+
+def test_a_run_carries_acceptability_into_mlflow_and_the_scorecard(
+    spec_with_demo_survey: Path, store_uri: str
+) -> None:
+    from civiclab.runner import run_experiment
+    from civiclab.tracking import Tracker
+
+    criteria = [
+        {"metric": "acceptability.sus", "label": "Usability (SUS)", "at_least": 50},
+        {"metric": "acceptability.trust", "label": "Trust", "at_least": 6, "severity": "advisory"},
+    ]
+    raw = yaml.safe_load(spec_with_demo_survey.read_text())
+    raw["scorecard"]["criteria"] += criteria
+    spec_with_demo_survey.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    exp = load_experiment(spec_with_demo_survey, {"population.sessions": 30, "energy.tracker": "none"})
+    result = run_experiment(exp, tracking_uri=store_uri)
+    verdicts = {c.label: c.verdict for c in result.scorecard.criteria}
+    assert verdicts["Usability (SUS)"] == "pass" and verdicts["Trust"] == "fail"
+    logged = Tracker(store_uri).get_run(result.run_id).metrics
+    assert logged["acceptability.sus"] == pytest.approx(sus_by_hand(DEMO)[0])
+    assert "acceptability.sus/age_band/25-39" in logged
+    assert (result.artifact_dir / "survey" / "raw" / "responses.csv").exists()  # type: ignore[operator]
+    manifest = json.loads((result.artifact_dir / "manifest.json").read_text())  # type: ignore[operator]
+    assert any("survey/raw/responses.csv" in name for name in manifest["artifacts"])
