@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from civiclab.errors import AuditError
 from civiclab.records import canonical_json
@@ -33,9 +34,11 @@ class AuditWriter:
         self._fh: IO[str] = path.open("a" if resume else "w", encoding="utf-8")
 
     def append(self, event: dict[str, Any]) -> str:
-        digest = link_hash(self.root, event)
-        line = canonical_json({"seq": self.seq, "prev": self.root, "hash": digest, "event": event})
-        self._fh.write(line + "\n")
+        body = canonical_json(event)
+        digest = hashlib.sha256((self.root + body).encode("utf-8")).hexdigest()
+        # The same bytes as canonical_json of the whole entry (keys sorted: event, hash, prev, seq),
+        # without serialising the event twice.
+        self._fh.write(f'{{"event":{body},"hash":"{digest}","prev":"{self.root}","seq":{self.seq}}}\n')
         self.root = digest
         self.seq += 1
         return digest
@@ -75,8 +78,8 @@ def iter_chain(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
+                yield orjson.loads(line)
+            except orjson.JSONDecodeError:
                 raise AuditError(f"{path.name}: line {number}: not valid JSON") from None
 
 

@@ -8,6 +8,7 @@ words after such a phrase. Recall and precision are measured on a labelled set (
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -112,7 +113,7 @@ def redact_text(text: str, extra_names: tuple[str, ...] = ()) -> str:
 def redact(value: Any, extra_names: tuple[str, ...] = ()) -> Any:
     """Redact every string inside a JSON-like value (dicts, lists), leaving keys and numbers."""
     if isinstance(value, str):
-        return redact_text(value, extra_names) if _may_hold_personal_data(value, extra_names) else value
+        return _redact_string(value, extra_names)
     if isinstance(value, dict):
         return {k: redact(v, extra_names) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -123,11 +124,21 @@ def redact(value: Any, extra_names: tuple[str, ...] = ()) -> Any:
 _INTRO_HINT = re.compile(_NAME_INTRO + r"[ ,:]+[A-ZÀ-Ý]")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _redact_string(text: str, extra_names: tuple[str, ...]) -> str:
+    # Cached: logs repeat the same short strings (step ids, channels, verdicts) hundreds of
+    # thousands of times; each distinct string is scanned once per process.
+    return redact_text(text, extra_names) if _may_hold_personal_data(text, extra_names) else text
+
+
+_SUSPECT = re.compile(r"[@<\d]")
+
+
 def _may_hold_personal_data(text: str, extra_names: tuple[str, ...] = ()) -> bool:
     # A cheap pre-filter: most event strings (ids, step names, verdicts) hold no digits, '@', tags,
-    # or a capitalised word after a phrase introducing a person.
+    # or a capitalised word after a phrase introducing a person. One C-level regex scan each.
     if len(text) <= 4:
         return False
-    if extra_names or "@" in text or "<" in text or any(c.isdigit() for c in text):
+    if extra_names or _SUSPECT.search(text) is not None:
         return True
     return _INTRO_HINT.search(text) is not None

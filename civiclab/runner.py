@@ -66,6 +66,44 @@ class RunResult:
         }
 
 
+REDACTED_FIELDS = ("data", "steps", "error")
+
+
+def record_dict(record: SessionRecord) -> dict[str, Any]:
+    """A record as plain JSON-ready data: `model_dump(mode="json")` at a tenth of the cost.
+
+    Records and events hold only JSON values (pilots build them from typed arguments), so their
+    fields are copied directly; `canonical_json` stringifies anything else it meets.
+    """
+    out = dict(record.__dict__)
+    out["events"] = [dict(e.__dict__) for e in record.events]
+    return out
+
+
+def redact_record(record: dict[str, Any]) -> bool:
+    """Redact, in place, the parts of a dumped record that may hold what a citizen wrote or said.
+
+    Ids, timestamps, kinds and actors are written by civiclab and pilots, never by citizens, so
+    only event payloads, pilot data, steps and errors are scanned. Returns whether anything changed.
+    """
+    changed = False
+    for event in record["events"]:
+        payload = event.get("payload")
+        if payload:
+            clean = redact(payload)
+            if clean != payload:
+                event["payload"] = clean
+                changed = True
+    for name in REDACTED_FIELDS:
+        value = record.get(name)
+        if value:
+            clean = redact(value)
+            if clean != value:
+                record[name] = clean
+                changed = True
+    return changed
+
+
 def pseudonym_salt(experiment: Experiment) -> str:
     """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
     return (
@@ -122,6 +160,11 @@ def _init_worker(experiment: Experiment, workdir: Path | None) -> None:
 def _run_in_worker(plan: SessionPlan) -> SessionRecord:
     assert _worker_pilot is not None
     return safe_session(_worker_pilot, plan)
+
+
+def _redacted(record: SessionRecord) -> SessionRecord:
+    dumped = record.model_dump(mode="json")
+    return SessionRecord.model_validate(dumped) if redact_record(dumped) else record
 
 
 def record_fingerprint(record: SessionRecord) -> str:
@@ -243,7 +286,8 @@ def run_experiment(
             with (art_dir / "sessions.jsonl").open("w", encoding="utf-8") as sessions_out:
                 for done, record in enumerate(_sessions(experiment, pilot, plans, workers, workdir), start=1):
                     pilot_s += record.timings.get("pilot_s", 0.0)
-                    clean = redact(record.model_dump(mode="json"))
+                    clean = record_dict(record)
+                    changed = redact_record(clean)
                     events = clean["events"]
                     first_ts = events[0]["ts"] if events else ""
                     last_ts = events[-1]["ts"] if events else first_ts
@@ -270,11 +314,7 @@ def run_experiment(
                         }
                     )
                     sessions_out.write(canonical_json(clean) + "\n")
-                    records.append(
-                        SessionRecord.model_validate(clean)
-                        if clean != record.model_dump(mode="json")
-                        else record
-                    )
+                    records.append(SessionRecord.model_validate(clean) if changed else record)
                     if done % 1000 == 0:
                         audit.flush()
                         sessions_out.flush()
@@ -289,8 +329,7 @@ def run_experiment(
                     pilot.setup()
                 replay = [safe_session(pilot, p) for p in plans[:REPLAY_SESSIONS]]
                 reproducible = all(
-                    record_fingerprint(SessionRecord.model_validate(redact(a.model_dump(mode="json"))))
-                    == record_fingerprint(b)
+                    record_fingerprint(_redacted(a)) == record_fingerprint(b)
                     for a, b in zip(replay, records, strict=False)
                 )
             energy = meter.stop()

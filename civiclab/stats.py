@@ -85,4 +85,28 @@ def mean(
 def quantile(
     values: Sequence[float] | np.ndarray, q: float, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES
 ) -> Estimate:
-    return statistic(values, lambda a: np.quantile(a, q, axis=1), seed=seed, resamples=resamples)
+    """The q-quantile with the percentile interval of its bootstrap distribution, computed exactly.
+
+    A bootstrap resample's quantile (taken as the order statistic of rank ⌈q·n⌉) is at most
+    x₍ⱼ₎ exactly when at least ⌈q·n⌉ of the n draws fall at or below x₍ⱼ₎, a Binomial(n, cⱼ/n)
+    count. Its distribution is therefore known in closed form: no resampling, no Monte Carlo
+    noise, O(n log n) instead of O(resamples · n log n). `seed` and `resamples` are accepted for
+    a uniform signature. The point estimate is numpy's (linear) quantile.
+    """
+    from scipy.special import bdtrc  # the binomial survival function, without importing scipy.stats
+
+    data = np.sort(np.asarray(values, dtype=float))
+    data = data[~np.isnan(data)]
+    n = int(data.size)
+    if n == 0:
+        return Estimate(None, None, None, 0)
+    point = float(np.quantile(data, q))
+    if n == 1:
+        return Estimate(point, point, point, 1)
+    rank = max(1, int(np.ceil(q * n)))
+    at_or_below = np.searchsorted(data, data, side="right")
+    cdf = bdtrc(rank - 1, n, at_or_below / n)
+    alpha = (1 - CONFIDENCE) / 2
+    low = data[min(int(np.searchsorted(cdf, alpha, side="left")), n - 1)]
+    high = data[min(int(np.searchsorted(cdf, 1 - alpha, side="left")), n - 1)]
+    return Estimate(point, float(low), float(high), n)
