@@ -214,19 +214,26 @@ class SurveyStore:
         stamp = now_iso()
         uid = f"web:{code_hash[:32]}"
         with self._write() as conn:
+            # One statement both checks and uses the code: concurrent submissions of one code
+            # cannot both see it unused (the row is locked by the UPDATE, or SQLite has one writer).
             row = conn.execute(
-                sa.select(invitations.c.id, invitations.c.segment).where(
-                    invitations.c.code_hash == code_hash, invitations.c.experiment == experiment
+                invitations.update()
+                .where(
+                    invitations.c.code_hash == code_hash,
+                    invitations.c.experiment == experiment,
+                    invitations.c.used_at.is_(None),
                 )
+                .values(used_at=stamp)
+                .returning(invitations.c.segment)
             ).first()
             if row is None:
-                raise InvitationUnknown("unknown invitation code")
-            used = conn.execute(
-                invitations.update()
-                .where(invitations.c.id == row.id, invitations.c.used_at.is_(None))
-                .values(used_at=stamp)
-            )
-            if used.rowcount != 1:
+                known = conn.execute(
+                    sa.select(invitations.c.id).where(
+                        invitations.c.code_hash == code_hash, invitations.c.experiment == experiment
+                    )
+                ).first()
+                if known is None:
+                    raise InvitationUnknown("unknown invitation code")
                 raise InvitationUsed("this invitation code has already been used")
             try:
                 conn.execute(

@@ -222,21 +222,22 @@ def create_app(
         except forms.FormProblem as problem:
             return problem_page(request, lang, problem)
         code = normalise_code(fields.get("code", ""))
-        state = await code_state(code)
-        if state == "unknown":
-            return error_page(request, lang, 400, "code_unknown")
-        if state == "used":
-            return error_page(request, lang, 409, "code_used")
         action = fields.get("action", "next")
         answers, errors = forms.validate(instruments, fields, range(page + 1), lang)
-        if action == "back":
-            return survey_page(request, lang, max(page - 1, 0), code, answers, [])
-        if errors:
-            first = min(e.page for e in errors)
-            return survey_page(
-                request, lang, first, code, answers, [e for e in errors if e.page == first], 422
-            )
-        if page < len(instruments) - 1:
+        final = action != "back" and not errors and page == len(instruments) - 1
+        if not final:  # a final submission checks its code in the same transaction that stores it
+            state = await code_state(code)
+            if state == "unknown":
+                return error_page(request, lang, 400, "code_unknown")
+            if state == "used":
+                return error_page(request, lang, 409, "code_used")
+            if action == "back":
+                return survey_page(request, lang, max(page - 1, 0), code, answers, [])
+            if errors:
+                first = min(e.page for e in errors)
+                return survey_page(
+                    request, lang, first, code, answers, [e for e in errors if e.page == first], 422
+                )
             return survey_page(request, lang, page + 1, code, answers, [])
         try:
             await run_in_threadpool(store.submit, ctx.experiment, code, answers, lang, len(instruments))

@@ -33,7 +33,7 @@ def test_1000_concurrent_submissions_each_stored_once(tmp_path: Path) -> None:
     try:
         # 1,000 distinct codes, plus 150 of them sent a second time in the same burst.
         burst = codes + codes[:150]
-        result = submit_concurrently(f"http://127.0.0.1:{port}", INSTRUMENTS, burst, connections=400)
+        result = submit_concurrently(f"http://127.0.0.1:{port}", INSTRUMENTS, burst)  # 1,150 sockets
     finally:
         stop_server(server)
     assert result.errors == []

@@ -1,0 +1,117 @@
+"""Survey benchmark: the web form under concurrent load on loopback, and scoring 10,000 responses.
+
+Prints submissions per second and p50/p99 latency of `civiclab survey serve` (SQLite store, one
+uvicorn process) under N concurrent complete submissions with distinct codes, how many were lost
+(must be 0: every 303 is a stored response and every code is used once), and the time to score
+10,000 responses (every construct with bootstrap CIs, alphas, rates and segment breakdowns).
+Targets on a 2-core machine: >= 150 submissions/s, p99 <= 5 s at 1,000 in flight, 0 lost,
+scoring 10,000 responses <= 5 s.
+
+Usage: python bench/bench_survey.py [--submissions 2000] [--connections 400] [--responses 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from civiclab.survey.instruments import load_instrument
+from civiclab.survey.loadtest import start_server, stop_server, submit_concurrently
+from civiclab.survey.responses import SurveyResponse
+from civiclab.survey.scoring import ScoringOptions, score_survey
+from civiclab.survey.store import SurveyStore
+
+INSTRUMENTS = [load_instrument(n) for n in ("sus", "utaut", "trust", "feedback")]
+TARGET_PER_S, TARGET_P99_S, TARGET_SCORING_S = 150.0, 5.0, 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_form(submissions: int, connections: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/survey.db"
+        store = SurveyStore(url)
+        codes = store.create_invitations("bench", submissions)
+        port = free_port()
+        server = start_server("bench", url, port, Path(tmp))
+        try:
+            result = submit_concurrently(f"http://127.0.0.1:{port}", INSTRUMENTS, codes, connections=connections)
+        finally:
+            stop_server(server)
+        statuses = Counter(result.statuses)
+        stored = store.count("bench")
+        used = sum(store.invitation("bench", c).state == "used" for c in codes)
+        store.close()
+    return {
+        "submitted": float(submissions),
+        "accepted_303": float(statuses.get(303, 0)),
+        "stored": float(stored),
+        "lost": float(submissions - stored),
+        "codes_used": float(used),
+        "other_status": float(sum(v for k, v in statuses.items() if k != 303)),
+        "per_s": result.per_second,
+        "p50_s": result.p(0.50),
+        "p99_s": result.p(0.99),
+        "wall_s": result.wall_s,
+    }
+
+
+def synthetic_responses(n: int, seed: int = 0) -> list[SurveyResponse]:
+    rng = np.random.default_rng(seed)
+    ages = ["18-24", "25-39", "40-64", "65-79", "80+"]
+    literacy = ["none", "low", "medium", "high"]
+    out = []
+    for i in range(n):
+        answers: dict[str, int | str] = {}
+        for inst in INSTRUMENTS:
+            for column, item in inst.columns.items():
+                if item.type == "likert" and inst.scale is not None and rng.random() > 0.03:
+                    answers[column] = int(rng.integers(inst.scale.min, inst.scale.max + 1))
+        segment = {"age_band": ages[i % 5], "digital_literacy": literacy[i % 4], "language": "fr" if i % 7 else "en"}
+        out.append(SurveyResponse(uid=str(i), complete=i % 10 != 0, answers=answers, segment=segment))
+    return out
+
+
+def bench_scoring(n: int) -> dict[str, float]:
+    responses = synthetic_responses(n)
+    t0 = time.perf_counter()
+    metrics = score_survey(INSTRUMENTS, responses, ScoringOptions(k=5, invited=n + 1000))
+    elapsed = time.perf_counter() - t0
+    return {"responses": float(n), "seconds": elapsed, "metrics": float(len(metrics))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--responses", type=int, default=10_000)
+    args = parser.parse_args()
+
+    form = bench_form(args.submissions, args.connections)
+    print(f"form: {int(form['submitted'])} concurrent submissions ({args.connections} connections) in "
+          f"{form['wall_s']:.2f} s -> {form['per_s']:.0f} submissions/s, p50 {form['p50_s'] * 1000:.0f} ms, "
+          f"p99 {form['p99_s'] * 1000:.0f} ms")
+    print(f"form: 303 {int(form['accepted_303'])}, stored {int(form['stored'])}, codes used "
+          f"{int(form['codes_used'])}, other statuses {int(form['other_status'])}, lost {int(form['lost'])}")
+    scoring = bench_scoring(args.responses)
+    print(f"scoring: {int(scoring['responses'])} responses -> {int(scoring['metrics'])} metrics in "
+          f"{scoring['seconds']:.2f} s")
+    print(f"ratio vs targets: throughput {form['per_s'] / TARGET_PER_S:.2f}x of {TARGET_PER_S:.0f}/s, "
+          f"p99 {form['p99_s'] / TARGET_P99_S:.2f} of {TARGET_P99_S:.0f} s budget, "
+          f"scoring {scoring['seconds'] / TARGET_SCORING_S:.2f} of {TARGET_SCORING_S:.0f} s budget")
+    ok = form["lost"] == 0 and form["other_status"] == 0 and form["codes_used"] == form["submitted"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
