@@ -77,9 +77,8 @@ def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/mlflow.db"
 
 
-@pytest.fixture
-def run_toy(tmp_path: Path, store: str) -> Callable[..., Any]:
-    """Run a toy experiment into the tmp store; returns the RunResult."""
+def make_runner(folder: Path, store: str) -> Callable[..., Any]:
+    """A function running toy experiments into `store`, writing their specs under `folder`."""
     from civiclab.experiment import load_experiment
     from civiclab.runner import run_experiment
 
@@ -87,9 +86,15 @@ def run_toy(tmp_path: Path, store: str) -> Callable[..., Any]:
         spec: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None, **params: Any
     ) -> Any:
         data = spec or toy_spec(**params)
-        path = tmp_path / f"{data['name']}-{len(list(tmp_path.glob('*.yaml')))}.yaml"
+        path = folder / f"{data['name']}-{len(list(folder.glob('*.yaml')))}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         experiment = load_experiment(path, {"energy.tracker": "none", **(overrides or {})})
         return run_experiment(experiment, tracking_uri=store)
 
     return run
+
+
+@pytest.fixture
+def run_toy(tmp_path: Path, store: str) -> Callable[..., Any]:
+    """Run a toy experiment into the tmp store; returns the RunResult."""
+    return make_runner(tmp_path, store)

@@ -1,0 +1,162 @@
+"""Reports rendered from real runs: criteria, verdicts, missing evidence, digests, changes, reviews."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+
+from civiclab.reporting.document import load_document
+from civiclab.reporting.render import render, write_report
+from civiclab.review import add_review
+from civiclab.tracking import Tracker
+
+from .conftest import make_runner, toy_spec
+
+IMPACT = {
+    "assessed_by": "Lab DPO",
+    "risk": [
+        {
+            "id": "reversible",
+            "question": "Can the decision be reversed?",
+            "choices": {"yes": 0, "with effort": 2, "no": 4},
+            "answer": "with effort",
+        },
+        {
+            "id": "data",
+            "question": "Which data?",
+            "multiple": True,
+            "choices": {"personal": 1, "sensitive": 3},
+            "answer": ["personal", "sensitive"],
+        },
+    ],
+    "mitigation": [
+        {"id": "human", "question": "Is a human reachable?", "choices": {"yes": 2, "no": 0}, "answer": "yes"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Tracker]:
+    """A first run, then a second with a lower completion and a waiver: verdicts flip (shared, read-only)."""
+    folder = tmp_path_factory.mktemp("reports")
+    store = f"sqlite:///{folder}/mlflow.db"
+    run_toy = make_runner(folder, store)
+    first = run_toy(toy_spec(complete_p=0.85))
+    spec = toy_spec(complete_p=0.55, rural_penalty=0.3)
+    spec["impact_assessment"] = IMPACT
+    spec["scorecard"]["criteria"][1]["waiver"] = {
+        "justification": "abandonment measured on a toy population",
+        "granted_by": "Ethics chair",
+    }
+    second = run_toy(spec)
+    tracker = Tracker(store)
+    add_review(tracker, second.run_id, reviewer="Dr Martin", decision="revise", comment="Fix the rural gap")
+    return first, second, tracker
+
+
+def test_document_binds_every_kind_of_evidence(two_runs: tuple[Any, Any, Tracker]) -> None:
+    first, second, tracker = two_runs
+    doc = load_document(tracker, second.run_id)
+    assert doc.verification.ok and doc.verification.reviews == 1
+    verdicts = {v.label: v.verdict for v in doc.scorecard.criteria}
+    assert verdicts["trust"] == "missing"
+    assert verdicts["human_centered.abandonment_rate"] == "waived"
+    assert doc.impact is not None and (doc.impact.raw_risk, doc.impact.max_raw_risk) == (6, 8)
+    assert doc.impact.mitigation_applied and doc.impact.current == 5 and doc.impact.level_name == "III"
+    assert doc.changes is not None and doc.changes.previous_run_id == first.run_id
+    assert {(p.key, p.previous, p.current) for p in doc.changes.spec_changes} >= {
+        ("pilot.params.complete_p", "0.85", "0.55"),
+        ("pilot.params.rural_penalty", None, "0.3"),
+    }
+    flips = {f.label: (f.previous, f.current) for f in doc.changes.verdict_flips}
+    assert flips["completion"] == ("pass", "fail")
+    assert flips["human_centered.abandonment_rate"] == ("pass", "waived")
+    completion = next(m for m in doc.changes.metric_deltas if m.name == "human_centered.completion_rate")
+    assert completion.delta == pytest.approx(completion.current - completion.previous)  # type: ignore[operator]
+    assert completion.delta < 0  # type: ignore[operator]
+    dims = {d.key: d.status for d in doc.public_dimensions}
+    assert dims["open_outputs"] == "gap" and dims["data_governance"] == "covered"
+    assert len(doc.altai) == 7
+
+
+def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker]) -> None:
+    _, second, tracker = two_runs
+    doc = load_document(tracker, second.run_id)
+    html = render(doc, "html").decode()
+    assert '<html lang="en">' in html and "<main" in html
+    assert not re.search(r"""(?:src|href)=["'](?:https?:)?//""", html)  # no external asset
+    assert html.count('src="data:image/png;base64,') == 2
+    assert all(alt for alt in re.findall(r'<img [^>]*alt="([^"]*)"', html))
+    for text in (
+        'Recommendation: <span class="v-stop">STOP</span>',
+        "MISSING",
+        "WAIVED",
+        "Missing evidence",
+        "granted by Ethics chair",
+        doc.scorecard.spec_digest,
+        doc.scorecard.audit_root,
+        doc.verification.run_audit_root,
+        "Integrity: verified",
+        "impact level III",
+        "Verdicts that flipped",
+        "pilot.params.complete_p",
+        "Dr Martin",
+        "REVISE",
+        "Fix the rural gap",
+        "Other channels kept open",
+        "7. Accountability",
+    ):
+        assert text in html, text
+
+
+def test_markdown_report(two_runs: tuple[Any, Any, Tracker]) -> None:
+    _, second, tracker = two_runs
+    md = render(load_document(tracker, second.run_id), "md").decode()
+    assert "**Recommendation: STOP**" in md
+    assert "| trust | blocking | — | — | ≥ 3.5 | MISSING | no evidence for this metric |" in md
+    assert "- completion: pass → **fail**" in md
+    assert "| Dr Martin | REVISE | Fix the rural gap |" in md
+
+
+def test_pdf_opens_with_its_pages_and_outline(two_runs: tuple[Any, Any, Tracker], tmp_path: Path) -> None:
+    _, second, tracker = two_runs
+    path = write_report(tracker, second.run_id, "pdf", tmp_path / "card.pdf")
+    reader = pypdf.PdfReader(path)
+    assert len(reader.pages) >= 4
+    assert reader.metadata is not None and reader.metadata.title.startswith("Scorecard — toy-pilot")
+    outline = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert outline[:3] == ["Scorecard — toy-pilot", "Criteria", "Families of evidence"]
+    assert {"Impact assessment", "Changes since the previous run", "Committee reviews"} <= set(outline)
+    first_page = reader.pages[0].extract_text()
+    assert "Recommendation: STOP" in first_page and "Integrity: verified" in first_page
+    text = "".join(p.extract_text() for p in reader.pages).replace("\n", "")
+    card = load_document(tracker, second.run_id).scorecard
+    assert card.audit_root in text.replace(" ", "") and card.spec_digest in text.replace(" ", "")
+    assert "MISSING" in text and "Dr Martin" in text
+
+
+def test_report_of_a_tampered_run_says_so(run_toy: Callable[..., Any], store: str) -> None:
+    run = run_toy()
+    tracker = Tracker(store)
+    folder = tracker.local_artifact_dir(run.run_id)
+    assert folder is not None
+    (folder / "scorecard.md").write_text("# all good\n")
+    html = render(load_document(tracker, run.run_id), "html").decode()
+    assert "Integrity: DOES NOT VERIFY" in html and "scorecard.md: sha256 does not match" in html
+
+
+def test_reports_are_written_outside_the_run(
+    two_runs: tuple[Any, Any, Tracker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civiclab.verify import verify_run
+
+    _, second, tracker = two_runs
+    monkeypatch.chdir(tmp_path)
+    path = write_report(tracker, second.run_id, "html")
+    assert path == Path("reports") / second.run_id / "scorecard.html" and path.exists()
+    assert verify_run(tracker, second.run_id).ok
