@@ -107,6 +107,30 @@ def feldt_interval(alpha: float, n: int, k: int, confidence: float = stats.CONFI
     return min(low, 1.0), min(high, 1.0)
 
 
+def bootstrap_mean(
+    values: np.ndarray, *, seed: int = 0, resamples: int = stats.DEFAULT_RESAMPLES
+) -> stats.Estimate:
+    """The mean with a percentile bootstrap interval, drawn over the distinct values.
+
+    Questionnaire scores take few distinct values (41 for SUS, 13 for a 3-item mean on 1-5), and
+    resampling n scores with replacement is exactly a multinomial draw of how often each distinct
+    value comes back: the same bootstrap distribution at a cost independent of n.
+    """
+    distinct, counts = np.unique(values, return_counts=True)
+    n = int(values.size)
+    if n == 0:
+        return stats.Estimate(None, None, None, 0)
+    if distinct.size > 512:  # continuous-looking data: resample the values themselves
+        return stats.mean(values, seed=seed, resamples=resamples)
+    point = float(values.mean())
+    if n == 1:
+        return stats.Estimate(point, point, point, 1)
+    draws = np.random.default_rng(seed).multinomial(n, counts / n, size=resamples) @ distinct / n
+    tail = (1 - stats.CONFIDENCE) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail])
+    return stats.Estimate(point, float(low), float(high), n)
+
+
 @dataclass(frozen=True)
 class ScoringOptions:
     k: int = 5
@@ -208,7 +232,7 @@ def _estimate_metric(
     valid = values[~np.isnan(values)]
     if valid.size < options.k:
         return _too_few(name, int(valid.size), options.k, construct.unit, construct.higher_is_better, segment)
-    est = stats.mean(valid, seed=options.seed, resamples=options.resamples)
+    est = bootstrap_mean(valid, seed=options.seed, resamples=options.resamples)
     return Metric(
         name=name,
         value=est.value,

@@ -129,3 +129,15 @@ def test_no_number_for_fewer_than_k_respondents_overall_or_in_a_segment() -> Non
     sus = by_name(few, "acceptability.sus")
     assert sus.value is None and "fewer than k=5" in (sus.error or "")
     assert by_name(few, "acceptability.sus_alpha").value is None
+
+
+def test_bootstrap_over_distinct_values_matches_the_resampling_bootstrap() -> None:
+    from civiclab import stats
+    from civiclab.survey.scoring import bootstrap_mean
+
+    values = np.random.default_rng(3).integers(0, 41, size=400) * 2.5  # SUS-like scores
+    fast, slow = bootstrap_mean(values, resamples=4000), stats.mean(values, resamples=4000)
+    assert fast.value == slow.value and fast.n == slow.n == 400
+    assert fast.ci_low == pytest.approx(slow.ci_low, abs=0.4)
+    assert fast.ci_high == pytest.approx(slow.ci_high, abs=0.4)
+    assert bootstrap_mean(np.array([70.0])) == stats.Estimate(70.0, 70.0, 70.0, 1)
