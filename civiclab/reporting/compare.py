@@ -254,7 +254,7 @@ def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | N
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
     runs = [
         r
-        for r in tracker.list_runs(experiment, max_results=100_000)
+        for r in tracker.list_runs(experiment, max_results=50_000)
         if r.tags.get("civiclab.status", "finished") == "finished"
     ]
     if len(runs) < 2:

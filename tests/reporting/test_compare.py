@@ -1,0 +1,134 @@
+"""Comparisons of real runs: paired when sessions pair, unpaired otherwise, per segment, CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civiclab.cli import main
+from civiclab.errors import SpecError
+from civiclab.reporting.compare import compare_runs, to_text, write_compare_html
+from civiclab.tracking import Tracker
+
+from .conftest import make_runner, toy_spec
+
+COMPLETION = "human_centered.completion_rate"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("compare")
+    store = f"sqlite:///{folder}/mlflow.db"
+    run = make_runner(folder, store)
+    base = toy_spec(complete_p=0.8)
+    base["population"]["sessions"] = 200
+    worse = toy_spec(complete_p=0.45)
+    worse["population"]["sessions"] = 200
+    return {
+        "store": store,
+        "base": run(base).run_id,
+        "same": run(base).run_id,
+        "worse": run(worse).run_id,
+        "other_seed": run(base, {"population.seed": 8}).run_id,
+    }
+
+
+def overall(report: Any, run_id: str, metric: str) -> Any:
+    return next(r for r in report.rows if r.run_id == run_id and r.metric == metric and r.segment is None)
+
+
+def test_identical_runs_do_not_differ(runs: dict[str, Any]) -> None:
+    report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["same"]])
+    row = overall(report, runs["same"], COMPLETION)
+    assert row.paired and row.delta == 0 and row.p_value == 1.0 and not row.significant
+    assert report.params_differ == {}
+    assert all(not r.significant for r in report.rows)
+
+
+def test_a_real_difference_is_significant_and_paired(runs: dict[str, Any]) -> None:
+    report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["worse"]])
+    assert report.params_differ == {"pilot.params.complete_p": ["0.8", "0.45"]}
+    row = overall(report, runs["worse"], COMPLETION)
+    assert row.test == "exact sign-flip (paired)" and row.paired
+    assert row.delta is not None and -0.45 < row.delta < -0.25
+    assert row.p_holm is not None and row.p_holm < 0.001 and row.significant
+    assert row.effect_name == "Cohen's h" and row.effect is not None and row.effect < -0.5
+    duration = overall(report, runs["worse"], "human_centered.duration_s")
+    assert duration.test.startswith("sign-flip permutation") and duration.effect_name == "Cohen's d_z"
+    energy = overall(report, runs["worse"], "energy.kwh_per_session")
+    assert energy.test == "none (no interval stored)" and energy.p_value is None
+
+
+def test_different_sessions_are_compared_unpaired(runs: dict[str, Any]) -> None:
+    report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["other_seed"]])
+    assert report.params_differ == {"population.seed": ["7", "8"]}
+    row = overall(report, runs["other_seed"], COMPLETION)
+    assert row.test == "exact permutation (unpaired)" and not row.paired
+    assert row.p_value is not None and row.p_value > 0.01  # same pilot, another sample
+
+
+def test_segments_are_compared_within_k(runs: dict[str, Any]) -> None:
+    report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["worse"]])
+    rural = next(r for r in report.rows if r.metric == COMPLETION and r.segment == "territory=rural")
+    assert rural.test == "exact permutation (unpaired)"  # a segment is a subset: not paired
+    assert rural.n_baseline is not None and rural.n_baseline >= 5
+    assert rural.delta is not None and rural.delta < 0
+
+
+def test_experiment_mode_html_and_json(
+    runs: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = compare_runs(Tracker(runs["store"]), experiment="toy-pilot")
+    assert report.baseline == runs["base"] and len(report.runs) == 4
+    text = to_text(report)
+    assert "pilot.params.complete_p: 0.8, 0.8, 0.45, 0.8" in text
+    page = write_compare_html(report, tmp_path / "cmp")
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == len(list((tmp_path / "cmp").glob("plot-*.png"))) >= 3
+    assert "Parameters that differ" in html and "(significant)" in html
+    code = main(["--tracking-uri", runs["store"], "compare", runs["base"], runs["worse"], "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["baseline"] == runs["base"] and len(data["rows"]) > 10
+
+
+def test_compare_needs_two_runs(runs: dict[str, Any]) -> None:
+    with pytest.raises(SpecError, match="at least two runs"):
+        compare_runs(Tracker(runs["store"]), run_ids=[runs["base"]])
+
+
+def test_cli_review_report_and_refusal(
+    run_toy: Callable[..., Any], store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = run_toy()
+    assert (
+        main(
+            [
+                "--tracking-uri",
+                store,
+                "review",
+                run.run_id,
+                "--reviewer",
+                "Comité",
+                "--decision",
+                "approve",
+                "--comment",
+                "ok",
+            ]
+        )
+        == 0
+    )
+    assert "review recorded: APPROVE by Comité" in capsys.readouterr().out
+    out = tmp_path / "r.md"
+    assert main(["--tracking-uri", store, "report", run.run_id, "--format", "md", "--output", str(out)]) == 0
+    assert "| Comité | APPROVE | ok |" in out.read_text()
+    folder = Tracker(store).local_artifact_dir(run.run_id)
+    assert folder is not None
+    (folder / "sessions.jsonl").write_text("")
+    code = main(["--tracking-uri", store, "review", run.run_id, "--reviewer", "X", "--decision", "reject"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1
+    assert "review refused: sessions.jsonl: sha256 does not match the manifest" in err
