@@ -45,7 +45,9 @@ def bench_form(submissions: int, connections: int) -> dict[str, float]:
         port = free_port()
         server = start_server("bench", url, port, Path(tmp))
         try:
-            result = submit_concurrently(f"http://127.0.0.1:{port}", INSTRUMENTS, codes, connections=connections)
+            result = submit_concurrently(
+                f"http://127.0.0.1:{port}", INSTRUMENTS, codes, connections=connections
+            )
         finally:
             stop_server(server)
         statuses = Counter(result.statuses)
@@ -77,7 +79,11 @@ def synthetic_responses(n: int, seed: int = 0) -> list[SurveyResponse]:
             for column, item in inst.columns.items():
                 if item.type == "likert" and inst.scale is not None and rng.random() > 0.03:
                     answers[column] = int(rng.integers(inst.scale.min, inst.scale.max + 1))
-        segment = {"age_band": ages[i % 5], "digital_literacy": literacy[i % 4], "language": "fr" if i % 7 else "en"}
+        segment = {
+            "age_band": ages[i % 5],
+            "digital_literacy": literacy[i % 4],
+            "language": "fr" if i % 7 else "en",
+        }
         out.append(SurveyResponse(uid=str(i), complete=i % 10 != 0, answers=answers, segment=segment))
     return out
 
@@ -98,17 +104,25 @@ def main() -> int:
     args = parser.parse_args()
 
     form = bench_form(args.submissions, args.connections)
-    print(f"form: {int(form['submitted'])} concurrent submissions ({args.connections} connections) in "
-          f"{form['wall_s']:.2f} s -> {form['per_s']:.0f} submissions/s, p50 {form['p50_s'] * 1000:.0f} ms, "
-          f"p99 {form['p99_s'] * 1000:.0f} ms")
-    print(f"form: 303 {int(form['accepted_303'])}, stored {int(form['stored'])}, codes used "
-          f"{int(form['codes_used'])}, other statuses {int(form['other_status'])}, lost {int(form['lost'])}")
+    print(
+        f"form: {int(form['submitted'])} concurrent submissions ({args.connections} connections) in "
+        f"{form['wall_s']:.2f} s -> {form['per_s']:.0f} submissions/s, p50 {form['p50_s'] * 1000:.0f} ms, "
+        f"p99 {form['p99_s'] * 1000:.0f} ms"
+    )
+    print(
+        f"form: 303 {int(form['accepted_303'])}, stored {int(form['stored'])}, codes used "
+        f"{int(form['codes_used'])}, other statuses {int(form['other_status'])}, lost {int(form['lost'])}"
+    )
     scoring = bench_scoring(args.responses)
-    print(f"scoring: {int(scoring['responses'])} responses -> {int(scoring['metrics'])} metrics in "
-          f"{scoring['seconds']:.2f} s")
-    print(f"ratio vs targets: throughput {form['per_s'] / TARGET_PER_S:.2f}x of {TARGET_PER_S:.0f}/s, "
-          f"p99 {form['p99_s'] / TARGET_P99_S:.2f} of {TARGET_P99_S:.0f} s budget, "
-          f"scoring {scoring['seconds'] / TARGET_SCORING_S:.2f} of {TARGET_SCORING_S:.0f} s budget")
+    print(
+        f"scoring: {int(scoring['responses'])} responses -> {int(scoring['metrics'])} metrics in "
+        f"{scoring['seconds']:.2f} s"
+    )
+    print(
+        f"ratio vs targets: throughput {form['per_s'] / TARGET_PER_S:.2f}x of {TARGET_PER_S:.0f}/s, "
+        f"p99 {form['p99_s'] / TARGET_P99_S:.2f} of {TARGET_P99_S:.0f} s budget, "
+        f"scoring {scoring['seconds'] / TARGET_SCORING_S:.2f} of {TARGET_SCORING_S:.0f} s budget"
+    )
     ok = form["lost"] == 0 and form["other_status"] == 0 and form["codes_used"] == form["submitted"]
     return 0 if ok else 1
 
