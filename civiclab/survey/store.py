@@ -245,7 +245,7 @@ class SurveyStore:
                         submitted_at=stamp,
                         lastpage=lastpage,
                         language=language,
-                        segment=dict(row.segment or {}),
+                        segment={**dict(row.segment or {}), "language": language},
                         answers=answers,
                         stored_at=stamp,
                     )

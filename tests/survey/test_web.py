@@ -39,7 +39,11 @@ def test_a_participant_goes_through_every_page_and_submits_once(survey: SurveySe
         sent.update(own)
     assert page.status_code == 303 and page.headers["location"] == "/fr/thanks"
     [stored] = survey.store.responses(EXPERIMENT)
-    assert stored.complete and stored.language == "fr" and stored.segment == {"age_band": "65-79"}
+    assert (
+        stored.complete
+        and stored.language == "fr"
+        and stored.segment == {"age_band": "65-79", "language": "fr"}
+    )
     assert stored.answers["SUS[SQ001]"] == 4 and stored.answers["FB[SQ003]"] == "Clair et rapide."
 
     again = client.post("/fr/survey", data={**sent, "csrf_token": token, "code": code, "page": "3"})
