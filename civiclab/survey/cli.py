@@ -180,6 +180,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from civiclab.survey.web import create_app
 
     ctx = _context(args)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: binding {args.host}: participants' answers must reach it over HTTPS only (put a TLS "
+            "reverse proxy in front, forwarding the scheme)",
+            file=sys.stderr,
+        )
     url = ctx.store_url(args.store)
     store = SurveyStore(url)
     app = create_app(ctx, store)

@@ -81,7 +81,14 @@ def create_app(
         )
         response = HTMLResponse(html, status_code=status)
         if fresh:
-            response.set_cookie(CSRF_COOKIE, str(token), httponly=True, samesite="strict", path="/")
+            response.set_cookie(
+                CSRF_COOKIE,
+                str(token),
+                httponly=True,
+                samesite="strict",
+                path="/",
+                secure=request.url.scheme == "https",  # behind a TLS proxy the cookie never travels in clear
+            )
         return response
 
     def error_page(request: Request, lang: str, status: int, key: str, detail: str = "") -> HTMLResponse:
