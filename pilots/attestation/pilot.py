@@ -115,6 +115,12 @@ class AttestationPilot(Pilot[AttestationParams]):
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
         """The same plans the runner would sample, cut into the town hall's issuance windows."""
+        if getattr(self, "chain", None) is None:
+            # The runner sets pilots up in this process only with one worker: issuance windows and the
+            # chain's nonces live here, so sessions cannot be spread over processes.
+            raise PilotError(
+                "the attestation pilot sends transactions from one process: run it with --workers 1"
+            )
         plans = sample_plans(self.context.personas, sessions, seed)
         window: list[SessionPlan] = []
         for plan in plans:

@@ -161,3 +161,9 @@ def test_sessions_outside_the_pilots_own_plans_are_refused() -> None:
     stranger = plans[0].model_copy(update={"session_id": "elsewhere"})
     with pytest.raises(PilotError, match="one worker"):
         pilot.run_session(stranger)
+
+
+def test_several_workers_are_refused_in_one_line(tmp_path: Path) -> None:
+    experiment = load_experiment(SPEC, overrides={**FAST, "population.sessions": 20})
+    with pytest.raises(PilotError, match="run it with --workers 1"):
+        run_experiment(experiment, tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", workers=2)
