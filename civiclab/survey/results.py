@@ -76,6 +76,7 @@ class PublicResults:
     participation: list[str]
     findings: list[Finding]
     k: int
+    synthetic: bool = False
 
 
 def _segment_label(segment: str, lang: str) -> tuple[str, str]:

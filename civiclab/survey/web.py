@@ -272,16 +272,17 @@ def create_app(
             got.responses,
             ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
         )
-        results_cache["metrics"] = (time.monotonic(), metrics)
-        return metrics
+        results_cache["metrics"] = (time.monotonic(), (metrics, bool(got.synthetic_files)))
+        return metrics, bool(got.synthetic_files)
 
     @app.get("/{lang}/results", response_class=HTMLResponse)
     async def results(request: Request, lang: str) -> HTMLResponse:
         lang = lang_or_404(lang)
         if not ctx.spec.public_results:
             raise StarletteHTTPException(404)
-        metrics = await run_in_threadpool(compute_metrics)
+        metrics, synthetic = await run_in_threadpool(compute_metrics)
         findings = public_results(instruments, metrics, lang, ctx.k)
+        findings.synthetic = synthetic
         heading = "Ce que les participants ont dit" if lang == "fr" else "What participants said"
         return render(
             request,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -178,3 +179,21 @@ def test_public_results_are_plain_language_and_k_anonymous(survey: SurveyServer)
     assert "25-39" in page and "80+" not in page  # the group of four is never shown
     english = fresh.get("/en/results").text
     assert "Usability (SUS score): 80 out of 100" in english and '<html lang="en">' in english
+
+
+def test_results_from_a_synthetic_file_say_so(survey: SurveyServer, tmp_path: Path) -> None:
+    from civiclab.survey.collect import SurveyContext
+    from civiclab.survey.spec import SurveySpec
+
+    demo = (
+        Path(__file__).resolve().parents[2] / "experiments" / "data" / "survey" / "journey" / "responses.csv"
+    )
+    spec = SurveySpec.model_validate(
+        {"store": survey.url, "responses": [{"path": str(demo), "synthetic": True}]},
+        context={"base_dir": tmp_path},
+    )
+    ctx = SurveyContext(experiment=EXPERIMENT, spec=spec, k=5, source=None)
+    page = TestClient(create_app(ctx, survey.store)).get("/en/results").text
+    assert "these results include synthetic answers" in page
+    assert "149 people answered the whole survey." in page
+    assert "<details>" in page and "Digital skills" in page
