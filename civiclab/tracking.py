@@ -190,7 +190,13 @@ class Tracker:
             raise TrackingError(f"{self.uri}: cannot store artifacts of run {run_id}: {exc}") from None
 
     def end_run(self, run_id: str, status: str) -> None:
-        self.client.set_terminated(run_id, status=status)
+        import contextlib
+        import sys
+
+        # MLflow prints "View run … at: URL" on stdout for server stores; stdout belongs to
+        # civiclab (`--json` output), so send it to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            self.client.set_terminated(run_id, status=status)
 
     def download(self, run_id: str, dst: Path) -> Path:
         """All artifacts of a run in `dst` (or their own folder when the store is local)."""
