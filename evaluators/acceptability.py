@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,10 @@ from civiclab.evaluation import RunData
 from civiclab.records import Metric
 from civiclab.redaction import redact_text
 from civiclab.registry import evaluator
+
+if TYPE_CHECKING:
+    from civiclab.survey.instruments import Instrument
+    from civiclab.survey.responses import SurveyResponse
 
 DIM = "acceptability"
 
@@ -115,7 +120,7 @@ def _safe_url(url: str | None) -> str | None:
     return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
 
 
-def _write_comments(path: Path, responses: list, instruments: list) -> Path:  # type: ignore[type-arg]
+def _write_comments(path: Path, responses: list[SurveyResponse], instruments: list[Instrument]) -> Path:
     """Free-text answers of complete responses, redacted, without any link to a respondent."""
     text_columns = [inst.column(item) for inst in instruments for item in inst.items if item.type == "text"]
     lines = []

@@ -77,7 +77,10 @@ def _check(instrument: Instrument, item: Item, raw: str) -> Answer | None:
         return None
     if item.type == "likert":
         assert instrument.scale is not None
-        if not text.isdigit() or not instrument.scale.min <= int(text) <= instrument.scale.max:
+        if (
+            not (text.isascii() and text.isdigit())
+            or not instrument.scale.min <= int(text) <= instrument.scale.max
+        ):
             raise ValueError("invalid")
         return int(text)
     if len(text) > item.max_length:
