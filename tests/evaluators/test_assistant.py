@@ -1,0 +1,173 @@
+"""The assistant evaluators: units on hand-made turns, then a full run of experiments/assistant.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from civiclab.errors import SpecError
+from civiclab.experiment import load_experiment
+from civiclab.runner import run_experiment
+from evaluators.assistant import _f1_rows, cites_retrieved, groundedness, reciprocal_rank
+from evaluators.assistant_audit import count_leaks, explained, known_values, redaction_scores
+from pilots.assistant.readability import kandel_moles, syllables
+from pilots.assistant.signals import FEATURES
+from tests.pilots.assistant_support import DATA, ROOT, write_spec
+
+PASSAGES = {
+    "S25.0": "Déchetterie. Accès : La déchetterie est ouverte du lundi au samedi, de 9h à 12h et de 14h à 18h.",
+    "S25.1": "Déchetterie. Carte d'accès : La carte se demande à la mairie avec un justificatif de domicile.",
+}
+
+
+def turn(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "retrieved": [
+            {"sheet": "S25", "passage": "S25.0", "score": 0.7},
+            {"sheet": "S25", "passage": "S25.1", "score": 0.6},
+        ],
+        "ranked_sheets": ["S25"],
+        "expected_sheets": ["S25"],
+        "decision": "answer",
+        "status": "ok",
+    }
+    base.update(kw)
+    return base
+
+
+def test_groundedness_counts_the_sentences_a_retrieved_passage_supports() -> None:
+    answer = (
+        "La déchetterie est ouverte du lundi au samedi. La carte se demande à la mairie. "
+        "Les chiens sont admis gratuitement le dimanche."
+    )
+    assert groundedness(turn(answer=answer), PASSAGES, 0.7) == pytest.approx(2 / 3)
+    assert groundedness(turn(answer=answer, retrieved=[]), PASSAGES, 0.7) == 0.0
+
+
+def test_citations_must_name_retrieved_sheets_only() -> None:
+    assert cites_retrieved(turn(answer="Voir la fiche [S25]."))
+    assert not cites_retrieved(turn(answer="Voir la fiche."))
+    assert not cites_retrieved(turn(answer="Voir [S25] et [S99]."))
+
+
+def test_reciprocal_rank_of_the_first_answering_sheet() -> None:
+    assert reciprocal_rank(turn(ranked_sheets=["S01", "S25"])) == 0.5
+    assert reciprocal_rank(turn(ranked_sheets=["S01", "S02"])) == 0.0
+
+
+def test_f1_from_confusion_codes() -> None:
+    tp, fp, fn, tn = 3.0, 1.0, 2.0, 0.0
+    rows = np.array([[tp, tp, fp, fn, tn], [tn, tn, tn, tn, tn]])
+    f1 = _f1_rows(rows)
+    assert f1[0] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert np.isnan(f1[1])
+
+
+def test_kandel_moles_prefers_short_sentences_and_short_words() -> None:
+    assert syllables("mairie") == 2 and syllables("identité") == 4 and syllables("carte") == 1
+    plain = kandel_moles("Le bac jaune passe tous les quinze jours. Le verre va dans la colonne.")
+    dense = kandel_moles(
+        "L'instruction administrative préalable conditionne l'attribution individualisée "
+        "des prestations complémentaires départementales."
+    )
+    assert plain is not None and dense is not None and plain > 70 > 20 > dense
+    assert kandel_moles("[S25] : ...") is None
+
+
+def test_an_explanation_counts_only_with_every_shap_value_and_the_right_language() -> None:
+    shap = {f: 0.1 for f in FEATURES}
+    assert explained(
+        {"shap": shap, "language": "fr", "explanation": "Information sur le traitement automatisé : …"}
+    )
+    assert not explained(
+        {"shap": shap, "language": "en", "explanation": "Information sur le traitement automatisé"}
+    )
+    assert not explained(
+        {"shap": {}, "language": "fr", "explanation": "Information sur le traitement automatisé"}
+    )
+
+
+def test_leaks_are_found_as_whole_values_in_plain_and_escaped_json(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(
+        '{"q": "appelez Aurélie Fontanet au 06 12 48 73 95"}\n', encoding="utf-8"
+    )
+    (tmp_path / "b.json").write_text(json.dumps({"q": "Aurélie Fontanet"}), encoding="utf-8")  # ASCII escapes
+    (tmp_path / "c.md").write_text("Transport scolaire, Tranche 2", encoding="utf-8")
+    (tmp_path / "d.png").write_bytes(b"Aur\xc3\xa9lie Fontanet")  # not a text artifact
+    occurrences, scanned = count_leaks(tmp_path, ["Aurélie Fontanet", "06 12 48 73 95", "Tran"])
+    assert (occurrences, scanned) == (3, 3)
+
+
+def test_known_values_include_compact_forms_of_numbers() -> None:
+    values = known_values(DATA / "questions_eval.jsonl")
+    assert "06 12 48 73 95" in values and "0612487395" in values
+    assert len(values) >= 20
+
+
+def test_redaction_scores_on_a_small_labelled_set() -> None:
+    items = [
+        {
+            "text": "mail a.b@exemple.fr",
+            "entities": [{"kind": "EMAIL", "start": 5, "end": 19, "value": "a.b@exemple.fr"}],
+        },
+        {
+            "text": "tel 0612345678 et 12 rue des Lilas",
+            "entities": [{"kind": "PHONE", "start": 4, "end": 14, "value": "0612345678"}],
+        },
+    ]
+    scores = redaction_scores(items)
+    assert scores == {"entities": 2, "covered": 2, "findings": 3, "false_positives": 1, "leaks": 0}
+
+
+def test_a_malformed_scenario_file_is_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "questions.jsonl"
+    lines = (DATA / "questions_eval.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    bad.write_text("\n".join([*lines, '{"id": "x", "text": ']) + "\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"questions.jsonl: line 4: malformed JSON") as info:
+        load_experiment(write_spec(tmp_path, questions=str(bad)))
+    assert "\n" not in str(info.value)
+    bad.write_text(lines[0].replace('"expected": "answer"', '"expected": "maybe"') + "\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"line 1.expected"):
+        load_experiment(write_spec(tmp_path, questions=str(bad)))
+
+
+def test_an_empty_knowledge_base_is_refused_before_the_run(tmp_path: Path) -> None:
+    empty = tmp_path / "kb.yaml"
+    empty.write_text("municipality: x\nlicence: y\nversion: '1'\nsheets: []\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"kb.yaml: sheets: the knowledge base is empty"):
+        load_experiment(write_spec(tmp_path, knowledge_base=str(empty)))
+
+
+def test_the_demo_experiment_runs_end_to_end_with_its_metrics(tmp_path: Path) -> None:
+    experiment = load_experiment(
+        ROOT / "experiments" / "assistant.yaml",
+        overrides={"energy.tracker": "none", "population.sessions": 30},
+    )
+    result = run_experiment(experiment, tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    overall = {m.name: m for m in result.metrics if m.segment is None}
+    assert not [m for m in result.metrics if m.name.endswith("evaluator_error")]
+    assert overall["auditability.personal_data_leaks"].value == 0
+    assert overall["auditability.personal_data_leaks"].n >= 20  # it did search for the values
+    assert overall["auditability.shap_coverage"].value == 1.0
+    assert overall["auditability.redaction_recall"].value == 1.0
+    assert overall["auditability.redaction_leaks_labelled"].value == 0
+    assert overall["human_centered.citation_rate"].value == 1.0
+    assert overall["human_centered.groundedness"].value >= 0.9
+    assert 0.5 <= overall["human_centered.retrieval_hit_at_k"].value <= 1.0
+    assert overall["human_centered.handover_recall"].n > 0
+    hit = overall["human_centered.retrieval_hit_at_k"]
+    assert hit.ci_low is not None and hit.ci_low <= hit.value <= hit.ci_high
+    assert overall["human_centered.latency_p50_ms"].value > 0
+    assert overall["energy.kwh_per_answer"].value is None  # the meter was off: no invented figure
+    # Per-segment figures exist, and never for fewer than k sessions.
+    segmented = [m for m in result.metrics if m.segment is not None]
+    assert segmented and all(m.n is None or m.n >= 5 for m in segmented if m.name.endswith("shap_coverage"))
+    assert result.artifact_dir is not None
+    names = {p.name for p in result.artifact_dir.iterdir()}
+    assert {"assistant_shap_summary.png", "assistant_router.json", "audit.jsonl", "sessions.jsonl"} <= names
+    verdicts = {c.label: c.verdict for c in result.scorecard.criteria}
+    assert verdicts["No personal value in any logged artifact"] == "pass"
+    assert verdicts["Every automated decision is explained"] == "pass"
