@@ -123,7 +123,7 @@ def _engine(url: str) -> Engine:
             return engine
         return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise SurveyError(f"survey store {url!r}: {exc}") from None
+        raise SurveyError(f"survey store {url.split('@')[-1]!r}: {exc}") from None
 
 
 class SurveyStore:
@@ -137,8 +137,10 @@ class SurveyStore:
         try:
             metadata.create_all(self.engine)
         except sa.exc.SQLAlchemyError as exc:
+            shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise SurveyError(
-                f"cannot open the survey store {url}: {exc.__class__.__name__}: {exc}"
+                f"cannot open the survey store {shown}: {type(exc).__name__}: {detail}"
             ) from None
 
     @contextmanager

@@ -146,3 +146,30 @@ def test_cli_invite_stores_only_hashes(tmp_path: Path, capsys: pytest.CaptureFix
     store.close()
     assert main([*args, "--segment", "shoe_size=42"]) == 2
     assert main(["survey", "invite", "--experiment", "pilot-x", "--count", "0", "--store", url]) == 2
+
+
+def test_an_unreachable_store_is_one_line_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://lab:s3cret@127.0.0.1:1/survey"
+    assert main(["survey", "invite", "--experiment", "pilot-x", "--count", "1", "--store", url]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("civiclab: error")]
+    assert len(errors) == 1 and "cannot open the survey store" in errors[0] and "s3cret" not in errors[0]
+
+
+def test_cli_import_of_a_plain_csv_with_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    data = tmp_path / "plain.csv"
+    data.write_text("who,q1,q2\nA,5,1\nB,4,2\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("who: id\nq1: SUS[SQ001]\nq2: SUS[SQ002]\n", encoding="utf-8")
+    args = ["survey", "import", str(data), "--experiment", "pilot-x", "--store", url]
+    assert main([*args, "--format", "csv", "--mapping", str(mapping)]) == 0
+    assert "stored 2 new responses" in capsys.readouterr().out
+    store = SurveyStore(url)
+    assert [r.answers for r in store.responses("pilot-x")] == [
+        {"SUS[SQ001]": 5, "SUS[SQ002]": 1},
+        {"SUS[SQ001]": 4, "SUS[SQ002]": 2},
+    ]
+    store.close()
+    assert main([*args, "--mapping", str(mapping)]) == 2  # a mapping is for plain CSV only
