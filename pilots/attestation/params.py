@@ -79,6 +79,11 @@ class AttestationParams(BaseModel):
     )
     scenarios: dict[ScenarioName, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
     kinds: dict[KindName, float] = Field(default_factory=lambda: dict(DEFAULT_KINDS))
+    salts: Literal["derived", "random"] = Field(
+        default="derived",
+        description="derived from the run's pseudonym salt (reproducible audit root) or drawn by a CSPRNG "
+        "(what a real issuer must do: then the audit root differs from run to run)",
+    )
     sample_credentials: int = Field(
         default=5, ge=0, le=100, description="attestation files kept as artifacts"
     )

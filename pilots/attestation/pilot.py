@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from civiclab.errors import ChainError, PilotError
-from civiclab.pilot import EventLog, Pilot
+from civiclab.pilot import EventLog, Pilot, PilotContext
 from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
@@ -82,6 +83,15 @@ class AttestationPilot(Pilot[AttestationParams]):
     # Sessions send transactions: replaying them would anchor twice, so the runner must not replay.
     replayable = False
 
+    def __init__(self, params: AttestationParams, context: PilotContext) -> None:
+        super().__init__(params, context)
+        self.ready = False  # set up in this process (chain open, registry deployed)
+        self.probe = PersonalValueProbe()
+        self.windows: list[Window] = []
+        self.window_of: dict[str, int] = {}
+        self.prepared: dict[str, Prepared] = {}
+        self.samples: list[dict[str, Any]] = []
+
     def setup(self) -> None:
         p = self.params
         self.chain = Chain.connect(p.rpc_url, key_env=p.key_env, timeout_s=p.timeout_s)
@@ -95,11 +105,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
         self.issuer = self.chain.sender
         self.impostor, self.impostor_attempt = self._impostor_attempt()
-        self.probe = PersonalValueProbe()
-        self.windows: list[Window] = []
-        self.window_of: dict[str, int] = {}
-        self.prepared: dict[str, Prepared] = {}
-        self.samples: list[dict[str, Any]] = []
+        self.ready = True
 
     def _impostor_attempt(self) -> tuple[str, str]:
         """An unauthorised account tries to anchor: the registry must refuse (and nothing is recorded)."""
@@ -115,7 +121,7 @@ class AttestationPilot(Pilot[AttestationParams]):
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
         """The same plans the runner would sample, cut into the town hall's issuance windows."""
-        if getattr(self, "chain", None) is None:
+        if not self.ready:
             # The runner sets pilots up in this process only with one worker: issuance windows and the
             # chain's nonces live here, so sessions cannot be spread over processes.
             raise PilotError(
@@ -147,7 +153,10 @@ class AttestationPilot(Pilot[AttestationParams]):
         document = synthetic_document(kind, rng)
         for value in personal_values(document):
             self.probe.add(value)
-        salt = document_salt(self.context.pseudonym_salt, plan.session_id, plan.seed)
+        if self.params.salts == "random":
+            salt = secrets.token_bytes(32)
+        else:
+            salt = document_salt(self.context.pseudonym_salt, plan.session_id, plan.seed)
         digest = document_digest(salt, document)
         prepared = Prepared(plan, scenario, kind, document, salt, digest, leaf_hash(digest))
         self.prepared[plan.session_id] = prepared

@@ -12,6 +12,7 @@ import pytest
 from civiclab.errors import ChainError, PilotError
 from civiclab.evaluation import RunData
 from civiclab.experiment import load_experiment
+from civiclab.population import sample_plans
 from civiclab.records import SessionPlan
 from civiclab.runner import RunResult, build_pilot, run_experiment
 from evaluators.attestation_privacy import attestation_privacy
@@ -167,3 +168,32 @@ def test_several_workers_are_refused_in_one_line(tmp_path: Path) -> None:
     experiment = load_experiment(SPEC, overrides={**FAST, "population.sessions": 20})
     with pytest.raises(PilotError, match="run it with --workers 1"):
         run_experiment(experiment, tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", workers=2)
+
+
+def test_no_personal_value_anywhere_in_the_store_after_the_run(merkle_run: RunResult) -> None:
+    """Independent of the evaluator: regenerate the documents and grep every file the run left behind."""
+    assert merkle_run.artifact_dir is not None
+    store = merkle_run.artifact_dir.parents[2]  # <tmp>/artifacts/<run id>/artifacts
+    experiment = load_experiment(SPEC, overrides={**FAST, "pilot.params.batch_size": 16})
+    pilot = build_pilot(experiment)
+    # No setup: preparing a session's document needs no chain, only the run's seed and salt.
+    plans = sample_plans(experiment.personas, merkle_run.sessions, experiment.spec.population.seed)
+    leaves = {p.session_id: "0x" + pilot._prepare(p).leaf.hex() for p in plans}
+    issued = {s["session_id"]: s["data"]["leaf"] for s in _sessions(merkle_run) if s["data"]["issued"]}
+    assert issued and all(leaves[sid] == leaf for sid, leaf in issued.items())  # the very same documents
+    assert len(pilot.probe) > 300
+    files = [p for p in store.rglob("*") if p.is_file()]
+    assert {"mlflow.db", "scorecard.md", "manifest.json", "metrics.json"} <= {p.name for p in files}
+    leaks = [hit.where for p in files for hit in pilot.probe.scan_file(p, str(p.relative_to(store)))]
+    assert leaks == []
+
+
+def test_random_salts_change_every_leaf_but_no_verdict(tmp_path: Path) -> None:
+    runs = [
+        _run(tmp_path / str(i), **{"population.sessions": 20, "pilot.params.salts": "random"}) for i in (1, 2)
+    ]
+    leaves = [{s["data"].get("leaf") for s in _sessions(r)} - {None} for r in runs]
+    assert leaves[0] and not leaves[0] & leaves[1]
+    assert runs[0].audit_root != runs[1].audit_root
+    verdicts = [[s["data"]["verdict"] for s in _sessions(r)] for r in runs]
+    assert verdicts[0] == verdicts[1]
