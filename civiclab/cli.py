@@ -89,9 +89,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from civiclab.runner import mark_orphans_failed
     from civiclab.tracking import Tracker
 
-    runs = Tracker(args.tracking_uri).list_runs(args.experiment, max_results=args.limit)
+    tracker = Tracker(args.tracking_uri)
+    for run_id in mark_orphans_failed(tracker):
+        print(
+            f"run {run_id}: its process was killed; marked FAILED (its records stay readable)",
+            file=sys.stderr,
+        )
+    runs = tracker.list_runs(args.experiment, max_results=args.limit)
     if args.json:
         print(
             json.dumps(

@@ -104,6 +104,44 @@ def redact_record(record: dict[str, Any]) -> bool:
     return changed
 
 
+def process_started(pid: int | None = None) -> str:
+    """When a process started (to tell a live run from one whose process was killed), or ''."""
+    try:
+        import psutil
+
+        return f"{psutil.Process(pid or os.getpid()).create_time():.2f}"
+    except Exception:
+        return ""
+
+
+def mark_orphans_failed(tracker: Tracker) -> list[str]:
+    """Mark FAILED the RUNNING runs of this machine whose process is gone (SIGKILL, power loss).
+
+    A killed process cannot close its run; the next civiclab command that lists runs does.
+    """
+    import socket
+
+    host = socket.gethostname()
+    closed: list[str] = []
+    for run in tracker.list_runs():
+        tags = run.tags
+        if run.status != "RUNNING" or tags.get("civiclab.host") != host or "civiclab.pid" not in tags:
+            continue
+        alive = process_started(int(tags["civiclab.pid"])) == tags.get("civiclab.pid_started", "?")
+        if alive:
+            continue
+        tracker.set_tags(
+            run.run_id,
+            {
+                "civiclab.status": "failed",
+                "civiclab.error": "its process ended without closing the run (killed)",
+            },
+        )
+        tracker.end_run(run.run_id, "FAILED")
+        closed.append(run.run_id)
+    return closed
+
+
 def pseudonym_salt(experiment: Experiment) -> str:
     """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
     return (
@@ -239,6 +277,7 @@ def run_experiment(
             "civiclab.pilot": spec.pilot.kind,
             "civiclab.spec_file": experiment.path.name,
             "civiclab.pid": str(os.getpid()),
+            "civiclab.pid_started": process_started(),
             "civiclab.status": "running",
         }
     )
@@ -283,6 +322,7 @@ def run_experiment(
             records: list[SessionRecord] = []
             t_sessions = time.perf_counter()
             pilot_s = 0.0
+            last_flush = time.perf_counter()
             with (art_dir / "sessions.jsonl").open("w", encoding="utf-8") as sessions_out:
                 for done, record in enumerate(_sessions(experiment, pilot, plans, workers, workdir), start=1):
                     pilot_s += record.timings.get("pilot_s", 0.0)
@@ -315,9 +355,11 @@ def run_experiment(
                     )
                     sessions_out.write(canonical_json(clean) + "\n")
                     records.append(SessionRecord.model_validate(clean) if changed else record)
-                    if done % 1000 == 0:
+                    if done % 1000 == 0 or time.perf_counter() - last_flush > 1.0:
+                        # What a crash or a kill may cost: at most a second of sessions.
                         audit.flush()
                         sessions_out.flush()
+                        last_flush = time.perf_counter()
                     if progress is not None:
                         progress(done, len(plans))
             timings["sessions_s"] = time.perf_counter() - t_sessions

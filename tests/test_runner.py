@@ -216,3 +216,44 @@ def test_cli_run_json_reports_run_metrics_and_recommendation(journey_spec: Path,
         out["metrics"]["human_centered.completion_rate"]
     )
     assert run.params["population.sessions"] == "80"
+
+
+def test_sigkill_leaves_a_readable_chain_and_the_next_command_marks_the_run_failed(
+    journey_spec: Path, store_uri: str, tmp_path: Path
+) -> None:
+    data = yaml.safe_load(journey_spec.read_text())
+    data["pilot"] = {"kind": "test-slow", "params": {}}
+    journey_spec.write_text(yaml.safe_dump(data))
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_RUN)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(journey_spec), store_uri],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "sessions running"
+    time.sleep(1.2)  # past the first flush of the chain (every 1,000 events)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    (run,) = Tracker(store_uri).list_runs()
+    assert run.status == "RUNNING"
+    listed = subprocess.run(
+        [sys.executable, "-m", "civiclab.cli", "--tracking-uri", store_uri, "runs"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "marked FAILED" in listed.stderr
+    (run,) = Tracker(store_uri).list_runs()
+    assert run.status == "FAILED"
+    folder = Tracker(store_uri).local_artifact_dir(run.run_id)
+    assert folder is not None
+    lines = (folder / "audit.jsonl").read_text().splitlines()
+    assert lines, "the chain flushed before the kill must be on disk"
+    # Every complete line verifies; at most the last line was cut by the kill.
+    from civiclab.audit import verify_chain
+
+    (tmp_path / "prefix.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    assert verify_chain(tmp_path / "prefix.jsonl").events == len(lines) - 1
