@@ -17,8 +17,9 @@ from civiclab.tracking import Tracker
 from civiclab.verify import verify_run
 from pilots.attestation.chain import Chain
 from pilots.attestation.registry import Registry
-from tests.anvil_node import anvil_url  # noqa: F401 - the fixture
+from tests import anvil_node
 
+anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module
 SPEC = Path(__file__).resolve().parents[1] / "experiments" / "attestation.yaml"
 SMALL = {"energy.tracker": "none", "population.sessions": 12, "pilot.params.batch_size": 4}
 
@@ -90,7 +91,7 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
-def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, anvil_url: str) -> None:  # noqa: F811
+def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, anvil_url: str) -> None:
     result, anchor = _anchored_run(tmp_path, anvil_url)
     assert anchor["ephemeral"] is False and anchor["rpc_url"] == anvil_url and anchor["chain_id"] == 31337
     check_anchor(anchor, result.audit_root)  # read back from the node
@@ -113,7 +114,7 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
 
 
 @pytest.mark.integration
-def test_anchoring_into_an_existing_registry_needs_an_authorised_issuer(anvil_url: str) -> None:  # noqa: F811
+def test_anchoring_into_an_existing_registry_needs_an_authorised_issuer(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
     registry, _ = Registry.deploy(chain)
     with pytest.raises(ChainError, match="unknown issuer"):

@@ -99,6 +99,11 @@ class AttestationPilot(Pilot[AttestationParams]):
         self.start_block = self.chain.head
         if p.registry:
             self.registry = Registry.attach(self.chain, p.registry)
+            # Fail before any session rather than revert every window's anchor one by one.
+            if not self.registry.contract.functions.issuers(self.chain.sender).call():
+                raise ChainError(
+                    f"{self.chain.sender} is not an authorised issuer of the registry {p.registry}"
+                )
         else:
             self.registry, deployed = Registry.deploy(self.chain)
             self.setup_txs.append(deployed)

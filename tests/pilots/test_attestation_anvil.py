@@ -13,8 +13,9 @@ from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
 from pilots.attestation.chain import Chain
 from pilots.attestation.registry import Registry
-from tests.anvil_node import anvil_url  # noqa: F401 - the fixture
+from tests import anvil_node
 
+anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module
 SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 # anvil's first well-known development key (public: printed by anvil at start), never a real one.
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -22,7 +23,7 @@ ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 pytestmark = pytest.mark.integration
 
 
-def test_the_pilot_on_anvil_accepts_no_fraud_and_leaks_nothing(tmp_path: Path, anvil_url: str) -> None:  # noqa: F811
+def test_the_pilot_on_anvil_accepts_no_fraud_and_leaks_nothing(tmp_path: Path, anvil_url: str) -> None:
     overrides = {
         "energy.tracker": "none",
         "population.sessions": 60,
@@ -48,7 +49,7 @@ def test_the_pilot_on_anvil_accepts_no_fraud_and_leaks_nothing(tmp_path: Path, a
     )
 
 
-def test_a_mined_revert_is_an_error_and_anchors_nothing(anvil_url: str) -> None:  # noqa: F811
+def test_a_mined_revert_is_an_error_and_anchors_nothing(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
     registry, _ = Registry.deploy(chain)
     registry.set_issuer(chain.sender, True)
@@ -59,7 +60,7 @@ def test_a_mined_revert_is_an_error_and_anchors_nothing(anvil_url: str) -> None:
     assert registry.batch(b"\x07" * 32)[1] == 0  # ...and anchored nothing
 
 
-def test_a_signing_key_from_the_environment(anvil_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_a_signing_key_from_the_environment(anvil_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICLAB_TEST_ISSUER_KEY", ANVIL_KEY)
     chain = Chain.connect(anvil_url, key_env="CIVICLAB_TEST_ISSUER_KEY")
     assert chain.sender == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -67,3 +68,23 @@ def test_a_signing_key_from_the_environment(anvil_url: str, monkeypatch: pytest.
     registry.set_issuer(chain.sender, True)
     registry.anchor(os.urandom(32), 3)
     assert deployed.contract_address == registry.address
+
+
+def test_an_existing_registry_without_our_issuer_fails_before_any_session(
+    tmp_path: Path, anvil_url: str
+) -> None:
+    chain = Chain.connect(anvil_url)
+    registry, _ = Registry.deploy(chain)  # deployed, but nobody authorised
+    overrides = {"energy.tracker": "none", "population.sessions": 5, "audit.anchor": False,
+                 "pilot.params.rpc_url": anvil_url, "pilot.params.registry": registry.address}  # fmt: skip
+    with pytest.raises(ChainError, match=f"is not an authorised issuer of the registry {registry.address}"):
+        run_experiment(load_experiment(SPEC, overrides=overrides), tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    registry.set_issuer(chain.sender, True)
+    result = run_experiment(
+        load_experiment(SPEC, overrides=overrides), tracking_uri=f"sqlite:///{tmp_path}/m.db"
+    )
+    assert result.sessions == 5
+    assert (
+        json.loads((result.artifact_dir / "attestation" / "chain.json").read_text())["registry"]
+        == registry.address
+    )
