@@ -158,6 +158,7 @@ def _row(
     other: Metric | None,
     run_id: str,
     result: TestResult,
+    p_holm: float | None,
 ) -> ComparisonRow:
     ref = other or base
     assert ref is not None
@@ -182,6 +183,8 @@ def _row(
         test=result.test,
         paired=result.paired,
         p_value=result.p_value,
+        p_holm=p_holm,
+        significant=None if p_holm is None else p_holm < ALPHA,
         effect_name=result.effect_name,
         effect=result.effect,
         n_baseline=(result.n_a or (base.n if base else None)),
@@ -192,23 +195,14 @@ def _row(
 
 
 def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
-    rows: list[ComparisonRow] = []
+    tested: list[tuple[str, str | None, Metric | None, Metric | None, TestResult]] = []
     index_a = {(m.name, m.segment): m for m in base.metrics if not m.name.endswith("evaluator_error")}
     index_b = {(m.name, m.segment): m for m in run.metrics if not m.name.endswith("evaluator_error")}
     k = max(base.k, run.k)
     for name, segment in sorted(set(index_a) | set(index_b), key=lambda x: (x[0], x[1] or "")):
         a, b = index_a.get((name, segment)), index_b.get((name, segment))
         if a is None or b is None or a.is_missing or b.is_missing:
-            rows.append(
-                _row(
-                    name,
-                    segment,
-                    a,
-                    b,
-                    run.summary.run_id,
-                    TestResult("none (measured in one run only)", None, None),
-                )
-            )
+            tested.append((name, segment, a, b, TestResult("none (measured in one run only)", None, None)))
             continue
         spec = observation_for(name, base.obs) if base.obs is not None and run.obs is not None else None
         result: TestResult | None = None
@@ -226,12 +220,12 @@ def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
         if result is None:
             va, vb = float(a.value), float(b.value)  # type: ignore[arg-type]
             result = interval_test(va, a.ci_low, a.ci_high, vb, b.ci_low, b.ci_high)
-        rows.append(_row(name, segment, a, b, run.summary.run_id, result))
-    adjusted = holm([r.p_value for r in rows])
-    for row, p in zip(rows, adjusted, strict=True):
-        row.p_holm = p
-        row.significant = None if p is None else p < ALPHA
-    return rows
+        tested.append((name, segment, a, b, result))
+    adjusted = holm([t[4].p_value for t in tested])
+    return [
+        _row(name, segment, a, b, run.summary.run_id, result, p)
+        for (name, segment, a, b, result), p in zip(tested, adjusted, strict=True)
+    ]
 
 
 def _params_differ(runs: list[_Run]) -> dict[str, list[str | None]]:
@@ -252,9 +246,11 @@ def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | N
         return [tracker.get_run(r) for r in run_ids]
     if not experiment:
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
+    from civiclab.reporting.store import fast_list_runs
+
     runs = [
         r
-        for r in tracker.list_runs(experiment, max_results=50_000)
+        for r in fast_list_runs(tracker, experiment)
         if r.tags.get("civiclab.status", "finished") == "finished"
     ]
     if len(runs) < 2:

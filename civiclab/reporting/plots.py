@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from civiclab.records import Metric
     from civiclab.scorecard import CriterionVerdict
 
+SHORT = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}
 COLOURS = {"pass": "#1a7f37", "fail": "#b3261e", "missing": "#6e6e6e", "waived": "#8a5a00"}
 
 
@@ -39,34 +40,43 @@ def _pyplot() -> Any:
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     _pyplot().close(fig)
     return buf.getvalue()
 
 
 def criteria_plot(criteria: list[CriterionVerdict]) -> Plot | None:
-    """One row per measured criterion: the value, its 95% interval and the threshold."""
-    rows = [v for v in criteria if v.observed is not None][:16]
+    """Every measured criterion on one axis, as a ratio to its threshold (1 = the threshold).
+
+    One axis, not one panel per criterion: a figure with many panels takes seconds to draw.
+    """
+    rows = [v for v in criteria if v.observed is not None and v.threshold != 0][:24]
     if not rows:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(
-        len(rows), 1, figsize=(7, 0.85 * len(rows) + 0.5), squeeze=False, layout="constrained"
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.1), layout="constrained")
+    for y, v in enumerate(rows):
+        t = abs(v.threshold)
+        value = float(v.observed) / t  # type: ignore[arg-type]
+        lo = (v.ci_low if v.ci_low is not None else float(v.observed)) / t  # type: ignore[arg-type]
+        hi = (v.ci_high if v.ci_high is not None else float(v.observed)) / t  # type: ignore[arg-type]
+        ax.errorbar(
+            [value],
+            [y],
+            xerr=[[max(value - lo, 0)], [max(hi - value, 0)]],
+            fmt="o",
+            color=COLOURS.get(v.verdict, "#333333"),
+            capsize=3,
+        )
+    ax.axvline(1.0 if rows[0].threshold > 0 else -1.0, color="#222222", linestyle="--", linewidth=1)
+    ax.set_yticks(
+        range(len(rows)), [f"{v.label[:40]} ({SHORT[v.kind]}) {v.verdict.upper()}" for v in rows], fontsize=7
     )
-    for ax, v in zip(axes[:, 0], rows, strict=True):
-        colour = COLOURS.get(v.verdict, "#333333")
-        value = float(v.observed)  # type: ignore[arg-type]
-        lo = v.ci_low if v.ci_low is not None else value
-        hi = v.ci_high if v.ci_high is not None else value
-        ax.errorbar([value], [0], xerr=[[value - lo], [hi - value]], fmt="o", color=colour, capsize=4)
-        ax.axvline(v.threshold, color="#222222", linestyle="--", linewidth=1)
-        span = [value, lo, hi, v.threshold]
-        pad = (max(span) - min(span)) * 0.25 or abs(v.threshold) * 0.2 or 1.0
-        ax.set_xlim(min(span) - pad, max(span) + pad)
-        ax.set_yticks([])
-        ax.set_ylabel(f"{v.label[:38]}\n{v.verdict.upper()}", rotation=0, ha="right", va="center", fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle("Criteria: value, 95% interval and threshold (dashed)", fontsize=10)
+    ax.invert_yaxis()
+    ax.set_xlabel("observed ÷ threshold (dashed line: the threshold)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Criteria: value and 95% interval relative to the threshold", fontsize=10)
     alt = "; ".join(
         f"{v.label}: {float(v.observed):.3g} against threshold {v.threshold:g}, {v.verdict}"  # type: ignore[arg-type]
         for v in rows
@@ -86,7 +96,7 @@ def segments_plot(metrics: list[Metric], name: str) -> Plot | None:
         m for attribute in sorted(groups) for m in sorted(groups[attribute], key=lambda x: str(x.segment))
     ]
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(ordered) + 1.0))
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(ordered) + 1.0), layout="constrained")
     ys = list(range(len(ordered)))
     values = [float(m.value) for m in ordered]  # type: ignore[arg-type]
     lows = [v - (m.ci_low if m.ci_low is not None else v) for v, m in zip(values, ordered, strict=True)]
@@ -116,7 +126,7 @@ def comparison_plot(
         return None
     plt = _pyplot()
     many = len(points) > 40
-    fig, ax = plt.subplots(figsize=(7, 2.6 if many else 0.3 * len(points) + 1.0))
+    fig, ax = plt.subplots(figsize=(7, 2.6 if many else 0.3 * len(points) + 1.0), layout="constrained")
     if many:
         xs = list(range(len(points)))
         ax.plot(xs, [p[1] for p in points], ".", markersize=2, color="#0b5cad")
