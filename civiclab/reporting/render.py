@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from civiclab.reporting.document import ReportDocument, load_document
+from civiclab.reporting.plots import Plot
 from civiclab.tracking import Tracker
 
 Format = Literal["html", "md", "pdf"]
@@ -21,15 +22,15 @@ def default_path(run_id: str, fmt: str, root: Path | None = None) -> Path:
     return (root or REPORTS_DIR) / run_id / f"scorecard.{fmt}"
 
 
-def render(doc: ReportDocument, fmt: str) -> bytes:
-    """The report in one format, as bytes."""
+def render(doc: ReportDocument, fmt: str, plots: list[Plot] | None = None) -> bytes:
+    """The report in one format, as bytes (`plots` are drawn when not given)."""
     if fmt == "md":
         from civiclab.reporting.markdown import render_markdown
 
         return render_markdown(doc).encode("utf-8")
     from civiclab.reporting.html import report_plots
 
-    plots = report_plots(doc)
+    plots = report_plots(doc) if plots is None else plots
     if fmt == "html":
         from civiclab.reporting.html import render_html
 
