@@ -66,6 +66,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--port", type=int, default=8765)
     p.set_defaults(handler=cmd_serve)
 
+    p = commands.add_parser("results", help="the public, k-anonymous findings in plain language (FR/EN)")
+    common(p)
+    p.add_argument("--lang", choices=("fr", "en"), default="fr")
+    p.add_argument("--html", type=Path, default=None, help="write a standalone HTML page to publish")
+    p.set_defaults(handler=cmd_results)
+
     p = commands.add_parser("score", help="score the stored and declared responses of an experiment")
     common(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -197,6 +203,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         store.close()
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from civiclab.survey.collect import gather
+    from civiclab.survey.results import public_results, render_html
+    from civiclab.survey.scoring import ScoringOptions, score_survey
+
+    ctx = _context(args)
+    got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
+    metrics = score_survey(
+        ctx.instruments,
+        got.responses,
+        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+    )
+    results = public_results(ctx.instruments, metrics, args.lang, ctx.k)
+    results.synthetic = bool(got.synthetic_files)
+    if args.html is not None:
+        from civiclab.survey.messages import messages
+
+        title = ctx.spec.title.get(args.lang) or messages(args.lang)["default_title"]
+        args.html.write_text(render_html(results, args.lang, title, ctx.k), encoding="utf-8")
+        print(f"wrote {args.html}")
+        return 0
+    if results.synthetic:
+        print("SYNTHETIC demo data" if args.lang == "en" else "Données SYNTHÉTIQUES de démonstration")
+    if not results.enough:
+        print(f"fewer than {ctx.k} complete responses: nothing can be published yet")
+        return 0
+    for line in results.participation:
+        print(line)
+    for finding in results.findings:
+        print(f"- {finding.sentence}")
     return 0
 
 

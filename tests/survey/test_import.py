@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,28 @@ def test_cli_import_of_a_plain_csv_with_a_mapping(tmp_path: Path, capsys: pytest
     ]
     store.close()
     assert main([*args, "--mapping", str(mapping)]) == 2  # a mapping is for plain CSV only
+
+
+def test_cli_results_in_plain_language_and_as_a_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = (
+        Path(__file__).resolve().parents[2] / "experiments" / "data" / "survey" / "journey" / "responses.csv"
+    )
+    spec = tmp_path / "pilot.yaml"
+    spec.write_text(
+        f"name: pilot-x\nsurvey:\n  read_store: false\n  responses: [{{path: {demo}, synthetic: true}}]\n"
+        "privacy: {k_anonymity: 10}\n",
+        encoding="utf-8",
+    )
+    assert main(["survey", "results", "--experiment", str(spec), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SYNTHETIC demo data\n149 people answered the whole survey.")
+    assert "- Usability (SUS score): 56 out of 100, most likely between" in out
+    page = tmp_path / "results.html"
+    assert main(["survey", "results", "--experiment", str(spec), "--html", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html and "<style>" in html and "/static/" not in html
+    assert "Aucun groupe de moins de 10 personnes" in html and "digital_literacy=none" not in html
+    counts = [int(n) for n in re.findall(r"<td>(\d+)</td></tr>", html)]
+    assert counts and min(counts) >= 10  # every group shown has at least k people
