@@ -135,7 +135,7 @@ class AttestationPilot(Pilot[AttestationParams]):
         plans = sample_plans(self.context.personas, sessions, seed)
         window: list[SessionPlan] = []
         for plan in plans:
-            too_long = window and (plan.index - window[0].index) * 60.0 > self.params.max_batch_wait_s
+            too_long = window and self._gap_s(window[0], plan) > self.params.max_batch_wait_s
             if window and (len(window) >= self.params.batch_size or too_long):
                 self._add_window(window)
                 window = []
@@ -143,6 +143,10 @@ class AttestationPilot(Pilot[AttestationParams]):
         if window:
             self._add_window(window)
         return plans
+
+    def _gap_s(self, first: SessionPlan, later: SessionPlan) -> float:
+        """Seconds between two requests on the sessions' own clock."""
+        return (self.session_start(later) - self.session_start(first)).total_seconds()
 
     def _add_window(self, plans: list[SessionPlan]) -> None:
         for plan in plans:
@@ -181,14 +185,14 @@ class AttestationPilot(Pilot[AttestationParams]):
         except ChainError as exc:
             window.error = str(exc)
             return
-        last = window.plans[-1].index
+        last = window.plans[-1]
         for i, b in enumerate(issued):
             window.issued[b.plan.session_id] = Issuance(
                 root=tree.root,
                 proof=tree.proof(i),
                 tx=tx,
                 batch_size=len(issued),
-                wait_s=(last - b.plan.index) * 60.0,
+                wait_s=self._gap_s(b.plan, last),
                 head_before=head,
             )
 

@@ -1,16 +1,20 @@
 """The privacy probe: looks for the documents' personal values in bytes and files, without revealing them.
 
 The pilot fills a probe with every personal value it generated; evaluators receive the probe (never
-the values) through the run facts and ask it how many values a blob or a file contains. The probe's
-repr and its JSON form give counts only, so it cannot leak into a log by accident.
+the values) through the run facts and ask it which values a blob or a file contains. The probe's
+repr gives counts only, so it cannot leak into a log by accident.
+
+All forms of all values are compiled into one regular expression shaped as a trie, so a file is read
+once whatever the number of values (a run of 10,000 sessions probes ~30,000 values).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def _forms(value: str) -> set[bytes]:
@@ -18,9 +22,30 @@ def _forms(value: str) -> set[bytes]:
     folded = value.casefold()
     raw = folded.encode("utf-8")
     escaped = json.dumps(folded)[1:-1].encode("ascii")
-    # Hex is matched against lower-cased haystacks, but the bytes it encodes keep their case.
+    # Haystacks are lower-cased, but the bytes a hex string encodes keep their case: one form per casing.
     hexes = {v.encode("utf-8").hex().encode("ascii") for v in (value, folded, value.upper(), value.title())}
-    return {raw, escaped, *hexes}
+    return {raw, escaped.lower(), *hexes}
+
+
+def _trie_regex(words: list[bytes]) -> re.Pattern[bytes]:
+    trie: dict[Any, Any] = {}
+    for word in words:
+        node = trie
+        for byte in word:
+            node = node.setdefault(byte, {})
+        node[None] = True
+
+    def render(node: dict[Any, Any]) -> bytes:
+        branches = [re.escape(bytes([k])) + render(node[k]) for k in sorted(k for k in node if k is not None)]
+        if not branches:
+            return b""
+        end = None in node
+        if len(branches) == 1 and not end:
+            return branches[0]
+        body = b"(?:" + b"|".join(branches) + b")"
+        return body + b"?" if end else body
+
+    return re.compile(render(trie) or b"(?!)")
 
 
 @dataclass(frozen=True)
@@ -34,10 +59,10 @@ class Hit:
 class PersonalValueProbe:
     """Holds personal values in memory only and reports where they appear."""
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self._values: list[str] = []
-        self._forms: list[set[bytes]] = []
-        self._seen: set[str] = set()
+    def __init__(self, values: list[str] | tuple[str, ...] = ()) -> None:
+        self._owner: dict[bytes, set[int]] = {}
+        self._seen: dict[str, int] = {}
+        self._pattern: re.Pattern[bytes] | None = None
         for value in values:
             self.add(value)
 
@@ -46,26 +71,34 @@ class PersonalValueProbe:
         # Values shorter than 4 characters would match ordinary text and prove nothing.
         if len(folded) < 4 or folded in self._seen:
             return
-        self._seen.add(folded)
-        self._values.append(folded)
-        self._forms.append(_forms(value))
+        index = self._seen[folded] = len(self._seen)
+        for form in _forms(value):
+            self._owner.setdefault(form, set()).add(index)
+        self._pattern = None
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._seen)
 
     def __repr__(self) -> str:
-        return f"<PersonalValueProbe values={len(self._values)}>"
+        return f"<PersonalValueProbe values={len(self._seen)}>"
 
     __str__ = __repr__
 
     def scan_bytes(self, blob: bytes, where: str) -> list[Hit]:
-        """Every value found in `blob` (matched case-insensitively where it is text)."""
-        haystacks = (blob.lower(), _decoded_lower(blob))
-        hits: list[Hit] = []
-        for index, forms in enumerate(self._forms):
-            if any(form in hay for hay in haystacks for form in forms):
-                hits.append(Hit(where, index))
-        return hits
+        """Every value found in `blob` (case-insensitively where it is text), once each."""
+        if not self._owner:
+            return []
+        if self._pattern is None:
+            self._pattern = _trie_regex(sorted(self._owner))
+        found: set[int] = set()
+        for haystack in (blob.lower(), _decoded_lower(blob)):
+            for match in self._pattern.finditer(haystack):
+                text = match.group(0)
+                # A match hides the shorter values inside it (a family name in a full name): look again.
+                for form, owners in self._owner.items():
+                    if form in text:
+                        found |= owners
+        return [Hit(where, i) for i in sorted(found)]
 
     def scan_file(self, path: Path, where: str | None = None) -> list[Hit]:
         return self.scan_bytes(path.read_bytes(), where or path.name)

@@ -99,3 +99,13 @@ def test_params_reject_bad_mixes_and_the_baseline_is_one_document_per_batch() ->
         AttestationParams(scenarios={"counterfeit": 1})
     with pytest.raises(ValidationError):
         AttestationParams(rpc_url="ftp://node")
+
+
+def test_the_probe_counts_every_value_in_a_match_and_scales() -> None:
+    rng = random.Random(8)
+    docs = [synthetic_document(KINDS[i % 3], rng) for i in range(3000)]
+    probe = PersonalValueProbe([v for d in docs for v in personal_values(d)])
+    target = docs[1234]
+    hits = probe.scan_bytes(f"x {target.given_name} {target.family_name} y".upper().encode(), "full name")
+    assert len(hits) >= 2  # the full name and, inside it, the family name
+    assert probe.scan_bytes(b"0x" + bytes(range(256)) * 200, "noise") == []
