@@ -95,7 +95,13 @@ class Chain:
                 raise ChainError(f"cannot reach the EVM node at {rpc_url}")
         try:
             if key is not None:
-                sender = w3.eth.account.from_key(key).address
+                try:
+                    sender = w3.eth.account.from_key(key).address
+                except Exception:
+                    # Never echo the exception: it could quote the secret.
+                    raise ChainError(
+                        f"environment variable {key_env} does not hold a valid private key"
+                    ) from None
             else:
                 accounts = list(w3.eth.accounts)
                 if not accounts:

@@ -124,3 +124,13 @@ def test_the_synced_view_answers_like_the_chain(registry: Registry) -> None:
 def test_the_pilot_loads_the_committed_artifact_without_compiling() -> None:
     artifact = load_artifact()
     assert artifact.bytecode.startswith("0x") and artifact.source_sha256 == source_sha256()
+
+
+def test_a_bad_key_is_named_by_its_variable_never_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICLAB_TEST_BAD_KEY", "0xnot-a-key-secret-value")
+    with pytest.raises(ChainError) as info:
+        Chain.connect(None, key_env="CIVICLAB_TEST_BAD_KEY")
+    assert "CIVICLAB_TEST_BAD_KEY" in str(info.value) and "secret" not in str(info.value)
+    monkeypatch.delenv("CIVICLAB_TEST_BAD_KEY")
+    with pytest.raises(ChainError, match="CIVICLAB_TEST_BAD_KEY .* is not set"):
+        Chain.connect(None, key_env="CIVICLAB_TEST_BAD_KEY")
