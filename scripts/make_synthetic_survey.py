@@ -48,7 +48,7 @@ PROFILES: dict[str, Profile] = {
     # The immersive journey: liked by confident users, hard for low digital skills, 80+ and headsets.
     "journey": Profile(
         seed=101,
-        base=0.75,
+        base=1.35,
         complete=150,
         incomplete=30,
         effects={
@@ -63,7 +63,7 @@ PROFILES: dict[str, Profile] = {
     # The AI assistant: useful, moderate trust, weaker with low digital skills.
     "assistant": Profile(
         seed=202,
-        base=1.0,
+        base=1.35,
         complete=140,
         incomplete=22,
         effects={"digital_literacy=none": -0.7, "digital_literacy=low": -0.4, "age_band=80+": -0.4},
@@ -71,7 +71,7 @@ PROFILES: dict[str, Profile] = {
     # The blockchain attestation: little visible to users, trust depends on explanation.
     "attestation": Profile(
         seed=303,
-        base=0.8,
+        base=1.0,
         complete=130,
         incomplete=18,
         effects={"digital_literacy=none": -0.5, "age_band=65-79": -0.2, "age_band=80+": -0.5},

@@ -191,7 +191,7 @@ def test_cli_results_in_plain_language_and_as_a_page(
     assert main(["survey", "results", "--experiment", str(spec), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("SYNTHETIC demo data\n149 people answered the whole survey.")
-    assert "- Usability (SUS score): 56 out of 100, most likely between" in out
+    assert "- Usability (SUS score): 69 out of 100, most likely between" in out
     page = tmp_path / "results.html"
     assert main(["survey", "results", "--experiment", str(spec), "--html", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
