@@ -197,3 +197,20 @@ def test_results_from_a_synthetic_file_say_so(survey: SurveyServer, tmp_path: Pa
     assert "these results include synthetic answers" in page
     assert "149 people answered the whole survey." in page
     assert "<details>" in page and "Digital skills" in page
+
+
+def test_going_back_keeps_every_answer(survey: SurveyServer) -> None:
+    code = survey.store.create_invitations(EXPERIMENT, 1)[0]
+    client, token = client_for(survey)
+    answers = full_answers(survey.ctx, likert=2)
+    sus = {k: v for k, v in answers.items() if k.startswith("SUS")}
+    page = client.post("/fr/survey", data={**sus, "csrf_token": token, "code": code, "page": "0"})
+    assert "Étape 2 sur 4" in page.text
+    utaut = {"UTAUT[PE1]": "5"}  # half-filled page: going back does not validate it
+    back = client.post(
+        "/fr/survey", data={**sus, **utaut, "csrf_token": token, "code": code, "page": "1", "action": "back"}
+    )
+    assert back.status_code == 200 and "Étape 1 sur 4" in back.text
+    assert 'id="q-SUS-SQ001-2" name="SUS[SQ001]" value="2" checked' in back.text
+    assert '<input type="hidden" name="UTAUT[PE1]" value="5">' in back.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/fr/"
