@@ -38,7 +38,8 @@ def render_compare_html(report: CompareReport, max_plots: int = 8) -> tuple[str,
     from civiclab.reporting.html import signed
     from civiclab.scorecard import fmt
 
-    plots = compare_plots(report, max_plots)
+    # With many runs each plot is a dense scatter; fewer of them keep the page quick to build.
+    plots = compare_plots(report, max_plots if len(report.runs) <= 40 else min(max_plots, 4))
     overall = [r for r in report.rows if r.segment is None][:MAX_ROWS]
     segments = [r for r in report.rows if r.segment is not None][:MAX_ROWS]
     html = (

@@ -160,3 +160,15 @@ def test_reports_are_written_outside_the_run(
     path = write_report(tracker, second.run_id, "html")
     assert path == Path("reports") / second.run_id / "scorecard.html" and path.exists()
     assert verify_run(tracker, second.run_id).ok
+
+
+def test_demo_reports_write_three_formats(
+    two_runs: tuple[Any, Any, Tracker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civiclab.reporting.demo import demo_reports
+
+    _, second, tracker = two_runs
+    monkeypatch.chdir(tmp_path)
+    folder = demo_reports(second.run_id, tracker.uri)
+    assert sorted(p.name for p in folder.iterdir()) == ["scorecard.html", "scorecard.md", "scorecard.pdf"]
+    assert pypdf.PdfReader(folder / "scorecard.pdf").pages
