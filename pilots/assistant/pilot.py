@@ -90,7 +90,18 @@ class AssistantPilot(Pilot[AssistantParams]):
 
     # -- once per process -------------------------------------------------------------------------
     def setup(self) -> None:
-        if self.retriever is not None:
+        self._setup_retrieval_and_router()
+        if self.answer_step is not None:
+            return
+        started = time.perf_counter()
+        if isinstance(self.params.answer, OpenAIAnswer):
+            check_endpoint(self.params.answer, "pilot.params.answer")
+        self.answer_step = build_answer_step(self.params.answer)
+        self.setup_seconds["answer_model_load_s"] = time.perf_counter() - started
+
+    def _setup_retrieval_and_router(self) -> None:
+        """The embedding model, the embedded knowledge base and the fitted router (no answer model)."""
+        if self.retriever is not None and self.router is not None:
             return
         started = time.perf_counter()
         embeddings = load_embeddings(self.params.embedding_batch_size)
@@ -100,11 +111,6 @@ class AssistantPilot(Pilot[AssistantParams]):
         started = time.perf_counter()
         self.router = self._fit_router()
         self.setup_seconds["router_fit_s"] = time.perf_counter() - started
-        started = time.perf_counter()
-        if isinstance(self.params.answer, OpenAIAnswer):
-            check_endpoint(self.params.answer, "pilot.params.answer")
-        self.answer_step = build_answer_step(self.params.answer)
-        self.setup_seconds["answer_model_load_s"] = time.perf_counter() - started
 
     def _fit_router(self) -> HandoverRouter:
         assert self.retriever is not None
@@ -302,6 +308,8 @@ class AssistantPilot(Pilot[AssistantParams]):
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
+        # With worker processes the runner's own pilot never ran `setup`: fit the router card here.
+        self._setup_retrieval_and_router()
         assert self.router is not None
         paths = [write_router_card(self.router, out_dir)]
         plot = write_shap_summary(records, out_dir)
