@@ -97,24 +97,34 @@ def check_endpoint(spec: OpenAIAnswer, file: str) -> None:
         raise PilotError(f"assistant: model endpoint {spec.base_url} is unreachable: {exc}") from None
 
 
+def prompt_inputs(inputs: dict[str, Any]) -> dict[str, str]:
+    """The prompt's variables from a turn: the question, the passages to cite, the answer language."""
+    return {
+        "question": inputs["question"],
+        "context": format_context(inputs["hits"]),
+        "language_name": LANGUAGE_NAMES.get(inputs.get("language", "fr"), "français"),
+    }
+
+
+def chat_chain(model: Any) -> Any:
+    """turn inputs | system prompt with the passages + the question | any LangChain chat model | text."""
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnableLambda
+
+    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "{question}")])
+    return RunnableLambda(prompt_inputs) | prompt | model | StrOutputParser()
+
+
 def build_answer_step(spec: AnswerSpec) -> AnswerStep:
     """Build the runnable of `spec` (loads a local model here, once per run)."""
-    from langchain_core.output_parsers import StrOutputParser
     from langchain_core.runnables import RunnableLambda
 
     if isinstance(spec, OfflineAnswer):
         runnable = RunnableLambda(lambda inputs: compose_offline(inputs, spec.max_sentences))
         return AnswerStep(runnable, "offline-extractive/1", "extractive/1", None)
 
-    def prompt_inputs(inputs: dict[str, Any]) -> dict[str, str]:
-        return {
-            "question": inputs["question"],
-            "context": format_context(inputs["hits"]),
-            "language_name": LANGUAGE_NAMES.get(inputs.get("language", "fr"), "français"),
-        }
-
     if isinstance(spec, OpenAIAnswer):
-        from langchain_core.prompts import ChatPromptTemplate
         from langchain_openai import ChatOpenAI
         from pydantic import SecretStr
 
@@ -128,20 +138,20 @@ def build_answer_step(spec: AnswerSpec) -> AnswerStep:
             temperature=spec.temperature,
             max_completion_tokens=spec.max_tokens,
         )
-        prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "{question}")])
-        chain = RunnableLambda(prompt_inputs) | prompt | model | StrOutputParser()
-        return AnswerStep(chain, f"openai:{spec.model}", f"{PROMPT_VERSION}#{PROMPT_SHA256}", spec.timeout_s)
+        return AnswerStep(
+            chat_chain(model), f"openai:{spec.model}", f"{PROMPT_VERSION}#{PROMPT_SHA256}", spec.timeout_s
+        )
 
     assert isinstance(spec, LocalAnswer)
     return AnswerStep(
-        build_local_chain(spec, prompt_inputs),
+        build_local_chain(spec),
         f"local:{spec.model_dir.name}",
         f"{PROMPT_VERSION}#{PROMPT_SHA256}",
         spec.timeout_s,
     )
 
 
-def build_local_chain(spec: LocalAnswer, prompt_inputs: Any) -> Any:
+def build_local_chain(spec: LocalAnswer) -> Any:
     """prompt | HuggingFacePipeline (greedy, new tokens only) for a local transformers folder."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from langchain_core.output_parsers import StrOutputParser
