@@ -264,6 +264,10 @@ def run_experiment(
     """
     spec = experiment.spec
     tracker = tracker or Tracker(tracking_uri or spec.tracking.uri)
+    if spec.audit.anchor:
+        from civiclab.anchoring import preflight
+
+        preflight(spec.audit.anchor)  # an unreachable node fails before any run is created
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
@@ -427,7 +431,7 @@ def run_experiment(
             (art_dir / "spec.yaml").write_bytes(experiment.path.read_bytes())
             anchor = None
             if spec.audit.anchor:
-                from civiclab.anchoring import anchor_audit_root  # type: ignore[import-not-found]
+                from civiclab.anchoring import anchor_audit_root
 
                 anchor = anchor_audit_root(spec.audit.anchor, chain.root, run_id, experiment)
             manifest = Manifest(
