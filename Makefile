@@ -31,8 +31,8 @@ demo: $(STAMP)
 	$(BIN)/civiclab demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check civiclab pilots evaluators tests bench
-	$(BIN)/ruff format --check civiclab pilots evaluators tests bench
+	$(BIN)/ruff check civiclab pilots evaluators tests bench scripts
+	$(BIN)/ruff format --check civiclab pilots evaluators tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy civiclab
