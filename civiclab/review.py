@@ -6,8 +6,10 @@ A review is an event of the audit chain like any other, so it cannot be altered 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +38,27 @@ class Review(BaseModel):
     scorecard_sha256: str | None = None
     audit_seq: int
     hash: str
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on the run's audit.jsonl so that two reviews never interleave.
+
+    The lock is taken on the chain file itself: a lock file in the artifact folder would be an artifact
+    the manifest does not list. Stores whose artifacts are remote are not locked.
+    """
+    chain = folder / "audit.jsonl" if folder is not None else None
+    if chain is None or not chain.exists():
+        yield
+        return
+    import fcntl
+
+    with chain.open("rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _now() -> str:
@@ -71,9 +94,10 @@ def add_review(
         raise SpecError("review", "reviewer", "a reviewer name is required")
     if decision not in DECISIONS:
         raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    run = tracker.get_run(run_id)
+    tracker.get_run(run_id)  # a TrackingError naming the run when it does not exist
     local = tracker.local_artifact_dir(run_id)
-    with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
+        run = tracker.get_run(run_id)  # read again under the lock: another review may just have landed
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
         report = verify_folder_report(folder, run.tags, run.run_id)
         if not report.ok:

@@ -97,3 +97,26 @@ def test_review_of_a_tampered_run_is_refused(run_toy: Callable[..., Any], store:
     with pytest.raises(AuditError, match="review refused: metrics.json: sha256 does not match"):
         add_review(tracker, result.run_id, reviewer="X", decision="approve")
     assert (folder / "audit.jsonl").read_bytes() == before  # nothing written
+
+
+def test_concurrent_reviews_do_not_interleave(run_toy: Callable[..., Any], store: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    result = run_toy()
+    tracker = Tracker(store)
+
+    def review(i: int) -> int:
+        return add_review(Tracker(store), result.run_id, reviewer=f"member {i}", decision="approve").audit_seq
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        seqs = sorted(pool.map(review, range(3)))
+    report = verify_run(tracker, result.run_id)
+    assert report.ok and report.reviews == 3
+    assert seqs == [report.audit_events - 3, report.audit_events - 2, report.audit_events - 1]
+
+
+def test_review_of_an_unknown_run(store: str) -> None:
+    from civiclab.errors import TrackingError
+
+    with pytest.raises(TrackingError, match="no run 'nope'"):
+        add_review(Tracker(store), "nope", reviewer="X", decision="approve")
