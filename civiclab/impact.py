@@ -6,6 +6,29 @@ sum of the points of the risk answers; when the mitigation score reaches 80% of 
 mitigation score (the tool halves it because its mitigation questions are asked twice, for design and
 for implementation), the current score is the raw score less 15%, rounded; the impact level is I to IV
 by quarters of the maximum raw score (≤25%, ≤50%, ≤75%, above).
+
+In an experiment (points per choice; `multiple: true` lets several choices add up; an unanswered
+question scores 0 and is listed as unanswered):
+
+```yaml
+impact_assessment:
+  assessed_by: Belleval data protection officer
+  risk:
+    - id: reversibility
+      question: Can a citizen have the outcome reversed?
+      choices: {"easily": 0, "with effort": 2, "no": 4}
+      answer: with effort
+    - id: data
+      question: Which data does the system use?
+      multiple: true
+      choices: {"personal": 1, "sensitive": 3}
+      answer: [personal]
+  mitigation:
+    - id: human_reachable
+      question: Can every citizen reach a human at any step?
+      choices: {"yes": 2, "no": 0}
+      answer: "yes"
+```
 """
 
 from __future__ import annotations

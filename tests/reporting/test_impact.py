@@ -145,3 +145,19 @@ def test_altai_map_has_seven_requirements() -> None:
     assert status["robustness"] == "covered" and status["transparency"] == "covered"
     assert status["wellbeing"] == "gap"
     assert "no impact assessment (impact_assessment)" in reqs[6].gaps
+
+
+def test_the_documented_example_validates() -> None:
+    import re
+
+    import yaml
+
+    import civiclab.impact
+
+    doc = civiclab.impact.__doc__ or ""
+    block = re.search(r"```yaml\n(.*?)```", doc, re.DOTALL)
+    assert block is not None
+    example = ImpactAssessment.model_validate(yaml.safe_load(block.group(1))["impact_assessment"])
+    score = score_impact(example)
+    assert (score.raw_risk, score.max_raw_risk, score.mitigation_applied, score.current) == (3, 8, True, 3)
+    assert score.level_name == "II"
