@@ -151,9 +151,11 @@ class RunReader:
 
     def previous(self, summary: RunSummary) -> RunSummary | None:
         """The last finished run of the same experiment that started before this one."""
+        from civiclab.reporting.store import fast_list_runs
+
         earlier = [
             r
-            for r in self.tracker.list_runs(summary.experiment)
+            for r in fast_list_runs(self.tracker, summary.experiment)
             if r.run_id != summary.run_id
             and r.start_time < summary.start_time
             and r.tags.get("civiclab.status") == "finished"
