@@ -130,22 +130,21 @@ def _session_test(
     stat: str,
     a: Observations,
     b: Observations,
-    mask_a: np.ndarray | None = None,
-    mask_b: np.ndarray | None = None,
+    order: np.ndarray | None,
+    segment: str | None = None,
 ) -> TestResult:
-    store_a = a.binary if kind == "binary" else a.numeric
-    store_b = b.binary if kind == "binary" else b.numeric
-    va, vb = store_a[key], store_b[key]
-    if mask_a is None and mask_b is None and a.pairs_with(b):
-        vb = vb[b.order_like(a)]
-        if kind == "binary":
-            return paired_rate_test(va, vb)
-        if stat == "mean":
-            return paired_mean_test(va, vb)
-    if mask_a is not None:
-        va = va[mask_a]
-    if mask_b is not None:
-        vb = vb[mask_b]
+    """Test one observation; `order` aligns b's sessions on a's when the runs pair (else None)."""
+    va = (a.binary if kind == "binary" else a.numeric)[key]
+    vb = (b.binary if kind == "binary" else b.numeric)[key]
+    if order is not None and (kind == "binary" or stat == "mean"):
+        # Paired sessions have the same persona, so a segment selects the same pairs in both runs.
+        vb = vb[order]
+        if segment is not None:
+            mask = a.mask(segment)
+            va, vb = va[mask], vb[mask]
+        return paired_rate_test(va, vb) if kind == "binary" else paired_mean_test(va, vb)
+    if segment is not None:
+        va, vb = va[a.mask(segment)], vb[b.mask(segment)]
     if kind == "binary":
         return rate_test(va, vb)
     return mean_test(va, vb, statistic=stat)
@@ -199,6 +198,9 @@ def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
     index_a = {(m.name, m.segment): m for m in base.metrics if not m.name.endswith("evaluator_error")}
     index_b = {(m.name, m.segment): m for m in run.metrics if not m.name.endswith("evaluator_error")}
     k = max(base.k, run.k)
+    order = None
+    if base.obs is not None and run.obs is not None and base.obs.pairs_with(run.obs):
+        order = run.obs.order_like(base.obs)
     for name, segment in sorted(set(index_a) | set(index_b), key=lambda x: (x[0], x[1] or "")):
         a, b = index_a.get((name, segment)), index_b.get((name, segment))
         if a is None or b is None or a.is_missing or b.is_missing:
@@ -212,11 +214,10 @@ def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
                 run.obs.binary if kind == "binary" else run.obs.numeric
             ):
                 if segment is None:
-                    result = _session_test(kind, key, stat, base.obs, run.obs)
-                else:
-                    ma, mb = base.obs.mask(segment), run.obs.mask(segment)
-                    if ma.sum() >= k and mb.sum() >= k:  # never test a group smaller than k
-                        result = _session_test(kind, key, stat, base.obs, run.obs, ma, mb)
+                    result = _session_test(kind, key, stat, base.obs, run.obs, order)
+                elif base.obs.mask(segment).sum() >= k and run.obs.mask(segment).sum() >= k:
+                    # never test a group smaller than k
+                    result = _session_test(kind, key, stat, base.obs, run.obs, order, segment)
         if result is None:
             va, vb = float(a.value), float(b.value)  # type: ignore[arg-type]
             result = interval_test(va, a.ci_low, a.ci_high, vb, b.ci_low, b.ci_high)

@@ -74,9 +74,12 @@ def test_different_sessions_are_compared_unpaired(runs: dict[str, Any]) -> None:
 def test_segments_are_compared_within_k(runs: dict[str, Any]) -> None:
     report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["worse"]])
     rural = next(r for r in report.rows if r.metric == COMPLETION and r.segment == "territory=rural")
-    assert rural.test == "exact permutation (unpaired)"  # a segment is a subset: not paired
-    assert rural.n_baseline is not None and rural.n_baseline >= 5
+    assert rural.test == "exact sign-flip (paired)"  # paired sessions share their persona, so their segment
+    assert rural.n_baseline is not None and rural.n_baseline >= 5 and rural.n == rural.n_baseline
     assert rural.delta is not None and rural.delta < 0
+    unpaired = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["other_seed"]])
+    rural = next(r for r in unpaired.rows if r.metric == COMPLETION and r.segment == "territory=rural")
+    assert rural.test == "exact permutation (unpaired)" and rural.n is not None and rural.n >= 5
 
 
 def test_experiment_mode_html_and_json(
