@@ -1,10 +1,10 @@
 """Survey benchmark: the web form under concurrent load on loopback, and scoring 10,000 responses.
 
-Prints submissions per second and p50/p99 latency of `civiclab survey serve` (SQLite store, one
+Prints submissions per second and p50/p99 latency (request sent to answer read) of `civiclab survey serve` (SQLite store, one
 uvicorn process) under N concurrent complete submissions with distinct codes, how many were lost
 (must be 0: every 303 is a stored response and every code is used once), and the time to score
 10,000 responses (every construct with bootstrap CIs, alphas, rates and segment breakdowns).
-Targets on a 2-core machine: >= 150 submissions/s, p99 <= 5 s at 1,000 in flight, 0 lost,
+Targets on a 2-core machine: >= 150 submissions/s, p99 <= 5 s with 1,000 connections in flight, 0 lost,
 scoring 10,000 responses <= 5 s.
 
 Usage: python bench/bench_survey.py [--submissions 2000] [--connections 400] [--responses 10000]

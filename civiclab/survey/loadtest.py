@@ -21,7 +21,8 @@ from civiclab.survey.instruments import Instrument
 
 @dataclass
 class LoadResult:
-    """What came back: a status per submission (in the order given) and each one's latency."""
+    """What came back: a status per submission (in the order given), each one's latency (request sent to
+    answer read) and the wall time of the whole burst."""
 
     statuses: list[int]
     latencies_s: list[float]
@@ -131,6 +132,7 @@ async def _submit_all(
         try:
             while not queue.empty():
                 i = queue.get_nowait()
+                sent = time.perf_counter()
                 try:
                     statuses[i] = await asyncio.wait_for(
                         connection.post("/fr/survey", bodies[i], cookie), timeout_s
@@ -140,8 +142,7 @@ async def _submit_all(
                     errors.append(f"{type(exc).__name__}: {exc}")
                     connection.close()
                     connection = _Connection(url.hostname or "127.0.0.1", url.port or 80)
-                # Latency from the start of the burst: every submission was in flight from then.
-                latencies[i] = time.perf_counter() - started
+                latencies[i] = time.perf_counter() - sent  # from the request on the socket to its answer
         finally:
             connection.close()
 
