@@ -52,8 +52,7 @@ class EnergyMeter:
 
             tracker = OfflineEmissionsTracker(
                 country_iso_code=self.country,
-                save_to_file=False,
-                save_to_api=False,
+                output_methods=[],  # in memory only: no emissions.csv, no API, no logger
                 log_level="error",
                 project_name="civiclab",
                 measure_power_secs=5,

@@ -1,0 +1,36 @@
+"""One real codecarbon meter per run: kWh measured in memory, method recorded, no CSV left behind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from civiclab.energy import EnergyMeter
+
+
+def test_meter_measures_in_memory_and_says_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    meter = EnergyMeter("FRA")
+    meter.start()
+    meter.wait_started()
+    deadline = time.perf_counter() + 1.0
+    while time.perf_counter() < deadline:  # some CPU work to measure
+        sum(i * i for i in range(10_000))
+    reading = meter.stop()
+    assert reading.tracker == "codecarbon"
+    assert reading.kwh > 0 and reading.kg_co2e > 0
+    assert reading.duration_s >= 0.9
+    assert reading.method in ("measured", "estimated")
+    assert ("RAPL" in reading.source) == (reading.method == "measured")
+    assert reading.country == "FRA"
+    assert list(tmp_path.iterdir()) == []  # no emissions.csv litter
+
+
+def test_disabled_meter_is_unavailable_not_zero() -> None:
+    meter = EnergyMeter(enabled=False)
+    meter.start()
+    reading = meter.stop()
+    assert reading.method == "unavailable"
+    assert "disabled" in reading.source
