@@ -228,7 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results.append(result)
         report = _demo_reports(result.run_id, args)
         if report:
-            print(report)
+            print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
     print("\nDemo finished. Runs:")
     for r in results:
         print(f"  {r.experiment:28} {r.run_id}  {r.scorecard.recommendation.upper()}")
@@ -319,7 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OFFLINE_DEFAULTS = {
+    # Nothing downloads at run time and nothing phones home; models come from installed packages.
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    for name, value in OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
