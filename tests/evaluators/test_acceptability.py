@@ -22,9 +22,11 @@ DEMO = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
 
 def with_survey(spec_path: Path, survey: dict | None, criteria: list[dict] | None = None) -> Path:  # type: ignore[type-arg]
     raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    raw["evaluators"] = [*raw["evaluators"], "acceptability"]
-    if survey is not None:
-        raw["survey"] = survey
+    if "acceptability" not in raw["evaluators"]:
+        raw["evaluators"] = [*raw["evaluators"], "acceptability"]
+    raw["survey"] = survey  # replaces the demo's own survey section, if it has one
+    if survey is None:
+        del raw["survey"]
     raw["scorecard"]["criteria"] += criteria or []
     spec_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return spec_path
