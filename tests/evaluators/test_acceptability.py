@@ -57,7 +57,7 @@ def metric(metrics: list[Metric], name: str, segment: str | None = None) -> Metr
 def spec_with_demo_survey(journey_spec: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.chdir(tmp_path)  # the default survey store (./mlruns/survey.db) is this test's own
     target = journey_spec.parent / "data" / "survey" / "journey"
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)  # the shared fixture may already have copied it
     shutil.copy(DEMO, target / "responses.csv")
     survey = {"responses": [{"path": "data/survey/journey/responses.csv", "synthetic": True}], "invited": 400}
     return with_survey(journey_spec, survey)
