@@ -26,16 +26,18 @@ SPEC = ROOT / "experiments" / "journey.yaml"
 def pilot_only(sessions: int) -> float:
     from civiclab.experiment import load_experiment
     from civiclab.population import sample_plans
-    from civiclab.runner import build_pilot
+    from civiclab.runner import build_pilot, gc_tuned
 
     exp = load_experiment(SPEC, {"population.sessions": sessions})
     pilot = build_pilot(exp)
     pilot.setup()
     plans = sample_plans(exp.personas, sessions, exp.spec.population.seed)
-    t0 = time.perf_counter()
-    for plan in plans:
-        pilot.run_session(plan)
-    return time.perf_counter() - t0
+    records = []  # kept, as the runner keeps them for the evaluators; same garbage-collector settings
+    with gc_tuned():
+        t0 = time.perf_counter()
+        for plan in plans:
+            records.append(pilot.run_session(plan))
+        return time.perf_counter() - t0
 
 
 def end_to_end(sessions: int, workers: int, energy: bool) -> tuple[float, dict[str, float]]:

@@ -30,6 +30,9 @@ class RunData:
     facts: dict[str, Any] = field(default_factory=dict)
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
+    _segments: dict[tuple[Any, ...], dict[str, list[SessionRecord]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def k(self) -> int:
@@ -44,7 +47,17 @@ class RunData:
         self.artifacts.append(path)
 
     def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
-        """Records grouped as `attribute=value`, leaving out any group smaller than k."""
+        """Records grouped as `attribute=value`, leaving out any group smaller than k.
+
+        Computed once per set of attributes: every evaluator asks for it, for every metric.
+        """
+        key = (tuple(attributes), len(self.records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = self._segments[key] = self._group(key[0])
+        return dict(cached)
+
+    def _group(self, attributes: tuple[str, ...]) -> dict[str, list[SessionRecord]]:
         groups: dict[str, list[SessionRecord]] = defaultdict(list)
         for record in self.records:
             for attribute in attributes:

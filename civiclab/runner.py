@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -211,6 +213,25 @@ def record_fingerprint(record: SessionRecord) -> str:
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
+@contextlib.contextmanager
+def gc_tuned() -> Iterator[None]:
+    """Collect garbage less often while sessions run.
+
+    A run keeps every record (hundreds of thousands of small objects) alive until the evaluators
+    have read them, so the default thresholds make Python rescan them again and again: that cost
+    a third of the time of a 10,000-session run. Records hold no reference cycles, so
+    collecting rarely loses no memory; the model objects loaded at setup are frozen out of scans.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 class _Signals:
     """Turns SIGINT and SIGTERM into `RunInterrupted` while a run is open."""
 
@@ -327,7 +348,7 @@ def run_experiment(
             t_sessions = time.perf_counter()
             pilot_s = 0.0
             last_flush = time.perf_counter()
-            with (art_dir / "sessions.jsonl").open("w", encoding="utf-8") as sessions_out:
+            with gc_tuned(), (art_dir / "sessions.jsonl").open("w", encoding="utf-8") as sessions_out:
                 for done, record in enumerate(_sessions(experiment, pilot, plans, workers, workdir), start=1):
                     pilot_s += record.timings.get("pilot_s", 0.0)
                     clean = record_dict(record)
