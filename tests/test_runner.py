@@ -154,9 +154,8 @@ run_experiment(exp, tracking_uri=sys.argv[2])
 """
 
 
-def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
-    journey_spec: Path, store_uri: str, tmp_path: Path
-) -> None:
+def start_slow_run(journey_spec: Path, store_uri: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """A run of a slow pilot in another process, returned once its sessions are under way."""
     data = yaml.safe_load(journey_spec.read_text())
     data["pilot"] = {"kind": "test-slow", "params": {}}
     journey_spec.write_text(yaml.safe_dump(data))
@@ -170,6 +169,13 @@ def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "sessions running"
+    return proc
+
+
+def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
+    journey_spec: Path, store_uri: str, tmp_path: Path
+) -> None:
+    proc = start_slow_run(journey_spec, store_uri, tmp_path)
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGTERM)
     proc.wait(timeout=60)
@@ -221,19 +227,7 @@ def test_cli_run_json_reports_run_metrics_and_recommendation(journey_spec: Path,
 def test_sigkill_leaves_a_readable_chain_and_the_next_command_marks_the_run_failed(
     journey_spec: Path, store_uri: str, tmp_path: Path
 ) -> None:
-    data = yaml.safe_load(journey_spec.read_text())
-    data["pilot"] = {"kind": "test-slow", "params": {}}
-    journey_spec.write_text(yaml.safe_dump(data))
-    script = tmp_path / "slow.py"
-    script.write_text(SLOW_RUN)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(journey_spec), store_uri],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "sessions running"
+    proc = start_slow_run(journey_spec, store_uri, tmp_path)
     time.sleep(1.2)  # past the first flush of the chain (every 1,000 events)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)

@@ -11,6 +11,7 @@ from civiclab.pilot import EventLog
 from civiclab.records import SessionPlan, SessionRecord
 from pilots.journey import behaviour
 from pilots.journey.model import HUMAN_CHANNELS, Journey
+from pilots.journey.record import journey_record
 
 MAX_STEPS = 200
 
@@ -125,21 +126,15 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         log.add("journey.error", "civiclab", clock, reason="too many steps")
     if outcome == "completed":
         log.add("journey.complete", "citizen", clock)
-    last = steps[-1]["step"] if steps else None
-    return SessionRecord(
-        session_id=plan.session_id,
-        persona_id=plan.persona_id,
-        segment=plan.segment,
-        channel_path=channels,
-        events=log.events,
-        outcome=outcome,  # type: ignore[arg-type]
-        duration_s=round(clock, 3),
+    return journey_record(
+        journey,
+        plan,
+        log,
+        outcome=outcome,
+        clock=clock,
         steps=steps,
-        data={
-            "journey": journey.id,
-            "last_step": last,
-            "fallback_used": fallback_used,
-            "failed_online": failed_online,
-            "human_reachable_on_failure": human_reachable_on_failure,
-        },
+        channels=channels,
+        fallback_used=fallback_used,
+        failed_online=failed_online,
+        human_reachable_on_failure=human_reachable_on_failure,
     )

@@ -16,6 +16,7 @@ from civiclab.errors import SpecError
 from civiclab.pilot import EventLog
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan, SessionRecord
 from pilots.journey.model import HUMAN_CHANNELS, Journey
+from pilots.journey.record import journey_record
 
 ADL = "http://adlnet.gov/expapi/verbs/"
 VERBS = {
@@ -259,22 +260,17 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
         elif verb == "terminated":
             log.add("journey.terminate", "citizen", clock)
     ordered_steps = [{k: v for k, v in steps[s].items() if k != "_since"} for s in order]
-    return SessionRecord(
-        session_id=plan.session_id,
-        persona_id=plan.persona_id,
-        segment=plan.segment,
-        channel_path=channels,
-        events=log.events,
-        outcome=outcome,  # type: ignore[arg-type]
-        duration_s=round(clock, 3),
+    return journey_record(
+        journey,
+        plan,
+        log,
+        outcome=outcome,
+        clock=clock,
         steps=ordered_steps,
-        data={
-            "journey": journey.id,
-            "last_step": order[-1] if order else None,
-            "fallback_used": len({journey.step(s).channel for s in order}) > 1,
-            "failed_online": failed_online,
-            "human_reachable_on_failure": human_reachable,
-            "registration": plan.source.get("registration_hash"),
-            "observed": True,
-        },
+        channels=channels,
+        fallback_used=len({journey.step(s).channel for s in order}) > 1,
+        failed_online=failed_online,
+        human_reachable_on_failure=human_reachable,
+        registration=plan.source.get("registration_hash"),
+        observed=True,
     )
