@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -28,6 +29,12 @@ def journey_spec(tmp_path: Path) -> Path:
     """A copy of the journey experiment (and its data) that a test may edit freely."""
     folder = tmp_path / "experiments"
     shutil.copytree(EXPERIMENTS / "data" / "journey", folder / "data" / "journey")
+    shutil.copytree(EXPERIMENTS / "data" / "survey" / "journey", folder / "data" / "survey" / "journey")
     shutil.copy(EXPERIMENTS / "data" / "personas.yaml", folder / "data" / "personas.yaml")
-    shutil.copy(EXPERIMENTS / "journey.yaml", folder / "journey.yaml")
-    return folder / "journey.yaml"
+    spec = folder / "journey.yaml"
+    raw = yaml.safe_load((EXPERIMENTS / "journey.yaml").read_text(encoding="utf-8"))
+    if raw.get("survey"):
+        # The web form's store of this test, not the developer's mlruns/survey.db.
+        raw["survey"]["store"] = f"sqlite:///{tmp_path / 'survey.db'}"
+    spec.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return spec

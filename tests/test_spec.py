@@ -29,10 +29,19 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_valid_spec_resolves_pilot_evaluators_and_files(journey_spec: Path) -> None:
     exp = load_experiment(journey_spec)
     assert exp.pilot.name == "journey"
-    assert [e.info.name for e in exp.evaluators] == ["human_centered", "auditability", "energy"]
+    assert [e.info.name for e in exp.evaluators] == [
+        "acceptability",
+        "human_centered",
+        "auditability",
+        "energy",
+    ]
     assert len(exp.personas) == 12
     assert exp.pilot_params.journey == (journey_spec.parent / "data/journey/housing_benefit.yaml").resolve()
-    assert set(exp.data_files) == {"data/journey/housing_benefit.yaml", "data/personas.yaml"}
+    assert set(exp.data_files) == {
+        "data/journey/housing_benefit.yaml",
+        "data/personas.yaml",
+        "data/survey/journey/responses.csv",
+    }
 
 
 def test_digest_changes_with_data_files_and_overrides(journey_spec: Path) -> None:
@@ -48,7 +57,7 @@ def test_digest_changes_with_data_files_and_overrides(journey_spec: Path) -> Non
     ("change", "field", "message"),
     [
         (lambda d: d["pilot"].update(kind="jurney"), "pilot.kind", "did you mean 'journey'"),
-        (lambda d: d["evaluators"].append("energi"), "evaluators[3].name", "did you mean 'energy'"),
+        (lambda d: d["evaluators"].append("energi"), "evaluators[4].name", "did you mean 'energy'"),
         (lambda d: d["pilot"]["params"].update(speed=3), "pilot.params.speed", "unknown field"),
         (lambda d: d["population"].update(sessions="many"), "population.sessions", "valid integer"),
         (lambda d: d["population"].update(sessions=0), "population.sessions", "greater than 0"),

@@ -37,6 +37,10 @@ def write_spec(folder: Path, *, answer: dict[str, Any] | None = None, **params: 
     p.update(params)
     spec["population"]["personas"] = str(DATA / "personas.yaml")
     spec["energy"] = {"tracker": "none", "country": "FRA"}
+    if spec.get("survey"):
+        for response in spec["survey"].get("responses", []):
+            response["path"] = str(ROOT / "experiments" / response["path"])
+        spec["survey"]["store"] = f"sqlite:///{folder / 'survey.db'}"
     path = folder / "assistant.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
