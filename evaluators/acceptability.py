@@ -35,6 +35,28 @@ class AcceptabilityParams(BaseModel):
     comments: bool = Field(default=True, description="archive the free-text answers, redacted")
 
 
+def redacted_export(raw: bytes) -> bytes:
+    """A response export with each cell redacted; numbers, codes and dates are left as they are."""
+    import csv
+    import io
+
+    from civiclab.redaction import redact_text
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(rows[0] if rows else [])
+    for row in rows[1:]:
+        writer.writerow([redact_text(cell) if cell else cell for cell in row])
+    return out.getvalue().encode("utf-8")
+
+
 @evaluator(
     "acceptability",
     dimension=DIM,
@@ -68,8 +90,10 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     out_dir = run.artifact_dir / "survey"
     (out_dir / "raw").mkdir(parents=True, exist_ok=True)
     for filename, raw in got.raw_files:
+        # Every answer is kept, but personal data written in free text (a phone number, an e-mail)
+        # is redacted before it reaches the run's artifacts; the original bytes stay in the survey store.
         path = out_dir / "raw" / Path(filename).name
-        path.write_bytes(raw)
+        path.write_bytes(redacted_export(raw))
         run.add_artifact(path)
     report_path = out_dir / "import-report.json"
     report_path.write_text(

@@ -91,7 +91,11 @@ def test_scores_the_declared_export_and_archives_it(spec_with_demo_survey: Path,
     assert {m.segment.split("=")[0] for m in segmented} >= {"age_band", "digital_literacy"}  # type: ignore[union-attr]
 
     folder = tmp_path / "artifacts" / "survey"
-    assert (folder / "raw" / "responses.csv").read_bytes() == DEMO.read_bytes()
+    # Every row and answer is archived; free-text personal data is redacted (the store keeps the original).
+    from evaluators.acceptability import redacted_export
+
+    assert (folder / "raw" / "responses.csv").read_bytes() == redacted_export(DEMO.read_bytes())
+    assert b"06 12 34 56 78" not in (folder / "raw" / "responses.csv").read_bytes()
     report = json.loads((folder / "import-report.json").read_text())
     assert report["files"][0]["rejected"][0]["reason"] == "SUS[SQ004]: 6 is out of range 1-5"
     comments = (folder / "comments.jsonl").read_text(encoding="utf-8")
@@ -154,3 +158,25 @@ def test_a_run_carries_acceptability_into_mlflow_and_the_scorecard(
     assert (result.artifact_dir / "survey" / "raw" / "responses.csv").exists()  # type: ignore[operator]
     manifest = json.loads((result.artifact_dir / "manifest.json").read_text())  # type: ignore[operator]
     assert any("survey/raw/responses.csv" in name for name in manifest["artifacts"])
+
+
+def test_archived_export_keeps_every_answer_but_no_personal_data_from_free_text() -> None:
+    import csv
+    import io
+
+    from evaluators.acceptability import redacted_export
+
+    raw = DEMO.read_bytes()
+    assert b"06 12 34 56 78" in raw  # the synthetic export has a phone number in a comment
+    archived = redacted_export(raw)
+    assert b"06 12 34 56 78" not in archived and b"[PHONE]" in archived
+    before = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    after = list(csv.reader(io.StringIO(archived.decode("utf-8"))))
+    assert len(after) == len(before) and after[0] == before[0]
+    changed = {
+        before[0][c]
+        for r in range(1, len(before))
+        for c in range(len(before[0]))
+        if before[r][c] != after[r][c]
+    }
+    assert changed and all(column.startswith("FB[") for column in changed)  # only free-text cells
