@@ -104,3 +104,11 @@ def test_redact_walks_records_and_keeps_keys_and_numbers() -> None:
         "scores": [0.5, 0.25],
         "nested": {"phone": "tel [PHONE]", "id": "s000001"},
     }
+
+
+def test_decimal_numbers_are_not_read_as_phones_or_nir() -> None:
+    from civiclab.redaction import redact_text
+
+    for text in ("ratio 0.009302325581395349", "p = 0.0612345678", "0.1008998121523 kWh"):
+        assert redact_text(text) == text
+    assert redact_text("appelez le 06 12 34 56 78") == "appelez le [PHONE]"
