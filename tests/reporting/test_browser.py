@@ -13,28 +13,11 @@ import pytest
 from civiclab.reporting.compare import compare_runs, write_compare_html
 from civiclab.reporting.render import write_report
 from civiclab.tracking import Tracker
+from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks
 
 from .conftest import make_runner, toy_spec
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
-    ),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (npm install)"),
-]
+pytestmark = browser_marks()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +38,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
 

@@ -6,35 +6,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from civiclab.survey.web import create_app
+from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks
 from tests.survey.conftest import EXPERIMENT, SurveyServer
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
-    ),
-    pytest.mark.skipif(
-        not AXE.exists(), reason="axe-core is not installed (run npm install in the repository)"
-    ),
-]
+pytestmark = browser_marks()
 
 
 def free_port() -> int:
