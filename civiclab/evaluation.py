@@ -85,6 +85,7 @@ def metric_from(
         ci_low=estimate.ci_low,
         ci_high=estimate.ci_high,
         n=estimate.n,
+        method=estimate.method,
         segment=segment,
     )
 

@@ -112,6 +112,9 @@ class Metric(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    method: str | None = Field(
+        default=None, description="how the interval was computed (see civiclab.stats.METHODS); None: no interval"
+    )
     segment: str | None = None
     error: str | None = None
     note: str | None = None

@@ -110,11 +110,13 @@ def feldt_interval(alpha: float, n: int, k: int, confidence: float = stats.CONFI
 def bootstrap_mean(
     values: np.ndarray, *, seed: int = 0, resamples: int = stats.DEFAULT_RESAMPLES
 ) -> stats.Estimate:
-    """The mean with a percentile bootstrap interval, drawn over the distinct values.
+    """The mean with a BCa bootstrap interval, drawn over the distinct values.
 
     Questionnaire scores take few distinct values (41 for SUS, 13 for a 3-item mean on 1-5), and
     resampling n scores with replacement is exactly a multinomial draw of how often each distinct
-    value comes back: the same bootstrap distribution at a cost independent of n.
+    value comes back: the same bootstrap distribution at a cost independent of n. The jackknife
+    that BCa needs is in closed form too: leaving out one answer of value v gives (Σx − v)/(n − 1),
+    once per answer of that value.
     """
     distinct, counts = np.unique(values, return_counts=True)
     n = int(values.size)
@@ -124,11 +126,13 @@ def bootstrap_mean(
         return stats.mean(values, seed=seed, resamples=resamples)
     point = float(values.mean())
     if n == 1:
-        return stats.Estimate(point, point, point, 1)
+        return stats.Estimate(point, None, None, 1)
+    if distinct.size == 1:  # every answer the same: the bootstrap cannot say anything wider
+        return stats.Estimate(point, point, point, n, "bca-bootstrap")
     draws = np.random.default_rng(seed).multinomial(n, counts / n, size=resamples) @ distinct / n
-    tail = (1 - stats.CONFIDENCE) / 2
-    low, high = np.quantile(draws, [tail, 1 - tail])
-    return stats.Estimate(point, float(low), float(high), n)
+    jack = (float(values.sum()) - distinct) / (n - 1)
+    low, high, method = stats.bca_interval(point, draws, jack, weights=counts)
+    return stats.Estimate(point, low, high, n, method)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
             ci_low=completion.ci_low,
             ci_high=completion.ci_high,
             n=completion.n,
+            method=completion.method,
             error=None if started else "no response started",
         )
     )
@@ -207,6 +212,7 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
                 ci_low=response.ci_low,
                 ci_high=response.ci_high,
                 n=invited,
+                method=response.method,
             )
         )
     return out
@@ -242,6 +248,7 @@ def _estimate_metric(
         ci_low=est.ci_low,
         ci_high=est.ci_high,
         n=est.n,
+        method=est.method,
         segment=segment,
         note=note,
     )
@@ -298,6 +305,7 @@ def score_instrument(
                         ci_low=low,
                         ci_high=high,
                         n=n_complete,
+                        method="feldt",
                         note="Cronbach's alpha, Feldt 95% interval",
                     )
                 )
