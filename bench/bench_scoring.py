@@ -120,7 +120,9 @@ def main() -> None:
         print(line)
     if before is not None:
         total_now, total_before = now["human_centered"], before["human_centered"]
-        print(f"evaluator ratio new/baseline ({args.baseline_ref}): {total_now / total_before:.2f} (target <= 1.0)")
+        print(
+            f"evaluator ratio new/baseline ({args.baseline_ref}): {total_now / total_before:.2f} (target <= 1.0)"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 Rules the committee relies on:
 - missing evidence is `missing`, never a pass; a blocking criterion without evidence means `iterate`;
-- a pass whose 95% interval crosses the threshold passes "on the point estimate only" (`confident=False`);
+- a sample smaller than the criterion's `min_n` is `insufficient` (shown like missing, never a pass);
+- a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
+  (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
+  gives `stop`; an undecided verdict says how many more observations would decide it;
 - gap and ratio criteria compare the worst-off segment with the best-off one;
 - a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
 """
@@ -15,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civiclab import sample_size
 from civiclab.records import Metric
 from civiclab.spec import CriterionSpec, Waiver
 
@@ -22,7 +26,7 @@ SCORECARD_VERSION = 1
 FAMILIES: tuple[str, ...] = ("auditability", "human_centered", "energy", "acceptability")
 """The four families of evidence every scorecard shows, whether or not a run measured them."""
 
-Verdict = Literal["pass", "fail", "missing", "waived"]
+Verdict = Literal["pass", "fail", "missing", "insufficient", "waived"]
 Recommendation = Literal["go", "iterate", "stop"]
 Kind = Literal["at_least", "at_most", "max_gap", "min_ratio"]
 
@@ -42,9 +46,19 @@ class CriterionVerdict(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    min_n: int | None = Field(
+        default=None, description="the sample size below which the verdict is insufficient"
+    )
+    method: str | None = Field(
+        default=None, description="how the interval was computed (civiclab.stats.METHODS)"
+    )
     verdict: Verdict
     confident: bool | None = Field(
-        default=None, description="True: the whole interval is on the passing side; False: only the point is"
+        default=None,
+        description="True: the whole interval is on the side of the verdict; False: only the point is",
+    )
+    to_decide: int | None = Field(
+        default=None, description="observations in all that would let the interval decide (power calculation)"
     )
     detail: str = ""
     waiver: Waiver | None = None
@@ -90,7 +104,8 @@ class Scorecard(BaseModel):
 
     @property
     def missing(self) -> list[CriterionVerdict]:
-        return [v for v in self.criteria if v.verdict == "missing"]
+        """Criteria without enough evidence: nothing measured, or fewer than `min_n` observations."""
+        return [v for v in self.criteria if v.verdict in ("missing", "insufficient")]
 
 
 SIGN = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}
@@ -138,34 +153,58 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
             **base,
         )
     value = float(metric.value)  # type: ignore[arg-type]
+    measured: dict[str, Any] = dict(
+        dimension=metric.dimension,
+        observed=value,
+        ci_low=metric.ci_low,
+        ci_high=metric.ci_high,
+        n=metric.n,
+        method=metric.method,
+        unit=metric.unit,
+        min_n=sample_size.required_n(metric, crit.min_n),
+    )
+    sign = SIGN[kind]
+    if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
+        detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
+        decide = sample_size.decide_text(metric, threshold)
+        return CriterionVerdict(
+            verdict="insufficient",
+            detail=detail + (f"; {decide}" if decide else ""),
+            to_decide=sample_size.needed_to_decide(metric, threshold),
+            **measured,
+            **base,
+        )
 
     def passes(x: float) -> bool:
         return x >= threshold if kind == "at_least" else x <= threshold
 
     ok = passes(value)
     confident: bool | None = None
-    sign = SIGN[kind]
     detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
-    if metric.ci_low is not None and metric.ci_high is not None:
-        # The bound on the unfavourable side decides whether the pass survives the uncertainty.
-        worst = metric.ci_low if kind == "at_least" else metric.ci_high
-        best = metric.ci_high if kind == "at_least" else metric.ci_low
+    # The bound on the unfavourable side decides whether a pass survives the uncertainty, the one on
+    # the favourable side whether a fail does. A bound an interval cannot give (None) is unbounded.
+    worst = metric.ci_low if kind == "at_least" else metric.ci_high
+    best = metric.ci_high if kind == "at_least" else metric.ci_low
+    if metric.ci_low is not None or metric.ci_high is not None:
         if ok:
-            confident = passes(worst)
+            confident = worst is not None and passes(worst)
             if not confident:
                 detail += " on the point estimate only (the 95% interval crosses the threshold)"
-        elif passes(best):
-            detail += " (the 95% interval reaches the threshold: more sessions could change this)"
+        else:
+            confident = best is not None and not passes(best)
+            if not confident:
+                detail += " on the point estimate only (the 95% interval reaches the threshold)"
+    to_decide = None
+    if confident is False:
+        to_decide = sample_size.needed_to_decide(metric, threshold)
+        decide = sample_size.decide_text(metric, threshold)
+        detail += f"; {decide}" if decide else ""
     return CriterionVerdict(
-        dimension=metric.dimension,
         verdict="pass" if ok else "fail",
-        observed=value,
-        ci_low=metric.ci_low,
-        ci_high=metric.ci_high,
-        n=metric.n,
         confident=confident,
         detail=detail,
-        unit=metric.unit,
+        to_decide=to_decide,
+        **measured,
         **base,
     )
 
@@ -183,15 +222,30 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
         waiver=crit.waiver,
     )
     groups: dict[str, list[Metric]] = defaultdict(list)
+    too_small: list[Metric] = []
     for m in metrics:
-        if m.name != crit.metric or m.segment is None or m.is_missing:
+        # One attribute at a time: an intersection (`a=x&b=y`) is never set against a single attribute.
+        if m.name != crit.metric or m.segment is None or m.is_missing or "&" in m.segment:
             continue
         attribute = m.segment.split("=", 1)[0]
-        if crit.by is None or attribute == crit.by:
-            groups[attribute].append(m)
+        if crit.by is not None and attribute != crit.by:
+            continue
+        needed = sample_size.required_n(m, crit.min_n)
+        if needed is not None and (m.n or 0) < needed:
+            too_small.append(m)
+            continue
+        groups[attribute].append(m)
     comparable = {a: ms for a, ms in sorted(groups.items()) if len(ms) >= 2}
+    unjudged = ", ".join(f"{m.segment} (n = {m.n or 0})" for m in too_small)
     if not comparable:
         across = f"by {crit.by}" if crit.by else "by any attribute"
+        if too_small:
+            return CriterionVerdict(
+                dimension=_dimension_of(crit.metric, metrics),
+                verdict="insufficient",
+                detail=f"fewer than two segments ({across}) large enough to judge; too small: {unjudged}",
+                **base,
+            )
         return CriterionVerdict(
             dimension=_dimension_of(crit.metric, metrics),
             verdict="missing",
@@ -228,6 +282,10 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
     if ok:
         sures = [j[4] for j in judged]
         confident = None if any(s is None for s in sures) else all(bool(s) for s in sures)
+    elif low.ci_high is not None and high.ci_low is not None:
+        # A fail is sure when even the narrowest spread the two intervals allow fails.
+        narrow_lo, narrow_hi = float(low.ci_high), float(high.ci_low)
+        confident = narrow_lo < narrow_hi and not passes(measure(narrow_lo, narrow_hi))
     better_high = high.higher_is_better is not False
     worst, best = (low, high) if better_high else (high, low)
     what = "gap" if kind == "max_gap" else "ratio"
@@ -238,6 +296,10 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
     detail += "" if ok else f", not {SIGN[kind].split()[-1]} {threshold:g}"
     if ok and confident is False:
         detail += " — on the point estimates only (the segments' intervals allow a wider spread)"
+    if not ok and confident is False:
+        detail += " — on the point estimates only (the segments' intervals allow a narrower spread)"
+    if too_small:
+        detail += f"; not judged, fewer than min_n: {unjudged}"
     return CriterionVerdict(
         dimension=high.dimension,
         verdict="pass" if ok else "fail",
@@ -257,7 +319,7 @@ def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
         verdict = _group_verdict(criterion, metrics)
     else:
         verdict = _threshold_verdict(criterion, metrics)
-    if criterion.waiver is not None and verdict.verdict in ("fail", "missing"):
+    if criterion.waiver is not None and verdict.verdict in ("fail", "missing", "insufficient"):
         verdict.detail = (
             f"{verdict.verdict}: {verdict.detail}; waived by {criterion.waiver.granted_by}: "
             f"{criterion.waiver.justification}"
@@ -279,7 +341,7 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
             d.passed += 1
         elif v.verdict == "fail":
             d.failed += 1
-        elif v.verdict == "missing":
+        elif v.verdict in ("missing", "insufficient"):  # too small a sample counts as missing evidence
             d.missing += 1
         else:
             d.waived += 1
@@ -291,9 +353,9 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
             dim.verdict = "missing" if dim.metrics == 0 else "no_criteria"
         elif any(v.verdict == "fail" and v.severity == "blocking" for v in mine):
             dim.verdict = "fail"
-        elif any(v.verdict == "missing" and v.severity == "blocking" for v in mine):
+        elif any(v.verdict in ("missing", "insufficient") and v.severity == "blocking" for v in mine):
             dim.verdict = "missing"
-        elif any(v.verdict in ("fail", "missing") for v in mine):
+        elif any(v.verdict in ("fail", "missing", "insufficient") for v in mine):
             dim.verdict = "advisory"
         elif any(v.verdict == "waived" for v in mine):
             dim.verdict = "waived"
@@ -306,26 +368,37 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
 def recommend(
     verdicts: list[CriterionVerdict], evaluator_errors: list[str]
 ) -> tuple[Recommendation, list[str]]:
-    """go (every blocking criterion passes with its evidence), iterate, or stop (a blocking failure)."""
-    blocking_fail = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
-    blocking_missing = [v for v in verdicts if v.verdict == "missing" and v.severity == "blocking"]
-    advisory = [v for v in verdicts if v.verdict in ("fail", "missing") and v.severity == "advisory"]
-    unsure = [
-        v for v in verdicts if v.verdict == "pass" and v.confident is False and v.severity == "blocking"
+    """go (every blocking criterion passes with its evidence), iterate, or stop.
+
+    Stop only on a blocking fail the interval confirms (or a measurement without sampling error);
+    a blocking fail or pass on the point estimate alone, or too small a sample, is iterate.
+    """
+    blocking = [v for v in verdicts if v.severity == "blocking"]
+    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False]
+    unsure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is False]
+    blocking_missing = [v for v in blocking if v.verdict == "missing"]
+    insufficient = [v for v in blocking if v.verdict == "insufficient"]
+    advisory = [
+        v for v in verdicts if v.verdict in ("fail", "missing", "insufficient") and v.severity == "advisory"
     ]
+    unsure = [v for v in blocking if v.verdict == "pass" and v.confident is False]
     waived = [v for v in verdicts if v.verdict == "waived"]
     reasons: list[str] = []
     recommendation: Recommendation
-    if blocking_fail:
+    if sure_fail:
         recommendation = "stop"
-        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in blocking_fail]
+        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in sure_fail]
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label}" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-    elif blocking_missing or advisory or unsure or not verdicts:
+    elif unsure_fail or blocking_missing or insufficient or advisory or unsure or not verdicts:
         recommendation = "iterate"
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label} ({v.detail})" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-        reasons += [f"passes on the point estimate only: {v.label}" for v in unsure]
+        reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
         if not verdicts:
             reasons.append("the experiment declares no criteria")
     else:
@@ -379,8 +452,16 @@ def fmt(value: float | None) -> str:
 _fmt = fmt
 
 
+def interval_text(low: float | None, high: float | None, method: str | None = None) -> str:
+    """`[low, high] (method)`; a side the method cannot bound at this n is shown open (∞)."""
+    if low is None and high is None:
+        return "—"
+    text = f"[{fmt(low) if low is not None else '−∞'}, {fmt(high) if high is not None else '∞'}]"
+    return f"{text} ({method})" if method else text
+
+
 def verdict_text(v: CriterionVerdict) -> str:
-    """PASS / FAIL / MISSING / WAIVED, with "(point only)" for a pass the interval does not support."""
+    """PASS / FAIL / MISSING / INSUFFICIENT / WAIVED, "(point estimate only)" when the interval does not decide."""
     return v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
 
 
@@ -400,14 +481,15 @@ def to_markdown(card: Scorecard) -> str:
         "",
         "## Criteria",
         "",
-        "| criterion | severity | observed | 95% interval | threshold | verdict | detail |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| criterion | severity | observed | 95% interval (method) | n (min) | threshold | verdict | detail |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in card.criteria:
-        interval = f"[{fmt(v.ci_low)}, {fmt(v.ci_high)}]" if v.ci_low is not None else "—"
+        interval = interval_text(v.ci_low, v.ci_high, v.method)
         observed = f"{fmt(v.observed)} {v.unit}".strip()
+        n = "—" if v.n is None else str(v.n) + ("" if v.min_n is None else f" ({v.min_n})")
         lines.append(
-            f"| {_cell(v.label)} | {v.severity} | {observed} | {interval} | {SIGN[v.kind]} {v.threshold:g} "
+            f"| {_cell(v.label)} | {v.severity} | {observed} | {interval} | {n} | {SIGN[v.kind]} {v.threshold:g} "
             f"| {verdict_text(v)} | {_cell(v.detail)} |"
         )
     if card.missing:
@@ -470,7 +552,7 @@ def to_table(card: Scorecard) -> str:
     rows = [("criterion", "observed", "95% interval", "threshold", "verdict")]
     for v in card.criteria:
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
-        interval = f"[{fmt(v.ci_low)}, {fmt(v.ci_high)}]" if v.ci_low is not None else "-"
+        interval = interval_text(v.ci_low, v.ci_high).replace("—", "-")
         rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]
@@ -482,7 +564,7 @@ def to_table(card: Scorecard) -> str:
     if card.energy_method:
         out.append(f"energy: {card.energy_method}")
     if any(v.confident is False for v in card.criteria):
-        out.append("* passes on the point estimate only: its 95% interval crosses the threshold")
+        out.append("* on the point estimate only: its 95% interval crosses the threshold")
     for r in card.reviews:
         out.append(f"review: {str(r.get('decision', '')).upper()} by {r.get('reviewer')} ({r.get('ts')})")
     out.append(f"RECOMMENDATION: {card.recommendation.upper()}")

@@ -111,7 +111,9 @@ def rate(
     return proportion(int(values.sum()), int(values.size), method=method)
 
 
-def _bootstrap(data: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], seed: int, resamples: int) -> np.ndarray:
+def _bootstrap(
+    data: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], seed: int, resamples: int
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = data.shape[0]
     # Bound memory on large samples: resample in chunks of at most ~4M values.

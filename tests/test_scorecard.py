@@ -30,7 +30,8 @@ COMPLETION = "human_centered.completion_rate"
         (0.9, 0.85, 0.95, "pass", True),
         (0.82, 0.75, 0.88, "pass", False),  # the interval crosses 0.8
         (0.8, 0.8, 0.8, "pass", True),  # the threshold itself passes
-        (0.7, 0.6, 0.78, "fail", None),
+        (0.7, 0.6, 0.78, "fail", True),  # the whole interval is below 0.8
+        (0.75, 0.6, 0.85, "fail", False),  # the interval reaches 0.8: a fail on the point estimate only
         (0.9, None, None, "pass", None),  # no interval: nothing to say about confidence
     ],
 )
@@ -138,7 +139,11 @@ def card(criteria: list[dict[str, Any]], metrics: list[Metric], **kw: Any) -> Sc
 def test_recommendation() -> None:
     good = [metric(COMPLETION, 0.9, 0.85, 0.95)]
     assert card([{"metric": COMPLETION, "at_least": 0.8}], good).recommendation == "go"
-    assert card([{"metric": COMPLETION, "at_least": 0.95}], good).recommendation == "stop"
+    assert card([{"metric": COMPLETION, "at_least": 0.97}], good).recommendation == "stop"
+    # A fail whose interval reaches the threshold is not a reason to stop: iterate, and say how many more.
+    point_fail = card([{"metric": COMPLETION, "at_least": 0.95}], good)
+    assert point_fail.recommendation == "iterate"
+    assert point_fail.reasons[0].startswith("fails on the point estimate only")
     assert (
         card([{"metric": COMPLETION, "at_least": 0.95, "severity": "advisory"}], good).recommendation
         == "iterate"
@@ -182,3 +187,71 @@ def test_renderings_show_verdicts_missing_evidence_and_digests() -> None:
     table = to_table(c)
     assert "PASS*" in table and "MISSING" in table and "RECOMMENDATION: ITERATE" in table
     assert Scorecard.model_validate_json(c.model_dump_json()) == c
+
+
+def rate_metric(value: float, n: int, **kw: Any) -> Metric:
+    from civiclab import stats
+
+    est = stats.proportion(round(value * n), n)
+    return metric(COMPLETION, est.value, est.ci_low, est.ci_high, n=n, method=est.method, unit="share", **kw)
+
+
+def test_below_min_n_is_insufficient_never_a_pass() -> None:
+    c = crit(metric=COMPLETION, at_least=0.5)
+    small = judge(c, [rate_metric(1.0, 12)])  # 12 of 12: a perfect rate on too few sessions
+    assert small.verdict == "insufficient" and small.min_n == 30 and small.n == 12
+    assert "n = 12 < min_n 30" in small.detail
+    assert judge(crit(metric=COMPLETION, at_least=0.5, min_n=10), [rate_metric(1.0, 12)]).verdict == "pass"
+    scale = Metric(
+        name="acceptability.sus",
+        value=80.0,
+        ci_low=70.0,
+        ci_high=88.0,
+        n=15,
+        method="bca-bootstrap",
+        dimension="acceptability",
+    )
+    assert judge(crit(metric="acceptability.sus", at_least=68), [scale]).min_n == 20  # survey scales: 20
+    assert judge(crit(metric="acceptability.sus", at_least=68), [scale]).verdict == "insufficient"
+    # A measurement without sampling (no method, no interval) has no minimum.
+    chain = Metric(name="auditability.chain_valid", value=1.0, dimension="auditability", unit="bool")
+    assert judge(crit(metric="auditability.chain_valid", at_least=1), [chain]).verdict == "pass"
+    rec = card([{"metric": COMPLETION, "at_least": 0.5}], [rate_metric(1.0, 12)])
+    assert rec.recommendation == "iterate" and rec.reasons[0].startswith("too few observations")
+    assert {d.dimension: d for d in rec.dimensions}["human_centered"].missing == 1
+    assert "INSUFFICIENT" in to_markdown(rec) and rec.missing[0].verdict == "insufficient"
+
+
+def test_undecided_verdicts_say_how_many_sessions_would_decide() -> None:
+    v = judge(crit(metric=COMPLETION, at_least=0.85), [rate_metric(0.9, 100)])
+    assert v.verdict == "pass" and v.confident is False
+    # ((1.96·√(.85·.15) + 0.8416·√(.9·.1)) / 0.05)² = 362.8 → 363 sessions, 263 more.
+    assert v.to_decide == 363
+    assert "about 363 observations in all (263 more) would decide it" in v.detail
+    assert "power 0.8" in v.detail and "observed value taken as true" in v.detail
+    sure = judge(crit(metric=COMPLETION, at_least=0.85), [rate_metric(0.95, 400)])
+    assert sure.confident is True and sure.to_decide is None
+
+
+def test_stop_needs_the_interval_not_only_the_point() -> None:
+    # 82% against 0.85: at n = 50 and 200 the Wilson interval reaches 0.85 (iterate); at 2,000 it does not (stop).
+    crits = [{"metric": COMPLETION, "at_least": 0.85}]
+    assert card(crits, [rate_metric(0.82, 50)]).recommendation == "iterate"
+    assert card(crits, [rate_metric(0.82, 200)]).recommendation == "iterate"
+    assert card(crits, [rate_metric(0.82, 2000)]).recommendation == "stop"
+
+
+def test_gap_leaves_out_segments_below_min_n_and_says_so() -> None:
+    ms = [
+        rate_metric(0.9, 300, segment="territory=urban"),
+        rate_metric(0.5, 200, segment="territory=rural"),
+        rate_metric(0.0, 8, segment="territory=overseas"),
+    ]
+    v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
+    assert v.verdict == "fail" and v.confident is True and v.observed == pytest.approx(0.4)
+    assert "not judged, fewer than min_n: territory=overseas (n = 8)" in v.detail
+    only_small = judge(
+        crit(metric=COMPLETION, max_gap=0.2, by="territory"),
+        ms[2:] + [rate_metric(1.0, 9, segment="territory=urban")],
+    )
+    assert only_small.verdict == "insufficient"

@@ -13,7 +13,9 @@ from civiclab import stats
 @pytest.mark.parametrize("method", ["wilson", "clopper-pearson"])
 def test_rate_intervals_match_scipy(k: int, n: int, method: str) -> None:
     est = stats.proportion(k, n, method=method)  # type: ignore[arg-type]
-    ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact" if method != "wilson" else "wilson")
+    ref = binomtest(k, n).proportion_ci(
+        confidence_level=0.95, method="exact" if method != "wilson" else "wilson"
+    )
     assert est.value == pytest.approx(k / n)
     assert est.ci_low == pytest.approx(ref.low, abs=1e-9)
     assert est.ci_high == pytest.approx(ref.high, abs=1e-9)
