@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from civiclab.errors import SpecError
 from civiclab.pilot import EventLog
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan, SessionRecord
-from pilots.journey.model import HUMAN_CHANNELS, Journey
+from pilots.journey.model import HUMAN_CHANNELS, Access, Journey
 from pilots.journey.record import journey_record
 
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -242,7 +242,7 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
                 log.add("step.fail", "citizen", clock, step=step_id, reason="observed")
                 if step.channel not in HUMAN_CHANNELS:
                     failed_online = True
-                    reachable = journey.human_in_reach(step_id)
+                    reachable = journey.human_in_reach(step_id, Access.of(plan.segment))
                     human_reachable = reachable and human_reachable is not False
             continue
         if point is not None or verb == "asked_human":
@@ -259,6 +259,8 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
             log.add("journey.abandon", "citizen", clock)
         elif verb == "terminated":
             log.add("journey.terminate", "citizen", clock)
+    if failed_online and outcome == "escalated_to_human":
+        human_reachable = True  # observed: this person did get to a human
     ordered_steps = [{k: v for k, v in steps[s].items() if k != "_since"} for s in order]
     return journey_record(
         journey,
