@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from civiclab.disclosure import suppress, suppress_table
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
 from civiclab.stats import Estimate
+
+INTERSECTIONS: tuple[tuple[str, str], ...] = (("age_band", "digital_literacy"), ("territory", "disability"))
+"""Pairs of attributes whose intersections are reported: who is left behind is often at a crossing."""
 
 if TYPE_CHECKING:
     from civiclab.audit import ChainSummary
@@ -47,24 +51,65 @@ class RunData:
         self.artifacts.append(path)
 
     def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
-        """Records grouped as `attribute=value`, leaving out any group smaller than k.
+        """Records grouped as `attribute=value`, k-anonymous with secondary suppression.
 
         Computed once per set of attributes: every evaluator asks for it, for every metric.
         """
         key = (tuple(attributes), len(self.records), self.k)
         cached = self._segments.get(key)
         if cached is None:
-            cached = self._segments[key] = self._group(key[0])
+            cached = self._segments[key] = group_records(self.records, key[0], self.k)
         return dict(cached)
 
-    def _group(self, attributes: tuple[str, ...]) -> dict[str, list[SessionRecord]]:
-        groups: dict[str, list[SessionRecord]] = defaultdict(list)
-        for record in self.records:
-            for attribute in attributes:
-                value = record.segment.get(attribute)
-                if value is not None:
-                    groups[f"{attribute}={value}"].append(record)
-        return {name: rs for name, rs in sorted(groups.items()) if len(rs) >= self.k}
+    def intersections(
+        self, pairs: Iterable[tuple[str, str]] = INTERSECTIONS
+    ) -> dict[str, list[SessionRecord]]:
+        """Records grouped as `a=x&b=y` for each pair, k-anonymous so that no hidden cell can be
+        recovered from its row or column (the single-attribute segments, which are published)."""
+        pairs = tuple(pairs)
+        key = (("&",) + tuple(f"{a}&{b}" for a, b in pairs), len(self.records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = self._segments[key] = group_intersections(self.records, pairs, self.k, self.segments())
+        return dict(cached)
+
+
+def group_records(
+    records: list[SessionRecord], attributes: Iterable[str], k: int
+) -> dict[str, list[SessionRecord]]:
+    """`attribute=value` groups of at least k, with complementary suppression against the total."""
+    groups: dict[str, list[SessionRecord]] = defaultdict(list)
+    for record in records:
+        for attribute in attributes:
+            value = record.segment.get(attribute)
+            if value is not None:
+                groups[f"{attribute}={value}"].append(record)
+    hidden: set[str] = set()
+    for attribute in attributes:
+        cells = {g: len(rs) for g, rs in groups.items() if g.split("=", 1)[0] == attribute}
+        hidden |= suppress(cells, len(records), k)
+    return {name: rs for name, rs in sorted(groups.items()) if name not in hidden}
+
+
+def group_intersections(
+    records: list[SessionRecord],
+    pairs: Iterable[tuple[str, str]],
+    k: int,
+    published: dict[str, list[SessionRecord]],
+) -> dict[str, list[SessionRecord]]:
+    """`a=x&b=y` groups; a row or column total counts as published when its segment is shown."""
+    out: dict[str, list[SessionRecord]] = {}
+    for a, b in pairs:
+        cells: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+        for record in records:
+            x, y = record.segment.get(a), record.segment.get(b)
+            if x is not None and y is not None:
+                cells[(f"{a}={x}", f"{b}={y}")].append(record)
+        rows = {r: len(published[r]) for r, _ in cells if r in published}
+        columns = {c: len(published[c]) for _, c in cells if c in published}
+        hidden = suppress_table({c: len(rs) for c, rs in cells.items()}, rows, columns, k)
+        out.update({f"{r}&{c}": rs for (r, c), rs in sorted(cells.items()) if (r, c) not in hidden})
+    return out
 
 
 def metric_from(
@@ -99,8 +144,15 @@ def per_segment(
     unit: str = "",
     higher_is_better: bool | None = None,
     records: list[SessionRecord] | None = None,
+    intersections: bool = False,
 ) -> list[Metric]:
-    """One metric overall and one per segment of at least k sessions."""
+    """One metric overall and one per k-anonymous segment (and intersection, if asked).
+
+    `records` narrows the metric to the sessions it is defined for (completed ones for a time on
+    task, failed ones for a fallback): sessions outside it are left out, never counted as false.
+    A narrowed group is shown only if the group is shown for the whole run, and is itself
+    k-anonymous with secondary suppression.
+    """
     rows = [
         metric_from(
             name,
@@ -110,12 +162,15 @@ def per_segment(
             higher_is_better=higher_is_better,
         )
     ]
-    for segment, group in run.segments().items():
-        if records is not None:
-            ids = {r.session_id for r in records}
-            group = [r for r in group if r.session_id in ids]
-            if len(group) < run.k:
-                continue
+    groups = run.segments()
+    if intersections:
+        groups.update(run.intersections())
+    if records is not None:
+        narrowed = group_records(records, SEGMENT_ATTRIBUTES, run.k)
+        if intersections:
+            narrowed.update(group_intersections(records, INTERSECTIONS, run.k, narrowed))
+        groups = {s: rs for s, rs in narrowed.items() if s in groups}
+    for segment, group in groups.items():
         rows.append(
             metric_from(
                 name,

@@ -113,7 +113,8 @@ class Metric(BaseModel):
     ci_high: float | None = None
     n: int | None = None
     method: str | None = Field(
-        default=None, description="how the interval was computed (see civiclab.stats.METHODS); None: no interval"
+        default=None,
+        description="how the interval was computed (see civiclab.stats.METHODS); None: no interval",
     )
     segment: str | None = None
     error: str | None = None

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import sample_size
+from civiclab.equity import LeftBehind, left_behind
 from civiclab.records import Metric
 from civiclab.spec import CriterionSpec, Waiver
 
@@ -96,6 +97,9 @@ class Scorecard(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     energy_method: str | None = None
     evaluator_errors: list[str] = Field(default_factory=list)
+    left_behind: list[LeftBehind] = Field(
+        default_factory=list, description="groups for whom a whole-run threshold criterion does not hold"
+    )
     headline: dict[str, Any] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
     reviews: list[dict[str, Any]] = Field(
@@ -435,6 +439,7 @@ def build_scorecard(
         sessions=sessions,
         criteria=verdicts,
         dimensions=_dimension_verdicts(verdicts, metrics),
+        left_behind=left_behind(list(criteria), metrics),
         recommendation=recommendation,
         reasons=reasons,
         energy_method=energy_method,
@@ -492,6 +497,22 @@ def to_markdown(card: Scorecard) -> str:
             f"| {_cell(v.label)} | {v.severity} | {observed} | {interval} | {n} | {SIGN[v.kind]} {v.threshold:g} "
             f"| {verdict_text(v)} | {_cell(v.detail)} |"
         )
+    if card.left_behind:
+        lines += [
+            "",
+            "## Groups left behind",
+            "",
+            "Groups (k-anonymous segments and intersections) for whom a criterion does not hold.",
+            "",
+            "| group | criterion | observed | 95% interval | n | threshold | sure |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for g in card.left_behind:
+            lines.append(
+                f"| {_cell(g.segment)} | {_cell(g.label)} | {fmt(g.observed)} | {interval_text(g.ci_low, g.ci_high)} "
+                f"| {g.n if g.n is not None else '—'} | {SIGN[g.kind]} {g.threshold:g} "  # type: ignore[index]
+                f"| {'yes' if g.confident else 'point estimate only'} |"
+            )
     if card.missing:
         lines += ["", "## Missing evidence", ""]
         lines += [f"- **{_cell(v.label)}** ({v.severity}): {_cell(v.detail)}" for v in card.missing]
@@ -561,6 +582,14 @@ def to_table(card: Scorecard) -> str:
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
     out.append("dimensions: " + ", ".join(f"{d.dimension}={d.verdict}" for d in card.dimensions))
+    sure = [g for g in card.left_behind if g.confident]
+    for g in sure[:8]:
+        out.append(
+            f"left behind: {g.segment}: {g.label[:40]} {fmt(g.observed)} {interval_text(g.ci_low, g.ci_high)} "
+            f"(n={g.n}) vs {ASCII_SIGN[g.kind]} {g.threshold:g}"
+        )
+    if len(sure) > 8:
+        out.append(f"left behind: {len(sure) - 8} more groups (see the scorecard)")
     if card.energy_method:
         out.append(f"energy: {card.energy_method}")
     if any(v.confident is False for v in card.criteria):

@@ -30,6 +30,11 @@ Every `Estimate` (and so every `Metric`) records the method that produced its 95
 - ``feldt`` — Cronbach's alpha of a survey scale: Feldt's (1965) interval from the F distribution
   (`civiclab.survey.scoring.feldt_interval`).
 
+- ``mover`` — a gap (difference) or a ratio between two groups, e.g. the worst-off and the best-off
+  segment: the method of variance estimates recovery (Zou & Donner 2008) from each group's own
+  interval; for two Wilson intervals the difference is Newcombe's hybrid score interval. It keeps
+  the asymmetry of each interval, so a group at 0% gives a sensible gap interval.
+
 A rate or statistic over no observation is ``None`` with ``n = 0``; one over a single observation
 has no interval. Whether n is *enough* is the scorecard's question: a criterion takes ``min_n``
 (defaults in `civiclab.scorecard.DEFAULT_MIN_N`); below it the verdict is ``insufficient``.
@@ -60,6 +65,7 @@ METHODS: dict[str, str] = {
     "percentile-bootstrap": "percentile bootstrap (BCa undefined: every resample on one side)",
     "order-statistic": "distribution-free order-statistic interval (quantiles)",
     "feldt": "Feldt's F-based interval (Cronbach's alpha)",
+    "mover": "MOVER interval of a difference or ratio of two independent estimates (Newcombe for rates)",
 }
 """Every interval method a metric may record, with the label reports show."""
 
@@ -270,3 +276,36 @@ def sessions_to_decide(
     else:
         needed = ((z_a + z_b) * sd / gap) ** 2
     return max(int(math.ceil(needed)), n + 1, 2)
+
+
+def difference(a: Estimate, b: Estimate) -> Estimate:
+    """a − b with its MOVER 95% interval (Newcombe's for two Wilson rates); n is a.n + b.n."""
+    n = a.n + b.n
+    if a.value is None or b.value is None:
+        return Estimate(None, None, None, n, "mover")
+    d = a.value - b.value
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+        return Estimate(d, None, None, n, "mover")
+    la, ua, lb, ub = float(a.ci_low), float(a.ci_high), float(b.ci_low), float(b.ci_high)  # type: ignore[arg-type]
+    low = d - math.sqrt((a.value - la) ** 2 + (ub - b.value) ** 2)
+    high = d + math.sqrt((ua - a.value) ** 2 + (b.value - lb) ** 2)
+    return Estimate(d, low, high, n, "mover")
+
+
+def ratio(a: Estimate, b: Estimate) -> Estimate:
+    """a / b for non-negative estimates with its MOVER-R 95% interval (Donner & Zou 2012)."""
+    n = a.n + b.n
+    if a.value is None or b.value is None or b.value <= 0:
+        return Estimate(None, None, None, n, "mover")
+    r = a.value / b.value
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+        return Estimate(r, None, None, n, "mover")
+    p1, p2 = a.value, b.value
+    l1, u1, l2, u2 = float(a.ci_low), float(a.ci_high), float(b.ci_low), float(b.ci_high)  # type: ignore[arg-type]
+    low_den = u2 * (2 * p2 - u2)
+    low_disc = (p1 * p2) ** 2 - l1 * u2 * (2 * p1 - l1) * (2 * p2 - u2)
+    low = (p1 * p2 - math.sqrt(low_disc)) / low_den if low_den > 0 and low_disc >= 0 else 0.0
+    high_den = l2 * (2 * p2 - l2)
+    high_disc = (p1 * p2) ** 2 - u1 * l2 * (2 * p1 - u1) * (2 * p2 - l2)
+    high = (p1 * p2 + math.sqrt(high_disc)) / high_den if high_den > 0 and high_disc >= 0 else None
+    return Estimate(r, max(0.0, low), high, n, "mover")

@@ -99,3 +99,25 @@ def test_sessions_to_decide_matches_the_formula_and_achieves_its_power() -> None
     assert 0.74 <= cleared / 3000 <= 0.86
     # Means: ((1.96 + 0.8416)·15 / 5)² = 70.6
     assert stats.sessions_to_decide(73.0, 68.0, n=10, sd=15.0) == 71
+
+
+def test_gap_between_two_rates_is_newcombes_interval() -> None:
+    # Newcombe (1998), Table II example (a), method 10: 56/70 vs 48/80 → 0.2 [0.0524, 0.3339].
+    gap = stats.difference(stats.proportion(56, 70), stats.proportion(48, 80))
+    assert gap.value == pytest.approx(0.2)
+    assert gap.ci_low == pytest.approx(0.0524, abs=1e-4) and gap.ci_high == pytest.approx(0.3339, abs=1e-4)
+    # A group at 0% of 179 against one at 100% of 120: the gap is near 1 and its interval stays inside [0, 1].
+    extreme = stats.difference(stats.proportion(120, 120), stats.proportion(0, 179))
+    assert extreme.value == 1.0 and 0.95 < extreme.ci_low < 1.0 and extreme.ci_high == pytest.approx(1.0)  # type: ignore[operator]
+
+
+def test_ratio_of_two_rates_covers() -> None:
+    rng = np.random.default_rng(2)
+    covered = 0
+    for _ in range(1000):
+        a, b = rng.binomial(150, 0.4), rng.binomial(150, 0.8)
+        est = stats.ratio(stats.proportion(int(a), 150), stats.proportion(int(b), 150))
+        covered += est.ci_low <= 0.5 <= est.ci_high  # type: ignore[operator]
+    assert 0.93 <= covered / 1000 <= 0.98
+    zero = stats.ratio(stats.proportion(0, 179), stats.proportion(100, 100))
+    assert zero.value == 0.0 and zero.ci_low == 0.0 and 0 < zero.ci_high < 0.05  # type: ignore[operator]
