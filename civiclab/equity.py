@@ -26,6 +26,11 @@ def attribute_of(segment: str) -> str:
     return "&".join(part.split("=", 1)[0] for part in segment.split("&"))
 
 
+def _name(attribute: str) -> str:
+    """A metric-name suffix: `age_band`, or `age_band_x_digital_literacy` for a pair."""
+    return attribute.replace("&", "_x_")
+
+
 def _describe(m: Metric) -> str:
     low = "−∞" if m.ci_low is None else f"{m.ci_low:.3g}"
     high = "∞" if m.ci_high is None else f"{m.ci_high:.3g}"
@@ -35,8 +40,8 @@ def _describe(m: Metric) -> str:
 def equity(metrics: list[Metric], name: str, k: int) -> list[Metric]:
     """Gap and ratio between the worst-off and best-off segment of `name`, per attribute (and pair).
 
-    Emits `<dimension>.equity_gap.<attribute>` and `.equity_ratio.<attribute>` for every attribute
-    with two segments or more, and `<dimension>.equity_gap` / `.equity_ratio` for the attribute with
+    Emits `<dimension>.equity_gap.<attribute>` and `.equity_ratio.<attribute>` (for a pair,
+    `<a>_x_<b>`) for every attribute with two segments or more, and `<dimension>.equity_gap` / `.equity_ratio` for the attribute with
     the largest gap (smallest ratio), the note naming both groups. Intervals are MOVER intervals
     from each group's own interval (Newcombe's for rates).
     """
@@ -58,7 +63,7 @@ def equity(metrics: list[Metric], name: str, k: int) -> list[Metric]:
         gap = stats.difference(_estimate(high), _estimate(low))
         gaps.append(
             Metric(
-                name=f"{dimension}.equity_gap.{attribute}",
+                name=f"{dimension}.equity_gap.{_name(attribute)}",
                 value=gap.value,
                 unit=worst.unit,
                 dimension=dimension,
@@ -73,7 +78,7 @@ def equity(metrics: list[Metric], name: str, k: int) -> list[Metric]:
         ratio = stats.ratio(_estimate(low), _estimate(high))
         ratios.append(
             Metric(
-                name=f"{dimension}.equity_ratio.{attribute}",
+                name=f"{dimension}.equity_ratio.{_name(attribute)}",
                 value=ratio.value,
                 unit="ratio",
                 dimension=dimension,
@@ -95,10 +100,10 @@ def equity(metrics: list[Metric], name: str, k: int) -> list[Metric]:
                 error=f"fewer than two segments of one attribute with at least {k} sessions",
             )
         ]
-    single = [g for g in gaps if "&" not in g.name]
+    single = [g for g in gaps if "_x_" not in g.name]
     widest = max(single or gaps, key=lambda m: float(m.value))  # type: ignore[arg-type]
     headline = [widest.model_copy(update={"name": f"{dimension}.equity_gap"})]
-    defined = [r for r in ratios if r.value is not None and "&" not in r.name]
+    defined = [r for r in ratios if r.value is not None and "_x_" not in r.name]
     if defined:
         narrowest = min(defined, key=lambda m: float(m.value))  # type: ignore[arg-type]
         headline.append(narrowest.model_copy(update={"name": f"{dimension}.equity_ratio"}))
@@ -120,14 +125,23 @@ class LeftBehind(BaseModel):
     threshold: float
     kind: str
     confident: bool
+    enough: bool = True
     severity: str
+
+    def describe(self) -> str:
+        low = "−∞" if self.ci_low is None else f"{self.ci_low:.3g}"
+        high = "∞" if self.ci_high is None else f"{self.ci_high:.3g}"
+        text = f"{self.segment} {self.observed:.3g} [{low}, {high}] (n = {self.n})"
+        return text if self.enough else text + " (fewer than min_n)"
 
 
 def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehind]:
     """Segments (and intersections) that fail a whole-run threshold criterion, worst first.
 
-    `confident` is True when the group's whole interval is on the failing side.
+    `confident` is True when the group's whole interval is on the failing side; `enough` when the
+    group has at least the criterion's `min_n` observations.
     """
+    from civiclab import sample_size
     from civiclab.spec import CriterionSpec
 
     out: list[LeftBehind] = []
@@ -146,6 +160,7 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
                 continue
             bound = m.ci_high if at_least else m.ci_low
             sure = bound is not None and (bound < threshold if at_least else bound > threshold)
+            needed = sample_size.required_n(m, crit.min_n)
             out.append(
                 LeftBehind(
                     label=crit.label or crit.metric,
@@ -158,8 +173,17 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
                     threshold=threshold,
                     kind="at_least" if at_least else "at_most",
                     confident=sure,
+                    enough=needed is None or (m.n or 0) >= needed,
                     severity=crit.severity,
                 )
             )
-    # Worst first: the farthest from the threshold, surest first.
-    return sorted(out, key=lambda f: (not f.confident, -abs(f.observed - f.threshold), f.segment))
+
+    # Blocking criteria first, then sure and large enough, then the farthest from the threshold
+    # relative to it (seconds and shares on one scale).
+    def distance(f: LeftBehind) -> float:
+        return abs(f.observed - f.threshold) / max(abs(f.threshold), 1e-12)
+
+    return sorted(
+        out,
+        key=lambda f: (f.severity != "blocking", not (f.confident and f.enough), -distance(f), f.segment),
+    )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import sample_size
+from civiclab import sample_size, stats
 from civiclab.equity import LeftBehind, left_behind
 from civiclab.records import Metric
 from civiclab.spec import CriterionSpec, Waiver
@@ -225,7 +225,8 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
         by=crit.by,
         waiver=crit.waiver,
     )
-    groups: dict[str, list[Metric]] = defaultdict(list)
+    groups: dict[str, list[Metric]] = defaultdict(list)  # every segment of at least k
+    large: dict[str, list[Metric]] = defaultdict(list)  # those of at least min_n too
     too_small: list[Metric] = []
     for m in metrics:
         # One attribute at a time: an intersection (`a=x&b=y`) is never set against a single attribute.
@@ -234,28 +235,84 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
         attribute = m.segment.split("=", 1)[0]
         if crit.by is not None and attribute != crit.by:
             continue
+        groups[attribute].append(m)
         needed = sample_size.required_n(m, crit.min_n)
         if needed is not None and (m.n or 0) < needed:
             too_small.append(m)
-            continue
-        groups[attribute].append(m)
-    comparable = {a: ms for a, ms in sorted(groups.items()) if len(ms) >= 2}
+        else:
+            large[attribute].append(m)
+    across = f"by {crit.by}" if crit.by else "by any attribute"
     unjudged = ", ".join(f"{m.segment} (n = {m.n or 0})" for m in too_small)
-    if not comparable:
-        across = f"by {crit.by}" if crit.by else "by any attribute"
-        if too_small:
-            return CriterionVerdict(
-                dimension=_dimension_of(crit.metric, metrics),
-                verdict="insufficient",
-                detail=f"fewer than two segments ({across}) large enough to judge; too small: {unjudged}",
-                **base,
-            )
+    if not any(len(ms) >= 2 for ms in groups.values()):
         return CriterionVerdict(
             dimension=_dimension_of(crit.metric, metrics),
             verdict="missing",
             detail=f"fewer than two segments ({across}) of at least k sessions to compare",
             **base,
         )
+    everyone = _spread(kind, threshold, groups)
+    judged = _spread(kind, threshold, large)
+    if judged is None or judged.ok != everyone.ok:  # type: ignore[union-attr]
+        # The verdict turns on groups too small to judge: say so rather than pick one.
+        return CriterionVerdict(
+            dimension=_dimension_of(crit.metric, metrics),
+            verdict="insufficient",
+            observed=everyone.observed,  # type: ignore[union-attr]
+            detail=f"{everyone.describe()}; the verdict depends on segments ({across}) "  # type: ignore[union-attr]
+            f"below min_n: {unjudged}",
+            **base,
+        )
+    detail = judged.describe()
+    if too_small:
+        detail += f"; not judged, fewer than min_n: {unjudged}"
+    return CriterionVerdict(
+        dimension=judged.high.dimension,
+        verdict="pass" if judged.ok else "fail",
+        observed=judged.observed,
+        ci_low=judged.interval.ci_low,
+        ci_high=judged.interval.ci_high,
+        method=judged.interval.method,
+        n=(judged.low.n or 0) + (judged.high.n or 0),
+        confident=judged.confident,
+        detail=detail,
+        unit=judged.high.unit if kind == "max_gap" else "",
+        segment=f"{judged.attribute}: {judged.worst.segment} vs {judged.best.segment}",
+        **base,
+    )
+
+
+class _Spread:
+    """The widest gap (or smallest ratio) across the attributes judged, and how sure it is."""
+
+    def __init__(
+        self, kind: Kind, threshold: float, observed: float, attribute: str, low: Metric, high: Metric
+    ):
+        self.kind, self.threshold, self.observed, self.attribute = kind, threshold, observed, attribute
+        self.low, self.high = low, high
+        self.ok = observed <= threshold if kind == "max_gap" else observed >= threshold
+        better_high = high.higher_is_better is not False
+        self.worst, self.best = (low, high) if better_high else (high, low)
+        lo = stats.Estimate(float(low.value), low.ci_low, low.ci_high, low.n or 0, low.method)  # type: ignore[arg-type]
+        hi = stats.Estimate(float(high.value), high.ci_low, high.ci_high, high.n or 0, high.method)  # type: ignore[arg-type]
+        self.interval = stats.difference(hi, lo) if kind == "max_gap" else stats.ratio(lo, hi)
+        self.confident: bool | None = None
+
+    def describe(self) -> str:
+        what = "gap" if self.kind == "max_gap" else "ratio"
+        text = (
+            f"{what} {self.observed:.4g} by {self.attribute}: worst-off {self.worst.segment} "
+            f"({float(self.worst.value):.4g}, n = {self.worst.n}) vs best-off {self.best.segment} "  # type: ignore[arg-type]
+            f"({float(self.best.value):.4g}, n = {self.best.n})"  # type: ignore[arg-type]
+        )
+        text += "" if self.ok else f", not {SIGN[self.kind].split()[-1]} {self.threshold:g}"
+        if self.confident is False:
+            wider = "wider" if self.ok else "narrower"
+            text += f" — on the point estimates only (the segments' intervals allow a {wider} spread)"
+        return text
+
+
+def _spread(kind: Kind, threshold: float, groups: dict[str, list[Metric]]) -> _Spread | None:
+    """Judge every attribute; the verdict is the worst one, the confidence must hold for all of them."""
 
     def measure(lo: float, hi: float) -> float:
         if kind == "max_gap":
@@ -265,56 +322,32 @@ def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdi
     def passes(x: float) -> bool:
         return x <= threshold if kind == "max_gap" else x >= threshold
 
-    # Judge every attribute; the verdict is the worst one, the confidence must hold for all of them.
-    judged: list[tuple[float, str, Metric, Metric, bool | None]] = []
-    for attribute, ms in comparable.items():
+    judged: list[tuple[_Spread, bool | None]] = []
+    for attribute, ms in sorted(groups.items()):
+        if len(ms) < 2:
+            continue
         low = min(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
         high = max(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        observed = measure(float(low.value), float(high.value))  # type: ignore[arg-type]
+        spread = _Spread(kind, threshold, measure(float(low.value), float(high.value)), attribute, low, high)  # type: ignore[arg-type]
         sure: bool | None = None
         if all(m.ci_low is not None and m.ci_high is not None for m in ms):
             # Conservative: the widest spread the intervals allow must still satisfy the bound.
             lo_bound = min(float(m.ci_low) for m in ms)  # type: ignore[arg-type]
             hi_bound = max(float(m.ci_high) for m in ms)  # type: ignore[arg-type]
             sure = passes(measure(lo_bound, hi_bound))
-        judged.append((observed, attribute, low, high, sure))
-    observed, attribute, low, high, _ = (
-        max(judged, key=lambda j: j[0]) if kind == "max_gap" else min(judged, key=lambda j: j[0])
-    )
-    ok = passes(observed)
-    confident: bool | None = None
-    if ok:
-        sures = [j[4] for j in judged]
-        confident = None if any(s is None for s in sures) else all(bool(s) for s in sures)
-    elif low.ci_high is not None and high.ci_low is not None:
+        judged.append((spread, sure))
+    if not judged:
+        return None
+    pick = max if kind == "max_gap" else min
+    chosen = pick(judged, key=lambda j: j[0].observed)[0]
+    if chosen.ok:
+        sures = [j[1] for j in judged]
+        chosen.confident = None if any(x is None for x in sures) else all(bool(x) for x in sures)
+    elif chosen.low.ci_high is not None and chosen.high.ci_low is not None:
         # A fail is sure when even the narrowest spread the two intervals allow fails.
-        narrow_lo, narrow_hi = float(low.ci_high), float(high.ci_low)
-        confident = narrow_lo < narrow_hi and not passes(measure(narrow_lo, narrow_hi))
-    better_high = high.higher_is_better is not False
-    worst, best = (low, high) if better_high else (high, low)
-    what = "gap" if kind == "max_gap" else "ratio"
-    detail = (
-        f"{what} {observed:.4g}: worst-off {worst.segment} ({float(worst.value):.4g}) "  # type: ignore[arg-type]
-        f"vs best-off {best.segment} ({float(best.value):.4g})"  # type: ignore[arg-type]
-    )
-    detail += "" if ok else f", not {SIGN[kind].split()[-1]} {threshold:g}"
-    if ok and confident is False:
-        detail += " — on the point estimates only (the segments' intervals allow a wider spread)"
-    if not ok and confident is False:
-        detail += " — on the point estimates only (the segments' intervals allow a narrower spread)"
-    if too_small:
-        detail += f"; not judged, fewer than min_n: {unjudged}"
-    return CriterionVerdict(
-        dimension=high.dimension,
-        verdict="pass" if ok else "fail",
-        observed=observed,
-        n=(low.n or 0) + (high.n or 0),
-        confident=confident,
-        detail=detail,
-        unit=high.unit if kind == "max_gap" else "",
-        segment=f"{attribute}: {worst.segment} vs {best.segment}",
-        **base,
-    )
+        narrow_lo, narrow_hi = float(chosen.low.ci_high), float(chosen.high.ci_low)
+        chosen.confident = narrow_lo < narrow_hi and not passes(measure(narrow_lo, narrow_hi))
+    return chosen
 
 
 def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
@@ -428,6 +461,14 @@ def build_scorecard(
 ) -> Scorecard:
     """Judge every criterion, then each dimension, then recommend go, iterate or stop."""
     verdicts = [judge(c, metrics) for c in criteria]
+    behind = left_behind(list(criteria), metrics)
+    for v, c in zip(verdicts, criteria, strict=True):
+        # Name the groups a whole-run criterion fails for, so the average never hides them.
+        mine = [g for g in behind if g.label == (c.label or c.metric) and g.metric == c.metric]
+        sure = [g for g in mine if g.confident and g.enough]
+        if sure and v.verdict in ("pass", "fail", "waived"):
+            v.detail += "; fails for " + "; ".join(g.describe() for g in sure[:3])
+            v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
     errors = list(evaluator_errors or [])
     recommendation, reasons = recommend(verdicts, errors)
     return Scorecard(
@@ -439,7 +480,7 @@ def build_scorecard(
         sessions=sessions,
         criteria=verdicts,
         dimensions=_dimension_verdicts(verdicts, metrics),
-        left_behind=left_behind(list(criteria), metrics),
+        left_behind=behind,
         recommendation=recommendation,
         reasons=reasons,
         energy_method=energy_method,
@@ -508,10 +549,11 @@ def to_markdown(card: Scorecard) -> str:
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for g in card.left_behind:
+            sure = "yes" if g.confident else "point estimate only"
+            sure = sure if g.enough else "fewer than min_n"
             lines.append(
                 f"| {_cell(g.segment)} | {_cell(g.label)} | {fmt(g.observed)} | {interval_text(g.ci_low, g.ci_high)} "
-                f"| {g.n if g.n is not None else '—'} | {SIGN[g.kind]} {g.threshold:g} "  # type: ignore[index]
-                f"| {'yes' if g.confident else 'point estimate only'} |"
+                f"| {g.n if g.n is not None else '—'} | {SIGN[g.kind]} {g.threshold:g} | {sure} |"  # type: ignore[index]
             )
     if card.missing:
         lines += ["", "## Missing evidence", ""]
@@ -582,14 +624,20 @@ def to_table(card: Scorecard) -> str:
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
     out.append("dimensions: " + ", ".join(f"{d.dimension}={d.verdict}" for d in card.dimensions))
-    sure = [g for g in card.left_behind if g.confident]
-    for g in sure[:8]:
+    # Segments with the same n and value on one criterion are the same people (80+, no device, ...).
+    same: dict[tuple[str, int | None, float], list[str]] = {}
+    for g in card.left_behind:
+        if g.confident and g.enough:
+            same.setdefault((g.label, g.n, g.observed), []).append(g.segment)
+    shown = {(g.label, g.n, g.observed): g for g in card.left_behind}
+    for key, names in list(same.items())[:8]:
+        g = shown[key]
         out.append(
-            f"left behind: {g.segment}: {g.label[:40]} {fmt(g.observed)} {interval_text(g.ci_low, g.ci_high)} "
-            f"(n={g.n}) vs {ASCII_SIGN[g.kind]} {g.threshold:g}"
+            f"left behind: {' = '.join(names)}: {g.label[:40]} {fmt(g.observed)} "
+            f"{interval_text(g.ci_low, g.ci_high)} (n={g.n}) vs {ASCII_SIGN[g.kind]} {g.threshold:g}"
         )
-    if len(sure) > 8:
-        out.append(f"left behind: {len(sure) - 8} more groups (see the scorecard)")
+    if len(same) > 8:
+        out.append(f"left behind: {len(same) - 8} more (see the scorecard)")
     if card.energy_method:
         out.append(f"energy: {card.energy_method}")
     if any(v.confident is False for v in card.criteria):

@@ -43,7 +43,7 @@ def resolve_tracking_uri(cli_uri: str | None = None, spec_uri: str | None = None
 def metric_key(metric: Metric) -> str:
     """The MLflow key of a metric: `name` or `name/attribute/value` for a segment."""
     if metric.segment is None:
-        return metric.name
+        return _KEY_BAD.sub("_", metric.name)
     attribute, _, value = metric.segment.partition("=")
     return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
 

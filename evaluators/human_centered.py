@@ -90,8 +90,8 @@ def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: i
         "human_centered.step_abandonment.<step>": "share of sessions reaching a step that gave up there",
         "human_centered.equity_gap": "worst-off vs best-off segment of one attribute on the equity metric (widest)",
         "human_centered.equity_ratio": "worst-off / best-off segment of one attribute (smallest)",
-        "human_centered.equity_gap.<attribute>": "worst-off vs best-off within this attribute (or pair a&b)",
-        "human_centered.equity_ratio.<attribute>": "worst-off / best-off within this attribute (or pair a&b)",
+        "human_centered.equity_gap.<attribute>": "worst-off vs best-off within this attribute (or pair a_x_b)",
+        "human_centered.equity_ratio.<attribute>": "worst-off / best-off within this attribute (or pair a_x_b)",
     },
 )
 def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:

@@ -91,7 +91,12 @@ def test_max_gap_worst_against_best() -> None:
     )
     v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
     assert v.verdict == "fail" and v.observed == pytest.approx(0.3)
-    assert "worst-off territory=rural (0.6)" in v.detail and "best-off territory=urban (0.9)" in v.detail
+    assert (
+        "worst-off territory=rural (0.6, n = 50)" in v.detail
+        and "best-off territory=urban (0.9, n = 50)" in v.detail
+    )
+    assert v.confident is False  # the intervals allow a gap of 0.85 - 0.7 = 0.15 <= 0.2
+    assert v.method == "mover" and v.ci_low is not None and v.ci_low < 0.2 < v.ci_high  # type: ignore[operator]
     ok = judge(crit(metric=COMPLETION, max_gap=0.1, by="age_band"), ms)
     assert ok.verdict == "pass" and ok.confident is True  # 0.9 - 0.8 = 0.1
     # Without `by`, the worst attribute decides.
@@ -250,6 +255,15 @@ def test_gap_leaves_out_segments_below_min_n_and_says_so() -> None:
     v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
     assert v.verdict == "fail" and v.confident is True and v.observed == pytest.approx(0.4)
     assert "not judged, fewer than min_n: territory=overseas (n = 8)" in v.detail
+    # A verdict that turns on a group too small to judge is insufficient, not a pass.
+    passing = [
+        rate_metric(0.9, 300, segment="territory=urban"),
+        rate_metric(0.8, 200, segment="territory=rural"),
+    ]
+    turns = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), passing + ms[2:])
+    assert (
+        turns.verdict == "insufficient" and "depends on segments (by territory) below min_n" in turns.detail
+    )
     only_small = judge(
         crit(metric=COMPLETION, max_gap=0.2, by="territory"),
         ms[2:] + [rate_metric(1.0, 9, segment="territory=urban")],
