@@ -119,6 +119,9 @@ class Metric(BaseModel):
     segment: str | None = None
     error: str | None = None
     note: str | None = None
+    synthetic: bool = Field(
+        default=False, description="computed from generated data (demo survey answers), not from real people"
+    )
 
     @property
     def key(self) -> str:

@@ -65,6 +65,7 @@ class RunResult:
             "audit_root": self.audit_root,
             "metrics": {metric_key(m): m.value for m in self.metrics if not m.is_missing},
             "criteria": {c.label: c.verdict for c in self.scorecard.criteria},
+            "synthetic": self.scorecard.synthetic,
         }
 
 

@@ -61,6 +61,13 @@ class CriterionVerdict(BaseModel):
     to_decide: int | None = Field(
         default=None, description="observations in all that would let the interval decide (power calculation)"
     )
+    synthetic: bool = Field(
+        default=False, description="judged on generated data (demo answers), not real people"
+    )
+    uninformative: bool = Field(
+        default=False,
+        description="the threshold is >= 100x away from the observed value: it could not have failed",
+    )
     detail: str = ""
     waiver: Waiver | None = None
     unit: str = ""
@@ -97,6 +104,10 @@ class Scorecard(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     energy_method: str | None = None
     evaluator_errors: list[str] = Field(default_factory=list)
+    synthetic: list[str] = Field(
+        default_factory=list,
+        description="evidence computed from generated data, by dimension; every report marks it SYNTHETIC",
+    )
     left_behind: list[LeftBehind] = Field(
         default_factory=list, description="groups for whom a whole-run threshold criterion does not hold"
     )
@@ -166,6 +177,7 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
         method=metric.method,
         unit=metric.unit,
         min_n=sample_size.required_n(metric, crit.min_n),
+        synthetic=metric.synthetic,
     )
     sign = SIGN[kind]
     if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
@@ -198,6 +210,13 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
             confident = best is not None and not passes(best)
             if not confident:
                 detail += " on the point estimate only (the 95% interval reaches the threshold)"
+    useless = uninformative(metric, kind, threshold)
+    if useless:
+        factor = threshold / value if kind == "at_most" else value / threshold
+        detail += (
+            f"; UNINFORMATIVE: the threshold is {factor:.0e}× the observed value, so this criterion "
+            "could not have failed: set a threshold on the scale of what is measured"
+        )
     to_decide = None
     if confident is False:
         to_decide = sample_size.needed_to_decide(metric, threshold)
@@ -208,9 +227,26 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
         confident=confident,
         detail=detail,
         to_decide=to_decide,
+        uninformative=useless,
         **measured,
         **base,
     )
+
+
+UNINFORMATIVE_FACTOR = 100.0
+
+
+def uninformative(metric: Metric, kind: Kind, threshold: float) -> bool:
+    """A bound two orders of magnitude away from what is measured (1 Wh against 4e-6 Wh) tells nothing.
+
+    Rates are left out: a share of 0.001 against a bound of 0.15 is a real, informative pass.
+    """
+    if sample_size.kind_of(metric) == "rate" or metric.value is None:
+        return False
+    value = float(metric.value)
+    if kind == "at_most":
+        return value > 0 and threshold >= UNINFORMATIVE_FACTOR * value
+    return threshold > 0 and value >= UNINFORMATIVE_FACTOR * threshold
 
 
 def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
@@ -403,7 +439,7 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
 
 
 def recommend(
-    verdicts: list[CriterionVerdict], evaluator_errors: list[str]
+    verdicts: list[CriterionVerdict], evaluator_errors: list[str], synthetic: list[str] | None = None
 ) -> tuple[Recommendation, list[str]]:
     """go (every blocking criterion passes with its evidence), iterate, or stop.
 
@@ -438,9 +474,17 @@ def recommend(
         reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
         if not verdicts:
             reasons.append("the experiment declares no criteria")
+    elif any(s.startswith("acceptability") for s in synthetic or []):
+        # Generated answers say nothing about what citizens accept: never a go on them.
+        recommendation = "iterate"
+        reasons.append(
+            "every blocking criterion passes, but the acceptability evidence is SYNTHETIC (demo answers, "
+            "not real people): collect real responses before any go"
+        )
     else:
         recommendation = "go"
         reasons.append("every blocking criterion passes")
+    reasons += [f"SYNTHETIC evidence: {s}" for s in synthetic or []]
     reasons += [f"waived: {v.label} (by {v.waiver.granted_by})" for v in waived if v.waiver is not None]
     reasons += [f"evaluator error: {e}" for e in evaluator_errors]
     return recommendation, reasons
@@ -470,7 +514,8 @@ def build_scorecard(
             v.detail += "; fails for " + "; ".join(g.describe() for g in sure[:3])
             v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
     errors = list(evaluator_errors or [])
-    recommendation, reasons = recommend(verdicts, errors)
+    synthetic = synthetic_evidence(metrics)
+    recommendation, reasons = recommend(verdicts, errors, synthetic)
     return Scorecard(
         experiment=experiment,
         description=description,
@@ -485,7 +530,27 @@ def build_scorecard(
         reasons=reasons,
         energy_method=energy_method,
         evaluator_errors=errors,
+        synthetic=synthetic,
     )
+
+
+def synthetic_evidence(metrics: list[Metric]) -> list[str]:
+    """One line per dimension whose metrics were computed from generated data."""
+    counts: dict[str, int] = defaultdict(int)
+    for m in metrics:
+        if m.synthetic and not m.is_missing:
+            counts[m.dimension] += 1
+    notes = {m.dimension: m.note for m in metrics if m.synthetic and m.note and "SYNTHETIC" in m.note}
+    return [
+        f"{dim}: {n} metric values computed from generated data"
+        + (f" — {notes[dim]}" if dim in notes else "")
+        for dim, n in sorted(counts.items())
+    ]
+
+
+def synthetic_banner(card: Scorecard) -> str:
+    """The warning every rendering of a scorecard built on generated data starts with."""
+    return "**SYNTHETIC DATA — not real people:** " + "; ".join(card.synthetic)
 
 
 def fmt(value: float | None) -> str:
@@ -508,7 +573,9 @@ def interval_text(low: float | None, high: float | None, method: str | None = No
 
 def verdict_text(v: CriterionVerdict) -> str:
     """PASS / FAIL / MISSING / INSUFFICIENT / WAIVED, "(point estimate only)" when the interval does not decide."""
-    return v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+    text = v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+    text += " (uninformative threshold)" if v.uninformative else ""
+    return text + (" — SYNTHETIC data" if v.synthetic else "")
 
 
 def _cell(text: str) -> str:
@@ -517,7 +584,9 @@ def _cell(text: str) -> str:
 
 def to_markdown(card: Scorecard) -> str:
     """The scorecard as Markdown: recommendation, criteria, missing evidence, dimensions, reviews, digests."""
-    lines = [f"# Scorecard — {card.experiment}", "", card.description.strip(), ""]
+    lines = [f"# Scorecard — {card.experiment}", ""]
+    lines += [synthetic_banner(card), ""] if card.synthetic else []
+    lines += [card.description.strip(), ""]
     lines += [
         f"**Recommendation: {card.recommendation.upper()}**",
         "",
@@ -619,6 +688,7 @@ def to_table(card: Scorecard) -> str:
         rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]
+    out += [synthetic_banner(card).replace("**", "")] if card.synthetic else []
     for i, row in enumerate(rows):
         out.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
         if i == 0:

@@ -14,6 +14,8 @@ from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
 
 DIM = "human_centered"
+NON_DIGITAL = frozenset({"phone", "counter", "mail", "video"})
+"""Channels where a person, not a screen, serves the citizen (journey channels and assistance points)."""
 
 
 class HumanCenteredParams(BaseModel):
@@ -37,6 +39,16 @@ def _outcome_is(record: SessionRecord, what: str) -> bool:
     if what == "fallback":
         return bool(record.data.get("fallback_used"))
     return record.outcome == what
+
+
+def _finished_online(record: SessionRecord) -> bool:
+    return record.outcome == "completed" and not NON_DIGITAL.intersection(record.channel_path)
+
+
+def _resolved_offline(record: SessionRecord) -> bool:
+    if record.outcome == "escalated_to_human":
+        return True
+    return record.outcome == "completed" and bool(NON_DIGITAL.intersection(record.channel_path))
 
 
 def _funnel(
@@ -85,6 +97,8 @@ def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: i
         "human_centered.escalation_rate": "share handed over to a human",
         "human_centered.fallback_rate": "share that switched to another channel",
         "human_centered.human_reachable_on_failure": "of sessions failing online, share with a human in reach",
+        "human_centered.offline_resolution_rate": "of sessions that failed online and did not finish "
+        "online, share resolved through a phone, a counter or a human",
         "human_centered.time_on_task_median_s": "median time of completed sessions",
         "human_centered.time_on_task_p90_s": "90th percentile time of completed sessions",
         "human_centered.step_abandonment.<step>": "share of sessions reaching a step that gave up there",
@@ -136,6 +150,20 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     if reach_rows[0].n == 0:
         reach_rows[0].note = "no session failed on a digital channel"
     out += reach_rows
+
+    # Whether other channels are really open: of the people the digital journey did not serve (it
+    # failed them and they did not finish online), how many a non-digital channel resolved.
+    needed_other = [r for r in run.records if r.data.get("failed_online") and not _finished_online(r)]
+    out += per_segment(
+        run,
+        f"{DIM}.offline_resolution_rate",
+        lambda rs: stats.rate([_resolved_offline(r) for r in rs]),
+        dimension=DIM,
+        unit="share",
+        higher_is_better=True,
+        records=needed_other,
+        intersections=True,
+    )
 
     completed = [r for r in run.records if r.outcome == "completed"]
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from civiclab.records import Metric
-from civiclab.scorecard import Scorecard, build_scorecard, judge, to_markdown, to_table
+from civiclab.scorecard import Scorecard, build_scorecard, judge, to_markdown, to_table, verdict_text
 from civiclab.spec import CriterionSpec
 
 
@@ -269,3 +269,37 @@ def test_gap_leaves_out_segments_below_min_n_and_says_so() -> None:
         ms[2:] + [rate_metric(1.0, 9, segment="territory=urban")],
     )
     assert only_small.verdict == "insufficient"
+
+
+def test_synthetic_acceptability_evidence_never_gives_go() -> None:
+    sus = Metric(
+        name="acceptability.sus",
+        value=80.0,
+        ci_low=75.0,
+        ci_high=85.0,
+        n=200,
+        method="bca-bootstrap",
+        dimension="acceptability",
+        synthetic=True,
+    )
+    crits = [{"metric": COMPLETION, "at_least": 0.8}, {"metric": "acceptability.sus", "at_least": 68}]
+    c = card(crits, [rate_metric(0.95, 400), sus])
+    assert [v.verdict for v in c.criteria] == ["pass", "pass"]  # every blocking criterion passes...
+    assert c.recommendation == "iterate"  # ...but generated answers never make a GO
+    assert "acceptability evidence is SYNTHETIC" in c.reasons[0]
+    assert c.synthetic == ["acceptability: 1 metric values computed from generated data"]
+    assert c.criteria[1].synthetic and verdict_text(c.criteria[1]).endswith("SYNTHETIC data")
+    assert to_markdown(c).splitlines()[2].startswith("**SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" in to_table(c).splitlines()[1]
+    real = card(crits, [rate_metric(0.95, 400), sus.model_copy(update={"synthetic": False})])
+    assert real.recommendation == "go" and real.synthetic == []
+
+
+def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None:
+    energy = Metric(name="energy.wh_per_session", value=4e-6, dimension="energy", unit="Wh")
+    v = judge(crit(metric="energy.wh_per_session", at_most=1.0), [energy])
+    assert v.verdict == "pass" and v.uninformative
+    assert "UNINFORMATIVE: the threshold is 2e+05× the observed value" in v.detail
+    assert not judge(crit(metric="energy.wh_per_session", at_most=1e-5), [energy]).uninformative  # 2.5x: fine
+    # Rates are bounded shares: a low abandonment against 0.15 is an informative pass.
+    assert not judge(crit(metric=COMPLETION, at_most=0.15), [rate_metric(0.001, 3000)]).uninformative

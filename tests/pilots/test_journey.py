@@ -107,6 +107,24 @@ def test_offline_seniors_abandon_at_the_first_step_with_no_human_in_reach(journe
     assert not any(e.kind == "assistance.request" for r in records for e in r.events)
 
 
+def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_answers(
+    journey_spec: Path, store_uri: str
+) -> None:
+    exp = load_experiment(journey_spec, {**FAST, "population.sessions": 400})
+    result = run_experiment(exp, tracking_uri=store_uri)
+    by_key = {m.key: m for m in result.metrics}
+    seniors = by_key["human_centered.human_reachable_on_failure[device=none]"]
+    assert seniors.value == 0.0 and seniors.n is not None and seniors.n >= 20 and seniors.ci_high < 0.2  # type: ignore[operator]
+    assert by_key["human_centered.offline_resolution_rate[age_band=80+]"].value == 0.0
+    reach = next(
+        v for v in result.scorecard.criteria if v.metric == "human_centered.human_reachable_on_failure"
+    )
+    assert reach.verdict == "fail" and "fails for" in reach.detail and "age_band=80+ 0 [0," in reach.detail
+    assert any(g.segment == "device=none" and g.confident for g in result.scorecard.left_behind)
+    summary = result.summary()
+    assert summary["recommendation"] != "go" and summary["synthetic"][0].startswith("acceptability:")
+
+
 def test_missing_accessibility_feature_makes_a_step_harder(journey) -> None:  # type: ignore[no-untyped-def]
     step = journey.step("household")
     sighted = behaviour.Profile.from_plan(plan({}).segment, {})
