@@ -24,7 +24,7 @@ from civiclab.errors import PilotError
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
 from civiclab.manifest import Manifest, artifact_digests, write_manifest
-from civiclab.pilot import Pilot, PilotContext
+from civiclab.piloting import Pilot, PilotContext
 from civiclab.population import sample_plans
 from civiclab.provenance import provenance_tags
 from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
@@ -194,7 +194,7 @@ def _init_worker(experiment: Experiment, workdir: Path | None) -> None:
     global _worker_pilot
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_pilot = build_pilot(experiment, workdir)
-    _worker_pilot.setup()
+    _worker_pilot.ensure_setup()
 
 
 def _run_in_worker(plan: SessionPlan) -> SessionRecord:
@@ -255,10 +255,16 @@ class _Signals:
                 pass
 
 
+def in_pool(pilot: Pilot[Any], workers: int, sessions: int) -> bool:
+    """Whether sessions run in worker processes: the pilot allows it and there is enough to share."""
+    return pilot.parallel and workers > 1 and sessions >= 2 * workers
+
+
 def _sessions(
     experiment: Experiment, pilot: Pilot[Any], plans: list[SessionPlan], workers: int, workdir: Path | None
 ) -> Iterator[SessionRecord]:
-    if workers <= 1 or len(plans) < 2 * workers:
+    if not in_pool(pilot, workers, len(plans)):
+        pilot.ensure_setup()  # already done unless the plans turned out fewer than the spec's sessions
         for plan in plans:
             yield safe_session(pilot, plan)
         return
@@ -319,10 +325,9 @@ def run_experiment(
     try:
         with _Signals():
             pilot = build_pilot(experiment, workdir)
-            t_setup = time.perf_counter()
-            if workers <= 1:
-                pilot.setup()
-            timings["setup_s"] = time.perf_counter() - t_setup
+            if not in_pool(pilot, workers, spec.population.sessions):
+                # Sessions will run here (a pilot's plans may need its chain or models).
+                timings["setup_s"] = pilot.ensure_setup()
             plans = pilot.plans(spec.population.sessions, spec.population.seed)
             if plans is None:
                 plans = sample_plans(experiment.personas, spec.population.sessions, spec.population.seed)
@@ -391,9 +396,8 @@ def run_experiment(
             timings["pilot_s"] = pilot_s
 
             reproducible: bool | None = None
-            if getattr(pilot, "replayable", True) and records:
-                if workers > 1:
-                    pilot.setup()
+            if pilot.replays() and records:
+                timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
                 replay = [safe_session(pilot, p) for p in plans[:REPLAY_SESSIONS]]
                 reproducible = all(
                     record_fingerprint(_redacted(a)) == record_fingerprint(b)
@@ -417,6 +421,8 @@ def run_experiment(
             opened = closed = len(records)
             chain = ChainSummary(events=audit.seq, root=audit.root, opened=opened, closed=closed)
 
+            if pilot.results_need_setup:
+                timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
             t_eval = time.perf_counter()
             run = RunData(
                 experiment=experiment,

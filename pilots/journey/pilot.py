@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civiclab.pilot import Pilot, PilotContext
+from civiclab.piloting import Pilot, PilotContext, PilotFacts
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
 from civiclab.spec import DataFile
@@ -34,6 +34,15 @@ class JourneyParams(BaseModel):
         if self.mode == "observe" and self.statements is None:
             raise ValueError("statements: required when mode is observe")
         return self
+
+
+class JourneyFacts(PilotFacts):
+    """What the journey pilot tells evaluators: the graph walked and, when observed, what was read."""
+
+    journey: Journey
+    mode: Literal["simulate", "observe"]
+    statements_read: int = Field(description="xAPI statements read (observe mode)")
+    statements_rejected: int = Field(description="xAPI statements left out, listed in xapi_rejected.jsonl")
 
 
 @pilot("journey", params=JourneyParams)
@@ -77,13 +86,13 @@ class JourneyPilot(Pilot[JourneyParams]):
             return session_from_statements(self.journey, plan)
         return simulate_session(self.journey, plan, self.session_start(plan))
 
-    def run_facts(self) -> dict[str, Any]:
-        return {
-            "journey": self.journey.model_dump(mode="json"),
-            "mode": self.params.mode,
-            "statements_read": self.statements_read,
-            "statements_rejected": len(self.rejected),
-        }
+    def run_facts(self) -> JourneyFacts:
+        return JourneyFacts(
+            journey=self.journey,
+            mode=self.params.mode,
+            statements_read=self.statements_read,
+            statements_rejected=len(self.rejected),
+        )
 
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":

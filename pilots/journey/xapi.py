@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import SpecError
-from civiclab.pilot import EventLog
+from civiclab.piloting import EventLog
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan, SessionRecord
 from pilots.journey.model import HUMAN_CHANNELS, Journey
 from pilots.journey.record import journey_record
