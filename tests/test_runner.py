@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import AuditError
 from civiclab.experiment import load_experiment
-from civiclab.pilot import EventLog, Pilot
+from civiclab.piloting import EventLog, Pilot
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import evaluator, pilot
 from civiclab.runner import run_experiment
@@ -66,7 +66,9 @@ def flaky_spec(journey_spec: Path, **params: object) -> Path:
     data = yaml.safe_load(journey_spec.read_text())
     data["pilot"] = {"kind": "test-flaky", "params": params}
     data["evaluators"] = ["human_centered", "auditability", "test-broken"]
-    data["scorecard"]["criteria"].append({"metric": "human_centered.evaluator_error", "at_least": 1})
+    data["scorecard"]["criteria"].append(
+        {"metric": "human_centered.test-broken.evaluator_error", "at_least": 1}
+    )
     journey_spec.write_text(yaml.safe_dump(data))
     return journey_spec
 
@@ -80,7 +82,9 @@ def test_crashing_sessions_and_evaluators_do_not_lose_the_run(journey_spec: Path
     assert values["human_centered.failure_rate"] == pytest.approx(15 / 60)
     assert values["auditability.session_errors"] == pytest.approx(15 / 60)
     assert "test-broken: ZeroDivisionError: no respondents" in result.scorecard.evaluator_errors
-    missing = [c for c in result.scorecard.criteria if c.metric == "human_centered.evaluator_error"]
+    missing = [
+        c for c in result.scorecard.criteria if c.metric == "human_centered.test-broken.evaluator_error"
+    ]
     assert missing and missing[0].verdict == "missing"
     folder = result.artifact_dir
     assert folder is not None
@@ -133,7 +137,7 @@ def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, stor
 SLOW_RUN = """
 import sys, time
 from civiclab.experiment import load_experiment
-from civiclab.pilot import EventLog, Pilot
+from civiclab.piloting import EventLog, Pilot
 from civiclab.records import SessionRecord
 from civiclab.registry import NoParams, pilot
 from civiclab.runner import run_experiment
