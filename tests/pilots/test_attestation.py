@@ -13,6 +13,7 @@ from civiclab.errors import ChainError, PilotError
 from civiclab.evaluation import RunData
 from civiclab.experiment import load_experiment
 from civiclab.population import sample_plans
+from civiclab.probe import PersonalValueProbe
 from civiclab.records import SessionPlan
 from civiclab.runner import RunResult, build_pilot, run_experiment
 from evaluators.attestation_privacy import attestation_privacy
@@ -184,10 +185,11 @@ def test_no_personal_value_anywhere_in_the_store_after_the_run(merkle_run: RunRe
     leaves = {p.session_id: "0x" + pilot._prepare(p).leaf.hex() for p in plans}
     issued = {s["session_id"]: s["data"]["leaf"] for s in _sessions(merkle_run) if s["data"]["issued"]}
     assert issued and all(leaves[sid] == leaf for sid, leaf in issued.items())  # the very same documents
-    assert len(pilot.probe) > 300
+    probe = PersonalValueProbe(list(pilot.personal_values))
+    assert len(probe) > 300
     files = [p for p in store.rglob("*") if p.is_file()]
     assert {"mlflow.db", "scorecard.md", "manifest.json", "metrics.json"} <= {p.name for p in files}
-    leaks = [hit.where for p in files for hit in pilot.probe.scan_file(p, str(p.relative_to(store)))]
+    leaks = [hit.where for p in files for hit in probe.scan_file(p, str(p.relative_to(store)))]
     assert leaks == []
 
 
