@@ -14,11 +14,11 @@ from pydantic import BaseModel, ValidationError
 from civiclab.errors import EvaluatorError
 from civiclab.piloting import PilotFacts
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
-from civiclab.stats import Estimate
 
 if TYPE_CHECKING:
     from civiclab.audit import ChainSummary
     from civiclab.experiment import Experiment, ResolvedEvaluator
+    from civiclab.stats import Estimate  # numpy: not imported with `import civiclab`
 
 FactsView = TypeVar("FactsView", bound=BaseModel)
 

@@ -155,3 +155,14 @@ def test_two_failing_evaluators_in_one_dimension_keep_their_own_error(
         "human_centered.test-queue-b.evaluator_error": "KeyError: 'wait_s'",
     }
     assert errors == ["test-queue-a: ZeroDivisionError: no sessions", "test-queue-b: KeyError: 'wait_s'"]
+
+
+def test_importing_the_public_api_loads_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    heavy = ("numpy", "mlflow", "torch", "transformers", "web3", "shap")
+    code = f"import sys, civiclab; print([m for m in {heavy!r} if m in sys.modules])"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
