@@ -176,8 +176,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from civiclab.verify import verify_run
 
     report = verify_run(Tracker(args.tracking_uri), args.run_id)
-    if getattr(report, "ok", True):
-        print(report.summary() if hasattr(report, "summary") else str(report))
+    if report.ok:
+        print(report.summary())
         return 0
     print(f"civiclab: verify failed: run {args.run_id}: {report.problem}", file=sys.stderr)
     return 1
@@ -226,8 +226,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(to_table(result.scorecard))
         results.append(result)
         report = _demo_reports(result.run_id, args)
-        if report:
-            print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
+        print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
     print("\nDemo finished. Runs:")
     for r in results:
         print(f"  {r.experiment:28} {r.run_id}  {r.scorecard.recommendation.upper()}")
@@ -239,14 +238,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_reports(run_id: str, args: argparse.Namespace) -> str | None:
-    """Write the HTML and PDF scorecards of a demo run when the reporting module is installed."""
-    try:
-        module = importlib.import_module("civiclab.reporting.demo")
-    except ImportError:
-        return None
-    render = getattr(module, "demo_reports", None)
-    return str(render(run_id, args.tracking_uri)) if callable(render) else None
+def _demo_reports(run_id: str, args: argparse.Namespace) -> str:
+    """Write the HTML and PDF scorecards of a demo run; returns their folder."""
+    from civiclab.reporting.demo import demo_reports
+
+    return str(demo_reports(run_id, args.tracking_uri))
 
 
 def build_parser() -> argparse.ArgumentParser:

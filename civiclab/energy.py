@@ -147,6 +147,7 @@ class EnergyMeter:
         tracker, self._tracker = self._tracker, None
         if tracker is None:
             return
+        self._error = "measurement aborted before the run finished"
         try:
             tracker.stop()
         except Exception:
