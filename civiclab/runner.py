@@ -189,7 +189,7 @@ def run_experiment(
             metrics, errors = run_evaluators(run, experiment.evaluators)
             timings["evaluators_s"] = time.perf_counter() - t_eval
             for error in errors:
-                log.warning("evaluator error: %s", error)
+                log.info("evaluator error (recorded in the scorecard): %s", error)
 
             card = build_scorecard(
                 experiment=spec.name,
