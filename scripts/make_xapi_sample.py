@@ -21,7 +21,7 @@ from civiclab.population import sample_plans
 from civiclab.spec import ExperimentSpec
 from pilots.journey.model import load_journey
 from pilots.journey.simulate import simulate_session
-from pilots.journey.xapi import ADL, PERSONA_EXT
+from pilots.journey.xapi_statement import ADL, PERSONA_EXT
 
 ROOT = Path(__file__).resolve().parents[1]
 JOURNEY_IRI = "https://belleval.example/journeys/housing-benefit"
