@@ -29,15 +29,18 @@ class Ralph:
     url: str  # the xAPI endpoint, e.g. http://127.0.0.1:PORT/xAPI/
     credentials: str  # user:password, for the environment variable civiclab reads
 
-    def post(self, statements: list[dict[str, Any]], chunk: int = 1000) -> list[str]:
-        """POST statements (in chunks); the ids Ralph stored."""
-        ids: list[str] = []
-        with httpx.Client(auth=(USER, PASSWORD), headers={"X-Experience-API-Version": "1.0.3"}, timeout=120) as c:
-            for start in range(0, len(statements), chunk):
-                response = c.post(self.url + "statements", json=statements[start : start + chunk])
-                response.raise_for_status()
-                ids += response.json() if response.status_code == 200 else []
-        return ids
+    def post(self, statements: list[dict[str, Any]]) -> list[str]:
+        """POST statements in one request; the ids Ralph stored.
+
+        One request, because Ralph's `fs` backend creates its file on the first write of new
+        statements and refuses any later one (a statement already stored is accepted and skipped).
+        """
+        with httpx.Client(
+            auth=(USER, PASSWORD), headers={"X-Experience-API-Version": "1.0.3"}, timeout=600
+        ) as c:
+            response = c.post(self.url + "statements", json=statements)
+            response.raise_for_status()
+            return list(response.json()) if response.status_code == 200 else []
 
 
 def _free_port() -> int:
@@ -68,7 +71,18 @@ def running_ralph(folder: Path, max_page: int = 100, timeout_s: float = 90.0) ->
     port = _free_port()
     log = (folder / "ralph.log").open("w")
     server = subprocess.Popen(
-        [str(RALPH), "runserver", "-b", "fs", "--fs-default-directory-path", str(data), "-h", "127.0.0.1", "-p", str(port)],
+        [
+            str(RALPH),
+            "runserver",
+            "-b",
+            "fs",
+            "--fs-default-directory-path",
+            str(data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -77,7 +77,11 @@ def lab_statements() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 def test_a_journey_is_observed_from_ralph(
-    ralph: Any, journey_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ralph: Any,
+    journey_spec: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     statements, twice = lab_statements()
     assert len(ralph.post(statements)) == len(statements)
@@ -121,13 +125,20 @@ def test_an_unreachable_lrs_is_one_line(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    spec = observed_spec(journey_spec, {"url": f"http://127.0.0.1:{port}/xAPI/", "retries": 1, "timeout_s": 2})
+    spec = observed_spec(
+        journey_spec, {"url": f"http://127.0.0.1:{port}/xAPI/", "retries": 1, "timeout_s": 2}
+    )
     assert main(["run", str(spec), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == f"civiclab: error: LRS http://127.0.0.1:{port}/xAPI/statements: unreachable after 2 tries (ConnectError)"
+    assert (
+        err[-1]
+        == f"civiclab: error: LRS http://127.0.0.1:{port}/xAPI/statements: unreachable after 2 tries (ConnectError)"
+    )
 
 
-def test_missing_credentials_are_one_line(journey_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_are_one_line(
+    journey_spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = observed_spec(journey_spec, {"url": "http://127.0.0.1:9/xAPI/", "auth_env": "NO_SUCH_LRS_VAR"})
     assert main(["run", str(spec), "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}"]) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
