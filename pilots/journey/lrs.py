@@ -70,22 +70,22 @@ def _credentials(params: LrsParams) -> tuple[str, str] | None:
     return user, password
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _wanted(st: Any, params: LrsParams) -> bool:
     """The filters again, client side: a statement the LRS should not have returned is skipped."""
     if not isinstance(st, dict):
         return True  # kept, so the parser reports it
-    if params.registration is not None:
-        context = st.get("context") if isinstance(st.get("context"), dict) else {}
-        if str(context.get("registration", "")).lower() != params.registration.lower():
-            return bool((st.get("object") or {}).get("objectType") == "StatementRef")
+    registration = str(_dict(st.get("context")).get("registration", "")).lower()
+    if params.registration is not None and registration != params.registration.lower():
+        return bool(_dict(st.get("object")).get("objectType") == "StatementRef")  # voidings have none
     if params.activity is not None:
-        obj = st.get("object") if isinstance(st.get("object"), dict) else {}
+        obj = _dict(st.get("object"))
         if obj.get("objectType") == "StatementRef" or obj.get("id") == params.activity:
             return True
-        context = st.get("context") if isinstance(st.get("context"), dict) else {}
-        related = (
-            context.get("contextActivities") if isinstance(context.get("contextActivities"), dict) else {}
-        )
+        related = _dict(_dict(st.get("context")).get("contextActivities"))
         for kind in CONTEXT_KINDS:
             items = related.get(kind)
             items = items if isinstance(items, list) else [items]

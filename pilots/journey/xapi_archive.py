@@ -1,8 +1,9 @@
 """The statements read from an LRS, kept with the run without personal data.
 
 Every Agent or Group (actor, authority, instructor, team, members, 2.0 contextAgents, an object
-that is an agent) is replaced by its salted pseudonym; every remaining string then goes through
-civiclab's redaction (names, e-mails, phone numbers typed in a response, say).
+that is an agent) is replaced by its salted pseudonym, and so is the registration (as in the
+session records); every remaining string then goes through civiclab's redaction (names, e-mails,
+phone numbers typed in a response, say).
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ class Archive:
         self.count = 0
 
     def write(self, statement: Any) -> None:
-        clean = redact(pseudonymise_agents(statement, self.salt))
+        clean = pseudonymise_agents(statement, self.salt)
+        context = clean.get("context") if isinstance(clean, dict) else None
+        if isinstance(context, dict) and isinstance(context.get("registration"), str):
+            context["registration"] = pseudonym(context["registration"].lower(), self.salt)
+        clean = redact(clean)
         self._out.write(json.dumps(clean, sort_keys=True, ensure_ascii=False) + "\n")
         self.count += 1
 

@@ -9,6 +9,7 @@ with a `StatementRef` object voids another statement, `timestamp` falls back to 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -280,7 +281,7 @@ def parse_statement(st: Any, notes: list[tuple[str, str]]) -> Statement:
     object_kind = obj.get("objectType") or "Activity"
     if not isinstance(object_kind, str):
         raise Invalid("object.objectType", "not a string")
-    object_id = obj.get("id") if isinstance(obj.get("id"), str) else ""
+    object_id: str = obj["id"] if isinstance(obj.get("id"), str) else ""
     if not object_id and object_kind not in ("Agent", "Group", "SubStatement"):
         raise Invalid("object.id", "object.id missing or not an IRI")
     if verb["id"] == VOIDED:
@@ -335,6 +336,7 @@ def check_statement(st: Any) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same actor and registration recur in thousands of statements
 def pseudonym(key: str, salt: str) -> str:
     """A salted hash standing for an actor or a registration in every record."""
     return "p-" + hashlib.sha256(f"{salt}|{key}".encode()).hexdigest()[:16]
