@@ -8,6 +8,7 @@ registration. `session_from_statements` turns one session's statements into its 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter, defaultdict
 from typing import Any
@@ -76,7 +77,7 @@ def _compact(st: Statement, index: int, kind: str, target: str | None) -> dict[s
         "verb": st.verb,
         "kind": kind,
         "target": target,
-        "timestamp": st.timestamp.isoformat().replace("+00:00", "Z"),
+        "timestamp": st.timestamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
         "success": st.success,
         "completion": st.completion,
         "duration_s": st.duration_s,

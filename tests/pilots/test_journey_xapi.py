@@ -153,10 +153,14 @@ def test_xapi_2_statements_are_read(journey: Journey) -> None:
     st["context"]["contextAgents"] = [
         {"objectType": "contextAgent", "agent": {"mbox": "mailto:m@example.org"}}
     ]
+    # Another tool of the same session writes UTC: 10:01:30Z falls between 11:01+01:00 and 11:02+01:00.
+    other = w("attempted", f"{BASE}/steps/web_start")
+    other["timestamp"] = "2026-03-02T10:01:30Z"
     (record,), observed = sessions(journey, w.statements)
     assert record.outcome == "completed"
+    assert [e.kind for e in record.events] == ["journey.start", "step.enter", "journey.complete"]
     assert record.duration_s == 60.0  # +01:00 offsets read as such
-    assert observed.report.versions == {"2.0.0": 2}
+    assert observed.report.versions == {"2.0.0": 3}
 
 
 def test_completed_on_a_video_does_not_complete_the_journey(journey: Journey) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pilots.journey.lrs import LrsParams, _wanted
 from pilots.journey.model import load_journey
 from pilots.journey.xapi import plans_from_statements, session_from_statements
 from pilots.journey.xapi_mapping import ActivityMap, default_mapping
@@ -116,3 +117,12 @@ def test_a_malformed_field_is_reported_with_its_index_and_field(path: tuple[str,
     report = observed.report
     # Every statement is used, reported with its field, or counted (a non-activity object, a voiding).
     assert used or observed.problems or report.not_activities or report.voiding_statements
+
+
+@given(json_values | statements().map(lambda sts: sts[0]))
+@settings(max_examples=200, deadline=None)
+def test_the_lrs_client_side_filters_never_crash(statement: Any) -> None:
+    params = LrsParams(
+        url="http://127.0.0.1:1/xAPI/", activity=BASE, registration="00000000-0000-4000-8000-000000000001"
+    )
+    assert _wanted(statement, params) in (True, False)
