@@ -268,3 +268,21 @@ def test_unmapped_activities_are_reported_in_the_run(journey_spec: Path, store_u
 )
 def test_iso_8601_durations(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_params_are_strict_and_a_password_cannot_be_written_in_the_spec(journey_spec: Path) -> None:
+    data = yaml.safe_load(journey_spec.read_text())
+    data["pilot"]["params"] = {
+        "mode": "observe",
+        "journey": "data/journey/housing_benefit.yaml",
+        "lrs": {"url": "https://lrs.example/xAPI/", "password": "hunter2"},
+    }
+    journey_spec.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecError, match=r"pilot\.params\.lrs\.password") as caught:
+        load_experiment(journey_spec, FAST)
+    assert "hunter2" not in str(caught.value)
+    data["pilot"]["params"]["lrs"] = {"url": "https://lrs.example/xAPI/"}
+    data["pilot"]["params"]["statements"] = "data/journey/xapi_statements.jsonl"
+    journey_spec.write_text(yaml.safe_dump(data))
+    with pytest.raises(SpecError, match="exactly one of statements or lrs"):
+        load_experiment(journey_spec, FAST)
