@@ -76,6 +76,7 @@ class JourneyPilot(Pilot[JourneyParams]):
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":
             return None
+        from civiclab.redaction import redact
         from pilots.journey.xapi import ObservedStatements
         from pilots.journey.xapi_mapping import ActivityMap, default_mapping
 
@@ -95,7 +96,8 @@ class JourneyPilot(Pilot[JourneyParams]):
                 observed.add(statement)
         plans = observed.plans(sessions)
         self.problems = [p.model_dump() for p in observed.problems]
-        self.report = observed.report.model_dump()
+        # Activity ids and verb IRIs are the tools' own names, but may carry a name: redacted.
+        self.report = redact(observed.report.model_dump())
         return plans
 
     def _read_lrs(self, lrs: LrsParams, observed: Any) -> None:
@@ -134,13 +136,10 @@ class JourneyPilot(Pilot[JourneyParams]):
         import json
         import shutil
 
-        from civiclab.redaction import redact
-
         rejected = out_dir / "xapi_rejected.jsonl"
         rejected.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in self.problems))
         report = out_dir / "xapi_report.json"
-        # Activity ids and verb IRIs are the tools' own names, but may carry a name: redacted.
-        report.write_text(json.dumps(redact(self.report), indent=1, sort_keys=True))
+        report.write_text(json.dumps(self.report, indent=1, sort_keys=True))
         paths = [rejected, report]
         if self.archive is not None:
             paths.append(Path(shutil.copy(self.archive, out_dir / self.archive.name)))

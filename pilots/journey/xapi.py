@@ -66,6 +66,7 @@ class XapiReport(BaseModel):
     versions: dict[str, int] = Field(default_factory=dict)
     actors: dict[str, int] = Field(default_factory=dict, description="sessions by actor kind")
     sessions: int = 0
+    sessions_beyond_limit: int = Field(default=0, description="registrations past population.sessions")
     sessions_fully_voided: int = 0
 
 
@@ -214,6 +215,7 @@ class ObservedStatements:
                     },
                 )
             )
+        self.report.sessions_beyond_limit = max(0, len(sessions) - limit)
         self._finish_report(plans, actors)
         return plans
 
