@@ -124,7 +124,9 @@ def main() -> None:
     bad3["verb"] = {"id": "http://example.org/verbs/danced"}
     lines.insert(21, bad3)
     args.out.write_text("".join(json.dumps(st, sort_keys=True) + "\n" for st in lines) + "{not json\n")
-    print(f"wrote {len(lines) + 1} statements ({args.sessions} registrations, 3 invalid, 1 duplicate id) to {args.out}")
+    print(
+        f"wrote {len(lines) + 1} statements ({args.sessions} registrations, 3 invalid, 1 duplicate id) to {args.out}"
+    )
 
 
 if __name__ == "__main__":
