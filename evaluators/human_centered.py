@@ -13,6 +13,23 @@ from civiclab.evaluation import RunData, metric_from, per_segment
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
 
+
+class FunnelStep(BaseModel):
+    id: str
+    next: str | None = None
+
+
+class FunnelGraph(BaseModel):
+    start: str
+    steps: list[FunnelStep]
+
+
+class FunnelFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the journey graph, to order the funnel's steps."""
+
+    journey: FunnelGraph | None = None
+
+
 DIM = "human_centered"
 NON_DIGITAL = frozenset({"phone", "counter", "mail", "video"})
 """Channels where a person, not a screen, serves the citizen (journey channels and assistance points)."""
@@ -193,13 +210,13 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     )
 
     order: list[str] = []
-    journey = run.facts.get("journey")
-    if isinstance(journey, dict):
-        steps_by_id = {s["id"]: s for s in journey.get("steps", [])}
-        cursor = journey.get("start")
+    facts = run.facts_as(FunnelFacts)
+    if facts is not None and facts.journey is not None:
+        next_of = {step.id: step.next for step in facts.journey.steps}
+        cursor: str | None = facts.journey.start
         while cursor is not None and cursor not in order:
             order.append(cursor)
-            cursor = steps_by_id.get(cursor, {}).get("next")
+            cursor = next_of.get(cursor)
     steps, reached, stopped = _funnel(run.records, order)
     for step in steps:
         # Of the sessions that reached the step (the others are not in the denominator).
