@@ -1,84 +1,85 @@
-"""Statistical disclosure control: k-anonymous breakdowns that cannot be undone by subtraction.
+"""Statistical disclosure control for published breakdowns: primary and secondary cell suppression.
 
-Primary suppression hides every cell of fewer than k people. That alone is not enough when the
-table's total is published: a single hidden cell equals the total minus the cells shown, and its
-rate follows from the overall rate the same way. Secondary (complementary) suppression therefore
-hides further cells, smallest first, until the hidden cells of a table are at least two and
-together hold at least k people, so that subtraction only ever recovers a group of k or more.
+Hiding every group smaller than k (primary suppression) is not enough when the table's total is
+published too: with 6 respondents, an overall SUS of 56.7 and "French: 50 (5 people)", the one
+English respondent's score is 6 x 56.7 - 5 x 50 = 90. Whatever is not shown can be recovered as
+one pooled group, *total minus the shown cells*; so the pooled hidden group must be empty or hold at
+least k people. When it holds 1 to k-1, more cells are hidden (secondary suppression), the
+smallest first, until it holds k or more.
+
+Use it on every one-way breakdown (one segment attribute) whose total is published alongside, in
+scorecards, comparisons and the survey's public results:
+
+    >>> plan = suppress({"fr": 5, "en": 1}, total=6, k=5)
+    >>> sorted(plan.shown), sorted(plan.primary), sorted(plan.secondary)
+    ([], ['en'], ['fr'])
+    >>> suppress({"fr": 9, "en": 6, "de": 2}, total=17, k=5).shown
+    {'en': 6, 'fr': 9}
+
+Not covered: two breakdowns crossed with each other (age x language) published together with
+their margins need a linked-table method (e.g. tau-argus); publish one-way breakdowns only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
-def suppress(cells: Mapping[str, int], total: int, k: int) -> set[str]:
-    """The cells to hide in one table whose `total` is published: primary and secondary.
+@dataclass(frozen=True)
+class SuppressionPlan:
+    """Which cells of one breakdown may be published.
+
+    Attributes:
+        shown: cell -> count of the cells that may be published (each has at least k people).
+        primary: cells hidden because they hold fewer than k people.
+        secondary: cells of k or more hidden so that the hidden remainder cannot be derived.
+        hidden: people in no shown cell (the remainder a reader can compute): 0 or at least k,
+            unless the whole table has fewer than k people, when nothing is shown.
+    """
+
+    shown: dict[str, int]
+    primary: set[str] = field(default_factory=set)
+    secondary: set[str] = field(default_factory=set)
+    hidden: int = 0
+
+    @property
+    def suppressed(self) -> set[str]:
+        return self.primary | self.secondary
+
+
+def suppress(cells: Mapping[str, int], total: int | None, k: int) -> SuppressionPlan:
+    """Plan primary and secondary suppression for one breakdown published with its total.
 
     Args:
-        cells: count of people in each cell (cells absent from the mapping have no one).
-        total: the published total of the table; when it exceeds the sum of `cells`, the people
-            outside every cell (for example without a value for the attribute) already act as a
-            hidden remainder and count towards the hidden mass.
-        k: the smallest group ever shown.
+        cells: group label -> number of people in it (all the groups of the breakdown that could
+            be shown; groups already withheld upstream need not be listed, `total` accounts for them).
+        total: the population size published with the breakdown (an overall n, or the number the
+            overall mean is taken over). None means the sum of `cells` (nothing else published).
+        k: the smallest group that may be published (k-anonymity threshold), at least 1.
 
     Returns:
-        The names of the cells that must not be shown.
+        The plan: `shown` cells are safe to publish together with `total`; no hidden cell and no
+        union of hidden cells that a reader can isolate holds between 1 and k-1 people.
+
+    Raises:
+        ValueError: k < 1, a negative count, or cells adding up to more than `total`.
     """
-    hidden = {name for name, count in cells.items() if 0 < count < k}
-    if not hidden:
-        return hidden
-    remainder = max(0, total - sum(cells.values()))
-    shown = sorted((count, name) for name, count in cells.items() if name not in hidden and count > 0)
-
-    def safe() -> bool:
-        mass = sum(cells[name] for name in hidden) + remainder
-        pieces = len(hidden) + (1 if remainder > 0 else 0)
-        return pieces >= 2 and mass >= k
-
-    while not safe() and shown:
-        hidden.add(shown.pop(0)[1])
-    return hidden
-
-
-def suppress_table(
-    cells: Mapping[tuple[str, str], int],
-    row_totals: Mapping[str, int],
-    column_totals: Mapping[str, int],
-    k: int,
-) -> set[tuple[str, str]]:
-    """Cells of a two-way table to hide when its row and column totals are published.
-
-    Applies `suppress` to every row and every column until nothing changes, so that no hidden
-    cell can be recovered from its row or its column.
-    """
-    hidden: set[tuple[str, str]] = {c for c, n in cells.items() if 0 < n < k}
-    changed = True
-    while changed:
-        changed = False
-        for axis, totals in ((0, row_totals), (1, column_totals)):
-            for key, total in totals.items():
-                line = {c: n for c, n in cells.items() if c[axis] == key}
-                for c in _line(line, hidden, total, k) - hidden:
-                    hidden.add(c)
-                    changed = True
-    return hidden
-
-
-def _line(
-    line: Mapping[tuple[str, str], int], hidden: set[tuple[str, str]], total: int, k: int
-) -> set[tuple[str, str]]:
-    """Cells of one row or column to hide, given the cells already hidden elsewhere."""
-    hid = {c for c in line if c in hidden or 0 < line[c] < k}
-    if not hid:
-        return hid
-    remainder = max(0, total - sum(line.values()))
-    shown = sorted((n, c) for c, n in line.items() if c not in hid and n > 0)
-
-    def safe() -> bool:
-        mass = sum(line[c] for c in hid) + remainder
-        return len(hid) + (1 if remainder > 0 else 0) >= 2 and mass >= k
-
-    while not safe() and shown:
-        hid.add(shown.pop(0)[1])
-    return hid
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if any(n < 0 for n in cells.values()):
+        raise ValueError("cell counts must not be negative")
+    population = sum(cells.values()) if total is None else total
+    if sum(cells.values()) > population:
+        raise ValueError(f"cells add up to {sum(cells.values())}, more than the total {population}")
+    primary = {label for label, n in cells.items() if n < k}
+    shown = {label: n for label, n in cells.items() if label not in primary}
+    secondary: set[str] = set()
+    hidden = population - sum(shown.values())
+    while 0 < hidden < k and shown:
+        # Hide the smallest shown cell (ties by label, for a stable result): it holds >= k people,
+        # so one is always enough, and the smallest loses the least information.
+        label = min(shown, key=lambda c: (shown[c], c))
+        hidden += shown.pop(label)
+        secondary.add(label)
+    return SuppressionPlan(shown=shown, primary=primary, secondary=secondary, hidden=hidden)

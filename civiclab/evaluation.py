@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from civiclab.disclosure import suppress, suppress_table
+from civiclab.crossed_tables import suppress_crossed
+from civiclab.disclosure import suppress
 from civiclab.errors import EvaluatorError
 from civiclab.piloting import PilotFacts
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
@@ -115,7 +116,7 @@ def group_records(
     hidden: set[str] = set()
     for attribute in attributes:
         cells = {g: len(rs) for g, rs in groups.items() if g.split("=", 1)[0] == attribute}
-        hidden |= suppress(cells, len(records), k)
+        hidden |= suppress(cells, len(records), k).suppressed
     return {name: rs for name, rs in sorted(groups.items()) if name not in hidden}
 
 
@@ -135,7 +136,7 @@ def group_intersections(
                 cells[(f"{a}={x}", f"{b}={y}")].append(record)
         rows = {r: len(published[r]) for r, _ in cells if r in published}
         columns = {c: len(published[c]) for _, c in cells if c in published}
-        hidden = suppress_table({c: len(rs) for c, rs in cells.items()}, rows, columns, k)
+        hidden = suppress_crossed({c: len(rs) for c, rs in cells.items()}, rows, columns, k)
         out.update({f"{r}&{c}": rs for (r, c), rs in sorted(cells.items()) if (r, c) not in hidden})
     return out
 
