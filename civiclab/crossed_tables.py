@@ -63,7 +63,8 @@ def suppress_crossed(
             hidden |= small
             changed = True
         if not changed:
-            exposed = [c for c in _exposed(cells, hidden, row_totals, column_totals) if 0 < cells[c] < k]
+            small_hidden = [c for c in hidden if 0 < cells[c] < k]
+            exposed = _exposed(cells, hidden, row_totals, column_totals, small_hidden)
             for cell in exposed:
                 partner = _partner(cells, hidden, cell)
                 if partner is not None:
@@ -82,10 +83,14 @@ def _partner(cells: Mapping[Cell, int], hidden: set[Cell], cell: Cell) -> Cell |
 
 
 def _exposed(
-    cells: Mapping[Cell, int], hidden: set[Cell], rows: Mapping[str, int], columns: Mapping[str, int]
+    cells: Mapping[Cell, int],
+    hidden: set[Cell],
+    rows: Mapping[str, int],
+    columns: Mapping[str, int],
+    targets: list[Cell],
 ) -> list[Cell]:
-    """Hidden cells whose value every table agreeing with the published margins shares."""
-    if not hidden:
+    """The `targets` (hidden cells) whose value every table agreeing with the published margins shares."""
+    if not targets:
         return []
     import numpy as np
     from scipy.optimize import linprog
@@ -109,7 +114,7 @@ def _exposed(
         return []
     a_eq, b_eq = np.array(equations), np.array(rhs)
     out: list[Cell] = []
-    for c in unknown:
+    for c in sorted(targets):
         objective = np.zeros(len(unknown))
         objective[index[c]] = 1.0
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")

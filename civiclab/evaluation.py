@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +21,8 @@ INTERSECTIONS: tuple[tuple[str, str], ...] = (("age_band", "digital_literacy"), 
 """Pairs of attributes whose intersections are reported: who is left behind is often at a crossing."""
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from civiclab.audit import ChainSummary
     from civiclab.experiment import Experiment, ResolvedEvaluator
     from civiclab.stats import Estimate  # numpy: not imported with `import civiclab`
@@ -41,7 +43,7 @@ class RunData:
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
-    _segments: dict[tuple[Any, ...], dict[str, list[SessionRecord]]] = field(
+    _segments: dict[tuple[Any, ...], dict[str, Any]] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -88,6 +90,23 @@ class RunData:
         cached = self._segments.get(key)
         if cached is None:
             cached = self._segments[key] = group_records(self.records, key[0], self.k)
+        return dict(cached)
+
+    def segment_index(self, intersections: bool = False) -> dict[str, np.ndarray]:
+        """Each k-anonymous segment (and intersection) as the positions of its sessions in `records`."""
+        import numpy as np
+
+        key = (("#index", str(intersections)), len(self.records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            position = {id(r): i for i, r in enumerate(self.records)}
+            groups = self.segments()
+            if intersections:
+                groups.update(self.intersections())
+            cached = self._segments[key] = {
+                s: np.fromiter((position[id(r)] for r in rs), dtype=np.intp, count=len(rs))
+                for s, rs in groups.items()
+            }
         return dict(cached)
 
     def intersections(
@@ -206,6 +225,43 @@ def per_segment(
                 compute(group),
                 dimension=dimension,
                 unit=unit,
+                higher_is_better=higher_is_better,
+                segment=segment,
+            )
+        )
+    return rows
+
+
+def per_segment_rate(
+    run: RunData,
+    name: str,
+    outcomes: Sequence[bool],
+    *,
+    dimension: str,
+    higher_is_better: bool | None = None,
+    intersections: bool = False,
+) -> list[Metric]:
+    """`per_segment` for a rate defined for every session: `outcomes[i]` is session i's, counted by index.
+
+    The same k-anonymous groups as `per_segment`, without calling Python per session and segment.
+    """
+    import numpy as np
+
+    from civiclab import stats
+
+    values = np.asarray(outcomes, dtype=bool)
+    rows = [
+        metric_from(
+            name, stats.rate(values), dimension=dimension, unit="share", higher_is_better=higher_is_better
+        )
+    ]
+    for segment, index in run.segment_index(intersections).items():
+        rows.append(
+            metric_from(
+                name,
+                stats.proportion(int(values[index].sum()), int(index.size)),
+                dimension=dimension,
+                unit="share",
                 higher_is_better=higher_is_better,
                 segment=segment,
             )

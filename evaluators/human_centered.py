@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import stats
 from civiclab.equity import equity
-from civiclab.evaluation import RunData, metric_from, per_segment
+from civiclab.evaluation import RunData, metric_from, per_segment, per_segment_rate
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
 
@@ -41,13 +41,6 @@ class HumanCenteredParams(BaseModel):
     resamples: int = Field(default=1000, ge=100, le=20000, description="bootstrap resamples")
     equity_metric: str = Field(default="completion_rate", description="rate whose segment gap is reported")
     funnel_plot: bool = True
-
-
-def _rate(predicate: str, seed: int, resamples: int):  # type: ignore[no-untyped-def]
-    def compute(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([_outcome_is(r, predicate) for r in records], seed=seed, resamples=resamples)
-
-    return compute
 
 
 def _outcome_is(record: SessionRecord, what: str) -> bool:
@@ -137,12 +130,11 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         ("fallback_rate", "fallback", None, False),
         ("failure_rate", "failed", False, False),
     ):
-        out += per_segment(
+        out += per_segment_rate(
             run,
             f"{DIM}.{name}",
-            _rate(what, seed, b),
+            [_outcome_is(r, what) for r in run.records],
             dimension=DIM,
-            unit="share",
             higher_is_better=better,
             intersections=crossed,
         )
