@@ -43,9 +43,7 @@ class RunData:
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
-    _segments: dict[tuple[Any, ...], dict[str, Any]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def k(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,15 +137,19 @@ def _session_test(
     """Test one observation; `order` aligns b's sessions on a's when the runs pair (else None)."""
     va = (a.binary if kind == "binary" else a.numeric)[key]
     vb = (b.binary if kind == "binary" else b.numeric)[key]
+    # Sessions the observation does not apply to are left out, never counted as false.
+    da, db = a.applies(key), b.applies(key)
     if order is not None and (kind == "binary" or stat == "mean"):
         # Paired sessions have the same persona, so a segment selects the same pairs in both runs.
-        vb = vb[order]
+        vb, db = vb[order], db[order]
+        keep = da & db
         if segment is not None:
-            mask = a.mask(segment)
-            va, vb = va[mask], vb[mask]
+            keep &= a.mask(segment)
+        va, vb = va[keep], vb[keep]
         return paired_rate_test(va, vb) if kind == "binary" else paired_mean_test(va, vb)
     if segment is not None:
-        va, vb = va[a.mask(segment)], vb[b.mask(segment)]
+        da, db = da & a.mask(segment), db & b.mask(segment)
+    va, vb = va[da], vb[db]
     if kind == "binary":
         return rate_test(va, vb)
     return mean_test(va, vb, statistic=stat)
@@ -193,11 +198,37 @@ def _row(
     )
 
 
+def disclosable(metrics: list[Metric], k: int) -> list[Metric]:
+    """The metrics a comparison may show: per metric and attribute (or pair of attributes), segments
+    go through secondary suppression against the metric's overall n, so that a group hidden in a run
+    (fewer than k, or a run scored before secondary suppression existed) cannot be recovered by
+    subtracting the groups shown from the total."""
+    from civiclab.disclosure import suppress
+    from civiclab.equity import attribute_of
+
+    totals = {m.name: m.n for m in metrics if m.segment is None}
+    tables: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for m in metrics:
+        if m.segment is not None and m.n is not None:
+            tables[(m.name, attribute_of(m.segment))][m.segment] = m.n
+    hidden: set[tuple[str, str]] = set()
+    for (name, _), cells in tables.items():
+        total = totals.get(name)
+        if total is not None and total < sum(cells.values()):
+            total = None  # an overall n over other units than the segments' (e.g. turns vs sessions)
+        hidden |= {(name, s) for s in suppress(cells, total, k).suppressed}
+    return [m for m in metrics if m.segment is None or (m.name, m.segment) not in hidden]
+
+
 def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
     tested: list[tuple[str, str | None, Metric | None, Metric | None, TestResult]] = []
-    index_a = {(m.name, m.segment): m for m in base.metrics if not m.name.endswith("evaluator_error")}
-    index_b = {(m.name, m.segment): m for m in run.metrics if not m.name.endswith("evaluator_error")}
     k = max(base.k, run.k)
+    index_a = {
+        (m.name, m.segment): m for m in disclosable(base.metrics, k) if not m.name.endswith("evaluator_error")
+    }
+    index_b = {
+        (m.name, m.segment): m for m in disclosable(run.metrics, k) if not m.name.endswith("evaluator_error")
+    }
     order = None
     if base.obs is not None and run.obs is not None and base.obs.pairs_with(run.obs):
         order = run.obs.order_like(base.obs)
