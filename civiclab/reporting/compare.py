@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from civiclab.breakdowns import publishable
 from civiclab.errors import SpecError, TrackingError
 from civiclab.records import Metric
 from civiclab.reporting.observations import Observations, observation_for, read_observations
@@ -198,36 +198,14 @@ def _row(
     )
 
 
-def disclosable(metrics: list[Metric], k: int) -> list[Metric]:
-    """The metrics a comparison may show: per metric and attribute (or pair of attributes), segments
-    go through secondary suppression against the metric's overall n, so that a group hidden in a run
-    (fewer than k, or a run scored before secondary suppression existed) cannot be recovered by
-    subtracting the groups shown from the total."""
-    from civiclab.disclosure import suppress
-    from civiclab.equity import attribute_of
-
-    totals = {m.name: m.n for m in metrics if m.segment is None}
-    tables: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for m in metrics:
-        if m.segment is not None and m.n is not None:
-            tables[(m.name, attribute_of(m.segment))][m.segment] = m.n
-    hidden: set[tuple[str, str]] = set()
-    for (name, _), cells in tables.items():
-        total = totals.get(name)
-        if total is not None and total < sum(cells.values()):
-            total = None  # an overall n over other units than the segments' (e.g. turns vs sessions)
-        hidden |= {(name, s) for s in suppress(cells, total, k).suppressed}
-    return [m for m in metrics if m.segment is None or (m.name, m.segment) not in hidden]
-
-
 def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
     tested: list[tuple[str, str | None, Metric | None, Metric | None, TestResult]] = []
     k = max(base.k, run.k)
     index_a = {
-        (m.name, m.segment): m for m in disclosable(base.metrics, k) if not m.name.endswith("evaluator_error")
+        (m.name, m.segment): m for m in publishable(base.metrics, k) if not m.name.endswith("evaluator_error")
     }
     index_b = {
-        (m.name, m.segment): m for m in disclosable(run.metrics, k) if not m.name.endswith("evaluator_error")
+        (m.name, m.segment): m for m in publishable(run.metrics, k) if not m.name.endswith("evaluator_error")
     }
     order = None
     if base.obs is not None and run.obs is not None and base.obs.pairs_with(run.obs):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from civiclab import stats
+from civiclab.breakdowns import publishable
 from civiclab.records import Metric
 from civiclab.survey.instruments import Construct, Instrument
 from civiclab.survey.responses import SurveyResponse
@@ -325,4 +326,5 @@ def score_survey(
     groups = _segment_groups(complete)
     for instrument in instruments:
         metrics.extend(score_instrument(instrument, complete, options, groups))
-    return metrics
+    # The overall scores and their n are published too: hide what subtraction would give away.
+    return publishable(metrics, options.k)

@@ -155,8 +155,8 @@ def test_compare_leaves_out_sessions_a_metric_does_not_apply_to(tmp_path: Path) 
 
 
 def test_compare_applies_secondary_suppression_to_segments() -> None:
+    from civiclab.breakdowns import publishable
     from civiclab.records import Metric
-    from civiclab.reporting.compare import disclosable
 
     def metric(segment: str | None, n: int) -> Metric:
         return Metric(
@@ -164,7 +164,7 @@ def test_compare_applies_secondary_suppression_to_segments() -> None:
         )
 
     # A run scored before secondary suppression: device=none (3) hidden, but 25 − 10 − 12 would give it away.
-    shown = disclosable(
+    shown = publishable(
         [metric(None, 25), metric("device=computer", 10), metric("device=smartphone", 12)], k=5
     )
     assert [m.segment for m in shown] == [None, "device=smartphone"]
