@@ -19,18 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from civiclab.chain.client import Chain, TxResult
+from civiclab.chain.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
 from civiclab.errors import ChainError, PilotError
 from civiclab.pilot import EventLog, Pilot, PilotContext
 from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
-from pilots.attestation.chain import Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
 from pilots.attestation.privacy import PersonalValueProbe
-from pilots.attestation.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
 from pilots.attestation.tampering import present
 
 K = TypeVar("K", bound=str)
@@ -348,7 +348,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "chain": self.chain.label,
             "chain_id": self.chain.chain_id,
             "registry": self.registry.address,
-            "registry_source": "pilots/attestation/contracts/AttestationRegistry.vy",
+            "registry_source": "civiclab/chain/contracts/AttestationRegistry.vy",
             "issuer": self.issuer,
             "strategy": self.params.strategy,
             "batch_size": self.params.batch_size,

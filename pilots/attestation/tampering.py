@@ -7,10 +7,10 @@ import random
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
+from civiclab.chain.registry import Registry
 from pilots.attestation.credential import AttestationFile, build_attestation
 from pilots.attestation.documents import FAMILY, document_digest
 from pilots.attestation.merkle import MerkleTree, leaf_hash
-from pilots.attestation.registry import Registry
 
 if TYPE_CHECKING:
     from pilots.attestation.pilot import Prepared
