@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from civiclab.errors import PilotError, SpecError
-from pilots.assistant.knowledge import sentences
+from civiclab.text.words import content_words, sentences
 from pilots.assistant.params import AnswerSpec, LocalAnswer, OfflineAnswer, OpenAIAnswer
 from pilots.assistant.retrieval import Hit
-from pilots.assistant.signals import content_words
 
 PROMPT_VERSION = "belleval-answer-prompt/1"
 SYSTEM_PROMPT = (

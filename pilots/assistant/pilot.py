@@ -21,6 +21,7 @@ from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.registry import pilot
+from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,
     AnswerTimeout,
@@ -29,7 +30,6 @@ from pilots.assistant.answering import (
     invoke_with_timeout,
 )
 from pilots.assistant.explain import channel_notice, explanation, handover_message
-from pilots.assistant.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.params import AssistantParams, OpenAIAnswer
 from pilots.assistant.retrieval import (
     EMBEDDING_MODEL,
