@@ -30,25 +30,13 @@ from pilots.attestation.credential import AttestationFile, build_attestation, he
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
+from pilots.attestation.prepared import Prepared
 from pilots.attestation.privacy import PersonalValueProbe
 from pilots.attestation.tampering import present
 
 K = TypeVar("K", bound=str)
 VERIFIER = {"residence": "bank", "civil_status": "notary", "diploma": "employer"}
 DAY_S = 86_400.0
-
-
-@dataclass
-class Prepared:
-    """A session's document, salt and leaf, fixed by its plan before anything is anchored."""
-
-    plan: SessionPlan
-    scenario: str
-    kind: str
-    document: Any
-    salt: bytes
-    digest: bytes
-    leaf: bytes
 
 
 @dataclass
