@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -12,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import CivicLabError
+from civiclab.reporting import cli as reporting_cli
+from civiclab.survey import cli as survey_cli
 
 # Command groups that live with their feature; each module exposes `add_commands(sub)`.
-COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli")
 
 EXPERIMENTS_DIR = Path("experiments")
 
@@ -177,8 +177,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from civiclab.verify import verify_run
 
     report = verify_run(Tracker(args.tracking_uri), args.run_id)
-    if getattr(report, "ok", True):
-        print(report.summary() if hasattr(report, "summary") else str(report))
+    if report.ok:
+        print(report.summary())
         return 0
     print(f"civiclab: verify failed: run {args.run_id}: {report.problem}", file=sys.stderr)
     return 1
@@ -227,8 +227,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(to_table(result.scorecard))
         results.append(result)
         report = _demo_reports(result.run_id, args)
-        if report:
-            print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
+        print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
     print("\nDemo finished. Runs:")
     for r in results:
         print(f"  {r.experiment:28} {r.run_id}  {r.scorecard.recommendation.upper()}")
@@ -240,14 +239,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_reports(run_id: str, args: argparse.Namespace) -> str | None:
-    """Write the HTML and PDF scorecards of a demo run when the reporting module is installed."""
-    try:
-        module = importlib.import_module("civiclab.reporting.demo")
-    except ImportError:
-        return None
-    render = getattr(module, "demo_reports", None)
-    return str(render(run_id, args.tracking_uri)) if callable(render) else None
+def _demo_reports(run_id: str, args: argparse.Namespace) -> Path:
+    """Write the HTML and PDF scorecards of a demo run for the committee."""
+    from civiclab.reporting.demo import (
+        demo_reports,  # matplotlib and the PDF renderer: load only for the demo
+    )
+
+    return demo_reports(run_id, args.tracking_uri)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,14 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs_options(p)
     p.set_defaults(handler=cmd_demo)
 
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that feature is not installed
-            raise
-        module.add_commands(sub)
+    survey_cli.add_commands(sub)
+    reporting_cli.add_commands(sub)
     return parser
 
 
