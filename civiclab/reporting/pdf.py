@@ -192,6 +192,24 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         (34, 15, 17, 22, 17, 22, 53),
         verdict_col=5,
     )
+    if card.left_behind:
+        w.heading("Groups left behind", 1)
+        w.table(
+            ("Group", "Criterion", "Observed", "95% interval", "n", "Threshold", "Sure"),
+            [
+                (
+                    g.segment,
+                    g.label,
+                    fmt(g.observed),
+                    interval_text(g.ci_low, g.ci_high),
+                    "—" if g.n is None else str(g.n),
+                    f"{SIGN[g.kind]} {g.threshold:g}",  # type: ignore[index]
+                    ("yes" if g.confident else "point estimate only") if g.enough else "fewer than min_n",
+                )
+                for g in card.left_behind[:40]
+            ],
+            (38, 42, 17, 26, 12, 20, 25),
+        )
     if card.missing:
         w.heading("Missing evidence", 1)
         w.bullets([f"{v.label} ({v.severity}): {v.detail}" for v in card.missing])
