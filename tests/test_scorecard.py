@@ -293,6 +293,7 @@ def test_synthetic_acceptability_evidence_never_gives_go() -> None:
     assert c.criteria[1].synthetic and verdict_text(c.criteria[1]).endswith("SYNTHETIC data")
     assert to_markdown(c).splitlines()[2].startswith("**SYNTHETIC DATA")
     assert "SYNTHETIC DATA" in to_table(c).splitlines()[1]
+    assert "PASS SYNTHETIC" in to_table(c)
     real = card(crits, [rate_metric(0.95, 400), sus.model_copy(update={"synthetic": False})])
     assert real.recommendation == "go" and real.synthetic == []
 
@@ -302,6 +303,8 @@ def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None
     v = judge(crit(metric="energy.wh_per_session", at_most=1.0), [energy])
     assert v.verdict == "pass" and v.uninformative
     assert "UNINFORMATIVE: the threshold is 2e+05× the observed value" in v.detail
+    loose = card([{"metric": "energy.wh_per_session", "at_most": 1.0}], [energy])
+    assert "PASS (uninformative)" in to_table(loose) and "PASS (uninformative threshold)" in to_markdown(loose)
     assert not judge(crit(metric="energy.wh_per_session", at_most=1e-5), [energy]).uninformative  # 2.5x: fine
     # Rates are bounded shares: a low abandonment against 0.15 is an informative pass.
     assert not judge(crit(metric=COMPLETION, at_most=0.15), [rate_metric(0.001, 3000)]).uninformative

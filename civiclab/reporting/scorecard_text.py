@@ -109,6 +109,8 @@ def to_table(card: Scorecard) -> str:
     rows = [("criterion", "observed", "95% interval", "threshold", "verdict")]
     for v in card.criteria:
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
+        mark += " (uninformative)" if v.uninformative else ""
+        mark += " SYNTHETIC" if v.synthetic else ""
         interval = interval_text(v.ci_low, v.ci_high).replace("—", "-")
         rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
