@@ -89,14 +89,23 @@ def _looks_like_path(text: str) -> bool:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, raising `SpecError` naming the file and line on bad syntax."""
+    from civiclab.limits import check_size, max_spec_bytes, safe_load
+
+    if path.is_dir():
+        raise SpecError(path, "", "is a folder, expected a YAML file")
+    check_size(path, max_spec_bytes(), "CIVICLAB_MAX_SPEC_BYTES")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(path, "", f"cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, "", f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
+    except RecursionError:
+        raise SpecError(path, "(yaml)", "malformed YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
