@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import AuditError, ChainError
 from civiclab.spec import AnchorSpec
+from civiclab.urls import redact_url
 
 if TYPE_CHECKING:
     from pilots.attestation.chain import Chain
@@ -91,7 +92,7 @@ def anchor_audit_root(
     calldata = bytes(sent["input"] if "input" in sent else sent["data"])
     return {
         "version": ANCHOR_VERSION,
-        "rpc_url": cfg.chain,
+        "rpc_url": redact_url(cfg.chain),  # the manifest is read by many: never its password
         "ephemeral": chain.ephemeral,
         "chain_id": chain.chain_id,
         "contract": registry.address,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import CivicLabError
+from civiclab.urls import redact_url, redact_urls_in
 
 # Command groups that live with their feature; each module exposes `add_commands(sub)`.
 COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli")
@@ -80,10 +81,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     result = _run_one(Path(args.spec), args)
     if args.json:
-        print(json.dumps(result.summary(), indent=None, sort_keys=True))
+        print(json.dumps(redact_urls_in(result.summary()), indent=None, sort_keys=True))
     else:
         print(to_table(result.scorecard))
-        print(f"\nrun {result.run_id} stored in {result.tracking_uri}")
+        print(f"\nrun {result.run_id} stored in {redact_url(result.tracking_uri)}")
         print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
     return 0
 
@@ -207,7 +208,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {uri}); Ctrl+C to stop", flush=True)
+    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {redact_url(uri)}); Ctrl+C to stop", flush=True)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.execv(command[0], command)
     return 0  # pragma: no cover

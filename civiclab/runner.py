@@ -31,6 +31,7 @@ from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
 from civiclab.redaction import redact
 from civiclab.scorecard import Scorecard, build_scorecard, to_markdown
 from civiclab.tracking import Tracker, flatten, metric_key
+from civiclab.urls import redact_text, redact_urls_in
 
 REPLAY_SESSIONS = 20
 Progress = Callable[[int, int], None]
@@ -294,7 +295,7 @@ def run_experiment(
     meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
     meter.start()
 
-    params = flatten(experiment.raw)
+    params = flatten(redact_urls_in(experiment.raw))  # no password in MLflow params
     tags = provenance_tags(experiment.base_dir)
     tags.update(
         {
@@ -449,7 +450,9 @@ def run_experiment(
             )
             (art_dir / "scorecard.json").write_text(card.model_dump_json(indent=2))
             (art_dir / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
-            (art_dir / "spec.yaml").write_bytes(experiment.path.read_bytes())
+            (art_dir / "spec.yaml").write_text(  # the spec as written, minus passwords in URLs
+                redact_text(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
+            )
             anchor = None
             if spec.audit.anchor:
                 from civiclab.anchoring import anchor_audit_root
@@ -529,7 +532,7 @@ def _salvage(
     try:
         if audit is not None:
             audit.close()
-        tracker.set_tags(run_id, {"civiclab.status": "failed", "civiclab.error": why[:4000]})
+        tracker.set_tags(run_id, {"civiclab.status": "failed", "civiclab.error": redact_text(why)[:4000]})
         if staging is not None and any(staging.iterdir()):
             tracker.log_artifacts(run_id, staging)
     except Exception:

@@ -13,6 +13,7 @@ from typing import Any
 
 from civiclab.errors import TrackingError
 from civiclab.records import Metric
+from civiclab.store_access import RunNotFound, StoreUnreachable, check_store, first_line
 
 DEFAULT_STORE_DIR = Path("mlruns")
 MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
@@ -89,8 +90,7 @@ class Tracker:
                 f"tracking URI {self.uri!r}: MLflow's file store is deprecated; use sqlite:///PATH/mlflow.db "
                 "or an http(s):// tracking server"
             )
-        if self.uri.startswith("sqlite:///"):
-            Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        check_store(self.uri)  # one line, exit 2, within seconds when the store cannot be used
         import logging
 
         logging.getLogger("mlflow").setLevel(logging.ERROR)
@@ -108,7 +108,7 @@ class Tracker:
         try:
             self.client = MlflowClient(tracking_uri=self.uri)
         except Exception as exc:
-            raise TrackingError(f"cannot open the MLflow store {self.uri}: {exc}") from None
+            raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
 
     @property
     def is_local(self) -> bool:
@@ -213,8 +213,10 @@ class Tracker:
     def get_run(self, run_id: str) -> RunSummary:
         try:
             run = self.client.get_run(run_id)
-        except Exception:
-            raise TrackingError(f"{self.uri}: no run {run_id!r}") from None
+        except Exception as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                raise RunNotFound(f"{self.uri}: no run {run_id!r}") from None
+            raise StoreUnreachable(f"{self.uri}: cannot read run {run_id!r}: {first_line(exc)}") from None
         exp = self.client.get_experiment(run.info.experiment_id)
         return RunSummary(
             run_id=run.info.run_id,
