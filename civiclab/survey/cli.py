@@ -64,6 +64,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, this machine only)"
     )
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="POSTS",
+        help="form posts per client per minute before 429 (default $CIVICLAB_SURVEY_RATE_LIMIT or 30; 0: off)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = commands.add_parser("results", help="the public, k-anonymous findings in plain language (FR/EN)")
@@ -182,9 +189,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from civiclab.survey.listen import listening_socket
+    from civiclab.survey.ratelimit import configured_limit
     from civiclab.survey.store import SurveyStore
     from civiclab.survey.web import create_app
 
+    rate_limit = configured_limit(args.rate_limit)
+    # Bound before anything is printed: a port in use or out of range is one line, exit 2.
+    sock = listening_socket(args.host, args.port)
     ctx = _context(args)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -193,15 +205,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     url = ctx.store_url(args.store)
-    store = SurveyStore(url)
-    app = create_app(ctx, store)
+    try:
+        store = SurveyStore(url)
+    except BaseException:
+        sock.close()
+        raise
+    app = create_app(ctx, store, rate_limit=rate_limit)
     print(
         f"survey of {ctx.experiment!r} on http://{args.host}:{args.port}/ (store {url.split('@')[-1]})",
         file=sys.stderr,
     )
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
     return 0
 

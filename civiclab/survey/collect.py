@@ -34,6 +34,32 @@ class SurveyContext:
         return resolve_store_url(self.spec.store, cli_store)
 
 
+def find_experiment_file(experiment: str, experiments_dir: Path) -> Path | None:
+    """The spec file `experiment` names: a path, a file in `experiments_dir`, or an experiment's `name:`.
+
+    Returns None when nothing matches a bare name (the default survey is used then).
+
+    Raises:
+        SpecError: `experiment` is written as a path (`.yaml`, a folder) that does not exist.
+    """
+    from civiclab.experiment import read_yaml
+
+    given = Path(experiment)
+    for candidate in (given, experiments_dir / experiment, experiments_dir / f"{experiment}.yaml"):
+        if candidate.is_file():
+            return candidate
+    if given.suffix in (".yaml", ".yml") or len(given.parts) > 1:
+        raise SpecError(given, "", "file not found")
+    for candidate in sorted(experiments_dir.glob("*.y*ml")):
+        try:
+            raw = read_yaml(candidate)
+        except SpecError:
+            continue  # a broken neighbour does not hide the one asked for
+        if isinstance(raw, dict) and raw.get("name") == experiment:
+            return candidate
+    return None
+
+
 def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> SurveyContext:
     """The survey of `experiment`: a spec file path, or a name found as `experiments/NAME.yaml`.
 
@@ -48,11 +74,10 @@ def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> S
     from civiclab.experiment import read_yaml, validation_to_spec_error
     from civiclab.spec import PrivacySpec
 
-    candidate = Path(experiment)
-    if not (candidate.suffix in (".yaml", ".yml") and candidate.exists()):
-        candidate = (experiments_dir or Path("experiments")) / f"{experiment}.yaml"
-    if not candidate.exists():
+    found = find_experiment_file(experiment, experiments_dir or Path("experiments"))
+    if found is None:
         return SurveyContext(experiment=experiment, spec=SurveySpec(), k=5, source=None)
+    candidate = found
     raw = read_yaml(candidate)
     if not isinstance(raw, dict):
         raise SpecError(candidate, "(top level)", "an experiment must be a YAML mapping")

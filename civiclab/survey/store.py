@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from civiclab.errors import SurveyError
+from civiclab.labsecret import lab_secret
 from civiclab.survey.responses import Answer, SurveyResponse
 
 # Unambiguous characters only (no 0/O, 1/I/L), read aloud or typed from a letter without doubt.
@@ -96,8 +99,22 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def hash_code(experiment: str, code: str) -> str:
-    """What the store keeps of a code: its sha256, salted by the experiment so codes do not carry over."""
+SECRET_NAME = "survey-codes"
+
+
+def hash_code(experiment: str, code: str, secret: bytes | None = None) -> str:
+    """What the store keeps of a code: an HMAC-SHA256 keyed by the lab's secret (see `labsecret`).
+
+    The experiment is part of the message so codes do not carry over between experiments; the
+    key is secret, so a copy of the store does not let anyone test codes offline.
+    """
+    key = secret if secret is not None else lab_secret(SECRET_NAME)
+    message = f"civiclab-survey:{experiment}:{normalise_code(code)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def legacy_hash_code(experiment: str, code: str) -> str:
+    """How stores before the lab secret hashed codes (salted by the public experiment name only)."""
     return hashlib.sha256(f"civiclab-survey:{experiment}:{normalise_code(code)}".encode()).hexdigest()
 
 
@@ -106,7 +123,20 @@ def new_code() -> str:
     return "-".join(raw[i : i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))
 
 
+def _sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite store (`mlruns/` in a new lab folder), in one line if it cannot be."""
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SurveyError(
+            f"survey store {url}: cannot create the folder {folder}: {exc.strerror or exc}"
+        ) from None
+
+
 def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        _sqlite_folder(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3, not psycopg2
     try:
@@ -129,8 +159,9 @@ def _engine(url: str) -> Engine:
 class SurveyStore:
     """Invitations and responses of every experiment, in one SQL database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, secret: bytes | None = None) -> None:
         self.url = url
+        self._secret = secret
         self.engine = _engine(url)
         # SQLite has one writer at a time: serialise writes in-process rather than retry on "locked".
         self._write_lock = threading.Lock() if url.startswith("sqlite") else None
@@ -142,6 +173,15 @@ class SurveyStore:
             raise SurveyError(
                 f"cannot open the survey store {shown}: {type(exc).__name__}: {detail}"
             ) from None
+
+    def _hash(self, experiment: str, code: str) -> str:
+        if self._secret is None:
+            self._secret = lab_secret(SECRET_NAME)
+        return hash_code(experiment, code, self._secret)
+
+    def _hashes(self, experiment: str, code: str) -> tuple[str, str]:
+        """The code's hash, and its legacy hash (codes handed out before the lab secret still work)."""
+        return self._hash(experiment, code), legacy_hash_code(experiment, code)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -167,7 +207,7 @@ class SurveyStore:
         rows = [
             {
                 "experiment": experiment,
-                "code_hash": hash_code(experiment, c),
+                "code_hash": self._hash(experiment, c),
                 "segment": dict(segment or {}),
                 "created_at": created,
                 "used_at": None,
@@ -184,7 +224,7 @@ class SurveyStore:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(invitations.c.used_at, invitations.c.segment).where(
-                    invitations.c.code_hash == hash_code(experiment, code),
+                    invitations.c.code_hash.in_(self._hashes(experiment, code)),
                     invitations.c.experiment == experiment,
                 )
             ).first()
@@ -212,7 +252,7 @@ class SurveyStore:
             InvitationUnknown: no such code for this experiment.
             InvitationUsed: the code was already used (also under a concurrent submission).
         """
-        code_hash = hash_code(experiment, code)
+        code_hash, legacy = self._hashes(experiment, code)
         stamp = now_iso()
         uid = f"web:{code_hash[:32]}"
         with self._write() as conn:
@@ -221,7 +261,7 @@ class SurveyStore:
             row = conn.execute(
                 invitations.update()
                 .where(
-                    invitations.c.code_hash == code_hash,
+                    invitations.c.code_hash.in_((code_hash, legacy)),
                     invitations.c.experiment == experiment,
                     invitations.c.used_at.is_(None),
                 )
@@ -231,7 +271,8 @@ class SurveyStore:
             if row is None:
                 known = conn.execute(
                     sa.select(invitations.c.id).where(
-                        invitations.c.code_hash == code_hash, invitations.c.experiment == experiment
+                        invitations.c.code_hash.in_((code_hash, legacy)),
+                        invitations.c.experiment == experiment,
                     )
                 ).first()
                 if known is None:
