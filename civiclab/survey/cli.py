@@ -43,6 +43,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="plain CSV: YAML mapping source column -> civiclab column (id, submitdate, SUS[SQ001]...)",
     )
     p.add_argument("--strict", action="store_true", help="store nothing if any row is rejected (exit 2)")
+    p.add_argument(
+        "--wave",
+        default=None,
+        metavar="NAME",
+        help="the wave this export belongs to (part of each response's identity: ids may restart at 1)",
+    )
+    p.add_argument(
+        "--allow-missing-items",
+        action="store_true",
+        help="accept an export lacking scored item columns; every score that uses them is flagged",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = commands.add_parser("invite", help="create pseudonymous invitation codes (only their hash is stored)")
@@ -120,7 +131,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if columns and args.format != "csv":
         raise SurveyError("--mapping: only with --format csv")
     report, raw = read_export_file(
-        args.file, ctx.instruments, format=args.format, columns=columns, segments=ctx.spec.segments
+        args.file,
+        ctx.instruments,
+        format=args.format,
+        columns=columns,
+        segments=ctx.spec.segments,
+        wave=args.wave,
+        allow_missing_items=args.allow_missing_items,
     )
     for line in report.lines():
         print(line)
@@ -130,7 +147,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     store = SurveyStore(ctx.store_url(args.store))
     try:
-        added, duplicates = store.add_responses(
+        outcome = store.add_responses(
             ctx.experiment,
             report.accepted,
             filename=args.file.name,
@@ -141,9 +158,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    print(
-        f"stored {added} new responses for {ctx.experiment!r} ({duplicates} already stored, left unchanged)"
-    )
+    print(outcome.line(ctx.experiment))
+    if outcome.collisions:
+        print(
+            f"warning: {len(outcome.collisions)} responses of {args.file} have the id of a stored response "
+            "with different answers and were not stored: if this is another wave, import it with --wave NAME",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -136,6 +136,8 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             format=source.format,
             columns=source.columns or None,
             segments=spec.segments,
+            wave=source.wave,
+            allow_missing_items=source.allow_missing_items,
         )
         reports.append(report)
         raw_files.append((source.path.name, raw))
