@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from civiclab import argtypes
 from civiclab.errors import CivicLabError
 from civiclab.urls import redact_url, redact_urls_in
 
@@ -264,9 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def runs_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--sessions", type=int, help="override population.sessions")
+        p.add_argument("--sessions", type=argtypes.positive, help="override population.sessions")
         p.add_argument("--seed", type=int, help="override population.seed")
-        p.add_argument("--workers", type=int, default=1, help="processes running sessions (default 1)")
+        p.add_argument(
+            "--workers",
+            type=argtypes.workers,
+            default=1,
+            help="processes running sessions (1-256, default 1)",
+        )
         p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
 
     p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")

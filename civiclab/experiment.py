@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from civiclab.datafiles import check_data_path, check_survey_files
 from civiclab.errors import RegistryError, SpecError
 from civiclab.records import canonical_json
 from civiclab.registry import EvaluatorInfo, PilotInfo, evaluators, pilots
@@ -212,11 +213,14 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     data_files: dict[str, str] = {}
     for file in sorted(set(files)):
         if file.exists():
+            check_data_path(spec_path, file)
             try:
                 key = str(file.relative_to(spec_path.parent))
             except ValueError:
                 key = str(file)
             data_files[key] = file_digest(file)
+
+    check_survey_files(spec_path, spec)  # what the acceptability evaluator will read, read now
 
     experiment = Experiment(
         path=spec_path,
