@@ -29,6 +29,7 @@ from civiclab.population import sample_plans
 from civiclab.provenance import provenance_tags
 from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
 from civiclab.redaction import redact
+from civiclab.run_status import status_tag
 from civiclab.scorecard import Scorecard, build_scorecard, to_markdown
 from civiclab.tracking import Tracker, flatten, metric_key
 from civiclab.urls import redact_text, redact_urls_in
@@ -136,7 +137,7 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
         tracker.set_tags(
             run.run_id,
             {
-                "civiclab.status": "failed",
+                **status_tag("FAILED"),  # the tag and MLflow's status say the same
                 "civiclab.error": "its process ended without closing the run (killed)",
             },
         )
@@ -500,10 +501,10 @@ def run_experiment(
             )
     except (RunInterrupted, KeyboardInterrupt) as exc:
         status = "KILLED"
-        _salvage(tracker, run_id, staging, audit, f"interrupted: {exc}")
+        _salvage(tracker, run_id, staging, audit, f"interrupted: {exc}", status)
         raise RunInterrupted(f"run {run_id} interrupted; marked KILLED, records kept") from None
     except BaseException as exc:
-        _salvage(tracker, run_id, staging, audit, f"{type(exc).__name__}: {exc}")
+        _salvage(tracker, run_id, staging, audit, f"{type(exc).__name__}: {exc}", status)
         raise
     finally:
         if pilot is not None:
@@ -526,13 +527,18 @@ def run_experiment(
 
 
 def _salvage(
-    tracker: Tracker, run_id: str, staging: Path | None, audit: AuditWriter | None, why: str
+    tracker: Tracker,
+    run_id: str,
+    staging: Path | None,
+    audit: AuditWriter | None,
+    why: str,
+    status: str = "FAILED",
 ) -> None:
     """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped."""
     try:
         if audit is not None:
             audit.close()
-        tracker.set_tags(run_id, {"civiclab.status": "failed", "civiclab.error": redact_text(why)[:4000]})
+        tracker.set_tags(run_id, {**status_tag(status), "civiclab.error": redact_text(why)[:4000]})
         if staging is not None and any(staging.iterdir()):
             tracker.log_artifacts(run_id, staging)
     except Exception:

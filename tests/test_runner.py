@@ -183,6 +183,8 @@ def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
     (run,) = Tracker(store_uri).list_runs()
     assert run.status == "KILLED"
     assert "SIGTERM" in run.tags["civiclab.error"]
+    # Issue 15: on main the tag said "failed" while MLflow said KILLED.
+    assert run.tags["civiclab.status"] == "killed"
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
     from civiclab.audit import verify_chain
@@ -241,7 +243,7 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_command_marks_the_run_fail
     )
     assert "marked FAILED" in listed.stderr
     (run,) = Tracker(store_uri).list_runs()
-    assert run.status == "FAILED"
+    assert run.status == "FAILED" and run.tags["civiclab.status"] == "failed"
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
     lines = (folder / "audit.jsonl").read_text().splitlines()
