@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -14,6 +15,7 @@ from typing import Any
 from civiclab.errors import TrackingError
 from civiclab.records import Metric
 from civiclab.store_access import RunNotFound, StoreUnreachable, check_store, first_line
+from civiclab.store_lock import store_lock
 
 DEFAULT_STORE_DIR = Path("mlruns")
 MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
@@ -106,7 +108,15 @@ class Tracker:
             logging.getLogger(name).setLevel(logging.ERROR)
         mlflow.set_tracking_uri(self.uri)
         try:
-            self.client = MlflowClient(tracking_uri=self.uri)
+            # Creating the client creates and migrates the store: one process at a time.
+            with (
+                store_lock(Path(self.uri.removeprefix("sqlite:///")))
+                if self.uri.startswith("sqlite:///")
+                else contextlib.nullcontext()
+            ):
+                self.client = MlflowClient(tracking_uri=self.uri)
+        except TrackingError:
+            raise
         except Exception as exc:
             raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
 
