@@ -107,6 +107,9 @@ def read_yaml(path: Path) -> Any:
         return safe_load(text)
     except RecursionError:
         raise SpecError(path, "(yaml)", "malformed YAML: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A scalar YAML resolves but cannot build, e.g. the timestamp 2026-13-45 (found by Hypothesis).
+        raise SpecError(path, "(yaml)", f"malformed YAML value: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
