@@ -75,3 +75,13 @@ def test_a_few_aliases_in_a_real_spec_still_work(tmp_path: Path) -> None:
     text = text.replace("name: ", "name: &name ", 1) + "\ntracking:\n  experiment: *name\n"
     spec.write_text(text, encoding="utf-8")
     assert main(["validate", str(spec)]) == 0
+
+
+def test_a_lab_instrument_file_has_the_same_alias_budget(tmp_path: Path) -> None:
+    from civiclab.errors import SurveyError
+    from civiclab.survey.instruments import load_instrument
+
+    bomb = tmp_path / "mine.yaml"
+    bomb.write_text("name: &n mine\ncode: MINE\nitems: [" + ", ".join(["*n"] * 500) + "]\n", encoding="utf-8")
+    with pytest.raises(SurveyError, match="more than 100 YAML aliases"):
+        load_instrument(bomb)
