@@ -17,13 +17,3 @@ def workers(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{value}: give a number of processes from 1 to {MAX_WORKERS}")
     return value
 
-
-def positive(text: str) -> int:
-    """A whole number of at least 1 (`--sessions`, `--limit`)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: give a number of at least 1")
-    return value

@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def runs_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--sessions", type=argtypes.positive, help="override population.sessions")
+        p.add_argument("--sessions", type=int, help="override population.sessions")
         p.add_argument("--seed", type=int, help="override population.seed")
         p.add_argument(
             "--workers",
