@@ -72,10 +72,20 @@ def test_an_sqlite_store_that_cannot_exist_is_one_line(
 
 
 # Guards issue 15 "Unknown run ids exit 1": a user's mistake is exit 2 everywhere.
-@pytest.mark.parametrize("command", ["show", "verify", "report"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["verify"],
+        ["report"],
+        ["review", "--reviewer", "committee", "--decision", "approve"],
+        ["compare", "feedfacefeedfacefeedfacefeedface"],
+    ],
+)
 def test_an_unknown_run_id_is_exit_2(
-    command: str, store_uri: str, capsys: pytest.CaptureFixture[str]
+    command: list[str], store_uri: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--tracking-uri", store_uri, command, "feedfacefeedfacefeedfacefeedface"]) == 2
+    name, *options = command
+    assert main(["--tracking-uri", store_uri, name, "feedfacefeedfacefeedfacefeedface", *options]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no run 'feedfacefeedfacefeedfacefeedface'" in err[0]
