@@ -16,4 +16,3 @@ def workers(text: str) -> int:
     if not 1 <= value <= MAX_WORKERS:
         raise argparse.ArgumentTypeError(f"{value}: give a number of processes from 1 to {MAX_WORKERS}")
     return value
-
