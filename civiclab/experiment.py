@@ -90,7 +90,7 @@ def _looks_like_path(text: str) -> bool:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, raising `SpecError` naming the file and line on bad syntax."""
-    from civiclab.limits import check_size, max_spec_bytes, safe_load
+    from civiclab.limits import AliasBudgetExceeded, check_size, max_spec_bytes, safe_load
 
     if path.is_dir():
         raise SpecError(path, "", "is a folder, expected a YAML file")
@@ -114,7 +114,8 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(path, where, f"malformed YAML: {problem}") from None
+        kind = "refused YAML" if isinstance(exc, AliasBudgetExceeded) else "malformed YAML"
+        raise SpecError(path, where, f"{kind}: {problem}") from None
 
 
 def file_digest(path: Path) -> str:
