@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from civiclab.survey.spec import STORE_ENV, SurveySpec, default_store_url, resol
 
 if TYPE_CHECKING:
     from civiclab.survey.store import SurveyStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -106,6 +109,8 @@ class Gathered:
     invited: int | None
     synthetic_files: list[str]
     store_url: str | None
+    collisions: list[str] = field(default_factory=list)
+    """uids met twice with different answers (a file and the store disagree): the first one is kept."""
 
 
 def open_store_if_present(url: str) -> SurveyStore | None:
@@ -124,7 +129,18 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
     import os
 
     responses: list[SurveyResponse] = []
-    seen: set[str] = set()
+    seen: dict[str, SurveyResponse] = {}
+    collisions: list[str] = []
+
+    def keep(r: SurveyResponse) -> bool:
+        first = seen.get(r.uid)
+        if first is None:
+            seen[r.uid] = r
+            return True
+        if first.answers != r.answers or first.complete != r.complete:
+            collisions.append(r.uid)
+        return False
+
     reports: list[ImportReport] = []
     raw_files: list[tuple[str, bytes]] = []
     synthetic: list[str] = []
@@ -144,8 +160,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
         if source.synthetic:
             synthetic.append(source.path.name)
         for r in report.accepted:
-            if r.uid not in seen:
-                seen.add(r.uid)
+            if keep(r):
                 r.source = source.path.name
                 responses.append(r)
     invited = spec.invited
@@ -157,8 +172,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             used_url = url
             try:
                 for r in store.responses(experiment):
-                    if r.uid not in seen:
-                        seen.add(r.uid)
+                    if keep(r):
                         responses.append(r)
                 for filename, sha, content in store.raw_imports(experiment):
                     if content:
@@ -167,7 +181,16 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
                     invited = store.invited_count(experiment) or None
             finally:
                 store.close()
-    return Gathered(responses, reports, raw_files, invited, synthetic, used_url)
+    if collisions:
+        # Never silent: the same id from two sources with different answers is another wave's row.
+        log.warning(
+            "survey of %s: %d responses have the id of another with different answers (kept the first; "
+            "give each wave its own `wave:` / --wave): %s",
+            experiment,
+            len(collisions),
+            ", ".join(collisions[:5]),
+        )
+    return Gathered(responses, reports, raw_files, invited, synthetic, used_url, collisions)
 
 
 __all__ = ["Gathered", "SurveyContext", "gather", "resolve_store_url", "survey_context"]

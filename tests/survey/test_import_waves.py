@@ -142,3 +142,25 @@ def test_a_missing_item_column_is_refused_or_flags_every_score_it_enters(
     assert sus and all("MISSING ITEMS" in (m["note"] or "") and "SUS[SQ003]" in m["note"] for m in sus)
     trust = [m for m in metrics if m["name"].startswith("acceptability.trust") and m["value"] is not None]
     assert trust and not any("MISSING" in (m["note"] or "") for m in trust)
+
+
+# Guards issue 15 "never silent": a declared response file and the store disagree on one id.
+def test_gather_reports_a_file_and_the_store_disagreeing_on_an_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from civiclab.survey.collect import gather
+    from civiclab.survey.spec import SurveySpec
+
+    assert _import(tmp_path, DEMO) == 0
+    wave2 = _second_wave(tmp_path)
+    spec = SurveySpec.model_validate(
+        {"store": f"sqlite:///{tmp_path / 'survey.db'}", "responses": [{"path": str(wave2)}]},
+        context={"base_dir": tmp_path},
+    )
+    with caplog.at_level("WARNING"):
+        got = gather("wave-test", spec)
+    assert len(got.collisions) > 100 and "have the id of another with different answers" in caplog.text
+    # With its wave named, the file is another source: nothing collides, every response counts.
+    spec.responses[0].wave = "2026-autumn"
+    got = gather("wave-test", spec)
+    assert got.collisions == [] and len(got.responses) == 2 * len(_stored(tmp_path).responses("wave-test"))
