@@ -48,8 +48,8 @@ def test_a_participant_goes_through_every_page_and_submits_once(survey: SurveySe
     assert stored.answers["SUS[SQ001]"] == 4 and stored.answers["FB[SQ003]"] == "Clair et rapide."
 
     again = client.post("/fr/survey", data={**sent, "csrf_token": token, "code": code, "page": "3"})
-    assert again.status_code == 409 and "déjà servi" in again.text
-    assert client.post("/fr/start", data={"csrf_token": token, "code": code}).status_code == 409
+    assert again.status_code == 400 and "ou il a déjà servi" in again.text
+    assert client.post("/fr/start", data={"csrf_token": token, "code": code}).status_code == 422
     assert len(survey.store.responses(EXPERIMENT)) == 1
 
 
