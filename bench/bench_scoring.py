@@ -2,11 +2,12 @@
 
 Simulates the demo journey (experiments/journey.yaml) once, then times the evaluators that score it
 from the records alone (human_centered: rates with their intervals, quantiles, funnel, equity) and the
-interval functions of `civiclab.stats` on that size. The same timing runs, in a subprocess, on a
-baseline tree extracted from a git ref (default `main`), and the ratio new / baseline is printed:
-the target is <= 1.0 (the small-n intervals must not slow scoring down).
+interval functions of `civiclab.stats` on that size. The same timing runs on a baseline tree extracted
+from a git ref (default `main`), the two trees alternating in subprocesses for `--rounds` rounds so
+that a shared machine's load weighs on both alike, and the ratio new / baseline is printed: the target
+is <= 1.0 (the small-n intervals must not slow scoring down).
 
-Usage: python bench/bench_scoring.py [--sessions 10000] [--repeat 5] [--baseline-ref main | --no-baseline]
+Usage: python bench/bench_scoring.py [--sessions 10000] [--repeat 5] [--rounds 3] [--baseline-ref main | --no-baseline]
 """
 
 from __future__ import annotations
@@ -79,24 +80,40 @@ def measure(sessions: int, repeat: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in timings.items()}
 
 
-def baseline(ref: str, sessions: int, repeat: int) -> dict[str, float]:
-    """The same measure on the tree of `ref`, in a subprocess with that tree first on the path."""
+def _subprocess(tree: Path, sessions: int, repeat: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--sessions", str(sessions), "--repeat", str(repeat), "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tree,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def interleaved(
+    ref: str, sessions: int, repeat: int, rounds: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Both trees measured in alternating subprocesses, `rounds` times: a shared machine's load
+    then weighs on both alike. Returns the medians over rounds (this tree, baseline)."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "tree.tar"
         subprocess.run(["git", "-C", str(ROOT), "archive", "-o", str(archive), ref], check=True)
         tree = Path(tmp) / "tree"
         with tarfile.open(archive) as tar:
             tar.extractall(tree, filter="data")
-        env = {**os.environ, "PYTHONPATH": str(tree)}
-        out = subprocess.run(
-            [sys.executable, __file__, "--sessions", str(sessions), "--repeat", str(repeat), "--json"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=tree,
-        )
-        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+        now: list[dict[str, float]] = []
+        before: list[dict[str, float]] = []
+        for _ in range(rounds):
+            before.append(_subprocess(tree, sessions, repeat))
+            now.append(_subprocess(ROOT, sessions, repeat))
+
+    def median(runs: list[dict[str, float]]) -> dict[str, float]:
+        return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+    return median(now), median(before)
 
 
 def main() -> None:
@@ -105,14 +122,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline-ref", default="main")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating baseline/current measurements")
     parser.add_argument("--json", action="store_true", help="print this tree's timings as JSON only")
     args = parser.parse_args()
-    now = measure(args.sessions, args.repeat)
     if args.json:
-        print(json.dumps(now))
+        print(json.dumps(measure(args.sessions, args.repeat)))
         return
-    before = None if args.no_baseline else baseline(args.baseline_ref, args.sessions, args.repeat)
-    print(f"scoring {args.sessions} journey sessions (median of {args.repeat})")
+    before: dict[str, float] | None = None
+    if args.no_baseline:
+        now = measure(args.sessions, args.repeat)
+    else:
+        now, before = interleaved(args.baseline_ref, args.sessions, args.repeat, args.rounds)
+    print(
+        f"scoring {args.sessions} journey sessions (median of {args.repeat} x {args.rounds} alternating rounds)"
+    )
     for key, seconds in now.items():
         line = f"  {key:<15} {seconds * 1000:9.1f} ms"
         if before is not None and key in before:

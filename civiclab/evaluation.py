@@ -43,6 +43,7 @@ class RunData:
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
+    _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
     _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -105,6 +106,23 @@ class RunData:
                 s: np.fromiter((position[id(r)] for r in rs), dtype=np.intp, count=len(rs))
                 for s, rs in groups.items()
             }
+        return dict(cached)
+
+    def narrowed(
+        self, records: list[SessionRecord], intersections: bool = False
+    ) -> dict[str, list[SessionRecord]]:
+        """The k-anonymous groups of a subset of the sessions (those a metric is defined for).
+
+        Cached for the same subset list: the median and the 90th percentile time share one grouping.
+        """
+        key = (("#narrowed", id(records), str(intersections)), len(records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = group_records(records, SEGMENT_ATTRIBUTES, self.k)
+            if intersections:
+                cached.update(group_intersections(records, INTERSECTIONS, self.k, cached))
+            self._segments[key] = cached
+            self._keep.append(records)  # keeps id(records) from being reused while cached
         return dict(cached)
 
     def intersections(
@@ -212,10 +230,7 @@ def per_segment(
     if intersections:
         groups.update(run.intersections())
     if records is not None:
-        narrowed = group_records(records, SEGMENT_ATTRIBUTES, run.k)
-        if intersections:
-            narrowed.update(group_intersections(records, INTERSECTIONS, run.k, narrowed))
-        groups = {s: rs for s, rs in narrowed.items() if s in groups}
+        groups = {s: rs for s, rs in run.narrowed(records, intersections).items() if s in groups}
     for segment, group in groups.items():
         rows.append(
             metric_from(
