@@ -27,6 +27,7 @@ from civiclab.manifest import Manifest, artifact_digests, write_manifest
 from civiclab.pilot import Pilot, PilotContext
 from civiclab.population import sample_plans
 from civiclab.provenance import provenance_tags
+from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
 from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
 from civiclab.redaction import redact
 from civiclab.scorecard import Scorecard, build_scorecard, to_markdown
@@ -142,14 +143,6 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
         tracker.end_run(run.run_id, "FAILED")
         closed.append(run.run_id)
     return closed
-
-
-def pseudonym_salt(experiment: Experiment) -> str:
-    """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
-    return (
-        os.environ.get(experiment.spec.privacy.salt_env)
-        or hashlib.sha256(f"civiclab:{experiment.spec.name}".encode()).hexdigest()
-    )
 
 
 def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[Any]:
@@ -304,6 +297,7 @@ def run_experiment(
             "civiclab.pid": str(os.getpid()),
             "civiclab.pid_started": process_started(),
             "civiclab.status": "running",
+            KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
     run_name = f"{spec.name}-seed{spec.population.seed}"

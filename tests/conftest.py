@@ -18,6 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
+@pytest.fixture(autouse=True)
+def civiclab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own lab folder (secrets), so no test writes to the developer's home."""
+    home = tmp_path / "civiclab-home"
+    monkeypatch.setenv("CIVICLAB_HOME", str(home))
+    monkeypatch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
+    return home
+
+
 @pytest.fixture
 def store_uri(tmp_path: Path) -> str:
     """A fresh SQLite MLflow store in the test's own folder."""
