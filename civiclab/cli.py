@@ -14,7 +14,7 @@ from typing import Any
 from civiclab.errors import CivicLabError
 
 # Command groups that live with their feature; each module exposes `add_commands(sub)`.
-COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli")
+COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli", "civiclab.redaction.cli")
 
 EXPERIMENTS_DIR = Path("experiments")
 
