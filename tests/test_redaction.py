@@ -249,3 +249,15 @@ def test_cli_reads_stdin_and_rejects_a_bad_file_in_one_line(tmp_path: Path) -> N
     binary.write_bytes(b"\xff\xfe\x00PK")
     bad = _cli(str(binary))
     assert bad.returncode == 2 and "not UTF-8 text" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_the_engine_loads_without_torch_and_leaves_torch_importable() -> None:
+    code = (
+        "import sys; from civiclab.redaction import redact_text; "
+        "print(redact_text('Signé : paul martin, merci')); "
+        "print('torch' in sys.modules, 'transformers' in sys.modules); "
+        "import torch; print(torch.tensor([1]).item())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["Signé : [NAME], merci", "False False", "1"]

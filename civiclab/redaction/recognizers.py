@@ -9,11 +9,14 @@ carrying the English phrasings; `language` is always "fr" for Presidio.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,9 +114,33 @@ def analyzer() -> AnalyzerEngine:
     return _engine
 
 
+@contextlib.contextmanager
+def _without_torch() -> Iterator[None]:
+    """Import Presidio and spaCy without torch and transformers, which this CNN pipeline never uses.
+
+    Both are optional imports there (`try: import torch`), and importing them costs about 40 % of the
+    engine's load time. A module set to None in sys.modules makes its import raise ImportError; the
+    entries are removed afterwards, so later code imports torch as usual. Already imported: untouched.
+    """
+    blocked = [name for name in ("torch", "transformers") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
 def _build_analyzer() -> AnalyzerEngine:
     for noisy in ("presidio-analyzer", "presidio_analyzer"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    with _without_torch():
+        return _load_analyzer()
+
+
+def _load_analyzer() -> AnalyzerEngine:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
