@@ -141,22 +141,26 @@ def _build_analyzer() -> AnalyzerEngine:
 
 
 def _load_analyzer() -> AnalyzerEngine:
+    import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-    configuration = {
-        "nlp_engine_name": "spacy",
-        "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
-        "ner_model_configuration": {
+    ner_configuration = NerModelConfiguration.from_dict(
+        {
             "model_to_presidio_entity_mapping": {"PER": "PERSON", "PERSON": "PERSON"},
             # Places and organisations are the public service's own words (« mairie de Belleval »);
             # addresses are found by their shape instead.
             "labels_to_ignore": ["LOC", "ORG", "MISC", "GPE"],
             "low_score_entity_names": [],
-        },
-    }
-    nlp_engine = NlpEngineProvider(nlp_configuration=configuration).create_engine()
+        }
+    )
+    nlp_engine = SpacyNlpEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}], ner_model_configuration=ner_configuration
+    )
+    # Loaded here rather than by Presidio's `load()`, which downloads a missing model: civiclab never
+    # downloads at run time (a missing package is an error). The lemmatizer feeds nothing we use.
+    nlp_engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=["lemmatizer"])}  # type: ignore[assignment]
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.add_recognizer(
         SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"], ner_strength=NER_SCORE)
