@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
-@pytest.fixture(autouse=True)
-def civiclab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own lab folder (secrets), so no test writes to the developer's home."""
-    home = tmp_path / "civiclab-home"
-    monkeypatch.setenv("CIVICLAB_HOME", str(home))
-    monkeypatch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
-    return home
+@pytest.fixture(scope="session", autouse=True)
+def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One lab folder (secrets) for the whole test session, so no test writes to the developer's home.
+
+    Session-wide like a real lab's: runs built by module fixtures and the tests that re-derive their
+    pseudonyms share one salt. A test that needs a fresh lab sets CIVICLAB_HOME itself.
+    """
+    home = tmp_path_factory.mktemp("civiclab-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICLAB_HOME", str(home))
+        patch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
+        yield home
 
 
 @pytest.fixture

@@ -20,7 +20,15 @@ from civiclab.tracking import Tracker
 FAST = {"energy.tracker": "none", "population.sessions": 30}
 
 
-def test_lab_secret_is_random_private_and_stable(civiclab_home: Path) -> None:
+@pytest.fixture
+def fresh_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "lab"
+    monkeypatch.setenv("CIVICLAB_HOME", str(home))
+    return home
+
+
+def test_lab_secret_is_random_private_and_stable(fresh_lab: Path) -> None:
+    civiclab_home = fresh_lab
     first = lab_secret("pseudonym-salt")
     path = civiclab_home / "secrets" / "pseudonym-salt"
     assert len(first) == 32 and path.read_bytes() == first
@@ -29,7 +37,8 @@ def test_lab_secret_is_random_private_and_stable(civiclab_home: Path) -> None:
     assert lab_secret("survey-codes") != first  # one secret per use
 
 
-def test_concurrent_processes_agree_on_one_secret(civiclab_home: Path) -> None:
+def test_concurrent_processes_agree_on_one_secret(fresh_lab: Path) -> None:
+    civiclab_home = fresh_lab
     code = "from civiclab.secrets import lab_secret; print(lab_secret('race').hex())"
     procs = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)
