@@ -4,8 +4,13 @@ order, replies recorded as turns. The pilot delegates to `ExternalSessions` when
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import socket
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlparse
 
 from civiclab.errors import SpecError
 from civiclab.piloting import EventLog
@@ -19,6 +24,7 @@ from pilots.assistant.systems import Question as SystemQuestion
 from pilots.assistant.systems.dispatch import Dispatcher
 
 TURN_SECONDS = 60.0
+logger = logging.getLogger(__name__)
 
 
 class ExternalSessions:
@@ -158,3 +164,30 @@ def check_system(params: AssistantParams, file: str) -> None:
             import_object(spec.object)
         except ValueError as exc:
             raise SpecError(file, "pilot.params.system.object", str(exc)) from None
+
+
+@contextlib.contextmanager
+def demo_stand_in(params: AssistantParams) -> Iterator[object]:
+    """Serve the local stand-in where the spec's endpoint is, when that is a free port on this machine.
+
+    A port already in use is left alone: it may be the lab's real assistant running locally.
+    """
+    spec = params.system
+    url = (
+        spec.url if isinstance(spec, HttpSystem) else spec.base_url if isinstance(spec, OpenAISystem) else ""
+    )
+    parsed = urlparse(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost") or parsed.port is None:
+        yield None
+        return
+    with socket.socket() as probe:
+        busy = probe.connect_ex(("127.0.0.1", parsed.port)) == 0
+    if busy:
+        logger.info("port %d already answers: the demo uses what runs there", parsed.port)
+        yield None
+        return
+    from pilots.assistant.standin import serve
+
+    with serve(params.knowledge_base, port=parsed.port) as base:
+        print(f"local stand-in for the lab's assistant on {base} (stopped after this run)", flush=True)
+        yield base

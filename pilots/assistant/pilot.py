@@ -8,6 +8,7 @@ latencies go into `record.timings`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from pathlib import Path
@@ -118,6 +119,13 @@ class AssistantPilot(Pilot[AssistantParams]):
         if isinstance(params.answer, OpenAIAnswer) and isinstance(params.system, BuiltinSystem):
             check_endpoint(params.answer, str(experiment.path))
         check_system(params, str(experiment.path))
+
+    @classmethod
+    def demo_services(cls, experiment: Any) -> contextlib.AbstractContextManager[object]:
+        """For `civiclab demo`: the local stand-in on the port of a 127.0.0.1 endpoint in the spec."""
+        from pilots.assistant.byo import demo_stand_in
+
+        return demo_stand_in(experiment.pilot_params)
 
     def replays(self) -> bool:
         # A remote model may answer differently when asked again: only the offline path is replayed.

@@ -165,3 +165,28 @@ def test_a_missing_key_variable_is_named_before_any_run(
     )
     with pytest.raises(SpecError, match="api_key_env: environment variable LAB_BOT_KEY is not set"):
         load_experiment(spec)
+
+
+def test_the_demo_starts_the_stand_in_where_the_spec_points_and_stops_it(tmp_path: Path) -> None:
+    import socket
+
+    import httpx
+
+    from pilots.assistant.pilot import AssistantPilot
+    from tests.integration.servers import free_port
+
+    port = free_port()
+    system = http_system(f"http://127.0.0.1:{port}")
+    experiment = load_experiment(byo_spec(tmp_path, system))
+    with AssistantPilot.demo_services(experiment) as base:
+        assert base == f"http://127.0.0.1:{port}"
+        reply = httpx.post(
+            f"{base}/answer", json={"question": "Comment demander une aide au logement ?"}
+        ).json()
+        assert reply["data"]["sources"] and reply["data"]["handed_over"] is False
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0  # stopped
+    with serve(KB) as running:  # a port that already answers is left to whoever runs there
+        busy = load_experiment(byo_spec(tmp_path, http_system(running)))
+        with AssistantPilot.demo_services(busy) as base:
+            assert base is None
