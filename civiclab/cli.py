@@ -74,8 +74,9 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
     from civiclab.piloting import Pilot
 
     factory = exp.pilot.factory
-    is_pilot = isinstance(factory, type) and issubclass(factory, Pilot)
-    services = factory.demo_services(exp) if demo and is_pilot else contextlib.nullcontext()
+    services: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if demo and isinstance(factory, type) and issubclass(factory, Pilot):
+        services = factory.demo_services(exp)
     with services:
         return run_experiment(
             exp,

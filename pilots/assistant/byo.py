@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from civiclab.errors import SpecError
 from civiclab.piloting import EventLog
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab.records import Outcome, SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from pilots.assistant.external import external_turn
 from pilots.assistant.knowledge import KnowledgeBase, Question
@@ -88,7 +88,7 @@ class ExternalSessions:
             timings[f"turn{index}.total_ms"] = reply.latency_s * 1000
         handed = any(t["decision"] == "handover" for t in turns)
         failed = sum(t["status"] == "failed" for t in turns)
-        outcome = (
+        outcome: Outcome = (
             "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
         )
         return SessionRecord(
