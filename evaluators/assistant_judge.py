@@ -110,7 +110,7 @@ def _sheets(run: RunData) -> dict[str, str]:
     facts = run.facts_as(JudgeFacts)
     if facts is None or facts.knowledge_base is None:
         return {}
-    from pilots.assistant.knowledge import load_knowledge_base
+    from civiclab.text.knowledge import load_knowledge_base
 
     kb = load_knowledge_base(facts.knowledge_base)
     return {

@@ -16,8 +16,8 @@ from civiclab.errors import SpecError
 from civiclab.piloting import EventLog
 from civiclab.records import Outcome, SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
+from civiclab.text.knowledge import KnowledgeBase, Question
 from pilots.assistant.external import external_turn
-from pilots.assistant.knowledge import KnowledgeBase, Question
 from pilots.assistant.params import AssistantParams
 from pilots.assistant.systems import HttpSystem, OpenAISystem, PythonSystem, build_system
 from pilots.assistant.systems import Question as SystemQuestion

@@ -12,8 +12,8 @@ from typing import Any
 
 from civiclab.piloting import EventLog
 from civiclab.redaction import redact
-from pilots.assistant.knowledge import KnowledgeBase, Question
-from pilots.assistant.signals import normalise
+from civiclab.text.knowledge import KnowledgeBase, Question
+from civiclab.text.words import normalise
 from pilots.assistant.systems.base import Reply
 
 # Phrases by which an assistant hands a citizen over to a person (accents folded, lower case).

@@ -21,8 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
-from pilots.assistant.knowledge import load_knowledge_base, passages, sentences
-from pilots.assistant.signals import content_words, lexicon_hits
+from civiclab.text.knowledge import load_knowledge_base, passages
+from civiclab.text.words import content_words, sentences
+from pilots.assistant.signals import lexicon_hits
 
 logger = logging.getLogger(__name__)
 Mode = Literal["answer", "echo", "fail", "slow"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from civiclab.text.knowledge import load_knowledge_base, passages
+from civiclab.text.words import sentences
 from evaluators.assistant import groundedness
 from evaluators.grounding import SemanticGrounder, answer_sentences, negations
-from pilots.assistant.knowledge import load_knowledge_base, passages, sentences
 from tests.pilots.assistant_support import DATA
 
 

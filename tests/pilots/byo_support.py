@@ -43,7 +43,7 @@ def http_system(url: str, **calls: Any) -> dict[str, Any]:
 
 def scenario_values() -> list[str]:
     """Every personal value written in the evaluation scenarios (the ones that must never be logged)."""
-    from pilots.assistant.knowledge import load_questions
+    from civiclab.text.knowledge import load_questions
 
     values = {p.value for q in load_questions(DATA / "questions_eval.jsonl", "eval") for p in q.personal_data}
     return sorted(v for v in values if len(v) >= 4)
