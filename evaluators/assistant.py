@@ -10,6 +10,7 @@ A metric the evaluated system gives no way to measure (citations without sources
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -53,12 +54,18 @@ def answered(turn: dict[str, Any]) -> bool:
     return turn.get("decision") == "answer" and turn.get("status") == "ok" and bool(turn.get("answer"))
 
 
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    # Passages are read again for every sentence (all of them for an external system): once is enough.
+    return frozenset(content_words(text))
+
+
 def supported(sentence: str, passage_texts: list[str], threshold: float) -> bool:
     """Whether one retrieved passage holds at least `threshold` of the sentence's content words."""
-    words = content_words(sentence)
+    words = _words(sentence)
     if not words:
         return True
-    return any(len(words & content_words(text)) / len(words) >= threshold for text in passage_texts)
+    return any(len(words & _words(text)) / len(words) >= threshold for text in passage_texts)
 
 
 def grounding_passages(turn: dict[str, Any], texts: dict[str, str]) -> set[str] | None:
