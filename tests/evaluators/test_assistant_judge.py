@@ -10,6 +10,8 @@ import pytest
 import evaluators.assistant_judge  # noqa: F401 - registers the judge where the venv predates its entry point
 from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
+from civiclab.tracking import Tracker
+from civiclab.verify import verify_run
 from evaluators.assistant_judge import RUBRIC, parse_grade
 from pilots.assistant.standin import serve
 from tests.evaluators.fake_openai import fake_judge
@@ -44,6 +46,10 @@ def test_the_judge_grades_every_answer_and_its_agreement_with_the_labels_is_repo
     # The judge only ever saw redacted text, although the system was sent the scenarios as written.
     seen = "\n".join(prompts)
     assert not [v for v in scenario_values() if v in seen]
+    # The judge's files are artifacts like the others: hashed in the manifest, checked by verify.
+    tracker = Tracker(f"sqlite:///{tmp_path}/m.db")
+    report = verify_run(tracker, result.run_id)
+    assert report.ok
 
 
 def test_an_unreachable_judge_leaves_its_metrics_missing_with_the_reason(tmp_path: Path) -> None:
