@@ -42,6 +42,7 @@ class StandIn:
     knowledge_base: Path
     mode: Mode = "answer"
     delay_s: float = 0.0
+    token: str | None = None  # when set, requests must carry `Authorization: Bearer TOKEN`
 
     def __post_init__(self) -> None:
         self.passages = passages(load_knowledge_base(self.knowledge_base))
@@ -89,6 +90,9 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._send(400, {"error": "not JSON"})
                 return
+            if stand_in.token and self.headers.get("Authorization") != f"Bearer {stand_in.token}":
+                self._send(401, {"error": "missing or wrong bearer token"})
+                return
             if stand_in.mode == "fail":
                 self._send(500, {"error": "stand-in told to fail"})
                 return
@@ -128,10 +132,16 @@ def chat_completion(model: str, text: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def serve(
-    knowledge_base: Path, *, port: int = 0, mode: Mode = "answer", delay_s: float = 0.0
+    knowledge_base: Path,
+    *,
+    port: int = 0,
+    mode: Mode = "answer",
+    delay_s: float = 0.0,
+    token: str | None = None,
 ) -> Iterator[str]:
     """Run the stand-in on 127.0.0.1 (a free port by default) while the block runs; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(StandIn(knowledge_base, mode, delay_s)))
+    stand_in = StandIn(knowledge_base, mode, delay_s, token)
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(stand_in))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="civiclab-standin", daemon=True)
     thread.start()

@@ -190,3 +190,27 @@ def test_the_demo_starts_the_stand_in_where_the_spec_points_and_stops_it(tmp_pat
         busy = load_experiment(byo_spec(tmp_path, http_system(running)))
         with AssistantPilot.demo_services(busy) as base:
             assert base is None
+
+
+@pytest.mark.parametrize("kind", ["openai", "http"])
+def test_a_secret_from_the_environment_authenticates_and_is_written_nowhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    secret = "s3cr3t-Token-4242"
+    monkeypatch.setenv("LAB_ASSISTANT_TOKEN", secret)
+    with serve(KB, token=secret) as url:
+        if kind == "openai":
+            system = {
+                "kind": "openai",
+                "base_url": f"{url}/v1",
+                "model": "m",
+                "api_key_env": "LAB_ASSISTANT_TOKEN",
+            }
+        else:
+            system = http_system(url)
+            system["headers_env"] = {"Authorization": "LAB_ASSISTANT_BEARER"}
+            monkeypatch.setenv("LAB_ASSISTANT_BEARER", f"Bearer {secret}")
+        spec = byo_spec(tmp_path, system, sessions=6)
+        result = run_experiment(load_experiment(spec), tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    assert overall(result, "human_centered.turn_failure_rate").value == 0.0  # the token was accepted
+    assert values_in_artifacts(tmp_path, [secret]) == []  # nor in the store, the spec or any artifact
