@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civiclab.experiment import load_experiment
 from civiclab.run.sessions import build_pilot
 from pilots.assistant.systems import Calls, PythonSystem, Question, Reply
-from pilots.assistant.systems.base import SystemCallError, TransientError
+from pilots.assistant.systems.base import SystemCallError, TransientError, read_sources
 from pilots.assistant.systems.dispatch import Dispatcher
 from pilots.assistant.systems.http import fill
 from tests.pilots.assistant_support import find_question, plan_for
@@ -144,3 +146,38 @@ def test_an_object_that_does_not_import_is_a_spec_error(tmp_path: Path) -> None:
     system = PythonSystem(kind="python", object="tests.pilots.nowhere:assistant").model_dump()
     with pytest.raises(SpecError, match="pilot.params.system.object: cannot import"):
         load_experiment(byo_spec(tmp_path, system))
+
+
+# --- properties of what reads a system's replies ---------------------------------------------------------
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(question=st.text(max_size=200), template=_json)
+def test_filling_a_template_puts_the_question_verbatim_and_keeps_its_shape(
+    question: str, template: object
+) -> None:
+    filled = fill({"q": "{question}", "rest": template}, {"question": question, "language": "fr"})
+    assert filled["q"] == question
+
+    def shape(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        return type(value).__name__
+
+    assert shape(filled["rest"]) == shape(template)
+
+
+@given(value=_json)
+def test_sources_are_always_a_list_of_non_empty_strings_or_none(value: object) -> None:
+    sources = read_sources(value)
+    assert (
+        sources is None
+        if value is None
+        else all(isinstance(s, str) and s.strip() == s and s for s in sources)
+    )
