@@ -39,6 +39,7 @@ from civiclab.run.sessions import (
 )
 from civiclab.scorecard import Scorecard, build_scorecard
 from civiclab.tracking import Tracker, flatten, metric_key, resolve_tracking_uri, spec_tracking_uri
+from civiclab.urls import redact_urls_in
 
 __all__ = [
     "REPLAY_SESSIONS",
@@ -129,7 +130,9 @@ def run_experiment(
         }
     )
     run_name = f"{spec.name}-seed{spec.population.seed}"
-    run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, flatten(experiment.raw), tags)
+    run_id = tracker.start_run(
+        spec.tracking.experiment or spec.name, run_name, flatten(redact_urls_in(experiment.raw)), tags
+    )
     log.info("run %s opened in %s", run_id, tracker.uri)
     local_dir = tracker.local_artifact_dir(run_id)
     staging = Path(tempfile.mkdtemp(prefix="civiclab-")) if local_dir is None else None
@@ -237,10 +240,10 @@ def run_experiment(
             )
     except KeyboardInterrupt as exc:  # RunInterrupted included
         status = "KILLED"
-        lifecycle.salvage(tracker, run_id, staging, journal, f"interrupted: {exc}")
+        lifecycle.salvage(tracker, run_id, staging, journal, f"interrupted: {exc}", status)
         raise RunInterrupted(f"run {run_id} interrupted; marked KILLED, records kept") from None
     except BaseException as exc:
-        lifecycle.salvage(tracker, run_id, staging, journal, f"{type(exc).__name__}: {exc}")
+        lifecycle.salvage(tracker, run_id, staging, journal, f"{type(exc).__name__}: {exc}", status)
         raise
     finally:
         lifecycle.close_pilot(pilot)

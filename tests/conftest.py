@@ -18,6 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
+@pytest.fixture(autouse=True)
+def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The lab's secrets folder (CIVICLAB_HOME) in the test's own folder, never the developer's."""
+    home = tmp_path / "civiclab-home"
+    monkeypatch.setenv("CIVICLAB_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def store_uri(tmp_path: Path) -> str:
     """A fresh SQLite MLflow store in the test's own folder."""

@@ -30,6 +30,7 @@ from civiclab.reporting.significance import (
     paired_rate_test,
     rate_test,
 )
+from civiclab.run_status import unfinished
 from civiclab.tracking import RunSummary, Tracker
 
 ALPHA = 0.05
@@ -289,6 +290,14 @@ def compare_runs(
         notes.append(
             f"{len(runs)} runs: per-session tests skipped (over {max_session_runs}); intervals compared"
         )
+    for i, run in enumerate(runs):
+        why = unfinished(run.summary)
+        if why is not None:
+            role = "the BASELINE" if i == 0 else "run"
+            notes.append(
+                f"{role} {run.summary.run_id} did not finish ({why}): its metrics are partial, "
+                "differences against it are not evidence"
+            )
     if with_sessions and any(r.obs is None for r in runs):
         missing = [r.summary.run_id for r in runs if r.obs is None]
         notes.append(f"no sessions.jsonl for {len(missing)} run(s): their metrics are compared by interval")

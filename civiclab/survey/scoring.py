@@ -247,6 +247,22 @@ def _estimate_metric(
     )
 
 
+def missing_items_flag(
+    instrument: Instrument, construct: Construct, responses: Sequence[SurveyResponse]
+) -> str | None:
+    """The note every score carries when some responses came from an export lacking its items."""
+    columns = {instrument.column(item) for item in instrument.construct_items(construct.code)}
+    lacking = [r for r in responses if columns.intersection(r.missing_items)]
+    if not lacking:
+        return None
+    missing = sorted(columns.intersection(c for r in lacking for c in r.missing_items))
+    shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
+    return (
+        f"MISSING ITEMS: {len(lacking)} of {len(responses)} responses came from an export without "
+        f"{shown} (imported with --allow-missing-items); unanswered items were imputed"
+    )
+
+
 def score_instrument(
     instrument: Instrument,
     responses: Sequence[SurveyResponse],
@@ -266,6 +282,8 @@ def score_instrument(
             band = instrument.grade(float(valid.mean()))
             if band is not None:
                 note = f"grade {band.grade} ({band.label.en}), {instrument.grade_source}"
+        flag = missing_items_flag(instrument, construct, responses)
+        note = "; ".join(t for t in (flag, note) if t) or None
         out.append(_estimate_metric(name, scores, construct, options, note=note))
         if matrix.shape[1] >= 2:
             alpha, n_complete = cronbach_alpha(matrix)
@@ -298,13 +316,18 @@ def score_instrument(
                         ci_low=low,
                         ci_high=high,
                         n=n_complete,
-                        note="Cronbach's alpha, Feldt 95% interval",
+                        note="; ".join(t for t in (flag, "Cronbach's alpha, Feldt 95% interval") if t),
                     )
                 )
         for segment, idx in groups.items():
             group_scores = scores[idx]
             if int((~np.isnan(group_scores)).sum()) >= options.k:  # smaller groups are never shown
-                out.append(_estimate_metric(name, group_scores, construct, options, segment=segment))
+                segment_flag = missing_items_flag(instrument, construct, [responses[i] for i in idx])
+                out.append(
+                    _estimate_metric(
+                        name, group_scores, construct, options, segment=segment, note=segment_flag
+                    )
+                )
     return out
 
 
