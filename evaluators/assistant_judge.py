@@ -24,6 +24,7 @@ from civiclab.evaluation import RunData
 from civiclab.records import Metric
 from civiclab.redaction import redact
 from civiclab.registry import evaluator
+from civiclab.urls import redact_text, redact_url
 from evaluators.assistant import turns_of
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
         try:
             return judge.grade(prompt)
         except Exception as exc:  # one unjudged turn, never a failed evaluator
-            return f"{type(exc).__name__}: {exc}"[:200]
+            return redact_text(f"{type(exc).__name__}: {exc}")[:200]
 
     with ThreadPoolExecutor(max_workers=params.judge.concurrency) as pool:
         grades = list(pool.map(one, prompts))
@@ -190,8 +191,9 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
 
     graded = [(t, g) for t, g in zip(turns, grades, strict=True) if isinstance(g, Grade)]
     errors = [g for g in grades if isinstance(g, str)]
-    note = f"{params.judge.model} at {params.judge.base_url}; rubric {RUBRIC_VERSION}#{PROMPT_SHA256}; " + (
-        f"{len(graded)} graded, {len(errors)} unjudged"
+    note = (
+        f"{params.judge.model} at {redact_url(params.judge.base_url)}; rubric {RUBRIC_VERSION}#{PROMPT_SHA256}; "
+        + (f"{len(graded)} graded, {len(errors)} unjudged")
     )
     if not graded:
         why = errors[0] if errors else "no answered turn to judge"
@@ -237,7 +239,7 @@ def _write_artifacts(
     rubric = run.artifact_dir / "judge_rubric.md"
     rubric.write_text(
         f"# Judge rubric {RUBRIC_VERSION} (sha256 {PROMPT_SHA256})\n\nModel: `{spec.model}` at "
-        f"`{spec.base_url}`, temperature 0.\n\n## System message (rubric)\n\n```\n{RUBRIC}\n```\n\n"
+        f"`{redact_url(spec.base_url)}`, temperature 0.\n\n## System message (rubric)\n\n```\n{RUBRIC}\n```\n\n"
         f"## User message (template)\n\n```\n{PROMPT_TEMPLATE}\n```\n",
         encoding="utf-8",
     )

@@ -17,6 +17,7 @@ from civiclab.piloting import EventLog
 from civiclab.records import Outcome, SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.text.knowledge import KnowledgeBase, Question
+from civiclab.urls import redact_url
 from pilots.assistant.external import external_turn
 from pilots.assistant.params import AssistantParams
 from pilots.assistant.systems import HttpSystem, OpenAISystem, PythonSystem, build_system
@@ -121,13 +122,13 @@ def describe_system(params: AssistantParams) -> dict[str, Any]:
             "remote": True,
             "sources": False,
             "handover_flag": False,
-            "base_url": spec.base_url,
+            "base_url": redact_url(spec.base_url),
             "calls": spec.calls.model_dump(),
         }
     if isinstance(spec, HttpSystem):
         return {
             "kind": "http",
-            "name": f"http:{spec.url}",
+            "name": f"http:{redact_url(spec.url)}",
             "remote": True,
             "sources": spec.response.sources is not None,
             "handover_flag": spec.response.handed_over is not None,

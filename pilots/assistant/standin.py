@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 from civiclab.text.knowledge import load_knowledge_base, passages
 from civiclab.text.words import content_words, sentences
@@ -98,7 +99,8 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
                 return
             if stand_in.mode == "slow":
                 time.sleep(30)
-            if self.path.rstrip("/").endswith("/chat/completions"):
+            route = urlparse(self.path).path.rstrip("/")
+            if route.endswith("/chat/completions"):
                 question = next(
                     (
                         m.get("content", "")
@@ -109,7 +111,7 @@ def _handler(stand_in: StandIn) -> type[BaseHTTPRequestHandler]:
                 )
                 reply = stand_in.reply(str(question))
                 self._send(200, chat_completion(body.get("model", "stand-in"), reply["answer"]))
-            elif self.path.rstrip("/") == "/answer":
+            elif route == "/answer":
                 reply = stand_in.reply(str(body.get("question", "")))
                 self._send(200, {"data": reply, "status": "ok"})
             else:

@@ -214,3 +214,15 @@ def test_a_secret_from_the_environment_authenticates_and_is_written_nowhere(
         result = run_experiment(load_experiment(spec), tracking_uri=f"sqlite:///{tmp_path}/m.db")
     assert overall(result, "human_centered.turn_failure_rate").value == 0.0  # the token was accepted
     assert values_in_artifacts(tmp_path, [secret]) == []  # nor in the store, the spec or any artifact
+
+
+def test_credentials_in_the_endpoint_url_reach_no_artifact(tmp_path: Path) -> None:
+    with serve(KB) as url:
+        system = http_system(url.replace("http://", "http://lab:Pa55-w0rd-77@"))
+        system["url"] += "?api_key=K3y-Value-99"
+        spec = byo_spec(tmp_path, system, sessions=6)
+        result = run_experiment(load_experiment(spec), tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    assert overall(result, "human_centered.turn_failure_rate").value == 0.0
+    assert values_in_artifacts(Path(result.artifact_dir), ["Pa55-w0rd-77", "K3y-Value-99"]) == []
+    store = (tmp_path / "m.db").read_bytes()  # params, tags and metric notes
+    assert b"Pa55-w0rd-77" not in store and b"K3y-Value-99" not in store

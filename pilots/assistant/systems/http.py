@@ -7,6 +7,7 @@ import os
 import time
 from typing import Any
 
+from civiclab.urls import redact_url
 from pilots.assistant.systems.base import (
     Question,
     Reply,
@@ -46,7 +47,7 @@ class HttpJsonSystem:
         import jmespath
 
         self.spec = spec
-        self.name = f"http:{spec.url}"
+        self.name = f"http:{redact_url(spec.url)}"
         headers = {"Accept": "application/json"}
         for header, env in spec.headers_env.items():
             headers[header] = os.environ.get(env, "")
