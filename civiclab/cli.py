@@ -13,6 +13,7 @@ from typing import Any
 
 from civiclab import argtypes
 from civiclab.errors import CivicLabError
+from civiclab.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
 from civiclab.survey import cli as survey_cli
 from civiclab.urls import redact_url, redact_urls_in
@@ -329,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
+    redaction_cli.add_commands(sub)
     return parser
 
 

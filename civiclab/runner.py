@@ -21,6 +21,7 @@ from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
+from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
 from civiclab.records import Metric, SessionRecord
 from civiclab.run import artifacts, lifecycle
 from civiclab.run.journal import Journal, record_dict, redact_record
@@ -32,7 +33,6 @@ from civiclab.run.sessions import (
     execute,
     gc_tuned,
     in_pool,
-    pseudonym_salt,
     record_fingerprint,
     safe_session,
     session_plans,
@@ -127,6 +127,7 @@ def run_experiment(
             "civiclab.spec_file": experiment.path.name,
             **lifecycle.process_tags(),
             "civiclab.status": "running",
+            KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
     run_name = f"{spec.name}-seed{spec.population.seed}"

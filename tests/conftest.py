@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,24 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
-@pytest.fixture(autouse=True)
-def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The lab's secrets folder (CIVICLAB_HOME) in the test's own folder, never the developer's."""
-    home = tmp_path / "civiclab-home"
-    monkeypatch.setenv("CIVICLAB_HOME", str(home))
-    return home
+@pytest.fixture(scope="session", autouse=True)
+def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One lab folder (secrets) for the whole test session, so no test writes to the developer's home.
+
+    Session-wide like a real lab's: runs built by module fixtures and the tests that re-derive their
+    pseudonyms share one salt. A test that needs a fresh lab sets CIVICLAB_HOME itself.
+    """
+    home = tmp_path_factory.mktemp("civiclab-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICLAB_HOME", str(home))
+        patch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
+        yield home
+
+
+@pytest.fixture
+def lab_home(civiclab_home: Path) -> Path:
+    """The lab's secrets folder (CIVICLAB_HOME) of this test session, never the developer's."""
+    return civiclab_home
 
 
 @pytest.fixture

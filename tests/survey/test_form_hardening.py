@@ -78,18 +78,18 @@ def test_code_hashes_are_keyed_by_a_lab_secret_created_once_with_mode_0600(
     survey: SurveyServer, lab_home: Path
 ) -> None:
     code = survey.store.create_invitations(EXPERIMENT, 1)[0]
-    key = lab_home / "survey-codes.key"
+    key = lab_home / "secrets" / "survey-codes"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    secret = bytes.fromhex(key.read_text().strip())
+    secret = key.read_bytes()
     dump = b"".join(
         p.read_bytes() for p in Path(survey.url.removeprefix("sqlite:///")).parent.glob("survey.db*")
     )
     assert hash_code(EXPERIMENT, code, secret).encode() in dump
     assert legacy_hash_code(EXPERIMENT, code).encode() not in dump  # not computable from public data
     assert hash_code(EXPERIMENT, code, b"another lab's secret") != hash_code(EXPERIMENT, code, secret)
-    before = key.read_text()
+    before = key.read_bytes()
     SurveyStore(survey.url).create_invitations(EXPERIMENT, 1)
-    assert key.read_text() == before  # created once
+    assert key.read_bytes() == before  # created once
 
 
 def test_codes_handed_out_before_the_lab_secret_still_work(survey: SurveyServer) -> None:
