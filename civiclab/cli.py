@@ -66,17 +66,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_one(spec: Path, args: argparse.Namespace) -> Any:
+def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any:
+    import contextlib
+
     from civiclab.experiment import load_experiment
     from civiclab.runner import run_experiment
 
     exp = load_experiment(spec, _experiment_overrides(args))
-    return run_experiment(
-        exp,
-        tracking_uri=args.tracking_uri,
-        workers=getattr(args, "workers", 1) or 1,
-        progress=_ProgressBar(exp.spec.name),
-    )
+    # A demo also starts what the experiment needs locally (a stand-in endpoint) and stops it after.
+    from civiclab.piloting import Pilot
+
+    factory = exp.pilot.factory
+    services: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if demo and isinstance(factory, type) and issubclass(factory, Pilot):
+        services = factory.demo_services(exp)
+    with services:
+        return run_experiment(
+            exp,
+            tracking_uri=args.tracking_uri,
+            workers=getattr(args, "workers", 1) or 1,
+            progress=_ProgressBar(exp.spec.name),
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -225,7 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     results = []
     for spec in specs:
         print(f"\n=== {spec} ===", flush=True)
-        result = _run_one(spec, args)
+        result = _run_one(spec, args, demo=True)
         print(to_table(result.scorecard))
         results.append(result)
         report = _demo_reports(result.run_id, args)

@@ -19,6 +19,7 @@ the parent sets its own pilot up only when it replays sessions or when `results_
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
@@ -154,3 +155,9 @@ class Pilot(ABC, Generic[P]):
     @classmethod
     def validate_experiment(cls, experiment: Experiment) -> None:
         """Check cross-field rules of an experiment before anything runs; raise `SpecError`."""
+
+    @classmethod
+    def demo_services(cls, experiment: Experiment) -> contextlib.AbstractContextManager[object]:
+        """What `civiclab demo` must run around this experiment (e.g. a local stand-in for the lab's
+        own endpoint), started before the run and stopped after it. Nothing by default."""
+        return contextlib.nullcontext()

@@ -1,12 +1,16 @@
 """The AI-assistant pilot's quality and hand-over: retrieval, grounding, citations, hand-over, readability.
 
 Every metric is computed over turns (one question each) and given overall and per segment of at least k
-sessions, with a bootstrap 95% interval. Groundedness is lexical: an answer sentence is supported when most
-of its content words occur in one retrieved passage (the knowledge base is read back from the run's facts).
+sessions, with a bootstrap 95% interval. Groundedness is measured twice: lexically (an answer sentence is
+supported when most of its content words occur in one passage) and semantically (its closest knowledge-base
+sentence, by MiniLM embeddings, is close and carries the same negations; see `evaluators.grounding`).
+The passages are those the built-in pipeline retrieved, or the whole knowledge base for an external system.
+A metric the evaluated system gives no way to measure (citations without sources) is missing, with why.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +39,9 @@ class AssistantParams(BaseModel):
     support_threshold: float = Field(
         default=0.7, gt=0, le=1, description="share of a sentence's content words a passage must hold"
     )
+    semantic_threshold: float = Field(
+        default=0.75, gt=0, le=1, description="cosine to the closest knowledge-base sentence for support"
+    )
 
 
 def turns_of(records: list[SessionRecord]) -> list[dict[str, Any]]:
@@ -47,17 +54,31 @@ def answered(turn: dict[str, Any]) -> bool:
     return turn.get("decision") == "answer" and turn.get("status") == "ok" and bool(turn.get("answer"))
 
 
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    # Passages are read again for every sentence (all of them for an external system): once is enough.
+    return frozenset(content_words(text))
+
+
 def supported(sentence: str, passage_texts: list[str], threshold: float) -> bool:
     """Whether one retrieved passage holds at least `threshold` of the sentence's content words."""
-    words = content_words(sentence)
+    words = _words(sentence)
     if not words:
         return True
-    return any(len(words & content_words(text)) / len(words) >= threshold for text in passage_texts)
+    return any(len(words & _words(text)) / len(words) >= threshold for text in passage_texts)
+
+
+def grounding_passages(turn: dict[str, Any], texts: dict[str, str]) -> set[str] | None:
+    """The passages an answer must stay within: those retrieved, or (external system) all of them."""
+    if "retrieved" not in turn:
+        return None
+    return {r["passage"] for r in turn["retrieved"] if r["passage"] in texts}
 
 
 def groundedness(turn: dict[str, Any], texts: dict[str, str], threshold: float) -> float:
-    """Share of the answer's sentences supported by a passage retrieved for this turn."""
-    retrieved = [texts[r["passage"]] for r in turn.get("retrieved", []) if r["passage"] in texts]
+    """Share of the answer's sentences supported by a passage retrieved for this turn (or any passage)."""
+    allowed = grounding_passages(turn, texts)
+    retrieved = [texts[p] for p in (texts if allowed is None else sorted(allowed))]
     parts = sentences(str(turn.get("answer", "")).replace("\n", " "))
     if not parts:
         return 0.0
@@ -65,14 +86,18 @@ def groundedness(turn: dict[str, Any], texts: dict[str, str], threshold: float) 
 
 
 def cites_retrieved(turn: dict[str, Any]) -> bool:
-    """The answer cites at least one sheet, and only sheets that were retrieved."""
+    """The answer cites at least one sheet, and only sheets that were retrieved (or, for an external
+    system, it returned at least one source and every source names a knowledge-base sheet)."""
+    if "sources" in turn:
+        sources, sheets = turn.get("sources") or [], turn.get("ranked_sheets") or []
+        return bool(sheets) and len(sheets) >= len(set(sources))
     cited = set(_CITATION.findall(str(turn.get("answer", ""))))
     retrieved = {r["sheet"] for r in turn.get("retrieved", [])}
     return bool(cited) and cited <= retrieved
 
 
 def reciprocal_rank(turn: dict[str, Any]) -> float:
-    ranked = turn.get("ranked_sheets", [])
+    ranked = turn.get("ranked_sheets") or []
     for rank, sheet in enumerate(ranked, start=1):
         if sheet in turn.get("expected_sheets", []):
             return 1.0 / rank
@@ -98,9 +123,31 @@ def _latencies(records: list[SessionRecord]) -> list[float]:
 
 
 class KnowledgeFacts(BaseModel):
-    """What this evaluator reads of a pilot's facts: the knowledge base the answers must stay within."""
+    """What this evaluator reads of a pilot's facts: the knowledge base the answers must stay within,
+    and what the evaluated system returns (sources, a hand-over flag)."""
 
     knowledge_base: Path | None = None
+    system: dict[str, Any] = Field(default_factory=lambda: {"kind": "builtin"})
+
+
+def has_sources(turn: dict[str, Any]) -> bool:
+    """The turn's answer came with the sheets it used: retrieved ones, or sources an external system returned."""
+    return ("sources" not in turn and "retrieved" in turn) or turn.get("sources") is not None
+
+
+def unmeasurable(system: dict[str, Any], turns: list[dict[str, Any]]) -> dict[str, str]:
+    """Metrics this system gives no way to measure, and why (they are reported missing, never passed)."""
+    reasons: dict[str, str] = {}
+    if system.get("kind", "builtin") != "builtin" and not any(has_sources(t) for t in turns):
+        why = f"the evaluated system ({system.get('name', system.get('kind'))}) returns no sources"
+        for name in ("retrieval_hit_at_k", "retrieval_mrr", "citation_rate"):
+            reasons[name] = why
+    if not any(t.get("pii_echoed") is not None for t in turns):
+        reasons["pii_echo_rate"] = "no question of this run carried personal data"
+    if not any(answered(t) for t in turns):
+        for name in ("groundedness", "groundedness_semantic", "citation_rate", "readability"):
+            reasons.setdefault(name, "no turn was answered automatically")
+    return reasons
 
 
 def _passage_texts(run: RunData) -> dict[str, str]:
@@ -117,7 +164,10 @@ def _passage_texts(run: RunData) -> dict[str, str]:
     metrics={
         "human_centered.retrieval_hit_at_k": "share of questions with an answering sheet among the top k passages",
         "human_centered.retrieval_mrr": "mean reciprocal rank of the first answering sheet (0 when absent)",
-        "human_centered.groundedness": "share of answer sentences supported by a retrieved passage",
+        "human_centered.groundedness": "share of answer sentences whose words a retrieved passage holds",
+        "human_centered.groundedness_semantic": "share of answer sentences whose meaning (MiniLM cosine, "
+        "same negations) a knowledge-base sentence states",
+        "human_centered.pii_echo_rate": "answers repeating a personal value the citizen gave (before redaction)",
         "human_centered.citation_rate": "share of answers citing only, and at least one, retrieved sheet",
         "human_centered.handover_precision": "hand-overs that were needed / all hand-overs",
         "human_centered.handover_recall": "needed hand-overs that happened / all needed hand-overs",
@@ -134,6 +184,25 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
     """Retrieval, grounding, citations, hand-over quality, readability and latency of the assistant."""
     seed, n = run.seed, params.resamples
     texts = _passage_texts(run)
+    facts = run.facts_as(KnowledgeFacts) or KnowledgeFacts()
+    all_turns = turns_of(run.records)
+    grounder = None
+    if texts and any(answered(t) for t in all_turns):
+        from evaluators.grounding import SemanticGrounder
+
+        grounder = SemanticGrounder(texts, params.semantic_threshold)
+        grounder.prepare(str(t["answer"]) for t in all_turns if answered(t))
+
+    scored: dict[tuple[str, tuple[str, ...] | None], float] = {}
+
+    def semantic(t: dict[str, Any]) -> float:
+        # Every segment reads the same turns again: each (answer, passages) is scored once.
+        assert grounder is not None
+        allowed = grounding_passages(t, texts)
+        key = (str(t["answer"]), None if allowed is None else tuple(sorted(allowed)))
+        if key not in scored:
+            scored[key] = grounder.score(key[0], allowed)
+        return scored[key]
 
     def over_turns(
         select: Callable[[dict[str, Any]], bool], value: Callable[[dict[str, Any]], float], kind: str = "mean"
@@ -173,7 +242,18 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             "",
             True,
         ),
-        ("citation_rate", over_turns(answered, lambda t: float(cites_retrieved(t)), "rate"), "", True),
+        (
+            "groundedness_semantic",
+            over_turns(lambda t: grounder is not None and answered(t), semantic),
+            "",
+            True,
+        ),
+        (
+            "citation_rate",
+            over_turns(lambda t: answered(t) and has_sources(t), lambda t: float(cites_retrieved(t)), "rate"),
+            "",
+            True,
+        ),
         (
             "handover_precision",
             over_turns(
@@ -218,6 +298,12 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             True,
         ),
         ("readability", over_turns(answered, readability), "points", True),
+        (
+            "pii_echo_rate",
+            over_turns(lambda t: t.get("pii_echoed") is not None, lambda t: float(t["pii_echoed"]), "rate"),
+            "",
+            False,
+        ),
         ("latency_p50_ms", quantile(0.5), "ms", False),
         ("latency_p95_ms", quantile(0.95), "ms", False),
         (
@@ -227,8 +313,14 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             False,
         ),
     ]
+    reasons = unmeasurable(facts.system, all_turns)
     metrics: list[Metric] = []
     for name, compute, unit, higher in specs:
+        if name in reasons:
+            metrics.append(
+                Metric(name=f"{DIM}.{name}", value=None, unit=unit, dimension=DIM, error=reasons[name])
+            )
+            continue
         metrics.extend(
             per_segment(run, f"{DIM}.{name}", compute, dimension=DIM, unit=unit, higher_is_better=higher)
         )

@@ -120,6 +120,7 @@ class AuditFacts(BaseModel):
     features: list[str] = Field(
         default_factory=list, description="the router's features, as the pilot declares"
     )
+    system: dict[str, Any] = Field(default_factory=lambda: {"kind": "builtin"})
 
 
 @evaluator(
@@ -144,7 +145,19 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     def coverage(records: list[SessionRecord]) -> stats.Estimate:
         return stats.rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
 
-    metrics = per_segment(run, f"{DIM}.shap_coverage", coverage, dimension=DIM, higher_is_better=True)
+    external = facts.system.get("kind", "builtin") != "builtin"
+    if external:
+        # The system decides its own hand-overs: there is no civiclab decision to explain.
+        metrics = [
+            Metric(
+                name=f"{DIM}.shap_coverage",
+                value=None,
+                dimension=DIM,
+                error=f"{facts.system.get('name')} routes hand-overs itself: no SHAP explanation to check",
+            )
+        ]
+    else:
+        metrics = per_segment(run, f"{DIM}.shap_coverage", coverage, dimension=DIM, higher_is_better=True)
 
     labelled = params.redaction_labelled or facts.redaction_labelled
     if labelled is None:
@@ -227,7 +240,17 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
 
     answers = sum(answered(t) for t in turns_of(run.records))
     reading = run.energy
-    if reading is None or reading.method == "unavailable" or answers == 0:
+    if facts.system.get("remote"):
+        metrics.append(
+            Metric(
+                name="energy.kwh_per_answer",
+                value=None,
+                dimension="energy",
+                error=f"{facts.system.get('name')} is a remote service: its energy cannot be measured from "
+                "here (energy.kwh is the harness's own)",
+            )
+        )
+    elif reading is None or reading.method == "unavailable" or answers == 0:
         why = "no automatic answer" if answers == 0 else (reading.source if reading else "no energy reading")
         metrics.append(Metric(name="energy.kwh_per_answer", value=None, dimension="energy", error=why))
     else:

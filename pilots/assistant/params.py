@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civiclab.spec import DataFile
+from pilots.assistant.systems.config import BuiltinSystem, SystemSpec
 
 
 class _Strict(BaseModel):
@@ -59,6 +60,15 @@ class AssistantParams(_Strict):
     questions: DataFile = Field(description="JSONL evaluation split: the questions asked in a run")
     training: DataFile = Field(description="JSONL training split: fits the hand-over router only")
     redaction_labelled: DataFile | None = Field(default=None, description="JSONL labelled redaction set")
+    system: SystemSpec = Field(
+        default_factory=BuiltinSystem,
+        description="what is evaluated: the built-in pipeline, or the lab's own (openai, http, python)",
+    )
+    send_personal_data: bool = Field(
+        default=False,
+        description="send an external system the scenario's question as written (synthetic personal "
+        "values included) to measure whether it echoes them; default: the redacted question",
+    )
     answer: AnswerSpec = Field(default_factory=OfflineAnswer)
     top_k: int = Field(default=4, ge=1, le=20, description="passages retrieved per question")
     lexical_weight: float = Field(

@@ -8,6 +8,7 @@ latencies go into `record.timings`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from pathlib import Path
@@ -30,7 +31,9 @@ from pilots.assistant.answering import (
     check_endpoint,
     invoke_with_timeout,
 )
+from pilots.assistant.byo import ExternalSessions, check_system, describe_system
 from pilots.assistant.explain import channel_notice, explanation, handover_message
+from pilots.assistant.external import echoed, personal_values
 from pilots.assistant.params import AssistantParams, OpenAIAnswer
 from pilots.assistant.retrieval import (
     EMBEDDING_MODEL,
@@ -41,6 +44,7 @@ from pilots.assistant.retrieval import (
 )
 from pilots.assistant.router import ROUTER_VERSION, HandoverRouter
 from pilots.assistant.signals import FEATURES, features
+from pilots.assistant.systems import BuiltinSystem
 
 TURN_SECONDS = 60.0  # each turn starts one simulated minute after the previous one
 
@@ -67,6 +71,9 @@ class AssistantFacts(PilotFacts):
     model: str | None = None
     prompt_version: str | None = None
     router: dict[str, Any] | None = None
+    system: dict[str, Any] = Field(
+        default_factory=lambda: {"kind": "builtin", "remote": False, "sources": True, "handover_flag": True}
+    )
     setup_seconds: dict[str, float] = Field(default_factory=dict)
 
 
@@ -87,7 +94,13 @@ class AssistantPilot(Pilot[AssistantParams]):
         self.retriever: Retriever | None = None
         self.router: HandoverRouter | None = None
         self.answer_step: AnswerStep | None = None
+        self.byo: ExternalSessions | None = None
         self.setup_seconds: dict[str, float] = {}
+        self.external = not isinstance(params.system, BuiltinSystem)
+        if self.external:
+            # One endpoint, one rate limit, one concurrency bound: sessions stay in this process,
+            # where the dispatcher overlaps their questions.
+            self.parallel = False  # type: ignore[misc]
 
     @classmethod
     def validate_experiment(cls, experiment: Any) -> None:
@@ -103,15 +116,28 @@ class AssistantPilot(Pilot[AssistantParams]):
             raise SpecError(
                 params.training, "expected", "the training split needs both `answer` and `handover` questions"
             )
-        if isinstance(params.answer, OpenAIAnswer):
+        if isinstance(params.answer, OpenAIAnswer) and isinstance(params.system, BuiltinSystem):
             check_endpoint(params.answer, str(experiment.path))
+        check_system(params, str(experiment.path))
+
+    @classmethod
+    def demo_services(cls, experiment: Any) -> contextlib.AbstractContextManager[object]:
+        """For `civiclab demo`: the local stand-in on the port of a 127.0.0.1 endpoint in the spec."""
+        from pilots.assistant.byo import demo_stand_in
+
+        return demo_stand_in(experiment.pilot_params)
 
     def replays(self) -> bool:
         # A remote model may answer differently when asked again: only the offline path is replayed.
-        return self.params.answer.kind == "offline"
+        return isinstance(self.params.system, BuiltinSystem) and self.params.answer.kind == "offline"
 
     # -- once per process -------------------------------------------------------------------------
     def setup(self) -> None:
+        if self.external:
+            started = time.perf_counter()
+            self.byo = ExternalSessions(self.params, self.kb, self.by_id, self.session_start)
+            self.setup_seconds["system_connect_s"] = time.perf_counter() - started
+            return
         self._setup_retrieval_and_router()
         started = time.perf_counter()
         if isinstance(self.params.answer, OpenAIAnswer):
@@ -165,9 +191,15 @@ class AssistantPilot(Pilot[AssistantParams]):
             profile = persona_profile(plan.segment)
             cursor = cursors.get(profile) or cursors["standard"]
             plan.source = {"questions": [next(cursor) for _ in range(self.params.questions_per_session)]}
+        if self.byo is not None:
+            self.byo.queue(plans)
         return plans
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
+        if self.external:
+            if self.byo is None:
+                raise PilotError("assistant: setup() was not called")
+            return self.byo.run_session(plan)
         if self.retriever is None or self.router is None or self.answer_step is None:
             raise PilotError("assistant: setup() was not called")
         log = EventLog(plan.session_id, self.session_start(plan))
@@ -291,7 +323,8 @@ class AssistantPilot(Pilot[AssistantParams]):
                     self.answer_step, {"question": text, "language": language, "hits": hits}
                 )
                 # A generative model may echo personal data: what is logged is redacted again.
-                turn["answer"] = redact_text(answer, question.names)
+                turn["pii_echoed"] = echoed(answer, question)
+                turn["answer"] = redact_text(answer, personal_values(question))
                 turn["notice"] = channel_notice(language)
                 log.add(
                     "turn.answer",
@@ -335,6 +368,8 @@ class AssistantPilot(Pilot[AssistantParams]):
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
+        if self.external:
+            return []
         assert self.router is not None  # `results_need_setup`: the runner set this pilot up
         paths = [write_router_card(self.router, out_dir)]
         plot = write_shap_summary(records, out_dir)
@@ -355,4 +390,10 @@ class AssistantPilot(Pilot[AssistantParams]):
             prompt_version=self.answer_step.prompt_version if self.answer_step is not None else None,
             router=self.router.describe() if self.router is not None else None,
             setup_seconds=dict(self.setup_seconds),
+            system=describe_system(self.params),
         )
+
+    def close(self) -> None:
+        if self.byo is not None:
+            self.byo.close()
+            self.byo = None
