@@ -304,7 +304,9 @@ def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None
     assert v.verdict == "pass" and v.uninformative
     assert "UNINFORMATIVE: the threshold is 2e+05× the observed value" in v.detail
     loose = card([{"metric": "energy.wh_per_session", "at_most": 1.0}], [energy])
-    assert "PASS (uninformative)" in to_table(loose) and "PASS (uninformative threshold)" in to_markdown(loose)
+    assert "PASS (uninformative)" in to_table(loose) and "PASS (uninformative threshold)" in to_markdown(
+        loose
+    )
     assert not judge(crit(metric="energy.wh_per_session", at_most=1e-5), [energy]).uninformative  # 2.5x: fine
     # Rates are bounded shares: a low abandonment against 0.15 is an informative pass.
     assert not judge(crit(metric=COMPLETION, at_most=0.15), [rate_metric(0.001, 3000)]).uninformative
