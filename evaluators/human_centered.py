@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.evaluation import RunData, metric_from, per_segment
-from civiclab.records import Metric, SessionRecord
+from civiclab.aggregates import SegmentTally, SegmentValues, rate_of
+from civiclab.evaluation import RunData, metric_from
+from civiclab.records import Metric
 from civiclab.registry import evaluator
 
 
@@ -41,33 +42,53 @@ class HumanCenteredParams(BaseModel):
     funnel_plot: bool = True
 
 
-def _rate(predicate: str, seed: int, resamples: int):  # type: ignore[no-untyped-def]
-    def compute(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([_outcome_is(r, predicate) for r in records], seed=seed, resamples=resamples)
-
-    return compute
-
-
-def _outcome_is(record: SessionRecord, what: str) -> bool:
-    if what == "resolved":
-        return record.outcome in ("completed", "escalated_to_human")
-    if what == "fallback":
-        return bool(record.data.get("fallback_used"))
-    return record.outcome == what
+RATES: tuple[tuple[str, str, bool | None], ...] = (
+    ("completion_rate", "completed", True),
+    ("resolution_rate", "resolved", True),
+    ("abandonment_rate", "abandoned", False),
+    ("escalation_rate", "escalated_to_human", None),
+    ("fallback_rate", "fallback", None),
+    ("failure_rate", "failed", False),
+)
 
 
-def _funnel(
-    records: list[SessionRecord], order: list[str]
-) -> tuple[list[str], dict[str, int], dict[str, int]]:
-    reached: Counter[str] = Counter()
-    stopped: Counter[str] = Counter()
-    for r in records:
-        seen = [s["step"] for s in r.steps]
-        reached.update(set(seen))
-        if r.outcome == "abandoned" and seen:
-            stopped[seen[-1]] += 1
-    steps = [s for s in order if s in reached] + sorted(s for s in reached if s not in order)
-    return steps, dict(reached), dict(stopped)
+def _properties(row: dict[str, Any]) -> list[str]:
+    """What a session counts towards among RATES (and the reach of a human after an online failure)."""
+    outcome = row["outcome"]
+    props = [outcome]
+    if outcome in ("completed", "escalated_to_human"):
+        props.append("resolved")
+    data = row.get("data") or {}
+    if data.get("fallback_used"):
+        props.append("fallback")
+    if data.get("failed_online"):
+        props.append("failed_online")
+        if data.get("human_reachable_on_failure"):
+            props.append("reachable")
+    return props
+
+
+@dataclass
+class JourneyTally:
+    """What this evaluator keeps of a run, filled in one streaming pass over its records."""
+
+    sessions: SegmentTally = field(default_factory=SegmentTally)
+    times: SegmentValues = field(default_factory=SegmentValues)
+    reached: Counter[str] = field(default_factory=Counter)
+    stopped: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: dict[str, Any]) -> None:
+        segment = row["segment"]
+        self.sessions.add(segment, _properties(row))
+        if row["outcome"] == "completed":
+            self.times.add(segment, float(row["duration_s"]))
+        seen = [s["step"] for s in row.get("steps") or ()]
+        self.reached.update(set(seen))
+        if row["outcome"] == "abandoned" and seen:
+            self.stopped[seen[-1]] += 1
+
+    def funnel(self, order: list[str]) -> list[str]:
+        return [s for s in order if s in self.reached] + sorted(s for s in self.reached if s not in order)
 
 
 def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: int, title: str) -> None:
@@ -111,23 +132,27 @@ def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: i
 def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     """Completion, abandonment funnel, escalation and time on task, overall and per segment."""
     seed, b = run.seed, params.resamples
+    tally = JourneyTally()
+    for row in run.rows():
+        tally.add(row)
+    counts = tally.sessions
+    published = run.published(dict(counts.sizes))
     out: list[Metric] = []
-    for name, what, better in (
-        ("completion_rate", "completed", True),
-        ("resolution_rate", "resolved", True),
-        ("abandonment_rate", "abandoned", False),
-        ("escalation_rate", "escalated_to_human", None),
-        ("fallback_rate", "fallback", None),
-        ("failure_rate", "failed", False),
-    ):
-        out += per_segment(
-            run, f"{DIM}.{name}", _rate(what, seed, b), dimension=DIM, unit="share", higher_is_better=better
-        )
+    for name, what, better in RATES:
+        for segment in (None, *published):
+            est = rate_of(counts.count(what, segment), counts.size(segment), seed=seed, resamples=b)
+            out.append(
+                metric_from(
+                    f"{DIM}.{name}",
+                    est,
+                    dimension=DIM,
+                    unit="share",
+                    higher_is_better=better,
+                    segment=segment,
+                )
+            )
 
-    failed_online = [r for r in run.records if r.data.get("failed_online")]
-    reach = stats.rate(
-        [bool(r.data.get("human_reachable_on_failure")) for r in failed_online], seed=seed, resamples=b
-    )
+    reach = rate_of(counts.count("reachable"), counts.count("failed_online"), seed=seed, resamples=b)
     out.append(
         metric_from(
             f"{DIM}.human_reachable_on_failure", reach, dimension=DIM, unit="share", higher_is_better=True
@@ -136,32 +161,21 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     if reach.n == 0:
         out[-1].note = "no session failed on a digital channel"
 
-    completed = [r for r in run.records if r.outcome == "completed"]
-
-    def times(q: float):  # type: ignore[no-untyped-def]
-        def compute(records: list[SessionRecord]) -> stats.Estimate:
-            return stats.quantile([r.duration_s for r in records], q, seed=seed, resamples=min(b, 400))
-
-        return compute
-
-    out += per_segment(
-        run,
-        f"{DIM}.time_on_task_median_s",
-        times(0.5),
-        dimension=DIM,
-        unit="s",
-        higher_is_better=False,
-        records=completed,
-    )
-    out += per_segment(
-        run,
-        f"{DIM}.time_on_task_p90_s",
-        times(0.9),
-        dimension=DIM,
-        unit="s",
-        higher_is_better=False,
-        records=completed,
-    )
+    for name, q in (("time_on_task_median_s", 0.5), ("time_on_task_p90_s", 0.9)):
+        for segment in (None, *published):
+            sketch = tally.times.get(segment)
+            if segment is not None and sketch.n < run.k:
+                continue
+            out.append(
+                metric_from(
+                    f"{DIM}.{name}",
+                    sketch.estimate(q),
+                    dimension=DIM,
+                    unit="s",
+                    higher_is_better=False,
+                    segment=segment,
+                )
+            )
 
     order: list[str] = []
     facts = run.facts_as(FunnelFacts)
@@ -171,9 +185,9 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         while cursor is not None and cursor not in order:
             order.append(cursor)
             cursor = next_of.get(cursor)
-    steps, reached, stopped = _funnel(run.records, order)
+    steps, reached, stopped, total = tally.funnel(order), tally.reached, tally.stopped, counts.total
     for step in steps:
-        est = stats.rate(np.arange(reached[step]) < stopped.get(step, 0), seed=seed, resamples=b)
+        est = rate_of(stopped.get(step, 0), reached[step], seed=seed, resamples=b)
         out.append(
             metric_from(
                 f"{DIM}.step_abandonment.{step}", est, dimension=DIM, unit="share", higher_is_better=False
@@ -182,16 +196,16 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         out.append(
             Metric(
                 name=f"{DIM}.funnel_reached.{step}",
-                value=reached[step] / max(1, len(run.records)),
+                value=reached[step] / max(1, total),
                 unit="share",
                 dimension=DIM,
-                n=len(run.records),
+                n=total,
             )
         )
-    if steps and params.funnel_plot and run.records:
+    if steps and params.funnel_plot and total:
         path = run.artifact_dir / "plots" / "funnel.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        _plot_funnel(path, steps, reached, len(run.records), f"{run.experiment.spec.name}: journey funnel")
+        _plot_funnel(path, steps, reached, total, f"{run.experiment.spec.name}: journey funnel")
         run.add_artifact(path)
 
     target = f"{DIM}.{params.equity_metric}"
