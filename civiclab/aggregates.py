@@ -114,9 +114,9 @@ class QuantileSketch:
     def distribution(self) -> tuple[list[float], list[int]]:
         """Sorted distinct values (bucket midpoints once a histogram) and how many fall on each."""
         if self.values is not None:
-            counts = Counter(self.values)
-            keys = sorted(counts)
-            return keys, [counts[k] for k in keys]
+            exact: Counter[float] = Counter(self.values)
+            distinct = sorted(exact)
+            return distinct, [exact[v] for v in distinct]
         keys = sorted(self.buckets)
         values = [2 * self._gamma**i / (self._gamma + 1) for i in keys]
         counts = [self.buckets[i] for i in keys]

@@ -95,7 +95,9 @@ class RunData:
         """The segments that may be shown, given how many sessions each holds (at least k), sorted."""
         return sorted(name for name, size in sizes.items() if size >= self.k)
 
-    def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, Collection[SessionRecord]]:
+    def segments(
+        self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES
+    ) -> dict[str, Collection[SessionRecord]]:
         """Records grouped as `attribute=value`, leaving out any group smaller than k.
 
         Computed once per set of attributes (one counting pass); with a streamed run each group is

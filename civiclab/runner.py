@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -22,14 +23,16 @@ from civiclab.audit import AuditWriter, ChainSummary
 from civiclab.energy import EnergyMeter
 from civiclab.errors import PilotError
 from civiclab.evaluation import RunData, run_evaluators
+from civiclab.executors import make_executor
 from civiclab.experiment import Experiment
 from civiclab.manifest import Manifest, artifact_digests, write_manifest
 from civiclab.piloting import Pilot, PilotContext
-from civiclab.population import sample_plans
+from civiclab.population import iter_plans
 from civiclab.provenance import provenance_tags
 from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
 from civiclab.redaction import redact
 from civiclab.scorecard import Scorecard, build_scorecard, to_markdown
+from civiclab.sessionlog import RecordStream
 from civiclab.tracking import Tracker, flatten, metric_key
 
 REPLAY_SESSIONS = 20
@@ -187,21 +190,6 @@ def safe_session(pilot: Pilot[Any], plan: SessionPlan) -> SessionRecord:
     return record
 
 
-_worker_pilot: Pilot[Any] | None = None
-
-
-def _init_worker(experiment: Experiment, workdir: Path | None) -> None:
-    global _worker_pilot
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_pilot = build_pilot(experiment, workdir)
-    _worker_pilot.ensure_setup()
-
-
-def _run_in_worker(plan: SessionPlan) -> SessionRecord:
-    assert _worker_pilot is not None
-    return safe_session(_worker_pilot, plan)
-
-
 def _redacted(record: SessionRecord) -> SessionRecord:
     dumped = record.model_dump(mode="json")
     return SessionRecord.model_validate(dumped) if redact_record(dumped) else record
@@ -255,24 +243,28 @@ class _Signals:
                 pass
 
 
-def in_pool(pilot: Pilot[Any], workers: int, sessions: int) -> bool:
-    """Whether sessions run in worker processes: the pilot allows it and there is enough to share."""
-    return pilot.parallel and workers > 1 and sessions >= 2 * workers
+def in_pool(pilot: Pilot[Any], workers: int, sessions: int, kind: str = "process") -> bool:
+    """Whether sessions run in other processes: the pilot allows it and there is enough to share."""
+    if not pilot.parallel:
+        return False
+    return kind == "ray" or (workers > 1 and sessions >= 2 * workers)
 
 
-def _sessions(
-    experiment: Experiment, pilot: Pilot[Any], plans: list[SessionPlan], workers: int, workdir: Path | None
-) -> Iterator[SessionRecord]:
-    if not in_pool(pilot, workers, len(plans)):
-        pilot.ensure_setup()  # already done unless the plans turned out fewer than the spec's sessions
-        for plan in plans:
-            yield safe_session(pilot, plan)
-        return
-    chunk = max(1, min(500, len(plans) // (workers * 8)))
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(experiment, workdir)
-    ) as pool:
-        yield from pool.map(_run_in_worker, plans, chunksize=chunk)
+def _plans(
+    experiment: Experiment, pilot: Pilot[Any], start: int = 0
+) -> tuple[Iterable[SessionPlan], int, Callable[[], Iterable[SessionPlan]]]:
+    """The run's plans from index `start` (streamed unless the pilot lists its own), how many there
+    are in all, and how to get them again from the first (for the replay)."""
+    spec = experiment.spec
+    listed = pilot.plans(spec.population.sessions, spec.population.seed)
+    if listed is not None:
+        return listed[start:], len(listed), lambda: listed
+
+    def again() -> Iterator[SessionPlan]:
+        return iter_plans(experiment.personas, spec.population.sessions, spec.population.seed)
+
+    plans = iter_plans(experiment.personas, spec.population.sessions, spec.population.seed, start=start)
+    return plans, spec.population.sessions, again
 
 
 def run_experiment(
@@ -282,11 +274,22 @@ def run_experiment(
     workers: int = 1,
     progress: Progress | None = None,
     tracker: Tracker | None = None,
+    resume: str | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
+    Sessions run on the spec's executor (serial, process pool or Ray); their records are journalled
+    in plan order and written to `sessions.jsonl` as they come, and evaluators read them back in
+    streaming passes, so memory does not grow with the number of sessions.
+
+    Args:
+        resume: the id of a FAILED or KILLED run of this same experiment (spec, data, seed) to
+            finish: its whole sessions are kept, the chain continues with a `run.resume` event and
+            only the sessions not yet closed run.
+
     Raises:
         TrackingError: the store cannot be opened (before any run is created).
+        SpecError: `resume` names a run that cannot be continued with this experiment.
         RunInterrupted: SIGINT/SIGTERM; the run is marked KILLED with what was recorded.
     """
     spec = experiment.spec
@@ -297,8 +300,6 @@ def run_experiment(
         preflight(spec.audit.anchor)  # an unreachable node fails before any run is created
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
-    meter.start()
 
     params = flatten(experiment.raw)
     tags = provenance_tags(experiment.base_dir)
@@ -310,12 +311,18 @@ def run_experiment(
             "civiclab.pid": str(os.getpid()),
             "civiclab.pid_started": process_started(),
             "civiclab.status": "running",
+            "civiclab.executor": spec.executor.kind,
         }
     )
-    run_name = f"{spec.name}-seed{spec.population.seed}"
-    run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
+    if resume is None:
+        run_name = f"{spec.name}-seed{spec.population.seed}"
+        run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
+    else:
+        run_id = _reopen(tracker, resume, experiment, tags)
+    meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
+    meter.start()
     local_dir = tracker.local_artifact_dir(run_id)
-    staging = Path(tempfile.mkdtemp(prefix="civiclab-")) if local_dir is None else None
+    staging = None if local_dir is not None else _staging_dir(tracker, run_id, fetch=resume is not None)
     art_dir = local_dir or staging
     assert art_dir is not None
     workdir = Path(tempfile.mkdtemp(prefix="civiclab-work-"))
@@ -324,40 +331,83 @@ def run_experiment(
     audit: AuditWriter | None = None
     try:
         with _Signals():
+            recovered = None
+            if resume is not None:
+                from civiclab.resume import recover
+
+                recovered = recover(art_dir)
+            kept = recovered.sessions if recovered else 0
             pilot = build_pilot(experiment, workdir)
-            if not in_pool(pilot, workers, spec.population.sessions):
+            pooled = in_pool(
+                pilot, spec.executor.workers or workers, spec.population.sessions - kept, spec.executor.kind
+            )
+            if not pooled:
                 # Sessions will run here (a pilot's plans may need its chain or models).
                 timings["setup_s"] = pilot.ensure_setup()
-            plans = pilot.plans(spec.population.sessions, spec.population.seed)
-            if plans is None:
-                plans = sample_plans(experiment.personas, spec.population.sessions, spec.population.seed)
-            audit = AuditWriter(art_dir / "audit.jsonl")
+            plans, planned, plans_again = _plans(experiment, pilot, start=kept)
+            audit = AuditWriter(art_dir / "audit.jsonl", resume=recovered is not None)
             meter.wait_started()
-            audit.append(
-                {
-                    "session_id": "",
-                    "seq": 0,
-                    "ts": spec.population.start.isoformat().replace("+00:00", "Z"),
-                    "kind": "run.open",
-                    "actor": "civiclab",
-                    "payload": {
-                        "experiment": spec.name,
-                        "spec_sha256": experiment.digest,
-                        "pilot": spec.pilot.kind,
-                        "sessions": len(plans),
-                        "seed": spec.population.seed,
-                    },
-                }
-            )
-            records: list[SessionRecord] = []
+            if recovered is None:
+                audit.append(
+                    {
+                        "session_id": "",
+                        "seq": 0,
+                        "ts": spec.population.start.isoformat().replace("+00:00", "Z"),
+                        "kind": "run.open",
+                        "actor": "civiclab",
+                        "payload": {
+                            "experiment": spec.name,
+                            "spec_sha256": experiment.digest,
+                            "pilot": spec.pilot.kind,
+                            "sessions": planned,
+                            "seed": spec.population.seed,
+                        },
+                    }
+                )
+            else:
+                audit.append(
+                    {
+                        "session_id": "",
+                        "seq": 2,
+                        "ts": spec.population.start.isoformat().replace("+00:00", "Z"),
+                        "kind": "run.resume",
+                        "actor": "civiclab",
+                        "payload": {
+                            "spec_sha256": experiment.digest,
+                            "seed": spec.population.seed,
+                            "sessions_kept": recovered.sessions,
+                            "events_kept": recovered.events,
+                            "events_dropped": recovered.dropped_events,
+                            "sessions_dropped": recovered.dropped_sessions,
+                        },
+                    }
+                )
+            done, failed = kept, recovered.failed if recovered else 0
             t_sessions = time.perf_counter()
             pilot_s = 0.0
             last_flush = time.perf_counter()
-            with gc_tuned(), (art_dir / "sessions.jsonl").open("w", encoding="utf-8") as sessions_out:
-                for done, record in enumerate(_sessions(experiment, pilot, plans, workers, workdir), start=1):
+            factory = functools.partial(build_pilot, experiment, workdir)
+            executor = make_executor(
+                spec.executor
+                if pooled
+                else spec.executor.model_copy(update={"kind": "serial", "workers": None}),
+                pilot=pilot,
+                factory=factory,
+                run_one=safe_session,
+                workers=workers if pooled else 1,
+            )
+            mode = "a" if recovered is not None else "w"
+            with (
+                gc_tuned(),
+                executor,
+                (art_dir / "sessions.jsonl").open(mode, encoding="utf-8") as sessions_out,
+            ):
+                for record in executor.run(plans):
+                    done += 1
                     pilot_s += record.timings.get("pilot_s", 0.0)
+                    failed += record.outcome == "failed"
                     clean = record_dict(record)
-                    changed = redact_record(clean)
+                    redact_record(clean)
                     events = clean["events"]
                     first_ts = events[0]["ts"] if events else ""
                     last_ts = events[-1]["ts"] if events else first_ts
@@ -384,24 +434,25 @@ def run_experiment(
                         }
                     )
                     sessions_out.write(canonical_json(clean) + "\n")
-                    records.append(SessionRecord.model_validate(clean) if changed else record)
                     if done % 1000 == 0 or time.perf_counter() - last_flush > 1.0:
                         # What a crash or a kill may cost: at most a second of sessions.
                         audit.flush()
                         sessions_out.flush()
                         last_flush = time.perf_counter()
                     if progress is not None:
-                        progress(done, len(plans))
+                        progress(done, planned)
             timings["sessions_s"] = time.perf_counter() - t_sessions
             timings["pilot_s"] = pilot_s
+            records = RecordStream(art_dir / "sessions.jsonl", count=done)
 
             reproducible: bool | None = None
-            if pilot.replays() and records:
+            if pilot.replays() and done:
                 timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
-                replay = [safe_session(pilot, p) for p in plans[:REPLAY_SESSIONS]]
+                first = list(itertools.islice(plans_again(), REPLAY_SESSIONS))
+                replay = [safe_session(pilot, p) for p in first]
                 reproducible = all(
                     record_fingerprint(_redacted(a)) == record_fingerprint(b)
-                    for a, b in zip(replay, records, strict=False)
+                    for a, b in zip(replay, records.head(len(first)), strict=False)
                 )
             energy = meter.stop()
             audit.append(
@@ -411,15 +462,11 @@ def run_experiment(
                     "ts": spec.population.start.isoformat().replace("+00:00", "Z"),
                     "kind": "run.close",
                     "actor": "civiclab",
-                    "payload": {
-                        "sessions": len(records),
-                        "failed": sum(r.outcome == "failed" for r in records),
-                    },
+                    "payload": {"sessions": done, "failed": failed},
                 }
             )
             audit.close()
-            opened = closed = len(records)
-            chain = ChainSummary(events=audit.seq, root=audit.root, opened=opened, closed=closed)
+            chain = ChainSummary(events=audit.seq, root=audit.root, opened=done, closed=done)
 
             if pilot.results_need_setup:
                 timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
@@ -526,6 +573,39 @@ def run_experiment(
         shutil.rmtree(workdir, ignore_errors=True)
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str, str]) -> str:
+    """Check that `run_id` may be resumed with this experiment and mark it running again.
+
+    Raises:
+        SpecError: the run finished, or was made with another spec, data or seed.
+    """
+    from civiclab.resume import check_resumable
+
+    mark_orphans_failed(tracker)  # a killed run still says RUNNING until someone notices
+    run = tracker.get_run(run_id)
+    check_resumable(
+        run_id, run.status, run.tags, run.params, experiment.digest, experiment.spec.population.seed
+    )
+    resumed = int(run.tags.get("civiclab.resumed", "0")) + 1
+    tracker.reopen_run(run_id)
+    tracker.set_tags(run_id, {**tags, "civiclab.resumed": str(resumed), "civiclab.error": ""})
+    return run_id
+
+
+def _staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
+    """Where a run on a remote store keeps its files until they are logged: a fixed place per run,
+    so that a run killed with SIGKILL can be resumed from what it wrote; when resuming and the
+    folder is gone, what was salvaged to the store is downloaded."""
+    root = Path(os.environ.get("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
+    staging = root / f"civiclab-run-{run_id}"
+    if fetch and not (staging / "audit.jsonl").exists():
+        shutil.rmtree(staging, ignore_errors=True)
+        fetched = tracker.download(run_id, root / f"civiclab-fetch-{run_id}")
+        shutil.move(str(fetched), staging)
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging
 
 
 def _salvage(

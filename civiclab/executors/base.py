@@ -90,18 +90,24 @@ def make_executor(
     workers: int = 1,
 ) -> Executor:
     """The executor the spec asks for. `pilot` is the parent's own (used by the serial executor);
-    `factory` builds one in each worker. A pilot that is not `parallel` always runs serially."""
+    `factory` builds one in each worker. A pilot that is not `parallel` always runs serially, and
+    more than one worker (`executor.workers` or `--workers`) means a process pool unless Ray."""
     from civiclab.executors.serial import SerialExecutor
 
-    kind = spec.kind
-    if not pilot.parallel:
-        kind = "serial"
-    if kind == "process" and (spec.workers or workers) > 1:
-        from civiclab.executors.process import ProcessExecutor
-
-        return ProcessExecutor(factory, run_one, workers=spec.workers or workers, batch=spec.batch)
+    kind = spec.kind if pilot.parallel else "serial"
+    count = spec.workers or workers
     if kind == "ray":
         from civiclab.executors.ray import RayExecutor
 
-        return RayExecutor(factory, run_one, address=spec.address, workers=spec.workers, batch=spec.batch)
+        return RayExecutor(
+            factory,
+            run_one,
+            address=spec.address,
+            workers=spec.workers or (workers if workers > 1 else None),
+            batch=spec.batch,
+        )
+    if count > 1:  # `--workers N` asks for a pool even when the spec says nothing
+        from civiclab.executors.process import ProcessExecutor
+
+        return ProcessExecutor(factory, run_one, workers=count, batch=spec.batch)
     return SerialExecutor(pilot, run_one)

@@ -64,7 +64,7 @@ class RayExecutor(Executor):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = max(1, workers or cpus)
         actor = ray.remote(num_cpus=1)(_SessionWorker)
-        self.actors = [actor.remote(factory, run_one) for _ in range(count)]
+        self.actors: list[Any] = [actor.remote(factory, run_one) for _ in range(count)]
         self.batch = batch
         log.info("ray executor: %d actors on a cluster of %d CPUs", count, cpus)
 
