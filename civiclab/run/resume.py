@@ -9,14 +9,24 @@ verified from the genesis. The run continues from the next plan, in plan order.
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from civiclab.audit import GENESIS, link_hash
 from civiclab.errors import AuditError, SpecError
+
+if TYPE_CHECKING:
+    from civiclab.experiment import Experiment
+    from civiclab.tracking import Tracker
+
+log = logging.getLogger(__name__)
 
 RESUMABLE = ("FAILED", "KILLED")
 
@@ -29,6 +39,7 @@ class Recovery:
     failed: int
     events: int
     root: str
+    next_run_seq: int
     dropped_events: int
     dropped_sessions: int
 
@@ -59,6 +70,7 @@ class _Mark:
     root: str
     closed: int
     session_id: str
+    next_run_seq: int
 
 
 def _chain_marks(audit: Path) -> tuple[list[_Mark], int]:
@@ -84,7 +96,11 @@ def _chain_marks(audit: Path) -> tuple[list[_Mark], int]:
             if kind == "session.close":
                 closed += 1
             if kind in ("run.open", "run.resume", "session.close"):
-                marks.append(_Mark(offset, count, prev, closed, entry["event"].get("session_id", "")))
+                event = entry["event"]
+                # civiclab numbers its own events with one counter (run.open, session.open/close...)
+                marks.append(
+                    _Mark(offset, count, prev, closed, event.get("session_id", ""), event["seq"] + 1)
+                )
     return marks, count
 
 
@@ -126,6 +142,7 @@ def recover(art_dir: Path) -> Recovery:
         failed=failed,
         events=cut.events,
         root=cut.root,
+        next_run_seq=cut.next_run_seq,
         dropped_events=whole_events - cut.events,
         dropped_sessions=len(session_ends) - keep,
     )
@@ -154,3 +171,50 @@ def check_resumable(
         raise SpecError(
             "--resume", run_id, f"seed {seed} differs from the run's {params.get('population.seed')}"
         )
+
+
+def resume_payload(recovered: Recovery, experiment: Experiment) -> dict[str, Any]:
+    """What the `run.resume` event records: what was checked and what was kept or dropped."""
+    return {
+        "spec_sha256": experiment.digest,
+        "seed": experiment.spec.population.seed,
+        "sessions_kept": recovered.sessions,
+        "events_kept": recovered.events,
+        "events_dropped": recovered.dropped_events,
+        "sessions_dropped": recovered.dropped_sessions,
+    }
+
+
+def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str, str]) -> str:
+    """Check that `run_id` may be resumed with this experiment and mark it running again.
+
+    Raises:
+        SpecError: the run finished, or was made with another spec, data or seed.
+        TrackingError: there is no such run in the store.
+    """
+    run = tracker.get_run(run_id)
+    check_resumable(
+        run_id, run.status, run.tags, run.params, experiment.digest, experiment.spec.population.seed
+    )
+    resumed = int(run.tags.get("civiclab.resumed", "0")) + 1
+    tracker.reopen_run(run_id)
+    tracker.set_tags(run_id, {**tags, "civiclab.resumed": str(resumed), "civiclab.error": ""})
+    log.warning("run %s: resumed (%d)", run_id, resumed)
+    return run_id
+
+
+def staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
+    """Where a run on a remote store keeps its files until they are logged.
+
+    A fixed place per run (under CIVICLAB_STAGING_DIR, else the temporary folder), so that a run
+    killed with SIGKILL can be resumed from what it wrote on this machine; when resuming and that
+    folder is gone, what was salvaged to the store is downloaded.
+    """
+    root = Path(os.environ.get("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
+    staging = root / f"civiclab-run-{run_id}"
+    if fetch and not (staging / "audit.jsonl").exists():
+        shutil.rmtree(staging, ignore_errors=True)
+        fetched = tracker.download(run_id, root / f"civiclab-fetch-{run_id}")
+        shutil.move(str(fetched), staging)
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging

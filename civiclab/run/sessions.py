@@ -1,0 +1,181 @@
+"""Executing session plans: the pilot is built once per process, sessions run on the spec's executor.
+
+Plans are streamed (drawn as sessions run, never all listed unless the pilot lists its own) and
+executed serially, in a process pool or on a Ray cluster (`civiclab.executors`), records coming
+back in plan order. A crash inside one session becomes a `failed` record, never a lost run. The
+first sessions are replayed after the run to check that the pilot is reproducible for a given seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import hashlib
+import itertools
+import logging
+import os
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import PilotError
+from civiclab.executors import Executor, make_executor
+from civiclab.experiment import Experiment
+from civiclab.piloting import Pilot, PilotContext
+from civiclab.population import iter_plans
+from civiclab.records import SessionPlan, SessionRecord, canonical_json
+from civiclab.run.journal import redacted
+
+log = logging.getLogger(__name__)
+
+REPLAY_SESSIONS = 20
+
+
+def pseudonym_salt(experiment: Experiment) -> str:
+    """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
+    return (
+        os.environ.get(experiment.spec.privacy.salt_env)
+        or hashlib.sha256(f"civiclab:{experiment.spec.name}".encode()).hexdigest()
+    )
+
+
+def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[Any]:
+    """The experiment's pilot, built by its registered factory with the run's context.
+
+    Raises:
+        PilotError: the factory did not return a civiclab Pilot.
+    """
+    spec = experiment.spec
+    context = PilotContext(
+        experiment=spec.name,
+        base_dir=experiment.base_dir,
+        seed=spec.population.seed,
+        start=spec.population.start,
+        personas=experiment.personas,
+        k_anonymity=spec.privacy.k_anonymity,
+        pseudonym_salt=pseudonym_salt(experiment),
+        workdir=workdir,
+    )
+    pilot = experiment.pilot.factory(experiment.pilot_params, context)
+    if not isinstance(pilot, Pilot):
+        raise PilotError(f"pilot {spec.pilot.kind!r} did not build a civiclab Pilot")
+    return pilot
+
+
+@dataclass
+class Plans:
+    """The plans still to run (from index `start`), how many the run has in all, and how to read
+    them again from the first (for the replay) without having kept them."""
+
+    pending: Iterable[SessionPlan]
+    total: int
+    again: Callable[[], Iterable[SessionPlan]]
+
+
+def session_plans(experiment: Experiment, pilot: Pilot[Any], start: int = 0) -> Plans:
+    """The pilot's own plans when it has them, else plans drawn lazily from the personas."""
+    population = experiment.spec.population
+    listed = pilot.plans(population.sessions, population.seed)
+    if listed is not None:
+        return Plans(listed[start:], len(listed), lambda: listed)
+
+    def again() -> Iterator[SessionPlan]:
+        return iter_plans(experiment.personas, population.sessions, population.seed)
+
+    pending = iter_plans(experiment.personas, population.sessions, population.seed, start=start)
+    return Plans(pending, population.sessions, again)
+
+
+def safe_session(pilot: Pilot[Any], plan: SessionPlan) -> SessionRecord:
+    """Run one session; a crash inside it becomes a `failed` record, never a lost run."""
+    started = time.perf_counter()
+    try:
+        record = pilot.run_session(plan)
+    except Exception as exc:
+        log.debug("session %s failed in the pilot", plan.session_id, exc_info=True)
+        record = SessionRecord(
+            session_id=plan.session_id,
+            persona_id=plan.persona_id,
+            segment=plan.segment,
+            outcome="failed",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    record.timings.setdefault("pilot_s", time.perf_counter() - started)
+    return record
+
+
+def in_pool(pilot: Pilot[Any], workers: int, sessions: int, kind: str = "serial") -> bool:
+    """Whether sessions run in other processes: the pilot allows it and there is enough to share.
+
+    A pool only pays off with at least two plans per worker; on Ray the user asked for a cluster.
+    """
+    if not pilot.parallel:
+        return False
+    return kind == "ray" or (workers > 1 and sessions >= 2 * workers)
+
+
+def executor_for(
+    experiment: Experiment, pilot: Pilot[Any], workers: int, sessions: int, workdir: Path | None
+) -> Executor:
+    """The executor that runs this run's sessions: the spec's, with `--workers` as its default size.
+
+    The parent's own pilot serves the serial executor; other executors build one per worker.
+    """
+    spec = experiment.spec.executor
+    size = spec.workers or workers
+    if not in_pool(pilot, size, sessions, spec.kind):
+        spec, workers = spec.model_copy(update={"kind": "serial", "workers": None}), 1
+    elif spec.kind != "ray":
+        log.info("running %d sessions in %d worker processes (batches of %d)", sessions, size, spec.batch)
+    factory = functools.partial(build_pilot, experiment, workdir)
+    return make_executor(spec, pilot=pilot, factory=factory, run_one=safe_session, workers=workers)
+
+
+def record_fingerprint(record: SessionRecord) -> str:
+    """What must be identical when a session is replayed: everything but wall-clock timings."""
+    data = record.model_dump(mode="json", exclude={"timings"})
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def check_replay(
+    pilot: Pilot[Any], plans: Plans, records: Collection[SessionRecord]
+) -> tuple[bool | None, float]:
+    """Replay the first sessions and compare them with the stored records (read back from disk).
+
+    Returns whether they matched (None: the pilot does not replay) and the seconds spent setting the
+    pilot up in this process (when a pool ran the sessions, the parent was not set up yet).
+    """
+    if not pilot.replays() or not records:
+        return None, 0.0
+    setup_s = pilot.ensure_setup()
+    first = list(itertools.islice(plans.again(), REPLAY_SESSIONS))
+    stored = itertools.islice(iter(records), len(first))
+    replay = [safe_session(pilot, p) for p in first]
+    same = [
+        record_fingerprint(redacted(a)) == record_fingerprint(b) for a, b in zip(replay, stored, strict=False)
+    ]
+    if not all(same):
+        log.warning("replay: %d of %d sessions differ from the recorded ones", same.count(False), len(same))
+    return all(same), setup_s
+
+
+@contextlib.contextmanager
+def gc_tuned() -> Iterator[None]:
+    """Collect garbage less often while sessions run.
+
+    A session allocates thousands of short-lived objects (events, dicts) and the model objects
+    loaded at setup stay alive all run, so the default thresholds rescan them again and again.
+    Records hold no reference cycles, so collecting rarely loses no memory; what setup loaded is
+    frozen out of scans.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
