@@ -158,18 +158,23 @@ def metric_from(
 def per_segment(
     run: RunData,
     name: str,
-    compute: Callable[[Collection[SessionRecord]], Estimate],
+    compute: Callable[[list[SessionRecord]], Estimate],
     *,
     dimension: str,
     unit: str = "",
     higher_is_better: bool | None = None,
     records: Collection[SessionRecord] | None = None,
 ) -> list[Metric]:
-    """One metric overall and one per segment of at least k sessions."""
+    """One metric overall and one per segment of at least k sessions.
+
+    `compute` gets one group's records as a list, so one group at a time is held in memory: fine for
+    pilots whose runs are small (an assistant, a chain); evaluators of large runs make one streaming
+    pass over `run.rows()` into `civiclab.aggregates` instead (see `human_centered`).
+    """
     rows = [
         metric_from(
             name,
-            compute(run.records if records is None else records),
+            compute(list(run.records if records is None else records)),
             dimension=dimension,
             unit=unit,
             higher_is_better=higher_is_better,
@@ -177,14 +182,13 @@ def per_segment(
     ]
     ids = None if records is None else {r.session_id for r in records}
     for segment, group in run.segments().items():
-        if ids is not None:
-            group = [r for r in group if r.session_id in ids]
-            if len(group) < run.k:
-                continue
+        members = list(group) if ids is None else [r for r in group if r.session_id in ids]
+        if ids is not None and len(members) < run.k:
+            continue
         rows.append(
             metric_from(
                 name,
-                compute(group),
+                compute(members),
                 dimension=dimension,
                 unit=unit,
                 higher_is_better=higher_is_better,

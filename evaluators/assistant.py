@@ -8,7 +8,7 @@ of its content words occur in one retrieved passage (the knowledge base is read 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ from civiclab import stats
 from civiclab.evaluation import RunData, per_segment
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
-from pilots.assistant.knowledge import load_knowledge_base, passages, sentences
-from pilots.assistant.readability import kandel_moles
-from pilots.assistant.signals import content_words
+from civiclab.text.knowledge import load_knowledge_base, passages
+from civiclab.text.readability import kandel_moles
+from civiclab.text.words import content_words, sentences
 
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")
@@ -37,7 +37,7 @@ class AssistantParams(BaseModel):
     )
 
 
-def turns_of(records: list[SessionRecord]) -> list[dict[str, Any]]:
+def turns_of(records: Iterable[SessionRecord]) -> list[dict[str, Any]]:
     """Every turn of the given sessions, in order."""
     return [turn for record in records for turn in record.data.get("turns", [])]
 

@@ -8,6 +8,7 @@ the audit chain does not depend on where or in which order sessions actually ran
 
 from __future__ import annotations
 
-from civiclab.executors.base import Executor, PilotFactory, SessionRunner, batched, make_executor
+from civiclab.executors.base import Executor, PilotFactory, SessionRunner, batched
+from civiclab.executors.factory import make_executor
 
 __all__ = ["Executor", "PilotFactory", "SessionRunner", "batched", "make_executor"]

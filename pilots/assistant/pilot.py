@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from pydantic import Field
 from civiclab.errors import PilotError
 from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab.records import Outcome, SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.registry import pilot
+from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,
     AnswerTimeout,
@@ -30,7 +32,6 @@ from pilots.assistant.answering import (
     invoke_with_timeout,
 )
 from pilots.assistant.explain import channel_notice, explanation, handover_message
-from pilots.assistant.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.params import AssistantParams, OpenAIAnswer
 from pilots.assistant.retrieval import (
     EMBEDDING_MODEL,
@@ -180,7 +181,7 @@ class AssistantPilot(Pilot[AssistantParams]):
             timings.update({f"turn{index}.{k}": v for k, v in turn_timings.items()})
         handed = any(t["decision"] == "handover" for t in turns)
         failed = sum(t["status"] == "failed" for t in turns)
-        outcome = (
+        outcome: Outcome = (
             "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
         )
         return SessionRecord(
@@ -332,12 +333,12 @@ class AssistantPilot(Pilot[AssistantParams]):
         return turn, timings
 
     # -- after the sessions -------------------------------------------------------------------------
-    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+    def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
         assert self.router is not None  # `results_need_setup`: the runner set this pilot up
         paths = [write_router_card(self.router, out_dir)]
-        plot = write_shap_summary(records, out_dir)
+        plot = write_shap_summary(list(records), out_dir)  # an assistant run is small
         if plot is not None:
             paths.append(plot)
         return paths
