@@ -56,11 +56,11 @@ def comparable(metrics_file: Path) -> dict[str, object]:
     }
 
 
-def kill_midway(spec: Path, uri: str, tmp_path: Path) -> str:
-    """Start a real run in a subprocess and SIGKILL it once some sessions are on disk."""
+def kill_midway(spec: Path, uri: str, files: Path, **env_extra: str) -> str:
+    """Start a real run in a subprocess and SIGKILL it once some sessions are on disk under `files`."""
     tracker = Tracker(uri)
     tracker.experiment_id("housing-benefit-journey")  # create the store first: one migration at a time
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_DISABLE_TELEMETRY": "true", **env_extra}
     proc = subprocess.Popen(
         [sys.executable, "-m", "civiclab.cli", *run_args(spec, uri)],
         stdout=subprocess.DEVNULL,
@@ -70,15 +70,10 @@ def kill_midway(spec: Path, uri: str, tmp_path: Path) -> str:
     deadline = time.monotonic() + 240
     sessions_file: Path | None = None
     while time.monotonic() < deadline and proc.poll() is None:
-        runs = tracker.list_runs()
-        if runs:
-            folder = tracker.local_artifact_dir(runs[0].run_id)
-            assert folder is not None
-            sessions_file = folder / "sessions.jsonl"
-            if sessions_file.exists() and sessions_file.stat().st_size > 0:
-                lines = sessions_file.read_bytes().count(b"\n")
-                if lines >= 500:
-                    break
+        found = list(files.glob("**/sessions.jsonl"))
+        if found and found[0].read_bytes().count(b"\n") >= 500:
+            sessions_file = found[0]
+            break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be killed: raise SESSIONS"
     os.kill(proc.pid, signal.SIGKILL)
@@ -95,7 +90,7 @@ def test_a_sigkilled_run_resumes_to_the_records_and_metrics_of_an_uninterrupted_
     journey_spec: Path, tmp_path: Path
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
-    killed = kill_midway(journey_spec, uri, tmp_path)
+    killed = kill_midway(journey_spec, uri, tmp_path / "mlruns")
     tracker = Tracker(uri)
     folder = tracker.local_artifact_dir(killed)
     assert folder is not None
