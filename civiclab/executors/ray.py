@@ -59,8 +59,8 @@ class RayExecutor(Executor):
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address:
                 ray.init(address=address, **options)
-            else:
-                ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+            else:  # a cluster of this machine only, reachable from this machine only
+                ray.init(num_cpus=workers or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = max(1, workers or cpus)
         actor = ray.remote(num_cpus=1)(_SessionWorker)
