@@ -11,7 +11,8 @@ The machine is shared: the load average is printed before and after each figure.
 
 Usage: python bench/bench_scale.py [--sizes 10000,100000] [--ray 20000] [--resume 20000]
 (the figures of the issue: --sizes 10000,100000,1000000 --ray 100000 --resume 100000; the million
-sessions take about 15 minutes on a quiet 2-core machine and 13 GB of disk for the run's files)
+sessions took 45 minutes on a 2-core machine shared at a load of 6 to 10, with 387 MB peak RSS, and
+write 13.6 GB: audit.jsonl 8.5 GB, sessions.jsonl 5.1 GB)
 """
 
 from __future__ import annotations
