@@ -29,12 +29,18 @@ class AuditWriter:
     and the sessions file in the same step).
     """
 
-    def __init__(self, path: Path, *, resume: bool = False, held: bool = False) -> None:
+    def __init__(
+        self, path: Path, *, resume: bool = False, held: bool = False, verified: tuple[int, str] | None = None
+    ) -> None:
+        """`resume` appends to an existing chain, verified here unless the caller already did and
+        passes what it found as `verified` (events, root)."""
         self.path = path
         self.seq = 0
         self.root = GENESIS
         self._held: list[str] | None = [] if held else None
-        if resume and path.exists():
+        if resume and verified is not None:
+            self.seq, self.root = verified
+        elif resume and path.exists():
             summary = verify_chain(path)
             self.seq, self.root = summary.events, summary.root
         self._fh: IO[str] = path.open("a" if resume else "w", encoding="utf-8")

@@ -27,6 +27,8 @@ def _experiment_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "population.sessions": getattr(args, "sessions", None),
         "population.seed": getattr(args, "seed", None),
+        "executor.kind": getattr(args, "executor", None),
+        "executor.address": getattr(args, "ray_address", None),
     }
 
 
@@ -86,6 +88,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
             tracking_uri=args.tracking_uri,
             workers=getattr(args, "workers", 1) or 1,
             progress=_ProgressBar(exp.spec.name),
+            resume=getattr(args, "resume", None),
         )
 
 
@@ -291,6 +294,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")
     p.add_argument("spec", help="experiment YAML file")
     runs_options(p)
+    p.add_argument(
+        "--executor",
+        choices=("serial", "process", "ray"),
+        help="where sessions run (overrides executor.kind)",
+    )
+    p.add_argument("--ray-address", help="Ray cluster to join: auto or ray://HOST:PORT (executor.address)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_ID",
+        help="finish a FAILED or KILLED run of this same spec and seed: keep its closed sessions, run the rest",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.set_defaults(handler=cmd_run)
 

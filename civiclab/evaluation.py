@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,7 +35,9 @@ class RunData:
     """Everything an evaluator may read about a finished run; it never drives the pilot."""
 
     experiment: Experiment
-    records: list[SessionRecord]
+    records: Collection[SessionRecord]
+    """The run's records: a `RecordStream` reading `sessions.jsonl` again at each pass (never all in
+    memory), or a list in tests. Loop over it, take its `len`; use `rows()` for a fast pass."""
     artifact_dir: Path
     energy: EnergyReading | None = None
     chain: ChainSummary | None = None
@@ -80,10 +82,30 @@ class RunData:
         """Declare a file an evaluator wrote under `artifact_dir` so that it is logged and hashed."""
         self.artifacts.append(path)
 
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """One streaming pass over the records as plain dicts (as written to `sessions.jsonl`).
+
+        What the built-in evaluators read: parsing a dict costs a tenth of building a `SessionRecord`.
+        """
+        from civiclab.sessionlog import RecordStream
+
+        if isinstance(self.records, RecordStream):
+            yield from self.records.rows()
+            return
+        for record in self.records:
+            row = dict(record.__dict__)
+            row["events"] = [e.as_dict() for e in record.events]
+            yield row
+
+    def published(self, sizes: dict[str, int]) -> list[str]:
+        """The segments that may be shown, given how many sessions each holds (at least k), sorted."""
+        return sorted(name for name, size in sizes.items() if size >= self.k)
+
     def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
         """Records grouped as `attribute=value`, k-anonymous with secondary suppression.
 
-        Computed once per set of attributes: every evaluator asks for it, for every metric.
+        Computed once per set of attributes (one counting pass); with a streamed run each group is
+        itself a stream over `sessions.jsonl`, so grouping holds no records in memory.
         """
         key = (tuple(attributes), len(self.records), self.k)
         cached = self._segments.get(key)
@@ -139,7 +161,7 @@ class RunData:
 
 
 def group_records(
-    records: list[SessionRecord], attributes: Iterable[str], k: int
+    records: Collection[SessionRecord], attributes: Iterable[str], k: int
 ) -> dict[str, list[SessionRecord]]:
     """`attribute=value` groups of at least k, with complementary suppression against the total."""
     groups: dict[str, list[SessionRecord]] = defaultdict(list)
@@ -156,7 +178,7 @@ def group_records(
 
 
 def group_intersections(
-    records: list[SessionRecord],
+    records: Collection[SessionRecord],
     pairs: Iterable[tuple[str, str]],
     k: int,
     published: dict[str, list[SessionRecord]],
@@ -220,7 +242,7 @@ def per_segment(
     rows = [
         metric_from(
             name,
-            compute(run.records if records is None else records),
+            compute(list(run.records if records is None else records)),
             dimension=dimension,
             unit=unit,
             higher_is_better=higher_is_better,
@@ -235,7 +257,7 @@ def per_segment(
         rows.append(
             metric_from(
                 name,
-                compute(group),
+                compute(list(group)),
                 dimension=dimension,
                 unit=unit,
                 higher_is_better=higher_is_better,

@@ -42,10 +42,14 @@ class Experiment:
 
     @property
     def digest(self) -> str:
-        """sha256 of the spec as run (with overrides) and of every data file it uses."""
-        return hashlib.sha256(
-            canonical_json({"spec": self.raw, "files": self.data_files}).encode()
-        ).hexdigest()
+        """sha256 of the spec as run (with overrides) and of every data file it uses.
+
+        The `executor` section is left out: where sessions ran (one process, a pool, a Ray cluster)
+        changes no evidence, so a Ray run and a serial run share their digest and audit root, and a
+        killed run may be resumed on another executor.
+        """
+        spec = {key: value for key, value in self.raw.items() if key != "executor"}
+        return hashlib.sha256(canonical_json({"spec": spec, "files": self.data_files}).encode()).hexdigest()
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:

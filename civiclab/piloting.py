@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -137,7 +138,7 @@ class Pilot(ABC, Generic[P]):
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         """Run one session and return its record."""
 
-    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+    def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         """Write pilot-level artifacts (plots, proofs) after all sessions; returns their paths."""
         return []
 

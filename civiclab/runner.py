@@ -2,7 +2,9 @@
 
 `run_experiment` is the order of the steps; each step lives in `civiclab.run`:
 sessions (pilot, plans, execution, replay), journal (audit chain + sessions file, redacted),
-lifecycle (signals, salvage, orphans, closing) and artifacts (results, manifest, tags).
+lifecycle (signals, salvage, orphans, closing), artifacts (results, manifest, tags) and resume
+(finishing a killed run). Records are never kept: they go to `sessions.jsonl` as they come, and
+evaluators read them back in streaming passes, so memory does not grow with the sessions.
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ from civiclab.experiment import Experiment
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
 from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
-from civiclab.records import Metric, SessionRecord
+from civiclab.records import Metric
 from civiclab.run import artifacts, lifecycle
 from civiclab.run.journal import Journal, record_dict, redact_record
 from civiclab.run.lifecycle import EndStatus, RunInterrupted, mark_orphans_failed, process_started
+from civiclab.run.resume import recover, reopen, resume_payload, staging_dir
 from civiclab.run.sessions import (
     REPLAY_SESSIONS,
     build_pilot,
     check_replay,
-    execute,
+    executor_for,
     gc_tuned,
     in_pool,
     record_fingerprint,
@@ -38,6 +41,7 @@ from civiclab.run.sessions import (
     session_plans,
 )
 from civiclab.scorecard import Scorecard, build_scorecard
+from civiclab.sessionlog import RecordStream
 from civiclab.tracking import Tracker, flatten, metric_key, resolve_tracking_uri, spec_tracking_uri
 from civiclab.urls import redact_urls_in
 
@@ -101,11 +105,18 @@ def run_experiment(
     workers: int = 1,
     progress: Progress | None = None,
     tracker: Tracker | None = None,
+    resume: str | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
+    Args:
+        resume: the id of a FAILED or KILLED run of this same experiment (spec, data, seed) to
+            finish: its whole sessions are kept, the chain continues with a `run.resume` event and
+            only the sessions not yet closed run.
+
     Raises:
         TrackingError: the store cannot be opened (before any run is created).
+        SpecError: `resume` names a run that cannot be continued with this experiment.
         RunInterrupted: SIGINT/SIGTERM; the run is marked KILLED with what was recorded.
     """
     spec = experiment.spec
@@ -117,8 +128,6 @@ def run_experiment(
         preflight(spec.audit.anchor)  # an unreachable node fails before any run is created
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
-    meter.start()
 
     tags = provenance_tags(experiment.base_dir)
     tags.update(
@@ -128,16 +137,23 @@ def run_experiment(
             "civiclab.spec_file": experiment.path.name,
             **lifecycle.process_tags(),
             "civiclab.status": "running",
+            "civiclab.executor": spec.executor.kind,
             KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
-    run_name = f"{spec.name}-seed{spec.population.seed}"
-    run_id = tracker.start_run(
-        spec.tracking.experiment or spec.name, run_name, flatten(redact_urls_in(experiment.raw)), tags
-    )
-    log.info("run %s opened in %s", run_id, tracker.uri)
+    if resume is None:
+        run_name = f"{spec.name}-seed{spec.population.seed}"
+        run_id = tracker.start_run(
+            spec.tracking.experiment or spec.name, run_name, flatten(redact_urls_in(experiment.raw)), tags
+        )
+        log.info("run %s opened in %s", run_id, tracker.uri)
+    else:
+        run_id = reopen(tracker, resume, experiment, tags)
+        log.info("run %s reopened in %s to be resumed", run_id, tracker.uri)
+    meter = EnergyMeter(spec.energy.country, enabled=spec.energy.tracker != "none")
+    meter.start()
     local_dir = tracker.local_artifact_dir(run_id)
-    staging = Path(tempfile.mkdtemp(prefix="civiclab-")) if local_dir is None else None
+    staging = None if local_dir is not None else staging_dir(tracker, run_id, fetch=resume is not None)
     art_dir = local_dir or staging
     assert art_dir is not None
     workdir = Path(tempfile.mkdtemp(prefix="civiclab-work-"))
@@ -146,34 +162,46 @@ def run_experiment(
     journal: Journal | None = None
     try:
         with lifecycle.Signals():
+            recovered = recover(art_dir) if resume is not None else None
+            kept = recovered.sessions if recovered else 0
             pilot = build_pilot(experiment, workdir)
             if workers > 1 and not pilot.parallel:
                 log.info("pilot %r runs its sessions in one process (--workers ignored)", spec.pilot.kind)
-            if not in_pool(pilot, workers, spec.population.sessions):
+            left = spec.population.sessions - kept
+            if not in_pool(pilot, spec.executor.workers or workers, left, spec.executor.kind):
                 # Sessions will run here (a pilot's plans may need its chain or models).
                 timings["setup_s"] = pilot.ensure_setup()
-            plans = session_plans(experiment, pilot)
-            journal = Journal(art_dir, spec.population.start)
+            plans = session_plans(experiment, pilot, start=kept)
+            journal = Journal(art_dir, spec.population.start, resume=recovered)
             meter.wait_started()
-            journal.open_run(
-                {
-                    "experiment": spec.name,
-                    "spec_sha256": experiment.digest,
-                    "pilot": spec.pilot.kind,
-                    "sessions": len(plans),
-                    "seed": spec.population.seed,
-                }
-            )
-            records: list[SessionRecord] = []
+            if recovered is None:
+                journal.open_run(
+                    {
+                        "experiment": spec.name,
+                        "spec_sha256": experiment.digest,
+                        "pilot": spec.pilot.kind,
+                        "sessions": plans.total,
+                        "seed": spec.population.seed,
+                    }
+                )
+            else:
+                journal.resume_run(resume_payload(recovered, experiment))
+                log.info("resuming after %d sessions kept (%d events)", recovered.sessions, recovered.events)
             t_sessions = time.perf_counter()
-            with gc_tuned():
-                for done, record in enumerate(execute(experiment, pilot, plans, workers, workdir), start=1):
-                    records.append(journal.session(record))
+            pilot_s = 0.0
+            executor = executor_for(experiment, pilot, workers, left, workdir)
+            with gc_tuned(), executor:
+                for record in executor.run(plans.pending):
+                    pilot_s += record.timings.get("pilot_s", 0.0)
+                    journal.session(record)
                     if progress is not None:
-                        progress(done, len(plans))
+                        progress(journal.closed, plans.total)
+            journal.flush()
             timings["sessions_s"] = time.perf_counter() - t_sessions
-            timings["pilot_s"] = sum(r.timings.get("pilot_s", 0.0) for r in records)
-            log.info("%d sessions recorded (%d failed)", len(records), journal.failed)
+            timings["pilot_s"] = pilot_s
+            sessions = journal.closed
+            records = RecordStream(art_dir / "sessions.jsonl", count=sessions)
+            log.info("%d sessions recorded (%d failed)", sessions, journal.failed)
 
             reproducible, replay_setup_s = check_replay(pilot, plans, records)
             timings["setup_s"] = timings.get("setup_s", 0.0) + replay_setup_s
@@ -186,7 +214,9 @@ def run_experiment(
             t_eval = time.perf_counter()
             run = RunData(
                 experiment=experiment,
-                records=records,
+                # The evaluators' per-group statistics index sessions by position, so they read
+                # the records as a list: memory stays flat while sessions run, not while scoring.
+                records=list(records),
                 artifact_dir=art_dir,
                 energy=energy,
                 chain=chain,
@@ -208,7 +238,7 @@ def run_experiment(
                 run_id=run_id,
                 spec_digest=experiment.digest,
                 audit_root=chain.root,
-                sessions=len(records),
+                sessions=sessions,
                 energy_method=f"{energy.method} — {energy.source}",
                 evaluator_errors=errors,
             )
@@ -223,7 +253,7 @@ def run_experiment(
                 chain=chain,
                 energy=energy,
                 manifest_sha=manifest_sha,
-                sessions=len(records),
+                sessions=sessions,
                 anchor=anchor,
                 staging=staging,
             )
@@ -236,7 +266,7 @@ def run_experiment(
                 scorecard=card,
                 metrics=metrics,
                 audit_root=chain.root,
-                sessions=len(records),
+                sessions=sessions,
                 artifact_dir=local_dir,
                 timings=timings,
             )
@@ -252,5 +282,7 @@ def run_experiment(
         meter.abort()  # a no-op once the meter was stopped
         lifecycle.end_run(tracker, run_id, status)
         shutil.rmtree(workdir, ignore_errors=True)
-        if staging is not None:
+        if staging is not None and status == "FINISHED":
+            # A run that did not finish keeps its staging folder (and salvaged what it could to the
+            # store) so that `--resume` can pick it up, even after a SIGKILL.
             shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -10,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -188,6 +190,30 @@ class AnchorSpec(Strict):
     timeout_s: float = Field(default=30.0, gt=0, le=600)
 
 
+class ExecutorSpec(Strict):
+    """Where sessions run. Not part of the spec digest: where a session ran changes no evidence."""
+
+    kind: Literal["serial", "process", "ray"] = Field(
+        default="serial", description="one process, a local process pool, or a Ray cluster"
+    )
+    address: str | None = Field(
+        default=None,
+        description="Ray cluster to join: 'auto' (this machine's running cluster) or ray://HOST:PORT; "
+        "none starts a local cluster for the run",
+    )
+    workers: int | None = Field(
+        default=None, ge=1, le=4096, description="worker processes or Ray actors (default: --workers or CPUs)"
+    )
+    batch: int = Field(default=256, ge=1, le=100_000, description="sessions sent to a worker at a time")
+
+    @field_validator("address")
+    @classmethod
+    def _ray_address(cls, value: str | None) -> str | None:
+        if value is None or value == "auto" or re.fullmatch(r"(ray://)?[\w.\-]+:\d{1,5}", value):
+            return value
+        raise ValueError("expected 'auto', HOST:PORT or ray://HOST:PORT")
+
+
 class AuditSpec(Strict):
     anchor: Annotated[AnchorSpec | None, BeforeValidator(_anchor_shorthand)] = None
 
@@ -209,6 +235,7 @@ class ExperimentSpec(Strict):
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     governance: GovernanceSpec = Field(default_factory=GovernanceSpec)
     audit: AuditSpec = Field(default_factory=AuditSpec)
+    executor: ExecutorSpec = Field(default_factory=ExecutorSpec)
     impact_assessment: ImpactAssessment | None = None
 
     @model_validator(mode="after")

@@ -236,6 +236,13 @@ class Tracker:
         with contextlib.redirect_stdout(sys.stderr):
             self.client.set_terminated(run_id, status=status)
 
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a FAILED or KILLED run RUNNING again (it is being resumed)."""
+        try:
+            self.client.update_run(run_id, status="RUNNING")
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot reopen run {run_id}: {exc}") from None
+
     def download(self, run_id: str, dst: Path) -> Path:
         """All artifacts of a run in `dst` (or their own folder when the store is local)."""
         local = self.local_artifact_dir(run_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class AssistantParams(BaseModel):
     )
 
 
-def turns_of(records: list[SessionRecord]) -> list[dict[str, Any]]:
+def turns_of(records: Iterable[SessionRecord]) -> list[dict[str, Any]]:
     """Every turn of the given sessions, in order."""
     return [turn for record in records for turn in record.data.get("turns", [])]
 

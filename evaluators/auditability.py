@@ -97,7 +97,7 @@ def auditability(run: RunData, params: object) -> list[Metric]:
                 higher_is_better=True,
             )
         )
-    errors = sum(r.outcome == "failed" and r.error is not None for r in run.records)
+    errors = sum(r["outcome"] == "failed" and r.get("error") is not None for r in run.rows())
     out.append(
         Metric(
             name=f"{DIM}.session_errors",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,7 +63,7 @@ def _resolved_offline(record: SessionRecord) -> bool:
 
 
 def _funnel(
-    records: list[SessionRecord], order: list[str]
+    records: Collection[SessionRecord], order: list[str]
 ) -> tuple[list[str], dict[str, int], dict[str, int]]:
     reached: Counter[str] = Counter()
     stopped: Counter[str] = Counter()

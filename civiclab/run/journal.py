@@ -13,11 +13,14 @@ import time
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from civiclab.audit import AuditWriter, ChainSummary
 from civiclab.records import SessionRecord, canonical_json
 from civiclab.redaction import redact
+
+if TYPE_CHECKING:
+    from civiclab.run.resume import Recovery
 
 REDACTED_FIELDS = ("data", "steps", "error")
 FLUSH_EVERY_SESSIONS = 1000
@@ -77,16 +80,23 @@ class Journal:
         clock: the run's own clock (the population start), so the same seed gives the same root.
     """
 
-    def __init__(self, folder: Path, clock: datetime) -> None:
+    def __init__(self, folder: Path, clock: datetime, *, resume: Recovery | None = None) -> None:
         self.ts = utc_stamp(clock)
-        self.audit = AuditWriter(folder / "audit.jsonl", held=True)
-        self._sessions: IO[str] = (folder / "sessions.jsonl").open("w", encoding="utf-8")
         self._held_sessions: list[str] = []
-        self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
         self._written = 0
         self._last_flush = time.perf_counter()
-        self.opened = self.closed = 0
-        self.failed = 0
+        if resume is None:
+            self.audit = AuditWriter(folder / "audit.jsonl", held=True)
+            self._sessions: IO[str] = (folder / "sessions.jsonl").open("w", encoding="utf-8")
+            self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
+            self.opened = self.closed = self.failed = 0
+        else:  # a killed run, cut back by `recover` to the sessions both files hold whole
+            verified = (resume.events, resume.root)
+            self.audit = AuditWriter(folder / "audit.jsonl", resume=True, held=True, verified=verified)
+            self._sessions = (folder / "sessions.jsonl").open("a", encoding="utf-8")
+            self._run_seq = resume.next_run_seq
+            self.opened = self.closed = resume.sessions
+            self.failed = resume.failed
 
     def _own(self, kind: str, session_id: str, ts: str, payload: dict[str, Any]) -> None:
         # Payloads here come from civiclab itself or from the already redacted record: hashing
@@ -105,6 +115,11 @@ class Journal:
 
     def open_run(self, payload: dict[str, Any]) -> None:
         self._own("run.open", "", self.ts, payload)
+        self.flush()
+
+    def resume_run(self, payload: dict[str, Any]) -> None:
+        """Record in the chain that the run continues here after a crash, with what was kept."""
+        self._own("run.resume", "", self.ts, payload)
         self.flush()
 
     def session(self, record: SessionRecord) -> SessionRecord:

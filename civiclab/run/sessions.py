@@ -1,26 +1,30 @@
-"""Executing session plans: the pilot is built once per process, sessions run serially or in a pool.
+"""Executing session plans: the pilot is built once per process, sessions run on the spec's executor.
 
-A crash inside one session becomes a `failed` record, never a lost run. The first sessions are
-replayed after the run to check that the pilot is reproducible for a given seed.
+Plans are streamed (drawn as sessions run, never all listed unless the pilot lists its own) and
+executed serially, in a process pool or on a Ray cluster (`civiclab.executors`), records coming
+back in plan order. A crash inside one session becomes a `failed` record, never a lost run. The
+first sessions are replayed after the run to check that the pilot is reproducible for a given seed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
+import itertools
 import logging
-import signal
 import time
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from civiclab.errors import PilotError
+from civiclab.executors import Executor, make_executor
 from civiclab.experiment import Experiment
 from civiclab.piloting import Pilot, PilotContext
-from civiclab.population import sample_plans
+from civiclab.population import iter_plans
 from civiclab.pseudonyms import pseudonym_salt
 from civiclab.records import SessionPlan, SessionRecord, canonical_json
 from civiclab.run.journal import redacted
@@ -53,13 +57,28 @@ def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[An
     return pilot
 
 
-def session_plans(experiment: Experiment, pilot: Pilot[Any]) -> list[SessionPlan]:
-    """The pilot's own plans when it has them, else plans sampled from the personas."""
+@dataclass
+class Plans:
+    """The plans still to run (from index `start`), how many the run has in all, and how to read
+    them again from the first (for the replay) without having kept them."""
+
+    pending: Iterable[SessionPlan]
+    total: int
+    again: Callable[[], Iterable[SessionPlan]]
+
+
+def session_plans(experiment: Experiment, pilot: Pilot[Any], start: int = 0) -> Plans:
+    """The pilot's own plans when it has them, else plans drawn lazily from the personas."""
     population = experiment.spec.population
-    plans = pilot.plans(population.sessions, population.seed)
-    if plans is None:
-        plans = sample_plans(experiment.personas, population.sessions, population.seed)
-    return plans
+    listed = pilot.plans(population.sessions, population.seed)
+    if listed is not None:
+        return Plans(listed[start:], len(listed), lambda: listed)
+
+    def again() -> Iterator[SessionPlan]:
+        return iter_plans(experiment.personas, population.sessions, population.seed)
+
+    pending = iter_plans(experiment.personas, population.sessions, population.seed, start=start)
+    return Plans(pending, population.sessions, again)
 
 
 def safe_session(pilot: Pilot[Any], plan: SessionPlan) -> SessionRecord:
@@ -80,44 +99,31 @@ def safe_session(pilot: Pilot[Any], plan: SessionPlan) -> SessionRecord:
     return record
 
 
-_worker_pilot: Pilot[Any] | None = None
+def in_pool(pilot: Pilot[Any], workers: int, sessions: int, kind: str = "serial") -> bool:
+    """Whether sessions run in other processes: the pilot allows it and there is enough to share.
 
-
-def _init_worker(experiment: Experiment, workdir: Path | None) -> None:
-    global _worker_pilot
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C for the whole run
-    _worker_pilot = build_pilot(experiment, workdir)
-    _worker_pilot.ensure_setup()
-
-
-def _run_in_worker(plan: SessionPlan) -> SessionRecord:
-    assert _worker_pilot is not None
-    return safe_session(_worker_pilot, plan)
-
-
-def in_pool(pilot: Pilot[Any], workers: int, sessions: int) -> bool:
-    """Whether sessions run in worker processes: the pilot allows it and there is enough to share.
-
-    A pool only pays off with at least two plans per worker.
+    A pool only pays off with at least two plans per worker; on Ray the user asked for a cluster.
     """
-    return pilot.parallel and workers > 1 and sessions >= 2 * workers
+    if not pilot.parallel:
+        return False
+    return kind == "ray" or (workers > 1 and sessions >= 2 * workers)
 
 
-def execute(
-    experiment: Experiment, pilot: Pilot[Any], plans: list[SessionPlan], workers: int, workdir: Path | None
-) -> Iterator[SessionRecord]:
-    """The sessions' records in plan order, from this process or from a pool of `workers`."""
-    if not in_pool(pilot, workers, len(plans)):
-        pilot.ensure_setup()  # already done unless the plans turned out fewer than the spec's sessions
-        for plan in plans:
-            yield safe_session(pilot, plan)
-        return
-    chunk = max(1, min(500, len(plans) // (workers * 8)))
-    log.info("running %d sessions in %d worker processes (chunks of %d)", len(plans), workers, chunk)
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(experiment, workdir)
-    ) as pool:
-        yield from pool.map(_run_in_worker, plans, chunksize=chunk)
+def executor_for(
+    experiment: Experiment, pilot: Pilot[Any], workers: int, sessions: int, workdir: Path | None
+) -> Executor:
+    """The executor that runs this run's sessions: the spec's, with `--workers` as its default size.
+
+    The parent's own pilot serves the serial executor; other executors build one per worker.
+    """
+    spec = experiment.spec.executor
+    size = spec.workers or workers
+    if not in_pool(pilot, size, sessions, spec.kind):
+        spec, workers = spec.model_copy(update={"kind": "serial", "workers": None}), 1
+    elif spec.kind != "ray":
+        log.info("running %d sessions in %d worker processes (batches of %d)", sessions, size, spec.batch)
+    factory = functools.partial(build_pilot, experiment, workdir)
+    return make_executor(spec, pilot=pilot, factory=factory, run_one=safe_session, workers=workers)
 
 
 def record_fingerprint(record: SessionRecord) -> str:
@@ -127,9 +133,9 @@ def record_fingerprint(record: SessionRecord) -> str:
 
 
 def check_replay(
-    pilot: Pilot[Any], plans: list[SessionPlan], records: list[SessionRecord]
+    pilot: Pilot[Any], plans: Plans, records: Collection[SessionRecord]
 ) -> tuple[bool | None, float]:
-    """Replay the first sessions and compare them with the stored records.
+    """Replay the first sessions and compare them with the stored records (read back from disk).
 
     Returns whether they matched (None: the pilot does not replay) and the seconds spent setting the
     pilot up in this process (when a pool ran the sessions, the parent was not set up yet).
@@ -137,10 +143,11 @@ def check_replay(
     if not pilot.replays() or not records:
         return None, 0.0
     setup_s = pilot.ensure_setup()
-    replay = [safe_session(pilot, p) for p in plans[:REPLAY_SESSIONS]]
+    first = list(itertools.islice(plans.again(), REPLAY_SESSIONS))
+    stored = itertools.islice(iter(records), len(first))
+    replay = [safe_session(pilot, p) for p in first]
     same = [
-        record_fingerprint(redacted(a)) == record_fingerprint(b)
-        for a, b in zip(replay, records, strict=False)
+        record_fingerprint(redacted(a)) == record_fingerprint(b) for a, b in zip(replay, stored, strict=False)
     ]
     if not all(same):
         log.warning("replay: %d of %d sessions differ from the recorded ones", same.count(False), len(same))
@@ -151,10 +158,10 @@ def check_replay(
 def gc_tuned() -> Iterator[None]:
     """Collect garbage less often while sessions run.
 
-    A run keeps every record (hundreds of thousands of small objects) alive until the evaluators
-    have read them, so the default thresholds make Python rescan them again and again: that cost
-    a third of the time of a 10,000-session run. Records hold no reference cycles, so
-    collecting rarely loses no memory; the model objects loaded at setup are frozen out of scans.
+    A session allocates thousands of short-lived objects (events, dicts) and the model objects
+    loaded at setup stay alive all run, so the default thresholds rescan them again and again.
+    Records hold no reference cycles, so collecting rarely loses no memory; what setup loaded is
+    frozen out of scans.
     """
     old = gc.get_threshold()
     gc.freeze()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -365,14 +366,14 @@ class AssistantPilot(Pilot[AssistantParams]):
         return turn, timings
 
     # -- after the sessions -------------------------------------------------------------------------
-    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+    def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
         if self.external:
             return []
         assert self.router is not None  # `results_need_setup`: the runner set this pilot up
         paths = [write_router_card(self.router, out_dir)]
-        plot = write_shap_summary(records, out_dir)
+        plot = write_shap_summary(list(records), out_dir)  # an assistant run is small
         if plot is not None:
             paths.append(plot)
         return paths

@@ -14,7 +14,7 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -345,7 +345,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             personal_values=list(self.personal_values),
         )
 
-    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+    def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         folder = out_dir / "attestation"
         folder.mkdir(parents=True, exist_ok=True)
         chain = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -145,7 +146,7 @@ class JourneyPilot(Pilot[JourneyParams]):
             xapi=self.report,
         )
 
-    def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
+    def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":
             return []
         import json

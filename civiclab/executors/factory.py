@@ -1,0 +1,40 @@
+"""Choosing the executor a run asks for (the spec's `executor`, `--workers`, the pilot's lifecycle)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civiclab.executors.base import Executor, PilotFactory, SessionRunner
+from civiclab.executors.serial import SerialExecutor
+from civiclab.piloting import Pilot
+from civiclab.spec import ExecutorSpec
+
+
+def make_executor(
+    spec: ExecutorSpec,
+    *,
+    pilot: Pilot[Any],
+    factory: PilotFactory,
+    run_one: SessionRunner,
+    workers: int = 1,
+) -> Executor:
+    """The executor the spec asks for. `pilot` is the parent's own (used by the serial executor);
+    `factory` builds one in each worker. A pilot that is not `parallel` always runs serially, and
+    more than one worker (`executor.workers` or `--workers`) means a process pool unless Ray."""
+    kind = spec.kind if pilot.parallel else "serial"
+    count = spec.workers or workers
+    if kind == "ray":
+        from civiclab.executors.ray import RayExecutor
+
+        return RayExecutor(
+            factory,
+            run_one,
+            address=spec.address,
+            workers=spec.workers or (workers if workers > 1 else None),
+            batch=spec.batch,
+        )
+    if count > 1:  # `--workers N` asks for a pool even when the spec says nothing
+        from civiclab.executors.process import ProcessExecutor
+
+        return ProcessExecutor(factory, run_one, workers=count, batch=spec.batch)
+    return SerialExecutor(pilot, run_one)

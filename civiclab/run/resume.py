@@ -1,0 +1,220 @@
+"""Finishing a run that was killed: what of it can be kept, and the checks before it continues.
+
+After a crash `audit.jsonl` and `sessions.jsonl` may each end with a torn line, and one of them may
+hold a session the other does not (they are flushed together, but a kill can land between two
+writes). Recovery keeps the longest prefix of sessions that both files hold whole: the chain is
+cut after that session's `session.close`, the sessions file after its line; the chain is then
+verified from the genesis. The run continues from the next plan, in plan order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from civiclab.audit import GENESIS, link_hash
+from civiclab.errors import AuditError, SpecError
+
+if TYPE_CHECKING:
+    from civiclab.experiment import Experiment
+    from civiclab.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+RESUMABLE = ("FAILED", "KILLED")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a killed run keeps: its first `sessions` sessions and the chain up to them."""
+
+    sessions: int
+    failed: int
+    events: int
+    root: str
+    next_run_seq: int
+    dropped_events: int
+    dropped_sessions: int
+
+
+def _complete_lines(path: Path) -> list[int]:
+    """Byte offsets of the end of every whole (newline-terminated, valid JSON) line of `path`."""
+    ends: list[int] = []
+    offset = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                break
+            offset += len(line)
+            ends.append(offset)
+    return ends
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """A place the chain may be cut: after `run.open`, a `session.close` or a `run.resume`."""
+
+    end: int
+    events: int
+    root: str
+    closed: int
+    session_id: str
+    next_run_seq: int
+
+
+def _chain_marks(audit: Path) -> tuple[list[_Mark], int]:
+    """Verify every whole line of the chain; return where it may be cut, and its whole lines."""
+    marks: list[_Mark] = []
+    prev, offset, count, closed = GENESIS, 0, 0, 0
+    with audit.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.endswith(b"\n"):
+                break  # torn by the kill
+            try:
+                entry: dict[str, Any] = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                break
+            if entry.get("seq") != number - 1 or entry.get("prev") != prev:
+                raise AuditError(f"{audit.name}: line {number}: link to the previous line is broken")
+            if link_hash(prev, entry["event"]) != entry["hash"]:
+                raise AuditError(f"{audit.name}: line {number}: hash does not match the event")
+            prev, offset, count = entry["hash"], offset + len(line), count + 1
+            kind = entry["event"].get("kind")
+            if kind == "run.close":
+                raise AuditError(f"{audit.name}: the run was closed; there is nothing to resume")
+            if kind == "session.close":
+                closed += 1
+            if kind in ("run.open", "run.resume", "session.close"):
+                event = entry["event"]
+                # civiclab numbers its own events with one counter (run.open, session.open/close...)
+                marks.append(
+                    _Mark(offset, count, prev, closed, event.get("session_id", ""), event["seq"] + 1)
+                )
+    return marks, count
+
+
+def recover(art_dir: Path) -> Recovery:
+    """Cut `audit.jsonl` and `sessions.jsonl` back to the sessions both hold whole; verify the chain.
+
+    Raises:
+        AuditError: the chain is missing, has no `run.open`, or a kept line does not recompute.
+    """
+    audit, sessions = art_dir / "audit.jsonl", art_dir / "sessions.jsonl"
+    if not audit.exists():
+        raise AuditError(f"{audit}: missing, nothing to resume")
+    marks, whole_events = _chain_marks(audit)
+    if not marks:
+        raise AuditError(f"{audit.name}: no run.open event, nothing to resume")
+    session_ends = _complete_lines(sessions) if sessions.exists() else []
+    keep = min(marks[-1].closed, len(session_ends))
+    cut = [m for m in marks if m.closed == keep][-1]
+    failed = 0
+    if keep:
+        with sessions.open("rb") as fh:
+            for i, line in enumerate(fh):
+                if i >= keep:
+                    break
+                row = orjson.loads(line)
+                failed += row.get("outcome") == "failed"
+                if i == keep - 1 and cut.session_id and row.get("session_id") != cut.session_id:
+                    raise AuditError(
+                        f"sessions.jsonl: line {keep} is {row.get('session_id')!r} but the chain "
+                        f"closed {cut.session_id!r} there"
+                    )
+    with audit.open("r+b") as fh:
+        fh.truncate(cut.end)
+    if sessions.exists():
+        with sessions.open("r+b") as fh:
+            fh.truncate(session_ends[keep - 1] if keep else 0)
+    return Recovery(
+        sessions=keep,
+        failed=failed,
+        events=cut.events,
+        root=cut.root,
+        next_run_seq=cut.next_run_seq,
+        dropped_events=whole_events - cut.events,
+        dropped_sessions=len(session_ends) - keep,
+    )
+
+
+def check_resumable(
+    run_id: str, status: str, tags: dict[str, str], params: dict[str, str], digest: str, seed: int
+) -> None:
+    """Refuse to resume a run that finished, or whose spec, data or seed differ from this one.
+
+    Raises:
+        SpecError: the run cannot be continued with this experiment.
+    """
+    if status not in RESUMABLE:
+        raise SpecError(
+            "--resume", run_id, f"the run is {status}; only a FAILED or KILLED run can be resumed"
+        )
+    if tags.get("civiclab.spec_sha256") != digest:
+        raise SpecError(
+            "--resume",
+            run_id,
+            "the spec (or a data file, or --sessions) differs from the run's: spec digest "
+            f"{digest[:12]} vs {str(tags.get('civiclab.spec_sha256'))[:12]}",
+        )
+    if params.get("population.seed") not in (None, str(seed)):
+        raise SpecError(
+            "--resume", run_id, f"seed {seed} differs from the run's {params.get('population.seed')}"
+        )
+
+
+def resume_payload(recovered: Recovery, experiment: Experiment) -> dict[str, Any]:
+    """What the `run.resume` event records: what was checked and what was kept or dropped."""
+    return {
+        "spec_sha256": experiment.digest,
+        "seed": experiment.spec.population.seed,
+        "sessions_kept": recovered.sessions,
+        "events_kept": recovered.events,
+        "events_dropped": recovered.dropped_events,
+        "sessions_dropped": recovered.dropped_sessions,
+    }
+
+
+def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str, str]) -> str:
+    """Check that `run_id` may be resumed with this experiment and mark it running again.
+
+    Raises:
+        SpecError: the run finished, or was made with another spec, data or seed.
+        TrackingError: there is no such run in the store.
+    """
+    run = tracker.get_run(run_id)
+    check_resumable(
+        run_id, run.status, run.tags, run.params, experiment.digest, experiment.spec.population.seed
+    )
+    resumed = int(run.tags.get("civiclab.resumed", "0")) + 1
+    tracker.reopen_run(run_id)
+    tracker.set_tags(run_id, {**tags, "civiclab.resumed": str(resumed), "civiclab.error": ""})
+    log.warning("run %s: resumed (%d)", run_id, resumed)
+    return run_id
+
+
+def staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
+    """Where a run on a remote store keeps its files until they are logged.
+
+    A fixed place per run (under CIVICLAB_STAGING_DIR, else the temporary folder), so that a run
+    killed with SIGKILL can be resumed from what it wrote on this machine; when resuming and that
+    folder is gone, what was salvaged to the store is downloaded.
+    """
+    root = Path(os.environ.get("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
+    staging = root / f"civiclab-run-{run_id}"
+    if fetch and not (staging / "audit.jsonl").exists():
+        shutil.rmtree(staging, ignore_errors=True)
+        fetched = tracker.download(run_id, root / f"civiclab-fetch-{run_id}")
+        shutil.move(str(fetched), staging)
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging

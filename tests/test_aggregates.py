@@ -1,0 +1,146 @@
+"""Streaming aggregates and the streamed run: the same numbers as over records held in memory."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from civiclab import stats
+from civiclab.aggregates import Moments, QuantileSketch, SegmentTally, rate_of
+from civiclab.evaluation import RunData
+from civiclab.experiment import load_experiment
+from civiclab.records import SEGMENT_ATTRIBUTES, SessionRecord
+from civiclab.runner import run_experiment
+from civiclab.sessionlog import RecordStream
+from civiclab.tracking import Tracker
+
+
+def test_an_exact_sketch_gives_the_quantile_of_the_values() -> None:
+    values = np.random.default_rng(3).lognormal(7, 0.6, size=5000)
+    sketch = QuantileSketch()
+    for v in values:
+        sketch.add(float(v))
+    for q in (0.5, 0.9):
+        assert sketch.estimate(q) == stats.quantile(values, q)
+
+
+def test_past_its_exact_limit_a_sketch_stays_within_its_relative_accuracy() -> None:
+    values = np.random.default_rng(4).lognormal(7, 0.6, size=40_000)
+    left, right = QuantileSketch(exact_limit=1000), QuantileSketch(exact_limit=1000)
+    for v in values[:25_000]:
+        left.add(float(v))
+    for v in values[25_000:]:
+        right.add(float(v))
+    left.merge(right)
+    assert not left.exact and left.n == 40_000
+    for q in (0.5, 0.9):
+        exact, sketched = stats.quantile(values, q), left.estimate(q)
+        assert sketched.n == exact.n
+        for a, b in (
+            (sketched.value, exact.value),
+            (sketched.ci_low, exact.ci_low),
+            (sketched.ci_high, exact.ci_high),
+        ):
+            assert a == pytest.approx(b, rel=0.0025)
+
+
+def test_moments_and_tallies_merge_like_one_pass() -> None:
+    values = np.random.default_rng(5).normal(10, 3, size=1001)
+    whole, a, b = Moments(), Moments(), Moments()
+    for i, v in enumerate(values):
+        whole.add(float(v))
+        (a if i < 400 else b).add(float(v))
+    a.merge(b)
+    assert a.n == whole.n == 1001
+    assert a.mean == pytest.approx(values.mean()) and whole.mean == pytest.approx(values.mean())
+    assert a.variance == pytest.approx(values.var(ddof=1)) and whole.variance == pytest.approx(
+        values.var(ddof=1)
+    )
+    left, right = SegmentTally(), SegmentTally()
+    left.add({"language": "fr"}, ["completed"])
+    right.add({"language": "fr"}, [])
+    right.add({"language": "en"}, ["completed"])
+    left.merge(right)
+    assert (left.size(), left.size("language=fr"), left.count("completed", "language=fr")) == (3, 2, 1)
+    assert rate_of(1, 2) == stats.rate([True, False])
+
+
+@pytest.fixture(scope="module")
+def streamed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, object]]]:
+    import shutil
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    folder = tmp_path_factory.mktemp("streamed")
+    shutil.copytree(root / "data", folder / "data")
+    raw = yaml.safe_load((root / "journey.yaml").read_text(encoding="utf-8"))
+    raw["survey"] = None
+    raw["evaluators"] = ["human_centered", "auditability"]
+    raw["scorecard"] = {"criteria": []}
+    (folder / "journey.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    exp = load_experiment(folder / "journey.yaml", {"population.sessions": 1500, "energy.tracker": "none"})
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    result = run_experiment(exp, tracking_uri=uri)
+    art = Tracker(uri).local_artifact_dir(result.run_id)
+    assert art is not None
+    return art, [m.model_dump() for m in result.metrics]
+
+
+def test_streamed_human_centered_metrics_equal_those_over_records_in_memory(
+    streamed_run: tuple[Path, list[dict[str, object]]],
+) -> None:
+    """The streaming pass against a direct computation over every record held in a list."""
+    art, metrics = streamed_run
+    records = [
+        SessionRecord.model_validate_json(line) for line in (art / "sessions.jsonl").read_text().splitlines()
+    ]
+    assert len(records) == 1500
+    groups: dict[str | None, list[SessionRecord]] = defaultdict(list)
+    for r in records:
+        groups[None].append(r)
+        for a in SEGMENT_ATTRIBUTES:
+            if r.segment.get(a) is not None:
+                groups[f"{a}={r.segment[a]}"].append(r)
+    published = {g: rs for g, rs in groups.items() if len(rs) >= 5}
+    by_key = {(m["name"], m["segment"]): m for m in metrics}
+    checked = 0
+    for segment, rs in published.items():
+        expected = stats.rate([r.outcome == "abandoned" for r in rs], seed=42, resamples=1000)
+        got = by_key[("human_centered.abandonment_rate", segment)]
+        assert (got["value"], got["ci_low"], got["ci_high"], got["n"]) == (
+            expected.value, expected.ci_low, expected.ci_high, expected.n,
+        )  # fmt: skip
+        done = [r.duration_s for r in rs if r.outcome == "completed"]
+        if len(done) >= 5:
+            median = stats.quantile(done, 0.5)
+            got = by_key[("human_centered.time_on_task_median_s", segment)]
+            assert (got["value"], got["ci_low"], got["ci_high"], got["n"]) == (
+                median.value, median.ci_low, median.ci_high, median.n,
+            )  # fmt: skip
+        checked += 1
+    assert checked > 10
+    failed_online = [r for r in records if r.data.get("failed_online")]
+    reach = by_key[("human_centered.human_reachable_on_failure", None)]
+    assert reach["n"] == len(failed_online)
+
+
+def test_third_party_evaluators_still_read_run_records_and_segments(
+    streamed_run: tuple[Path, list[dict[str, object]]], journey_spec: Path
+) -> None:
+    art, _ = streamed_run
+    stream = RecordStream(art / "sessions.jsonl")
+    run = RunData(experiment=load_experiment(journey_spec), records=stream, artifact_dir=art)
+    in_memory = RunData(experiment=run.experiment, records=list(stream), artifact_dir=art)
+    assert len(run.records) == 1500
+    assert sum(r.outcome == "completed" for r in run.records) == sum(
+        r.outcome == "completed" for r in in_memory.records
+    )
+    streamed, listed = run.segments(), in_memory.segments()
+    assert list(streamed) == list(listed)
+    for name, group in streamed.items():
+        assert len(group) == len(listed[name])
+        assert [r.session_id for r in group] == [r.session_id for r in listed[name]]
