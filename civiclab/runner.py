@@ -30,6 +30,7 @@ from civiclab.provenance import provenance_tags
 from civiclab.records import Metric, SessionPlan, SessionRecord, canonical_json
 from civiclab.redaction import redact
 from civiclab.scorecard import Scorecard, build_scorecard, to_markdown
+from civiclab.signing.rerun import write_inputs
 from civiclab.tracking import Tracker, flatten, metric_key
 
 REPLAY_SESSIONS = 20
@@ -276,14 +277,21 @@ def run_experiment(
     workers: int = 1,
     progress: Progress | None = None,
     tracker: Tracker | None = None,
+    key: str | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
     Raises:
         TrackingError: the store cannot be opened (before any run is created).
         RunInterrupted: SIGINT/SIGTERM; the run is marked KILLED with what was recorded.
+        SpecError: the signing key `key` (or the default one) cannot be loaded.
     """
+    from civiclab.signing.seal import run_signer, seal_run
+    from civiclab.signing.statement import now_utc
+
     spec = experiment.spec
+    signer = run_signer(key)  # a missing passphrase fails before any run is created
+    started = now_utc()
     tracker = tracker or Tracker(tracking_uri or spec.tracking.uri)
     if spec.audit.anchor:
         from civiclab.anchoring import preflight
@@ -450,11 +458,37 @@ def run_experiment(
             (art_dir / "scorecard.json").write_text(card.model_dump_json(indent=2))
             (art_dir / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
             (art_dir / "spec.yaml").write_bytes(experiment.path.read_bytes())
+            write_inputs(art_dir, experiment, run.facts)
+            final_tags = {
+                "civiclab.recommendation": card.recommendation,
+                "civiclab.energy_method": energy.method,
+                "civiclab.energy_source": energy.source,
+                "civiclab.status": "finished",
+                "civiclab.sessions": str(len(records)),
+            }
+            seal = seal_run(
+                art_dir,
+                signer=signer,
+                run_id=run_id,
+                experiment=experiment,
+                artifacts=artifact_digests(art_dir),
+                metrics=metrics,
+                params=params,
+                tags={**tags, **final_tags},
+                audit_root=chain.root,
+                audit_events=chain.events,
+                sessions=len(records),
+                scorecard=card,
+                energy_method=energy.method,
+                started=started,
+            )
+            timings["signing_s"] = seal.seconds
             anchor = None
             if spec.audit.anchor:
                 from civiclab.anchoring import anchor_audit_root
 
-                anchor = anchor_audit_root(spec.audit.anchor, chain.root, run_id, experiment)
+                # What is anchored is the signed statement: it covers the chain, artifacts and metrics.
+                anchor = anchor_audit_root(spec.audit.anchor, seal.digest, run_id, experiment)
             manifest = Manifest(
                 run_id=run_id,
                 experiment=spec.name,
@@ -472,11 +506,9 @@ def run_experiment(
                 {
                     "civiclab.audit_root": chain.root,
                     "civiclab.manifest_sha256": manifest_sha,
-                    "civiclab.recommendation": card.recommendation,
-                    "civiclab.energy_method": energy.method,
-                    "civiclab.energy_source": energy.source,
-                    "civiclab.status": "finished",
-                    "civiclab.sessions": str(len(records)),
+                    "civiclab.statement_sha256": seal.digest,
+                    "civiclab.signer": signer.keyid,
+                    **final_tags,
                     **({"civiclab.anchor_tx": str(anchor.get("tx_hash"))} if anchor else {}),
                 },
             )
