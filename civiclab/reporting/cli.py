@@ -23,7 +23,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     review = add_review(
         Tracker(args.tracking_uri),
         args.run_id,
-        reviewer=args.reviewer,
+        key=args.key,
         decision=args.decision,
         comment=args.comment or "",
     )
@@ -72,12 +72,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     p = sub.add_parser(
         "review",
-        help="record a committee decision on a run (appended to its audit chain)",
-        description="Append a committee decision to a run's audit chain, manifest and tags. "
-        "Refused when the run does not verify.",
+        help="sign a committee decision on a run (appended to its audit chain)",
+        description="Sign a committee decision with your key (a DSSE envelope over the run's signed "
+        "statement) and append it to the run's audit chain, manifest and tags. Refused when the run "
+        "does not verify. The trust file says whose key it is and in which role.",
     )
     p.add_argument("run_id")
-    p.add_argument("--reviewer", required=True, help="who decides (name or role)")
+    p.add_argument("--key", required=True, help="your signing key (civiclab keys init --name NAME)")
     p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
     p.set_defaults(handler=cmd_review)

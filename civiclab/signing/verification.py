@@ -88,6 +88,11 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
     loaded = load_trust(trust_path)
     trust, trust_file = (loaded[0], str(loaded[1])) if loaded else (None, None)
     run = tracker.get_run(run_id)
+    from civiclab.review import recover_pending
+
+    recovered = recover_pending(tracker, run_id)  # an interrupted review is finished first
+    if recovered:
+        run = tracker.get_run(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-verify-") as tmp:
         folder = tracker.download(run_id, Path(tmp))
         if (folder / STATEMENT_FILE).exists():
@@ -102,6 +107,8 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
         else:
             result = _verify_legacy(folder, run, trust)
     result.trust_file = trust_file
+    if recovered:
+        result.checks.insert(0, Check(name="pending review", status="warning", detail=f"an interrupted review was {recovered}"))
     return result
 
 
