@@ -117,7 +117,9 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
         _fault("review:after-chain")
         summary = verify_chain(chain_path)
     if summary.events != events_before + 1:
-        raise AuditError(f"audit.jsonl: {summary.events} events, the pending review expected {events_before + 1}")
+        raise AuditError(
+            f"audit.jsonl: {summary.events} events, the pending review expected {events_before + 1}"
+        )
     from civiclab.audit import iter_chain
 
     last = None

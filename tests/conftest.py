@@ -18,6 +18,17 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
+@pytest.fixture(autouse=True)
+def civiclab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Signing keys of the test run, never the developer's ~/.config/civiclab (one home per session:
+    the demo key runs are signed with is created once)."""
+    home = tmp_path_factory.getbasetemp() / "civiclab-home"
+    monkeypatch.setenv("CIVICLAB_HOME", str(home))
+    monkeypatch.delenv("CIVICLAB_KEY", raising=False)
+    monkeypatch.delenv("CIVICLAB_TRUST", raising=False)
+    return home
+
+
 @pytest.fixture
 def store_uri(tmp_path: Path) -> str:
     """A fresh SQLite MLflow store in the test's own folder."""

@@ -144,13 +144,11 @@ def check_chain(chain_path: Path, sessions_path: Path | None, run_events: int) -
                     events.append(event)
                 if number == run_events - 1:
                     facts.run_root, facts.run_events = prev, run_events
-        if facts.events < run_events:
-            raise ChainProblem(
-                f"audit.jsonl: {facts.events} events, the signed run has {run_events}: "
-                f"the chain was cut after line {facts.events}"
-            )
         if not facts.closed_run:
-            raise ChainProblem("audit.jsonl: no run.close event: the run's chain is not closed")
+            raise ChainProblem(
+                f"audit.jsonl: no run.close: the chain ends at event {facts.events}, "
+                f"the signed run closed at event {run_events}"
+            )
         if sessions_fh is not None and sessions_fh.readline().strip():
             raise ChainProblem(
                 f"sessions.jsonl: line {line_of_session + 1}: a session the audit chain does not hold"

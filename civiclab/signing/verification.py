@@ -108,7 +108,9 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
             result = _verify_legacy(folder, run, trust)
     result.trust_file = trust_file
     if recovered:
-        result.checks.insert(0, Check(name="pending review", status="warning", detail=f"an interrupted review was {recovered}"))
+        result.checks.insert(
+            0, Check(name="pending review", status="warning", detail=f"an interrupted review was {recovered}")
+        )
     return result
 
 
