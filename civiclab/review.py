@@ -122,9 +122,9 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
         )
     from civiclab.audit import iter_chain
 
-    last = None
-    for last in iter_chain(chain_path):
-        pass
+    last: dict[str, Any] | None = None
+    for entry in iter_chain(chain_path):
+        last = entry
     assert last is not None
     if last["event"] != event:
         raise AuditError("audit.jsonl: the last line is not the pending review")

@@ -13,6 +13,12 @@ from tests.signing.conftest import verify_cli
 from tests.signing.matrix import ATTACKS, Attack
 
 
+@pytest.fixture(scope="module")
+def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite store for the module: creating its schema costs seconds, each attack has its run."""
+    return f"sqlite:///{tmp_path_factory.mktemp('tamper') / 'mlflow.db'}"
+
+
 def test_an_untampered_signed_run_verifies(
     signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
