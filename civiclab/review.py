@@ -202,6 +202,7 @@ def add_review(
     decision: str,
     comment: str = "",
     now: str | None = None,
+    reviewer: str | None = None,
 ) -> Review:
     """Sign a committee decision with the key `key` and append it to a run that verifies.
 
@@ -212,9 +213,11 @@ def add_review(
         decision: approve, revise or reject.
         comment: free text; personal data in it is redacted before it is signed and recorded.
         now: the review's timestamp (ISO 8601, UTC); the current time by default.
+        reviewer: the name shown in reports (signed with the decision); the key's name by default.
+            Who the key belongs to, and in which role, is what the trust file says.
 
     Raises:
-        SpecError: a bad decision, or the key does not exist.
+        SpecError: a bad decision or reviewer, or the key does not exist.
         AuditError: the run's chain, manifest or artifacts do not verify: nothing is written.
         TrackingError: the run does not exist.
     """
@@ -225,6 +228,9 @@ def add_review(
     if decision not in DECISIONS:
         raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
     signer = load_signer(key)
+    shown = (reviewer if reviewer is not None else signer.name).strip()
+    if not shown:
+        raise SpecError("review", "reviewer", "a reviewer name is required")
     tracker.get_run(run_id)  # a TrackingError naming the run when it does not exist
     recover_pending(tracker, run_id)
     local = tracker.local_artifact_dir(run_id)
@@ -252,7 +258,7 @@ def add_review(
                 decision=decision,
                 comment=clean_comment,
                 ts=ts,
-                reviewer=signer.name,
+                reviewer=shown,
                 signer_keyid=signer.keyid,
                 signer_public_key=signer.public_key,
             ),
@@ -263,7 +269,7 @@ def add_review(
             "seq": len(manifest.reviews),
             "ts": ts,
             "kind": REVIEW_EVENT,
-            "actor": signer.name,
+            "actor": shown,
             "payload": {
                 "decision": decision,
                 "comment": clean_comment,

@@ -485,10 +485,10 @@ def run_experiment(
             timings["signing_s"] = seal.seconds
             anchor = None
             if spec.audit.anchor:
-                from civiclab.anchoring import anchor_audit_root
+                from civiclab.anchoring import anchor_statement
 
                 # What is anchored is the signed statement: it covers the chain, artifacts and metrics.
-                anchor = anchor_audit_root(spec.audit.anchor, seal.digest, run_id, experiment)
+                anchor = anchor_statement(spec.audit.anchor, seal.digest, run_id, experiment)
             manifest = Manifest(
                 run_id=run_id,
                 experiment=spec.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,23 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
 
 
-@pytest.fixture(autouse=True)
-def civiclab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Signing keys of the test run, never the developer's ~/.config/civiclab (one home per session:
-    the demo key runs are signed with is created once)."""
+@pytest.fixture(scope="session", autouse=True)
+def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Signing keys of the test session, never the developer's ~/.config/civiclab.
+
+    Session-wide (module fixtures run experiments too); the demo key runs are signed with is made once.
+    """
     home = tmp_path_factory.getbasetemp() / "civiclab-home"
-    monkeypatch.setenv("CIVICLAB_HOME", str(home))
-    monkeypatch.delenv("CIVICLAB_KEY", raising=False)
-    monkeypatch.delenv("CIVICLAB_TRUST", raising=False)
-    return home
+    saved = {k: os.environ.get(k) for k in ("CIVICLAB_HOME", "CIVICLAB_KEY", "CIVICLAB_TRUST")}
+    os.environ["CIVICLAB_HOME"] = str(home)
+    os.environ.pop("CIVICLAB_KEY", None)
+    os.environ.pop("CIVICLAB_TRUST", None)
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         Tracker(args.tracking_uri),
         args.run_id,
         key=args.key,
+        reviewer=args.reviewer,
         decision=args.decision,
         comment=args.comment or "",
     )
@@ -79,6 +80,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     )
     p.add_argument("run_id")
     p.add_argument("--key", required=True, help="your signing key (civiclab keys init --name NAME)")
+    p.add_argument("--reviewer", help="your name as reports show it (default: the key's name)")
     p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
     p.set_defaults(handler=cmd_review)

@@ -55,11 +55,24 @@ def write_inputs(folder: Path, experiment: Any, facts: dict[str, Any]) -> Path:
             {"name": ev.info.name, "params": ev.params.model_dump(mode="json")}
             for ev in experiment.evaluators
         ],
-        "facts": facts,
+        "facts": _plain(facts),
     }
     path = folder / INPUTS_FILE
     path.write_text(json.dumps(data, default=str, sort_keys=True), encoding="utf-8")
     return path
+
+
+def _plain(value: Any) -> Any:
+    """Facts as JSON: bytes (on-chain blobs, roots) as 0x-hex, keys as text, anything else as str."""
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dict):
+        return {(k.hex() if isinstance(k, bytes) else str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def read_records(path: Path) -> Iterator[SessionRecord]:
