@@ -4,12 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.civiclab-installed
 NODE_STAMP := node_modules/.civiclab-installed
+# A real LRS for the journey's observe-mode tests: Ralph's pins conflict with ours, so it has its own venv.
+LRS_VENV  := .venv-lrs
+LRS_STAMP := $(LRS_VENV)/.civiclab-installed
+RALPH_VERSION := 5.1.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: demo test install node lint typecheck pytest bench ui clean
+.PHONY: demo test install node lrs lint typecheck pytest bench ui clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +31,14 @@ $(NODE_STAMP): package.json
 
 node: $(NODE_STAMP)
 
+$(LRS_STAMP):
+	test -x $(LRS_VENV)/bin/python || $(PYTHON) -m venv $(LRS_VENV)
+	$(LRS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LRS_VENV)/bin/python -m pip install -q "ralph-malph[backend-lrs,lrs,cli]==$(RALPH_VERSION)" requests==2.34.2
+	touch $(LRS_STAMP)
+
+lrs: $(LRS_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/civiclab demo
 
@@ -37,16 +49,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy civiclab
 
-pytest: $(STAMP) $(NODE_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(LRS_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(LRS_STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 ui: $(STAMP)
 	$(BIN)/civiclab ui
 
 clean:
-	rm -rf $(VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LRS_VENV) node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from civiclab.experiment import load_experiment  # noqa: E402
-from civiclab.pilot import EventLog  # noqa: E402
+from civiclab.piloting import EventLog  # noqa: E402
 from civiclab.runner import build_pilot  # noqa: E402
 from pilots.assistant.knowledge import passages  # noqa: E402
 from pilots.assistant.pilot import AssistantPilot  # noqa: E402

@@ -1,13 +1,49 @@
 """civiclab: responsible experimentation with emerging technologies in public services.
 
-Public API for pilot and evaluator authors; heavy libraries are imported lazily elsewhere.
+The public API for pilot and evaluator authors. Everything here is light to import: heavy
+libraries (mlflow, torch, web3...) are imported lazily inside the code that needs them.
 """
 
 from __future__ import annotations
 
-from civiclab.errors import CivicLabError
+from civiclab.errors import (
+    AuditError,
+    ChainError,
+    CivicLabError,
+    EvaluatorError,
+    PilotError,
+    RegistryError,
+    SpecError,
+    SurveyError,
+    TrackingError,
+)
+from civiclab.evaluation import RunData
+from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
+from civiclab.records import Event, Metric, SessionPlan, SessionRecord
 from civiclab.registry import evaluator, pilot
 
 __version__ = "0.1.0"
 
-__all__ = ["CivicLabError", "__version__", "evaluator", "pilot"]
+__all__ = [
+    "AuditError",
+    "ChainError",
+    "CivicLabError",
+    "EvaluatorError",
+    "Event",
+    "EventLog",
+    "Metric",
+    "Pilot",
+    "PilotContext",
+    "PilotError",
+    "PilotFacts",
+    "RegistryError",
+    "RunData",
+    "SessionPlan",
+    "SessionRecord",
+    "SpecError",
+    "SurveyError",
+    "TrackingError",
+    "__version__",
+    "evaluator",
+    "pilot",
+]

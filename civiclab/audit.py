@@ -22,12 +22,18 @@ def link_hash(prev: str, event: dict[str, Any]) -> str:
 
 
 class AuditWriter:
-    """Appends events to `audit.jsonl`, flushing every line so a crash leaves a readable prefix."""
+    """Appends events to `audit.jsonl`; a crash leaves a readable prefix.
 
-    def __init__(self, path: Path, *, resume: bool = False) -> None:
+    With `held=True`, lines are kept in memory until `flush()` writes them in one piece, so that the
+    caller decides exactly which events reach the disk together (the run's journal flushes the chain
+    and the sessions file in the same step).
+    """
+
+    def __init__(self, path: Path, *, resume: bool = False, held: bool = False) -> None:
         self.path = path
         self.seq = 0
         self.root = GENESIS
+        self._held: list[str] | None = [] if held else None
         if resume and path.exists():
             summary = verify_chain(path)
             self.seq, self.root = summary.events, summary.root
@@ -38,7 +44,11 @@ class AuditWriter:
         digest = hashlib.sha256((self.root + body).encode("utf-8")).hexdigest()
         # The same bytes as canonical_json of the whole entry (keys sorted: event, hash, prev, seq),
         # without serialising the event twice.
-        self._fh.write(f'{{"event":{body},"hash":"{digest}","prev":"{self.root}","seq":{self.seq}}}\n')
+        line = f'{{"event":{body},"hash":"{digest}","prev":"{self.root}","seq":{self.seq}}}\n'
+        if self._held is not None:
+            self._held.append(line)
+        else:
+            self._fh.write(line)
         self.root = digest
         self.seq += 1
         return digest
@@ -49,11 +59,16 @@ class AuditWriter:
         self._fh.flush()
 
     def flush(self) -> None:
+        if self._fh.closed:
+            return
+        if self._held:
+            self._fh.write("".join(self._held))
+            self._held.clear()
         self._fh.flush()
 
     def close(self) -> None:
         if not self._fh.closed:
-            self._fh.flush()
+            self.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
 

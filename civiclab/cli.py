@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import sys
 import time
@@ -77,7 +78,7 @@ def _run_one(spec: Path, args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from civiclab.scorecard import to_table
+    from civiclab.reporting.scorecard_text import to_table
 
     result = _run_one(Path(args.spec), args)
     if args.json:
@@ -90,16 +91,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from civiclab.runner import mark_orphans_failed
+    """List runs; read only: a run whose process was killed is shown KILLED, not rewritten."""
+    from civiclab.run.lifecycle import shown_status
     from civiclab.tracking import Tracker
 
     tracker = Tracker(args.tracking_uri)
-    for run_id in mark_orphans_failed(tracker):
-        print(
-            f"run {run_id}: its process was killed; marked FAILED (its records stay readable)",
-            file=sys.stderr,
-        )
     runs = tracker.list_runs(args.experiment, max_results=args.limit)
+    statuses = {r.run_id: shown_status(r) for r in runs}
     if args.json:
         print(
             json.dumps(
@@ -107,7 +105,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                     {
                         "run_id": r.run_id,
                         "experiment": r.experiment,
-                        "status": r.status,
+                        "status": statuses[r.run_id],
                         "recommendation": r.tags.get("civiclab.recommendation"),
                         "start_time": r.start_time,
                     }
@@ -123,7 +121,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for r in runs:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.start_time / 1000))
         print(
-            f"{r.run_id:32}  {r.experiment[:28]:28}  {r.status:9}  "
+            f"{r.run_id:32}  {r.experiment[:28]:28}  {statuses[r.run_id]:9}  "
             f"{r.tags.get('civiclab.recommendation', '-'):14}  {started}"
         )
     return 0
@@ -132,7 +130,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import tempfile
 
-    from civiclab.scorecard import Scorecard, to_table
+    from civiclab.reporting.scorecard_text import to_table
+    from civiclab.scorecard import Scorecard
     from civiclab.tracking import Tracker
 
     tracker = Tracker(args.tracking_uri)
@@ -222,7 +221,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from civiclab.scorecard import to_table
+    from civiclab.reporting.scorecard_text import to_table
 
     folder = Path(args.experiments)
     specs = sorted(folder.glob("*.yaml"))
@@ -235,8 +234,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(to_table(result.scorecard))
         results.append(result)
         report = _demo_reports(result.run_id, args)
-        if report:
-            print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
+        print(f"scorecard for the committee: {report}/scorecard.html (also .pdf and .md)")
     print("\nDemo finished. Runs:")
     for r in results:
         print(f"  {r.experiment:28} {r.run_id}  {r.scorecard.recommendation.upper()}")
@@ -248,20 +246,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_reports(run_id: str, args: argparse.Namespace) -> str | None:
-    """Write the HTML and PDF scorecards of a demo run when the reporting module is installed."""
-    try:
-        module = importlib.import_module("civiclab.reporting.demo")
-    except ImportError:
-        return None
-    render = getattr(module, "demo_reports", None)
-    return str(render(run_id, args.tracking_uri)) if callable(render) else None
+def _demo_reports(run_id: str, args: argparse.Namespace) -> str:
+    """Write the HTML and PDF scorecards of a demo run; returns their folder."""
+    from civiclab.reporting.demo import demo_reports
+
+    return str(demo_reports(run_id, args.tracking_uri))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civiclab",
         description="Run, measure, score and verify pilots of emerging technologies in public services.",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what civiclab does on stderr (-v: steps, -vv: details)",
     )
     parser.add_argument(
         "--tracking-uri",
@@ -333,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOGGED_PACKAGES = ("civiclab", "pilots", "evaluators")
+
 OFFLINE_DEFAULTS = {
     # Nothing downloads at run time and nothing phones home; models come from installed packages.
     "HF_HUB_OFFLINE": "1",
@@ -346,11 +350,28 @@ OFFLINE_DEFAULTS = {
 }
 
 
+def configure_logging(verbosity: int) -> None:
+    """Quiet by default (warnings only); -v shows INFO, -vv DEBUG, always on stderr.
+
+    Only civiclab's own loggers are made verbose: libraries stay at WARNING so that -vv shows what
+    civiclab does, not what mlflow or codecarbon do.
+    """
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for name in LOGGED_PACKAGES:
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     for name, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(args.verbose)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0

@@ -10,22 +10,40 @@ from typing import Any
 
 from civiclab.records import EnergyReading
 
+log = logging.getLogger(__name__)
 
-def _method_of(tracker: Any) -> tuple[str, str, float | None]:
-    """Whether the CPU energy was measured (RAPL) or estimated from codecarbon's CPU model."""
+
+def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool]:
+    """How codecarbon reads the CPU: (mode, TDP in W, whether the TDP is codecarbon's generic guess).
+
+    The one place that reads codecarbon internals. codecarbon 3 publishes the CPU model, powers and
+    energies in `final_emissions_data` but not whether the CPU power came from RAPL counters or from
+    its TDP model, and that is the difference between a measured and an estimated energy figure. The
+    attributes read here are those of `codecarbon.external.hardware.CPU` (3.x); if they move, the
+    reading stays usable and is labelled with mode "unknown" (estimated).
+    """
     for hw in getattr(tracker, "_hardware", []):
-        if type(hw).__name__ != "CPU":
-            continue
-        mode = str(getattr(hw, "_mode", "unknown"))
-        tdp = getattr(hw, "_tdp", None)
-        model = getattr(hw, "_model", "unknown CPU")
-        if mode == "intel_rapl":
-            return "measured", f"RAPL counters of {model}", tdp
-        if mode in ("apple_powermetrics", "intel_power_gadget"):
-            return "measured", f"{mode} on {model}", tdp
-        generic = " (generic TDP)" if getattr(hw, "_is_generic_tdp", False) else ""
-        return "estimated", f"codecarbon CPU model: {mode} × TDP {tdp} W of {model}{generic}", tdp
-    return "estimated", "codecarbon without a CPU reading", None
+        if type(hw).__name__ == "CPU":
+            return (
+                str(getattr(hw, "_mode", "unknown")),
+                getattr(hw, "_tdp", None),
+                bool(getattr(hw, "_is_generic_tdp", False)),
+            )
+    return "", None, False
+
+
+def _method_of(tracker: Any, cpu_model: str) -> tuple[str, str, float | None]:
+    """Whether the CPU energy was measured (RAPL) or estimated from codecarbon's CPU model."""
+    mode, tdp, generic_tdp = _cpu_probe(tracker)
+    model = cpu_model or "unknown CPU"
+    if not mode:
+        return "estimated", "codecarbon without a CPU reading", None
+    if mode == "intel_rapl":
+        return "measured", f"RAPL counters of {model}", tdp
+    if mode in ("apple_powermetrics", "intel_power_gadget"):
+        return "measured", f"{mode} on {model}", tdp
+    generic = " (generic TDP)" if generic_tdp else ""
+    return "estimated", f"codecarbon CPU model: {mode} × TDP {tdp} W of {model}{generic}", tdp
 
 
 class EnergyMeter:
@@ -62,6 +80,15 @@ class EnergyMeter:
             self._tracker = tracker
         except Exception as exc:  # energy evidence is missing, the run goes on
             self._error = f"{type(exc).__name__}: {exc}"
+            log.warning("energy tracker did not start: %s", self._error)
+
+    def __enter__(self) -> EnergyMeter:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """Leaving without `stop()` (an error, an interrupt) aborts the measurement."""
+        self.abort()
 
     def start(self) -> None:
         self._started = time.perf_counter()
@@ -95,10 +122,10 @@ class EnergyMeter:
                 country=self.country,
                 tracker="none",
             )
-        tracker = self._tracker
+        tracker, self._tracker = self._tracker, None
         kg = float(tracker.stop() or 0.0)
         data = tracker.final_emissions_data
-        method, source, _ = _method_of(tracker)
+        method, source, _ = _method_of(tracker, str(getattr(data, "cpu_model", "") or ""))
         return EnergyReading(
             kwh=float(getattr(data, "energy_consumed", 0.0) or 0.0),
             kg_co2e=kg,
@@ -109,3 +136,19 @@ class EnergyMeter:
             country=self.country,
             tracker="codecarbon",
         )
+
+    def abort(self) -> None:
+        """Stop measuring without a reading (the run failed or was interrupted); safe to call twice.
+
+        Waits for a tracker still starting, so that no measuring thread outlives the run.
+        """
+        if self._thread is not None:
+            self._thread.join()
+        tracker, self._tracker = self._tracker, None
+        if tracker is None:
+            return
+        self._error = "measurement aborted before the run finished"
+        try:
+            tracker.stop()
+        except Exception:
+            log.warning("energy tracker did not stop cleanly", exc_info=True)

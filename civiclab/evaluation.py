@@ -7,14 +7,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from civiclab.errors import EvaluatorError
+from civiclab.piloting import PilotFacts
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
-from civiclab.stats import Estimate
 
 if TYPE_CHECKING:
     from civiclab.audit import ChainSummary
     from civiclab.experiment import Experiment, ResolvedEvaluator
+    from civiclab.stats import Estimate  # numpy: not imported with `import civiclab`
+
+FactsView = TypeVar("FactsView", bound=BaseModel)
 
 
 @dataclass
@@ -27,7 +33,7 @@ class RunData:
     energy: EnergyReading | None = None
     chain: ChainSummary | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
     _segments: dict[tuple[Any, ...], dict[str, list[SessionRecord]]] = field(
@@ -41,6 +47,28 @@ class RunData:
     @property
     def seed(self) -> int:
         return self.experiment.spec.population.seed
+
+    def facts_as(self, view: type[FactsView]) -> FactsView | None:
+        """The pilot's facts read through the evaluator's own `view` of them, or None without facts.
+
+        An evaluator declares the fields it reads (with defaults for those it can do without) in a
+        pydantic model of its own, so it never imports a pilot module; the fields are read from the
+        pilot's `PilotFacts` by attribute, which keeps fields excluded from dumps (personal values).
+
+        Raises:
+            EvaluatorError: the facts lack a field the view requires, or hold it with another type.
+        """
+        if self.facts is None:
+            return None
+        if isinstance(self.facts, view):
+            return self.facts
+        try:
+            return view.model_validate(self.facts, from_attributes=True)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise EvaluatorError(
+                f"the {type(self.facts).__name__} of this run do not fit {view.__name__}: {fields}"
+            ) from None
 
     def add_artifact(self, path: Path) -> None:
         """Declare a file an evaluator wrote under `artifact_dir` so that it is logged and hashed."""
@@ -129,7 +157,11 @@ def per_segment(
 
 
 def run_evaluators(run: RunData, evaluators: list[ResolvedEvaluator]) -> tuple[list[Metric], list[str]]:
-    """Call each evaluator; a failing one records an error for itself and the run goes on."""
+    """Call each evaluator; a failing one records an error for itself and the run goes on.
+
+    The error metric is named `{dimension}.{evaluator}.evaluator_error`, so two evaluators failing in
+    one dimension each keep their own error.
+    """
     metrics: list[Metric] = []
     errors: list[str] = []
     for ev in evaluators:
@@ -140,7 +172,7 @@ def run_evaluators(run: RunData, evaluators: list[ResolvedEvaluator]) -> tuple[l
             errors.append(f"{ev.info.name}: {message}")
             metrics.append(
                 Metric(
-                    name=f"{ev.info.dimension}.evaluator_error",
+                    name=f"{ev.info.dimension}.{ev.info.name}.evaluator_error",
                     value=None,
                     dimension=ev.info.dimension,
                     error=message,

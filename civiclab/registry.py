@@ -113,7 +113,7 @@ def _doc_line(obj: Any) -> str:
 
 
 def pilot(name: str, *, params: type[BaseModel] = NoParams) -> Callable[[F], F]:
-    """Register a pilot class (a subclass of `civiclab.pilot.Pilot`) under `name`.
+    """Register a pilot class (a subclass of `civiclab.Pilot`) under `name`.
 
     Args:
         name: the `pilot.kind` an experiment uses.

@@ -97,11 +97,17 @@ def _latencies(records: list[SessionRecord]) -> list[float]:
     return [v for r in records for k, v in r.timings.items() if k.endswith(".total_ms")]
 
 
+class KnowledgeFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the knowledge base the answers must stay within."""
+
+    knowledge_base: Path | None = None
+
+
 def _passage_texts(run: RunData) -> dict[str, str]:
-    path = run.facts.get("assistant.knowledge_base")
-    if not path:
+    facts = run.facts_as(KnowledgeFacts)
+    if facts is None or facts.knowledge_base is None:
         return {}
-    return {p.id: p.content for p in passages(load_knowledge_base(Path(path)))}
+    return {p.id: p.content for p in passages(load_knowledge_base(facts.knowledge_base))}
 
 
 @evaluator(

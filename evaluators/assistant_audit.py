@@ -108,6 +108,13 @@ def _labelled_items(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+class AuditFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the labelled redaction set and the questions asked."""
+
+    redaction_labelled: Path | None = None
+    questions: Path | None = None
+
+
 @evaluator(
     "assistant_audit",
     dimension=DIM,
@@ -131,11 +138,8 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
 
     metrics = per_segment(run, f"{DIM}.shap_coverage", coverage, dimension=DIM, higher_is_better=True)
 
-    labelled = params.redaction_labelled or (
-        Path(run.facts["assistant.redaction_labelled"])
-        if run.facts.get("assistant.redaction_labelled")
-        else None
-    )
+    facts = run.facts_as(AuditFacts) or AuditFacts()
+    labelled = params.redaction_labelled or facts.redaction_labelled
     if labelled is None:
         metrics += [
             Metric(name=f"{DIM}.{m}", value=None, dimension=DIM, error="no labelled redaction set")
@@ -186,9 +190,8 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
             ),
         ]
 
-    questions = run.facts.get("assistant.questions")
-    if questions:
-        values = known_values(Path(questions))
+    if facts.questions is not None:
+        values = known_values(facts.questions)
         leaks, scanned = count_leaks(run.artifact_dir, values)
         metrics.append(
             Metric(

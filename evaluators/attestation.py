@@ -29,6 +29,17 @@ class AttestationEvalParams(BaseModel):
     resamples: int = Field(default=1000, ge=100, le=20_000)
 
 
+class GasFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the gas of setting the registry up."""
+
+    setup_gas: int | None = None
+
+
+def _setup_gas(run: RunData) -> str:
+    facts = run.facts_as(GasFacts)
+    return "?" if facts is None or facts.setup_gas is None else str(facts.setup_gas)
+
+
 def _verified(run: RunData) -> list[SessionRecord]:
     return [r for r in run.records if "verdict" in r.data]
 
@@ -106,9 +117,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     strategy = issued[0].data["strategy"] if issued else "?"
     gas = sum(r.data["gas"] for r in issued) / n if n else None
     txs = sum(r.data["transactions"] for r in issued) / n if n else None
-    note = (
-        f"strategy {strategy}; setup (deploy, authorise) not included: {run.facts.get('setup_gas', '?')} gas"
-    )
+    note = f"strategy {strategy}; setup (deploy, authorise) not included: {_setup_gas(run)} gas"
     out.append(_accounting(f"{DIM}.gas_per_attestation", gas, n, "gas", note))
     out.append(_accounting(f"{DIM}.transactions_per_attestation", txs, n, "tx", note))
     out.append(

@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from pydantic import BaseModel
+
 from civiclab.evaluation import RunData
+from civiclab.probe import PersonalValueProbe
 from civiclab.records import Metric
 from civiclab.registry import evaluator
 
 DIM = "privacy"
 REPORT = "attestation/privacy_scan.json"
+
+
+class ProbeFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the values to look for and the chain's bytes."""
+
+    personal_values: list[str] = []
+    onchain_blobs: list[tuple[str, bytes]] = []
+    onchain_storage: dict[bytes, bytes] | None = None
+    onchain_storage_method: str = "unknown"
 
 
 @evaluator(
@@ -28,19 +40,20 @@ def attestation_privacy(run: RunData, params: object) -> list[Metric]:
 
     Run it last in the experiment's evaluator list, so that the artifacts of the others are scanned too.
     """
-    probe = run.facts.get("personal_value_probe")
-    if probe is None or len(probe) == 0:
+    facts = run.facts_as(ProbeFacts) or ProbeFacts()
+    probe = PersonalValueProbe(facts.personal_values)
+    if len(probe) == 0:
         why = "the pilot gave no personal values to look for: a scan for nothing proves nothing"
         return [Metric(name=f"{DIM}.{m}", value=None, dimension=DIM, error=why)
                 for m in ("personal_values_on_chain", "personal_values_in_artifacts")]  # fmt: skip
     chain_hits: Counter[str] = Counter()
     scanned = 0
-    for where, blob in run.facts.get("onchain_blobs", []):
+    for where, blob in facts.onchain_blobs:
         scanned += len(blob)
         for hit in probe.scan_bytes(blob, where):
             chain_hits[hit.where] += 1
-    storage = run.facts.get("onchain_storage")
-    method = run.facts.get("onchain_storage_method", "unknown")
+    storage = facts.onchain_storage
+    method = facts.onchain_storage_method
     if storage is not None:
         for key, value in storage.items():
             scanned += len(key) + len(value)

@@ -13,6 +13,23 @@ from civiclab.evaluation import RunData, metric_from, per_segment
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
 
+
+class FunnelStep(BaseModel):
+    id: str
+    next: str | None = None
+
+
+class FunnelGraph(BaseModel):
+    start: str
+    steps: list[FunnelStep]
+
+
+class FunnelFacts(BaseModel):
+    """What this evaluator reads of a pilot's facts: the journey graph, to order the funnel's steps."""
+
+    journey: FunnelGraph | None = None
+
+
 DIM = "human_centered"
 
 
@@ -147,13 +164,13 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     )
 
     order: list[str] = []
-    journey = run.facts.get("journey")
-    if isinstance(journey, dict):
-        steps_by_id = {s["id"]: s for s in journey.get("steps", [])}
-        cursor = journey.get("start")
+    facts = run.facts_as(FunnelFacts)
+    if facts is not None and facts.journey is not None:
+        next_of = {step.id: step.next for step in facts.journey.steps}
+        cursor: str | None = facts.journey.start
         while cursor is not None and cursor not in order:
             order.append(cursor)
-            cursor = steps_by_id.get(cursor, {}).get("next")
+            cursor = next_of.get(cursor)
     steps, reached, stopped = _funnel(run.records, order)
     for step in steps:
         est = stats.rate(np.arange(reached[step]) < stopped.get(step, 0), seed=seed, resamples=b)

@@ -3,7 +3,8 @@
 The statements are SYNTHETIC: each registration replays a simulated session of the housing-benefit
 journey (pilots/journey/simulate.py) as an LRS would have recorded it, with made-up e-mail actors
 (example.org) so that the pseudonymisation can be seen at work. A few statements are deliberately
-invalid (no registration, a bad timestamp, an unknown verb) to show that they are rejected one by one.
+wrong: no registration, a bad timestamp and a line that is not JSON are rejected one by one; a statement
+re-sent under an id already used (with another verb) is ignored as a duplicate.
 
 Usage: python scripts/make_xapi_sample.py [--sessions 150] [--seed 7] [--out PATH]
 """
@@ -21,7 +22,7 @@ from civiclab.population import sample_plans
 from civiclab.spec import ExperimentSpec
 from pilots.journey.model import load_journey
 from pilots.journey.simulate import simulate_session
-from pilots.journey.xapi import ADL, PERSONA_EXT
+from pilots.journey.xapi_statement import ADL, PERSONA_EXT
 
 ROOT = Path(__file__).resolve().parents[1]
 JOURNEY_IRI = "https://belleval.example/journeys/housing-benefit"
@@ -112,7 +113,7 @@ def main() -> None:
             )
         last = dt.datetime.fromisoformat(record.events[-1].ts.replace("Z", "+00:00"))
         lines.append(statement(actor, ADL + "terminated", JOURNEY_IRI, last, registration, plan.persona_id))
-    # Deliberately invalid statements: each must be rejected with its reason.
+    # Deliberately wrong statements: each must be rejected with its reason, or ignored as a duplicate.
     bad = dict(lines[0])
     bad["context"] = {}
     lines.insert(3, bad)
@@ -123,7 +124,9 @@ def main() -> None:
     bad3["verb"] = {"id": "http://example.org/verbs/danced"}
     lines.insert(21, bad3)
     args.out.write_text("".join(json.dumps(st, sort_keys=True) + "\n" for st in lines) + "{not json\n")
-    print(f"wrote {len(lines) + 1} statements ({args.sessions} registrations, 4 invalid) to {args.out}")
+    print(
+        f"wrote {len(lines) + 1} statements ({args.sessions} registrations, 3 invalid, 1 duplicate id) to {args.out}"
+    )
 
 
 if __name__ == "__main__":

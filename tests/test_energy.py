@@ -34,3 +34,26 @@ def test_disabled_meter_is_unavailable_not_zero() -> None:
     reading = meter.stop()
     assert reading.method == "unavailable"
     assert "disabled" in reading.source
+
+
+def test_aborted_meter_stops_its_tracker_and_leaves_no_measuring_thread() -> None:
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    with pytest.raises(RuntimeError, match="pilot crashed"), EnergyMeter("FRA") as meter:
+        raise RuntimeError("pilot crashed")  # leaving the block without stop() aborts
+    time.sleep(0.2)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], [t.name for t in left]
+    meter.abort()  # twice is harmless
+    reading = meter.stop()  # and a stop after an abort reports no energy instead of a made-up one
+    assert reading.method == "unavailable" and reading.kwh == 0.0
+    assert "aborted" in reading.source
+
+
+def test_meter_source_names_the_cpu_codecarbon_reports() -> None:
+    meter = EnergyMeter("FRA")
+    meter.start()
+    reading = meter.stop()
+    assert reading.tracker == "codecarbon"
+    assert "unknown CPU" not in reading.source

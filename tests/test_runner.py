@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import AuditError
 from civiclab.experiment import load_experiment
-from civiclab.pilot import EventLog, Pilot
+from civiclab.piloting import EventLog, Pilot
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import evaluator, pilot
 from civiclab.runner import run_experiment
@@ -66,7 +67,9 @@ def flaky_spec(journey_spec: Path, **params: object) -> Path:
     data = yaml.safe_load(journey_spec.read_text())
     data["pilot"] = {"kind": "test-flaky", "params": params}
     data["evaluators"] = ["human_centered", "auditability", "test-broken"]
-    data["scorecard"]["criteria"].append({"metric": "human_centered.evaluator_error", "at_least": 1})
+    data["scorecard"]["criteria"].append(
+        {"metric": "human_centered.test-broken.evaluator_error", "at_least": 1}
+    )
     journey_spec.write_text(yaml.safe_dump(data))
     return journey_spec
 
@@ -80,7 +83,9 @@ def test_crashing_sessions_and_evaluators_do_not_lose_the_run(journey_spec: Path
     assert values["human_centered.failure_rate"] == pytest.approx(15 / 60)
     assert values["auditability.session_errors"] == pytest.approx(15 / 60)
     assert "test-broken: ZeroDivisionError: no respondents" in result.scorecard.evaluator_errors
-    missing = [c for c in result.scorecard.criteria if c.metric == "human_centered.evaluator_error"]
+    missing = [
+        c for c in result.scorecard.criteria if c.metric == "human_centered.test-broken.evaluator_error"
+    ]
     assert missing and missing[0].verdict == "missing"
     folder = result.artifact_dir
     assert folder is not None
@@ -133,7 +138,7 @@ def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, stor
 SLOW_RUN = """
 import sys, time
 from civiclab.experiment import load_experiment
-from civiclab.pilot import EventLog, Pilot
+from civiclab.piloting import EventLog, Pilot
 from civiclab.records import SessionRecord
 from civiclab.registry import NoParams, pilot
 from civiclab.runner import run_experiment
@@ -211,6 +216,7 @@ def test_cli_run_json_reports_run_metrics_and_recommendation(journey_spec: Path,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    assert "INFO" not in result.stderr and "civiclab.runner" not in result.stderr  # quiet by default
     out = json.loads(result.stdout)
     assert out["experiment"] == "housing-benefit-journey"
     assert out["recommendation"] in ("go", "iterate", "stop")
@@ -224,30 +230,93 @@ def test_cli_run_json_reports_run_metrics_and_recommendation(journey_spec: Path,
     assert run.params["population.sessions"] == "80"
 
 
-def test_sigkill_leaves_a_readable_chain_and_the_next_command_marks_the_run_failed(
+def store_snapshot(store_uri: str) -> tuple[bytes, int]:
+    db = Path(store_uri.removeprefix("sqlite:///"))
+    return db.read_bytes(), db.stat().st_mtime_ns
+
+
+def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_failed(
     journey_spec: Path, store_uri: str, tmp_path: Path
 ) -> None:
+    journey_copy = journey_spec.with_name("journey-again.yaml")
+    journey_copy.write_text(journey_spec.read_text())
     proc = start_slow_run(journey_spec, store_uri, tmp_path)
-    time.sleep(1.2)  # past the first flush of the chain (every 1,000 events)
+    time.sleep(1.2)  # past the first flush of the journal (every second)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     (run,) = Tracker(store_uri).list_runs()
     assert run.status == "RUNNING"
+
+    # Listing is read only: the killed run is shown KILLED, the store is not written.
+    before = store_snapshot(store_uri)
     listed = subprocess.run(
-        [sys.executable, "-m", "civiclab.cli", "--tracking-uri", store_uri, "runs"],
+        [sys.executable, "-m", "civiclab.cli", "--tracking-uri", store_uri, "runs", "--json"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert "marked FAILED" in listed.stderr
-    (run,) = Tracker(store_uri).list_runs()
-    assert run.status == "FAILED"
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["run_id"], r["status"]) for r in json.loads(listed.stdout)] == [(run.run_id, "KILLED")]
+    assert store_snapshot(store_uri) == before
+    assert Tracker(store_uri).get_run(run.run_id).status == "RUNNING"
+
+    # The chain and the sessions file were flushed together: they hold the same sessions.
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
     lines = (folder / "audit.jsonl").read_text().splitlines()
     assert lines, "the chain flushed before the kill must be on disk"
-    # Every complete line verifies; at most the last line was cut by the kill.
     from civiclab.audit import verify_chain
 
-    (tmp_path / "prefix.jsonl").write_text("\n".join(lines[:-1]) + "\n")
-    assert verify_chain(tmp_path / "prefix.jsonl").events == len(lines) - 1
+    (tmp_path / "prefix.jsonl").write_text("\n".join(lines) + "\n")
+    assert verify_chain(tmp_path / "prefix.jsonl").events == len(lines)  # flushed whole, never cut
+    closed = [json.loads(line)["event"]["session_id"] for line in lines if '"kind":"session.close"' in line]
+    stored = [json.loads(line)["session_id"] for line in (folder / "sessions.jsonl").read_text().splitlines()]
+    assert stored and stored == closed
+
+    # The next run writes to the store anyway: it closes the killed run as FAILED.
+    run_experiment(load_experiment(journey_copy, FAST), tracking_uri=store_uri)
+    killed = Tracker(store_uri).get_run(run.run_id)
+    assert killed.status == "FAILED"
+    assert "killed" in killed.tags["civiclab.error"]
+
+
+@pilot("test-bad-close", params=FlakyParams)
+class BadClosePilot(FlakyPilot):
+    """Sessions succeed, releasing resources fails (tests only)."""
+
+    def close(self) -> None:
+        raise OSError("socket already closed")
+
+
+def test_a_pilot_that_fails_to_close_is_logged_not_swallowed(
+    journey_spec: Path, store_uri: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = yaml.safe_load(journey_spec.read_text())
+    data["pilot"] = {"kind": "test-bad-close", "params": {}}
+    data["evaluators"] = ["auditability"]
+    data["scorecard"]["criteria"] = []
+    journey_spec.write_text(yaml.safe_dump(data))
+    with caplog.at_level(logging.WARNING, logger="civiclab"):
+        result = run_experiment(load_experiment(journey_spec, FAST), tracking_uri=store_uri)
+    assert Tracker(store_uri).get_run(result.run_id).status == "FINISHED"
+    (record,) = [r for r in caplog.records if "close() failed" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is not None and "socket already closed" in str(record.exc_info[1])
+
+
+def test_verbose_flag_logs_the_steps_of_a_run_on_stderr(journey_spec: Path, store_uri: str) -> None:
+    data = yaml.safe_load(journey_spec.read_text())
+    data["energy"] = {"tracker": "none"}
+    journey_spec.write_text(yaml.safe_dump(data))
+    command = [sys.executable, "-m", "civiclab.cli", "--tracking-uri", store_uri]
+    args = ["run", str(journey_spec), "--sessions", "20", "--json"]
+    verbose = subprocess.run([*command, "-v", *args], capture_output=True, text=True, timeout=300)
+    assert verbose.returncode == 0, verbose.stderr
+    run_id = json.loads(verbose.stdout)["run_id"]
+    assert f"INFO civiclab.runner: run {run_id} opened in {store_uri}" in verbose.stderr
+    assert "INFO civiclab.runner: 20 sessions recorded (0 failed)" in verbose.stderr
+    assert "DEBUG" not in verbose.stderr
+    debug = subprocess.run([*command, "-vv", "runs"], capture_output=True, text=True, timeout=120)
+    assert debug.returncode == 0, debug.stderr
+    quiet = subprocess.run([*command, "runs"], capture_output=True, text=True, timeout=120)
+    assert quiet.stderr == ""

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from civiclab.records import Metric
-from civiclab.scorecard import Scorecard, build_scorecard, judge, to_markdown, to_table
+from civiclab.reporting.scorecard_text import to_markdown, to_table
+from civiclab.scorecard import Scorecard, build_scorecard, judge
 from civiclab.spec import CriterionSpec
 
 

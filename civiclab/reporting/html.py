@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.format import SIGN, fmt, verdict_text
 from civiclab.reporting.plots import Plot, criteria_plot, segments_plot
-from civiclab.scorecard import SIGN, fmt, verdict_text
 
 HERE = Path(__file__).parent
 

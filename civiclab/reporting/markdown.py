@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.scorecard import fmt, to_markdown
+from civiclab.reporting.format import fmt
+from civiclab.reporting.scorecard_text import to_markdown
 
 
 def _cell(text: object) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.format import SIGN, fmt, verdict_text
 from civiclab.reporting.markdown import integrity_line
 from civiclab.reporting.plots import Plot
-from civiclab.scorecard import SIGN, fmt, verdict_text
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"

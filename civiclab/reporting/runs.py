@@ -151,7 +151,7 @@ class RunReader:
 
     def previous(self, summary: RunSummary) -> RunSummary | None:
         """The last finished run of the same experiment that started before this one."""
-        from civiclab.reporting.store import fast_list_runs
+        from civiclab.tracking import fast_list_runs
 
         earlier = [
             r

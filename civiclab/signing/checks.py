@@ -16,8 +16,9 @@ from civiclab.errors import AuditError, SigningError
 from civiclab.manifest import MANIFEST, sha256_file
 from civiclab.signing.envelope import Envelope, verify_signature
 from civiclab.signing.keys import b64url_decode, key_id
-from civiclab.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, metric_rows, subjects_of
+from civiclab.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
 from civiclab.signing.trust import TrustFile
+from civiclab.tracking import metric_rows
 
 Status = Literal["ok", "failed", "warning", "skipped"]
 

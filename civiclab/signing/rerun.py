@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict
+
+from civiclab.piloting import PilotFacts
 from civiclab.records import Metric, SessionRecord
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,12 @@ NOT_RERUN: dict[str, str] = {
 }
 
 
+class StoredFacts(PilotFacts):
+    """A pilot's facts as the run stored them: evaluators read them through their own views."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
 def rerun_plan(names: list[str]) -> dict[str, str]:
     """For each evaluator of a run: 're-run' or why it is not."""
     return {
@@ -44,7 +53,7 @@ def rerun_plan(names: list[str]) -> dict[str, str]:
     }
 
 
-def write_inputs(folder: Path, experiment: Any, facts: dict[str, Any]) -> Path:
+def write_inputs(folder: Path, experiment: Any, facts: PilotFacts | None) -> Path:
     """Store what a re-run needs besides the records: what evaluators read of the spec, and the facts."""
     spec = experiment.spec
     data = {
@@ -55,7 +64,8 @@ def write_inputs(folder: Path, experiment: Any, facts: dict[str, Any]) -> Path:
             {"name": ev.info.name, "params": ev.params.model_dump(mode="json")}
             for ev in experiment.evaluators
         ],
-        "facts": _plain(facts),
+        # Fields a pilot excludes (personal values) are not dumped, so never stored.
+        "facts": _plain(facts.model_dump(mode="json")) if facts is not None else None,
     }
     path = folder / INPUTS_FILE
     path.write_text(json.dumps(data, default=str, sort_keys=True), encoding="utf-8")
@@ -117,7 +127,7 @@ def rerun_evaluators(folder: Path) -> Rerun:
             experiment=SimpleNamespace(spec=spec),  # type: ignore[arg-type]
             records=records,
             artifact_dir=Path(scratch),
-            facts=inputs.get("facts") or {},
+            facts=StoredFacts.model_validate(inputs["facts"]) if inputs.get("facts") is not None else None,
         )
         for ref in inputs["evaluators"]:
             name = str(ref["name"])

@@ -16,6 +16,7 @@ from typing import Any
 
 from civiclab.records import Metric
 from civiclab.signing.keys import b64url
+from civiclab.tracking import metric_rows
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://civiclab.eu/attestations/run/v1"
@@ -41,22 +42,6 @@ POST_SIGNING_TAGS = frozenset(
 
 def now_utc() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def metric_rows(metrics: Iterable[Metric]) -> dict[str, float]:
-    """The values a run logs to the tracking store, keyed as logged (value, ci_low, ci_high)."""
-    from civiclab.tracking import metric_key
-
-    rows: dict[str, float] = {}
-    for m in metrics:
-        if m.is_missing:
-            continue
-        key = metric_key(m)
-        rows[key] = float(m.value)  # type: ignore[arg-type]
-        if m.ci_low is not None and m.ci_high is not None:
-            rows[f"{key}.ci_low"] = float(m.ci_low)
-            rows[f"{key}.ci_high"] = float(m.ci_high)
-    return rows
 
 
 def _json_number(value: float) -> float | str:

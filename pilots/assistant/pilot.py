@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from civiclab.errors import PilotError
-from civiclab.pilot import EventLog, Pilot, PilotContext
+from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
@@ -53,14 +54,31 @@ def persona_profile(segment: dict[str, str]) -> str:
     return "standard"
 
 
+class AssistantFacts(PilotFacts):
+    """What the assistant pilot tells evaluators: its data files, models and router."""
+
+    knowledge_base: Path
+    questions: Path = Field(description="the evaluation questions (their names are the personal values)")
+    redaction_labelled: Path | None = None
+    embedding_model: str
+    sheets: int
+    top_k: int
+    features: list[str]
+    model: str | None = None
+    prompt_version: str | None = None
+    router: dict[str, Any] | None = None
+    setup_seconds: dict[str, float] = Field(default_factory=dict)
+
+
 @pilot("assistant", params=AssistantParams)
 class AssistantPilot(Pilot[AssistantParams]):
     """A public-service assistant measured for grounding, hand-over, explanations and privacy."""
 
+    # The router card and the facts describe the fitted router: with a pool the parent fits it too.
+    results_need_setup = True
+
     def __init__(self, params: AssistantParams, context: PilotContext) -> None:
         super().__init__(params, context)
-        # A remote model may answer differently when asked again: only the offline path is replayed.
-        self.replayable = params.answer.kind == "offline"
         self.kb = load_knowledge_base(params.knowledge_base)
         sheet_ids = {s.id for s in self.kb.sheets}
         self.questions = load_questions(params.questions, "eval", sheet_ids)
@@ -88,11 +106,13 @@ class AssistantPilot(Pilot[AssistantParams]):
         if isinstance(params.answer, OpenAIAnswer):
             check_endpoint(params.answer, str(experiment.path))
 
+    def replays(self) -> bool:
+        # A remote model may answer differently when asked again: only the offline path is replayed.
+        return self.params.answer.kind == "offline"
+
     # -- once per process -------------------------------------------------------------------------
     def setup(self) -> None:
         self._setup_retrieval_and_router()
-        if self.answer_step is not None:
-            return
         started = time.perf_counter()
         if isinstance(self.params.answer, OpenAIAnswer):
             check_endpoint(self.params.answer, "pilot.params.answer")
@@ -101,8 +121,6 @@ class AssistantPilot(Pilot[AssistantParams]):
 
     def _setup_retrieval_and_router(self) -> None:
         """The embedding model, the embedded knowledge base and the fitted router (no answer model)."""
-        if self.retriever is not None and self.router is not None:
-            return
         started = time.perf_counter()
         embeddings = load_embeddings(self.params.embedding_batch_size)
         self.setup_seconds["embedding_load_s"] = time.perf_counter() - started
@@ -317,29 +335,24 @@ class AssistantPilot(Pilot[AssistantParams]):
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
-        # With worker processes the runner's own pilot never ran `setup`: fit the router card here.
-        self._setup_retrieval_and_router()
-        assert self.router is not None
+        assert self.router is not None  # `results_need_setup`: the runner set this pilot up
         paths = [write_router_card(self.router, out_dir)]
         plot = write_shap_summary(records, out_dir)
         if plot is not None:
             paths.append(plot)
         return paths
 
-    def run_facts(self) -> dict[str, Any]:
-        facts: dict[str, Any] = {
-            "assistant.knowledge_base": str(self.params.knowledge_base),
-            "assistant.questions": str(self.params.questions),
-            "assistant.redaction_labelled": str(self.params.redaction_labelled or ""),
-            "assistant.embedding_model": EMBEDDING_MODEL,
-            "assistant.sheets": len(self.kb.sheets),
-            "assistant.top_k": self.params.top_k,
-            "assistant.features": list(FEATURES),
-        }
-        if self.answer_step is not None:
-            facts["assistant.model"] = self.answer_step.model
-            facts["assistant.prompt_version"] = self.answer_step.prompt_version
-        if self.router is not None:
-            facts["assistant.router"] = self.router.describe()
-        facts.update({f"assistant.{k}": v for k, v in self.setup_seconds.items()})
-        return facts
+    def run_facts(self) -> AssistantFacts:
+        return AssistantFacts(
+            knowledge_base=self.params.knowledge_base,
+            questions=self.params.questions,
+            redaction_labelled=self.params.redaction_labelled,
+            embedding_model=EMBEDDING_MODEL,
+            sheets=len(self.kb.sheets),
+            top_k=self.params.top_k,
+            features=list(FEATURES),
+            model=self.answer_step.model if self.answer_step is not None else None,
+            prompt_version=self.answer_step.prompt_version if self.answer_step is not None else None,
+            router=self.router.describe() if self.router is not None else None,
+            setup_seconds=dict(self.setup_seconds),
+        )

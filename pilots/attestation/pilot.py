@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import Field
+
 from civiclab.errors import ChainError, PilotError
-from civiclab.pilot import EventLog, Pilot, PilotContext
+from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
@@ -29,7 +31,6 @@ from pilots.attestation.credential import AttestationFile, build_attestation, he
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
-from pilots.attestation.privacy import PersonalValueProbe
 from pilots.attestation.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
 from pilots.attestation.tampering import present
 
@@ -76,17 +77,37 @@ def _weighted(rng: random.Random, mix: Mapping[K, float]) -> K:
     return rng.choices(names, weights=[mix[n] for n in names], k=1)[0]
 
 
+class AttestationFacts(PilotFacts):
+    """What the attestation pilot tells evaluators about its chain, its costs and its personal values."""
+
+    chain: str
+    chain_id: int
+    registry: str
+    strategy: str
+    batch_size: int
+    setup_gas: int = Field(description="gas of deploying and authorising, outside every attestation")
+    setup_transactions: int
+    impostor_attempt: str
+    onchain_blobs: list[tuple[str, bytes]] = Field(description="(where, bytes) of every tx input and log")
+    onchain_storage: dict[bytes, bytes] | None = Field(description="storage slots, None where unreadable")
+    onchain_storage_method: str
+    personal_values: list[str] = Field(
+        exclude=True, repr=False, description="every personal value of the documents: in memory only"
+    )
+
+
 @pilot("attestation", params=AttestationParams)
 class AttestationPilot(Pilot[AttestationParams]):
     """Blockchain attestations: issue (per document or Merkle batch), revoke, verify, on an EVM chain."""
 
     # Sessions send transactions: replaying them would anchor twice, so the runner must not replay.
     replayable = False
+    # Issuance windows (built by `plans`) and the issuer's nonces live in one process.
+    parallel = False
 
     def __init__(self, params: AttestationParams, context: PilotContext) -> None:
         super().__init__(params, context)
-        self.ready = False  # set up in this process (chain open, registry deployed)
-        self.probe = PersonalValueProbe()
+        self.personal_values: dict[str, None] = {}  # every value generated, in order, once
         self.windows: list[Window] = []
         self.window_of: dict[str, int] = {}
         self.prepared: dict[str, Prepared] = {}
@@ -110,7 +131,6 @@ class AttestationPilot(Pilot[AttestationParams]):
             self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
         self.issuer = self.chain.sender
         self.impostor, self.impostor_attempt = self._impostor_attempt()
-        self.ready = True
 
     def _impostor_attempt(self) -> tuple[str, str]:
         """An unauthorised account tries to anchor: the registry must refuse (and nothing is recorded)."""
@@ -125,13 +145,10 @@ class AttestationPilot(Pilot[AttestationParams]):
         raise PilotError("the registry accepted an anchor from an unauthorised account")
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
-        """The same plans the runner would sample, cut into the town hall's issuance windows."""
-        if not self.ready:
-            # The runner sets pilots up in this process only with one worker: issuance windows and the
-            # chain's nonces live here, so sessions cannot be spread over processes.
-            raise PilotError(
-                "the attestation pilot sends transactions from one process: run it with --workers 1"
-            )
+        """The same plans the runner would sample, cut into the town hall's issuance windows.
+
+        Runs after `setup` in the one process that runs the sessions (the pilot is not `parallel`).
+        """
         plans = sample_plans(self.context.personas, sessions, seed)
         window: list[SessionPlan] = []
         for plan in plans:
@@ -160,8 +177,7 @@ class AttestationPilot(Pilot[AttestationParams]):
         scenario = _weighted(rng, self.params.scenarios)
         kind = _weighted(rng, self.params.kinds)
         document = synthetic_document(kind, rng)
-        for value in personal_values(document):
-            self.probe.add(value)
+        self.personal_values.update(dict.fromkeys(personal_values(document)))
         if self.params.salts == "random":
             salt = secrets.token_bytes(32)
         else:
@@ -199,7 +215,7 @@ class AttestationPilot(Pilot[AttestationParams]):
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         if plan.session_id not in self.window_of:
             raise PilotError(
-                "the attestation pilot forms issuance windows from its own plans: run it with one worker"
+                "the attestation pilot runs only the sessions of its own plans (its issuance windows)"
             )
         window = self.windows[self.window_of[plan.session_id]]
         if not window.done:
@@ -323,23 +339,23 @@ class AttestationPilot(Pilot[AttestationParams]):
             anchor_block=issuance.tx.block_number,
         )
 
-    def run_facts(self) -> dict[str, Any]:
+    def run_facts(self) -> AttestationFacts:
         blobs = list(self.chain.onchain_blobs(self.start_block))
         storage, storage_method = self.chain.storage(self.registry.address)
-        return {
-            "chain": self.chain.label,
-            "chain_id": self.chain.chain_id,
-            "registry": self.registry.address,
-            "strategy": self.params.strategy,
-            "batch_size": self.params.batch_size,
-            "setup_gas": sum(t.gas_used for t in self.setup_txs),
-            "setup_transactions": len(self.setup_txs),
-            "impostor_attempt": self.impostor_attempt,
-            "onchain_blobs": blobs,
-            "onchain_storage": storage,
-            "onchain_storage_method": storage_method,
-            "personal_value_probe": self.probe,
-        }
+        return AttestationFacts(
+            chain=self.chain.label,
+            chain_id=self.chain.chain_id,
+            registry=self.registry.address,
+            strategy=self.params.strategy,
+            batch_size=self.params.batch_size,
+            setup_gas=sum(t.gas_used for t in self.setup_txs),
+            setup_transactions=len(self.setup_txs),
+            impostor_attempt=self.impostor_attempt,
+            onchain_blobs=blobs,
+            onchain_storage=storage,
+            onchain_storage_method=storage_method,
+            personal_values=list(self.personal_values),
+        )
 
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         folder = out_dir / "attestation"

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civiclab.pilot import Pilot, PilotContext
+from civiclab.piloting import Pilot, PilotContext, PilotFacts
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
 from civiclab.spec import DataFile
+from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
+from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
     from civiclab.experiment import Experiment
@@ -28,12 +30,31 @@ class JourneyParams(BaseModel):
     statements: DataFile | None = Field(
         default=None, description="xAPI statements (JSON array or JSON lines) for observe mode"
     )
+    lrs: LrsParams | None = Field(default=None, description="read the statements from an LRS instead")
+    steps: StepsMapping | None = Field(
+        default=None, description="activities to steps; default: ids ending in /steps/STEP_ID"
+    )
 
     @model_validator(mode="after")
-    def _statements_for_observe(self) -> JourneyParams:
-        if self.mode == "observe" and self.statements is None:
-            raise ValueError("statements: required when mode is observe")
+    def _one_source_for_observe(self) -> JourneyParams:
+        sources = (self.statements is not None) + (self.lrs is not None)
+        if self.mode == "observe" and sources != 1:
+            raise ValueError("statements: give exactly one of statements or lrs when mode is observe")
+        if self.mode == "simulate" and (sources or self.steps is not None):
+            raise ValueError("mode: statements, lrs and steps are read only when mode is observe")
         return self
+
+
+class JourneyFacts(PilotFacts):
+    """What the journey pilot tells evaluators: the graph walked and, when observed, what was read."""
+
+    journey: Journey
+    mode: Literal["simulate", "observe"]
+    statements_read: int = Field(description="xAPI statements read (observe mode)")
+    statements_rejected: int = Field(description="xAPI statements left out, listed in xapi_rejected.jsonl")
+    xapi: dict[str, Any] | None = Field(
+        default=None, description="observe mode: what was read, voided, duplicated, unmapped (redacted)"
+    )
 
 
 @pilot("journey", params=JourneyParams)
@@ -43,32 +64,69 @@ class JourneyPilot(Pilot[JourneyParams]):
     def __init__(self, params: JourneyParams, context: PilotContext) -> None:
         super().__init__(params, context)
         self.journey: Journey = load_journey(params.journey)
-        self.rejected: list[dict[str, Any]] = []
-        self.statements_read = 0
+        self.problems: list[dict[str, Any]] = []
+        self.report: dict[str, Any] | None = None
+        self.archive: Path | None = None
 
     @classmethod
     def validate_experiment(cls, experiment: Experiment) -> None:
         """Read the journey graph (and the xAPI file's shape) so `civiclab validate` catches their errors."""
         params = experiment.pilot_params
         assert isinstance(params, JourneyParams)
-        load_journey(params.journey)
+        journey = load_journey(params.journey)
+        if params.steps is not None:
+            from civiclab.errors import SpecError
+            from pilots.journey.xapi_mapping import unknown_targets
+
+            for field, problem in unknown_targets(params.steps, journey):
+                raise SpecError(experiment.path, f"pilot.params.steps.{field}", problem)
         if params.statements is not None:
-            from pilots.journey.xapi import read_statements
+            from pilots.journey.xapi_statement import read_statements
 
             read_statements(params.statements)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":
             return None
-        from pilots.journey.xapi import plans_from_statements, read_statements
+        from civiclab.redaction import redact
+        from pilots.journey.xapi import ObservedStatements
+        from pilots.journey.xapi_mapping import ActivityMap, default_mapping
 
-        assert self.params.statements is not None
-        statements = read_statements(self.params.statements)
-        self.statements_read = len(statements)
+        mapping = self.params.steps or default_mapping(self.journey)
         personas = {p.id: p.segment() for p in self.context.personas}
-        plans, rejected = plans_from_statements(statements, self.context.pseudonym_salt, personas, sessions)
-        self.rejected = [r.model_dump() for r in rejected]
+        salt = self.context.pseudonym_salt
+        observed = ObservedStatements(
+            ActivityMap(mapping, self.journey), salt, personas, "lrs" if self.params.lrs else "file"
+        )
+        if self.params.lrs is not None:
+            self._read_lrs(self.params.lrs, observed)
+        else:
+            from pilots.journey.xapi_statement import iter_statements
+
+            assert self.params.statements is not None
+            for statement in iter_statements(self.params.statements):
+                observed.add(statement)
+        plans = observed.plans(sessions)
+        self.problems = [p.model_dump() for p in observed.problems]
+        # Activity ids and verb IRIs are the tools' own names, but may carry a name: redacted.
+        self.report = redact(observed.report.model_dump())
         return plans
+
+    def _read_lrs(self, lrs: LrsParams, observed: Any) -> None:
+        import tempfile
+
+        from pilots.journey.lrs import read_lrs
+        from pilots.journey.xapi_archive import Archive
+
+        folder = self.context.workdir or Path(tempfile.mkdtemp(prefix="civiclab-lrs-"))
+        archive = Archive(folder / "xapi_lrs_statements.jsonl", self.context.pseudonym_salt)
+        try:
+            for statement in read_lrs(lrs):
+                archive.write(statement)
+                observed.add(statement)
+        finally:
+            archive.close()
+        self.archive = archive.path
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         if self.params.mode == "observe":
@@ -77,22 +135,30 @@ class JourneyPilot(Pilot[JourneyParams]):
             return session_from_statements(self.journey, plan)
         return simulate_session(self.journey, plan, self.session_start(plan))
 
-    def run_facts(self) -> dict[str, Any]:
-        return {
-            "journey": self.journey.model_dump(mode="json"),
-            "mode": self.params.mode,
-            "statements_read": self.statements_read,
-            "statements_rejected": len(self.rejected),
-        }
+    def run_facts(self) -> JourneyFacts:
+        report = self.report or {}
+        return JourneyFacts(
+            journey=self.journey,
+            mode=self.params.mode,
+            statements_read=int(report.get("statements_read", 0) or 0),
+            statements_rejected=len(self.problems),
+            xapi=self.report,
+        )
 
     def run_artifacts(self, records: list[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":
             return []
         import json
+        import shutil
 
-        path = out_dir / "xapi_rejected.jsonl"
-        path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rejected))
-        return [path]
+        rejected = out_dir / "xapi_rejected.jsonl"
+        rejected.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in self.problems))
+        report = out_dir / "xapi_report.json"
+        report.write_text(json.dumps(self.report, indent=1, sort_keys=True))
+        paths = [rejected, report]
+        if self.archive is not None:
+            paths.append(Path(shutil.copy(self.archive, out_dir / self.archive.name)))
+        return paths
 
 
 journey = JourneyPilot

@@ -7,7 +7,7 @@ import math
 import random
 from typing import Any
 
-from civiclab.pilot import EventLog
+from civiclab.piloting import EventLog
 from civiclab.records import SessionPlan, SessionRecord
 from pilots.journey import behaviour
 from pilots.journey.model import HUMAN_CHANNELS, Journey

@@ -1,276 +1,256 @@
-"""Real participants' telemetry: xAPI 1.0.3 statements (cmi5 verbs) turned into session records."""
+"""Real participants' telemetry: xAPI statements (1.0.3 or 2.0, cmi5 and ADL verbs) into sessions.
+
+`ObservedStatements` takes statements one at a time (from a file or an LRS), so a large export
+is never held whole: each is checked, deduplicated by id and reduced to a few fields; voiding is
+applied once everything is read, since an LRS returns the newest first. One session per
+registration. `session_from_statements` turns one session's statements into its record.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import re
-from collections import defaultdict
-from pathlib import Path
+import logging
+from collections import Counter, defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import SpecError
-from civiclab.pilot import EventLog
-from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan, SessionRecord
-from pilots.journey.model import HUMAN_CHANNELS, Journey
-from pilots.journey.record import journey_record
+from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan
+from pilots.journey.xapi_mapping import ActivityMap
+from pilots.journey.xapi_session import session_from_statements
+from pilots.journey.xapi_statement import (
+    PERSONA_EXT,
+    SEGMENT_EXT,
+    Invalid,
+    Problem,
+    Statement,
+    check_statement,
+    parse_statement,
+    pseudonym,
+    read_statements,
+)
 
-ADL = "http://adlnet.gov/expapi/verbs/"
-VERBS = {
-    ADL + "initialized": "initialized",
-    ADL + "launched": "initialized",
-    ADL + "attempted": "attempted",
-    ADL + "experienced": "attempted",
-    ADL + "passed": "passed",
-    ADL + "completed": "completed",
-    ADL + "failed": "failed",
-    ADL + "terminated": "terminated",
-    ADL + "asked": "asked_human",
-    "https://w3id.org/xapi/adl/verbs/abandoned": "abandoned",
-    "https://w3id.org/xapi/adl/verbs/waived": "passed",
-    "https://w3id.org/civiclab/xapi/verbs/escalated": "asked_human",
-}
-SEGMENT_EXT = "https://w3id.org/civiclab/xapi/segment"
-PERSONA_EXT = "https://w3id.org/civiclab/xapi/persona"
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:\S+$")
+__all__ = [
+    "ObservedStatements",
+    "XapiReport",
+    "check_statement",
+    "plans_from_statements",
+    "read_statements",
+    "session_from_statements",
+]
+
+log = logging.getLogger(__name__)
+EXAMPLES = 10  # how many unmapped activities or unread verbs a report names
 
 
-class Rejected(BaseModel):
-    """A statement left out, with why (never its personal content)."""
+class XapiReport(BaseModel):
+    """What observe mode read, used and left out: the run's `xapi_report.json` and `xapi` fact."""
 
     model_config = ConfigDict(extra="forbid")
 
-    index: int
-    statement_id: str | None
-    reason: str
+    source: str
+    statements_read: int = 0
+    statements_used: int = 0
+    rejected: int = 0
+    ignored_fields: int = 0
+    duplicates_ignored: int = Field(default=0, description="statements whose id was already read")
+    voided: int = Field(default=0, description="statements excluded because another statement voids them")
+    voiding_statements: int = 0
+    voiding_without_target: int = Field(default=0, description="voiding statements whose target was not read")
+    not_activities: int = Field(default=0, description="statements about an agent, group or statement")
+    unmapped_statements: int = 0
+    unmapped_activities: int = 0
+    unmapped_examples: list[str] = Field(default_factory=list)
+    other_verbs: dict[str, int] = Field(default_factory=dict, description="verbs with no journey meaning")
+    verbs: dict[str, int] = Field(default_factory=dict)
+    versions: dict[str, int] = Field(default_factory=dict)
+    actors: dict[str, int] = Field(default_factory=dict, description="sessions by actor kind")
+    sessions: int = 0
+    sessions_beyond_limit: int = Field(default=0, description="registrations past population.sessions")
+    sessions_fully_voided: int = 0
 
 
-def read_statements(path: Path) -> list[Any]:
-    """A JSON array, an LRS `{"statements": [...]}` page, or JSON lines."""
-    text = path.read_text(encoding="utf-8")
-    stripped = text.lstrip()
-    try:
-        if stripped.startswith("["):
-            data = json.loads(text)
-            return list(data)
-        if stripped.startswith("{") and '"statements"' in stripped[:200]:
-            return list(json.loads(text)["statements"])
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise SpecError(path, "", f"not a JSON array of xAPI statements: {exc}") from None
-    out: list[Any] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+def _compact(st: Statement, index: int, kind: str, target: str | None) -> dict[str, Any]:
+    """The few fields a session needs, picklable for worker processes (no actor, no free text)."""
+    return {
+        "index": index,
+        "statement_id": st.id,
+        "verb": st.verb,
+        "kind": kind,
+        "target": target,
+        "timestamp": st.timestamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "success": st.success,
+        "completion": st.completion,
+        "duration_s": st.duration_s,
+    }
+
+
+class ObservedStatements:
+    """Statements read one by one, grouped into sessions by registration."""
+
+    def __init__(
+        self, activities: ActivityMap, salt: str, personas: dict[str, dict[str, str]], source: str
+    ) -> None:
+        self.activities = activities
+        self.salt = salt
+        self.personas = personas
+        self.report = XapiReport(source=source)
+        self.problems: list[Problem] = []
+        self._seen: set[str] = set()
+        self._registration_of: dict[str, str] = {}
+        self._voiding: list[tuple[Statement, int]] = []
+        self._sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._actors: dict[str, tuple[Statement, str]] = {}
+        self._unmapped: Counter[str] = Counter()
+        self._other: Counter[str] = Counter()
+        self._verbs: Counter[str] = Counter()
+        self._versions: Counter[str] = Counter()
+        self._count = 0
+
+    def add(self, raw: Any) -> None:
+        """Read the next statement (its index is its position in what was read)."""
+        index = self._count
+        self._count += 1
+        notes: list[tuple[str, str]] = []
+        sid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            out.append({"__unreadable__": f"line {number}: not valid JSON"})
-    return out
+            st = parse_statement(raw, notes)
+        except Invalid as exc:
+            self.problems.append(Problem(index=index, statement_id=sid, field=exc.field, reason=exc.reason))
+            self.report.rejected += 1
+            return
+        if st.id is not None:
+            if st.id in self._seen:
+                self.report.duplicates_ignored += 1  # the same statement sent or paged twice
+                return
+            self._seen.add(st.id)
+        for field, reason in notes:
+            self.problems.append(
+                Problem(index=index, statement_id=sid, field=field, reason=reason, kind="ignored_field")
+            )
+            self.report.ignored_fields += 1
+        self._verbs[st.verb] += 1
+        self._versions[st.version or "unstated"] += 1
+        if st.verb == "voided":
+            self._voiding.append((st, index))
+            return
+        if st.verb == "other":
+            self._other[st.verb_iri] += 1
+        assert st.registration is not None
+        if st.object_kind != "Activity":
+            self.report.not_activities += 1
+            return
+        resolved = self.activities.resolve(st.object_id, st.activity_type)
+        if resolved.kind == "unmapped":
+            self._unmapped[st.object_id] += 1
+        self._sessions[st.registration].append(
+            _compact(st, index, resolved.kind, resolved.target or st.object_id)
+        )
+        if st.id is not None:
+            self._registration_of[st.id] = st.registration
+        known = self._actors.get(st.registration)
+        if known is None or st.timestamp < known[0].timestamp:
+            self._actors[st.registration] = (st, pseudonym(st.actor_key, self.salt))
 
+    def _apply_voiding(self) -> None:
+        # xAPI 2.3.2: a statement is voided iff it is not itself a voiding statement and a voiding
+        # statement refers to it; the evidence is disregarded, the voiding itself is recorded.
+        voiding_ids = {st.id for st, _ in self._voiding if st.id is not None}
+        targets: dict[str, set[str]] = defaultdict(set)
+        for st, index in self._voiding:
+            self.report.voiding_statements += 1
+            registration = self._registration_of.get(st.object_id)
+            if registration is None or st.object_id in voiding_ids:
+                self.report.voiding_without_target += 1
+                continue
+            targets[registration].add(st.object_id)
+            entry = _compact(st, index, "voiding", st.object_id)
+            self._sessions[registration].append(entry)  # recorded in the session it changes
+        for registration, ids in targets.items():
+            kept = [
+                s
+                for s in self._sessions[registration]
+                if s["kind"] == "voiding" or s["statement_id"] not in ids
+            ]
+            self.report.voided += len(self._sessions[registration]) - len(kept)
+            self._sessions[registration] = kept
 
-def actor_key(actor: Any) -> str | None:
-    if not isinstance(actor, dict):
-        return None
-    if isinstance(actor.get("mbox"), str) and actor["mbox"].startswith("mailto:"):
-        return actor["mbox"].lower()
-    if isinstance(actor.get("mbox_sha1sum"), str):
-        return "sha1:" + actor["mbox_sha1sum"]
-    account = actor.get("account")
-    if isinstance(account, dict) and account.get("homePage") and account.get("name"):
-        return f"{account['homePage']}|{account['name']}"
-    if isinstance(actor.get("openid"), str):
-        return actor["openid"]
-    return None
+    def plans(self, limit: int) -> list[SessionPlan]:
+        """One plan per registration, its statements in time order, at most `limit`, oldest first."""
+        self._apply_voiding()
+        sessions: list[tuple[str, list[dict[str, Any]]]] = []
+        for registration, sts in self._sessions.items():
+            if not any(s["kind"] != "voiding" for s in sts):
+                self.report.sessions_fully_voided += 1
+                continue
+            sts.sort(key=lambda s: (s["timestamp"], s["index"]))
+            sessions.append((registration, sts))
+        # Timestamps were normalised to UTC "Z" strings, so they sort as text.
+        sessions.sort(key=lambda kv: (kv[1][0]["timestamp"], kv[0]))
+        plans: list[SessionPlan] = []
+        actors: Counter[str] = Counter()
+        for index, (registration, sts) in enumerate(sessions[:limit]):
+            first, actor = self._actors[registration]
+            actors[first.actor_kind] += 1
+            segment = {a: "unknown" for a in SEGMENT_ATTRIBUTES}
+            persona_id = actor
+            ext = first.extensions
+            if isinstance(ext.get(PERSONA_EXT), str) and ext[PERSONA_EXT] in self.personas:
+                persona_id = ext[PERSONA_EXT]
+                segment.update(self.personas[persona_id])
+            if isinstance(ext.get(SEGMENT_EXT), dict):
+                segment.update({k: str(v) for k, v in ext[SEGMENT_EXT].items() if k in SEGMENT_ATTRIBUTES})
+            plans.append(
+                SessionPlan(
+                    session_id=f"x{index:06d}",
+                    index=index,
+                    persona_id=persona_id,
+                    segment=segment,
+                    seed=0,
+                    source={
+                        "registration_hash": pseudonym(registration, self.salt),
+                        "actor_kind": first.actor_kind,
+                        "group_members": first.members if first.actor_kind != "agent" else None,
+                        "statements": sts,
+                    },
+                )
+            )
+        self.report.sessions_beyond_limit = max(0, len(sessions) - limit)
+        self._finish_report(plans, actors)
+        return plans
 
-
-def parse_timestamp(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
-
-
-def check_statement(st: Any) -> str | None:
-    """Why a statement cannot be used, or None when it is valid for civiclab."""
-    if not isinstance(st, dict):
-        return "not a JSON object"
-    if "__unreadable__" in st:
-        return str(st["__unreadable__"])
-    if actor_key(st.get("actor")) is None:
-        return "actor has no inverse functional identifier (mbox, mbox_sha1sum, account, openid)"
-    verb = st.get("verb")
-    if not isinstance(verb, dict) or not isinstance(verb.get("id"), str) or not _IRI.match(verb["id"]):
-        return "verb.id missing or not an IRI"
-    if verb["id"] not in VERBS:
-        return f"verb {verb['id']} is not one civiclab reads"
-    obj = st.get("object")
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not _IRI.match(obj["id"]):
-        return "object.id missing or not an IRI"
-    if parse_timestamp(st.get("timestamp")) is None:
-        return "timestamp missing or not ISO 8601"
-    context = st.get("context")
-    registration = context.get("registration") if isinstance(context, dict) else None
-    if not isinstance(registration, str) or not _UUID.match(registration):
-        return "context.registration missing or not a UUID"
-    return None
-
-
-def pseudonym(actor: str, salt: str) -> str:
-    return "p-" + hashlib.sha256(f"{salt}|{actor}".encode()).hexdigest()[:16]
+    def _finish_report(self, plans: list[SessionPlan], actors: Counter[str]) -> None:
+        r = self.report
+        r.statements_read = self._count
+        r.statements_used = sum(
+            1 for p in plans for s in p.source["statements"] if s["kind"] not in ("voiding", "unmapped")
+        )
+        r.unmapped_statements = sum(self._unmapped.values())
+        r.unmapped_activities = len(self._unmapped)
+        r.unmapped_examples = [a for a, _ in self._unmapped.most_common(EXAMPLES)]
+        r.other_verbs = dict(self._other.most_common(EXAMPLES))
+        r.verbs = dict(sorted(self._verbs.items()))
+        r.versions = dict(sorted(self._versions.items()))
+        r.actors = dict(sorted(actors.items()))
+        r.sessions = len(plans)
+        if r.unmapped_statements:
+            log.warning(
+                "xAPI: %d statements on %d activities map to no journey step (e.g. %s); see xapi_report.json",
+                r.unmapped_statements,
+                r.unmapped_activities,
+                ", ".join(r.unmapped_examples[:3]),
+            )
 
 
 def plans_from_statements(
-    statements: list[Any], salt: str, personas: dict[str, dict[str, str]], limit: int
-) -> tuple[list[SessionPlan], list[Rejected]]:
-    """One plan per registration, carrying its valid statements in time order (actors pseudonymised)."""
-    rejected: list[Rejected] = []
-    sessions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for index, st in enumerate(statements):
-        reason = check_statement(st)
-        sid = st.get("id") if isinstance(st, dict) and isinstance(st.get("id"), str) else None
-        if reason is not None:
-            rejected.append(Rejected(index=index, statement_id=sid, reason=reason))
-            continue
-        sessions[st["context"]["registration"]].append(st)
-    ordered = sorted(
-        sessions.items(),
-        key=lambda kv: (min(parse_timestamp(s["timestamp"]) for s in kv[1]), kv[0]),  # type: ignore[type-var]
-    )
-    plans: list[SessionPlan] = []
-    for index, (registration, sts) in enumerate(ordered[:limit]):
-        sts.sort(key=lambda s: parse_timestamp(s["timestamp"]))  # type: ignore[arg-type, return-value]
-        actor = pseudonym(actor_key(sts[0]["actor"]) or "?", salt)
-        segment = {a: "unknown" for a in SEGMENT_ATTRIBUTES}
-        persona_id = actor
-        for st in sts:
-            ext = (st.get("context") or {}).get("extensions") or {}
-            if isinstance(ext.get(PERSONA_EXT), str) and ext[PERSONA_EXT] in personas:
-                persona_id = ext[PERSONA_EXT]
-                segment.update(personas[persona_id])
-            if isinstance(ext.get(SEGMENT_EXT), dict):
-                segment.update({k: str(v) for k, v in ext[SEGMENT_EXT].items() if k in SEGMENT_ATTRIBUTES})
-        minimal = [
-            {
-                "verb": VERBS[s["verb"]["id"]],
-                "object": s["object"]["id"],
-                "timestamp": s["timestamp"],
-                "duration": (s.get("result") or {}).get("duration"),
-                "success": (s.get("result") or {}).get("success"),
-            }
-            for s in sts
-        ]
-        plans.append(
-            SessionPlan(
-                session_id=f"x{index:06d}",
-                index=index,
-                persona_id=persona_id if persona_id != actor else actor,
-                segment=segment,
-                seed=0,
-                source={"registration_hash": pseudonym(registration, salt), "statements": minimal},
-            )
-        )
-    return plans, rejected
-
-
-def _step_of(object_id: str, journey: Journey) -> str | None:
-    tail = object_id.rstrip("/").rsplit("/", 1)[-1]
-    ids = {s.id for s in journey.steps}
-    return tail if tail in ids else None
-
-
-def _assistance_of(object_id: str, journey: Journey) -> str | None:
-    tail = object_id.rstrip("/").rsplit("/", 1)[-1]
-    return tail if tail in {a.id for a in journey.assistance_points} else None
-
-
-def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecord:
-    """The record of one observed session: steps, channels and outcome read from its statements."""
-    sts = plan.source["statements"]
-    start = parse_timestamp(sts[0]["timestamp"])
-    assert start is not None
-    log = EventLog(plan.session_id, start)
-    steps: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
-    channels: list[str] = []
-    outcome = "abandoned"  # a session that never says how it ended is counted as abandoned
-    failed_online = False
-    human_reachable: bool | None = None
-    clock = 0.0
-    for st in sts:
-        at = parse_timestamp(st["timestamp"])
-        assert at is not None
-        clock = max(0.0, (at - start).total_seconds())
-        verb, obj = st["verb"], st["object"]
-        step_id = _step_of(obj, journey)
-        point = _assistance_of(obj, journey)
-        if step_id is not None:
-            step = journey.step(step_id)
-            entry = steps.setdefault(
-                step_id,
-                {
-                    "step": step_id,
-                    "channel": step.channel,
-                    "attempts": 0,
-                    "success": False,
-                    "time_s": 0.0,
-                    "usable": True,
-                    "_since": clock,
-                },
-            )
-            if step_id not in order:
-                order.append(step_id)
-                if not channels or channels[-1] != step.channel:
-                    channels.append(step.channel)
-                log.add("step.enter", "citizen", clock, step=step_id, channel=step.channel)
-            if verb == "attempted":
-                entry["attempts"] += 1
-            elif verb in ("passed", "completed"):
-                entry["success"] = True
-                entry["attempts"] = max(1, entry["attempts"])
-                entry["time_s"] = round(clock - entry["_since"], 3)
-                log.add("step.complete", "citizen", clock, step=step_id)
-            elif verb == "failed":
-                entry["attempts"] = max(1, entry["attempts"])
-                entry["time_s"] = round(clock - entry["_since"], 3)
-                log.add("step.fail", "citizen", clock, step=step_id, reason="observed")
-                if step.channel not in HUMAN_CHANNELS:
-                    failed_online = True
-                    reachable = journey.human_in_reach(step_id)
-                    human_reachable = reachable and human_reachable is not False
-            continue
-        if point is not None or verb == "asked_human":
-            log.add("human.handover", "mediator", clock, point=point or "unknown")
-            outcome = "escalated_to_human"
-            continue
-        if verb == "initialized":
-            log.add("journey.start", "citizen", clock, journey=journey.id)
-        elif verb == "completed" and outcome != "escalated_to_human":
-            outcome = "completed"
-            log.add("journey.complete", "citizen", clock)
-        elif verb == "abandoned":
-            outcome = "abandoned" if outcome != "escalated_to_human" else outcome
-            log.add("journey.abandon", "citizen", clock)
-        elif verb == "terminated":
-            log.add("journey.terminate", "citizen", clock)
-    ordered_steps = [{k: v for k, v in steps[s].items() if k != "_since"} for s in order]
-    return journey_record(
-        journey,
-        plan,
-        log,
-        outcome=outcome,
-        clock=clock,
-        steps=ordered_steps,
-        channels=channels,
-        fallback_used=len({journey.step(s).channel for s in order}) > 1,
-        failed_online=failed_online,
-        human_reachable_on_failure=human_reachable,
-        registration=plan.source.get("registration_hash"),
-        observed=True,
-    )
+    statements: list[Any],
+    salt: str,
+    personas: dict[str, dict[str, str]],
+    limit: int,
+    activities: ActivityMap,
+) -> tuple[list[SessionPlan], ObservedStatements]:
+    """Plans of a list of statements, and what was read (report, problems)."""
+    observed = ObservedStatements(activities, salt, personas, source="list")
+    for st in statements:
+        observed.add(st)
+    return observed.plans(limit), observed

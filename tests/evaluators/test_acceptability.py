@@ -132,7 +132,7 @@ def test_an_experiment_without_a_survey_gets_an_evaluator_error(journey_spec: Pa
     run = RunData(experiment=exp, records=[], artifact_dir=tmp_path)
     metrics, errors = run_evaluators(run, [e for e in exp.evaluators if e.info.name == "acceptability"])
     assert errors == ["acceptability: EvaluatorError: the experiment has no `survey:` section to score"]
-    assert metrics[0].name == "acceptability.evaluator_error"
+    assert metrics[0].name == "acceptability.acceptability.evaluator_error"
 
 
 def test_a_run_carries_acceptability_into_mlflow_and_the_scorecard(

@@ -72,7 +72,7 @@ def test_a_local_transformers_model_answers_through_huggingface_pipeline(tmp_pat
     )
     pilot = build_pilot(experiment)
     assert isinstance(pilot, AssistantPilot)
-    assert pilot.replayable is False  # a generative path is not replayed by the runner
+    assert pilot.replays() is False  # a generative path is not replayed by the runner
     pilot.setup()
     assert pilot.answer_step is not None
     chain = pilot.answer_step.runnable

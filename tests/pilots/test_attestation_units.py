@@ -8,6 +8,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
+from civiclab.probe import PersonalValueProbe
 from pilots.attestation.documents import (
     KINDS,
     MalformedDocument,
@@ -19,7 +20,6 @@ from pilots.attestation.documents import (
 )
 from pilots.attestation.merkle import MerkleTree, leaf_hash, node_hash, verify_proof
 from pilots.attestation.params import AttestationParams
-from pilots.attestation.privacy import PersonalValueProbe
 from pilots.attestation.tampering import _altered, _retyped
 
 

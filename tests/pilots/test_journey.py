@@ -188,6 +188,8 @@ def test_observe_mode_reads_xapi_sessions_and_pseudonymises(journey_spec: Path, 
     assert rejected == [
         {
             "index": len(written) - 1,
+            "field": "context.registration",
+            "kind": "rejected",
             "reason": "context.registration missing or not a UUID",
             "statement_id": None,
         }

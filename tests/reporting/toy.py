@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.evaluation import RunData, per_segment
-from civiclab.pilot import EventLog, Pilot
+from civiclab.piloting import EventLog, Pilot
 from civiclab.records import Metric, SessionPlan, SessionRecord
 from civiclab.registry import evaluator, evaluators, pilot, pilots
 from civiclab.stats import mean, rate

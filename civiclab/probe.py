@@ -1,8 +1,8 @@
-"""The privacy probe: looks for the documents' personal values in bytes and files, without revealing them.
+"""The privacy probe: looks for personal values in bytes and files, without revealing them.
 
-The pilot fills a probe with every personal value it generated; evaluators receive the probe (never
-the values) through the run facts and ask it which values a blob or a file contains. The probe's
-repr gives counts only, so it cannot leak into a log by accident.
+A pilot lists the personal values it generated in its facts (a field excluded from every dump);
+an evaluator builds a probe from them and asks it which values a blob or a file contains. The
+probe's repr gives counts only, so it cannot leak into a log by accident.
 
 All forms of all values are compiled into one regular expression shaped as a trie, so a file is read
 once whatever the number of values (a run of 10,000 sessions probes ~30,000 values).

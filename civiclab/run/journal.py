@@ -1,0 +1,170 @@
+"""The run's journal: the hash-chained audit log and `sessions.jsonl`, written through one API.
+
+Every event goes through redaction before a byte is written, and every event civiclab adds itself
+(`run.open`, `session.open`, `session.close`, `run.close`) gets its `seq` from one counter: they
+form the run's own sequence 0, 1, 2, … (a pilot's events keep the numbers the pilot gave them,
+0…n-1 within their session). A session's line in `sessions.jsonl` and its events in the chain are
+flushed in the same step, so after a crash or a kill the two files hold the same sessions.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from civiclab.audit import AuditWriter, ChainSummary
+from civiclab.records import SessionRecord, canonical_json
+from civiclab.redaction import redact
+
+REDACTED_FIELDS = ("data", "steps", "error")
+FLUSH_EVERY_SESSIONS = 1000
+FLUSH_EVERY_S = 1.0  # what a crash or a kill may cost: at most a second of sessions
+
+
+def record_dict(record: SessionRecord) -> dict[str, Any]:
+    """A record as plain JSON-ready data: `model_dump(mode="json")` at a tenth of the cost.
+
+    Records and events hold only JSON values (pilots build them from typed arguments), so their
+    fields are copied directly; `canonical_json` stringifies anything else it meets.
+    """
+    out = dict(record.__dict__)
+    out["events"] = [dict(e.__dict__) for e in record.events]
+    return out
+
+
+def redact_record(record: dict[str, Any]) -> bool:
+    """Redact, in place, the parts of a dumped record that may hold what a citizen wrote or said.
+
+    Ids, timestamps, kinds and actors are written by civiclab and pilots, never by citizens, so
+    only event payloads, pilot data, steps and errors are scanned. Returns whether anything changed.
+    """
+    changed = False
+    for event in record["events"]:
+        payload = event.get("payload")
+        if payload:
+            clean = redact(payload)
+            if clean != payload:
+                event["payload"] = clean
+                changed = True
+    for name in REDACTED_FIELDS:
+        value = record.get(name)
+        if value:
+            clean = redact(value)
+            if clean != value:
+                record[name] = clean
+                changed = True
+    return changed
+
+
+def redacted(record: SessionRecord) -> SessionRecord:
+    """The record as the journal stores it (the same object when redaction changed nothing)."""
+    dumped = record.model_dump(mode="json")
+    return SessionRecord.model_validate(dumped) if redact_record(dumped) else record
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class Journal:
+    """Opens a run's audit chain and sessions file in `folder`; `session()` appends one session to both.
+
+    Args:
+        folder: the run's artifact folder (`audit.jsonl` and `sessions.jsonl` are created there).
+        clock: the run's own clock (the population start), so the same seed gives the same root.
+    """
+
+    def __init__(self, folder: Path, clock: datetime) -> None:
+        self.ts = utc_stamp(clock)
+        self.audit = AuditWriter(folder / "audit.jsonl", held=True)
+        self._sessions: IO[str] = (folder / "sessions.jsonl").open("w", encoding="utf-8")
+        self._held_sessions: list[str] = []
+        self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
+        self._written = 0
+        self._last_flush = time.perf_counter()
+        self.opened = self.closed = 0
+        self.failed = 0
+
+    def _own(self, kind: str, session_id: str, ts: str, payload: dict[str, Any]) -> None:
+        # Payloads here come from civiclab itself or from the already redacted record: hashing
+        # them through redaction again could only alter digests (a sha256 can look like a phone).
+        self.audit.append(
+            {
+                "session_id": session_id,
+                "seq": self._run_seq,
+                "ts": ts,
+                "kind": kind,
+                "actor": "civiclab",
+                "payload": payload,
+            }
+        )
+        self._run_seq += 1
+
+    def open_run(self, payload: dict[str, Any]) -> None:
+        self._own("run.open", "", self.ts, payload)
+        self.flush()
+
+    def session(self, record: SessionRecord) -> SessionRecord:
+        """Redact one session, append it to the chain and the sessions file; return the stored record."""
+        clean = record_dict(record)
+        changed = redact_record(clean)
+        events = clean["events"]
+        first_ts = events[0]["ts"] if events else ""
+        last_ts = events[-1]["ts"] if events else first_ts
+        self._own("session.open", record.session_id, first_ts, {"persona": clean["persona_id"]})
+        for event in events:
+            self.audit.append(event)
+        self._own(
+            "session.close",
+            record.session_id,
+            last_ts,
+            {"outcome": record.outcome, "error": clean.get("error")},
+        )
+        self._held_sessions.append(canonical_json(clean) + "\n")
+        self.opened += 1
+        self.closed += 1
+        self.failed += record.outcome == "failed"
+        self._written += 1
+        now = time.perf_counter()
+        if self._written % FLUSH_EVERY_SESSIONS == 0 or now - self._last_flush > FLUSH_EVERY_S:
+            self.flush()
+        return SessionRecord.model_validate(clean) if changed else record
+
+    def flush(self) -> None:
+        """Both files reach the OS together: the chain first, then the sessions it covers.
+
+        Nothing is written between two flushes (both files are held in memory), so after a kill
+        the sessions file never holds a session the chain lacks; at worst, a kill between the two
+        writes leaves the chain ahead by the sessions of this one flush.
+        """
+        self.audit.flush()
+        if not self._sessions.closed:
+            self._sessions.write("".join(self._held_sessions))
+            self._sessions.flush()
+        self._held_sessions.clear()
+        self._last_flush = time.perf_counter()
+
+    def close_run(self) -> ChainSummary:
+        """Append `run.close`, close both files and return what the chain holds."""
+        self._own("run.close", "", self.ts, {"sessions": self.opened, "failed": self.failed})
+        self.close()
+        return ChainSummary(
+            events=self.audit.seq, root=self.audit.root, opened=self.opened, closed=self.closed
+        )
+
+    def close(self) -> None:
+        """Flush and close both files (idempotent); what was appended stays readable."""
+        self.flush()
+        self.audit.close()
+        self._sessions.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

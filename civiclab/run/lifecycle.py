@@ -1,0 +1,146 @@
+"""What keeps a run honest when it does not end well: signals, salvage, orphans, closing.
+
+A run that is interrupted (SIGINT/SIGTERM) is marked KILLED, one that fails is marked FAILED, and
+both keep what was recorded readable. A run whose process was killed outright (SIGKILL, power loss)
+cannot close itself: it stays RUNNING in the store, is shown as killed when runs are listed, and is
+marked FAILED by the next command that writes to the store anyway (`civiclab run`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from types import FrameType
+from typing import Any, Literal
+
+from civiclab.tracking import RunSummary, Tracker
+
+log = logging.getLogger(__name__)
+
+EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
+ORPHAN_ERROR = "its process ended without closing the run (killed)"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by SIGINT or SIGTERM; it is marked KILLED.
+
+    A KeyboardInterrupt, not an Exception, so that no `except Exception` in a pilot swallows it.
+    """
+
+
+class Signals:
+    """Turns SIGINT and SIGTERM into `RunInterrupted` while a run is open."""
+
+    def __enter__(self) -> Signals:
+        self._old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in self._old:
+            try:
+                signal.signal(s, self._raise)
+            except ValueError:
+                log.debug("not the main thread: %s is left to the caller", signal.Signals(s).name)
+        return self
+
+    def _raise(self, signum: int, frame: FrameType | None) -> None:
+        raise RunInterrupted(f"run interrupted by {signal.Signals(signum).name}")
+
+    def __exit__(self, *exc: object) -> None:
+        for s, handler in self._old.items():
+            try:
+                signal.signal(s, handler)
+            except ValueError:
+                log.debug("not the main thread: %s handler not restored", signal.Signals(s).name)
+
+
+def process_started(pid: int | None = None) -> str:
+    """When a process started (to tell a live run from one whose process was killed), or ''."""
+    try:
+        import psutil
+
+        return f"{psutil.Process(pid or os.getpid()).create_time():.2f}"
+    except ImportError:
+        log.warning("psutil is not installed: killed runs cannot be told from live ones")
+        return ""
+    except Exception as exc:  # psutil.NoSuchProcess, AccessDenied: the process is not ours to see
+        log.debug("process %s: %s", pid, exc)
+        return ""
+
+
+def process_tags() -> dict[str, str]:
+    """The tags that let a later command tell whether this run's process is still alive."""
+    return {  # civiclab.host comes with the provenance tags
+        "civiclab.pid": str(os.getpid()),
+        "civiclab.pid_started": process_started(),
+    }
+
+
+def is_orphan(run: RunSummary, host: str | None = None) -> bool:
+    """A RUNNING run of this machine whose process is gone (read only: nothing is written)."""
+    tags = run.tags
+    if run.status != "RUNNING" or tags.get("civiclab.host") != (host or socket.gethostname()):
+        return False
+    if "civiclab.pid" not in tags:
+        return False
+    return process_started(int(tags["civiclab.pid"])) != tags.get("civiclab.pid_started", "?")
+
+
+def shown_status(run: RunSummary, host: str | None = None) -> str:
+    """The status a listing shows: an orphaned RUNNING run is shown as KILLED, computed at read time."""
+    return "KILLED" if is_orphan(run, host) else run.status
+
+
+def mark_orphans_failed(tracker: Tracker) -> list[str]:
+    """Mark FAILED the RUNNING runs of this machine whose process is gone; returns their ids.
+
+    Called by commands that write to the store anyway; listing runs never writes.
+    """
+    host = socket.gethostname()
+    closed: list[str] = []
+    for run in tracker.list_runs():
+        if not is_orphan(run, host):
+            continue
+        tracker.set_tags(run.run_id, {"civiclab.status": "failed", "civiclab.error": ORPHAN_ERROR})
+        tracker.end_run(run.run_id, "FAILED")
+        log.warning("run %s: its process was killed; marked FAILED (its records stay readable)", run.run_id)
+        closed.append(run.run_id)
+    return closed
+
+
+def salvage(tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str) -> None:
+    """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped.
+
+    Each step is tried on its own: a store that fails here must not hide the error that stopped
+    the run, so failures are logged and the caller re-raises the original error.
+    """
+    if journal is not None:
+        try:
+            journal.close()
+        except Exception:
+            log.warning("run %s: could not close the audit journal", run_id, exc_info=True)
+    try:
+        tracker.set_tags(run_id, {"civiclab.status": "failed", "civiclab.error": why[:4000]})
+        if staging is not None and any(staging.iterdir()):
+            tracker.log_artifacts(run_id, staging)
+    except Exception:
+        log.warning("run %s: could not record why it stopped in the store", run_id, exc_info=True)
+
+
+def close_pilot(pilot: Any) -> None:
+    """Release the pilot's resources; a pilot that fails to close is logged, the run's status stands."""
+    if pilot is None:
+        return
+    try:
+        pilot.close()
+    except Exception:
+        log.warning("pilot %s: close() failed", type(pilot).__name__, exc_info=True)
+
+
+def end_run(tracker: Tracker, run_id: str, status: EndStatus) -> None:
+    """Set the run's final status in the store; a store gone at this point is logged, not raised."""
+    try:
+        tracker.end_run(run_id, status)
+    except Exception:
+        log.warning("run %s: could not mark it %s in the store", run_id, status, exc_info=True)
+    else:
+        log.info("run %s ended %s", run_id, status)

@@ -1,0 +1,85 @@
+"""The run's journal: one numbering for civiclab's own events, redaction first, both files flushed together."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from civiclab.audit import verify_chain
+from civiclab.piloting import EventLog
+from civiclab.records import SessionRecord
+from civiclab.run.journal import Journal
+
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def session(i: int, note: str = "rien") -> SessionRecord:
+    log = EventLog(f"s{i:06d}", START)
+    log.add("journey.start", "citizen", 0)
+    log.add("journey.complete", "citizen", 10, note=note)
+    return SessionRecord(
+        session_id=f"s{i:06d}", persona_id="retiree", segment={}, events=log.events, outcome="completed"
+    )
+
+
+def entries(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_civiclab_events_are_numbered_by_one_counter_and_pilot_events_keep_theirs(tmp_path: Path) -> None:
+    with Journal(tmp_path, START) as journal:
+        journal.open_run({"experiment": "x"})
+        for i in range(3):
+            journal.session(session(i))
+        chain = journal.close_run()
+    lines = entries(tmp_path / "audit.jsonl")
+    own = [(e["event"]["kind"], e["event"]["seq"]) for e in lines if e["event"]["actor"] == "civiclab"]
+    assert own == [
+        ("run.open", 0),
+        ("session.open", 1),
+        ("session.close", 2),
+        ("session.open", 3),
+        ("session.close", 4),
+        ("session.open", 5),
+        ("session.close", 6),
+        ("run.close", 7),
+    ]
+    pilot_seqs = [e["event"]["seq"] for e in lines if e["event"]["actor"] == "citizen"]
+    assert pilot_seqs == [0, 1] * 3
+    assert chain.events == len(lines) == 3 * 4 + 2
+    assert verify_chain(tmp_path / "audit.jsonl").root == chain.root
+    assert (chain.opened, chain.closed) == (3, 3)
+
+
+def test_personal_data_is_redacted_before_either_file_is_written(tmp_path: Path) -> None:
+    with Journal(tmp_path, START) as journal:
+        journal.open_run({"experiment": "x"})
+        stored = journal.session(session(0, note="écrire à jean.dupont@example.fr"))
+        journal.close_run()
+    assert stored.events[1].payload["note"] == "écrire à [EMAIL]"
+    for name in ("audit.jsonl", "sessions.jsonl"):
+        text = (tmp_path / name).read_text()
+        assert "jean.dupont" not in text and "[EMAIL]" in text
+
+
+def test_chain_and_sessions_reach_the_disk_in_the_same_flush(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, START)
+    journal.open_run({"experiment": "x"})
+    assert len(entries(tmp_path / "audit.jsonl")) == 1  # the run is opened on disk at once
+    journal.session(session(0))
+    journal.session(session(1))
+    # Held in memory until the next flush: neither file is ahead of the other.
+    assert len(entries(tmp_path / "audit.jsonl")) == 1
+    assert (tmp_path / "sessions.jsonl").read_text() == ""
+    journal.flush()
+    closed = [
+        e["event"]["session_id"]
+        for e in entries(tmp_path / "audit.jsonl")
+        if e["event"]["kind"] == "session.close"
+    ]
+    stored = [
+        json.loads(line)["session_id"] for line in (tmp_path / "sessions.jsonl").read_text().splitlines()
+    ]
+    assert closed == stored == ["s000000", "s000001"]
+    journal.close()
