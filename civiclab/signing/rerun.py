@@ -65,7 +65,7 @@ def write_inputs(folder: Path, experiment: Any, facts: PilotFacts | None) -> Pat
             for ev in experiment.evaluators
         ],
         # Fields a pilot excludes (personal values) are not dumped, so never stored.
-        "facts": _plain(facts.model_dump(mode="json")) if facts is not None else None,
+        "facts": _plain(facts.model_dump()) if facts is not None else None,
     }
     path = folder / INPUTS_FILE
     path.write_text(json.dumps(data, default=str, sort_keys=True), encoding="utf-8")

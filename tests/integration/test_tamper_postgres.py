@@ -17,7 +17,7 @@ from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
 from tests.integration.servers import mlflow_server, postgres
 from tests.signing.attacks import Store, postgres_store
-from tests.signing.conftest import keys, trust_file, verify_cli  # noqa: F401 - fixtures
+from tests.signing.conftest import keys, trust_file, verify_cli  # noqa: F401 - fixtures used below
 from tests.signing.matrix import ATTACKS
 
 pytestmark = pytest.mark.integration
@@ -33,8 +33,8 @@ def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def test_tamper_matrix_on_a_postgresql_backed_server(
     server_store: Store,
     journey_spec: Path,
-    trust_file: Path,
-    keys: dict[str, Any],
+    trust_file: Path,  # noqa: F811 - the fixture imported above
+    keys: dict[str, Any],  # noqa: F811
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     experiment = load_experiment(journey_spec, {"population.sessions": 60, "energy.tracker": "none"})
