@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check civiclab pilots evaluators tests bench scripts
 
 typecheck: $(STAMP)
-	$(BIN)/mypy civiclab
+	$(BIN)/mypy civiclab pilots evaluators
 
 pytest: $(STAMP) $(NODE_STAMP) $(LRS_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from civiclab.experiment import load_experiment  # noqa: E402
 from civiclab.piloting import EventLog  # noqa: E402
 from civiclab.runner import build_pilot  # noqa: E402
-from pilots.assistant.knowledge import passages  # noqa: E402
+from civiclab.text.knowledge import passages  # noqa: E402
 from pilots.assistant.pilot import AssistantPilot  # noqa: E402
 
 TARGET_MS = 30.0

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pilots.attestation.chain import Chain  # noqa: E402
+from civiclab.chain.client import Chain  # noqa: E402
+from civiclab.chain.registry import Registry  # noqa: E402
 from pilots.attestation.credential import AttestationFile, build_attestation, verify  # noqa: E402
 from pilots.attestation.documents import (  # noqa: E402
     KINDS,
@@ -31,7 +32,6 @@ from pilots.attestation.documents import (  # noqa: E402
     synthetic_document,
 )
 from pilots.attestation.merkle import MerkleTree, leaf_hash  # noqa: E402
-from pilots.attestation.registry import Registry  # noqa: E402
 
 
 def documents(n: int, seed: int) -> list[tuple[dict, bytes]]:

@@ -111,7 +111,8 @@ def synthetic_runs(tracker: Tracker, runs: int) -> float:
 
 
 def bench_compare(store: str, runs: int, out: Path) -> None:
-    from civiclab.reporting.compare import compare_runs, to_text, write_compare_html
+    from civiclab.reporting.compare import compare_runs, to_text
+    from civiclab.reporting.compare_html import write_compare_html
 
     tracker = Tracker(store)
     if not tracker.list_runs("bench-compare", max_results=1):

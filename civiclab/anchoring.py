@@ -1,7 +1,7 @@
 """Anchoring a run's audit root on an EVM chain, and checking an anchor later.
 
 The root goes into the same registry contract as the attestation pilot's batches
-(`pilots/attestation/contracts/AttestationRegistry.vy`): `anchor(root, 1, "civiclab:run:<id>")`.
+(`civiclab/chain/contracts/AttestationRegistry.vy`): `anchor(root, 1, "civiclab:run:<id>")`.
 
 What an anchor proves depends on the chain:
 - on a node (`chain: http://...`), `check_anchor` reads the registry again and fails unless that chain
@@ -15,15 +15,12 @@ What an anchor proves depends on the chain:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from civiclab.chain import IN_PROCESS, ZERO_ADDRESS, Chain, Registry, load_artifact
 from civiclab.errors import AuditError, ChainError
 from civiclab.spec import AnchorSpec
 
-if TYPE_CHECKING:
-    from pilots.attestation.chain import Chain
-
-IN_PROCESS = "in-process"
 ANCHOR_VERSION = 1
 
 
@@ -46,8 +43,6 @@ def _root_bytes(audit_root: str) -> bytes:
 
 
 def _connect(chain: str, key_env: str | None, timeout_s: float) -> Chain:
-    from pilots.attestation.chain import Chain
-
     return Chain.connect(None if chain == IN_PROCESS else chain, key_env=key_env, timeout_s=timeout_s)
 
 
@@ -74,8 +69,6 @@ def anchor_audit_root(
     Raises:
         ChainError: the node is unreachable, or the transaction reverts or is not mined.
     """
-    from pilots.attestation.registry import Registry
-
     cfg = _spec(anchor_cfg)
     root = _root_bytes(audit_root)
     chain = _connect(cfg.chain, cfg.key_env, cfg.timeout_s)
@@ -122,8 +115,6 @@ def anchor_statement(
 
 def _check_recorded(anchor: dict[str, Any], root: bytes) -> None:
     """What can be recomputed without the chain: the recorded root and calldata name this root."""
-    from pilots.attestation.contract import load_artifact
-
     recorded = str(anchor.get("statement_sha256") or anchor.get("audit_root", ""))
     if recorded.removeprefix("0x").lower() != root.hex():
         raise AuditError(
@@ -149,8 +140,6 @@ def check_anchor(anchor: dict[str, Any], audit_root: str) -> None:
             can be proven, and `civiclab verify` reports the anchor as not checked, saying why.
         ChainError: the node cannot be reached.
     """
-    from pilots.attestation.registry import ZERO_ADDRESS, Registry
-
     root = _root_bytes(audit_root)
     _check_recorded(anchor, root)
     if anchor.get("ephemeral") or anchor.get("rpc_url") == IN_PROCESS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -13,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import CivicLabError
-
-# Command groups that live with their feature; each module exposes `add_commands(sub)`.
-COMMAND_MODULES = ("civiclab.survey.cli", "civiclab.reporting.cli", "civiclab.signing.cli")
+from civiclab.reporting import cli as reporting_cli
+from civiclab.signing import cli as signing_cli
+from civiclab.survey import cli as survey_cli
 
 EXPERIMENTS_DIR = Path("experiments")
 
@@ -324,14 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs_options(p)
     p.set_defaults(handler=cmd_demo)
 
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that feature is not installed
-            raise
-        module.add_commands(sub)
+    survey_cli.add_commands(sub)
+    reporting_cli.add_commands(sub)
+    signing_cli.add_commands(sub)
     return parser
 
 

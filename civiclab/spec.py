@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationInfo,
     model_validator,
 )
 
 from civiclab.impact import ImpactAssessment
+from civiclab.paths import DataFile
 from civiclab.survey.spec import SurveySpec
 
 SPEC_VERSION = 1
@@ -27,26 +25,6 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=False)
 
-
-def _resolve_file(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    if not path.exists():
-        raise ValueError(f"file not found: {value}")
-    return path.resolve()
-
-
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    return path.resolve()
-
-
-DataFile = Annotated[Path, AfterValidator(_resolve_file)]
-"""A path to an existing file or folder, written relative to the spec file."""
-
-OutputPath = Annotated[Path, AfterValidator(_resolve_path)]
-"""A path written relative to the spec file that need not exist yet."""
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{1,63}$")]
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from civiclab.anchoring import check_anchor, describe_anchor
 from civiclab.audit import GENESIS, iter_chain
 from civiclab.errors import AuditError, ChainError, CivicLabError
 from civiclab.manifest import Manifest, verify_folder
@@ -112,28 +113,14 @@ def check_reviews(folder: Path, manifest: Manifest) -> tuple[int, str]:
 
 def _check_anchor(anchor: dict[str, Any], root: str) -> tuple[AnchorStatus, str]:
     try:
-        from civiclab import anchoring  # type: ignore[attr-defined]
-    except ImportError:
-        return "unchecked", "civiclab.anchoring is not installed"
-    check = getattr(anchoring, "check_anchor", None)
-    if check is None:
-        return "unchecked", "civiclab.anchoring has no check_anchor"
-    try:
-        result = check(anchor, root)
-    except ChainError as exc:  # the node cannot be reached: nothing is proven either way
+        check_anchor(anchor, root)
+    except (
+        ChainError
+    ) as exc:  # the node cannot be reached, or the chain is gone: nothing is proven either way
         return "unchecked", str(exc)
     except CivicLabError as exc:
         return "failed", str(exc)
-    if result is False:
-        return "failed", "the anchored root does not match the audit root"
-    describe = getattr(anchoring, "describe_anchor", None)
-    if callable(describe):
-        detail = str(describe(anchor))
-    elif isinstance(result, str):
-        detail = result
-    else:
-        detail = f"tx {anchor['tx_hash']}" if anchor.get("tx_hash") else ""
-    return "verified", detail
+    return "verified", describe_anchor(anchor)
 
 
 def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> VerifyReport:

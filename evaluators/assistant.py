@@ -19,9 +19,9 @@ from civiclab import stats
 from civiclab.evaluation import RunData, per_segment
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
-from pilots.assistant.knowledge import load_knowledge_base, passages, sentences
-from pilots.assistant.readability import kandel_moles
-from pilots.assistant.signals import content_words
+from civiclab.text.knowledge import load_knowledge_base, passages
+from civiclab.text.readability import kandel_moles
+from civiclab.text.words import content_words, sentences
 
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,8 @@ from civiclab.records import Metric, SessionRecord
 from civiclab.redaction import find_personal_data, redact_text
 from civiclab.registry import evaluator
 from civiclab.spec import DataFile
+from civiclab.text.knowledge import load_questions
 from evaluators.assistant import answered, turns_of
-from pilots.assistant.knowledge import load_questions
-from pilots.assistant.signals import FEATURES
 
 DIM = "auditability"
 TEXT_SUFFIXES = (".jsonl", ".json", ".md", ".yaml", ".yml", ".txt", ".csv", ".html")
@@ -40,8 +40,12 @@ class AssistantAuditParams(BaseModel):
     )
 
 
-def explained(turn: dict[str, Any]) -> bool:
-    """The decision carries a SHAP value for every feature and an explanation in the turn's language."""
+def explained(turn: dict[str, Any], features: Sequence[str]) -> bool:
+    """The decision carries a SHAP value for every router feature and an explanation in the turn's language.
+
+    `features` are the ones the pilot declares it routes on (its `assistant.features` fact): with none
+    declared, no decision counts as explained.
+    """
     shap = turn.get("shap") or {}
     note = str(turn.get("explanation") or "")
     in_language = (
@@ -49,10 +53,10 @@ def explained(turn: dict[str, Any]) -> bool:
         if turn.get("language") == "en"
         else (note.startswith("Information sur le traitement automatisé"))
     )
-    return all(f in shap for f in FEATURES) and in_language
+    return bool(features) and all(f in shap for f in features) and in_language
 
 
-def redaction_scores(items: list[dict[str, Any]]) -> dict[str, float]:
+def redaction_scores(items: list[dict[str, Any]]) -> dict[str, int]:
     """Entity recall, finding precision and leaked values of `find_personal_data` on a labelled set."""
     found = covered = false_positives = leaks = entities = 0
     for item in items:
@@ -113,6 +117,9 @@ class AuditFacts(BaseModel):
 
     redaction_labelled: Path | None = None
     questions: Path | None = None
+    features: list[str] = Field(
+        default_factory=list, description="the router's features, as the pilot declares"
+    )
 
 
 @evaluator(
@@ -132,13 +139,13 @@ class AuditFacts(BaseModel):
 def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     """SHAP coverage, redaction recall/precision, leaks in the logged artifacts, energy per answer."""
     seed, n = run.seed, params.resamples
+    facts = run.facts_as(AuditFacts) or AuditFacts()
 
     def coverage(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([explained(t) for t in turns_of(records)], seed=seed, resamples=n)
+        return stats.rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
 
     metrics = per_segment(run, f"{DIM}.shap_coverage", coverage, dimension=DIM, higher_is_better=True)
 
-    facts = run.facts_as(AuditFacts) or AuditFacts()
     labelled = params.redaction_labelled or facts.redaction_labelled
     if labelled is None:
         metrics += [

@@ -208,8 +208,8 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
                 dimension=DIM,
                 higher_is_better=False,
                 n=(worst.n or 0) + (best.n or 0),
-                note=f"{params.equity_metric}: {best.segment} {float(best.value):.3f} vs "
-                f"{worst.segment} {float(worst.value):.3f}",
+                note=f"{params.equity_metric}: {best.segment} {float(best.value or 0.0):.3f} vs "
+                f"{worst.segment} {float(worst.value or 0.0):.3f}",
             )
         )
         ratio = float(worst.value) / float(best.value) if float(best.value) else None  # type: ignore[arg-type]

@@ -37,7 +37,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from civiclab.errors import SpecError
-    from civiclab.reporting.compare import compare_runs, write_compare_html
+    from civiclab.reporting.compare import compare_runs
+    from civiclab.reporting.compare_html import write_compare_html
     from civiclab.tracking import Tracker
 
     if bool(args.run_ids) == bool(args.experiment):

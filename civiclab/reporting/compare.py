@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -372,17 +371,3 @@ def to_text(report: CompareReport, limit: int = 40) -> str:
     )
     out.extend(f"note: {n}" for n in report.notes)
     return "\n".join(out)
-
-
-def write_compare_html(report: CompareReport, folder: Path, max_plots: int = 8) -> Path:
-    """compare.html (self-contained) and one PNG per plotted metric in `folder`."""
-    from civiclab.reporting.compare_html import render_compare_html
-
-    folder.mkdir(parents=True, exist_ok=True)
-    html, plots = render_compare_html(report, max_plots=max_plots)
-    for i, plot in enumerate(plots):
-        (folder / f"plot-{i + 1:02d}.png").write_bytes(plot.png)
-    (folder / "compare.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
-    page = folder / "compare.html"
-    page.write_text(html, encoding="utf-8")
-    return page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from civiclab.reporting.compare import CompareReport
 from civiclab.reporting.html import HERE, environment
 from civiclab.reporting.plots import Plot, comparison_plot
@@ -59,3 +61,15 @@ def render_compare_html(report: CompareReport, max_plots: int = 8) -> tuple[str,
         )
     )
     return str(html), plots
+
+
+def write_compare_html(report: CompareReport, folder: Path, max_plots: int = 8) -> Path:
+    """compare.html (self-contained) and one PNG per plotted metric in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    html, plots = render_compare_html(report, max_plots=max_plots)
+    for i, plot in enumerate(plots):
+        (folder / f"plot-{i + 1:02d}.png").write_bytes(plot.png)
+    (folder / "compare.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    page = folder / "compare.html"
+    page.write_text(html, encoding="utf-8")
+    return page

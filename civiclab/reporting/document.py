@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from civiclab.altai import altai_map
 from civiclab.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
-from civiclab.impact import ImpactAssessment, ImpactScore, altai_map, score_impact
+from civiclab.impact import ImpactAssessment, ImpactScore, score_impact
 from civiclab.records import Metric
 from civiclab.reporting.runs import RunReader, RunRecord
 from civiclab.scorecard import Scorecard, build_scorecard

@@ -1,7 +1,6 @@
 """The `survey:` section of an experiment: which instruments, which response files, which store.
 
-This module must not import `civiclab.spec` (which imports it), so it carries its own tiny
-path resolver: paths are written relative to the experiment file, like every other data file.
+Paths are written relative to the experiment file, like every other data file (`civiclab.paths`).
 """
 
 from __future__ import annotations
@@ -11,16 +10,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationInfo,
     model_validator,
 )
 
 from civiclab.errors import SurveyError
+from civiclab.paths import DataFile
 
 STORE_ENV = "CIVICLAB_SURVEY_STORE"
 Language = Literal["fr", "en"]
@@ -42,22 +40,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _existing_file(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    if not path.exists():
-        raise ValueError(f"file not found: {value}")
-    return path.resolve()
-
-
-SurveyFile = Annotated[Path, AfterValidator(_existing_file)]
-
-
 class InstrumentRef(_Strict):
     """A built-in instrument by `name`, or a lab's own instrument file by `path`."""
 
     name: str | None = None
-    path: SurveyFile | None = None
+    path: DataFile | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> InstrumentRef:
@@ -82,7 +69,7 @@ InstrumentEntry = Annotated[InstrumentRef, BeforeValidator(_instrument_shorthand
 class ResponseFile(_Strict):
     """A response export read into every run: a LimeSurvey export, or a plain CSV with a column mapping."""
 
-    path: SurveyFile
+    path: DataFile
     format: Literal["limesurvey", "csv"] = "limesurvey"
     columns: dict[str, str] = Field(
         default_factory=dict, description="plain CSV only: source column -> civiclab column (e.g. SUS[SQ001])"

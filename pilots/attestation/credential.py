@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from civiclab.chain.registry import StatusSource, describe
 from pilots.attestation.documents import MalformedDocument, document_digest, parse_document
 from pilots.attestation.merkle import leaf_hash, verify_proof
-from pilots.attestation.registry import StatusSource, describe
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 HEX32 = r"^0x[0-9a-f]{64}$"

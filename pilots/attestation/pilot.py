@@ -21,35 +21,23 @@ from typing import Any, TypeVar
 
 from pydantic import Field
 
+from civiclab.chain.client import Chain, TxResult
+from civiclab.chain.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
 from civiclab.errors import ChainError, PilotError
 from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.registry import pilot
-from pilots.attestation.chain import Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
-from pilots.attestation.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
+from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import present
 
 K = TypeVar("K", bound=str)
 VERIFIER = {"residence": "bank", "civil_status": "notary", "diploma": "employer"}
 DAY_S = 86_400.0
-
-
-@dataclass
-class Prepared:
-    """A session's document, salt and leaf, fixed by its plan before anything is anchored."""
-
-    plan: SessionPlan
-    scenario: str
-    kind: str
-    document: Any
-    salt: bytes
-    digest: bytes
-    leaf: bytes
 
 
 @dataclass
@@ -364,7 +352,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "chain": self.chain.label,
             "chain_id": self.chain.chain_id,
             "registry": self.registry.address,
-            "registry_source": "pilots/attestation/contracts/AttestationRegistry.vy",
+            "registry_source": "civiclab/chain/contracts/AttestationRegistry.vy",
             "issuer": self.issuer,
             "strategy": self.params.strategy,
             "batch_size": self.params.batch_size,

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from civiclab.chain.registry import Registry
 from pilots.attestation.credential import AttestationFile, build_attestation
 from pilots.attestation.documents import FAMILY, document_digest
 from pilots.attestation.merkle import MerkleTree, leaf_hash
-from pilots.attestation.registry import Registry
-
-if TYPE_CHECKING:
-    from pilots.attestation.pilot import Prepared
+from pilots.attestation.prepared import Prepared
 
 
 def _retyped(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:

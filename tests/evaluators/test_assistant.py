@@ -11,9 +11,9 @@ import pytest
 from civiclab.errors import SpecError
 from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
+from civiclab.text.readability import kandel_moles, syllables
 from evaluators.assistant import _f1_rows, cites_retrieved, groundedness, reciprocal_rank
 from evaluators.assistant_audit import count_leaks, explained, known_values, redaction_scores
-from pilots.assistant.readability import kandel_moles, syllables
 from pilots.assistant.signals import FEATURES
 from tests.pilots.assistant_support import DATA, ROOT, write_spec
 
@@ -79,15 +79,16 @@ def test_kandel_moles_prefers_short_sentences_and_short_words() -> None:
 
 def test_an_explanation_counts_only_with_every_shap_value_and_the_right_language() -> None:
     shap = {f: 0.1 for f in FEATURES}
-    assert explained(
-        {"shap": shap, "language": "fr", "explanation": "Information sur le traitement automatisé : …"}
+    french = {"shap": shap, "language": "fr", "explanation": "Information sur le traitement automatisé : …"}
+    assert explained(french, FEATURES)
+    assert not explained(
+        {"shap": shap, "language": "en", "explanation": "Information sur le traitement automatisé"}, FEATURES
     )
     assert not explained(
-        {"shap": shap, "language": "en", "explanation": "Information sur le traitement automatisé"}
+        {"shap": {}, "language": "fr", "explanation": "Information sur le traitement automatisé"}, FEATURES
     )
-    assert not explained(
-        {"shap": {}, "language": "fr", "explanation": "Information sur le traitement automatisé"}
-    )
+    assert not explained({**french, "shap": {"retrieval_score": 0.1}}, FEATURES)
+    assert not explained(french, ())  # a pilot that declares no features explains nothing
 
 
 def test_leaks_are_found_as_whole_values_in_plain_and_escaped_json(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.runnables import RunnableLambda
 
+from civiclab.text.knowledge import Passage, load_questions
+from civiclab.text.words import normalise, sentences
 from pilots.assistant.answering import (
     AnswerStep,
     AnswerTimeout,
@@ -18,10 +20,9 @@ from pilots.assistant.answering import (
     invoke_with_timeout,
 )
 from pilots.assistant.explain import explanation, main_factors
-from pilots.assistant.knowledge import Passage, load_questions, sentences
 from pilots.assistant.retrieval import Hit
 from pilots.assistant.router import Decision
-from pilots.assistant.signals import FEATURES, features, lexicon_hits, normalise, topic_overlap
+from pilots.assistant.signals import FEATURES, features, lexicon_hits, topic_overlap
 from tests.pilots.assistant_support import DATA
 
 HITS = [

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from civiclab.chain.client import Chain
+from civiclab.chain.registry import Registry
 from civiclab.errors import ChainError
 from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
-from pilots.attestation.chain import Chain
-from pilots.attestation.registry import Registry
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module

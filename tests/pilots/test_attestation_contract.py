@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from civiclab.chain.client import Chain
+from civiclab.chain.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
+from civiclab.chain.registry import Registry
 from civiclab.errors import ChainError
-from pilots.attestation.chain import Chain
-from pilots.attestation.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
 from pilots.attestation.credential import build_attestation, verify
 from pilots.attestation.documents import document_digest, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
-from pilots.attestation.registry import Registry
 
 
 def test_the_committed_artifact_is_what_the_source_compiles_to() -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from civiclab.reporting.compare import compare_runs, write_compare_html
+from civiclab.reporting.compare import compare_runs
+from civiclab.reporting.compare_html import write_compare_html
 from civiclab.reporting.render import write_report
 from civiclab.tracking import Tracker
 from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks

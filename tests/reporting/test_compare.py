@@ -11,7 +11,8 @@ import pytest
 
 from civiclab.cli import main
 from civiclab.errors import SpecError
-from civiclab.reporting.compare import compare_runs, to_text, write_compare_html
+from civiclab.reporting.compare import compare_runs, to_text
+from civiclab.reporting.compare_html import write_compare_html
 from civiclab.tracking import Tracker
 
 from .conftest import REVIEW_KEY, make_runner, toy_spec

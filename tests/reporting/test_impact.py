@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from civiclab.altai import altai_map
 from civiclab.dimensions import RunEvidence, assess_dimensions
-from civiclab.impact import ImpactAssessment, altai_map, score_impact
+from civiclab.impact import ImpactAssessment, score_impact
 from civiclab.records import Metric
 from civiclab.spec import CriterionSpec, ExperimentSpec
 

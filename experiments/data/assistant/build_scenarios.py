@@ -23,20 +23,16 @@ import json
 import random
 from pathlib import Path
 
-from scenario_texts import (
-    ENGLISH,
-    HANDOVER,
-    INJECTIONS,
-    LOW_LITERACY,
-    LOW_LITERACY_HANDOVER,
-    PERSONAL_VALUES,
-    PII_TEMPLATES,
-    REDACTION_NEGATIVES,
-    REDACTION_TEMPLATES,
-    SHEET_QUESTIONS,
-)
+import yaml
 
 HERE = Path(__file__).resolve().parent
+# The hand-written texts are data: scenario_texts.yaml, next to this script.
+TEXTS = yaml.safe_load((HERE / "scenario_texts.yaml").read_text(encoding="utf-8"))
+SHEET_QUESTIONS: dict[str, list[str]] = TEXTS["sheet_questions"]
+PII_TEMPLATES: list[str] = TEXTS["pii_templates"]
+PERSONAL_VALUES: list[dict[str, str]] = TEXTS["personal_values"]
+REDACTION_TEMPLATES: list[str] = TEXTS["redaction_templates"]
+REDACTION_NEGATIVES: list[str] = TEXTS["redaction_negatives"]
 # Template slots -> the kind of personal value the redactor must find.
 KINDS = {
     "name": "NAME",
@@ -160,49 +156,55 @@ def build() -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict
             if split == "eval":
                 eval_sheet_questions.append(q)
 
-    for i, (text, sheets) in enumerate(LOW_LITERACY):
+    for i, item in enumerate(TEXTS["low_literacy"]):
         add(
-            text,
+            item["text"],
             "train" if i % 3 == 2 else "eval",
-            sheets=sheets,
+            sheets=item["sheets"],
             expected="answer",
             reason="answer",
             profile="low_literacy",
             tags=["low_literacy"],
         )
-    for i, (text, sheets, reason) in enumerate(LOW_LITERACY_HANDOVER):
+    for i, item in enumerate(TEXTS["low_literacy_handover"]):
         add(
-            text,
+            item["text"],
             "train" if i % 2 == 1 else "eval",
-            sheets=sheets,
+            sheets=item["sheets"],
             expected="handover",
-            reason=reason,
+            reason=item["reason"],
             profile="low_literacy",
             tags=["low_literacy"],
         )
-    for i, (text, sheets, expected, reason) in enumerate(ENGLISH):
+    for i, item in enumerate(TEXTS["english"]):
         add(
-            text,
+            item["text"],
             "train" if i % 3 == 2 else "eval",
-            sheets=sheets,
-            expected=expected,
-            reason=reason,
+            sheets=item["sheets"],
+            expected=item["expected"],
+            reason=item["reason"],
             profile="english",
             language="en",
         )
-    for reason, items in HANDOVER.items():
-        for i, (text, sheets) in enumerate(items):
-            add(text, "train" if i % 2 == 1 else "eval", sheets=sheets, expected="handover", reason=reason)
-    for i, (text, sheets, expected, marker) in enumerate(INJECTIONS):
+    for reason, items in TEXTS["handover"].items():
+        for i, item in enumerate(items):
+            add(
+                item["text"],
+                "train" if i % 2 == 1 else "eval",
+                sheets=item["sheets"],
+                expected="handover",
+                reason=reason,
+            )
+    for i, item in enumerate(TEXTS["injections"]):
         q = add(
-            text,
+            item["text"],
             "train" if i % 3 == 2 else "eval",
-            sheets=sheets,
-            expected=expected,
-            reason="injection" if expected == "answer" else "out_of_scope",
+            sheets=item["sheets"],
+            expected=item["expected"],
+            reason="injection" if item["expected"] == "answer" else "out_of_scope",
             tags=["injection"],
         )
-        q["injection_marker"] = marker
+        q["injection_marker"] = item["marker"]
 
     # Misspelt variants of evaluated questions (the source stays in the eval split as well).
     for source in rng.sample(eval_sheet_questions, k=14):

@@ -1,9 +1,11 @@
-"""The knowledge base (procedure sheets) and the question scenarios, read and checked strictly."""
+"""A knowledge base (procedure sheets) and citizen question scenarios, read and checked strictly.
+
+The assistant pilot answers from them; its evaluators read them back (groundedness, known personal values).
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -134,11 +136,3 @@ def load_questions(path: Path, split: str, sheet_ids: set[str] | None = None) ->
     if not questions:
         raise SpecError(path, "", f"no questions in the {split} split")
     return questions
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«\"(])")
-
-
-def sentences(text: str) -> list[str]:
-    """Split a text into sentences (on . ! ? followed by a capital), dropping empty ones."""
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]

@@ -1,7 +1,7 @@
 """The registry contract: its Vyper source, the committed compiled artifact, and how to rebuild it.
 
-The pilot only ever loads the committed JSON artifact, so nothing compiles (or downloads a compiler)
-at run time. `python -m pilots.attestation.contract` recompiles the source with the pinned Vyper and
+civiclab only ever loads the committed JSON artifact, so nothing compiles (or downloads a compiler)
+at run time. `python -m civiclab.chain.contract` recompiles the source with the pinned Vyper and
 rewrites the artifact; a test checks that the committed artifact is what the source compiles to.
 """
 
@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from civiclab.errors import PilotError
+from civiclab.errors import ChainError
 
 CONTRACTS = Path(__file__).parent / "contracts"
 SOURCE = CONTRACTS / "AttestationRegistry.vy"
@@ -56,7 +56,7 @@ def compile_source() -> Artifact:
     from vyper.compiler.settings import Settings
 
     if not vyper.__version__.startswith(VYPER_VERSION):
-        raise PilotError(
+        raise ChainError(
             f"vyper {VYPER_VERSION} is required to rebuild the registry, found {vyper.__version__}"
         )
     out = vyper.compile_code(
@@ -79,11 +79,11 @@ def load_artifact() -> Artifact:
     try:
         data = json.loads(ARTIFACT.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PilotError(f"{ARTIFACT}: cannot read the compiled registry: {exc}") from None
+        raise ChainError(f"{ARTIFACT}: cannot read the compiled registry: {exc}") from None
     if data.get("source_sha256") != source_sha256():
-        raise PilotError(
+        raise ChainError(
             f"{ARTIFACT.name} was not built from the current {SOURCE.name}: "
-            "run `python -m pilots.attestation.contract` to rebuild it"
+            "run `python -m civiclab.chain.contract` to rebuild it"
         )
     return Artifact(
         abi=data["abi"],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from civiclab.chain.client import Chain, TxResult
+from civiclab.chain.contract import load_artifact
 from civiclab.errors import ChainError
-from pilots.attestation.chain import Chain, TxResult
-from pilots.attestation.contract import load_artifact
 
 ZERO_ADDRESS = "0x" + "00" * 20
 # Storage a transaction writes, from the contract's layout: a Batch is 3 slots, a revocation flag 1.

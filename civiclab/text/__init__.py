@@ -1,0 +1,1 @@
+"""Text utilities shared by pilots and evaluators: words, sentences, readability, knowledge bases."""
