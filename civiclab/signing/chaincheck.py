@@ -129,9 +129,11 @@ def check_chain(
                     facts.closed += 1
                     line_of_session += 1
                     if sessions_fh is not None:
-                        _compare_session(
+                        stored = _compare_session(
                             sessions_fh, line_of_session, _session_from_chain(open_session, events, event)
                         )
+                        if keep is not None:
+                            keep.append(stored)
                     open_session = None
                 elif kind == "run.close":
                     if number != run_events - 1:

@@ -217,7 +217,11 @@ def check_rerun(
         result = rerun_evaluators(folder, sessions)
     except (OSError, ValueError, KeyError, AuditError) as exc:
         return failed(name, f"cannot re-run on the stored records: {type(exc).__name__}: {exc}")
-    signed: dict[str, Any] = (statement.get("predicate") or {}).get("metrics") or {}
+    predicate = statement.get("predicate") or {}
+    expected = int((predicate.get("audit") or {}).get("sessions", -1))
+    if result.records != expected:  # never an "equal" over fewer records than the run signed
+        return failed(name, f"re-run read {result.records} records, the run signed {expected} sessions")
+    signed: dict[str, Any] = predicate.get("metrics") or {}
     rows = metric_rows(result.metrics)
     for key, value in sorted(rows.items()):
         if key not in signed:

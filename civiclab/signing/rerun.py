@@ -106,6 +106,7 @@ class Rerun:
     metrics: list[Metric]
     rerun: list[str]
     skipped: dict[str, str]
+    records: int = 0
 
 
 def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None) -> Rerun:
@@ -153,4 +154,5 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
                 params = params.model_copy(update={"funnel_plot": False})  # a plot is not a metric
             out.extend(info.fn(run, params))
             done.append(name)
-    return Rerun(metrics=out, rerun=done, skipped={k: v for k, v in plan.items() if v != "re-run"})
+    skipped = {k: v for k, v in plan.items() if v != "re-run"}
+    return Rerun(metrics=out, rerun=done, skipped=skipped, records=len(records))
