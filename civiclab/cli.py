@@ -240,7 +240,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nWhere to look next:")
     print("  civiclab runs                 list runs in the store (mlruns/mlflow.db)")
     print("  civiclab show RUN_ID          metrics and scorecard of a run")
-    print("  civiclab verify RUN_ID        recompute the audit chain and artifact digests")
+    print("  civiclab verify RUN_ID        check the run against its signed statement (--trust FILE)")
     print("  civiclab ui                   open the MLflow UI on the store (http://127.0.0.1:5000)")
     return 0
 
