@@ -20,6 +20,7 @@ from typing import Any
 from civiclab.chain import IN_PROCESS, ZERO_ADDRESS, Chain, Registry, load_artifact
 from civiclab.errors import AuditError, ChainError
 from civiclab.spec import AnchorSpec
+from civiclab.urls import redact_url
 
 ANCHOR_VERSION = 1
 
@@ -84,7 +85,7 @@ def anchor_audit_root(
     calldata = bytes(sent["input"] if "input" in sent else sent["data"])
     return {
         "version": ANCHOR_VERSION,
-        "rpc_url": cfg.chain,
+        "rpc_url": redact_url(cfg.chain),  # the manifest is read by many: never its password
         "ephemeral": chain.ephemeral,
         "chain_id": chain.chain_id,
         "contract": registry.address,

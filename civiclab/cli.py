@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from civiclab import argtypes
 from civiclab.errors import CivicLabError
+from civiclab.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
 from civiclab.signing import cli as signing_cli
 from civiclab.survey import cli as survey_cli
+from civiclab.urls import redact_url, redact_urls_in
 
 EXPERIMENTS_DIR = Path("experiments")
 
@@ -81,10 +84,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     result = _run_one(Path(args.spec), args)
     if args.json:
-        print(json.dumps(result.summary(), indent=None, sort_keys=True))
+        print(json.dumps(redact_urls_in(result.summary()), indent=None, sort_keys=True))
     else:
         print(to_table(result.scorecard))
-        print(f"\nrun {result.run_id} stored in {result.tracking_uri}")
+        print(f"\nrun {result.run_id} stored in {redact_url(result.tracking_uri)}")
         print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
     return 0
 
@@ -213,7 +216,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {uri}); Ctrl+C to stop", flush=True)
+    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {redact_url(uri)}); Ctrl+C to stop", flush=True)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.execv(command[0], command)
     return 0  # pragma: no cover
@@ -274,7 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     def runs_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--sessions", type=int, help="override population.sessions")
         p.add_argument("--seed", type=int, help="override population.seed")
-        p.add_argument("--workers", type=int, default=1, help="processes running sessions (default 1)")
+        p.add_argument(
+            "--workers",
+            type=argtypes.workers,
+            default=1,
+            help="processes running sessions (1-256, default 1)",
+        )
         p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
         p.add_argument("--key", help="signing key name (default: CIVICLAB_KEY, else the first key created)")
 
@@ -326,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
+    redaction_cli.add_commands(sub)
     return parser
 
 
@@ -357,7 +366,6 @@ def configure_logging(verbosity: int) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
-        logger.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,15 @@ Beside the four families of evidence, a committee asks whether the pilot keeps o
 judges quality per public and per territory, publishes reusable outputs, governs its data, was
 co-constructed, let citizens take part, and is sober in energy. Each dimension reads the spec (what
 was declared) and the metrics (what was measured); whatever neither covers is listed as a gap.
+
+Judged on evidence, not presence:
+- other channels are kept open only if, in every group, the people the digital journey failed are
+  resolved through a non-digital channel: a group whose `offline_resolution_rate` is below 0.5 with
+  confidence (its whole 95% interval) is named, and the dimension is at most partial;
+- citizen participation counts real responses only: synthetic (generated) answers are a gap, and
+  without a response rate (people invited) it is at most partial;
+- energy sobriety needs a criterion that could fail: a threshold 100x or more above the measured
+  value is uninformative, and the dimension is at most partial.
 """
 
 from __future__ import annotations
@@ -83,11 +92,38 @@ def _names(metrics: list[Metric], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + more
 
 
+OPEN_CHANNEL_FLOOR = 0.5
+"""A group is left without another channel when, with confidence, fewer than half of those the
+digital journey failed are resolved through a non-digital one."""
+
+
+def _segments_of(ev: RunEvidence, name: str) -> list[Metric]:
+    return [m for m in ev.metrics if m.name == name and m.segment is not None and not m.is_missing]
+
+
 def multichannel(ev: RunEvidence) -> DimensionCoverage:
     gov = ev.governance
     channels = [str(c) for c in ev.spec.get("channels") or []]
-    handover = ev.measured(contains=("escalation", "fallback", "human_reachable", "handover"))
+    handover = ev.measured(
+        contains=("escalation", "fallback", "human_reachable", "handover", "offline_resolution")
+    )
     evidence, gaps = [], []
+    per_group = _segments_of(ev, "human_centered.offline_resolution_rate")
+    stranded = [m for m in per_group if m.ci_high is not None and m.ci_high < OPEN_CHANNEL_FLOOR]
+    if per_group and not stranded:
+        evidence.append(
+            f"in each of {len(per_group)} groups, people the digital journey failed are resolved through "
+            "a non-digital channel (no group confidently below half)"
+        )
+    for m in sorted(stranded, key=lambda m: float(m.value))[:6]:  # type: ignore[arg-type]
+        gaps.append(
+            f"{m.segment}: only {float(m.value):.0%} [{m.ci_low:.2g}, {m.ci_high:.2g}] of {m.n} people the "  # type: ignore[arg-type]
+            "digital journey failed were resolved through another channel"
+        )
+    if len(stranded) > 6:
+        gaps.append(f"and {len(stranded) - 6} more groups")
+    if not per_group:
+        gaps.append("no per-group resolution through non-digital channels measured (offline_resolution_rate)")
     if gov.fallback_channels:
         evidence.append(f"fallback channels declared: {', '.join(gov.fallback_channels)}")
     else:
@@ -98,10 +134,13 @@ def multichannel(ev: RunEvidence) -> DimensionCoverage:
         evidence.append(f"hand-over to other channels measured: {_names(handover)}")
     else:
         gaps.append("no metric shows citizens reaching another channel or a human")
+    status = _status(bool(gov.fallback_channels), bool(handover))
+    if status == "covered" and (stranded or not per_group):
+        status = "partial"  # declared and measured, but not shown to work for every group
     return DimensionCoverage(
         key="multichannel",
         label="Other channels kept open",
-        status=_status(bool(gov.fallback_channels), bool(handover)),
+        status=status,
         evidence=evidence,
         gaps=gaps,
     )
@@ -189,20 +228,38 @@ def co_construction(ev: RunEvidence) -> DimensionCoverage:
 
 def participation(ev: RunEvidence) -> DimensionCoverage:
     survey = ev.spec.get("survey")
-    answers = ev.measured(dimension="acceptability") + ev.measured(contains=("feedback", "satisfaction"))
+    measured = ev.measured(dimension="acceptability") + ev.measured(contains=("feedback", "satisfaction"))
+    answers = [m for m in measured if not m.synthetic]
+    generated = [m for m in measured if m.synthetic]
     evidence, gaps = [], []
     if survey:
         evidence.append("an acceptability survey is declared")
     else:
         gaps.append("no survey declared (survey)")
     if answers:
-        evidence.append(f"citizens' answers measured: {_names(answers)}")
+        evidence.append(f"real citizens' answers measured: {_names(answers)}")
+    elif generated:
+        gaps.append(
+            f"the answers are SYNTHETIC (generated demo data, {len(generated)} metrics): no citizen took part"
+        )
     else:
         gaps.append("no acceptability or feedback metric measured")
+    response = [m for m in answers if m.name.endswith("response_rate")]
+    respondents = [m for m in answers if m.name.endswith(".respondents")]
+    if response:
+        r = response[0]
+        evidence.append(f"response rate {float(r.value):.0%} of {r.n} people invited")  # type: ignore[arg-type]
+    elif answers:
+        gaps.append("no response rate: the number of people invited is unknown (survey.invited)")
+    if respondents:
+        evidence.append(f"{int(float(respondents[0].value))} real respondents")  # type: ignore[arg-type]
+    status = _status(bool(survey), bool(answers))
+    if status == "covered" and not response:
+        status = "partial"
     return DimensionCoverage(
         key="participation",
         label="Citizen participation",
-        status=_status(bool(survey), bool(answers)),
+        status=status,
         evidence=evidence,
         gaps=gaps,
     )
@@ -210,6 +267,8 @@ def participation(ev: RunEvidence) -> DimensionCoverage:
 
 def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
     measured = ev.measured(dimension="energy")
+    from civiclab.scorecard import uninformative
+
     bounded = [c for c in ev.criteria if c.metric.startswith("energy.")]
     method = ev.tags.get("civiclab.energy_method")
     evidence, gaps = [], []
@@ -217,16 +276,30 @@ def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
         evidence.append(f"energy measured: {_names(measured)}" + (f" ({method})" if method else ""))
     else:
         gaps.append("no energy metric (energy.tracker is none, or the meter failed)")
-    if bounded:
-        evidence.append(f"{len(bounded)} criteria bound the energy cost")
-    else:
+    informative = []
+    for c in bounded:
+        metric = next((m for m in measured if m.name == c.metric), None)
+        bound = c.at_most if c.at_most is not None else c.at_least
+        kind: Literal["at_most", "at_least"] = "at_most" if c.at_most is not None else "at_least"
+        if metric is not None and bound is not None and uninformative(metric, kind, float(bound)):
+            gaps.append(
+                f"{c.label or c.metric}: threshold {bound:g} is {float(bound) / float(metric.value):.0e}× "  # type: ignore[arg-type]
+                f"the measured {float(metric.value):.2g} {metric.unit}: uninformative, it could not fail"  # type: ignore[arg-type]
+                if kind == "at_most"
+                else f"{c.label or c.metric}: threshold {bound:g} is far below the measured value: uninformative"
+            )
+        else:
+            informative.append(c)
+    if informative:
+        evidence.append(f"{len(informative)} criteria bound the energy cost")
+    elif not bounded:
         gaps.append("no criterion bounds the energy cost")
     if method == "estimated":
         gaps.append("energy estimated from a CPU model, not measured (RAPL unreadable)")
     return DimensionCoverage(
         key="energy_sobriety",
         label="Energy sobriety",
-        status=_status(bool(bounded), bool(measured)),
+        status=_status(bool(informative), bool(measured)),
         evidence=evidence,
         gaps=gaps,
     )

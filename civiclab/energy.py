@@ -12,9 +12,12 @@ from civiclab.records import EnergyReading
 
 log = logging.getLogger(__name__)
 
+PER_THREAD_W = 4  # codecarbon's default power per thread when it does not know the CPU model
+GENERIC_CPU_W = 85  # codecarbon's constant when it knows neither the model nor the thread count
 
-def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool]:
-    """How codecarbon reads the CPU: (mode, TDP in W, whether the TDP is codecarbon's generic guess).
+
+def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool, int]:
+    """How codecarbon reads the CPU: (mode, TDP in W, whether the TDP is its generic guess, threads).
 
     The one place that reads codecarbon internals. codecarbon 3 publishes the CPU model, powers and
     energies in `final_emissions_data` but not whether the CPU power came from RAPL counters or from
@@ -28,22 +31,65 @@ def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool]:
                 str(getattr(hw, "_mode", "unknown")),
                 getattr(hw, "_tdp", None),
                 bool(getattr(hw, "_is_generic_tdp", False)),
+                int(getattr(hw, "_cpu_count", 0) or os.cpu_count() or 0),
             )
-    return "", None, False
+    return "", None, False, 0
 
 
 def _method_of(tracker: Any, cpu_model: str) -> tuple[str, str, float | None]:
-    """Whether the CPU energy was measured (RAPL) or estimated from codecarbon's CPU model."""
-    mode, tdp, generic_tdp = _cpu_probe(tracker)
+    """Whether the CPU energy was measured (RAPL) or estimated, and exactly from what."""
+    mode, tdp, generic, threads = _cpu_probe(tracker)
     model = cpu_model or "unknown CPU"
     if not mode:
-        return "estimated", "codecarbon without a CPU reading", None
+        return "estimated", "codecarbon without a CPU reading: no real measurement", None
     if mode == "intel_rapl":
         return "measured", f"RAPL counters of {model}", tdp
     if mode in ("apple_powermetrics", "intel_power_gadget"):
         return "measured", f"{mode} on {model}", tdp
-    generic = " (generic TDP)" if generic_tdp else ""
-    return "estimated", f"codecarbon CPU model: {mode} × TDP {tdp} W of {model}{generic}", tdp
+    source = estimate_label(
+        mode=mode,
+        model=model,
+        tdp=tdp,
+        generic=generic,
+        threads=threads,
+        known_model=_in_codecarbon_table(model),
+    )
+    return "estimated", source, tdp
+
+
+def estimate_label(
+    *, mode: str, model: str, tdp: float | None, generic: bool, threads: int, known_model: bool
+) -> str:
+    """What an estimated CPU energy rests on, in words a committee can check.
+
+    codecarbon, without RAPL, takes the TDP of the CPU from its table; for a model it does not know it
+    assumes 4 W per thread (or 85 W without psutil). Only the first is a property of the chip, so only it
+    is called "TDP of <model>".
+    """
+    scaled = ", scaled by CPU load" if mode == "cpu_load" else ", held constant"
+    if known_model and not generic and tdp:
+        return f"estimated: TDP {tdp:g} W of {model} (codecarbon's CPU table){scaled}; RAPL not readable"
+    if not generic and tdp and threads and float(tdp) == PER_THREAD_W * threads:
+        return (
+            f"generic fallback, {PER_THREAD_W} W per thread × {threads} threads = {tdp:g} W{scaled}, "
+            f"no real measurement ({model} is not in codecarbon's CPU table; RAPL not readable)"
+        )
+    return (
+        f"generic fallback, {tdp if tdp is not None else GENERIC_CPU_W:g} W assumed{scaled}, "
+        f"no real measurement ({model} is not in codecarbon's CPU table; RAPL not readable)"
+    )
+
+
+def _in_codecarbon_table(model: str) -> bool:
+    """Whether codecarbon's CPU table knows this model (then its TDP is the chip's, not an assumption)."""
+    try:
+        from codecarbon.core.cpu import TDP
+
+        lookup = TDP.__new__(TDP)  # without __init__, which probes the hardware and logs warnings again
+        return lookup._get_cpu_power_from_registry(model) is not None
+    except Exception as exc:
+        logging.getLogger(__name__).info("codecarbon's CPU table could not be read: %s", exc)
+        return False
 
 
 class EnergyMeter:

@@ -19,9 +19,18 @@ from pathlib import Path
 
 
 class CivicLabError(Exception):
-    """Base of every error civiclab raises on purpose."""
+    """Base of every error civiclab raises on purpose.
+
+    Its text never carries a password: a URL in the message (a tracking server, a node) is shown
+    without its credentials, wherever the error is printed or logged.
+    """
 
     exit_code: int = 1
+
+    def __str__(self) -> str:
+        from civiclab.urls import redact_text
+
+        return redact_text(super().__str__())
 
 
 class SpecError(CivicLabError):

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from civiclab.crossed_tables import suppress_crossed
+from civiclab.disclosure import suppress
 from civiclab.errors import EvaluatorError
 from civiclab.piloting import PilotFacts
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
 
+INTERSECTIONS: tuple[tuple[str, str], ...] = (("age_band", "digital_literacy"), ("territory", "disability"))
+"""Pairs of attributes whose intersections are reported: who is left behind is often at a crossing."""
+
 if TYPE_CHECKING:
+    import numpy as np
+
     from civiclab.audit import ChainSummary
     from civiclab.experiment import Experiment, ResolvedEvaluator
     from civiclab.stats import Estimate  # numpy: not imported with `import civiclab`
@@ -36,9 +43,8 @@ class RunData:
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
-    _segments: dict[tuple[Any, ...], dict[str, list[SessionRecord]]] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
+    _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def k(self) -> int:
@@ -75,24 +81,99 @@ class RunData:
         self.artifacts.append(path)
 
     def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
-        """Records grouped as `attribute=value`, leaving out any group smaller than k.
+        """Records grouped as `attribute=value`, k-anonymous with secondary suppression.
 
         Computed once per set of attributes: every evaluator asks for it, for every metric.
         """
         key = (tuple(attributes), len(self.records), self.k)
         cached = self._segments.get(key)
         if cached is None:
-            cached = self._segments[key] = self._group(key[0])
+            cached = self._segments[key] = group_records(self.records, key[0], self.k)
         return dict(cached)
 
-    def _group(self, attributes: tuple[str, ...]) -> dict[str, list[SessionRecord]]:
-        groups: dict[str, list[SessionRecord]] = defaultdict(list)
-        for record in self.records:
-            for attribute in attributes:
-                value = record.segment.get(attribute)
-                if value is not None:
-                    groups[f"{attribute}={value}"].append(record)
-        return {name: rs for name, rs in sorted(groups.items()) if len(rs) >= self.k}
+    def segment_index(self, intersections: bool = False) -> dict[str, np.ndarray]:
+        """Each k-anonymous segment (and intersection) as the positions of its sessions in `records`."""
+        import numpy as np
+
+        key = (("#index", str(intersections)), len(self.records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            position = {id(r): i for i, r in enumerate(self.records)}
+            groups = self.segments()
+            if intersections:
+                groups.update(self.intersections())
+            cached = self._segments[key] = {
+                s: np.fromiter((position[id(r)] for r in rs), dtype=np.intp, count=len(rs))
+                for s, rs in groups.items()
+            }
+        return dict(cached)
+
+    def narrowed(
+        self, records: list[SessionRecord], intersections: bool = False
+    ) -> dict[str, list[SessionRecord]]:
+        """The k-anonymous groups of a subset of the sessions (those a metric is defined for).
+
+        Cached for the same subset list: the median and the 90th percentile time share one grouping.
+        """
+        key = (("#narrowed", id(records), str(intersections)), len(records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = group_records(records, SEGMENT_ATTRIBUTES, self.k)
+            if intersections:
+                cached.update(group_intersections(records, INTERSECTIONS, self.k, cached))
+            self._segments[key] = cached
+            self._keep.append(records)  # keeps id(records) from being reused while cached
+        return dict(cached)
+
+    def intersections(
+        self, pairs: Iterable[tuple[str, str]] = INTERSECTIONS
+    ) -> dict[str, list[SessionRecord]]:
+        """Records grouped as `a=x&b=y` for each pair, k-anonymous so that no hidden cell can be
+        recovered from its row or column (the single-attribute segments, which are published)."""
+        pairs = tuple(pairs)
+        key = (("&",) + tuple(f"{a}&{b}" for a, b in pairs), len(self.records), self.k)
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = self._segments[key] = group_intersections(self.records, pairs, self.k, self.segments())
+        return dict(cached)
+
+
+def group_records(
+    records: list[SessionRecord], attributes: Iterable[str], k: int
+) -> dict[str, list[SessionRecord]]:
+    """`attribute=value` groups of at least k, with complementary suppression against the total."""
+    groups: dict[str, list[SessionRecord]] = defaultdict(list)
+    for record in records:
+        for attribute in attributes:
+            value = record.segment.get(attribute)
+            if value is not None:
+                groups[f"{attribute}={value}"].append(record)
+    hidden: set[str] = set()
+    for attribute in attributes:
+        cells = {g: len(rs) for g, rs in groups.items() if g.split("=", 1)[0] == attribute}
+        hidden |= suppress(cells, len(records), k).suppressed
+    return {name: rs for name, rs in sorted(groups.items()) if name not in hidden}
+
+
+def group_intersections(
+    records: list[SessionRecord],
+    pairs: Iterable[tuple[str, str]],
+    k: int,
+    published: dict[str, list[SessionRecord]],
+) -> dict[str, list[SessionRecord]]:
+    """`a=x&b=y` groups; a row or column total counts as published when its segment is shown."""
+    out: dict[str, list[SessionRecord]] = {}
+    for a, b in pairs:
+        cells: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+        for record in records:
+            x, y = record.segment.get(a), record.segment.get(b)
+            if x is not None and y is not None:
+                cells[(f"{a}={x}", f"{b}={y}")].append(record)
+        rows = {r: len(published[r]) for r, _ in cells if r in published}
+        columns = {c: len(published[c]) for _, c in cells if c in published}
+        hidden = suppress_crossed({c: len(rs) for c, rs in cells.items()}, rows, columns, k)
+        out.update({f"{r}&{c}": rs for (r, c), rs in sorted(cells.items()) if (r, c) not in hidden})
+    return out
 
 
 def metric_from(
@@ -113,6 +194,7 @@ def metric_from(
         ci_low=estimate.ci_low,
         ci_high=estimate.ci_high,
         n=estimate.n,
+        method=estimate.method,
         segment=segment,
     )
 
@@ -126,8 +208,15 @@ def per_segment(
     unit: str = "",
     higher_is_better: bool | None = None,
     records: list[SessionRecord] | None = None,
+    intersections: bool = False,
 ) -> list[Metric]:
-    """One metric overall and one per segment of at least k sessions."""
+    """One metric overall and one per k-anonymous segment (and intersection, if asked).
+
+    `records` narrows the metric to the sessions it is defined for (completed ones for a time on
+    task, failed ones for a fallback): sessions outside it are left out, never counted as false.
+    A narrowed group is shown only if the group is shown for the whole run, and is itself
+    k-anonymous with secondary suppression.
+    """
     rows = [
         metric_from(
             name,
@@ -137,18 +226,55 @@ def per_segment(
             higher_is_better=higher_is_better,
         )
     ]
-    for segment, group in run.segments().items():
-        if records is not None:
-            ids = {r.session_id for r in records}
-            group = [r for r in group if r.session_id in ids]
-            if len(group) < run.k:
-                continue
+    groups = run.segments()
+    if intersections:
+        groups.update(run.intersections())
+    if records is not None:
+        groups = {s: rs for s, rs in run.narrowed(records, intersections).items() if s in groups}
+    for segment, group in groups.items():
         rows.append(
             metric_from(
                 name,
                 compute(group),
                 dimension=dimension,
                 unit=unit,
+                higher_is_better=higher_is_better,
+                segment=segment,
+            )
+        )
+    return rows
+
+
+def per_segment_rate(
+    run: RunData,
+    name: str,
+    outcomes: Sequence[bool],
+    *,
+    dimension: str,
+    higher_is_better: bool | None = None,
+    intersections: bool = False,
+) -> list[Metric]:
+    """`per_segment` for a rate defined for every session: `outcomes[i]` is session i's, counted by index.
+
+    The same k-anonymous groups as `per_segment`, without calling Python per session and segment.
+    """
+    import numpy as np
+
+    from civiclab import stats
+
+    values = np.asarray(outcomes, dtype=bool)
+    rows = [
+        metric_from(
+            name, stats.rate(values), dimension=dimension, unit="share", higher_is_better=higher_is_better
+        )
+    ]
+    for segment, index in run.segment_index(intersections).items():
+        rows.append(
+            metric_from(
+                name,
+                stats.proportion(int(values[index].sum()), int(index.size)),
+                dimension=dimension,
+                unit="share",
                 higher_is_better=higher_is_better,
                 segment=segment,
             )

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from civiclab.datafiles import check_data_path, check_survey_files
 from civiclab.errors import RegistryError, SpecError
 from civiclab.records import canonical_json
 from civiclab.registry import EvaluatorInfo, PilotInfo, evaluators, pilots
@@ -89,19 +90,32 @@ def _looks_like_path(text: str) -> bool:
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, raising `SpecError` naming the file and line on bad syntax."""
+    from civiclab.limits import AliasBudgetExceeded, check_size, max_spec_bytes, safe_load
+
+    if path.is_dir():
+        raise SpecError(path, "", "is a folder, expected a YAML file")
+    check_size(path, max_spec_bytes(), "CIVICLAB_MAX_SPEC_BYTES")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(path, "", f"cannot read: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, "", f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
+    except RecursionError:
+        raise SpecError(path, "(yaml)", "malformed YAML: nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A scalar YAML resolves but cannot build, e.g. the timestamp 2026-13-45 (found by Hypothesis).
+        raise SpecError(path, "(yaml)", f"malformed YAML value: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(path, where, f"malformed YAML: {problem}") from None
+        kind = "refused YAML" if isinstance(exc, AliasBudgetExceeded) else "malformed YAML"
+        raise SpecError(path, where, f"{kind}: {problem}") from None
 
 
 def file_digest(path: Path) -> str:
@@ -203,11 +217,14 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     data_files: dict[str, str] = {}
     for file in sorted(set(files)):
         if file.exists():
+            check_data_path(spec_path, file)
             try:
                 key = str(file.relative_to(spec_path.parent))
             except ValueError:
                 key = str(file)
             data_files[key] = file_digest(file)
+
+    check_survey_files(spec_path, spec)  # what the acceptability evaluator will read, read now
 
     experiment = Experiment(
         path=spec_path,

@@ -112,9 +112,16 @@ class Metric(BaseModel):
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    method: str | None = Field(
+        default=None,
+        description="how the interval was computed (see civiclab.stats.METHODS); None: no interval",
+    )
     segment: str | None = None
     error: str | None = None
     note: str | None = None
+    synthetic: bool = Field(
+        default=False, description="computed from generated data (demo survey answers), not from real people"
+    )
 
     @property
     def key(self) -> str:

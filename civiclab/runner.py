@@ -22,6 +22,7 @@ from civiclab.experiment import Experiment
 from civiclab.manifest import artifact_digests
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
+from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
 from civiclab.records import Metric, SessionRecord
 from civiclab.run import artifacts, lifecycle
 from civiclab.run.journal import Journal, record_dict, redact_record
@@ -33,7 +34,6 @@ from civiclab.run.sessions import (
     execute,
     gc_tuned,
     in_pool,
-    pseudonym_salt,
     record_fingerprint,
     safe_session,
     session_plans,
@@ -41,6 +41,7 @@ from civiclab.run.sessions import (
 from civiclab.scorecard import Scorecard, build_scorecard
 from civiclab.signing.rerun import write_inputs
 from civiclab.tracking import Tracker, flatten, metric_key, resolve_tracking_uri, spec_tracking_uri
+from civiclab.urls import redact_urls_in
 
 __all__ = [
     "REPLAY_SESSIONS",
@@ -85,6 +86,7 @@ class RunResult:
             "audit_root": self.audit_root,
             "metrics": {metric_key(m): m.value for m in self.metrics if not m.is_missing},
             "criteria": {c.label: c.verdict for c in self.scorecard.criteria},
+            "synthetic": self.scorecard.synthetic,
         }
 
 
@@ -135,10 +137,11 @@ def run_experiment(
             "civiclab.spec_file": experiment.path.name,
             **lifecycle.process_tags(),
             "civiclab.status": "running",
+            KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
     run_name = f"{spec.name}-seed{spec.population.seed}"
-    params = flatten(experiment.raw)
+    params = flatten(redact_urls_in(experiment.raw))  # no credentials of a URL in the store
     run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
     log.info("run %s opened in %s", run_id, tracker.uri)
     local_dir = tracker.local_artifact_dir(run_id)
@@ -267,10 +270,10 @@ def run_experiment(
             )
     except KeyboardInterrupt as exc:  # RunInterrupted included
         status = "KILLED"
-        lifecycle.salvage(tracker, run_id, staging, journal, f"interrupted: {exc}")
+        lifecycle.salvage(tracker, run_id, staging, journal, f"interrupted: {exc}", status)
         raise RunInterrupted(f"run {run_id} interrupted; marked KILLED, records kept") from None
     except BaseException as exc:
-        lifecycle.salvage(tracker, run_id, staging, journal, f"{type(exc).__name__}: {exc}")
+        lifecycle.salvage(tracker, run_id, staging, journal, f"{type(exc).__name__}: {exc}", status)
         raise
     finally:
         lifecycle.close_pilot(pilot)

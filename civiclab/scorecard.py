@@ -2,112 +2,60 @@
 
 Rules the committee relies on:
 - missing evidence is `missing`, never a pass; a blocking criterion without evidence means `iterate`;
-- a pass whose 95% interval crosses the threshold passes "on the point estimate only" (`confident=False`);
+- a sample smaller than the criterion's `min_n` is `insufficient` (shown like missing, never a pass);
+- a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
+  (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
+  gives `stop`; an undecided verdict says how many more observations would decide it;
 - gap and ratio criteria compare the worst-off segment with the best-off one;
 - a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from civiclab import sample_size
+from civiclab.equity import left_behind
+from civiclab.gaps import group_verdict
 from civiclab.records import Metric
-from civiclab.spec import CriterionSpec, Waiver
+from civiclab.spec import CriterionSpec
+from civiclab.verdicts import (
+    FAMILIES,
+    SCORECARD_VERSION,
+    SIGN,
+    CriterionVerdict,
+    DimensionVerdict,
+    Kind,
+    Recommendation,
+    Scorecard,
+    Verdict,
+    dimension_of,
+)
 
-SCORECARD_VERSION = 1
-FAMILIES: tuple[str, ...] = ("auditability", "human_centered", "energy", "acceptability")
-"""The four families of evidence every scorecard shows, whether or not a run measured them."""
-
-Verdict = Literal["pass", "fail", "missing", "waived"]
-Recommendation = Literal["go", "iterate", "stop"]
-Kind = Literal["at_least", "at_most", "max_gap", "min_ratio"]
-
-
-class CriterionVerdict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    metric: str
-    label: str
-    dimension: str
-    kind: Kind
-    threshold: float
-    severity: Literal["blocking", "advisory"]
-    segment: str | None = None
-    by: str | None = None
-    observed: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    n: int | None = None
-    verdict: Verdict
-    confident: bool | None = Field(
-        default=None, description="True: the whole interval is on the passing side; False: only the point is"
-    )
-    detail: str = ""
-    waiver: Waiver | None = None
-    unit: str = ""
-
-
-class DimensionVerdict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    dimension: str
-    verdict: Literal["pass", "fail", "missing", "advisory", "waived", "no_criteria"]
-    passed: int = 0
-    failed: int = 0
-    missing: int = 0
-    waived: int = 0
-    metrics: int = Field(default=0, description="how many metric values the run produced in this dimension")
-
-
-class Scorecard(BaseModel):
-    """What the committee reads: every criterion, what is missing, and a recommendation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int = SCORECARD_VERSION
-    experiment: str
-    description: str = ""
-    run_id: str | None = None
-    created: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    spec_digest: str = ""
-    audit_root: str = ""
-    sessions: int = 0
-    criteria: list[CriterionVerdict]
-    dimensions: list[DimensionVerdict]
-    recommendation: Recommendation
-    reasons: list[str] = Field(default_factory=list)
-    energy_method: str | None = None
-    evaluator_errors: list[str] = Field(default_factory=list)
-    headline: dict[str, Any] = Field(default_factory=dict)
-    extra: dict[str, Any] = Field(default_factory=dict)
-    reviews: list[dict[str, Any]] = Field(
-        default_factory=list, description="committee decisions, from the run's manifest (see civiclab.review)"
-    )
-
-    @property
-    def missing(self) -> list[CriterionVerdict]:
-        return [v for v in self.criteria if v.verdict == "missing"]
-
-
-SIGN = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}
-
-
-def _dimension_of(name: str, metrics: list[Metric]) -> str:
-    for m in metrics:
-        if m.name == name:
-            return m.dimension
-    return name.split(".", 1)[0]
+__all__ = [
+    "FAMILIES",
+    "SCORECARD_VERSION",
+    "SIGN",
+    "CriterionVerdict",
+    "DimensionVerdict",
+    "Kind",
+    "Recommendation",
+    "Scorecard",
+    "Verdict",
+    "build_scorecard",
+    "judge",
+    "recommend",
+    "synthetic_evidence",
+    "uninformative",
+]
 
 
 def _why_missing(crit: CriterionSpec, metrics: list[Metric], found: Metric | None) -> str:
     """Say why evidence is missing: the evaluator failed, the segment is too small, or nothing measured it."""
     if found is not None and found.error:
         return f"the metric could not be computed: {found.error}"
-    dimension = _dimension_of(crit.metric, metrics)
+    dimension = dimension_of(crit.metric, metrics)
     crashed = [m for m in metrics if m.dimension == dimension and m.name.endswith(".evaluator_error")]
     if crashed:
         return f"no evidence: the {dimension} evaluator failed ({crashed[0].error})"
@@ -131,132 +79,100 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
     metric = next((m for m in metrics if m.name == crit.metric and m.segment == crit.segment), None)
     if metric is None or metric.is_missing:
         return CriterionVerdict(
-            dimension=_dimension_of(crit.metric, metrics),
+            dimension=dimension_of(crit.metric, metrics),
             verdict="missing",
             detail=_why_missing(crit, metrics, metric),
             **base,
         )
     value = float(metric.value)  # type: ignore[arg-type]
+    measured: dict[str, Any] = dict(
+        dimension=metric.dimension,
+        observed=value,
+        ci_low=metric.ci_low,
+        ci_high=metric.ci_high,
+        n=metric.n,
+        method=metric.method,
+        unit=metric.unit,
+        min_n=sample_size.required_n(metric, crit.min_n),
+        synthetic=metric.synthetic,
+    )
+    sign = SIGN[kind]
+    if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
+        detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
+        decide = sample_size.decide_text(metric, threshold)
+        return CriterionVerdict(
+            verdict="insufficient",
+            detail=detail + (f"; {decide}" if decide else ""),
+            to_decide=sample_size.needed_to_decide(metric, threshold),
+            **measured,
+            **base,
+        )
 
     def passes(x: float) -> bool:
         return x >= threshold if kind == "at_least" else x <= threshold
 
     ok = passes(value)
     confident: bool | None = None
-    sign = SIGN[kind]
     detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
-    if metric.ci_low is not None and metric.ci_high is not None:
-        # The bound on the unfavourable side decides whether the pass survives the uncertainty.
-        worst = metric.ci_low if kind == "at_least" else metric.ci_high
-        best = metric.ci_high if kind == "at_least" else metric.ci_low
+    # The bound on the unfavourable side decides whether a pass survives the uncertainty, the one on
+    # the favourable side whether a fail does. A bound an interval cannot give (None) is unbounded.
+    worst = metric.ci_low if kind == "at_least" else metric.ci_high
+    best = metric.ci_high if kind == "at_least" else metric.ci_low
+    if metric.ci_low is not None or metric.ci_high is not None:
         if ok:
-            confident = passes(worst)
+            confident = worst is not None and passes(worst)
             if not confident:
                 detail += " on the point estimate only (the 95% interval crosses the threshold)"
-        elif passes(best):
-            detail += " (the 95% interval reaches the threshold: more sessions could change this)"
-    return CriterionVerdict(
-        dimension=metric.dimension,
-        verdict="pass" if ok else "fail",
-        observed=value,
-        ci_low=metric.ci_low,
-        ci_high=metric.ci_high,
-        n=metric.n,
-        confident=confident,
-        detail=detail,
-        unit=metric.unit,
-        **base,
-    )
-
-
-def _group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
-    kind: Kind = "max_gap" if crit.max_gap is not None else "min_ratio"
-    threshold = float(crit.max_gap if crit.max_gap is not None else crit.min_ratio)  # type: ignore[arg-type]
-    base: dict[str, Any] = dict(
-        metric=crit.metric,
-        label=crit.label or f"{crit.metric} ({kind.replace('_', ' ')})",
-        kind=kind,
-        threshold=threshold,
-        severity=crit.severity,
-        by=crit.by,
-        waiver=crit.waiver,
-    )
-    groups: dict[str, list[Metric]] = defaultdict(list)
-    for m in metrics:
-        if m.name != crit.metric or m.segment is None or m.is_missing:
-            continue
-        attribute = m.segment.split("=", 1)[0]
-        if crit.by is None or attribute == crit.by:
-            groups[attribute].append(m)
-    comparable = {a: ms for a, ms in sorted(groups.items()) if len(ms) >= 2}
-    if not comparable:
-        across = f"by {crit.by}" if crit.by else "by any attribute"
-        return CriterionVerdict(
-            dimension=_dimension_of(crit.metric, metrics),
-            verdict="missing",
-            detail=f"fewer than two segments ({across}) of at least k sessions to compare",
-            **base,
+        else:
+            confident = best is not None and not passes(best)
+            if not confident:
+                detail += " on the point estimate only (the 95% interval reaches the threshold)"
+    useless = uninformative(metric, kind, threshold)
+    if useless:
+        factor = threshold / value if kind == "at_most" else value / threshold
+        detail += (
+            f"; UNINFORMATIVE: the threshold is {factor:.0e}× the observed value, so this criterion "
+            "could not have failed: set a threshold on the scale of what is measured"
         )
-
-    def measure(lo: float, hi: float) -> float:
-        if kind == "max_gap":
-            return hi - lo
-        return lo / hi if hi else 1.0
-
-    def passes(x: float) -> bool:
-        return x <= threshold if kind == "max_gap" else x >= threshold
-
-    # Judge every attribute; the verdict is the worst one, the confidence must hold for all of them.
-    judged: list[tuple[float, str, Metric, Metric, bool | None]] = []
-    for attribute, ms in comparable.items():
-        low = min(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        high = max(ms, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        observed = measure(float(low.value), float(high.value))  # type: ignore[arg-type]
-        sure: bool | None = None
-        if all(m.ci_low is not None and m.ci_high is not None for m in ms):
-            # Conservative: the widest spread the intervals allow must still satisfy the bound.
-            lo_bound = min(float(m.ci_low) for m in ms)  # type: ignore[arg-type]
-            hi_bound = max(float(m.ci_high) for m in ms)  # type: ignore[arg-type]
-            sure = passes(measure(lo_bound, hi_bound))
-        judged.append((observed, attribute, low, high, sure))
-    observed, attribute, low, high, _ = (
-        max(judged, key=lambda j: j[0]) if kind == "max_gap" else min(judged, key=lambda j: j[0])
-    )
-    ok = passes(observed)
-    confident: bool | None = None
-    if ok:
-        sures = [j[4] for j in judged]
-        confident = None if any(s is None for s in sures) else all(bool(s) for s in sures)
-    better_high = high.higher_is_better is not False
-    worst, best = (low, high) if better_high else (high, low)
-    what = "gap" if kind == "max_gap" else "ratio"
-    detail = (
-        f"{what} {observed:.4g}: worst-off {worst.segment} ({float(worst.value):.4g}) "  # type: ignore[arg-type]
-        f"vs best-off {best.segment} ({float(best.value):.4g})"  # type: ignore[arg-type]
-    )
-    detail += "" if ok else f", not {SIGN[kind].split()[-1]} {threshold:g}"
-    if ok and confident is False:
-        detail += " — on the point estimates only (the segments' intervals allow a wider spread)"
+    to_decide = None
+    if confident is False:
+        to_decide = sample_size.needed_to_decide(metric, threshold)
+        decide = sample_size.decide_text(metric, threshold)
+        detail += f"; {decide}" if decide else ""
     return CriterionVerdict(
-        dimension=high.dimension,
         verdict="pass" if ok else "fail",
-        observed=observed,
-        n=(low.n or 0) + (high.n or 0),
         confident=confident,
         detail=detail,
-        unit=high.unit if kind == "max_gap" else "",
-        segment=f"{attribute}: {worst.segment} vs {best.segment}",
+        to_decide=to_decide,
+        uninformative=useless,
+        **measured,
         **base,
     )
+
+
+UNINFORMATIVE_FACTOR = 100.0
+
+
+def uninformative(metric: Metric, kind: Kind, threshold: float) -> bool:
+    """A bound two orders of magnitude away from what is measured (1 Wh against 4e-6 Wh) tells nothing.
+
+    Rates are left out: a share of 0.001 against a bound of 0.15 is a real, informative pass.
+    """
+    if sample_size.kind_of(metric) == "rate" or metric.value is None:
+        return False
+    value = float(metric.value)
+    if kind == "at_most":
+        return value > 0 and threshold >= UNINFORMATIVE_FACTOR * value
+    return threshold > 0 and value >= UNINFORMATIVE_FACTOR * threshold
 
 
 def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
     """The verdict of one criterion on a run's metrics; missing evidence never passes."""
     if criterion.max_gap is not None or criterion.min_ratio is not None:
-        verdict = _group_verdict(criterion, metrics)
+        verdict = group_verdict(criterion, metrics)
     else:
         verdict = _threshold_verdict(criterion, metrics)
-    if criterion.waiver is not None and verdict.verdict in ("fail", "missing"):
+    if criterion.waiver is not None and verdict.verdict in ("fail", "missing", "insufficient"):
         verdict.detail = (
             f"{verdict.verdict}: {verdict.detail}; waived by {criterion.waiver.granted_by}: "
             f"{criterion.waiver.justification}"
@@ -278,7 +194,7 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
             d.passed += 1
         elif v.verdict == "fail":
             d.failed += 1
-        elif v.verdict == "missing":
+        elif v.verdict in ("missing", "insufficient"):  # too small a sample counts as missing evidence
             d.missing += 1
         else:
             d.waived += 1
@@ -290,9 +206,9 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
             dim.verdict = "missing" if dim.metrics == 0 else "no_criteria"
         elif any(v.verdict == "fail" and v.severity == "blocking" for v in mine):
             dim.verdict = "fail"
-        elif any(v.verdict == "missing" and v.severity == "blocking" for v in mine):
+        elif any(v.verdict in ("missing", "insufficient") and v.severity == "blocking" for v in mine):
             dim.verdict = "missing"
-        elif any(v.verdict in ("fail", "missing") for v in mine):
+        elif any(v.verdict in ("fail", "missing", "insufficient") for v in mine):
             dim.verdict = "advisory"
         elif any(v.verdict == "waived" for v in mine):
             dim.verdict = "waived"
@@ -303,33 +219,52 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
 
 
 def recommend(
-    verdicts: list[CriterionVerdict], evaluator_errors: list[str]
+    verdicts: list[CriterionVerdict], evaluator_errors: list[str], synthetic: list[str] | None = None
 ) -> tuple[Recommendation, list[str]]:
-    """go (every blocking criterion passes with its evidence), iterate, or stop (a blocking failure)."""
-    blocking_fail = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
-    blocking_missing = [v for v in verdicts if v.verdict == "missing" and v.severity == "blocking"]
-    advisory = [v for v in verdicts if v.verdict in ("fail", "missing") and v.severity == "advisory"]
-    unsure = [
-        v for v in verdicts if v.verdict == "pass" and v.confident is False and v.severity == "blocking"
+    """go (every blocking criterion passes with its evidence), iterate, or stop.
+
+    Stop only on a blocking fail the interval confirms (or a measurement without sampling error);
+    a blocking fail or pass on the point estimate alone, or too small a sample, is iterate.
+    """
+    blocking = [v for v in verdicts if v.severity == "blocking"]
+    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False]
+    unsure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is False]
+    blocking_missing = [v for v in blocking if v.verdict == "missing"]
+    insufficient = [v for v in blocking if v.verdict == "insufficient"]
+    advisory = [
+        v for v in verdicts if v.verdict in ("fail", "missing", "insufficient") and v.severity == "advisory"
     ]
+    unsure = [v for v in blocking if v.verdict == "pass" and v.confident is False]
     waived = [v for v in verdicts if v.verdict == "waived"]
     reasons: list[str] = []
     recommendation: Recommendation
-    if blocking_fail:
+    if sure_fail:
         recommendation = "stop"
-        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in blocking_fail]
+        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in sure_fail]
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label}" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-    elif blocking_missing or advisory or unsure or not verdicts:
+    elif unsure_fail or blocking_missing or insufficient or advisory or unsure or not verdicts:
         recommendation = "iterate"
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label} ({v.detail})" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-        reasons += [f"passes on the point estimate only: {v.label}" for v in unsure]
+        reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
         if not verdicts:
             reasons.append("the experiment declares no criteria")
+    elif any(s.startswith("acceptability") for s in synthetic or []):
+        # Generated answers say nothing about what citizens accept: never a go on them.
+        recommendation = "iterate"
+        reasons.append(
+            "every blocking criterion passes, but the acceptability evidence is SYNTHETIC (demo answers, "
+            "not real people): collect real responses before any go"
+        )
     else:
         recommendation = "go"
         reasons.append("every blocking criterion passes")
+    reasons += [f"SYNTHETIC evidence: {s}" for s in synthetic or []]
     reasons += [f"waived: {v.label} (by {v.waiver.granted_by})" for v in waived if v.waiver is not None]
     reasons += [f"evaluator error: {e}" for e in evaluator_errors]
     return recommendation, reasons
@@ -350,8 +285,17 @@ def build_scorecard(
 ) -> Scorecard:
     """Judge every criterion, then each dimension, then recommend go, iterate or stop."""
     verdicts = [judge(c, metrics) for c in criteria]
+    behind = left_behind(list(criteria), metrics)
+    for v, c in zip(verdicts, criteria, strict=True):
+        # Name the groups a whole-run criterion fails for, so the average never hides them.
+        mine = [g for g in behind if g.label == (c.label or c.metric) and g.metric == c.metric]
+        sure = [g for g in mine if g.confident and g.enough]
+        if sure and v.verdict in ("pass", "fail", "waived"):
+            v.detail += "; fails for " + "; ".join(g.describe() for g in sure[:3])
+            v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
     errors = list(evaluator_errors or [])
-    recommendation, reasons = recommend(verdicts, errors)
+    synthetic = synthetic_evidence(metrics)
+    recommendation, reasons = recommend(verdicts, errors, synthetic)
     return Scorecard(
         experiment=experiment,
         description=description,
@@ -361,8 +305,24 @@ def build_scorecard(
         sessions=sessions,
         criteria=verdicts,
         dimensions=_dimension_verdicts(verdicts, metrics),
+        left_behind=behind,
         recommendation=recommendation,
         reasons=reasons,
         energy_method=energy_method,
         evaluator_errors=errors,
+        synthetic=synthetic,
     )
+
+
+def synthetic_evidence(metrics: list[Metric]) -> list[str]:
+    """One line per dimension whose metrics were computed from generated data."""
+    counts: dict[str, int] = defaultdict(int)
+    for m in metrics:
+        if m.synthetic and not m.is_missing:
+            counts[m.dimension] += 1
+    notes = {m.dimension: m.note for m in metrics if m.synthetic and m.note and "SYNTHETIC" in m.note}
+    return [
+        f"{dim}: {n} metric values computed from generated data"
+        + (f" — {notes[dim]}" if dim in notes else "")
+        for dim, n in sorted(counts.items())
+    ]

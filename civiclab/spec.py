@@ -111,6 +111,12 @@ class CriterionSpec(Strict):
     by: str | None = Field(default=None, description="segment attribute the gap is taken across")
     segment: str | None = None
     severity: Literal["blocking", "advisory"] = "blocking"
+    min_n: int | None = Field(
+        default=None,
+        ge=1,
+        description="smallest sample that may be judged; below it the verdict is `insufficient` "
+        "(default by kind of metric: 30 for rates, 20 respondents for survey scales, see civiclab.sample_size)",
+    )
     waiver: Waiver | None = None
 
     @model_validator(mode="after")

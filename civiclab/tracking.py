@@ -9,6 +9,7 @@ so it is only ever a faster path to the same answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -23,6 +24,8 @@ from typing import Any
 
 from civiclab.errors import TrackingError
 from civiclab.records import Metric
+from civiclab.store_access import RunNotFound, StoreUnreachable, check_store, first_line
+from civiclab.store_lock import store_lock
 
 DEFAULT_STORE_DIR = Path("mlruns")
 MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
@@ -72,7 +75,7 @@ def resolve_tracking_uri(cli_uri: str | None = None, spec_uri: str | None = None
 def metric_key(metric: Metric) -> str:
     """The MLflow key of a metric: `name` or `name/attribute/value` for a segment."""
     if metric.segment is None:
-        return metric.name
+        return _KEY_BAD.sub("_", metric.name)
     attribute, _, value = metric.segment.partition("=")
     return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
 
@@ -133,8 +136,7 @@ class Tracker:
                 f"tracking URI {self.uri!r}: MLflow's file store is deprecated; use sqlite:///PATH/mlflow.db "
                 "or an http(s):// tracking server"
             )
-        if self.uri.startswith("sqlite:///"):
-            Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        check_store(self.uri)  # one line, exit 2, within seconds when the store cannot be used
         configure_mlflow_environment()
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         logging.getLogger("alembic").setLevel(logging.ERROR)
@@ -149,9 +151,17 @@ class Tracker:
             logging.getLogger(name).setLevel(logging.ERROR)
         mlflow.set_tracking_uri(self.uri)
         try:
-            self.client = MlflowClient(tracking_uri=self.uri)
+            # Creating the client creates and migrates the store: one process at a time.
+            with (
+                store_lock(Path(self.uri.removeprefix("sqlite:///")))
+                if self.uri.startswith("sqlite:///")
+                else contextlib.nullcontext()
+            ):
+                self.client = MlflowClient(tracking_uri=self.uri)
+        except TrackingError:
+            raise
         except Exception as exc:
-            raise TrackingError(f"cannot open the MLflow store {self.uri}: {exc}") from None
+            raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
 
     @property
     def is_local(self) -> bool:
@@ -247,8 +257,10 @@ class Tracker:
     def get_run(self, run_id: str) -> RunSummary:
         try:
             run = self.client.get_run(run_id)
-        except Exception:
-            raise TrackingError(f"{self.uri}: no run {run_id!r}") from None
+        except Exception as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                raise RunNotFound(f"{self.uri}: no run {run_id!r}") from None
+            raise StoreUnreachable(f"{self.uri}: cannot read run {run_id!r}: {first_line(exc)}") from None
         exp = self.client.get_experiment(run.info.experiment_id)
         return RunSummary(
             run_id=run.info.run_id,

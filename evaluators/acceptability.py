@@ -128,7 +128,9 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
         )
     )
     if got.synthetic_files:
+        # Any generated answer taints every figure computed with it: all of them say so.
         for m in metrics:
+            m.synthetic = True
             if m.name == f"{DIM}.respondents":
                 m.note = (
                     f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import stats
-from civiclab.evaluation import RunData, metric_from, per_segment
+from civiclab.equity import equity
+from civiclab.evaluation import RunData, metric_from, per_segment, per_segment_rate
 from civiclab.records import Metric, SessionRecord
 from civiclab.registry import evaluator
 
@@ -31,6 +31,8 @@ class FunnelFacts(BaseModel):
 
 
 DIM = "human_centered"
+NON_DIGITAL = frozenset({"phone", "counter", "mail", "video"})
+"""Channels where a person, not a screen, serves the citizen (journey channels and assistance points)."""
 
 
 class HumanCenteredParams(BaseModel):
@@ -41,19 +43,22 @@ class HumanCenteredParams(BaseModel):
     funnel_plot: bool = True
 
 
-def _rate(predicate: str, seed: int, resamples: int):  # type: ignore[no-untyped-def]
-    def compute(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([_outcome_is(r, predicate) for r in records], seed=seed, resamples=resamples)
-
-    return compute
-
-
 def _outcome_is(record: SessionRecord, what: str) -> bool:
     if what == "resolved":
         return record.outcome in ("completed", "escalated_to_human")
     if what == "fallback":
         return bool(record.data.get("fallback_used"))
     return record.outcome == what
+
+
+def _finished_online(record: SessionRecord) -> bool:
+    return record.outcome == "completed" and not NON_DIGITAL.intersection(record.channel_path)
+
+
+def _resolved_offline(record: SessionRecord) -> bool:
+    if record.outcome == "escalated_to_human":
+        return True
+    return record.outcome == "completed" and bool(NON_DIGITAL.intersection(record.channel_path))
 
 
 def _funnel(
@@ -102,39 +107,72 @@ def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: i
         "human_centered.escalation_rate": "share handed over to a human",
         "human_centered.fallback_rate": "share that switched to another channel",
         "human_centered.human_reachable_on_failure": "of sessions failing online, share with a human in reach",
+        "human_centered.offline_resolution_rate": "of sessions that failed online and did not finish "
+        "online, share resolved through a phone, a counter or a human",
         "human_centered.time_on_task_median_s": "median time of completed sessions",
         "human_centered.time_on_task_p90_s": "90th percentile time of completed sessions",
         "human_centered.step_abandonment.<step>": "share of sessions reaching a step that gave up there",
-        "human_centered.equity_gap": "worst vs best segment on the equity metric",
+        "human_centered.equity_gap": "worst-off vs best-off segment of one attribute on the equity metric (widest)",
+        "human_centered.equity_ratio": "worst-off / best-off segment of one attribute (smallest)",
+        "human_centered.equity_gap.<attribute>": "worst-off vs best-off within this attribute (or pair a_x_b)",
+        "human_centered.equity_ratio.<attribute>": "worst-off / best-off within this attribute (or pair a_x_b)",
     },
 )
 def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     """Completion, abandonment funnel, escalation and time on task, overall and per segment."""
     seed, b = run.seed, params.resamples
     out: list[Metric] = []
-    for name, what, better in (
-        ("completion_rate", "completed", True),
-        ("resolution_rate", "resolved", True),
-        ("abandonment_rate", "abandoned", False),
-        ("escalation_rate", "escalated_to_human", None),
-        ("fallback_rate", "fallback", None),
-        ("failure_rate", "failed", False),
+    for name, what, better, crossed in (
+        ("completion_rate", "completed", True, True),
+        ("resolution_rate", "resolved", True, True),
+        ("abandonment_rate", "abandoned", False, True),
+        ("escalation_rate", "escalated_to_human", None, False),
+        ("fallback_rate", "fallback", None, False),
+        ("failure_rate", "failed", False, False),
     ):
-        out += per_segment(
-            run, f"{DIM}.{name}", _rate(what, seed, b), dimension=DIM, unit="share", higher_is_better=better
+        out += per_segment_rate(
+            run,
+            f"{DIM}.{name}",
+            [_outcome_is(r, what) for r in run.records],
+            dimension=DIM,
+            higher_is_better=better,
+            intersections=crossed,
         )
 
-    failed_online = [r for r in run.records if r.data.get("failed_online")]
-    reach = stats.rate(
-        [bool(r.data.get("human_reachable_on_failure")) for r in failed_online], seed=seed, resamples=b
+    # Defined only for sessions that failed on a digital channel and say whether a human was in
+    # reach; a session where it does not apply is left out, never counted as "not reachable".
+    failed_online = [
+        r
+        for r in run.records
+        if r.data.get("failed_online") and r.data.get("human_reachable_on_failure") is not None
+    ]
+    reach_rows = per_segment(
+        run,
+        f"{DIM}.human_reachable_on_failure",
+        lambda rs: stats.rate([bool(r.data["human_reachable_on_failure"]) for r in rs]),
+        dimension=DIM,
+        unit="share",
+        higher_is_better=True,
+        records=failed_online,
+        intersections=True,
     )
-    out.append(
-        metric_from(
-            f"{DIM}.human_reachable_on_failure", reach, dimension=DIM, unit="share", higher_is_better=True
-        )
+    if reach_rows[0].n == 0:
+        reach_rows[0].note = "no session failed on a digital channel"
+    out += reach_rows
+
+    # Whether other channels are really open: of the people the digital journey did not serve (it
+    # failed them and they did not finish online), how many a non-digital channel resolved.
+    needed_other = [r for r in run.records if r.data.get("failed_online") and not _finished_online(r)]
+    out += per_segment(
+        run,
+        f"{DIM}.offline_resolution_rate",
+        lambda rs: stats.rate([_resolved_offline(r) for r in rs]),
+        dimension=DIM,
+        unit="share",
+        higher_is_better=True,
+        records=needed_other,
+        intersections=True,
     )
-    if reach.n == 0:
-        out[-1].note = "no session failed on a digital channel"
 
     completed = [r for r in run.records if r.outcome == "completed"]
 
@@ -173,19 +211,19 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
             cursor = next_of.get(cursor)
     steps, reached, stopped = _funnel(run.records, order)
     for step in steps:
-        est = stats.rate(np.arange(reached[step]) < stopped.get(step, 0), seed=seed, resamples=b)
+        # Of the sessions that reached the step (the others are not in the denominator).
+        est = stats.proportion(stopped.get(step, 0), reached[step])
         out.append(
             metric_from(
                 f"{DIM}.step_abandonment.{step}", est, dimension=DIM, unit="share", higher_is_better=False
             )
         )
         out.append(
-            Metric(
-                name=f"{DIM}.funnel_reached.{step}",
-                value=reached[step] / max(1, len(run.records)),
-                unit="share",
+            metric_from(
+                f"{DIM}.funnel_reached.{step}",
+                stats.proportion(reached[step], len(run.records)),
                 dimension=DIM,
-                n=len(run.records),
+                unit="share",
             )
         )
     if steps and params.funnel_plot and run.records:
@@ -194,42 +232,5 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         _plot_funnel(path, steps, reached, len(run.records), f"{run.experiment.spec.name}: journey funnel")
         run.add_artifact(path)
 
-    target = f"{DIM}.{params.equity_metric}"
-    groups = [m for m in out if m.name == target and m.segment is not None and not m.is_missing]
-    if len(groups) >= 2:
-        worst = min(groups, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        best = max(groups, key=lambda m: float(m.value))  # type: ignore[arg-type]
-        gap = float(best.value) - float(worst.value)  # type: ignore[arg-type]
-        out.append(
-            Metric(
-                name=f"{DIM}.equity_gap",
-                value=gap,
-                unit="share",
-                dimension=DIM,
-                higher_is_better=False,
-                n=(worst.n or 0) + (best.n or 0),
-                note=f"{params.equity_metric}: {best.segment} {float(best.value or 0.0):.3f} vs "
-                f"{worst.segment} {float(worst.value or 0.0):.3f}",
-            )
-        )
-        ratio = float(worst.value) / float(best.value) if float(best.value) else None  # type: ignore[arg-type]
-        out.append(
-            Metric(
-                name=f"{DIM}.equity_ratio",
-                value=ratio,
-                unit="ratio",
-                dimension=DIM,
-                higher_is_better=True,
-                note=f"{worst.segment} / {best.segment}",
-            )
-        )
-    else:
-        out.append(
-            Metric(
-                name=f"{DIM}.equity_gap",
-                value=None,
-                dimension=DIM,
-                error=f"fewer than two segments of at least {run.k} sessions",
-            )
-        )
+    out += equity(out, f"{DIM}.{params.equity_metric}", run.k)
     return out

@@ -21,21 +21,25 @@ EXPERIMENTS = ROOT / "experiments"
 
 @pytest.fixture(scope="session", autouse=True)
 def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Signing keys of the test session, never the developer's ~/.config/civiclab.
+    """One lab folder (secrets) for the whole test session, so no test writes to the developer's home.
 
-    Session-wide (module fixtures run experiments too); the demo key runs are signed with is made once.
+    Session-wide like a real lab's: runs built by module fixtures and the tests that re-derive their
+    pseudonyms share one salt. A test that needs a fresh lab sets CIVICLAB_HOME itself.
     """
-    home = tmp_path_factory.getbasetemp() / "civiclab-home"
-    saved = {k: os.environ.get(k) for k in ("CIVICLAB_HOME", "CIVICLAB_KEY", "CIVICLAB_TRUST")}
-    os.environ["CIVICLAB_HOME"] = str(home)
-    os.environ.pop("CIVICLAB_KEY", None)
-    os.environ.pop("CIVICLAB_TRUST", None)
-    yield home
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    home = tmp_path_factory.mktemp("civiclab-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICLAB_HOME", str(home))
+        patch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
+        # Signing: runs are signed with the session's demo key; no trust file unless a test gives one.
+        patch.delenv("CIVICLAB_KEY", raising=False)
+        patch.delenv("CIVICLAB_TRUST", raising=False)
+        yield home
+
+
+@pytest.fixture
+def lab_home(civiclab_home: Path) -> Path:
+    """The lab's secrets folder (CIVICLAB_HOME) of this test session, never the developer's."""
+    return civiclab_home
 
 
 @pytest.fixture

@@ -188,6 +188,8 @@ def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
     (run,) = Tracker(store_uri).list_runs()
     assert run.status == "KILLED"
     assert "SIGTERM" in run.tags["civiclab.error"]
+    # Issue 15: on main the tag said "failed" while MLflow said KILLED.
+    assert run.tags["civiclab.status"] == "killed"
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
     from civiclab.audit import verify_chain

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from civiclab.records import Metric
+from civiclab.reporting.format import verdict_text
 from civiclab.reporting.scorecard_text import to_markdown, to_table
 from civiclab.scorecard import Scorecard, build_scorecard, judge
 from civiclab.spec import CriterionSpec
@@ -31,7 +32,8 @@ COMPLETION = "human_centered.completion_rate"
         (0.9, 0.85, 0.95, "pass", True),
         (0.82, 0.75, 0.88, "pass", False),  # the interval crosses 0.8
         (0.8, 0.8, 0.8, "pass", True),  # the threshold itself passes
-        (0.7, 0.6, 0.78, "fail", None),
+        (0.7, 0.6, 0.78, "fail", True),  # the whole interval is below 0.8
+        (0.75, 0.6, 0.85, "fail", False),  # the interval reaches 0.8: a fail on the point estimate only
         (0.9, None, None, "pass", None),  # no interval: nothing to say about confidence
     ],
 )
@@ -91,7 +93,12 @@ def test_max_gap_worst_against_best() -> None:
     )
     v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
     assert v.verdict == "fail" and v.observed == pytest.approx(0.3)
-    assert "worst-off territory=rural (0.6)" in v.detail and "best-off territory=urban (0.9)" in v.detail
+    assert (
+        "worst-off territory=rural (0.6, n = 50)" in v.detail
+        and "best-off territory=urban (0.9, n = 50)" in v.detail
+    )
+    assert v.confident is False  # the intervals allow a gap of 0.85 - 0.7 = 0.15 <= 0.2
+    assert v.method == "mover" and v.ci_low is not None and v.ci_low < 0.2 < v.ci_high  # type: ignore[operator]
     ok = judge(crit(metric=COMPLETION, max_gap=0.1, by="age_band"), ms)
     assert ok.verdict == "pass" and ok.confident is True  # 0.9 - 0.8 = 0.1
     # Without `by`, the worst attribute decides.
@@ -139,7 +146,11 @@ def card(criteria: list[dict[str, Any]], metrics: list[Metric], **kw: Any) -> Sc
 def test_recommendation() -> None:
     good = [metric(COMPLETION, 0.9, 0.85, 0.95)]
     assert card([{"metric": COMPLETION, "at_least": 0.8}], good).recommendation == "go"
-    assert card([{"metric": COMPLETION, "at_least": 0.95}], good).recommendation == "stop"
+    assert card([{"metric": COMPLETION, "at_least": 0.97}], good).recommendation == "stop"
+    # A fail whose interval reaches the threshold is not a reason to stop: iterate, and say how many more.
+    point_fail = card([{"metric": COMPLETION, "at_least": 0.95}], good)
+    assert point_fail.recommendation == "iterate"
+    assert point_fail.reasons[0].startswith("fails on the point estimate only")
     assert (
         card([{"metric": COMPLETION, "at_least": 0.95, "severity": "advisory"}], good).recommendation
         == "iterate"
@@ -183,3 +194,119 @@ def test_renderings_show_verdicts_missing_evidence_and_digests() -> None:
     table = to_table(c)
     assert "PASS*" in table and "MISSING" in table and "RECOMMENDATION: ITERATE" in table
     assert Scorecard.model_validate_json(c.model_dump_json()) == c
+
+
+def rate_metric(value: float, n: int, **kw: Any) -> Metric:
+    from civiclab import stats
+
+    est = stats.proportion(round(value * n), n)
+    return metric(COMPLETION, est.value, est.ci_low, est.ci_high, n=n, method=est.method, unit="share", **kw)
+
+
+def test_below_min_n_is_insufficient_never_a_pass() -> None:
+    c = crit(metric=COMPLETION, at_least=0.5)
+    small = judge(c, [rate_metric(1.0, 12)])  # 12 of 12: a perfect rate on too few sessions
+    assert small.verdict == "insufficient" and small.min_n == 30 and small.n == 12
+    assert "n = 12 < min_n 30" in small.detail
+    assert judge(crit(metric=COMPLETION, at_least=0.5, min_n=10), [rate_metric(1.0, 12)]).verdict == "pass"
+    scale = Metric(
+        name="acceptability.sus",
+        value=80.0,
+        ci_low=70.0,
+        ci_high=88.0,
+        n=15,
+        method="bca-bootstrap",
+        dimension="acceptability",
+    )
+    assert judge(crit(metric="acceptability.sus", at_least=68), [scale]).min_n == 20  # survey scales: 20
+    assert judge(crit(metric="acceptability.sus", at_least=68), [scale]).verdict == "insufficient"
+    # A measurement without sampling (no method, no interval) has no minimum.
+    chain = Metric(name="auditability.chain_valid", value=1.0, dimension="auditability", unit="bool")
+    assert judge(crit(metric="auditability.chain_valid", at_least=1), [chain]).verdict == "pass"
+    rec = card([{"metric": COMPLETION, "at_least": 0.5}], [rate_metric(1.0, 12)])
+    assert rec.recommendation == "iterate" and rec.reasons[0].startswith("too few observations")
+    assert {d.dimension: d for d in rec.dimensions}["human_centered"].missing == 1
+    assert "INSUFFICIENT" in to_markdown(rec) and rec.missing[0].verdict == "insufficient"
+
+
+def test_undecided_verdicts_say_how_many_sessions_would_decide() -> None:
+    v = judge(crit(metric=COMPLETION, at_least=0.85), [rate_metric(0.9, 100)])
+    assert v.verdict == "pass" and v.confident is False
+    # ((1.96·√(.85·.15) + 0.8416·√(.9·.1)) / 0.05)² = 362.8 → 363 sessions, 263 more.
+    assert v.to_decide == 363
+    assert "about 363 observations in all (263 more) would decide it" in v.detail
+    assert "power 0.8" in v.detail and "observed value taken as true" in v.detail
+    sure = judge(crit(metric=COMPLETION, at_least=0.85), [rate_metric(0.95, 400)])
+    assert sure.confident is True and sure.to_decide is None
+
+
+def test_stop_needs_the_interval_not_only_the_point() -> None:
+    # 82% against 0.85: at n = 50 and 200 the Wilson interval reaches 0.85 (iterate); at 2,000 it does not (stop).
+    crits = [{"metric": COMPLETION, "at_least": 0.85}]
+    assert card(crits, [rate_metric(0.82, 50)]).recommendation == "iterate"
+    assert card(crits, [rate_metric(0.82, 200)]).recommendation == "iterate"
+    assert card(crits, [rate_metric(0.82, 2000)]).recommendation == "stop"
+
+
+def test_gap_leaves_out_segments_below_min_n_and_says_so() -> None:
+    ms = [
+        rate_metric(0.9, 300, segment="territory=urban"),
+        rate_metric(0.5, 200, segment="territory=rural"),
+        rate_metric(0.0, 8, segment="territory=overseas"),
+    ]
+    v = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), ms)
+    assert v.verdict == "fail" and v.confident is True and v.observed == pytest.approx(0.4)
+    assert "not judged, fewer than min_n: territory=overseas (n = 8)" in v.detail
+    # A verdict that turns on a group too small to judge is insufficient, not a pass.
+    passing = [
+        rate_metric(0.9, 300, segment="territory=urban"),
+        rate_metric(0.8, 200, segment="territory=rural"),
+    ]
+    turns = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), passing + ms[2:])
+    assert (
+        turns.verdict == "insufficient" and "depends on segments (by territory) below min_n" in turns.detail
+    )
+    only_small = judge(
+        crit(metric=COMPLETION, max_gap=0.2, by="territory"),
+        ms[2:] + [rate_metric(1.0, 9, segment="territory=urban")],
+    )
+    assert only_small.verdict == "insufficient"
+
+
+def test_synthetic_acceptability_evidence_never_gives_go() -> None:
+    sus = Metric(
+        name="acceptability.sus",
+        value=80.0,
+        ci_low=75.0,
+        ci_high=85.0,
+        n=200,
+        method="bca-bootstrap",
+        dimension="acceptability",
+        synthetic=True,
+    )
+    crits = [{"metric": COMPLETION, "at_least": 0.8}, {"metric": "acceptability.sus", "at_least": 68}]
+    c = card(crits, [rate_metric(0.95, 400), sus])
+    assert [v.verdict for v in c.criteria] == ["pass", "pass"]  # every blocking criterion passes...
+    assert c.recommendation == "iterate"  # ...but generated answers never make a GO
+    assert "acceptability evidence is SYNTHETIC" in c.reasons[0]
+    assert c.synthetic == ["acceptability: 1 metric values computed from generated data"]
+    assert c.criteria[1].synthetic and verdict_text(c.criteria[1]).endswith("SYNTHETIC data")
+    assert to_markdown(c).splitlines()[2].startswith("**SYNTHETIC DATA")
+    assert "SYNTHETIC DATA" in to_table(c).splitlines()[1]
+    assert "PASS SYNTHETIC" in to_table(c)
+    real = card(crits, [rate_metric(0.95, 400), sus.model_copy(update={"synthetic": False})])
+    assert real.recommendation == "go" and real.synthetic == []
+
+
+def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None:
+    energy = Metric(name="energy.wh_per_session", value=4e-6, dimension="energy", unit="Wh")
+    v = judge(crit(metric="energy.wh_per_session", at_most=1.0), [energy])
+    assert v.verdict == "pass" and v.uninformative
+    assert "UNINFORMATIVE: the threshold is 2e+05× the observed value" in v.detail
+    loose = card([{"metric": "energy.wh_per_session", "at_most": 1.0}], [energy])
+    assert "PASS (uninformative)" in to_table(loose) and "PASS (uninformative threshold)" in to_markdown(
+        loose
+    )
+    assert not judge(crit(metric="energy.wh_per_session", at_most=1e-5), [energy]).uninformative  # 2.5x: fine
+    # Rates are bounded shares: a low abandonment against 0.15 is an informative pass.
+    assert not judge(crit(metric=COMPLETION, at_most=0.15), [rate_metric(0.001, 3000)]).uninformative

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -46,6 +47,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = compare_runs(
         Tracker(args.tracking_uri), run_ids=args.run_ids or None, experiment=args.experiment
     )
+    for note in report.notes:
+        if "did not finish" in note:
+            print(f"warning: {note}", file=sys.stderr)
     if args.output is not None:
         page = write_compare_html(report, Path(args.output))
         if not args.json:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from civiclab.breakdowns import publishable
 from civiclab.errors import SpecError, TrackingError
 from civiclab.records import Metric
 from civiclab.reporting.observations import Observations, observation_for, read_observations
@@ -30,6 +31,7 @@ from civiclab.reporting.significance import (
     paired_rate_test,
     rate_test,
 )
+from civiclab.run_status import unfinished
 from civiclab.tracking import RunSummary, Tracker
 
 ALPHA = 0.05
@@ -135,15 +137,19 @@ def _session_test(
     """Test one observation; `order` aligns b's sessions on a's when the runs pair (else None)."""
     va = (a.binary if kind == "binary" else a.numeric)[key]
     vb = (b.binary if kind == "binary" else b.numeric)[key]
+    # Sessions the observation does not apply to are left out, never counted as false.
+    da, db = a.applies(key), b.applies(key)
     if order is not None and (kind == "binary" or stat == "mean"):
         # Paired sessions have the same persona, so a segment selects the same pairs in both runs.
-        vb = vb[order]
+        vb, db = vb[order], db[order]
+        keep = da & db
         if segment is not None:
-            mask = a.mask(segment)
-            va, vb = va[mask], vb[mask]
+            keep &= a.mask(segment)
+        va, vb = va[keep], vb[keep]
         return paired_rate_test(va, vb) if kind == "binary" else paired_mean_test(va, vb)
     if segment is not None:
-        va, vb = va[a.mask(segment)], vb[b.mask(segment)]
+        da, db = da & a.mask(segment), db & b.mask(segment)
+    va, vb = va[da], vb[db]
     if kind == "binary":
         return rate_test(va, vb)
     return mean_test(va, vb, statistic=stat)
@@ -194,9 +200,13 @@ def _row(
 
 def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
     tested: list[tuple[str, str | None, Metric | None, Metric | None, TestResult]] = []
-    index_a = {(m.name, m.segment): m for m in base.metrics if not m.name.endswith("evaluator_error")}
-    index_b = {(m.name, m.segment): m for m in run.metrics if not m.name.endswith("evaluator_error")}
     k = max(base.k, run.k)
+    index_a = {
+        (m.name, m.segment): m for m in publishable(base.metrics, k) if not m.name.endswith("evaluator_error")
+    }
+    index_b = {
+        (m.name, m.segment): m for m in publishable(run.metrics, k) if not m.name.endswith("evaluator_error")
+    }
     order = None
     if base.obs is not None and run.obs is not None and base.obs.pairs_with(run.obs):
         order = run.obs.order_like(base.obs)
@@ -289,6 +299,14 @@ def compare_runs(
         notes.append(
             f"{len(runs)} runs: per-session tests skipped (over {max_session_runs}); intervals compared"
         )
+    for i, run in enumerate(runs):
+        why = unfinished(run.summary)
+        if why is not None:
+            role = "the BASELINE" if i == 0 else "run"
+            notes.append(
+                f"{role} {run.summary.run_id} did not finish ({why}): its metrics are partial, "
+                "differences against it are not evidence"
+            )
     if with_sessions and any(r.obs is None for r in runs):
         missing = [r.summary.run_id for r in runs if r.obs is None]
         notes.append(f"no sessions.jsonl for {len(missing)} run(s): their metrics are compared by interval")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from civiclab.scorecard import SIGN, CriterionVerdict
+from civiclab.scorecard import SIGN, CriterionVerdict, Scorecard
 
-__all__ = ["ASCII_SIGN", "SIGN", "cell", "fmt", "verdict_text"]
+__all__ = ["ASCII_SIGN", "SIGN", "cell", "fmt", "interval_text", "synthetic_banner", "verdict_text"]
 
 ASCII_SIGN = {"at_least": ">=", "at_most": "<=", "max_gap": "gap<=", "min_ratio": "ratio>="}
 
@@ -16,9 +16,24 @@ def fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def interval_text(low: float | None, high: float | None, method: str | None = None) -> str:
+    """`[low, high] (method)`; a side the method cannot bound at this n is shown open (∞)."""
+    if low is None and high is None:
+        return "—"
+    text = f"[{fmt(low) if low is not None else '−∞'}, {fmt(high) if high is not None else '∞'}]"
+    return f"{text} ({method})" if method else text
+
+
 def verdict_text(v: CriterionVerdict) -> str:
-    """PASS / FAIL / MISSING / WAIVED, with "(point only)" for a pass the interval does not support."""
-    return v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+    """PASS / FAIL / MISSING / INSUFFICIENT / WAIVED, "(point estimate only)" when the interval does not decide."""
+    text = v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+    text += " (uninformative threshold)" if v.uninformative else ""
+    return text + (" — SYNTHETIC data" if v.synthetic else "")
+
+
+def synthetic_banner(card: Scorecard) -> str:
+    """The warning every rendering of a scorecard built on generated data starts with."""
+    return "**SYNTHETIC DATA — not real people:** " + "; ".join(card.synthetic)
 
 
 def cell(text: object) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, verdict_text
+from civiclab.reporting.format import SIGN, fmt, interval_text, verdict_text
 from civiclab.reporting.plots import Plot, criteria_plot, segments_plot
 
 HERE = Path(__file__).parent
@@ -27,7 +27,9 @@ def environment() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(fmt=fmt, signed=signed, sign=SIGN, verdict_text=verdict_text)
+    env.globals.update(
+        fmt=fmt, signed=signed, sign=SIGN, verdict_text=verdict_text, interval_text=interval_text
+    )
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import fmt
+from civiclab.reporting.format import fmt, synthetic_banner
 from civiclab.reporting.scorecard_text import to_markdown
 
 
@@ -104,5 +104,7 @@ def render_markdown(doc: ReportDocument) -> str:
             f"{'—' if m.delta is None else f'{m.delta:+.4g}'} |"
             for m in c.metric_deltas
         ]
+    if doc.scorecard.synthetic:
+        lines += ["", synthetic_banner(doc.scorecard)]
     lines += ["", f"_Report generated {doc.generated}. Verify with `civiclab verify {doc.run_id}`._", ""]
     return "\n".join(lines)

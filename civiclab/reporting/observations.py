@@ -5,8 +5,12 @@ A metric is tested on sessions when its name says what each session contributes:
   `abandonment_rate`, `escalation_rate`, `failure_rate`, `fallback_rate` (data.fallback_used);
 - durations: `duration_s` (mean over sessions), `time_on_task_median_s` / `time_on_task_p90_s`
   (median / 90th percentile of completed sessions' durations);
-- any numeric field of a session's `data`: a metric named after it is compared on its mean.
-Other metrics are compared through the intervals stored in metrics.json.
+- `offline_resolution_rate`: of sessions that failed online and did not finish online, resolved
+  through a phone, a counter or a human;
+- any numeric or boolean field of a session's `data`: a metric named after it is compared on its mean.
+A session for which an observation is undefined (`human_reachable_on_failure` of a session that never
+failed online, stored as null) is left out of that observation's test (`defined`), never counted as
+false. Other metrics are compared through the intervals stored in metrics.json.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ class Observations:
     segments: list[dict[str, str]]
     binary: dict[str, np.ndarray] = field(default_factory=dict)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
+    defined: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per binary observation, which sessions it applies to (absent: all of them)."""
+
+    def applies(self, key: str) -> np.ndarray:
+        return self.defined.get(key, np.ones(len(self), dtype=bool))
 
     def __len__(self) -> int:
         return len(self.session_ids)
@@ -59,8 +68,9 @@ class Observations:
         return np.array([where[sid] for sid in other.session_ids], dtype=int)
 
     def mask(self, segment: str) -> np.ndarray:
-        attribute, _, value = segment.partition("=")
-        return np.array([s.get(attribute) == value for s in self.segments], dtype=bool)
+        """Sessions of `attribute=value`, or of an intersection `a=x&b=y`."""
+        parts = [part.partition("=") for part in segment.split("&")]
+        return np.array([all(s.get(a) == v for a, _, v in parts) for s in self.segments], dtype=bool)
 
 
 def read_observations(path: Path) -> Observations:
@@ -71,6 +81,7 @@ def read_observations(path: Path) -> Observations:
     outcomes: list[str] = []
     durations: list[float] = []
     data_rows: list[dict[str, object]] = []
+    paths: list[list[str]] = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             try:
@@ -89,6 +100,8 @@ def read_observations(path: Path) -> Observations:
                 durations.append(float("nan"))
             data = rec.get("data")
             data_rows.append(data if isinstance(data, dict) else {})
+            path_value = rec.get("channel_path")
+            paths.append([str(c) for c in path_value] if isinstance(path_value, list) else [])
     outcome = np.array(outcomes, dtype=object)
     obs = Observations(ids, personas, segments)
     for name, outcomes_counted in RATES.items():
@@ -104,10 +117,22 @@ def read_observations(path: Path) -> Observations:
             if key == "fallback_used":
                 obs.binary["fallback_rate"] = np.array([bool(v) for v in values], dtype=bool)
             obs.binary[f"data.{key}"] = np.array([bool(v) for v in values], dtype=bool)
+            if len(present) < len(values):
+                obs.defined[f"data.{key}"] = np.array([v is not None for v in values], dtype=bool)
         elif present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
             obs.numeric[f"data.{key}"] = np.array(
                 [float(v) if isinstance(v, int | float) else np.nan for v in values], dtype=float
             )
+    if "failed_online" in keys:
+        # Mirrors evaluators.human_centered: those the digital journey did not serve, resolved by a person.
+        human = {"phone", "counter", "mail", "video"}
+        offline = [bool(human.intersection(p)) for p in paths]
+        finished_online = (outcome == "completed") & ~np.array(offline, dtype=bool)
+        failed = np.array([row.get("failed_online") is True for row in data_rows], dtype=bool)
+        obs.binary["offline_resolution_rate"] = (outcome == "escalated_to_human") | (
+            (outcome == "completed") & np.array(offline, dtype=bool)
+        )
+        obs.defined["offline_resolution_rate"] = failed & ~finished_online
     return obs
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, verdict_text
+from civiclab.reporting.format import SIGN, fmt, interval_text, synthetic_banner, verdict_text
 from civiclab.reporting.markdown import integrity_line
 from civiclab.reporting.plots import Plot
 
@@ -44,10 +44,20 @@ def _fonts_dir() -> Path:
 class _Writer:
     """Small helpers over FPDF so the report reads as a sequence of sections."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, banner: str | None = None) -> None:
         from fpdf import FPDF
 
-        pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        class _Pages(FPDF):
+            def header(self) -> None:
+                # Generated data is marked on every page, not only the first.
+                if banner:
+                    self.set_font(FONT, "B", 9)
+                    self.set_text_color(179, 38, 30)
+                    self.multi_cell(0, 5, banner, align="C", new_x="LMARGIN", new_y="NEXT")
+                    self.set_text_color(0, 0, 0)
+                    self.ln(1)
+
+        pdf = _Pages(orientation="portrait", unit="mm", format="A4")
         fonts = _fonts_dir()
         pdf.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
         pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
@@ -139,7 +149,8 @@ def _coverage(w: _Writer, title: str, rows: list[DimensionCoverage]) -> None:
 def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
     """The report as PDF bytes: recommendation and integrity first, then evidence, then decisions."""
     card = doc.scorecard
-    w = _Writer(f"Scorecard — {doc.experiment} — run {doc.run_id}")
+    banner = synthetic_banner(card).replace("**", "") if card.synthetic else None
+    w = _Writer(f"Scorecard — {doc.experiment} — run {doc.run_id}", banner)
     w.page()
     w.heading(f"Scorecard — {doc.experiment}")
     if card.description:
@@ -171,7 +182,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
                 v.label + (f"\n{v.segment}" if v.segment else ""),
                 v.severity,
                 f"{fmt(v.observed)} {v.unit}".strip(),
-                f"[{fmt(v.ci_low)}, {fmt(v.ci_high)}]" if v.ci_low is not None else "—",
+                interval_text(v.ci_low, v.ci_high, v.method),
                 f"{SIGN[v.kind]} {v.threshold:g}",
                 verdict_text(v),
                 v.detail,
@@ -181,6 +192,24 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         (34, 15, 17, 22, 17, 22, 53),
         verdict_col=5,
     )
+    if card.left_behind:
+        w.heading("Groups left behind", 1)
+        w.table(
+            ("Group", "Criterion", "Observed", "95% interval", "n", "Threshold", "Sure"),
+            [
+                (
+                    g.segment,
+                    g.label,
+                    fmt(g.observed),
+                    interval_text(g.ci_low, g.ci_high),
+                    "—" if g.n is None else str(g.n),
+                    f"{SIGN[g.kind]} {g.threshold:g}",  # type: ignore[index]
+                    ("yes" if g.confident else "point estimate only") if g.enough else "fewer than min_n",
+                )
+                for g in card.left_behind[:40]
+            ],
+            (38, 42, 17, 26, 12, 20, 25),
+        )
     if card.missing:
         w.heading("Missing evidence", 1)
         w.bullets([f"{v.label} ({v.severity}): {v.detail}" for v in card.missing])

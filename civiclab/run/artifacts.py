@@ -18,6 +18,7 @@ from civiclab.records import EnergyReading, Metric
 from civiclab.reporting.scorecard_text import to_markdown
 from civiclab.scorecard import Scorecard
 from civiclab.tracking import Tracker
+from civiclab.urls import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,9 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
     (folder / "metrics.json").write_text(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
     (folder / "scorecard.json").write_text(card.model_dump_json(indent=2))
     (folder / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
-    (folder / "spec.yaml").write_bytes(experiment.path.read_bytes())
+    (folder / "spec.yaml").write_text(  # the spec as written, minus passwords in URLs
+        redact_text(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
+    )
 
 
 def final_tags(card: Scorecard, energy: EnergyReading, sessions: int) -> dict[str, str]:

@@ -15,7 +15,9 @@ import socket
 from types import FrameType
 from typing import Any, Literal
 
+from civiclab.run_status import status_tag
 from civiclab.tracking import RunSummary, Tracker
+from civiclab.urls import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +102,16 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
     for run in tracker.list_runs():
         if not is_orphan(run, host):
             continue
-        tracker.set_tags(run.run_id, {"civiclab.status": "failed", "civiclab.error": ORPHAN_ERROR})
+        tracker.set_tags(run.run_id, {**status_tag("FAILED"), "civiclab.error": ORPHAN_ERROR})
         tracker.end_run(run.run_id, "FAILED")
         log.warning("run %s: its process was killed; marked FAILED (its records stay readable)", run.run_id)
         closed.append(run.run_id)
     return closed
 
 
-def salvage(tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str) -> None:
+def salvage(
+    tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str, status: str = "FAILED"
+) -> None:
     """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped.
 
     Each step is tried on its own: a store that fails here must not hide the error that stopped
@@ -119,7 +123,7 @@ def salvage(tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str)
         except Exception:
             log.warning("run %s: could not close the audit journal", run_id, exc_info=True)
     try:
-        tracker.set_tags(run_id, {"civiclab.status": "failed", "civiclab.error": why[:4000]})
+        tracker.set_tags(run_id, {**status_tag(status), "civiclab.error": redact_text(why)[:4000]})
         if staging is not None and any(staging.iterdir()):
             tracker.log_artifacts(run_id, staging)
     except Exception:

@@ -10,7 +10,6 @@ import contextlib
 import gc
 import hashlib
 import logging
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -22,20 +21,13 @@ from civiclab.errors import PilotError
 from civiclab.experiment import Experiment
 from civiclab.piloting import Pilot, PilotContext
 from civiclab.population import sample_plans
+from civiclab.pseudonyms import pseudonym_salt
 from civiclab.records import SessionPlan, SessionRecord, canonical_json
 from civiclab.run.journal import redacted
 
 log = logging.getLogger(__name__)
 
 REPLAY_SESSIONS = 20
-
-
-def pseudonym_salt(experiment: Experiment) -> str:
-    """The salt for pseudonymous ids: from the environment variable the spec names, else per experiment."""
-    return (
-        os.environ.get(experiment.spec.privacy.salt_env)
-        or hashlib.sha256(f"civiclab:{experiment.spec.name}".encode()).hexdigest()
-    )
 
 
 def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[Any]:

@@ -35,8 +35,10 @@ ExportFormat = Literal["pem", "jwk"]
 
 
 def civiclab_home() -> Path:
-    """Where civiclab keeps keys: CIVICLAB_HOME, else ~/.config/civiclab."""
-    return Path(os.environ.get(HOME_ENV) or Path.home() / ".config" / "civiclab")
+    """Where civiclab keeps keys: the lab's folder (CIVICLAB_HOME, else ~/.config/civiclab)."""
+    from civiclab.secrets import civiclab_home as lab_folder
+
+    return lab_folder()
 
 
 def keys_dir(home: Path | None = None) -> Path:

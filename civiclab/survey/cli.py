@@ -43,6 +43,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="plain CSV: YAML mapping source column -> civiclab column (id, submitdate, SUS[SQ001]...)",
     )
     p.add_argument("--strict", action="store_true", help="store nothing if any row is rejected (exit 2)")
+    p.add_argument(
+        "--wave",
+        default=None,
+        metavar="NAME",
+        help="the wave this export belongs to (part of each response's identity: ids may restart at 1)",
+    )
+    p.add_argument(
+        "--allow-missing-items",
+        action="store_true",
+        help="accept an export lacking scored item columns; every score that uses them is flagged",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = commands.add_parser("invite", help="create pseudonymous invitation codes (only their hash is stored)")
@@ -64,6 +75,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, this machine only)"
     )
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        metavar="POSTS",
+        help="form posts per client per minute before 429 (default $CIVICLAB_SURVEY_RATE_LIMIT or 30; 0: off)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = commands.add_parser("results", help="the public, k-anonymous findings in plain language (FR/EN)")
@@ -113,7 +131,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if columns and args.format != "csv":
         raise SurveyError("--mapping: only with --format csv")
     report, raw = read_export_file(
-        args.file, ctx.instruments, format=args.format, columns=columns, segments=ctx.spec.segments
+        args.file,
+        ctx.instruments,
+        format=args.format,
+        columns=columns,
+        segments=ctx.spec.segments,
+        wave=args.wave,
+        allow_missing_items=args.allow_missing_items,
     )
     for line in report.lines():
         print(line)
@@ -123,7 +147,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     store = SurveyStore(ctx.store_url(args.store))
     try:
-        added, duplicates = store.add_responses(
+        outcome = store.add_responses(
             ctx.experiment,
             report.accepted,
             filename=args.file.name,
@@ -134,9 +158,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    print(
-        f"stored {added} new responses for {ctx.experiment!r} ({duplicates} already stored, left unchanged)"
-    )
+    print(outcome.line(ctx.experiment))
+    if outcome.collisions:
+        print(
+            f"warning: {len(outcome.collisions)} responses of {args.file} have the id of a stored response "
+            "with different answers and were not stored: if this is another wave, import it with --wave NAME",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -182,9 +210,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from civiclab.survey.listen import listening_socket
+    from civiclab.survey.ratelimit import configured_limit
     from civiclab.survey.store import SurveyStore
     from civiclab.survey.web import create_app
 
+    rate_limit = configured_limit(args.rate_limit)
+    # Bound before anything is printed: a port in use or out of range is one line, exit 2.
+    sock = listening_socket(args.host, args.port)
     ctx = _context(args)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(
@@ -193,15 +226,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     url = ctx.store_url(args.store)
-    store = SurveyStore(url)
-    app = create_app(ctx, store)
+    try:
+        store = SurveyStore(url)
+    except BaseException:
+        sock.close()
+        raise
+    app = create_app(ctx, store, rate_limit=rate_limit)
     print(
         f"survey of {ctx.experiment!r} on http://{args.host}:{args.port}/ (store {url.split('@')[-1]})",
         file=sys.stderr,
     )
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         store.close()
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ from civiclab.survey.spec import STORE_ENV, SurveySpec, default_store_url, resol
 
 if TYPE_CHECKING:
     from civiclab.survey.store import SurveyStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +37,32 @@ class SurveyContext:
         return resolve_store_url(self.spec.store, cli_store)
 
 
+def find_experiment_file(experiment: str, experiments_dir: Path) -> Path | None:
+    """The spec file `experiment` names: a path, a file in `experiments_dir`, or an experiment's `name:`.
+
+    Returns None when nothing matches a bare name (the default survey is used then).
+
+    Raises:
+        SpecError: `experiment` is written as a path (`.yaml`, a folder) that does not exist.
+    """
+    from civiclab.experiment import read_yaml
+
+    given = Path(experiment)
+    for candidate in (given, experiments_dir / experiment, experiments_dir / f"{experiment}.yaml"):
+        if candidate.is_file():
+            return candidate
+    if given.suffix in (".yaml", ".yml") or len(given.parts) > 1:
+        raise SpecError(given, "", "file not found")
+    for candidate in sorted(experiments_dir.glob("*.y*ml")):
+        try:
+            raw = read_yaml(candidate)
+        except SpecError:
+            continue  # a broken neighbour does not hide the one asked for
+        if isinstance(raw, dict) and raw.get("name") == experiment:
+            return candidate
+    return None
+
+
 def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> SurveyContext:
     """The survey of `experiment`: a spec file path, or a name found as `experiments/NAME.yaml`.
 
@@ -48,11 +77,10 @@ def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> S
     from civiclab.experiment import read_yaml, validation_to_spec_error
     from civiclab.spec import PrivacySpec
 
-    candidate = Path(experiment)
-    if not (candidate.suffix in (".yaml", ".yml") and candidate.exists()):
-        candidate = (experiments_dir or Path("experiments")) / f"{experiment}.yaml"
-    if not candidate.exists():
+    found = find_experiment_file(experiment, experiments_dir or Path("experiments"))
+    if found is None:
         return SurveyContext(experiment=experiment, spec=SurveySpec(), k=5, source=None)
+    candidate = found
     raw = read_yaml(candidate)
     if not isinstance(raw, dict):
         raise SpecError(candidate, "(top level)", "an experiment must be a YAML mapping")
@@ -81,6 +109,8 @@ class Gathered:
     invited: int | None
     synthetic_files: list[str]
     store_url: str | None
+    collisions: list[str] = field(default_factory=list)
+    """uids met twice with different answers (a file and the store disagree): the first one is kept."""
 
 
 def open_store_if_present(url: str) -> SurveyStore | None:
@@ -99,7 +129,18 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
     import os
 
     responses: list[SurveyResponse] = []
-    seen: set[str] = set()
+    seen: dict[str, SurveyResponse] = {}
+    collisions: list[str] = []
+
+    def keep(r: SurveyResponse) -> bool:
+        first = seen.get(r.uid)
+        if first is None:
+            seen[r.uid] = r
+            return True
+        if first.answers != r.answers or first.complete != r.complete:
+            collisions.append(r.uid)
+        return False
+
     reports: list[ImportReport] = []
     raw_files: list[tuple[str, bytes]] = []
     synthetic: list[str] = []
@@ -111,14 +152,15 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             format=source.format,
             columns=source.columns or None,
             segments=spec.segments,
+            wave=source.wave,
+            allow_missing_items=source.allow_missing_items,
         )
         reports.append(report)
         raw_files.append((source.path.name, raw))
         if source.synthetic:
             synthetic.append(source.path.name)
         for r in report.accepted:
-            if r.uid not in seen:
-                seen.add(r.uid)
+            if keep(r):
                 r.source = source.path.name
                 responses.append(r)
     invited = spec.invited
@@ -130,8 +172,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             used_url = url
             try:
                 for r in store.responses(experiment):
-                    if r.uid not in seen:
-                        seen.add(r.uid)
+                    if keep(r):
                         responses.append(r)
                 for filename, sha, content in store.raw_imports(experiment):
                     if content:
@@ -140,7 +181,16 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
                     invited = store.invited_count(experiment) or None
             finally:
                 store.close()
-    return Gathered(responses, reports, raw_files, invited, synthetic, used_url)
+    if collisions:
+        # Never silent: the same id from two sources with different answers is another wave's row.
+        log.warning(
+            "survey of %s: %d responses have the id of another with different answers (kept the first; "
+            "give each wave its own `wave:` / --wave): %s",
+            experiment,
+            len(collisions),
+            ", ".join(collisions[:5]),
+        )
+    return Gathered(responses, reports, raw_files, invited, synthetic, used_url, collisions)
 
 
 __all__ = ["Gathered", "SurveyContext", "gather", "resolve_store_url", "survey_context"]

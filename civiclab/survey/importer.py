@@ -8,7 +8,13 @@ column per sub-question of an array as `CODE[SQ001]`. Rules:
   headings) is refused as a whole with one line naming it: nothing is stored;
 - a row with an out-of-range or unreadable value is rejected with its row number and the reason,
   and the other rows are used;
-- columns civiclab does not know (`seed`, `datestamp`, timings...) are ignored and listed.
+- columns civiclab does not know (`seed`, `datestamp`, timings...) are ignored and listed;
+- a scored (Likert) item column of the survey's instruments that is missing refuses the file,
+  unless `allow_missing_items`: then every response carries the columns it lacked, and every
+  score they enter says so (SUS would otherwise silently impute the centre point);
+- a response's identity includes its source, so that two waves whose LimeSurvey ids both start
+  at 1 do not collide: `wave` when given, else the survey id in a LimeSurvey export's file name
+  (`results-survey123456.csv`), else none (`limesurvey:ID`, as before waves existed).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from civiclab.survey.instruments import Instrument, Item
 from civiclab.survey.responses import Answer, SurveyResponse
 
 ARRAY_COLUMN = re.compile(r"^([A-Za-z][A-Za-z0-9]*)\[([^\]]*)\]$")
+SURVEY_ID_IN_NAME = re.compile(r"survey[_-]?(\d{3,10})", re.IGNORECASE)
+WAVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_SEGMENT_CHARS = 64
 csv.field_size_limit(1024 * 1024)
@@ -54,6 +62,8 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     item_columns: int = 0
+    source: str = ""
+    missing_items: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> int:
@@ -68,8 +78,12 @@ class ImportReport:
         out = [
             f"{self.file}: {self.rows} rows read ({self.format}), {len(self.accepted)} accepted "
             f"({self.complete} complete, {self.incomplete} incomplete), {len(self.rejected)} rejected",
-            f"sha256 {self.sha256}; {self.item_columns} item columns",
+            f"sha256 {self.sha256}; {self.item_columns} item columns; source {self.source}",
         ]
+        if self.missing_items:
+            out.append(
+                f"MISSING item columns (scores that use them are flagged): {', '.join(self.missing_items)}"
+            )
         if self.ignored_columns:
             shown = ", ".join(self.ignored_columns[:12]) + (" ..." if len(self.ignored_columns) > 12 else "")
             out.append(f"ignored columns: {shown}")
@@ -87,6 +101,8 @@ class ImportReport:
             "incomplete": self.incomplete,
             "rejected": [{"row": r.row, "line": r.line, "reason": r.reason} for r in self.rejected],
             "ignored_columns": self.ignored_columns,
+            "source": self.source,
+            "missing_items": self.missing_items,
         }
 
 
@@ -139,6 +155,8 @@ def read_export(
     format: Literal["limesurvey", "csv"] = "limesurvey",
     columns: dict[str, str] | None = None,
     segments: dict[str, str] | None = None,
+    wave: str | None = None,
+    allow_missing_items: bool = False,
 ) -> ImportReport:
     """Validate an export and return what can be used from it.
 
@@ -149,6 +167,8 @@ def read_export(
         format: `limesurvey` (code headings) or `csv` (any headings, renamed by `columns`).
         columns: plain CSV only: source heading -> civiclab heading (`id`, `submitdate`, `SUS[SQ001]`...).
         segments: segment attribute -> column holding it.
+        wave: the source of the responses (`--wave NAME`), part of each response's identity.
+        allow_missing_items: accept a file without some scored item columns (flagged, not refused).
 
     Raises:
         SurveyError: the file as a whole cannot be used (one line naming the file and the problem).
@@ -201,9 +221,28 @@ def read_export(
     if not item_columns:
         codes = ", ".join(f"{c}[...]" for c in by_code)
         raise SurveyError(f"{name}: no item column of this survey's instruments ({codes})")
+    present = set(header)
+    missing = [
+        column
+        for inst in instruments
+        for column, item in inst.columns.items()
+        if item.type == "likert" and column not in present
+    ]
+    if missing and not allow_missing_items:
+        raise SurveyError(
+            f"{name}: column {missing[0]!r} is missing ({len(missing)} scored item column(s) missing): "
+            "export every item, or pass --allow-missing-items to flag the scores that lack them"
+        )
+    source = response_source(format, name, wave)
 
     report = ImportReport(
-        file=name, sha256=sha, format=format, ignored_columns=ignored, item_columns=len(item_columns)
+        file=name,
+        sha256=sha,
+        format=format,
+        ignored_columns=ignored,
+        item_columns=len(item_columns),
+        source=source,
+        missing_items=missing,
     )
     index = {h: i for i, h in enumerate(header)}
     seen_ids: set[str] = set()
@@ -223,9 +262,11 @@ def read_export(
         row_number += 1
         report.rows += 1
         try:
-            report.accepted.append(
-                _read_row(cells, header, index, item_columns, segment_columns, seen_ids, row_number, format)
+            response = _read_row(
+                cells, header, index, item_columns, segment_columns, seen_ids, row_number, format, source
             )
+            response.missing_items = list(missing)
+            report.accepted.append(response)
         except ValueError as exc:
             report.rejected.append(RejectedRow(row_number, start, str(exc)))
     return report
@@ -240,6 +281,7 @@ def _read_row(
     seen_ids: set[str],
     row_number: int,
     format: str,
+    source: str,
 ) -> SurveyResponse:
     if len(cells) != len(header):
         raise ValueError(f"expected {len(header)} fields, found {len(cells)}")
@@ -279,15 +321,31 @@ def _read_row(
             segment[attribute] = value.lower() if attribute == "language" else value
     seen_ids.add(rid)
     return SurveyResponse(
-        uid=f"{format}:{rid}",
+        uid=f"{source}:{rid}",
         complete=complete,
         answers=answers,
         segment=segment,
         language=language,
         lastpage=lastpage,
-        source=f"{format}",
+        source=source,
         submitted_at=submitdate or None,
     )
+
+
+def response_source(format: str, name: str, wave: str | None) -> str:
+    """Where responses come from, the prefix of their identity: `limesurvey:wave2`, `limesurvey:survey123456`.
+
+    Raises:
+        SurveyError: `wave` is not a short name (letters, digits, `_`, `-`, `.`).
+    """
+    if wave is not None:
+        if not WAVE.match(wave):
+            raise SurveyError(
+                f"--wave {wave[:50]!r}: give a short name (letters, digits, _ - .), e.g. 2026-spring"
+            )
+        return f"{format}:{wave}"
+    found = SURVEY_ID_IN_NAME.search(Path(name).name) if format == "limesurvey" else None
+    return f"{format}:survey{found.group(1)}" if found else format
 
 
 def read_export_file(
@@ -297,12 +355,37 @@ def read_export_file(
     format: Literal["limesurvey", "csv"] = "limesurvey",
     columns: dict[str, str] | None = None,
     segments: dict[str, str] | None = None,
+    wave: str | None = None,
+    allow_missing_items: bool = False,
 ) -> tuple[ImportReport, bytes]:
     """`read_export` on a file; returns the report and the raw bytes (to archive them)."""
+    from civiclab.limits import max_data_bytes
+
+    if path.is_dir():
+        raise SurveyError(f"{path}: is a folder, expected a response export (CSV)")
+    if path.exists() and not path.is_file():
+        raise SurveyError(f"{path}: not a regular file")
+    limit = max_data_bytes()
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SurveyError(
+                f"{path}: file is {size // 10**6} MB, over the {limit // 10**6} MB limit "
+                "(set CIVICLAB_MAX_DATA_BYTES to raise it)"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise SurveyError(f"{path}: file not found") from None
     except OSError as exc:
         raise SurveyError(f"{path}: cannot read: {exc.strerror}") from None
-    return read_export(raw, str(path), instruments, format=format, columns=columns, segments=segments), raw
+    report = read_export(
+        raw,
+        str(path),
+        instruments,
+        format=format,
+        columns=columns,
+        segments=segments,
+        wave=wave,
+        allow_missing_items=allow_missing_items,
+    )
+    return report, raw

@@ -176,10 +176,16 @@ def builtin_names() -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _load_file(path: Path, mtime: float) -> Instrument:
+    from civiclab.limits import max_spec_bytes, safe_load
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > max_spec_bytes():
+            raise SurveyError(f"{path}: instrument file over the size limit (CIVICLAB_MAX_SPEC_BYTES)")
+        data = safe_load(path.read_text(encoding="utf-8"))  # with the alias budget
     except (OSError, UnicodeDecodeError) as exc:
         raise SurveyError(f"{path}: cannot read instrument: {exc}") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SurveyError(f"{path}: malformed YAML value: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -181,6 +181,8 @@ def start_server(
             store_url,
             "--port",
             str(port),
+            "--rate-limit",
+            "0",  # one client sends every code on purpose
         ],
         cwd=cwd,
         stdout=subprocess.DEVNULL,

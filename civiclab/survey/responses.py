@@ -23,3 +23,5 @@ class SurveyResponse:
     lastpage: int | None = None
     source: str = ""
     submitted_at: str | None = None
+    missing_items: list[str] = field(default_factory=list)
+    """Item columns its export did not have (imported with `--allow-missing-items`): scores say so."""

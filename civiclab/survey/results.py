@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from civiclab.disclosure import suppress
 from civiclab.records import Metric
 from civiclab.survey.instruments import Construct, Instrument
 from civiclab.survey.scoring import PREFIX
@@ -162,13 +163,22 @@ def public_results(
                 title=construct.label.get(lang), sentence=_sentence(instrument, construct, metric, lang)
             )
             digits = 0 if construct.scoring == "sus" else 1
+            by_attribute: dict[str, list[Metric]] = {}
             for m in metrics:
-                if m.name != name or m.segment is None or m.value is None or (m.n or 0) < k:
+                if m.name != name or m.segment is None or m.value is None:
                     continue
-                attribute, value = _segment_label(m.segment, lang)
-                finding.by_attribute.setdefault(attribute, []).append(
-                    SegmentFinding(value, number(m.value, lang, digits), int(m.n or 0))
-                )
+                by_attribute.setdefault(m.segment.partition("=")[0], []).append(m)
+            for group in by_attribute.values():
+                # Secondary suppression: the overall score and n are published, so the people in no
+                # shown group must be none or at least k, else their score is a subtraction away.
+                plan = suppress({str(m.segment): int(m.n or 0) for m in group}, int(metric.n or 0), k)
+                for m in group:
+                    if m.segment not in plan.shown:
+                        continue
+                    attribute, value = _segment_label(str(m.segment), lang)
+                    finding.by_attribute.setdefault(attribute, []).append(
+                        SegmentFinding(value, number(float(m.value or 0), lang, digits), int(m.n or 0))
+                    )
             findings.append(finding)
     return PublicResults(
         respondents=respondents if enough else 0,

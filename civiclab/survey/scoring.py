@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from civiclab import stats
+from civiclab.breakdowns import publishable
 from civiclab.records import Metric
 from civiclab.survey.instruments import Construct, Instrument
 from civiclab.survey.responses import SurveyResponse
@@ -110,11 +111,13 @@ def feldt_interval(alpha: float, n: int, k: int, confidence: float = stats.CONFI
 def bootstrap_mean(
     values: np.ndarray, *, seed: int = 0, resamples: int = stats.DEFAULT_RESAMPLES
 ) -> stats.Estimate:
-    """The mean with a percentile bootstrap interval, drawn over the distinct values.
+    """The mean with a BCa bootstrap interval, drawn over the distinct values.
 
     Questionnaire scores take few distinct values (41 for SUS, 13 for a 3-item mean on 1-5), and
     resampling n scores with replacement is exactly a multinomial draw of how often each distinct
-    value comes back: the same bootstrap distribution at a cost independent of n.
+    value comes back: the same bootstrap distribution at a cost independent of n. The jackknife
+    that BCa needs is in closed form too: leaving out one answer of value v gives (Σx − v)/(n − 1),
+    once per answer of that value.
     """
     distinct, counts = np.unique(values, return_counts=True)
     n = int(values.size)
@@ -124,11 +127,13 @@ def bootstrap_mean(
         return stats.mean(values, seed=seed, resamples=resamples)
     point = float(values.mean())
     if n == 1:
-        return stats.Estimate(point, point, point, 1)
+        return stats.Estimate(point, None, None, 1)
+    if distinct.size == 1:  # every answer the same: the bootstrap cannot say anything wider
+        return stats.Estimate(point, point, point, n, "bca-bootstrap")
     draws = np.random.default_rng(seed).multinomial(n, counts / n, size=resamples) @ distinct / n
-    tail = (1 - stats.CONFIDENCE) / 2
-    low, high = np.quantile(draws, [tail, 1 - tail])
-    return stats.Estimate(point, float(low), float(high), n)
+    jack = (float(values.sum()) - distinct) / (n - 1)
+    low, high, method = stats.bca_interval(point, draws, jack, weights=counts)
+    return stats.Estimate(point, low, high, n, method)
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,7 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
             ci_low=completion.ci_low,
             ci_high=completion.ci_high,
             n=completion.n,
+            method=completion.method,
             error=None if started else "no response started",
         )
     )
@@ -207,6 +213,7 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
                 ci_low=response.ci_low,
                 ci_high=response.ci_high,
                 n=invited,
+                method=response.method,
             )
         )
     return out
@@ -242,8 +249,25 @@ def _estimate_metric(
         ci_low=est.ci_low,
         ci_high=est.ci_high,
         n=est.n,
+        method=est.method,
         segment=segment,
         note=note,
+    )
+
+
+def missing_items_flag(
+    instrument: Instrument, construct: Construct, responses: Sequence[SurveyResponse]
+) -> str | None:
+    """The note every score carries when some responses came from an export lacking its items."""
+    columns = {instrument.column(item) for item in instrument.construct_items(construct.code)}
+    lacking = [r for r in responses if columns.intersection(r.missing_items)]
+    if not lacking:
+        return None
+    missing = sorted(columns.intersection(c for r in lacking for c in r.missing_items))
+    shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
+    return (
+        f"MISSING ITEMS: {len(lacking)} of {len(responses)} responses came from an export without "
+        f"{shown} (imported with --allow-missing-items); unanswered items were imputed"
     )
 
 
@@ -266,6 +290,8 @@ def score_instrument(
             band = instrument.grade(float(valid.mean()))
             if band is not None:
                 note = f"grade {band.grade} ({band.label.en}), {instrument.grade_source}"
+        flag = missing_items_flag(instrument, construct, responses)
+        note = "; ".join(t for t in (flag, note) if t) or None
         out.append(_estimate_metric(name, scores, construct, options, note=note))
         if matrix.shape[1] >= 2:
             alpha, n_complete = cronbach_alpha(matrix)
@@ -298,13 +324,19 @@ def score_instrument(
                         ci_low=low,
                         ci_high=high,
                         n=n_complete,
-                        note="Cronbach's alpha, Feldt 95% interval",
+                        method="feldt",
+                        note="; ".join(t for t in (flag, "Cronbach's alpha, Feldt 95% interval") if t),
                     )
                 )
         for segment, idx in groups.items():
             group_scores = scores[idx]
             if int((~np.isnan(group_scores)).sum()) >= options.k:  # smaller groups are never shown
-                out.append(_estimate_metric(name, group_scores, construct, options, segment=segment))
+                segment_flag = missing_items_flag(instrument, construct, [responses[i] for i in idx])
+                out.append(
+                    _estimate_metric(
+                        name, group_scores, construct, options, segment=segment, note=segment_flag
+                    )
+                )
     return out
 
 
@@ -317,4 +349,5 @@ def score_survey(
     groups = _segment_groups(complete)
     for instrument in instruments:
         metrics.extend(score_instrument(instrument, complete, options, groups))
-    return metrics
+    # The overall scores and their n are published too: hide what subtraction would give away.
+    return publishable(metrics, options.k)

@@ -75,6 +75,14 @@ class ResponseFile(_Strict):
         default_factory=dict, description="plain CSV only: source column -> civiclab column (e.g. SUS[SQ001])"
     )
     synthetic: bool = Field(default=False, description="the responses are generated, not real")
+    wave: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$",
+        description="the wave these responses belong to: part of each response's identity",
+    )
+    allow_missing_items: bool = Field(
+        default=False, description="accept an export lacking scored item columns (the scores are flagged)"
+    )
 
     @model_validator(mode="after")
     def _mapping_for_csv(self) -> ResponseFile:

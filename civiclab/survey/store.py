@@ -9,23 +9,21 @@ be used twice, even by concurrent requests.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from civiclab.errors import SurveyError
+from civiclab.secrets import lab_secret
+from civiclab.survey.codes import SECRET_NAME, hash_code, legacy_hash_code, new_code
+from civiclab.survey.codes import normalise_code as normalise_code  # re-exported for the web form
 from civiclab.survey.responses import Answer, SurveyResponse
-
-# Unambiguous characters only (no 0/O, 1/I/L), read aloud or typed from a letter without doubt.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_GROUPS, CODE_GROUP_LEN = 3, 4  # 12 characters ≈ 59 bits: not guessable, easy to type
 
 metadata = sa.MetaData()
 
@@ -54,6 +52,7 @@ responses = sa.Table(
     sa.Column("segment", sa.JSON, nullable=False),
     sa.Column("answers", sa.JSON, nullable=False),
     sa.Column("stored_at", sa.String(32), nullable=False),
+    sa.Column("missing_items", sa.JSON, nullable=True),  # added after 0.1: see `_migrate`
     sa.UniqueConstraint("experiment", "uid", name="uq_survey_response_uid"),
 )
 
@@ -81,6 +80,30 @@ class InvitationUsed(SurveyError):
     """The invitation code has already been used for a submission."""
 
 
+@dataclass
+class StoredImport:
+    """What storing an import did: new responses, ones now complete, unchanged ones, and collisions."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    collisions: list[str] = field(default_factory=list)
+    archived: bool = False
+
+    def line(self, experiment: str) -> str:
+        text = (
+            f"stored {self.added} new responses for {experiment!r}, completed {self.updated} that were "
+            f"incomplete, {self.unchanged} already stored unchanged"
+        )
+        if self.collisions:
+            text += (
+                f"; {len(self.collisions)} COLLISIONS left unchanged (same id, different answers: "
+                f"{', '.join(self.collisions[:5])}{' ...' if len(self.collisions) > 5 else ''}; "
+                "another wave? import it with --wave NAME)"
+            )
+        return text
+
+
 @dataclass(frozen=True)
 class Invitation:
     state: Literal["open", "used"]
@@ -91,22 +114,20 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def normalise_code(code: str) -> str:
-    """Codes are typed by people: ignore case, spaces and dashes."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def hash_code(experiment: str, code: str) -> str:
-    """What the store keeps of a code: its sha256, salted by the experiment so codes do not carry over."""
-    return hashlib.sha256(f"civiclab-survey:{experiment}:{normalise_code(code)}".encode()).hexdigest()
-
-
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LEN))
-    return "-".join(raw[i : i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))
+def _sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite store (`mlruns/` in a new lab folder), in one line if it cannot be."""
+    folder = Path(url.removeprefix("sqlite:///")).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SurveyError(
+            f"survey store {url}: cannot create the folder {folder}: {exc.strerror or exc}"
+        ) from None
 
 
 def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        _sqlite_folder(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3, not psycopg2
     try:
@@ -126,22 +147,61 @@ def _engine(url: str) -> Engine:
         raise SurveyError(f"survey store {url.split('@')[-1]!r}: {exc}") from None
 
 
+def _migrate(engine: Engine) -> None:
+    """Bring a store created by an earlier civiclab up to date (columns added since, nullable)."""
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("survey_responses")}
+    if "missing_items" not in columns:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE survey_responses ADD COLUMN missing_items JSON"))
+
+
+def _continues(stored: dict[str, Any], later: SurveyResponse) -> bool:
+    """Whether `later` is the same participant further on: every stored answer kept, more given or submitted."""
+    same = all(later.answers.get(column) == value for column, value in stored.items())
+    return same and (later.complete or len(later.answers) > len(stored))
+
+
+def _row_values(r: SurveyResponse) -> dict[str, Any]:
+    return {
+        "uid": r.uid,
+        "source": r.source[:300],
+        "complete": r.complete,
+        "submitted_at": r.submitted_at,
+        "lastpage": r.lastpage,
+        "language": r.language,
+        "segment": r.segment,
+        "answers": r.answers,
+        "missing_items": list(r.missing_items) or None,
+    }
+
+
 class SurveyStore:
     """Invitations and responses of every experiment, in one SQL database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, secret: bytes | None = None) -> None:
         self.url = url
+        self._secret = secret
         self.engine = _engine(url)
         # SQLite has one writer at a time: serialise writes in-process rather than retry on "locked".
         self._write_lock = threading.Lock() if url.startswith("sqlite") else None
         try:
             metadata.create_all(self.engine)
+            _migrate(self.engine)
         except sa.exc.SQLAlchemyError as exc:
             shown = sa.engine.make_url(url).render_as_string(hide_password=True)
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise SurveyError(
                 f"cannot open the survey store {shown}: {type(exc).__name__}: {detail}"
             ) from None
+
+    def _hash(self, experiment: str, code: str) -> str:
+        if self._secret is None:
+            self._secret = lab_secret(SECRET_NAME)
+        return hash_code(experiment, code, self._secret)
+
+    def _hashes(self, experiment: str, code: str) -> tuple[str, str]:
+        """The code's hash, and its legacy hash (codes handed out before the lab secret still work)."""
+        return self._hash(experiment, code), legacy_hash_code(experiment, code)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -167,7 +227,7 @@ class SurveyStore:
         rows = [
             {
                 "experiment": experiment,
-                "code_hash": hash_code(experiment, c),
+                "code_hash": self._hash(experiment, c),
                 "segment": dict(segment or {}),
                 "created_at": created,
                 "used_at": None,
@@ -184,7 +244,7 @@ class SurveyStore:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(invitations.c.used_at, invitations.c.segment).where(
-                    invitations.c.code_hash == hash_code(experiment, code),
+                    invitations.c.code_hash.in_(self._hashes(experiment, code)),
                     invitations.c.experiment == experiment,
                 )
             ).first()
@@ -212,7 +272,7 @@ class SurveyStore:
             InvitationUnknown: no such code for this experiment.
             InvitationUsed: the code was already used (also under a concurrent submission).
         """
-        code_hash = hash_code(experiment, code)
+        code_hash, legacy = self._hashes(experiment, code)
         stamp = now_iso()
         uid = f"web:{code_hash[:32]}"
         with self._write() as conn:
@@ -221,7 +281,7 @@ class SurveyStore:
             row = conn.execute(
                 invitations.update()
                 .where(
-                    invitations.c.code_hash == code_hash,
+                    invitations.c.code_hash.in_((code_hash, legacy)),
                     invitations.c.experiment == experiment,
                     invitations.c.used_at.is_(None),
                 )
@@ -231,7 +291,8 @@ class SurveyStore:
             if row is None:
                 known = conn.execute(
                     sa.select(invitations.c.id).where(
-                        invitations.c.code_hash == code_hash, invitations.c.experiment == experiment
+                        invitations.c.code_hash.in_((code_hash, legacy)),
+                        invitations.c.experiment == experiment,
                     )
                 ).first()
                 if known is None:
@@ -266,37 +327,58 @@ class SurveyStore:
         total_rows: int = 0,
         rejected: int = 0,
         content: bytes | None = None,
-    ) -> tuple[int, int]:
-        """Store imported responses in one transaction, skipping uids already stored.
+    ) -> StoredImport:
+        """Store imported responses in one transaction.
 
-        Returns:
-            (added, duplicates): how many were new, and how many were already in the store.
+        A response whose uid (source and id) is new is added; one stored incomplete that a later
+        export shows further on (same answers, more of them or submitted) is updated; an identical one is left as is;
+        one with the same uid but different answers is a collision, reported and left unchanged.
+        The raw file is archived once per content (a re-import of the same file is not archived again).
         """
         items = list(rows)
         stamp = now_iso()
+        outcome = StoredImport()
         with self._write() as conn:
-            existing = set(
-                conn.execute(sa.select(responses.c.uid).where(responses.c.experiment == experiment)).scalars()
-            )
-            fresh = [r for r in items if r.uid not in existing]
-            payload = [
-                {
-                    "experiment": experiment,
-                    "uid": r.uid,
-                    "source": r.source[:300],
-                    "complete": r.complete,
-                    "submitted_at": r.submitted_at,
-                    "lastpage": r.lastpage,
-                    "language": r.language,
-                    "segment": r.segment,
-                    "answers": r.answers,
-                    "stored_at": stamp,
-                }
-                for r in fresh
-            ]
+            stored = {
+                r.uid: r
+                for r in conn.execute(
+                    sa.select(
+                        responses.c.id, responses.c.uid, responses.c.complete, responses.c.answers
+                    ).where(responses.c.experiment == experiment)
+                )
+            }
+            fresh = []
+            for r in items:
+                old = stored.get(r.uid)
+                if old is None:
+                    fresh.append(r)
+                elif dict(old.answers or {}) == r.answers and bool(old.complete) == r.complete:
+                    outcome.unchanged += 1
+                elif not old.complete and _continues(dict(old.answers or {}), r):
+                    conn.execute(
+                        responses.update()
+                        .where(responses.c.id == old.id)
+                        .values(**_row_values(r), stored_at=stamp)
+                    )
+                    outcome.updated += 1
+                else:
+                    outcome.collisions.append(r.uid)
+            payload = [{"experiment": experiment, **_row_values(r), "stored_at": stamp} for r in fresh]
             for i in range(0, len(payload), 500):
                 conn.execute(responses.insert(), payload[i : i + 500])
+            outcome.added = len(fresh)
             if filename:
+                seen = (
+                    sha256
+                    and conn.execute(
+                        sa.select(imports.c.id).where(
+                            imports.c.experiment == experiment,
+                            imports.c.sha256 == sha256,
+                            imports.c.content.is_not(None),
+                        )
+                    ).first()
+                )
+                outcome.archived = not seen and content is not None
                 conn.execute(
                     imports.insert().values(
                         experiment=experiment,
@@ -304,13 +386,13 @@ class SurveyStore:
                         sha256=sha256,
                         imported_at=stamp,
                         rows=total_rows,
-                        accepted=len(fresh),
+                        accepted=len(fresh) + outcome.updated,
                         rejected=rejected,
-                        duplicates=len(items) - len(fresh),
-                        content=content,
+                        duplicates=outcome.unchanged + len(outcome.collisions),
+                        content=content if outcome.archived else None,
                     )
                 )
-        return len(fresh), len(items) - len(fresh)
+        return outcome
 
     def responses(self, experiment: str) -> list[SurveyResponse]:
         """Every stored response of an experiment, complete or not, in the order stored."""
@@ -328,16 +410,17 @@ class SurveyStore:
                 lastpage=r.lastpage,
                 source=r.source,
                 submitted_at=r.submitted_at,
+                missing_items=list(r.missing_items or []),
             )
             for r in rows
         ]
 
     def raw_imports(self, experiment: str) -> list[tuple[str, str, bytes]]:
-        """(filename, sha256, raw bytes) of every file imported for an experiment."""
+        """(filename, sha256, raw bytes) of every file archived for an experiment, each content once."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(imports.c.filename, imports.c.sha256, imports.c.content)
-                .where(imports.c.experiment == experiment)
+                .where(imports.c.experiment == experiment, imports.c.content.is_not(None))
                 .order_by(imports.c.id)
             ).all()
         return [(r.filename, r.sha256, bytes(r.content or b"")) for r in rows]

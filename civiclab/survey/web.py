@@ -3,7 +3,7 @@
 Pages: `/{lang}/` (invitation code), `/{lang}/survey` (one page per instrument), `/{lang}/thanks`,
 `/{lang}/results` (public, k-anonymous), `/admin/export.csv|json` (behind a bearer token read
 from an environment variable). Answers: 303 after a submission, 400 for a missing CSRF token or
-a malformed form, 409 for a used code, 413 for an oversized body, 422 for invalid answers.
+a malformed form or a code that is unknown or used (one answer for both), 429 past the per-client rate limit, 413 for an oversized body, 422 for invalid answers.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civiclab.spreadsheet import neutralise_row
 from civiclab.survey import forms
 from civiclab.survey.collect import SurveyContext, gather
 from civiclab.survey.messages import MESSAGES, messages
+from civiclab.survey.ratelimit import RateLimit, configured_limit
 from civiclab.survey.results import public_results
 from civiclab.survey.scoring import ScoringOptions, score_survey
 from civiclab.survey.security import (
@@ -44,9 +46,18 @@ STATIC = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; ch
 
 
 def create_app(
-    ctx: SurveyContext, store: SurveyStore, *, secret: bytes | None = None, max_body: int = MAX_BODY
+    ctx: SurveyContext,
+    store: SurveyStore,
+    *,
+    secret: bytes | None = None,
+    max_body: int = MAX_BODY,
+    rate_limit: int | None = None,
 ) -> Any:
-    """The ASGI application of one experiment's survey (FastAPI wrapped in the body limit)."""
+    """The ASGI application of one experiment's survey (FastAPI wrapped in the body and rate limits).
+
+    `rate_limit`: POSTs per client per minute (default $CIVICLAB_SURVEY_RATE_LIMIT or 30; 0 is off).
+    """
+    posts_per_minute = configured_limit(rate_limit)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     tokens = CsrfTokens(secret)
     instruments = ctx.instruments
@@ -205,11 +216,10 @@ def create_app(
         code = normalise_code(fields.get("code", ""))
         t = messages(lang)
         state = await code_state(code)
-        if state == "used":
-            return error_page(request, lang, 409, "code_used")
         if state == "open":
             return survey_page(request, lang, 0, code, {}, [])
-        error = forms.FieldError("code", "code", t["code_unknown" if code else "code_missing"], 0)
+        # One answer for a used and an unknown code: a different one would tell a guesser a code exists.
+        error = forms.FieldError("code", "code", t["code_invalid" if code else "code_missing"], 0)
         return render(
             request,
             "start.html",
@@ -233,11 +243,8 @@ def create_app(
         answers, errors = forms.validate(instruments, fields, range(page + 1), lang)
         final = action != "back" and not errors and page == len(instruments) - 1
         if not final:  # a final submission checks its code in the same transaction that stores it
-            state = await code_state(code)
-            if state == "unknown":
-                return error_page(request, lang, 400, "code_unknown")
-            if state == "used":
-                return error_page(request, lang, 409, "code_used")
+            if await code_state(code) != "open":  # used or unknown: the same answer
+                return error_page(request, lang, 400, "code_invalid")
             if action == "back":
                 return survey_page(request, lang, max(page - 1, 0), code, answers, [])
             if errors:
@@ -248,10 +255,8 @@ def create_app(
             return survey_page(request, lang, page + 1, code, answers, [])
         try:
             await run_in_threadpool(store.submit, ctx.experiment, code, answers, lang, len(instruments))
-        except InvitationUsed:
-            return error_page(request, lang, 409, "code_used")
-        except InvitationUnknown:
-            return error_page(request, lang, 400, "code_unknown")
+        except (InvitationUsed, InvitationUnknown):
+            return error_page(request, lang, 400, "code_invalid")
         results_cache.clear()
         return RedirectResponse(f"/{lang}/thanks", status_code=303)
 
@@ -340,16 +345,18 @@ def create_app(
         header = ["id", "submitdate", "lastpage", "startlanguage"]
         header += [c for c in ctx.spec.segments.values() if c != "startlanguage"]
         header += [col for inst in instruments for col in inst.columns]
-        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+        writer = csv.DictWriter(
+            out, fieldnames=header, lineterminator="\r\n"
+        )  # RFC 4180: a CR in an answer is quoted
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(neutralise_row(row) for row in rows)  # no formula runs when opened
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{ctx.experiment}-responses.csv"'},
         )
 
-    def too_large(scope: Any) -> tuple[bytes, bytes]:
+    def too_large(scope: Any, key: str = "too_large") -> tuple[bytes, bytes]:
         lang = str(scope.get("path", "/")).strip("/").split("/", 1)[0]
         lang = lang if lang in languages else languages[0]
         t = messages(lang)
@@ -360,10 +367,14 @@ def create_app(
             csrf="",
             other_languages=[],
             k=ctx.k,
-            message=t["too_large"],
+            message=t[key],  # type: ignore[literal-required]
             detail="",
-            page_title=t["too_large"],
+            page_title=t[key],  # type: ignore[literal-required]
         )
         return html.encode(), b"text/html; charset=utf-8"
 
-    return SecurityHeaders(BodyLimit(app, max_body, too_large))  # type: ignore[arg-type]
+    def rate_limited(scope: Any) -> tuple[bytes, bytes]:
+        return too_large(scope, "rate_limited")
+
+    limited = RateLimit(BodyLimit(app, max_body, too_large), posts_per_minute, rate_limited)  # type: ignore[arg-type]
+    return SecurityHeaders(limited)  # type: ignore[arg-type]

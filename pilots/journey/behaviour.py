@@ -12,8 +12,10 @@ For each step a persona has a *capability* and the step has a *difficulty* for t
   F ×1.3 on a smartphone, ×1.6 for a motor disability without `keyboard_navigation`; N ×3 for a
   visual disability without `audio_description`. Barriers: audio without `captions` for a hearing
   disability +0.5; a headset step +0.3 for a motor disability without `seated_mode`, +0.2 at 80+;
-  a phone step +0.4 for a hearing disability without `sign_language`.
-  A step that needs a headset cannot be done by a persona whose device is not a headset.
+  a phone step +0.4 for a hearing disability with `sign_language` offered (interpreted calls are slower).
+- what a persona can use at all is `model.Access`: a headset step needs a headset, a digital step
+  a device, a phone line without `sign_language` is out of reach of a deaf person; a persona with
+  no digital literacy does not switch to a digital fallback on their own.
 - each attempt succeeds with probability σ(6·(capability − difficulty) + 1.5), σ the logistic
   function; a persona tries up to `persistence` times (trait, default 3).
 - time per attempt ~ LogNormal(ln(median·slowness), sigma) with slowness = 1 + 1.5·(1 − capability),
@@ -21,7 +23,8 @@ For each step a persona has a *capability* and the step has a *difficulty* for t
 - patience: a budget ~ LogNormal(ln(patience_s), 0.5) seconds, `patience_s` a trait (default by
   literacy: none 600, low 900, medium 1200, high 1500). Past it, the persona gives up the step.
 - when a step is given up: switch to the declared fallback step on another channel if there is one
-  (and the device allows it); else ask the step's assistance point (a human) with probability
+  (and `Access` allows it); else, if the persona could open the step and can use its assistance
+  point's line, ask that point (a human) with probability
   `seek_help` (trait, default 0.8 − 0.4·literacy) — a human answers with the point's availability,
   after a wait ~ LogNormal(ln(wait_median_s), 0.5) — and the session is escalated to a human; else abandon.
 """
@@ -32,7 +35,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from pilots.journey.model import HUMAN_CHANNELS, Step
+from pilots.journey.model import HUMAN_CHANNELS, Access, Step
 
 LITERACY = {"none": 0.15, "low": 0.40, "medium": 0.70, "high": 0.90}
 AGE_OFFSET = {"18-24": 0.05, "25-39": 0.05, "40-64": 0.0, "65-79": -0.10, "80+": -0.20}
@@ -52,6 +55,10 @@ class Profile:
     persistence: int = 3
     patience_s: float = 1200.0
     seek_help: float = 0.5
+
+    @property
+    def access(self) -> Access:
+        return Access(device=self.device, digital_literacy=self.digital_literacy, disability=self.disability)
 
     @classmethod
     def from_plan(cls, segment: dict[str, str], traits: dict[str, float]) -> Profile:
@@ -77,10 +84,8 @@ def capability(profile: Profile, step: Step) -> float:
 
 
 def can_use(profile: Profile, step: Step) -> bool:
-    """Whether the persona's device allows the step at all."""
-    if step.demands.headset and profile.device != "headset":
-        return False
-    return not (step.channel in ("online_form", "immersive_3d", "mobile_app") and profile.device == "none")
+    """Whether the persona's device (and hearing, for a phone step) allows the step at all."""
+    return profile.access.can_use(step)
 
 
 def difficulty(profile: Profile, step: Step) -> tuple[float, bool]:
@@ -121,9 +126,8 @@ def difficulty(profile: Profile, step: Step) -> tuple[float, bool]:
             missing = True
         if profile.age_band == "80+":
             value += 0.2
-    if step.channel == "phone" and profile.disability == "hearing" and "sign_language" not in features:
-        value += 0.4
-        missing = True
+    if step.channel == "phone" and profile.disability == "hearing":
+        value += 0.4  # only reached with sign_language offered (see can_use): interpreted calls are harder
     if step.channel in HUMAN_CHANNELS:
         value *= 0.3
     return value, missing

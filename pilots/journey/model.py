@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +13,7 @@ from civiclab.errors import SpecError
 
 Channel = Literal["online_form", "immersive_3d", "phone", "counter", "mobile_app", "mail"]
 HUMAN_CHANNELS: frozenset[str] = frozenset({"phone", "counter"})
+DIGITAL_CHANNELS: frozenset[str] = frozenset({"online_form", "immersive_3d", "mobile_app"})
 Feature = Literal[
     "screen_reader",
     "captions",
@@ -68,6 +71,60 @@ class AssistancePoint(Strict):
     channel: Literal["phone", "counter", "video"]
     wait_median_s: float = Field(default=300, gt=0)
     availability: float = Field(default=1.0, ge=0, le=1, description="probability a human answers")
+    accessibility: list[Feature] = Field(
+        default_factory=list, description="e.g. sign_language: a phone or video line a deaf person can use"
+    )
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a persona can get to on its own: its device, digital literacy and disability.
+
+    The rules (shared by the simulation and the `human_in_reach` metric, so that what the metric
+    says is what simulated people could do):
+    - a digital step (online form, 3D, mobile app) needs a device; a step that needs a headset
+      needs a headset;
+    - a phone line (a phone step or a phone assistance point) is out of reach of a person with a
+      hearing disability unless it offers `sign_language`; a video point needs a device;
+    - a person with no digital literacy does not switch to a *digital* fallback on their own;
+    - an assistance point shown on a step is only seen by someone who can open that step.
+    """
+
+    device: str = "computer"
+    digital_literacy: str = "medium"
+    disability: str = "none"
+
+    @classmethod
+    def of(cls, segment: Mapping[str, str]) -> Access:
+        return cls(
+            device=segment.get("device", "computer"),
+            digital_literacy=segment.get("digital_literacy", "medium"),
+            disability=segment.get("disability", "none"),
+        )
+
+    def can_use(self, step: Step) -> bool:
+        """Whether the device (and, for a phone step, the hearing) allows the step at all."""
+        if step.demands.headset and self.device != "headset":
+            return False
+        if step.channel in DIGITAL_CHANNELS and self.device == "none":
+            return False
+        return not (
+            step.channel == "phone"
+            and self.disability == "hearing"
+            and "sign_language" not in step.accessibility
+        )
+
+    def can_switch_to(self, step: Step) -> bool:
+        """Whether, stuck elsewhere, the person would take this step as a fallback on their own."""
+        if step.channel in DIGITAL_CHANNELS and self.digital_literacy == "none":
+            return False
+        return self.can_use(step)
+
+    def can_reach(self, point: AssistancePoint) -> bool:
+        """Whether the person can talk to this assistance point's human."""
+        if point.channel in ("phone", "video") and self.disability == "hearing":
+            return "sign_language" in point.accessibility
+        return not (point.channel == "video" and self.device == "none")
 
 
 class Journey(Strict):
@@ -122,17 +179,26 @@ class Journey(Strict):
                 return a
         raise KeyError(point_id)
 
-    def human_in_reach(self, step_id: str) -> bool:
-        """Whether a citizen stuck at this step can reach a person: its assistance point, or a
-        fallback (followed through further fallbacks) that is a human channel or has one."""
+    def human_in_reach(self, step_id: str, access: Access) -> bool:
+        """Whether this person, stuck at this step, can actually get to a human.
+
+        A human is in reach through the step itself (a human channel they can use), an assistance
+        point on a step they can open and a line they can use, or a fallback they would take and
+        can use, followed through further fallbacks. The graph alone is not enough: a phone number
+        inside a 3D town hall is out of reach of someone without a headset.
+        """
         seen: set[str] = set()
         cursor: str | None = step_id
         while cursor is not None and cursor not in seen:
             seen.add(cursor)
             step = self.step(cursor)
-            if step.channel in HUMAN_CHANNELS or step.assistance is not None:
+            usable = access.can_use(step)
+            if usable and step.channel in HUMAN_CHANNELS:
                 return True
-            cursor = step.fallback
+            if usable and step.assistance is not None and access.can_reach(self.assistance(step.assistance)):
+                return True
+            fallback = None if step.fallback is None else self.step(step.fallback)
+            cursor = fallback.id if fallback is not None and access.can_switch_to(fallback) else None
         return False
 
     def main_path(self) -> list[str]:

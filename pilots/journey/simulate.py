@@ -20,6 +20,7 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
     """Walk the journey for the plan's persona; deterministic given the plan's seed."""
     rng = random.Random(plan.seed)
     profile = behaviour.Profile.from_plan(plan.segment, plan.traits)
+    access = profile.access
     log = EventLog(plan.session_id, start)
     patience = behaviour.patience_budget(rng, profile)
     clock = 0.0
@@ -84,9 +85,9 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         if step.channel not in HUMAN_CHANNELS:
             # Every digital dead end must leave a person within reach, not only the first one.
             failed_online = True
-            reachable = journey.human_in_reach(step.id)
+            reachable = journey.human_in_reach(step.id, access)
             human_reachable_on_failure = reachable and human_reachable_on_failure is not False
-        if step.fallback is not None and behaviour.can_use(profile, journey.step(step.fallback)):
+        if step.fallback is not None and access.can_switch_to(journey.step(step.fallback)):
             target = journey.step(step.fallback)
             fallback_used = True
             log.add(
@@ -99,8 +100,11 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
             )
             cursor = target.id
             continue
-        if step.assistance is not None and rng.random() < profile.seek_help:
-            point = journey.assistance(step.assistance)
+        point = None if step.assistance is None else journey.assistance(step.assistance)
+        # A help point is seen only from a step the persona could open, and used only if its line suits
+        # them; the draw is made either way so that other sessions keep their random stream.
+        asks = point is not None and rng.random() < profile.seek_help
+        if point is not None and asks and usable and access.can_reach(point):
             log.add("assistance.request", "citizen", clock, point=point.id, channel=point.channel)
             if rng.random() < point.availability:
                 wait = rng.lognormvariate(math.log(point.wait_median_s), 0.5)

@@ -13,7 +13,7 @@ from typing import Any
 
 from civiclab.piloting import EventLog
 from civiclab.records import SessionPlan, SessionRecord
-from pilots.journey.model import HUMAN_CHANNELS, Journey
+from pilots.journey.model import HUMAN_CHANNELS, Access, Journey
 from pilots.journey.record import journey_record
 
 SUCCEEDS = frozenset({"passed", "completed", "satisfied", "waived"})
@@ -37,6 +37,7 @@ def succeeded(st: dict[str, Any]) -> bool | None:
 class _Session:
     def __init__(self, journey: Journey, plan: SessionPlan) -> None:
         self.journey = journey
+        self.access = Access.of(plan.segment)
         sts = plan.source["statements"]
         self.start = _at(next(s for s in sts if s["kind"] != "voiding")["timestamp"])
         self.log = EventLog(plan.session_id, self.start)
@@ -92,7 +93,7 @@ class _Session:
         self.log.add("step.fail", "citizen", at, step=step_id, reason="observed")
         if step.channel not in HUMAN_CHANNELS:
             self.failed_online = True
-            reachable = self.journey.human_in_reach(step_id)
+            reachable = self.journey.human_in_reach(step_id, self.access)
             self.human_reachable = reachable and self.human_reachable is not False
 
     def handover(self, point: str, at: float) -> None:
@@ -166,6 +167,8 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
     session = _Session(journey, plan)
     for st in plan.source["statements"]:
         session.read(st)
+    if session.failed_online and session.outcome == "escalated_to_human":
+        session.human_reachable = True  # observed: this person did get to a human
     steps = [{k: v for k, v in session.steps[s].items() if k != "_since"} for s in session.order]
     duration = session.journey_duration if session.journey_duration is not None else session.clock
     return journey_record(

@@ -13,7 +13,7 @@ from civiclab.experiment import load_experiment
 from civiclab.records import SessionPlan
 from civiclab.runner import run_experiment
 from pilots.journey import behaviour
-from pilots.journey.model import load_journey
+from pilots.journey.model import Access, load_journey
 from pilots.journey.simulate import simulate_session
 from pilots.journey.xapi import check_statement
 
@@ -75,6 +75,54 @@ def test_a_step_needing_a_headset_falls_back_to_the_web(journey) -> None:  # typ
     assert record.steps[1]["step"] == "web_start"
     assert record.data["fallback_used"] is True
     assert any(e.kind == "channel.fallback" for e in record.events)
+
+
+def test_a_human_is_in_reach_only_if_this_persona_can_get_there(journey) -> None:  # type: ignore[no-untyped-def]
+    offline_senior = Access(device="none", digital_literacy="none", disability="none")
+    # The 3D town hall needs a headset; its fallback is a web form: nothing a person without a device can use.
+    assert journey.human_in_reach("enter_town_hall", offline_senior) is False
+    # With a computer, the web form's France Services counter is in reach.
+    assert journey.human_in_reach("enter_town_hall", Access(device="computer")) is True
+    # A person with no digital literacy does not switch to a web form on their own.
+    assert (
+        journey.human_in_reach("enter_town_hall", Access(device="computer", digital_literacy="none")) is False
+    )
+    # A phone line is out of a deaf person's reach; a counter is not.
+    deaf = Access(device="computer", disability="hearing")
+    assert not deaf.can_reach(journey.assistance("phone_line"))
+    assert deaf.can_reach(journey.assistance("france_services"))
+    assert not deaf.can_use(journey.step("phone_income"))
+
+
+def test_offline_seniors_abandon_at_the_first_step_with_no_human_in_reach(journey) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    senior = {"age_band": "80+", "digital_literacy": "none", "device": "none", "territory": "rural"}
+    records = [simulate_session(journey, plan(senior, seed=i, index=i), start) for i in range(60)]
+    assert {r.outcome for r in records} == {"abandoned"}
+    assert {r.data["last_step"] for r in records} == {"enter_town_hall"}
+    assert all(r.data["failed_online"] and r.data["human_reachable_on_failure"] is False for r in records)
+    # No help point is offered from a step they could not open.
+    assert not any(e.kind == "assistance.request" for r in records for e in r.events)
+
+
+def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_answers(
+    journey_spec: Path, store_uri: str
+) -> None:
+    exp = load_experiment(journey_spec, {**FAST, "population.sessions": 400})
+    result = run_experiment(exp, tracking_uri=store_uri)
+    by_key = {m.key: m for m in result.metrics}
+    seniors = by_key["human_centered.human_reachable_on_failure[device=none]"]
+    assert seniors.value == 0.0 and seniors.n is not None and seniors.n >= 20 and seniors.ci_high < 0.2  # type: ignore[operator]
+    assert by_key["human_centered.offline_resolution_rate[age_band=80+]"].value == 0.0
+    reach = next(
+        v for v in result.scorecard.criteria if v.metric == "human_centered.human_reachable_on_failure"
+    )
+    assert reach.verdict == "fail" and "fails for" in reach.detail and "age_band=80+ 0 [0," in reach.detail
+    assert any(g.segment == "device=none" and g.confident for g in result.scorecard.left_behind)
+    summary = result.summary()
+    assert summary["recommendation"] != "go" and summary["synthetic"][0].startswith("acceptability:")
 
 
 def test_missing_accessibility_feature_makes_a_step_harder(journey) -> None:  # type: ignore[no-untyped-def]

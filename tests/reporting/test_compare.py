@@ -138,3 +138,21 @@ def test_cli_review_report_and_refusal(
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1
     assert "review refused: sessions.jsonl: sha256 does not match the manifest" in err
+
+
+# Guards issue 15: `compare` said nothing when its baseline had not finished (killed run).
+def test_compare_warns_when_the_baseline_did_not_finish(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    run = make_runner(tmp_path, store)
+    base, other = run(toy_spec()).run_id, run(toy_spec()).run_id
+    tracker = Tracker(store)
+    # What the runner leaves after SIGTERM (tests/test_runner.py kills a real process for this).
+    tracker.set_tags(base, {"civiclab.status": "killed", "civiclab.error": "interrupted: SIGTERM"})
+    tracker.end_run(base, "KILLED")
+    report = compare_runs(tracker, run_ids=[base, other])
+    assert any(n.startswith(f"the BASELINE {base} did not finish (status killed") for n in report.notes)
+    assert main(["--tracking-uri", store, "compare", base, other]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: the BASELINE {base} did not finish" in err

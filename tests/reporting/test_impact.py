@@ -128,6 +128,8 @@ def test_public_dimensions_list_gaps() -> None:
             m("energy.kwh", 0.1),
             m("human_centered.completion_rate", 0.8, "territory=rural"),
             m("human_centered.completion_rate", 0.9, "age_band=80+"),
+            *offline_resolution({"age_band=80+": (40, 50), "age_band=18-24": (30, 40)}),
+            Metric(name="acceptability.response_rate", value=0.4, dimension="acceptability", n=250),
         ],
         criteria=[
             CriterionSpec(metric="human_centered.completion_rate", max_gap=0.2),
@@ -136,6 +138,64 @@ def test_public_dimensions_list_gaps() -> None:
         reviews=[{"reviewer": "Dr M", "decision": "approve"}],
     )
     assert {d.key: d.status for d in assess_dimensions(full)} == dict.fromkeys(dims, "covered")
+
+    # Judged on evidence, not presence. Other channels: a group nobody resolves offline is named.
+    stranded = full.metrics[:5] + offline_resolution({"age_band=80+": (0, 179), "age_band=18-24": (30, 40)})
+    multichannel = {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": stranded}))}
+    assert multichannel["multichannel"].status == "partial"
+    assert any(
+        g.startswith("age_band=80+: only 0% [0, 0.021] of 179 people")
+        for g in multichannel["multichannel"].gaps
+    )
+    # Participation: generated answers are not citizens taking part.
+    synthetic = [
+        x.model_copy(update={"synthetic": True}) if x.dimension == "acceptability" else x
+        for x in full.metrics
+    ]
+    part = {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": synthetic}))}[
+        "participation"
+    ]
+    assert part.status == "partial" and any(
+        "SYNTHETIC" in g and "no citizen took part" in g for g in part.gaps
+    )
+    no_rate = [x for x in full.metrics if not x.name.endswith("response_rate")]
+    assert {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": no_rate}))}[
+        "participation"
+    ].status == "partial"
+    # Energy: a bound of 1 Wh against 4e-6 Wh measured could not fail.
+    tiny = [x for x in full.metrics if x.name != "energy.kwh"] + [m("energy.wh_per_session", 4e-6)]
+    loose = RunEvidence(
+        **{
+            **vars(full),
+            "metrics": tiny,
+            "criteria": [CriterionSpec(metric="energy.wh_per_session", at_most=1)],
+        }
+    )
+    energy = {d.key: d for d in assess_dimensions(loose)}["energy_sobriety"]
+    assert energy.status == "partial" and any(
+        "2e+05× the measured 4e-06" in g and "uninformative" in g for g in energy.gaps
+    )
+
+
+def offline_resolution(groups: dict[str, tuple[int, int]]) -> list[Metric]:
+    from civiclab import stats
+
+    out = []
+    for segment, (k, n) in groups.items():
+        est = stats.proportion(k, n)
+        out.append(
+            Metric(
+                name="human_centered.offline_resolution_rate",
+                value=est.value,
+                ci_low=est.ci_low,
+                ci_high=est.ci_high,
+                n=n,
+                method=est.method,
+                segment=segment,
+                dimension="human_centered",
+            )
+        )
+    return out
 
 
 def test_altai_map_has_seven_requirements() -> None:

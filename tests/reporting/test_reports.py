@@ -125,7 +125,7 @@ def test_markdown_report(two_runs: tuple[Any, Any, Tracker]) -> None:
     _, second, tracker = two_runs
     md = render(load_document(tracker, second.run_id), "md").decode()
     assert "**Recommendation: STOP**" in md
-    assert "| trust | blocking | — | — | ≥ 3.5 | MISSING | no evidence for this metric |" in md
+    assert "| trust | blocking | — | — | — | ≥ 3.5 | MISSING | no evidence for this metric |" in md
     assert "- completion: pass → **fail**" in md
     assert "| Dr Martin | REVISE | Fix the rural gap |" in md
 
@@ -179,3 +179,33 @@ def test_demo_reports_write_three_formats(
     folder = demo_reports(second.run_id, tracker.uri)
     assert sorted(p.name for p in folder.iterdir()) == ["scorecard.html", "scorecard.md", "scorecard.pdf"]
     assert pypdf.PdfReader(folder / "scorecard.pdf").pages
+
+
+def test_synthetic_evidence_is_marked_on_every_page_of_every_format(
+    two_runs: tuple[Any, Any, Tracker],
+) -> None:
+    import io
+
+    _, second, tracker = two_runs
+    doc = load_document(tracker, second.run_id)
+    from civiclab.equity import LeftBehind
+
+    doc.scorecard.synthetic = ["acceptability: 12 metric values computed from generated data"]
+    doc.scorecard.left_behind = [
+        LeftBehind(label="A human is within reach", metric="human_centered.human_reachable_on_failure",
+                   segment="device=none", observed=0.0, ci_low=0.0, ci_high=0.021, n=179, threshold=0.95,
+                   kind="at_least", confident=True, severity="blocking")
+    ]  # fmt: skip
+    md = render(doc, "md").decode()
+    head = md.splitlines()[:6]  # title, integrity line, then the warning, before any figure
+    assert any(line.startswith("**SYNTHETIC DATA — not real people:**") for line in head), head
+    assert md.count("SYNTHETIC DATA") == 2  # and again at the end
+    html = render(doc, "html").decode()
+    assert '<div class="synthetic" role="alert"><strong>SYNTHETIC DATA' in html
+    reader = pypdf.PdfReader(io.BytesIO(render(doc, "pdf")))
+    assert len(reader.pages) >= 4
+    assert all("SYNTHETIC DATA" in page.extract_text() for page in reader.pages)
+    # Every format names the group left behind, with its interval and n.
+    assert "| device=none | A human is within reach | 0 | [0, 0.021] | 179 | ≥ 0.95 | yes |" in md
+    assert "<h3>Groups left behind</h3>" in html and "device=none" in html
+    assert "Groups left behind" in "".join(p.extract_text() for p in reader.pages)

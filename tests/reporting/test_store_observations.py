@@ -110,3 +110,61 @@ def test_sessions_become_observations(tmp_path: Path) -> None:
     rows[0]["persona_id"] = "p9"
     shuffled.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     assert not obs.pairs_with(read_observations(shuffled))
+
+
+def _journey_sessions(path: Path, failed: int, fine: int, *, seed: int = 0) -> None:
+    """`failed` sessions failed online with a human in reach (all of them), `fine` never failed online."""
+    rows = [
+        {
+            "session_id": f"s{seed + i}",
+            "persona_id": "p",
+            "segment": {"age_band": "80+" if i % 2 else "25-39"},
+            "outcome": "escalated_to_human" if i < failed else "completed",
+            "channel_path": ["online_form", "counter"] if i < failed else ["online_form"],
+            "duration_s": 10.0,
+            "data": {
+                "failed_online": i < failed,
+                "human_reachable_on_failure": True if i < failed else None,
+            },
+        }
+        for i in range(failed + fine)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+def test_compare_leaves_out_sessions_a_metric_does_not_apply_to(tmp_path: Path) -> None:
+    from civiclab.reporting.compare import _session_test
+
+    _journey_sessions(tmp_path / "a.jsonl", failed=40, fine=160)
+    _journey_sessions(tmp_path / "b.jsonl", failed=60, fine=140, seed=1000)
+    a, b = read_observations(tmp_path / "a.jsonl"), read_observations(tmp_path / "b.jsonl")
+    assert observation_for("human_centered.human_reachable_on_failure", a) == (
+        "binary",
+        "data.human_reachable_on_failure",
+        "mean",
+    )
+    # 40 of 40 against 60 of 60: the same rate. Counting the 160 and 140 others as "not reachable"
+    # made it 0.2 against 0.3, a difference that does not exist.
+    result = _session_test("binary", "data.human_reachable_on_failure", "mean", a, b, None)
+    assert (result.n_a, result.n_b) == (40, 60)
+    assert result.p_value == 1.0 and result.effect == 0.0
+    seniors = _session_test("binary", "data.human_reachable_on_failure", "mean", a, b, None, "age_band=80+")
+    assert (seniors.n_a, seniors.n_b) == (20, 30)
+    assert a.binary["offline_resolution_rate"][a.applies("offline_resolution_rate")].all()
+    assert int(a.applies("offline_resolution_rate").sum()) == 40
+
+
+def test_compare_applies_secondary_suppression_to_segments() -> None:
+    from civiclab.breakdowns import publishable
+    from civiclab.records import Metric
+
+    def metric(segment: str | None, n: int) -> Metric:
+        return Metric(
+            name="human_centered.completion_rate", value=0.5, dimension="human_centered", n=n, segment=segment
+        )
+
+    # A run scored before secondary suppression: device=none (3) hidden, but 25 − 10 − 12 would give it away.
+    shown = publishable(
+        [metric(None, 25), metric("device=computer", 10), metric("device=smartphone", 12)], k=5
+    )
+    assert [m.segment for m in shown] == [None, "device=smartphone"]

@@ -74,7 +74,7 @@ def test_limesurvey_rows_are_read_and_bad_rows_rejected_with_their_number() -> N
         ),
         (b"id,submitdate,Q1\n1,x,3\n", "no item column"),
         (export(f"1,{GOOD}", header=HEADER.replace("seed", "id")), "appears twice in the header"),
-        (b'id,SUS[SQ001]\n1,"3\n', "malformed CSV"),
+        (f'id,{SUS_HEAD}\n1,"3\n'.encode(), "malformed CSV"),
     ],
 )
 def test_a_malformed_export_is_refused_as_a_whole(raw: bytes, expected: str) -> None:
@@ -97,6 +97,11 @@ def test_cli_import_stores_valid_rows_and_a_bad_file_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # The lab's spec, found by its `name:` under experiments/: its survey is SUS and free text.
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "lab.yaml").write_text(
+        "name: pilot-x\nsurvey:\n  instruments: [sus, feedback]\n", encoding="utf-8"
+    )
     url = f"sqlite:///{tmp_path / 'survey.db'}"
     good = tmp_path / "export.csv"
     good.write_bytes(export(f"1,{GOOD}", "2,2026-03-01 11:00:00,4,fr,1,25-39,4,2,4,2,4,2,4,2,4,9,"))
@@ -165,8 +170,12 @@ def test_cli_import_of_a_plain_csv_with_a_mapping(tmp_path: Path, capsys: pytest
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("who: id\nq1: SUS[SQ001]\nq2: SUS[SQ002]\n", encoding="utf-8")
     args = ["survey", "import", str(data), "--experiment", "pilot-x", "--store", url]
-    assert main([*args, "--format", "csv", "--mapping", str(mapping)]) == 0
-    assert "stored 2 new responses" in capsys.readouterr().out
+    # Only two of the ten SUS items: refused unless allowed (issue 15), and then flagged.
+    assert main([*args, "--format", "csv", "--mapping", str(mapping)]) == 2
+    assert "column 'SUS[SQ003]' is missing" in capsys.readouterr().err
+    assert main([*args, "--format", "csv", "--mapping", str(mapping), "--allow-missing-items"]) == 0
+    out = capsys.readouterr().out
+    assert "stored 2 new responses" in out and "MISSING item columns" in out
     store = SurveyStore(url)
     assert [r.answers for r in store.responses("pilot-x")] == [
         {"SUS[SQ001]": 5, "SUS[SQ002]": 1},

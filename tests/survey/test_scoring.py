@@ -121,9 +121,18 @@ def test_no_number_for_fewer_than_k_respondents_overall_or_in_a_segment() -> Non
     young = [sus_response([5, 1] * 5, uid=f"y{i}", age_band="18-24") for i in range(5)]
     metrics = score_survey([SUS], old + young, ScoringOptions(k=5))
     segments = {m.segment for m in metrics if m.name == "acceptability.sus"}
-    assert segments == {None, "age_band=18-24"}  # the four people over 80 are never singled out
-    assert by_name(metrics, "acceptability.sus", "age_band=18-24").value == 100.0
+    # The four people over 80 are never singled out, and neither are the five aged 18-24: with the
+    # overall score of 9 published, 9 x 77.8 - 5 x 100 would give the four others' score away.
+    assert segments == {None}
     assert by_name(metrics, "acceptability.sus").value == pytest.approx((4 * 50 + 5 * 100) / 9)
+    more = score_survey(
+        [SUS],
+        old + young + [sus_response([4, 2] * 5, uid=f"m{i}", age_band="40-64") for i in range(6)],
+        ScoringOptions(k=5),
+    )
+    shown = {m.segment for m in more if m.name == "acceptability.sus"}
+    # With six more aged 40-64, hiding 18-24 as well leaves 4 + 5 = 9 >= k people pooled: 40-64 can be shown.
+    assert shown == {None, "age_band=40-64"}
 
     few = score_survey([SUS], old, ScoringOptions(k=5))
     sus = by_name(few, "acceptability.sus")
@@ -140,4 +149,5 @@ def test_bootstrap_over_distinct_values_matches_the_resampling_bootstrap() -> No
     assert fast.value == slow.value and fast.n == slow.n == 400
     assert fast.ci_low == pytest.approx(slow.ci_low, abs=0.4)
     assert fast.ci_high == pytest.approx(slow.ci_high, abs=0.4)
-    assert bootstrap_mean(np.array([70.0])) == stats.Estimate(70.0, 70.0, 70.0, 1)
+    assert fast.method == slow.method == "bca-bootstrap"  # the weighted jackknife equals the direct one
+    assert bootstrap_mean(np.array([70.0])) == stats.Estimate(70.0, None, None, 1)  # one answer: no interval

@@ -1,0 +1,113 @@
+"""Bounds on what civiclab reads, so a hostile or mistaken file fails fast instead of eating memory.
+
+A YAML file can be small and still expand to gigabytes: one long string anchored once and
+aliased ten thousand times is 143 KB on disk and 1 GB once every consumer (validation,
+flattening into MLflow params, canonical JSON for the digest) has walked it. So the loader
+counts alias nodes while it composes the document and stops at a small budget, and every file is
+refused above a size limit before it is read.
+
+Limits are configurable through the environment:
+
+| variable                     | default  | bounds                                     |
+| ---------------------------- | -------- | ------------------------------------------ |
+| CIVICLAB_MAX_SPEC_BYTES      | 5 MB     | an experiment, persona or mapping YAML     |
+| CIVICLAB_MAX_DATA_BYTES      | 200 MB   | a data file (survey export, JSONL, CSV)    |
+| CIVICLAB_MAX_YAML_ALIASES    | 100      | alias nodes (`*name`) in one YAML document |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from civiclab.errors import SpecError
+
+MAX_SPEC_BYTES = 5 * 1000 * 1000
+MAX_DATA_BYTES = 200 * 1000 * 1000
+MAX_YAML_ALIASES = 100
+
+
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SpecError(f"${name}", "", f"{text[:20]!r} is not a whole number") from None
+    if value < 0:
+        raise SpecError(f"${name}", "", "must not be negative")
+    return value
+
+
+def max_spec_bytes() -> int:
+    return _env_int("CIVICLAB_MAX_SPEC_BYTES", MAX_SPEC_BYTES)
+
+
+def max_data_bytes() -> int:
+    return _env_int("CIVICLAB_MAX_DATA_BYTES", MAX_DATA_BYTES)
+
+
+def max_yaml_aliases() -> int:
+    return _env_int("CIVICLAB_MAX_YAML_ALIASES", MAX_YAML_ALIASES)
+
+
+def human_bytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} KB" if n >= 1000 else f"{n} bytes"
+
+
+def check_size(path: Path, limit: int, variable: str) -> int:
+    """The size of `path`, or `SpecError` when it is over `limit` (named with the variable raising it)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SpecError(path, "", "file not found") from None
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    if size > limit:
+        raise SpecError(
+            path,
+            "",
+            f"file is {human_bytes(size)}, over the {human_bytes(limit)} limit (set {variable} to raise it)",
+        )
+    return size
+
+
+class AliasBudgetExceeded(yaml.YAMLError):
+    """More alias nodes than the budget: refused before anything is expanded."""
+
+    def __init__(self, budget: int, mark: Any) -> None:
+        super().__init__(f"more than {budget} YAML aliases (*name): refused to expand them")
+        self.problem = str(self)
+        self.problem_mark = mark
+
+
+class BudgetedSafeLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` that counts alias nodes while composing, and stops past a budget."""
+
+    alias_budget = MAX_YAML_ALIASES
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > self.alias_budget:
+                raise AliasBudgetExceeded(self.alias_budget, self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def safe_load(text: str, alias_budget: int | None = None) -> Any:
+    """`yaml.safe_load` with an alias budget (default from CIVICLAB_MAX_YAML_ALIASES)."""
+    budget = max_yaml_aliases() if alias_budget is None else alias_budget
+    loader_class = type("Loader", (BudgetedSafeLoader,), {"alias_budget": budget})
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()

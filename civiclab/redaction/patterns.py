@@ -1,0 +1,178 @@
+"""civiclab's patterns for personal data that has a shape: identifiers, contacts, addresses, dates of birth.
+
+They run on every string (fast, no model) and, inside Presidio, next to the spaCy named-entity model that
+finds names wherever they are (see `recognizers.py`). A pattern with a group named `v` redacts only that
+group: the phrase that gives the context (« né le », "passport number") stays readable.
+Each entry: kind, pattern name, compiled pattern, score (how sure a match is personal data).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class ShapePattern(NamedTuple):
+    kind: str
+    name: str
+    regex: re.Pattern[str]
+    score: float
+
+
+_STREET = (
+    r"(?:rue|avenue|av\.|boulevard|bd|place|chemin|all[ée]e|impasse|route|quai|cours|square|"
+    r"r[ée]sidence|lotissement|hameau|lieu-dit)"
+)
+_STREET_EN = (
+    r"(?:Street|St|Road|Rd|Lane|Close|Grove|Avenue|Way|Drive|Crescent|Terrace|Gardens|Court|Square|Row|"
+    r"Mews|Walk|Hill|Park)"
+)
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
+# Words that end an address written inside a sentence (« j'habite au 3 rue X depuis deux ans »).
+_ADDRESS_STOP = r"et|and|pour|je|j'|svp|avec|depuis|from|since|merci|mon|ma|mes|my|où|where|qui|who|est|is"
+
+# One word of a name: "Aurélie", "Marie-Claire", "N'Diaye", "d'Almeida", "O'Sullivan", "McAllister".
+_NAME_WORD = r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý](?:[a-zà-ÿ]{1,2}[A-ZÀ-Ý])?[a-zà-ÿ]+(?:[\-’'][A-ZÀ-Ý]?[a-zà-ÿ]+)*"
+# Particles that stay lower case inside a name: « Jean de la Tour », "Pieter van der Meer".
+_PARTICLE = r"(?:de|du|des|del|della|van|von|der|den|ter|ten|le|la|ben|bin|ibn|el|al|dos|das|da|di)"
+# A name may open with a particle (« Mme von Amsberg »), but not with an article (« Monsieur le Maire »).
+_LEADING_PARTICLE = r"(?:de|du|del|della|van|von|der|den|ben|bin|dos|das|da|di)"
+_NAME = rf"(?:{_LEADING_PARTICLE}[ ]){{0,2}}{_NAME_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_NAME_WORD}){{0,3}}"
+# Phrases after which a capitalised run of words is a person's name. Case-insensitive triggers only:
+# the name itself must be capitalised, so « je suis locataire » is not a name.
+_NAME_INTRO = (
+    r"(?i:je m['’]appelle|je me nomme|je suis|moi c['’]est|c['’]est|ici|my name is|this is|i['’]m|"
+    r"madame|monsieur|mademoiselle|mme|mlle|m\.|mr\.?|mrs\.?|ms\.?|dr\.?|ma[ ]fille|mon[ ]fils|"
+    r"mon[ ]mari|ma[ ]femme|mon[ ]conjoint|ma[ ]conjointe|mon[ ]épouse|mon[ ]époux|ma[ ]mère|mon[ ]père|"
+    r"ma[ ]sœur|ma[ ]soeur|mon[ ]frère|au[ ]nom[ ]de|my[ ]wife|my[ ]husband|my[ ]son|my[ ]daughter|"
+    r"my[ ]mother|my[ ]father|sign[ée]e?|cordialement|bien[ ]à[ ]vous|regards|sincerely|"
+    r"de[ ]la[ ]part[ ]de|on[ ]behalf[ ]of)"
+)
+# After the strongest introductions a name may be written in lower case (« moi c'est awa traoré »);
+# function words are excluded so that « je m'appelle et je » or "my name is not" stay.
+_FUNCTION_WORDS = (
+    r"(?:et|je|j|de|du|des|la|le|les|un|une|ma|mon|mes|pour|qui|que|est|suis|and|i|the|a|an|my|"
+    r"is|not|to|for|of|in|on|at|merci|thanks|svp|please|bonjour|hello|hi)"
+)
+_LOWER_WORD = rf"(?!{_FUNCTION_WORDS}\b)[a-zà-ÿ][a-zà-ÿ’'\-]+"
+_STRONG_INTRO = (
+    r"(?i:je m['’]appelle|je me nomme|moi c['’]est|my name is|sign[ée]e?|cordialement|regards|sincerely|"
+    r"au nom de|de la part de|on behalf of)"
+)
+
+_MONTH_FR = (
+    r"(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)"
+)
+_MONTH_EN = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
+    rf"|(?:1er|\d{{1,2}})[ ](?i:{_MONTH_FR})[ ]\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[ ](?:of[ ])?{_MONTH_EN},?[ ]\d{{4}}"
+    rf"|{_MONTH_EN}[ ]\d{{1,2}}(?:st|nd|rd|th)?,?[ ]\d{{4}})"
+)
+_BIRTH = (
+    r"(?i:n[ée]e?s?[ ]le|date[ ]de[ ]naissance|naissance|ddn|born(?:[ ]on)?|date[ ]of[ ]birth|d\.?o\.?b\.?|"
+    r"birthday)"
+)
+_ID_DOC = (
+    r"(?i:passeport|passport|carte[ ](?:nationale[ ])?d['’]identit[ée]|cni|id[ ]card|identity[ ]card|"
+    r"titre[ ]de[ ]s[ée]jour|residence[ ]permit|permis[ ]de[ ]conduire|driving[ ]licen[cs]e)"
+)
+_PLATE_CONTEXT = (
+    r"(?i:immatricul[ée]e?s?|immat\.?|plaque(?:[ ]d['’]immatriculation)?|registration(?:[ ]number)?|"
+    r"number[ ]plate|licen[cs]e[ ]plate|v[ée]hicule|vehicle|voiture|car)"
+)
+_PLATE_LETTERS = r"[A-HJ-NP-TV-Z]{2}"
+# Top-level domains an obfuscated address ends with (so "me at awa.diallo" is not an address).
+_TLD = r"(?:com|fr|net|org|eu|be|ch|lu|ca|uk|de|es|it|pt|nl|io|info|biz|gouv|re|gp|mq|gf|yt|nc|pf|pm|ma|dz|tn|sn)"
+
+
+def _p(kind: str, name: str, pattern: str, score: float, flags: int = 0) -> ShapePattern:
+    return ShapePattern(kind, name, re.compile(pattern, flags), score)
+
+
+# Order matters only for equal scores: longer, more specific patterns first.
+PATTERNS: tuple[ShapePattern, ...] = (
+    _p("NAME", "tagged name", r"<name>(.*?)</name>", 1.0, re.IGNORECASE | re.DOTALL),
+    _p("EMAIL", "e-mail", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", 1.0),
+    _p(
+        "EMAIL",
+        "obfuscated e-mail",
+        r"[A-Za-z0-9._%+\-]+"
+        r"(?:[ ]?(?:\((?:at|@|arobase)\)|\[(?:at|@|arobase)\]|\{(?:at|@)\})[ ]?|[ ](?:at|arobase)[ ])"
+        r"[A-Za-z0-9\-]+(?:(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|\.)"
+        r"[A-Za-z0-9\-]+)*?(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|\.)"
+        rf"{_TLD}\b",
+        0.95,
+    ),
+    _p("IBAN", "IBAN", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 1.0),
+    _p(
+        "NIR",
+        "NIR",
+        r"(?<!\d[.,])\b[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}"
+        r"(?:[ .]?\d{2})?\b",
+        1.0,
+    ),
+    _p(
+        "PHONE",
+        "phone",
+        r"(?<![\w+])(?<!\d[.,])(?:(?:\+|00)33[ .\-]?(?:\(0\))?[ .\-]?[1-9]|0[1-9])(?:[ .\-]?\d{2}){4}\b"
+        r"|(?<![\w+])(?<!\d[.,])(?:\+|00)(?!33)[1-9]\d{0,2}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){1,5}\b",
+        0.95,
+    ),
+    _p(
+        "DATE_OF_BIRTH",
+        "date after a birth phrase",
+        rf"(?<![\w]){_BIRTH}[ ]?[:,]?[ ]*(?:(?i:is|est|was|était|le|on|the)[ ])*(?P<v>{_DATE})(?!\d)",
+        0.95,
+    ),
+    _p(
+        "ID_NUMBER",
+        "identity document number after its name",
+        rf"(?<![\w]){_ID_DOC}(?:[ ]?(?i:n[°o]\.?|num[ée]ro|number|no\.?|nr\.?|#|is|est|:|de[ ]ma[ ]fille))*"
+        r"[ ]*:?[ ]*(?P<v>(?=[A-Z0-9]*\d)[A-Z0-9]{6,14}|[A-Z]{9})\b",
+        0.95,
+    ),
+    _p("ID_NUMBER", "French passport number", r"\b\d{2}[A-Z]{2}\d{5}\b", 0.85),
+    _p(
+        "LICENCE_PLATE",
+        "plate after a vehicle word",
+        rf"(?<![\w]){_PLATE_CONTEXT}[ ]*(?:n[°o]\.?|:)?[ ]*(?P<v>{_PLATE_LETTERS}[ \-]?\d{{3}}[ \-]?{_PLATE_LETTERS}"
+        r"|[A-Z]{2}\d{2}[ ]?[A-Z]{3}|\d{1,4}[ ]?[A-Z]{1,3}[ ]?(?:\d{2}|2[AB]))\b",
+        0.95,
+    ),
+    _p(
+        "LICENCE_PLATE",
+        "French plate",
+        rf"\b{_PLATE_LETTERS}(?:-\d{{3}}-|[ ]\d{{3}}[ ]){_PLATE_LETTERS}\b",
+        0.85,
+    ),
+    _p(
+        "ADDRESS",
+        "postal address",
+        r"(?i:(?:flat|apartment|appartement|apt\.?|bâtiment|bat\.?)[ ]\w{1,4},?[ ]+)?"
+        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]+" + _STREET + r"[ ]+[^\n,;.?!]{2,60}?"
+        r"(?:(?:,[ ]*|[ ]+)\d{5}(?:[ ]+[A-ZÀ-Ý][\w\-' ]{1,40}?)?)?"
+        r"(?=$|[\n,;.?!)]|[ ](?:" + _ADDRESS_STOP + r")\b)"
+        r"|(?-i:\b\d{5}[ ]+[A-ZÀ-Ý][A-Za-zÀ-ÿ\-']{2,}(?:[ \-][A-ZÀ-Ý][A-Za-zÀ-ÿ\-']+)*\b)",
+        0.9,
+        re.IGNORECASE,
+    ),
+    _p(
+        "ADDRESS",
+        "English postal address",
+        r"(?i:(?:flat|apartment|apt\.?|unit)[ ]\w{1,4},?[ ]+)?\b\d{1,4}[A-Z]?[ ]"
+        rf"(?:[A-Z][a-z]+[ ]){{1,3}}{_STREET_EN}\b(?:,?[ ][A-Z][a-z]+(?:[ ]{_UK_POSTCODE})?)?"
+        rf"|\b\d{{1,4}}[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ][A-Z][a-z]+[ ]{_UK_POSTCODE}\b",
+        0.9,
+    ),
+    _p("NAME", "name after an introduction", rf"(?<![\w])(?:{_NAME_INTRO})[ ,:]+(?P<v>{_NAME})\b", 0.9),
+    _p(
+        "NAME",
+        "lower-case name after an introduction",
+        rf"(?<![\w]){_STRONG_INTRO}[ ,:]+(?P<v>{_LOWER_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_LOWER_WORD}){{1,2}})\b",
+        0.8,
+    ),
+)
+
+KINDS = tuple(dict.fromkeys(p.kind for p in PATTERNS))
