@@ -50,7 +50,7 @@ def signature_line(doc: ReportDocument) -> str:
 def render_markdown(doc: ReportDocument) -> str:
     """The whole report as Markdown."""
     head, _, rest = to_markdown(doc.scorecard).partition("\n")
-    lines = [head, "", integrity_line(doc), "", signature_line(doc), rest.rstrip()]
+    lines = [head, "", integrity_line(doc), rest.rstrip(), "", signature_line(doc)]
     lines += _coverage("Public-service dimensions", doc.public_dimensions)
     lines += _coverage("Trustworthy AI requirements (ALTAI)", doc.altai)
     lines += ["", "## Impact assessment", ""]
