@@ -15,10 +15,9 @@ from civiclab import argtypes
 from civiclab.errors import CivicLabError
 from civiclab.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
+from civiclab.signing import cli as signing_cli
 from civiclab.survey import cli as survey_cli
 from civiclab.urls import redact_url, redact_urls_in
-
-# Command groups that live with their feature; each module exposes `add_commands(sub)`.
 
 EXPERIMENTS_DIR = Path("experiments")
 
@@ -89,6 +88,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
             workers=getattr(args, "workers", 1) or 1,
             progress=_ProgressBar(exp.spec.name),
             resume=getattr(args, "resume", None),
+            key=getattr(args, "key", None),
         )
 
 
@@ -188,15 +188,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from civiclab.signing.verification import verify
     from civiclab.tracking import Tracker
-    from civiclab.verify import verify_run
 
-    report = verify_run(Tracker(args.tracking_uri), args.run_id)
-    if report.ok:
-        print(report.summary())
-        return 0
-    print(f"civiclab: verify failed: run {args.run_id}: {report.problem}", file=sys.stderr)
-    return 1
+    result = verify(Tracker(args.tracking_uri), args.run_id, args.trust)
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json") | {"ok": result.ok}))
+    else:
+        print(result.table())
+    if not result.ok:
+        failure = result.first_failure()
+        assert failure is not None
+        print(
+            f"civiclab: verify failed: run {args.run_id}: {failure.name}: {failure.detail}", file=sys.stderr
+        )
+        return 1
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -249,7 +256,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nWhere to look next:")
     print("  civiclab runs                 list runs in the store (mlruns/mlflow.db)")
     print("  civiclab show RUN_ID          metrics and scorecard of a run")
-    print("  civiclab verify RUN_ID        recompute the audit chain and artifact digests")
+    print("  civiclab verify RUN_ID        check the run against its signed statement (--trust FILE)")
     print("  civiclab ui                   open the MLflow UI on the store (http://127.0.0.1:5000)")
     return 0
 
@@ -290,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="processes running sessions (1-256, default 1)",
         )
         p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
+        p.add_argument("--key", help="signing key name (default: CIVICLAB_KEY, else the first key created)")
 
     p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")
     p.add_argument("spec", help="experiment YAML file")
@@ -325,8 +333,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("verify", help="recompute a run's audit chain, digests and anchor")
+    p = sub.add_parser(
+        "verify",
+        help="check a run against its signed statement: signature, store, files, chain, evaluators, reviews, anchor",
+    )
     p.add_argument("run_id")
+    p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
+    p.add_argument("--json", action="store_true", help="print the table as one JSON object")
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("list", help="list registered pilots and evaluators")
@@ -344,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
+    signing_cli.add_commands(sub)
     redaction_cli.add_commands(sub)
     return parser
 

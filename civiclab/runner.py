@@ -21,6 +21,7 @@ from typing import Any
 from civiclab.energy import EnergyMeter
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
+from civiclab.manifest import artifact_digests
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
 from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
@@ -42,6 +43,7 @@ from civiclab.run.sessions import (
 )
 from civiclab.scorecard import Scorecard, build_scorecard
 from civiclab.sessionlog import RecordStream
+from civiclab.signing.rerun import write_inputs
 from civiclab.tracking import Tracker, flatten, metric_key, resolve_tracking_uri, spec_tracking_uri
 from civiclab.urls import redact_urls_in
 
@@ -106,6 +108,7 @@ def run_experiment(
     progress: Progress | None = None,
     tracker: Tracker | None = None,
     resume: str | None = None,
+    key: str | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
@@ -118,8 +121,14 @@ def run_experiment(
         TrackingError: the store cannot be opened (before any run is created).
         SpecError: `resume` names a run that cannot be continued with this experiment.
         RunInterrupted: SIGINT/SIGTERM; the run is marked KILLED with what was recorded.
+        SpecError: the signing key `key` (or the default one) cannot be loaded.
     """
+    from civiclab.signing.seal import run_signer, seal_run
+    from civiclab.signing.statement import now_utc
+
     spec = experiment.spec
+    signer = run_signer(key)  # a missing key or passphrase fails before any run is created
+    started = now_utc()
     tracker = tracker or open_tracker(experiment, tracking_uri)
     mark_orphans_failed(tracker)  # this command writes to the store anyway: close killed runs
     if spec.audit.anchor:
@@ -141,11 +150,10 @@ def run_experiment(
             KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
+    params = flatten(redact_urls_in(experiment.raw))  # no credentials of a URL in the store
     if resume is None:
         run_name = f"{spec.name}-seed{spec.population.seed}"
-        run_id = tracker.start_run(
-            spec.tracking.experiment or spec.name, run_name, flatten(redact_urls_in(experiment.raw)), tags
-        )
+        run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
         log.info("run %s opened in %s", run_id, tracker.uri)
     else:
         run_id = reopen(tracker, resume, experiment, tags)
@@ -243,7 +251,26 @@ def run_experiment(
                 evaluator_errors=errors,
             )
             artifacts.write_results(art_dir, experiment, metrics, card)
-            anchor = artifacts.anchor_root(experiment, chain.root, run_id)
+            t_sign = time.perf_counter()
+            write_inputs(art_dir, experiment, run.facts)
+            seal = seal_run(
+                art_dir,
+                signer=signer,
+                run_id=run_id,
+                experiment=experiment,
+                artifacts=artifact_digests(art_dir),
+                metrics=metrics,
+                params=params,
+                tags={**tags, **artifacts.final_tags(card, energy, len(records))},
+                audit_root=chain.root,
+                audit_events=chain.events,
+                sessions=len(records),
+                scorecard=card,
+                energy_method=energy.method,
+                started=started,
+            )
+            timings["signing_s"] = time.perf_counter() - t_sign  # inputs, digests, statement, signature
+            anchor = artifacts.anchor_statement(experiment, seal.digest, run_id)
             manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, chain, anchor)
             artifacts.store_results(
                 tracker,
@@ -256,6 +283,7 @@ def run_experiment(
                 sessions=sessions,
                 anchor=anchor,
                 staging=staging,
+                signed={"civiclab.statement_sha256": seal.digest, "civiclab.signer": signer.keyid},
             )
             status = "FINISHED"
             timings["total_s"] = time.perf_counter() - t0

@@ -80,6 +80,21 @@ def metric_key(metric: Metric) -> str:
     return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
 
 
+def metric_rows(metrics: Iterable[Metric]) -> dict[str, float]:
+    """The values logged for metrics, by key: each value and its interval bounds (`.ci_low`,
+    `.ci_high`). The run's signed statement holds exactly these, so `verify` can compare the store."""
+    rows: dict[str, float] = {}
+    for m in metrics:
+        if m.is_missing:
+            continue
+        key = metric_key(m)
+        rows[key] = float(m.value)  # type: ignore[arg-type]
+        if m.ci_low is not None and m.ci_high is not None:
+            rows[f"{key}.ci_low"] = float(m.ci_low)
+            rows[f"{key}.ci_high"] = float(m.ci_high)
+    return rows
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     """A nested mapping as dotted keys with string values (lists of scalars joined)."""
     out: dict[str, str] = {}
@@ -190,16 +205,7 @@ class Tracker:
         from mlflow.entities import Metric as MlflowMetric
 
         now = int(time.time() * 1000)
-        rows: dict[str, float] = {}
-        for m in metrics:
-            if m.is_missing:
-                continue
-            key = metric_key(m)
-            rows[key] = float(m.value)  # type: ignore[arg-type]
-            if m.ci_low is not None and m.ci_high is not None:
-                rows[f"{key}.ci_low"] = float(m.ci_low)
-                rows[f"{key}.ci_high"] = float(m.ci_high)
-        batch = [MlflowMetric(k, v, now, step) for k, v in rows.items()]
+        batch = [MlflowMetric(k, v, now, step) for k, v in metric_rows(metrics).items()]
         for i in range(0, len(batch), MAX_METRICS):
             self.client.log_batch(run_id, metrics=batch[i : i + MAX_METRICS])
         return len(batch)
@@ -236,10 +242,15 @@ class Tracker:
         with contextlib.redirect_stdout(sys.stderr):
             self.client.set_terminated(run_id, status=status)
 
-    def reopen_run(self, run_id: str) -> None:
-        """Mark a FAILED or KILLED run RUNNING again (it is being resumed)."""
+    def reopen_run(self, run_id: str, *, drop_tags: tuple[str, ...] = ()) -> None:
+        """Mark a FAILED or KILLED run RUNNING again (it is being resumed), without the tags that said why
+        it stopped (the run will be signed again with only what is true of it at its end)."""
         try:
             self.client.update_run(run_id, status="RUNNING")
+            run_tags = self.client.get_run(run_id).data.tags
+            for name in drop_tags:
+                if name in run_tags:
+                    self.client.delete_tag(run_id, name)
         except Exception as exc:
             raise TrackingError(f"{self.uri}: cannot reopen run {run_id}: {exc}") from None
 

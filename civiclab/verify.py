@@ -1,7 +1,9 @@
 """Verification of a finished run: audit chain, artifact digests, tags, committee reviews and anchor.
 
-`verify_run` is what `civiclab verify RUN_ID` calls. It recomputes everything a reader must be able
-to trust and names the first line or file that does not match.
+The manifest's own consistency (its tag, the chain, the files, the reviews it lists): what runs made
+before signing rely on, and what `civiclab review` checks before appending. `civiclab verify RUN_ID`
+runs `civiclab.signing.verification.verify`, which checks signed runs against their signed statement
+and uses this module for legacy runs.
 """
 
 from __future__ import annotations
@@ -144,7 +146,14 @@ def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> Ver
         report.problem = str(exc)
         return report
     if manifest.anchor:
-        report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, report.run_audit_root or "")
+        # A signed run anchors its statement's digest, an older run its audit root.
+        statement = folder / "statement.dsse.json"
+        anchored = report.run_audit_root or ""
+        if statement.exists() and manifest.anchor.get("anchors") == "statement":
+            from civiclab.signing.envelope import read_envelope
+
+            anchored = read_envelope(statement.read_bytes()).digest()
+        report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, anchored)
         report.checked.append("anchor")
         if report.anchor == "failed":
             report.problem = f"anchor: {report.anchor_detail}"

@@ -30,6 +30,9 @@ def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CIVICLAB_HOME", str(home))
         patch.delenv("CIVICLAB_PSEUDONYM_SALT", raising=False)
+        # Signing: runs are signed with the session's demo key; no trust file unless a test gives one.
+        patch.delenv("CIVICLAB_KEY", raising=False)
+        patch.delenv("CIVICLAB_TRUST", raising=False)
         yield home
 
 

@@ -12,7 +12,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from civiclab.reporting.render import write_report
     from civiclab.tracking import Tracker
 
-    path = write_report(Tracker(args.tracking_uri), args.run_id, args.format, args.output)
+    path = write_report(Tracker(args.tracking_uri), args.run_id, args.format, args.output, args.trust)
     print(f"{args.format} report of run {args.run_id}: {path}")
     return 0
 
@@ -24,6 +24,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     review = add_review(
         Tracker(args.tracking_uri),
         args.run_id,
+        key=args.key,
         reviewer=args.reviewer,
         decision=args.decision,
         comment=args.comment or "",
@@ -73,16 +74,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("run_id")
     p.add_argument("--format", choices=["html", "md", "pdf"], default="html")
     p.add_argument("--output", type=Path, help="file (or folder) to write")
+    p.add_argument("--trust", help="trust file saying whose signatures count (default: CIVICLAB_TRUST)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(
         "review",
-        help="record a committee decision on a run (appended to its audit chain)",
-        description="Append a committee decision to a run's audit chain, manifest and tags. "
-        "Refused when the run does not verify.",
+        help="sign a committee decision on a run (appended to its audit chain)",
+        description="Sign a committee decision with your key (a DSSE envelope over the run's signed "
+        "statement) and append it to the run's audit chain, manifest and tags. Refused when the run "
+        "does not verify. The trust file says whose key it is and in which role.",
     )
     p.add_argument("run_id")
-    p.add_argument("--reviewer", required=True, help="who decides (name or role)")
+    p.add_argument("--key", required=True, help="your signing key (civiclab keys init --name NAME)")
+    p.add_argument("--reviewer", help="your name as reports show it (default: the key's name)")
     p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
     p.set_defaults(handler=cmd_review)

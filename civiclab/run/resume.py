@@ -197,8 +197,9 @@ def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str
         run_id, run.status, run.tags, run.params, experiment.digest, experiment.spec.population.seed
     )
     resumed = int(run.tags.get("civiclab.resumed", "0")) + 1
-    tracker.reopen_run(run_id)
-    tracker.set_tags(run_id, {**tags, "civiclab.resumed": str(resumed), "civiclab.error": ""})
+    tracker.reopen_run(run_id, drop_tags=("civiclab.error",))
+    tags["civiclab.resumed"] = str(resumed)  # the caller signs these tags at the end of the run
+    tracker.set_tags(run_id, tags)
     log.warning("run %s: resumed (%d)", run_id, resumed)
     return run_id
 
