@@ -99,9 +99,23 @@ def anchor_audit_root(
     }
 
 
+def anchor_statement(
+    anchor_cfg: AnchorSpec | dict[str, Any], statement_sha256: str, run_id: str, experiment: Any
+) -> dict[str, Any]:
+    """Anchor a run's signed statement digest (it covers the chain, every artifact and metric).
+
+    Returns:
+        the record of `anchor_audit_root`, with the anchored digest under `statement_sha256`.
+    """
+    record = anchor_audit_root(anchor_cfg, statement_sha256, run_id, experiment)
+    record["statement_sha256"] = record.pop("audit_root")
+    record["anchors"] = "statement"
+    return record
+
+
 def _check_recorded(anchor: dict[str, Any], root: bytes) -> None:
     """What can be recomputed without the chain: the recorded root and calldata name this root."""
-    recorded = str(anchor.get("audit_root", ""))
+    recorded = str(anchor.get("statement_sha256") or anchor.get("audit_root", ""))
     if recorded.removeprefix("0x").lower() != root.hex():
         raise AuditError(
             f"anchor: the manifest anchors root {recorded[:14]}…, not this run's audit root 0x{root.hex()[:12]}…"

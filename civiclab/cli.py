@@ -13,6 +13,7 @@ from typing import Any
 
 from civiclab.errors import CivicLabError
 from civiclab.reporting import cli as reporting_cli
+from civiclab.signing import cli as signing_cli
 from civiclab.survey import cli as survey_cli
 
 # Command groups that live with their feature; each module exposes `add_commands(sub)`.
@@ -73,6 +74,7 @@ def _run_one(spec: Path, args: argparse.Namespace) -> Any:
         tracking_uri=args.tracking_uri,
         workers=getattr(args, "workers", 1) or 1,
         progress=_ProgressBar(exp.spec.name),
+        key=getattr(args, "key", None),
     )
 
 
@@ -172,15 +174,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from civiclab.signing.verification import verify
     from civiclab.tracking import Tracker
-    from civiclab.verify import verify_run
 
-    report = verify_run(Tracker(args.tracking_uri), args.run_id)
-    if report.ok:
-        print(report.summary())
-        return 0
-    print(f"civiclab: verify failed: run {args.run_id}: {report.problem}", file=sys.stderr)
-    return 1
+    result = verify(Tracker(args.tracking_uri), args.run_id, args.trust)
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json") | {"ok": result.ok}))
+    else:
+        print(result.table())
+    if not result.ok:
+        failure = result.first_failure()
+        assert failure is not None
+        print(
+            f"civiclab: verify failed: run {args.run_id}: {failure.name}: {failure.detail}", file=sys.stderr
+        )
+        return 1
+    return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -269,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="override population.seed")
         p.add_argument("--workers", type=int, default=1, help="processes running sessions (default 1)")
         p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
+        p.add_argument("--key", help="signing key name (default: CIVICLAB_KEY, else the first key created)")
 
     p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")
     p.add_argument("spec", help="experiment YAML file")
@@ -293,8 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("verify", help="recompute a run's audit chain, digests and anchor")
+    p = sub.add_parser(
+        "verify",
+        help="check a run against its signed statement: signature, store, files, chain, evaluators, reviews, anchor",
+    )
     p.add_argument("run_id")
+    p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
+    p.add_argument("--json", action="store_true", help="print the table as one JSON object")
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("list", help="list registered pilots and evaluators")
@@ -312,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
+    signing_cli.add_commands(sub)
     return parser
 
 

@@ -63,6 +63,10 @@ class ChainError(CivicLabError):
     """An EVM node is unreachable, or a transaction reverted or was not mined."""
 
 
+class SigningError(CivicLabError):
+    """A signing key cannot be loaded, or an envelope cannot be made or read."""
+
+
 class SurveyError(CivicLabError):
     """A survey instrument, export or submission is invalid."""
 

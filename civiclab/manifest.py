@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,13 @@ def artifact_digests(folder: Path) -> dict[str, str]:
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> str:
-    (folder / MANIFEST).write_text(json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True))
+    """Write the manifest atomically (a kill mid-write leaves the old one, never half a file)."""
+    tmp = folder.parent / f".{MANIFEST}.{folder.name}.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / MANIFEST)
     return manifest.digest()
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from civiclab.energy import EnergyMeter
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
+from civiclab.manifest import artifact_digests
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
 from civiclab.records import Metric, SessionRecord
@@ -38,6 +39,7 @@ from civiclab.run.sessions import (
     session_plans,
 )
 from civiclab.scorecard import Scorecard, build_scorecard
+from civiclab.signing.rerun import write_inputs
 from civiclab.tracking import Tracker, flatten, metric_key, resolve_tracking_uri, spec_tracking_uri
 
 __all__ = [
@@ -99,14 +101,21 @@ def run_experiment(
     workers: int = 1,
     progress: Progress | None = None,
     tracker: Tracker | None = None,
+    key: str | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
     Raises:
         TrackingError: the store cannot be opened (before any run is created).
         RunInterrupted: SIGINT/SIGTERM; the run is marked KILLED with what was recorded.
+        SpecError: the signing key `key` (or the default one) cannot be loaded.
     """
+    from civiclab.signing.seal import run_signer, seal_run
+    from civiclab.signing.statement import now_utc
+
     spec = experiment.spec
+    signer = run_signer(key)  # a missing key or passphrase fails before any run is created
+    started = now_utc()
     tracker = tracker or open_tracker(experiment, tracking_uri)
     mark_orphans_failed(tracker)  # this command writes to the store anyway: close killed runs
     if spec.audit.anchor:
@@ -129,7 +138,8 @@ def run_experiment(
         }
     )
     run_name = f"{spec.name}-seed{spec.population.seed}"
-    run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, flatten(experiment.raw), tags)
+    params = flatten(experiment.raw)
+    run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
     log.info("run %s opened in %s", run_id, tracker.uri)
     local_dir = tracker.local_artifact_dir(run_id)
     staging = Path(tempfile.mkdtemp(prefix="civiclab-")) if local_dir is None else None
@@ -208,7 +218,25 @@ def run_experiment(
                 evaluator_errors=errors,
             )
             artifacts.write_results(art_dir, experiment, metrics, card)
-            anchor = artifacts.anchor_root(experiment, chain.root, run_id)
+            write_inputs(art_dir, experiment, run.facts)
+            seal = seal_run(
+                art_dir,
+                signer=signer,
+                run_id=run_id,
+                experiment=experiment,
+                artifacts=artifact_digests(art_dir),
+                metrics=metrics,
+                params=params,
+                tags={**tags, **artifacts.final_tags(card, energy, len(records))},
+                audit_root=chain.root,
+                audit_events=chain.events,
+                sessions=len(records),
+                scorecard=card,
+                energy_method=energy.method,
+                started=started,
+            )
+            timings["signing_s"] = seal.seconds
+            anchor = artifacts.anchor_statement(experiment, seal.digest, run_id)
             manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, chain, anchor)
             artifacts.store_results(
                 tracker,
@@ -221,6 +249,7 @@ def run_experiment(
                 sessions=len(records),
                 anchor=anchor,
                 staging=staging,
+                signed={"civiclab.statement_sha256": seal.digest, "civiclab.signer": signer.keyid},
             )
             status = "FINISHED"
             timings["total_s"] = time.perf_counter() - t0

@@ -77,6 +77,21 @@ def metric_key(metric: Metric) -> str:
     return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
 
 
+def metric_rows(metrics: Iterable[Metric]) -> dict[str, float]:
+    """The values logged for metrics, by key: each value and its interval bounds (`.ci_low`,
+    `.ci_high`). The run's signed statement holds exactly these, so `verify` can compare the store."""
+    rows: dict[str, float] = {}
+    for m in metrics:
+        if m.is_missing:
+            continue
+        key = metric_key(m)
+        rows[key] = float(m.value)  # type: ignore[arg-type]
+        if m.ci_low is not None and m.ci_high is not None:
+            rows[f"{key}.ci_low"] = float(m.ci_low)
+            rows[f"{key}.ci_high"] = float(m.ci_high)
+    return rows
+
+
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     """A nested mapping as dotted keys with string values (lists of scalars joined)."""
     out: dict[str, str] = {}
@@ -180,16 +195,7 @@ class Tracker:
         from mlflow.entities import Metric as MlflowMetric
 
         now = int(time.time() * 1000)
-        rows: dict[str, float] = {}
-        for m in metrics:
-            if m.is_missing:
-                continue
-            key = metric_key(m)
-            rows[key] = float(m.value)  # type: ignore[arg-type]
-            if m.ci_low is not None and m.ci_high is not None:
-                rows[f"{key}.ci_low"] = float(m.ci_low)
-                rows[f"{key}.ci_high"] = float(m.ci_high)
-        batch = [MlflowMetric(k, v, now, step) for k, v in rows.items()]
+        batch = [MlflowMetric(k, v, now, step) for k, v in metric_rows(metrics).items()]
         for i in range(0, len(batch), MAX_METRICS):
             self.client.log_batch(run_id, metrics=batch[i : i + MAX_METRICS])
         return len(batch)

@@ -144,7 +144,14 @@ def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> Ver
         report.problem = str(exc)
         return report
     if manifest.anchor:
-        report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, report.run_audit_root or "")
+        # A signed run anchors its statement's digest, an older run its audit root.
+        statement = folder / "statement.dsse.json"
+        anchored = report.run_audit_root or ""
+        if statement.exists() and manifest.anchor.get("anchors") == "statement":
+            from civiclab.signing.envelope import read_envelope
+
+            anchored = read_envelope(statement.read_bytes()).digest()
+        report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, anchored)
         report.checked.append("anchor")
         if report.anchor == "failed":
             report.problem = f"anchor: {report.anchor_detail}"

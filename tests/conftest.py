@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,25 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Signing keys of the test session, never the developer's ~/.config/civiclab.
+
+    Session-wide (module fixtures run experiments too); the demo key runs are signed with is made once.
+    """
+    home = tmp_path_factory.getbasetemp() / "civiclab-home"
+    saved = {k: os.environ.get(k) for k in ("CIVICLAB_HOME", "CIVICLAB_KEY", "CIVICLAB_TRUST")}
+    os.environ["CIVICLAB_HOME"] = str(home)
+    os.environ.pop("CIVICLAB_KEY", None)
+    os.environ.pop("CIVICLAB_TRUST", None)
+    yield home
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

@@ -29,7 +29,12 @@ def _anchored_run(tmp_path: Path, anchor: Any) -> tuple[RunResult, dict[str, Any
     result = run_experiment(experiment, tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
     assert result.artifact_dir is not None
     manifest = json.loads((result.artifact_dir / "manifest.json").read_text())
-    assert manifest["anchor"]["audit_root"] == "0x" + result.audit_root
+    # What is anchored is the run's signed statement, which covers its audit root and everything else.
+    statement = (
+        Tracker(f"sqlite:///{tmp_path}/mlflow.db").get_run(result.run_id).tags["civiclab.statement_sha256"]
+    )
+    assert manifest["anchor"]["statement_sha256"] == "0x" + statement
+    assert manifest["anchor"]["anchors"] == "statement"
     return result, manifest["anchor"]
 
 
@@ -41,7 +46,11 @@ def _tampered(anchor: dict[str, Any], root: str) -> dict[str, Any]:
 
     contract = Web3().eth.contract(abi=load_artifact().abi)
     calldata = contract.encode_abi("anchor", [bytes.fromhex(root), 1, "civiclab:run:forged"])
-    return {**anchor, "audit_root": "0x" + root, "calldata": calldata}
+    return {**anchor, "statement_sha256": "0x" + root, "calldata": calldata}
+
+
+def _statement(anchor: dict[str, Any]) -> str:
+    return str(anchor["statement_sha256"]).removeprefix("0x")
 
 
 @pytest.mark.parametrize(
@@ -79,11 +88,11 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
     assert anchor["ephemeral"] is True and anchor["rpc_url"] == "in-process"
     assert anchor["tx_hash"].startswith("0x") and anchor["block_number"] >= 1 and anchor["gas_used"] > 40_000
     with pytest.raises(EphemeralChain, match="ended with the run"):
-        check_anchor(anchor, result.audit_root)
+        check_anchor(anchor, _statement(anchor))
     with pytest.raises(AuditError, match="not this run's audit root"):
         check_anchor(anchor, "ab" * 32)
     with pytest.raises(AuditError, match="does not anchor this audit root"):
-        check_anchor({**anchor, "audit_root": "0x" + "ab" * 32}, "ab" * 32)
+        check_anchor({**anchor, "statement_sha256": "0x" + "ab" * 32}, "ab" * 32)
     assert "in-process" in describe_anchor(anchor)
     # `civiclab verify` says so: the run verifies, the anchor is reported as not checked, and why.
     report = verify_run(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
@@ -94,7 +103,7 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
 def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, anvil_url: str) -> None:
     result, anchor = _anchored_run(tmp_path, anvil_url)
     assert anchor["ephemeral"] is False and anchor["rpc_url"] == anvil_url and anchor["chain_id"] == 31337
-    check_anchor(anchor, result.audit_root)  # read back from the node
+    check_anchor(anchor, _statement(anchor))  # read back from the node
     assert "checked on chain" in describe_anchor(anchor)
     report = verify_run(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
     assert report.ok and report.anchor == "verified"
@@ -108,9 +117,9 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
     with pytest.raises(AuditError, match="not as the manifest records"):
         check_anchor(_tampered(anchor, forged_root), forged_root)
     with pytest.raises(AuditError, match="is not the recorded block"):
-        check_anchor({**anchor, "block_hash": "0x" + "00" * 32}, result.audit_root)
+        check_anchor({**anchor, "block_hash": "0x" + "00" * 32}, _statement(anchor))
     with pytest.raises(AuditError, match="is chain 31337"):
-        check_anchor({**anchor, "chain_id": 1}, result.audit_root)
+        check_anchor({**anchor, "chain_id": 1}, _statement(anchor))
 
 
 @pytest.mark.integration

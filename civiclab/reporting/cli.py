@@ -23,6 +23,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     review = add_review(
         Tracker(args.tracking_uri),
         args.run_id,
+        key=args.key,
         reviewer=args.reviewer,
         decision=args.decision,
         comment=args.comment or "",
@@ -73,12 +74,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     p = sub.add_parser(
         "review",
-        help="record a committee decision on a run (appended to its audit chain)",
-        description="Append a committee decision to a run's audit chain, manifest and tags. "
-        "Refused when the run does not verify.",
+        help="sign a committee decision on a run (appended to its audit chain)",
+        description="Sign a committee decision with your key (a DSSE envelope over the run's signed "
+        "statement) and append it to the run's audit chain, manifest and tags. Refused when the run "
+        "does not verify. The trust file says whose key it is and in which role.",
     )
     p.add_argument("run_id")
-    p.add_argument("--reviewer", required=True, help="who decides (name or role)")
+    p.add_argument("--key", required=True, help="your signing key (civiclab keys init --name NAME)")
+    p.add_argument("--reviewer", help="your name as reports show it (default: the key's name)")
     p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
     p.set_defaults(handler=cmd_review)

@@ -30,15 +30,30 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
     (folder / "spec.yaml").write_bytes(experiment.path.read_bytes())
 
 
-def anchor_root(experiment: Experiment, root: str, run_id: str) -> dict[str, Any] | None:
-    """Anchor the audit root on chain when the spec asks for it (None otherwise)."""
+def final_tags(card: Scorecard, energy: EnergyReading, sessions: int) -> dict[str, str]:
+    """The tags a finished run ends with (signed in its statement, then set in the store)."""
+    return {
+        "civiclab.recommendation": card.recommendation,
+        "civiclab.energy_method": energy.method,
+        "civiclab.energy_source": energy.source,
+        "civiclab.status": "finished",
+        "civiclab.sessions": str(sessions),
+    }
+
+
+def anchor_statement(experiment: Experiment, statement_sha256: str, run_id: str) -> dict[str, Any] | None:
+    """Anchor the signed statement's digest when the spec asks for it (None otherwise).
+
+    The statement covers the audit root, every artifact and every metric: anchoring it, rather than
+    the root alone, leaves nothing a later rewrite could change unseen.
+    """
     if not experiment.spec.audit.anchor:
         return None
-    from civiclab.anchoring import anchor_audit_root
+    from civiclab.anchoring import anchor_statement as anchor
 
-    anchor = anchor_audit_root(experiment.spec.audit.anchor, root, run_id, experiment)
-    log.info("audit root anchored: %s", anchor.get("tx_hash") if anchor else None)
-    return anchor
+    record = anchor(experiment.spec.audit.anchor, statement_sha256, run_id, experiment)
+    log.info("signed statement anchored: %s", record.get("tx_hash"))
+    return record
 
 
 def write_run_manifest(
@@ -70,19 +85,20 @@ def store_results(
     sessions: int,
     anchor: dict[str, Any] | None,
     staging: Path | None,
+    signed: dict[str, str] | None = None,
 ) -> None:
-    """Metrics in batches, the tags that point at the evidence, and staged artifacts for a remote store."""
+    """Metrics in batches, the tags that point at the evidence, and staged artifacts for a remote store.
+
+    `signed` are the tags naming the signed statement and its signer.
+    """
     tracker.log_metrics(run_id, metrics)
     tracker.set_tags(
         run_id,
         {
             "civiclab.audit_root": chain.root,
             "civiclab.manifest_sha256": manifest_sha,
-            "civiclab.recommendation": card.recommendation,
-            "civiclab.energy_method": energy.method,
-            "civiclab.energy_source": energy.source,
-            "civiclab.status": "finished",
-            "civiclab.sessions": str(sessions),
+            **final_tags(card, energy, sessions),
+            **(signed or {}),
             **({"civiclab.anchor_tx": str(anchor.get("tx_hash"))} if anchor else {}),
         },
     )

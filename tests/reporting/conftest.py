@@ -72,6 +72,19 @@ def _toy_registered() -> None:
     toy.register()
 
 
+REVIEW_KEY = "committee"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def review_key(civiclab_home: Path) -> str:
+    """The committee's signing key, made once in the test session's CIVICLAB_HOME."""
+    from civiclab.signing.keys import init_key, keys_dir
+
+    if not (keys_dir() / f"{REVIEW_KEY}.key").exists():
+        init_key(REVIEW_KEY)
+    return REVIEW_KEY
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/mlflow.db"

@@ -15,7 +15,7 @@ from civiclab.reporting.compare import compare_runs, to_text
 from civiclab.reporting.compare_html import write_compare_html
 from civiclab.tracking import Tracker
 
-from .conftest import make_runner, toy_spec
+from .conftest import REVIEW_KEY, make_runner, toy_spec
 
 COMPLETION = "human_centered.completion_rate"
 
@@ -115,6 +115,8 @@ def test_cli_review_report_and_refusal(
                 store,
                 "review",
                 run.run_id,
+                "--key",
+                REVIEW_KEY,
                 "--reviewer",
                 "Comité",
                 "--decision",
@@ -132,7 +134,7 @@ def test_cli_review_report_and_refusal(
     folder = Tracker(store).local_artifact_dir(run.run_id)
     assert folder is not None
     (folder / "sessions.jsonl").write_text("")
-    code = main(["--tracking-uri", store, "review", run.run_id, "--reviewer", "X", "--decision", "reject"])
+    code = main(["--tracking-uri", store, "review", run.run_id, "--key", REVIEW_KEY, "--decision", "reject"])
     err = capsys.readouterr().err.strip()
     assert code == 1 and len(err.splitlines()) == 1
     assert "review refused: sessions.jsonl: sha256 does not match the manifest" in err

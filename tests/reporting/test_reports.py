@@ -15,7 +15,7 @@ from civiclab.reporting.render import render, write_report
 from civiclab.review import add_review
 from civiclab.tracking import Tracker
 
-from .conftest import make_runner, toy_spec
+from .conftest import REVIEW_KEY, make_runner, toy_spec
 
 IMPACT = {
     "assessed_by": "Lab DPO",
@@ -55,7 +55,14 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Tracke
     }
     second = run_toy(spec)
     tracker = Tracker(store)
-    add_review(tracker, second.run_id, reviewer="Dr Martin", decision="revise", comment="Fix the rural gap")
+    add_review(
+        tracker,
+        second.run_id,
+        key=REVIEW_KEY,
+        reviewer="Dr Martin",
+        decision="revise",
+        comment="Fix the rural gap",
+    )
     return first, second, tracker
 
 

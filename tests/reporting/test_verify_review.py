@@ -13,6 +13,8 @@ from civiclab.review import add_review
 from civiclab.tracking import Tracker
 from civiclab.verify import verify_run
 
+from .conftest import REVIEW_KEY
+
 
 def test_fresh_run_verifies(run_toy: Callable[..., Any], store: str) -> None:
     result = run_toy()
@@ -29,6 +31,7 @@ def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str)
     review = add_review(
         tracker,
         result.run_id,
+        key=REVIEW_KEY,
         reviewer="Dr Martin",
         decision="revise",
         comment="Check the rural gap; call me at 06 12 34 56 78",
@@ -48,14 +51,21 @@ def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["reviews"][0]["reviewer"] == "Dr Martin"
     assert manifest["reviews"][0]["audit_seq"] == report.audit_events - 1
-    add_review(tracker, result.run_id, reviewer="Pr Durand", decision="approve", comment="ok")
+    add_review(tracker, result.run_id, key=REVIEW_KEY, reviewer="Pr Durand", decision="approve", comment="ok")
     assert verify_run(tracker, result.run_id).reviews == 2
 
 
 def _reviewed(run_toy: Callable[..., Any], store: str) -> tuple[Tracker, str, Any]:
     result = run_toy()
     tracker = Tracker(store)
-    add_review(tracker, result.run_id, reviewer="Dr Martin", decision="reject", comment="too many abandon")
+    add_review(
+        tracker,
+        result.run_id,
+        key=REVIEW_KEY,
+        reviewer="Dr Martin",
+        decision="reject",
+        comment="too many abandon",
+    )
     folder = tracker.local_artifact_dir(result.run_id)
     return tracker, result.run_id, folder
 
@@ -95,7 +105,7 @@ def test_review_of_a_tampered_run_is_refused(run_toy: Callable[..., Any], store:
     metrics.write_text(metrics.read_text().replace("completion_rate", "completion_ratE", 1))
     before = (folder / "audit.jsonl").read_bytes()
     with pytest.raises(AuditError, match="review refused: metrics.json: sha256 does not match"):
-        add_review(tracker, result.run_id, reviewer="X", decision="approve")
+        add_review(tracker, result.run_id, key=REVIEW_KEY, reviewer="X", decision="approve")
     assert (folder / "audit.jsonl").read_bytes() == before  # nothing written
 
 
@@ -106,7 +116,9 @@ def test_concurrent_reviews_do_not_interleave(run_toy: Callable[..., Any], store
     tracker = Tracker(store)
 
     def review(i: int) -> int:
-        return add_review(Tracker(store), result.run_id, reviewer=f"member {i}", decision="approve").audit_seq
+        return add_review(
+            Tracker(store), result.run_id, key=REVIEW_KEY, reviewer=f"member {i}", decision="approve"
+        ).audit_seq
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         seqs = sorted(pool.map(review, range(3)))
@@ -119,4 +131,4 @@ def test_review_of_an_unknown_run(store: str) -> None:
     from civiclab.errors import TrackingError
 
     with pytest.raises(TrackingError, match="no run 'nope'"):
-        add_review(Tracker(store), "nope", reviewer="X", decision="approve")
+        add_review(Tracker(store), "nope", key=REVIEW_KEY, reviewer="X", decision="approve")

@@ -1,0 +1,188 @@
+"""The checks of `civiclab verify` on a signed run; each returns one row of the table.
+
+Every check compares something a writer of the store or the artifacts could change against the
+signed statement, or re-derives it; the first difference found is named.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from civiclab.errors import AuditError, SigningError
+from civiclab.manifest import MANIFEST, sha256_file
+from civiclab.signing.envelope import Envelope, verify_signature
+from civiclab.signing.keys import b64url_decode, key_id
+from civiclab.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
+from civiclab.signing.trust import TrustFile
+from civiclab.tracking import metric_rows
+
+Status = Literal["ok", "failed", "warning", "skipped"]
+
+# Files written after signing, each verified by its own check (the chain is checked link by link
+# up to the signed root, because reviews extend it).
+UNSIGNED_FILES = frozenset({STATEMENT_FILE, MANIFEST, "audit.jsonl"})
+
+
+class Check(BaseModel):
+    """One row of the verify table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    status: Status
+    detail: str = ""
+
+
+def ok(name: str, detail: str = "") -> Check:
+    return Check(name=name, status="ok", detail=detail)
+
+
+def failed(name: str, detail: str) -> Check:
+    return Check(name=name, status="failed", detail=detail)
+
+
+def embedded_key(statement: dict[str, Any]) -> dict[str, bytes]:
+    """The signer's public key the statement carries (proves nothing about trust by itself)."""
+    signer = (statement.get("predicate") or {}).get("signer") or {}
+    try:
+        raw = b64url_decode(str(signer.get("public_key", "")))
+    except ValueError:
+        return {}
+    return {key_id(raw): raw} if len(raw) == 32 else {}
+
+
+def check_signature(
+    envelope: Envelope, run_id: str, trust: TrustFile | None
+) -> tuple[Check, str | None, bool | None]:
+    """The DSSE signature, the run it is for, and whether its signer is a trusted lab.
+
+    Returns:
+        (row, signer label, trusted): trusted is None when no trust file was given.
+    """
+    name = "signature"
+    try:
+        statement = envelope.statement()
+    except SigningError as exc:
+        return failed(name, str(exc)), None, None
+    if (statement.get("predicate") or {}).get("run_id") != run_id:
+        other = (statement.get("predicate") or {}).get("run_id")
+        return failed(name, f"{STATEMENT_FILE}: signed for run {other}, not {run_id}"), None, None
+    if trust is not None:
+        keyid = verify_signature(envelope, trust.lab_keys())
+        if keyid is not None:
+            lab = trust.lab(keyid)
+            assert lab is not None
+            return ok(name, f"signed by {lab.name} (key {keyid[:16]}…), trusted"), lab.name, True
+    keyid = verify_signature(envelope, embedded_key(statement))
+    if keyid is None:
+        return failed(name, f"{STATEMENT_FILE}: no signature verifies (altered or forged)"), None, None
+    label = f"key {keyid[:16]}…"
+    if trust is None:
+        return (
+            Check(
+                name=name,
+                status="warning",
+                detail=f"valid signature by {label}; signer not checked: no trust file",
+            ),
+            label,
+            None,
+        )
+    return (
+        failed(name, f"signed by {label}, which the trust file does not list as a lab: untrusted"),
+        label,
+        False,
+    )
+
+
+def check_artifacts(folder: Path, statement: dict[str, Any]) -> Check:
+    name = "artifacts"
+    subjects = subjects_of(statement)
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    for file, digest in sorted(subjects.items()):
+        if file in UNSIGNED_FILES:
+            continue
+        if file not in present:
+            return failed(name, f"{file}: signed but missing")
+        if sha256_file(folder / file) != digest:
+            return failed(name, f"{file}: sha256 differs from the signed statement")
+    extra = sorted(present - set(subjects) - UNSIGNED_FILES)
+    if extra:
+        return failed(name, f"{extra[0]}: not in the signed statement")
+    return ok(name, f"{len(subjects)} files match the signed statement")
+
+
+def _same(a: float, b: Any) -> bool:
+    if isinstance(b, str):  # non-finite values are signed as text
+        return repr(float(a)) == b
+    return a == b or math.isclose(a, float(b), rel_tol=1e-12, abs_tol=0.0)
+
+
+def check_metrics(stored: dict[str, float], statement: dict[str, Any]) -> Check:
+    name = "store: metrics"
+    signed: dict[str, Any] = (statement.get("predicate") or {}).get("metrics") or {}
+    for key, value in sorted(signed.items()):
+        if key not in stored:
+            return failed(name, f"{key}: signed but missing from the tracking store (deleted?)")
+        if not _same(stored[key], value):
+            return failed(name, f"{key}: store has {stored[key]!r}, the signed value is {value!r}")
+    extra = sorted(set(stored) - set(signed))
+    if extra:
+        return failed(name, f"{extra[0]}: in the tracking store but not in the signed statement")
+    return ok(name, f"{len(signed)} values match")
+
+
+def check_params(stored: dict[str, str], statement: dict[str, Any]) -> Check:
+    name = "store: params"
+    signed: dict[str, str] = (statement.get("predicate") or {}).get("params") or {}
+    for key, value in sorted(signed.items()):
+        if stored.get(key) != value:
+            return failed(name, f"{key}: store has {stored.get(key)!r}, the signed value is {value!r}")
+    extra = sorted(set(stored) - set(signed))
+    if extra:
+        return failed(name, f"{extra[0]}: in the tracking store but not in the signed statement")
+    return ok(name, f"{len(signed)} params match")
+
+
+def check_tags(stored: dict[str, str], statement: dict[str, Any], derived: dict[str, str]) -> Check:
+    """Signed tags must be unchanged; tags set after signing must equal what verify derives."""
+    name = "store: tags"
+    signed: dict[str, str] = (statement.get("predicate") or {}).get("tags") or {}
+    for key, value in sorted(signed.items()):
+        if stored.get(key) != value:
+            return failed(name, f"{key}: store has {stored.get(key)!r}, the signed value is {value!r}")
+    for key, value in sorted(derived.items()):
+        if stored.get(key) != value:
+            return failed(name, f"{key}: store has {stored.get(key)!r}, the run's files give {value!r}")
+    unknown = sorted(
+        k for k in stored if k.startswith("civiclab.") and k not in signed and k not in POST_SIGNING_TAGS
+    )
+    if unknown:
+        return failed(name, f"{unknown[0]}: set after the run was signed")
+    return ok(name, f"{len(signed)} signed tags match, {len(derived)} derived tags match")
+
+
+def check_rerun(folder: Path, statement: dict[str, Any]) -> Check:
+    """Re-run the deterministic evaluators on the stored records; their metrics must be the signed ones."""
+    from civiclab.signing.rerun import rerun_evaluators
+
+    name = "evaluators re-run"
+    try:
+        result = rerun_evaluators(folder)
+    except (OSError, ValueError, KeyError, AuditError) as exc:
+        return failed(name, f"cannot re-run on the stored records: {type(exc).__name__}: {exc}")
+    signed: dict[str, Any] = (statement.get("predicate") or {}).get("metrics") or {}
+    rows = metric_rows(result.metrics)
+    for key, value in sorted(rows.items()):
+        if key not in signed:
+            return failed(name, f"{key}: re-computed from the records but not signed")
+        if not _same(value, signed[key]):
+            return failed(name, f"{key}: the records give {value!r}, the signed value is {signed[key]!r}")
+    skipped = "; ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
+    detail = f"{', '.join(result.rerun) or 'none'} re-run, {len(rows)} values equal"
+    if skipped:
+        detail += f"; not re-run: {skipped}"
+    return ok(name, detail)

@@ -1,0 +1,195 @@
+"""The tamper matrix of issue 10: each attack, and the check `civiclab verify` must name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.signing import attacks as a
+
+
+@dataclass(frozen=True)
+class Attack:
+    name: str
+    apply: Callable[[a.Store, str, dict[str, Any]], None]
+    expect: tuple[tuple[str, str], ...]  # (check, words its detail must contain), every one failing
+
+
+def _metric_value(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
+
+
+def _metric_deleted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.delete_metric(store, run_id, "human_centered.abandonment_rate")
+
+
+def _param(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.set_param(store, run_id, "population.seed", "7")
+
+
+def _recommendation(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.set_tag(store, run_id, "civiclab.recommendation", "go")
+
+
+def _keyless_consistent(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    events = [line["event"] for line in a.read_chain(folder)][:-10]
+    a.write_chain(folder, events)
+    a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
+    a.rewrite_manifest(store, run_id, folder)
+    a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go"})
+
+
+def _scorecard_go(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go"})
+
+
+def _truncate_40(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-40])
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _no_run_close(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    events = [line["event"] for line in a.read_chain(folder)]
+    assert events[-1]["kind"] == "run.close"
+    a.write_chain(folder, events[:-1])
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _unclosed_session(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    events = [line["event"] for line in a.read_chain(folder)]
+    first_close = next(i for i, e in enumerate(events) if e["kind"] == "session.close")
+    a.write_chain(folder, events[:first_close] + events[first_close + 1 :])
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _sessions_file(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+    lines = (folder / "sessions.jsonl").read_text().splitlines()
+    i = next(i for i, line in enumerate(lines) if json.loads(line)["outcome"] != "completed")
+    record = json.loads(lines[i])
+    record["outcome"] = "completed"
+    lines[i] = json.dumps(record, sort_keys=True)
+    (folder / "sessions.jsonl").write_text("\n".join(lines) + "\n")
+    a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _review_removed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.review import add_review
+
+    add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
+    folder = store.artifacts(run_id)
+    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-1])
+    a.rewrite_manifest(store, run_id, folder, reviews=[])
+
+
+def _resigned_by_attacker(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """Key-less (no lab key) consistent rewrite: store, files, manifest, and a statement re-signed
+    with a key the attacker made."""
+    folder = store.artifacts(run_id)
+    a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
+    a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
+    from civiclab.manifest import sha256_file
+
+    metrics_sha = sha256_file(folder / "metrics.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        statement["predicate"]["metrics"]["human_centered.completion_rate"] = 0.99
+        statement["predicate"]["scorecard"]["recommendation"] = "go"
+        statement["predicate"]["tags"]["civiclab.recommendation"] = "go"
+        for subject in statement["subject"]:
+            if subject["name"] == "metrics.json":
+                subject["digest"]["sha256"] = metrics_sha
+
+    digest = a.resign_statement(folder, mutate, ctx["attacker"])
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(
+        run_id,
+        {
+            "civiclab.recommendation": "go",
+            "civiclab.statement_sha256": digest,
+            "civiclab.signer": ctx["attacker"].keyid,
+        },
+    )
+
+
+def _statement_edited(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = store.artifacts(run_id)
+
+    def mutate(statement: dict[str, Any]) -> None:
+        statement["predicate"]["scorecard"]["recommendation"] = "go"
+
+    digest = a.resign_statement(folder, mutate, None)
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.statement_sha256": digest})
+
+
+def _untrusted_review(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.review import add_review
+
+    add_review(store.tracker, run_id, key=ctx["outsider"], decision="approve", comment="looks fine")
+
+
+ATTACKS: tuple[Attack, ...] = (
+    Attack("1 metric value edited in the store", _metric_value,
+           (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
+    Attack("1 metric rows deleted from the store", _metric_deleted,
+           (("store: metrics", "human_centered.abandonment_rate: signed but missing"),)),
+    Attack("2 param edited in the store", _param, (("store: params", "population.seed: store has '7'"),)),
+    Attack("3 recommendation tag iterate->go", _recommendation,
+           (("store: tags", "civiclab.recommendation: store has 'go'"),)),
+    Attack("4 consistent rewrite without a key", _keyless_consistent,
+           (("artifacts", "metrics.json: sha256 differs"), ("audit chain", "no run.close"),
+            ("store: metrics", "completion_rate"), ("store: tags", "civiclab.recommendation"))),
+    Attack("5 scorecard forged to go, manifest and tag rewritten", _scorecard_go,
+           (("artifacts", "scorecard.json: sha256 differs"), ("store: tags", "civiclab.recommendation"))),
+    Attack("6 audit log truncated by 40 events, manifest rewritten", _truncate_40,
+           (("audit chain", "no run.close"),)),
+    Attack("7 chain without run.close", _no_run_close, (("audit chain", "no run.close"),)),
+    Attack("7 a session opened but never closed", _unclosed_session, (("audit chain", "opened inside another"),)),
+    Attack("8 sessions.jsonl and metrics.json edited, manifest rewritten", _sessions_file,
+           (("sessions", "outcome differs from the audit chain"), ("artifacts", "sha256 differs"),
+            ("evaluators re-run", "the records give"))),
+    Attack("9 review removed by truncate-and-rewrite", _review_removed, (("reviews", "removed"),)),
+    Attack("key-less rewrite re-signed with the attacker's own key", _resigned_by_attacker,
+           (("signature", "untrusted"),)),
+    Attack("signed statement edited, old signature kept", _statement_edited,
+           (("signature", "no signature verifies"),)),
+    Attack("review signed by a key not in the trust file", _untrusted_review, (("reviews", "untrusted"),)),
+)  # fmt: skip
+
+
+def write_trust(path: Path, lab: str, member: str, anchoring: dict[str, Any] | None = None) -> Path:
+    """A trust file naming the lab's key and one committee member's (exported as a user would)."""
+    import yaml
+
+    from civiclab.signing.keys import export_public
+
+    data: dict[str, Any] = {
+        "version": 1,
+        "labs": [{"name": "Lab Belleval", "public_key": export_public(lab, "pem")}],
+        "committee": [
+            {
+                "name": "Dr Martin",
+                "role": "chair",
+                "public_key": json.loads(export_public(member, "jwk"))["x"],
+            }
+        ],
+    }
+    if anchoring:
+        data["anchoring"] = anchoring
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path

@@ -1,0 +1,102 @@
+"""A review killed at any step leaves a run that verifies: the next command completes or rolls it back.
+
+Each case runs `civiclab review` in a real subprocess that SIGKILLs itself at one step
+(CIVICLAB_FAULT_AT), then runs `civiclab verify` and a second review, as a committee would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civiclab.review import PENDING, add_review
+from civiclab.signing.verification import verify
+from civiclab.tracking import Tracker
+
+# step killed at -> how many reviews the run holds once the next command has recovered it
+CASES = {
+    "review:after-wal": 0,  # the chain line was never written: rolled back
+    "review:after-chain": 1,  # the line is there, manifest and tags are not: completed
+    "review:after-manifest": 1,  # tags not yet updated: completed
+    "review:after-tags": 1,  # only the write-ahead record left: completed (idempotent)
+}
+
+
+@pytest.fixture(scope="module")
+def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('atomic') / 'mlflow.db'}"
+
+
+def civiclab(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env.pop("CIVICLAB_FAULT_AT", None)
+    if fault:
+        env["CIVICLAB_FAULT_AT"] = fault
+    return subprocess.run(
+        [sys.executable, "-m", "civiclab.cli", *args], capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+@pytest.mark.parametrize("fault", list(CASES))
+def test_review_killed_at_each_step(
+    fault: str, signed_run: Callable[..., Any], store_uri: str, trust_file: Path, keys: dict[str, Any]
+) -> None:
+    result = signed_run(store_uri)
+    killed = civiclab(
+        "--tracking-uri", store_uri, "review", result.run_id, "--key", keys["member"],
+        "--decision", "revise", "--comment", "rural gap", fault=fault,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    folder = Tracker(store_uri).local_artifact_dir(result.run_id)
+    assert folder is not None
+    assert (folder.parent / PENDING).exists()  # the write-ahead record outlived the process
+
+    verified = civiclab(
+        "--tracking-uri", store_uri, "verify", result.run_id, "--trust", str(trust_file), "--json"
+    )
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-2000:]
+    table = json.loads(verified.stdout)
+    assert len(table["reviews"]) == CASES[fault]
+    assert table["checks"][0]["name"] == "pending review"
+    assert not (folder.parent / PENDING).exists()
+
+    # A later review is accepted (in-process: the subprocess part is the kill and the recovery).
+    add_review(Tracker(store_uri), result.run_id, key=keys["member"], decision="approve")
+    final = verify(Tracker(store_uri), result.run_id, trust_file)
+    assert final.ok, final.table()
+    assert [r.decision for r in final.reviews] == ["revise", "approve"][1 - CASES[fault] :]
+    assert all(r.signer == "Dr Martin" and r.role == "chair" and r.trusted for r in final.reviews)
+
+
+def test_a_chain_line_cut_mid_write_is_rolled_back(
+    signed_run: Callable[..., Any], store_uri: str, trust_file: Path, keys: dict[str, Any]
+) -> None:
+    """Killed while writing the chain line itself: half a line on disk is removed, the run verifies."""
+    result = signed_run(store_uri)
+    killed = civiclab(
+        "--tracking-uri", store_uri, "review", result.run_id, "--key", keys["member"],
+        "--decision", "revise", fault="review:after-chain",
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    folder = Tracker(store_uri).local_artifact_dir(result.run_id)
+    assert folder is not None
+    chain = folder / "audit.jsonl"
+    data = chain.read_bytes()
+    chain.write_bytes(
+        data[: data.rstrip(b"\n").rfind(b"\n") + 1] + data[data.rstrip(b"\n").rfind(b"\n") + 1 :][:100]
+    )
+    verified = civiclab(
+        "--tracking-uri", store_uri, "verify", result.run_id, "--trust", str(trust_file), "--json"
+    )
+    assert verified.returncode == 0, verified.stdout[-3000:]
+    table = json.loads(verified.stdout)
+    assert table["reviews"] == []
+    assert "rolled back (its chain line was cut)" in table["checks"][0]["detail"]

@@ -1,0 +1,37 @@
+"""`verify` on a run whose process was SIGKILLed reports how far its chain is valid, not a missing file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from civiclab.tracking import Tracker
+from tests.signing.conftest import verify_cli
+from tests.test_runner import start_slow_run
+
+
+def test_verify_a_killed_run(
+    journey_spec: Path, store_uri: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proc = start_slow_run(journey_spec, store_uri, tmp_path)
+    time.sleep(1.2)  # past the first flush of the chain
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    (run,) = Tracker(store_uri).list_runs()
+    folder = Tracker(store_uri).local_artifact_dir(run.run_id)
+    assert folder is not None
+    lines = (folder / "audit.jsonl").read_bytes().split(b"\n")
+    complete = len([line for line in lines[:-1] if line])  # the last line may be cut by the kill
+
+    code, table, err = verify_cli(store_uri, run.run_id, None, capsys)
+    assert code == 1
+    assert table["kind"] == "incomplete (killed)"
+    (row,) = table["checks"]
+    assert row["name"] == "run" and row["status"] == "failed"
+    assert row["detail"].startswith(f"incomplete run (killed), chain valid up to event {complete} ")
+    assert "manifest.json" not in err
+    assert f"verify failed: run {run.run_id}: run: incomplete run (killed), chain valid up to event" in err
