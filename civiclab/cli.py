@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.reporting import cli as reporting_cli
 from civiclab.signing import cli as signing_cli
@@ -328,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
+    desk_cli.add_commands(sub)
     return parser
 
 
