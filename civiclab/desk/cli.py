@@ -53,7 +53,9 @@ def cmd_desk(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         app = create_app(tracker, accounts, trust=loaded[1] if loaded else None, secure_cookies=secure)
-        print(f"civiclab desk serving on http://{args.host}:{args.port}/ (store {tracker.uri})", file=sys.stderr)
+        print(
+            f"civiclab desk serving on http://{args.host}:{args.port}/ (store {tracker.uri})", file=sys.stderr
+        )
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
         server.run(sockets=[sock])
     finally:
@@ -67,7 +69,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     if args.password_env:
         password = os.environ.get(args.password_env, "")
         if not password:
-            raise SpecError("desk user", "--password-env", f"environment variable {args.password_env} is not set")
+            raise SpecError(
+                "desk user", "--password-env", f"environment variable {args.password_env} is not set"
+            )
     else:
         password = getpass.getpass(f"password for {args.name}: ")
         if password != getpass.getpass("again: "):

@@ -24,7 +24,15 @@ log = logging.getLogger(__name__)
 
 VerifyStatus = Literal["signed", "trusted", "anchored", "tampered", "legacy", "incomplete", "unchecked"]
 ReviewStatus = Literal["awaiting", "approved", "revise", "rejected"]
-VERIFY_STATUSES: tuple[str, ...] = ("signed", "trusted", "anchored", "tampered", "legacy", "incomplete", "unchecked")
+VERIFY_STATUSES: tuple[str, ...] = (
+    "signed",
+    "trusted",
+    "anchored",
+    "tampered",
+    "legacy",
+    "incomplete",
+    "unchecked",
+)
 REVIEW_STATUSES: tuple[str, ...] = ("awaiting", "approved", "revise", "rejected")
 _DECISION_STATUS = {"approve": "approved", "revise": "revise", "reject": "rejected"}
 # Files a review or a tamper changes; their size and mtime are part of a verification's cache key.

@@ -26,7 +26,13 @@ def review_text(comment: str, conditions: str) -> str:
 
 
 def sign_review(
-    tracker: Tracker, run_id: str, user: User, password: str, decision: str, comment: str, conditions: str = ""
+    tracker: Tracker,
+    run_id: str,
+    user: User,
+    password: str,
+    decision: str,
+    comment: str,
+    conditions: str = "",
 ) -> Review:
     """Sign and append a member's review; refused for anyone but a member, or with a wrong password.
 

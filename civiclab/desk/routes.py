@@ -13,7 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n
-from civiclab.desk.app import (
+from civiclab.desk.auth import SESSION_COOKIE
+from civiclab.desk.csrf import PRELOGIN_COOKIE
+from civiclab.desk.pages import cache_key, experiments, review_comments, run_rows, statement_bytes
+from civiclab.desk.reviewing import ReviewRefused, sign_review
+from civiclab.desk.views import (
+    HERE,
     SURVEY_STATIC,
     Desk,
     healthz_route,
@@ -25,10 +30,6 @@ from civiclab.desk.app import (
     set_cookie,
     threaded,
 )
-from civiclab.desk.auth import SESSION_COOKIE
-from civiclab.desk.csrf import PRELOGIN_COOKIE
-from civiclab.desk.pages import cache_key, experiments, review_comments, run_rows, statement_bytes
-from civiclab.desk.reviewing import ReviewRefused, sign_review
 from civiclab.errors import TrackingError
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,18 @@ def register(app: FastAPI, desk: Desk) -> None:
     install_errors(app, desk)
     healthz_route(app)
     reports = ReportCache()
-    css = {"form.css": SURVEY_STATIC.read_bytes(), "desk.css": (SURVEY_STATIC.parents[2] / "desk" / "static" / "desk.css").read_bytes()}
+    css = {
+        "form.css": SURVEY_STATIC.read_bytes(),
+        "desk.css": (HERE / "static" / "desk.css").read_bytes(),
+    }
 
     @app.get("/static/{name}")
     async def static_file(name: str) -> Response:
         if name not in css:
             raise StarletteHTTPException(404)
-        return Response(css[name], media_type="text/css; charset=utf-8", headers={"cache-control": "max-age=3600"})
+        return Response(
+            css[name], media_type="text/css; charset=utf-8", headers={"cache-control": "max-age=3600"}
+        )
 
     @app.get("/")
     async def root() -> RedirectResponse:
@@ -110,7 +116,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         return response
 
     def app_lang(request: Request) -> str:
-        from civiclab.desk.app import language
+        from civiclab.desk.views import language
 
         return language(request)
 
@@ -141,10 +147,12 @@ def register(app: FastAPI, desk: Desk) -> None:
         desk.limiter.succeeded(client, name)
         # A new session id at every login: an id planted in the browser before is never promoted.
         session = desk.sessions.start(user.name, previous=request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
-        set_cookie(desk, response, SESSION_COOKIE, session.sid)
-        response.delete_cookie(PRELOGIN_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies)
-        return response
+        done = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
+        set_cookie(desk, done, SESSION_COOKIE, session.sid)
+        done.delete_cookie(
+            PRELOGIN_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies
+        )
+        return done
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -152,7 +160,9 @@ def register(app: FastAPI, desk: Desk) -> None:
         await read_form(desk, request, session.sid)
         desk.sessions.end(session.sid)
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies)
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies
+        )
         return response
 
     # Runs ------------------------------------------------------------------------------------------
@@ -179,7 +189,9 @@ def register(app: FastAPI, desk: Desk) -> None:
             chosen=chosen,
         )
 
-    async def run_view(request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200) -> Response:
+    async def run_view(
+        request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200
+    ) -> Response:
         session, user = require(desk, request)
         try:
             summary = await threaded(desk.tracker.get_run, run_id)
@@ -234,7 +246,11 @@ def register(app: FastAPI, desk: Desk) -> None:
         require(desk, request)
         data = await threaded(reports.get, desk, _run_id(run_id), "pdf")
         name = f"scorecard-{run_id[:12]}.pdf"
-        return Response(data, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
 
     @app.get("/runs/{run_id}/statement.dsse.json")
     async def statement(request: Request, run_id: str) -> Response:
@@ -246,7 +262,11 @@ def register(app: FastAPI, desk: Desk) -> None:
         if data is None:
             raise StarletteHTTPException(404)
         name = f"statement-{run_id[:12]}.dsse.json"
-        return Response(data, media_type="application/json", headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            data,
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
 
     @app.get("/runs/{run_id}/dimensions", response_class=HTMLResponse)
     async def dimensions(request: Request, run_id: str) -> Response:
@@ -259,8 +279,13 @@ def register(app: FastAPI, desk: Desk) -> None:
             raise StarletteHTTPException(404) from None
         t = i18n.MESSAGES[app_lang(request)]
         return render(
-            desk, request, "dimensions.html", user=user, csrf_anchor=session.sid,
-            page_title=t["dimensions_title"].format(run=run_id[:8]), d=doc,
+            desk,
+            request,
+            "dimensions.html",
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["dimensions_title"].format(run=run_id[:8]),
+            d=doc,
         )
 
     @app.post("/runs/{run_id}/review")
@@ -278,14 +303,21 @@ def register(app: FastAPI, desk: Desk) -> None:
             return await run_view(request, run_id, problem=t["cannot_review"].format(why=why), status=409)
         try:
             signed = await threaded(
-                sign_review, desk.tracker, run_id, user, fields.get("password", ""),
-                fields.get("decision", ""), fields.get("comment", "")[:4000], fields.get("conditions", "")[:4000],
+                sign_review,
+                desk.tracker,
+                run_id,
+                user,
+                fields.get("password", ""),
+                fields.get("decision", ""),
+                fields.get("comment", "")[:4000],
+                fields.get("conditions", "")[:4000],
             )
         except ReviewRefused as exc:
             why = t["wrong_password"] if str(exc) == "wrong password" else str(exc)
             return await run_view(request, run_id, problem=t["sign_failed"].format(why=why), status=422)
         return RedirectResponse(
-            f"/runs/{run_id}?signed=1&decision={quote(signed.decision)}&line={signed.audit_seq + 1}", status_code=303
+            f"/runs/{run_id}?signed=1&decision={quote(signed.decision)}&line={signed.audit_seq + 1}",
+            status_code=303,
         )
 
     @app.post("/runs/{run_id}/comment")
@@ -317,8 +349,14 @@ def register(app: FastAPI, desk: Desk) -> None:
         ids = chosen_runs(request)
         t = i18n.MESSAGES[app_lang(request)]
         return render(
-            desk, request, "compare.html", status=200 if len(ids) >= 2 else 400, user=user,
-            csrf_anchor=session.sid, page_title=t["compare_title"].format(n=len(ids)), run_ids=ids,
+            desk,
+            request,
+            "compare.html",
+            status=200 if len(ids) >= 2 else 400,
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["compare_title"].format(n=len(ids)),
+            run_ids=ids,
             query="&".join(f"run={r}" for r in ids),
         )
 

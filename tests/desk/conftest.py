@@ -74,7 +74,11 @@ def desk_store(tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path) ->
                 "version": 1,
                 "labs": [{"name": "Lab Belleval", "public_key": export_public(lab, "pem")}],
                 "committee": [
-                    {"name": n, "role": "member", "public_key": json.loads(export_public(f"desk-{n}", "jwk"))["x"]}
+                    {
+                        "name": n,
+                        "role": "member",
+                        "public_key": json.loads(export_public(f"desk-{n}", "jwk"))["x"],
+                    }
                     for n in ("alice", "carol")
                 ],
             },

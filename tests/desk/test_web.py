@@ -46,7 +46,10 @@ def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(client:
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie  # loopback
     page = client.get("/runs")
     assert page.status_code == 200 and "vera" in page.text
-    assert client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False).status_code == 303
+    assert (
+        client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False).status_code
+        == 303
+    )
     assert client.get("/runs", follow_redirects=False).status_code == 303
 
 
@@ -57,7 +60,9 @@ def test_secure_cookie_when_not_on_loopback(desk_store: DeskStore) -> None:
     from civiclab.desk.app import create_app
     from civiclab.tracking import Tracker
 
-    app = create_app(Tracker(desk_store.uri), AccountStore(desk_store.db), secure_cookies=True, background_verify=False)
+    app = create_app(
+        Tracker(desk_store.uri), AccountStore(desk_store.db), secure_cookies=True, background_verify=False
+    )
     with TestClient(app, base_url="https://desk.example.org") as c:
         response = login(c, "vera")
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE))
@@ -67,7 +72,9 @@ def test_secure_cookie_when_not_on_loopback(desk_store: DeskStore) -> None:
 def test_forms_without_the_csrf_token_are_refused(client: Any, desk_store: DeskStore) -> None:
     run = desk_store.runs[0]
     page = client.get("/login")
-    refused = client.post("/login", data={"username": "bob", "password": PASSWORDS["bob"]}, follow_redirects=False)
+    refused = client.post(
+        "/login", data={"username": "bob", "password": PASSWORDS["bob"]}, follow_redirects=False
+    )
     assert refused.status_code == 403 and SESSION_COOKIE not in refused.headers.get("set-cookie", "")
     assert login(client, "bob").status_code == 303
     page = client.get(f"/runs/{run}")
@@ -80,7 +87,11 @@ def test_forms_without_the_csrf_token_are_refused(client: Any, desk_store: DeskS
         response = client.post(f"/runs/{run}/comment", data=data, follow_redirects=False)
         assert response.status_code == 403
     assert len(client.app.state.desk.accounts.comments(run)) == before
-    ok = client.post(f"/runs/{run}/comment", data={"comment": "with token", "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    ok = client.post(
+        f"/runs/{run}/comment",
+        data={"comment": "with token", "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     assert [c.body for c in client.app.state.desk.accounts.comments(run)][-1] == "with token"
 
@@ -128,9 +139,13 @@ def test_lab_cannot_sign_and_viewer_cannot_comment(client: Any, desk_store: Desk
     token = csrf_of(page.text)
     n = len(client.app.state.desk.accounts.comments(run))
     assert client.post(f"/runs/{run}/comment", data={"csrf_token": token, "comment": "hi"}).status_code == 403
-    assert client.post(
-        f"/runs/{run}/review", data={"csrf_token": token, "decision": "approve", "password": PASSWORDS["vera"]}
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/runs/{run}/review",
+            data={"csrf_token": token, "decision": "approve", "password": PASSWORDS["vera"]},
+        ).status_code
+        == 403
+    )
     assert len(client.app.state.desk.accounts.comments(run)) == n and _reviews(desk_store, run) == before
 
 
@@ -233,17 +248,39 @@ def test_desk_review_and_cli_review_are_the_same_statement(
     run = desk_store.runs[1]
     assert login(client, "alice").status_code == 303
     page = client.get(f"/runs/{run}")
-    data = {"csrf_token": csrf_of(page.text), "decision": "approve", "comment": "fine", "password": PASSWORDS["alice"]}
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "decision": "approve",
+        "comment": "fine",
+        "password": PASSWORDS["alice"],
+    }
     assert client.post(f"/runs/{run}/review", data=data, follow_redirects=False).status_code == 303
     desk_event = _review_event(desk_store, run)
     monkeypatch.setenv(passphrase_variable("desk-alice"), PASSWORDS["alice"])
-    assert main(["--tracking-uri", desk_store.uri, "review", run, "--key", "desk-alice", "--reviewer", "alice",
-                 "--decision", "approve", "--comment", "fine"]) == 0
+    assert (
+        main(
+            [
+                "--tracking-uri",
+                desk_store.uri,
+                "review",
+                run,
+                "--key",
+                "desk-alice",
+                "--reviewer",
+                "alice",
+                "--decision",
+                "approve",
+                "--comment",
+                "fine",
+            ]
+        )
+        == 0
+    )
     cli_event = _review_event(desk_store, run)
     for event in (desk_event, cli_event):
         event["payload"]["statement"] = Envelope.model_validate(event["payload"]["envelope"]).statement()
     strip = {"ts", "seq"}
-    assert {k: v for k, v in desk_event.items() if k not in strip} .keys() == cli_event.keys() - strip
+    assert {k: v for k, v in desk_event.items() if k not in strip}.keys() == cli_event.keys() - strip
     d, c = desk_event["payload"]["statement"], cli_event["payload"]["statement"]
     assert d["predicateType"] == c["predicateType"] and d["subject"] == c["subject"]
     assert {k: v for k, v in d["predicate"].items() if k not in ("ts", "timestamp")} == {
@@ -287,7 +324,9 @@ def test_two_members_signing_at_once_both_land_in_order(desk_store: DeskStore) -
         user = accounts.get(name)
         assert user is not None
         start.wait()
-        results[name] = sign_review(Tracker(desk_store.uri), run, user, PASSWORDS[name], "approve", f"by {name}")
+        results[name] = sign_review(
+            Tracker(desk_store.uri), run, user, PASSWORDS[name], "approve", f"by {name}"
+        )
 
     threads = [threading.Thread(target=sign, args=(n,)) for n in ("alice", "carol")]
     for t in threads:
