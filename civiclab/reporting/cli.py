@@ -11,7 +11,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from civiclab.reporting.render import write_report
     from civiclab.tracking import Tracker
 
-    path = write_report(Tracker(args.tracking_uri), args.run_id, args.format, args.output)
+    path = write_report(Tracker(args.tracking_uri), args.run_id, args.format, args.output, args.trust)
     print(f"{args.format} report of run {args.run_id}: {path}")
     return 0
 
@@ -70,6 +70,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("run_id")
     p.add_argument("--format", choices=["html", "md", "pdf"], default="html")
     p.add_argument("--output", type=Path, help="file (or folder) to write")
+    p.add_argument("--trust", help="trust file saying whose signatures count (default: CIVICLAB_TRUST)")
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser(

@@ -4,6 +4,7 @@ the previous run of the same experiment, and whether the run verifies. Renderers
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -14,6 +15,8 @@ from civiclab.impact import ImpactAssessment, ImpactScore, score_impact
 from civiclab.records import Metric
 from civiclab.reporting.runs import RunReader, RunRecord
 from civiclab.scorecard import Scorecard, build_scorecard
+from civiclab.signing.summary import SignatureSummary, signature_summary
+from civiclab.signing.trust import TrustFile, load_trust
 from civiclab.spec import CriterionSpec, ScorecardSpec
 from civiclab.tracking import Tracker
 from civiclab.verify import VerifyReport, verify_folder_report
@@ -76,6 +79,7 @@ class ReportDocument(BaseModel):
     started: str
     scorecard: Scorecard
     verification: VerifyReport
+    signatures: SignatureSummary | None = None
     public_dimensions: list[DimensionCoverage]
     altai: list[DimensionCoverage]
     impact: ImpactScore | None = None
@@ -153,11 +157,25 @@ def changes_since(current: RunRecord, previous: RunRecord) -> Changes:
     )
 
 
-def build_document(reader: RunReader, record: RunRecord, *, compare_previous: bool = True) -> ReportDocument:
-    """Assemble the report of one run from its verified artifacts."""
+def build_document(
+    reader: RunReader,
+    record: RunRecord,
+    *,
+    compare_previous: bool = True,
+    trust: tuple[TrustFile, Path] | None = None,
+) -> ReportDocument:
+    """Assemble the report of one run from its verified artifacts.
+
+    Args:
+        trust: the trust file (and its path) that says whether the run's and reviews' signers are trusted.
+    """
     summary = record.summary
+    signatures: SignatureSummary | None = None
     if record.folder is not None:
         verification = verify_folder_report(record.folder, summary.tags, summary.run_id)
+        signatures = signature_summary(
+            record.folder, summary.run_id, trust[0] if trust else None, str(trust[1]) if trust else None
+        )
     else:
         verification = VerifyReport(run_id=summary.run_id, ok=False, problem="the run has no artifacts")
     criteria = criteria_of(record.spec)
@@ -203,6 +221,7 @@ def build_document(reader: RunReader, record: RunRecord, *, compare_previous: bo
         started=_iso(summary.start_time),
         scorecard=card,
         verification=verification,
+        signatures=signatures,
         public_dimensions=assess_dimensions(evidence),
         altai=altai_map(evidence, assessment),
         impact=score_impact(assessment) if assessment is not None else None,
@@ -213,7 +232,11 @@ def build_document(reader: RunReader, record: RunRecord, *, compare_previous: bo
     )
 
 
-def load_document(tracker: Tracker, run_id: str) -> ReportDocument:
-    """The report of a run in a store (reads its artifacts and the previous run's)."""
+def load_document(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) -> ReportDocument:
+    """The report of a run in a store (reads its artifacts and the previous run's).
+
+    Signers are checked against `trust_path` (else CIVICLAB_TRUST; with neither, they are shown unchecked).
+    """
+    trust = load_trust(trust_path)
     with RunReader(tracker) as reader:
-        return build_document(reader, reader.load(run_id))
+        return build_document(reader, reader.load(run_id), trust=trust)

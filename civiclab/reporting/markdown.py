@@ -33,10 +33,24 @@ def _coverage(title: str, rows: list[DimensionCoverage]) -> list[str]:
     return lines
 
 
+def signature_line(doc: ReportDocument) -> str:
+    sg = doc.signatures
+    if sg is None or not sg.signed:
+        return f"**Signature: none** ({sg.problem if sg else 'no artifacts'})."
+    reviews = "; ".join(
+        f"{r.decision.upper()} signed by {r.signer}{f' ({r.role})' if r.role else ''}: "
+        f"{r.problem or sg.trust_words(r.trusted)}"
+        for r in sg.reviews
+    )
+    return f"**Signature:** run signed by {sg.signer}, {sg.trust_words(sg.trusted)}." + (
+        f" Reviews: {reviews}." if reviews else ""
+    )
+
+
 def render_markdown(doc: ReportDocument) -> str:
     """The whole report as Markdown."""
     head, _, rest = to_markdown(doc.scorecard).partition("\n")
-    lines = [head, "", integrity_line(doc), rest.rstrip()]
+    lines = [head, "", integrity_line(doc), "", signature_line(doc), rest.rstrip()]
     lines += _coverage("Public-service dimensions", doc.public_dimensions)
     lines += _coverage("Trustworthy AI requirements (ALTAI)", doc.altai)
     lines += ["", "## Impact assessment", ""]

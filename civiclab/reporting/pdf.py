@@ -246,6 +246,31 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         w.table(("Field", "Declared"), gov, (45, 135))
     else:
         w.text("Nothing declared.", colour="gap")
+    w.heading("Signatures")
+    sg = doc.signatures
+    if sg is not None and sg.signed:
+        colour = "pass" if sg.trusted else ("gap" if sg.trusted is None else "fail")
+        w.text(
+            f"Run signed by {sg.signer}: {sg.trust_words(sg.trusted)}. {sg.problem}".strip(), colour=colour
+        )
+        if sg.reviews:
+            w.table(
+                ("Chain line", "Decision", "Signed by", "Role", "Trust"),
+                [
+                    (
+                        f"#{r.line}",
+                        r.decision.upper(),
+                        r.signer,
+                        r.role or "-",
+                        r.problem or sg.trust_words(r.trusted),
+                    )
+                    for r in sg.reviews
+                ],
+                (20, 20, 50, 25, 65),
+                verdict_col=1,
+            )
+    else:
+        w.text(f"This run is not signed ({sg.problem if sg else 'no artifacts'}).", colour="gap")
     w.heading("Committee reviews")
     if card.reviews:
         w.table(

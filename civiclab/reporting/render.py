@@ -42,9 +42,15 @@ def render(doc: ReportDocument, fmt: str, plots: list[Plot] | None = None) -> by
     raise ValueError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def write_report(tracker: Tracker, run_id: str, fmt: str = "html", output: Path | None = None) -> Path:
+def write_report(
+    tracker: Tracker,
+    run_id: str,
+    fmt: str = "html",
+    output: Path | None = None,
+    trust: str | Path | None = None,
+) -> Path:
     """Render a run's report and write it (atomically) to `output` or the default path."""
-    doc = load_document(tracker, run_id)
+    doc = load_document(tracker, run_id, trust)
     path = output or default_path(run_id, fmt)
     if path.is_dir():
         path = path / f"scorecard.{fmt}"

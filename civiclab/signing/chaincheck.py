@@ -89,18 +89,13 @@ def check_chain(chain_path: Path, sessions_path: Path | None, run_events: int) -
         with chain_path.open("rb") as fh:
             for number, line in enumerate(fh):
                 where = f"audit.jsonl: line {number + 1}"
-                try:
-                    entry = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    raise ChainProblem(f"{where}: not valid JSON") from None
-                if not isinstance(entry, dict) or set(entry) != {"seq", "prev", "hash", "event"}:
-                    raise ChainProblem(f"{where}: not an audit entry")
+                entry, body = _parse(line, where)
                 event = entry["event"]
                 if entry["seq"] != number:
                     raise ChainProblem(f"{where}: sequence number {entry['seq']} out of order")
                 if entry["prev"] != prev:
                     raise ChainProblem(f"{where}: link to the previous line is broken")
-                digest = hashlib.sha256((prev + canonical_json(event)).encode()).hexdigest()
+                digest = hashlib.sha256(prev.encode() + body).hexdigest()
                 if digest != entry["hash"]:
                     raise ChainProblem(f"{where}: hash does not match the event")
                 prev = digest
@@ -158,6 +153,30 @@ def check_chain(chain_path: Path, sessions_path: Path | None, run_events: int) -
             sessions_fh.close()
     facts.root = prev
     return facts
+
+
+_HEAD = b'{"event":'
+
+
+def _parse(line: bytes, where: str) -> tuple[dict[str, Any], bytes]:
+    """An entry and the exact bytes of its event.
+
+    The writer puts the event's canonical JSON first, verbatim: hashing those bytes is hashing what
+    was written (no second serialisation per line). A line in another layout is re-serialised.
+    """
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise ChainProblem(f"{where}: not valid JSON") from None
+    if not isinstance(entry, dict) or set(entry) != {"seq", "prev", "hash", "event"}:
+        raise ChainProblem(f"{where}: not an audit entry")
+    cut = line.rfind(b',"hash":"')
+    if line.startswith(_HEAD) and cut > 0:
+        body = line[len(_HEAD) : cut]
+        tail = f',"hash":"{entry["hash"]}","prev":"{entry["prev"]}","seq":{entry["seq"]}}}'.encode()
+        if line[cut:].rstrip(b"\n") == tail:
+            return entry, body
+    return entry, canonical_json(entry["event"]).encode()
 
 
 def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> None:

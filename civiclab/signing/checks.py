@@ -98,21 +98,62 @@ def check_signature(
     )
 
 
-def check_artifacts(folder: Path, statement: dict[str, Any]) -> Check:
+def check_artifacts(folder: Path, statement: dict[str, Any], digests: dict[str, str]) -> Check:
+    """Every signed file present with its signed digest, and no file the statement does not list.
+
+    Args:
+        digests: sha256 of every file of the folder (computed once, shared with the manifest check).
+    """
     name = "artifacts"
     subjects = subjects_of(statement)
-    present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     for file, digest in sorted(subjects.items()):
         if file in UNSIGNED_FILES:
             continue
-        if file not in present:
+        if file not in digests:
             return failed(name, f"{file}: signed but missing")
-        if sha256_file(folder / file) != digest:
+        if digests[file] != digest:
             return failed(name, f"{file}: sha256 differs from the signed statement")
-    extra = sorted(present - set(subjects) - UNSIGNED_FILES)
+    extra = sorted(set(digests) - set(subjects) - UNSIGNED_FILES)
     if extra:
         return failed(name, f"{extra[0]}: not in the signed statement")
     return ok(name, f"{len(subjects)} files match the signed statement")
+
+
+def check_manifest(
+    manifest_path: Path,
+    tags: dict[str, str],
+    digests: dict[str, str],
+    chain_root: str | None,
+    chain_events: int,
+) -> tuple[Check, Any]:
+    """The manifest (which lists reviews and the anchor record) against its tag, the chain and the files."""
+    from civiclab.manifest import Manifest
+
+    name = "manifest"
+    try:
+        manifest = Manifest.model_validate_json(manifest_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return failed(name, f"{MANIFEST}: missing or unreadable: {str(exc).splitlines()[0]}"), None
+    if manifest.digest() != tags.get("civiclab.manifest_sha256"):
+        return failed(
+            name, f"{MANIFEST}: content does not match the digest recorded in the run's tags"
+        ), manifest
+    if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
+        return failed(name, "spec digest in the manifest does not match the run's tag"), manifest
+    if chain_root is not None and (manifest.audit_root, manifest.audit_events) != (chain_root, chain_events):
+        return failed(name, f"{MANIFEST}: audit root or event count differs from audit.jsonl"), manifest
+    listed = {k: v for k, v in digests.items() if k != MANIFEST}
+    for file, digest in sorted(manifest.artifacts.items()):
+        if listed.get(file) != digest:
+            return failed(name, f"{file}: missing or differs from the manifest"), manifest
+    extra = sorted(set(listed) - set(manifest.artifacts))
+    if extra:
+        return failed(name, f"{extra[0]}: not listed in the manifest"), manifest
+    return ok(name, "matches its tag, the chain and the files"), manifest
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _same(a: float, b: Any) -> bool:

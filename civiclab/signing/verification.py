@@ -14,19 +14,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import AuditError, SigningError
-from civiclab.manifest import MANIFEST, read_manifest, verify_folder
+from civiclab.errors import SigningError
+from civiclab.manifest import MANIFEST
 from civiclab.signing.anchorcheck import check_statement_anchor
 from civiclab.signing.chaincheck import ChainProblem, check_chain, valid_prefix
 from civiclab.signing.checks import (
     Check,
     check_artifacts,
+    check_manifest,
     check_metrics,
     check_params,
     check_rerun,
     check_signature,
     check_tags,
     failed,
+    file_digests,
     ok,
 )
 from civiclab.signing.envelope import read_envelope
@@ -166,7 +168,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(row)
     predicate: dict[str, Any] = statement.get("predicate") or {}
     audit = predicate.get("audit") or {}
-    result.checks.append(check_artifacts(folder, statement))
+    digests = file_digests(folder)
+    result.checks.append(check_artifacts(folder, statement, digests))
 
     chain_row, sessions_row, facts = _chain_rows(folder, audit)
     result.checks += [chain_row, sessions_row]
@@ -184,15 +187,11 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(check_tags(run.tags, statement, derived))
     result.checks.append(check_rerun(folder, statement))
 
-    manifest_reviews = 0
-    try:
-        verify_folder(folder, run.tags)
-        manifest = read_manifest(folder)
-        manifest_reviews = len(manifest.reviews)
-        result.checks.append(ok("manifest", "matches its tag, the chain and the files"))
-    except AuditError as exc:
-        result.checks.append(failed("manifest", str(exc)))
-        manifest = None
+    manifest_row, manifest = check_manifest(
+        folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0
+    )
+    result.checks.append(manifest_row)
+    manifest_reviews = len(manifest.reviews) if manifest is not None else 0
     if facts is not None:
         recorded = {
             "manifest.json": manifest_reviews,

@@ -1,0 +1,89 @@
+"""Signing benchmark: what signing costs a run, and what a full `civiclab verify` costs a committee.
+
+1. A 2,000-session journey run: signing and recording the statement (run inputs, artifact digests,
+   RFC 8785 statement, Ed25519 DSSE signature, statement file) as a share of the run's wall time.
+   Target <= 5 %.
+2. A 10,000-session journey run, then `verify` with a trust file: signature, artifacts, the chain
+   (links, sessions re-derived from it), store metrics/params/tags, the evaluators re-run on the
+   stored records, manifest and reviews. Target <= 3 s; the run's own wall time is the baseline.
+
+Usage: python bench/bench_signing.py [--small 2000] [--large 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "experiments" / "journey.yaml"
+
+
+def timed_run(uri: str, sessions: int) -> tuple[str, float, dict[str, float]]:
+    from civiclab.experiment import load_experiment
+    from civiclab.runner import run_experiment
+
+    exp = load_experiment(SPEC, {"population.sessions": sessions, "energy.tracker": "none"})
+    t0 = time.perf_counter()
+    result = run_experiment(exp, tracking_uri=uri)
+    return result.run_id, time.perf_counter() - t0, result.timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=2000)
+    parser.add_argument("--large", type=int, default=10000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["CIVICLAB_HOME"] = f"{tmp}/home"
+        from civiclab.signing.keys import export_public, init_key
+        from civiclab.tracking import Tracker
+
+        init_key("lab-bench")
+        trust = Path(tmp) / "trust.yaml"
+        key = export_public("lab-bench", "pem").replace("\n", "\n      ")
+        trust.write_text(f"version: 1\nlabs:\n  - name: Bench lab\n    public_key: |\n      {key}\n")
+        uri = f"sqlite:///{tmp}/mlflow.db"
+        Tracker(uri)  # create the store outside the timings, as a warm server would be
+        timed_run(uri, 50)  # warm imports and models
+
+        _, wall, timings = timed_run(uri, args.small)
+        share = timings["signing_s"] / wall
+        print(
+            f"{args.small:,}-session run: {wall:.2f} s wall; signing + recording the statement "
+            f"{timings['signing_s'] * 1000:.1f} ms = {share:.2%} of the run (target <= 5%)"
+        )
+
+        run_id, big_wall, _ = timed_run(uri, args.large)
+        from civiclab.signing.verification import verify
+
+        t0 = time.perf_counter()
+        result = verify(Tracker(uri), run_id, trust)
+        in_process = time.perf_counter() - t0
+        assert result.ok, result.table()
+        t0 = time.perf_counter()
+        cli = subprocess.run(
+            [sys.executable, "-m", "civiclab.cli", "--tracking-uri", uri, "verify", run_id, "--trust", str(trust)],
+            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        cli_wall = time.perf_counter() - t0
+        assert cli.returncode == 0, cli.stderr
+        rerun = next(c.detail for c in result.checks if c.name == "evaluators re-run")
+        print(f"{args.large:,}-session run: {big_wall:.2f} s wall (baseline)")
+        print(
+            f"  verify in process: {in_process:.2f} s (target <= 3 s) = {in_process / big_wall:.1%} of the run"
+        )
+        print(
+            f"  civiclab verify (CLI, with interpreter and mlflow import): {cli_wall:.2f} s "
+            f"= {cli_wall / big_wall:.1%} of the run"
+        )
+        print(f"  re-run: {rerun.split(';')[0]}")
+
+
+if __name__ == "__main__":
+    main()

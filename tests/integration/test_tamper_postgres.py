@@ -1,0 +1,57 @@
+"""Issue 10's tamper matrix against an MLflow tracking server on PostgreSQL.
+
+The attacker edits the PostgreSQL database behind the server and the server's artifact folder; a
+committee member runs `civiclab verify` through the server. One server for every attack (it takes
+seconds to start); each attack has its own run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civiclab.experiment import load_experiment
+from civiclab.runner import run_experiment
+from tests.integration.servers import mlflow_server, postgres
+from tests.signing.attacks import Store, postgres_store
+from tests.signing.conftest import keys, trust_file, verify_cli  # noqa: F401 - fixtures used below
+from tests.signing.matrix import ATTACKS
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    folder = tmp_path_factory.mktemp("pg-server")
+    with postgres() as db_url, mlflow_server(db_url, folder / "artifacts") as server:
+        yield postgres_store(server, db_url, folder / "artifacts")
+
+
+def test_tamper_matrix_on_a_postgresql_backed_server(
+    server_store: Store,
+    journey_spec: Path,
+    trust_file: Path,  # noqa: F811 - the fixture imported above
+    keys: dict[str, Any],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    experiment = load_experiment(journey_spec, {"population.sessions": 60, "energy.tracker": "none"})
+    clean = run_experiment(experiment, tracking_uri=server_store.uri)
+    code, table, err = verify_cli(server_store.uri, clean.run_id, trust_file, capsys)
+    assert code == 0, table
+    assert table["kind"] == "signed" and table["trusted"] is True
+
+    caught: dict[str, str] = {}
+    for attack in ATTACKS:
+        result = run_experiment(experiment, tracking_uri=server_store.uri)
+        attack.apply(server_store, result.run_id, keys)
+        code, table, err = verify_cli(server_store.uri, result.run_id, trust_file, capsys)
+        rows = {c["name"]: c for c in table["checks"]}
+        assert code == 1, (attack.name, table)
+        for check, words in attack.expect:
+            assert rows[check]["status"] == "failed", (attack.name, check, rows[check])
+            assert words in rows[check]["detail"], (attack.name, check, rows[check]["detail"])
+        caught[attack.name] = next(c["name"] for c in table["checks"] if c["status"] == "failed")
+    assert set(caught) == {a.name for a in ATTACKS}
