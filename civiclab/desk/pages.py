@@ -115,11 +115,11 @@ class VerifyCache:
                 self._queue.put(summary)
         return None
 
-    def verify(self, run_id: str) -> Any:
+    def verify(self, run_id: str, summary: RunSummary | None = None) -> Any:
         """The current verification of a run, computed now when the cache has none."""
         from civiclab.signing.verification import verify
 
-        summary = self.tracker.get_run(run_id)
+        summary = summary or self.tracker.get_run(run_id)
         key = cache_key(summary)
         with self._lock:
             hit = self._done.get(run_id)
@@ -206,7 +206,7 @@ def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:
         return path.read_bytes() if path.exists() else None
 
 
-def review_comments(tracker: Tracker, run_id: str) -> dict[int, str]:
+def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
     """The signed comment of each review, by audit line (as the manifest lists them)."""
     import tempfile
 
@@ -216,8 +216,9 @@ def review_comments(tracker: Tracker, run_id: str) -> dict[int, str]:
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
         try:
-            manifest = read_manifest(tracker.download(run_id, Path(tmp)))
+            folder = local_folder(summary.artifact_uri) or tracker.download(summary.run_id, Path(tmp))
+            manifest = read_manifest(folder)
         except (AuditError, OSError, ValueError) as exc:
-            log.info("run %s: no readable manifest (%s)", run_id, exc)
+            log.info("run %s: no readable manifest (%s)", summary.run_id, exc)
             return {}
     return {r.audit_seq + 1: r.comment for r in reviews_of(manifest.reviews)}

@@ -63,7 +63,7 @@ class ReportCache:
             hit = self._items.get(key)
         if hit is not None:
             return hit
-        data = render_report(load_document(desk.tracker, run_id), fmt)
+        data = render_report(load_document(desk.tracker, run_id, desk.cache.trust), fmt)
         with self._lock:
             if len(self._items) >= self.limit:
                 self._items.pop(next(iter(self._items)))
@@ -197,7 +197,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             summary = await threaded(desk.tracker.get_run, run_id)
         except TrackingError:
             raise StarletteHTTPException(404) from None
-        verification = await threaded(desk.cache.verify, run_id)
+        verification = await threaded(desk.cache.verify, run_id, summary)
         from civiclab.desk.pages import review_status, verify_status
 
         t = i18n.MESSAGES[app_lang(request)]
@@ -216,7 +216,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             review=review_status(summary.tags),
             failure=failure,
             comments=await threaded(desk.accounts.comments, run_id),
-            review_comments=await threaded(review_comments, desk.tracker, run_id),
+            review_comments=await threaded(review_comments, desk.tracker, summary),
             notice=notice,
             problem=problem,
         )
@@ -274,7 +274,7 @@ def register(app: FastAPI, desk: Desk) -> None:
 
         session, user = require(desk, request)
         try:
-            doc = await threaded(load_document, desk.tracker, _run_id(run_id))
+            doc = await threaded(load_document, desk.tracker, _run_id(run_id), desk.cache.trust)
         except TrackingError:
             raise StarletteHTTPException(404) from None
         t = i18n.MESSAGES[app_lang(request)]
