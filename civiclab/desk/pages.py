@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import queue
 import threading
+import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,7 +39,20 @@ VERIFY_STATUSES: tuple[str, ...] = (
 REVIEW_STATUSES: tuple[str, ...] = ("awaiting", "approved", "revise", "rejected")
 _DECISION_STATUS = {"approve": "approved", "revise": "revise", "reject": "rejected"}
 # Files a review or a tamper changes; their size and mtime are part of a verification's cache key.
-WATCHED_FILES = ("audit.jsonl", "manifest.json", "statement.dsse.json", "sessions.jsonl", "metrics.json")
+LISTED_FILES = ("audit.jsonl", "manifest.json", "statement.dsse.json")
+WATCHED_FILES = (*LISTED_FILES, "sessions.jsonl", "metrics.json")
+# Tags the runs page reads: what it shows, and what a review or a re-signing changes.
+LISTED_TAGS = (
+    "civiclab.recommendation",
+    "civiclab.reviews",
+    "civiclab.review.decision",
+    "civiclab.statement_sha256",
+    "civiclab.manifest_sha256",
+    "civiclab.audit_root",
+)
+# The runs page trusts a cached verification this long when only the store's metrics or params changed
+# (it reads neither, for speed); a run's own page always compares everything.
+LISTING_TTL_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -73,19 +89,44 @@ def verify_status(result: Any) -> str:
     return "trusted" if result.trusted else "signed"
 
 
+def _file_stamps(artifact_uri: str, names: tuple[str, ...]) -> tuple[Any, ...]:
+    # os.stat on plain strings: a listing of 1,000 runs cannot afford pathlib per file.
+    if not artifact_uri.startswith(("file:", "/")):
+        return ()
+    root = urllib.parse.unquote(artifact_uri.removeprefix("file://").removeprefix("file:"))
+    out: list[Any] = []
+    for name in names:
+        try:
+            st = os.stat(f"{root}/{name}")
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def listing_key(summary: RunSummary) -> tuple[Any, ...]:
+    """What the runs page can check cheaply: the listed tags and the chain, manifest and statement files."""
+    return (
+        summary.status,
+        tuple(summary.tags.get(k) for k in LISTED_TAGS),
+        _file_stamps(summary.artifact_uri, LISTED_FILES),
+    )
+
+
 def cache_key(summary: RunSummary) -> str:
-    """What a verification depends on; a change to any of it means verifying again."""
+    """Everything a verification depends on; a change to any of it means verifying again."""
     stamp: list[Any] = [summary.status, sorted(summary.tags.items()), sorted(summary.metrics.items())]
     stamp.append(sorted(summary.params.items()))
-    folder = local_folder(summary.artifact_uri)
-    if folder is not None:
-        for name in WATCHED_FILES:
-            try:
-                st = (folder / name).stat()
-                stamp.append((name, st.st_size, st.st_mtime_ns))
-            except OSError:
-                stamp.append((name, None))
+    stamp.append(_file_stamps(summary.artifact_uri, WATCHED_FILES))
     return hashlib.sha256(json.dumps(stamp, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    full: str
+    listing: tuple[Any, ...]
+    at: float
+    result: Any
 
 
 class VerifyCache:
@@ -94,65 +135,65 @@ class VerifyCache:
     def __init__(self, tracker: Tracker, trust: Path | None, *, background: bool = True) -> None:
         self.tracker = tracker
         self.trust = trust
-        self._done: dict[str, tuple[str, Any]] = {}
+        self._done: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[RunSummary | None] = queue.Queue()
+        self._queue: queue.Queue[str | None] = queue.Queue()
         self._queued: set[str] = set()
         self._worker: threading.Thread | None = None
         if background:
             self._worker = threading.Thread(target=self._work, name="desk-verify", daemon=True)
             self._worker.start()
 
-    def cached(self, summary: RunSummary) -> Any | None:
-        """The verification when it is current; else None, and the run is queued for the worker."""
-        key = cache_key(summary)
+    def listed(self, summary: RunSummary) -> Any | None:
+        """The verification for the runs page when still current; else None, and the run is queued."""
         with self._lock:
             hit = self._done.get(summary.run_id)
-            if hit is not None and hit[0] == key:
-                return hit[1]
+            if (
+                hit is not None
+                and hit.listing == listing_key(summary)
+                and time.monotonic() - hit.at < LISTING_TTL_S
+            ):
+                return hit.result
             if self._worker is not None and summary.run_id not in self._queued:
                 self._queued.add(summary.run_id)
-                self._queue.put(summary)
+                self._queue.put(summary.run_id)
         return None
 
     def verify(self, run_id: str, summary: RunSummary | None = None) -> Any:
         """The current verification of a run, computed now when the cache has none."""
         from civiclab.signing.verification import verify
+        from civiclab.tracking import fast_get_run
 
-        summary = summary or self.tracker.get_run(run_id)
+        summary = summary or fast_get_run(self.tracker, run_id)
         key = cache_key(summary)
         with self._lock:
             hit = self._done.get(run_id)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        if hit is not None and hit.full == key:
+            return hit.result
         result = verify(self.tracker, run_id, self.trust)
         # verify() may have finished an interrupted review: key the result on the run as it is now.
-        key = cache_key(self.tracker.get_run(run_id))
+        now = fast_get_run(self.tracker, run_id)
         with self._lock:
-            self._done[run_id] = (key, result)
+            self._done[run_id] = _Entry(cache_key(now), listing_key(now), time.monotonic(), result)
         return result
 
     def _work(self) -> None:
         while True:
-            summary = self._queue.get()
-            if summary is None:
+            run_id = self._queue.get()
+            if run_id is None:
                 return
             try:
-                self.verify(summary.run_id)
+                self.verify(run_id)
             except Exception as exc:  # one unreadable run must not stop the others being checked
-                log.warning("verify of run %s failed: %s", summary.run_id, exc)
+                log.warning("verify of run %s failed: %s", run_id, exc)
             finally:
                 with self._lock:
-                    self._queued.discard(summary.run_id)
+                    self._queued.discard(run_id)
 
     def close(self) -> None:
         if self._worker is not None:
             self._queue.put(None)
             self._worker.join(timeout=5)
-
-
-def experiments(tracker: Tracker) -> list[str]:
-    return sorted(e.name for e in tracker.client.search_experiments())
 
 
 def run_rows(
@@ -163,18 +204,18 @@ def run_rows(
     verify: str | None = None,
     review: str | None = None,
     recommendation: str | None = None,
-) -> list[RunRow]:
-    """The civiclab runs of the store (or one experiment), newest first, filtered."""
-    from civiclab.tracking import fast_list_runs
+) -> tuple[list[RunRow], list[str]]:
+    """The civiclab runs of the store (or one experiment), newest first, filtered; and every
+    experiment that has runs (for the filter)."""
+    from civiclab.tracking import list_run_heads
 
-    names = [experiment] if experiment else experiments(tracker)
-    summaries = [s for name in names for s in fast_list_runs(tracker, name)]
+    heads = list_run_heads(tracker, LISTED_TAGS)
+    names = sorted({s.experiment for s in heads})
+    summaries = [s for s in heads if not experiment or s.experiment == experiment]
     summaries.sort(key=lambda s: s.start_time, reverse=True)
     rows: list[RunRow] = []
     for s in summaries:
-        if "civiclab.version" not in s.tags:
-            continue
-        result = cache.cached(s)
+        result = cache.listed(s)
         row = RunRow(
             run_id=s.run_id,
             experiment=s.experiment,
@@ -192,7 +233,7 @@ def run_rows(
         if recommendation and row.recommendation != recommendation:
             continue
         rows.append(row)
-    return rows
+    return rows, names
 
 
 def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civiclab.desk import i18n
 from civiclab.desk.auth import SESSION_COOKIE
 from civiclab.desk.csrf import PRELOGIN_COOKIE
-from civiclab.desk.pages import cache_key, experiments, review_comments, run_rows, statement_bytes
+from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
 from civiclab.desk.reviewing import ReviewRefused, sign_review
 from civiclab.desk.views import (
     HERE,
@@ -31,6 +31,7 @@ from civiclab.desk.views import (
     threaded,
 )
 from civiclab.errors import TrackingError
+from civiclab.tracking import fast_get_run
 
 log = logging.getLogger(__name__)
 MAX_COMPARE = 12
@@ -56,7 +57,7 @@ class ReportCache:
         from civiclab.reporting.render import render as render_report
 
         try:
-            key = (run_id, fmt, cache_key(desk.tracker.get_run(run_id)))
+            key = (run_id, fmt, cache_key(fast_get_run(desk.tracker, run_id)))
         except TrackingError:
             raise StarletteHTTPException(404) from None
         with self._lock:
@@ -172,10 +173,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         session, user = require(desk, request)
         q = request.query_params
         chosen = {k: (q.get(k) or None) for k in ("experiment", "verify", "review", "recommendation")}
-        names = await threaded(experiments, desk.tracker)
-        if chosen["experiment"] not in names:
-            chosen["experiment"] = None
-        rows = await threaded(run_rows, desk.tracker, desk.cache, **chosen)
+        rows, names = await threaded(run_rows, desk.tracker, desk.cache, **chosen)
         t = i18n.MESSAGES[app_lang(request)]
         return render(
             desk,
@@ -194,7 +192,7 @@ def register(app: FastAPI, desk: Desk) -> None:
     ) -> Response:
         session, user = require(desk, request)
         try:
-            summary = await threaded(desk.tracker.get_run, run_id)
+            summary = await threaded(fast_get_run, desk.tracker, run_id)
         except TrackingError:
             raise StarletteHTTPException(404) from None
         verification = await threaded(desk.cache.verify, run_id, summary)
