@@ -17,8 +17,6 @@ from civiclab.reporting import cli as reporting_cli
 from civiclab.signing import cli as signing_cli
 from civiclab.survey import cli as survey_cli
 
-# Command groups that live with their feature; each module exposes `add_commands(sub)`.
-
 EXPERIMENTS_DIR = Path("experiments")
 
 

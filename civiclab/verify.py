@@ -1,7 +1,9 @@
 """Verification of a finished run: audit chain, artifact digests, tags, committee reviews and anchor.
 
-`verify_run` is what `civiclab verify RUN_ID` calls. It recomputes everything a reader must be able
-to trust and names the first line or file that does not match.
+The manifest's own consistency (its tag, the chain, the files, the reviews it lists): what runs made
+before signing rely on, and what `civiclab review` checks before appending. `civiclab verify RUN_ID`
+runs `civiclab.signing.verification.verify`, which checks signed runs against their signed statement
+and uses this module for legacy runs.
 """
 
 from __future__ import annotations

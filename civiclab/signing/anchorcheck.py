@@ -37,10 +37,10 @@ def check_statement_anchor(
         return Check(name=name, status="skipped", detail="no anchoring in the trust file")
     if not trust.rpc_url:
         return failed(name, "the trust file's anchoring has no rpc_url to read the chain from")
-    from civiclab.anchoring import _connect  # the one place that talks to an EVM node
+    from civiclab.chain import ZERO_ADDRESS, Chain, Registry
 
     try:
-        chain = _connect(trust.rpc_url, None, 15.0)
+        chain = Chain.connect(trust.rpc_url, timeout_s=15.0)
     except ChainError as exc:
         return failed(name, f"cannot reach the trusted chain: {exc}")
     if chain.chain_id != trust.chain_id:
@@ -48,8 +48,6 @@ def check_statement_anchor(
             name,
             f"the node at {trust.rpc_url} is chain {chain.chain_id}, the trust file says {trust.chain_id}",
         )
-    from pilots.attestation.registry import ZERO_ADDRESS, Registry
-
     try:
         registry = Registry.attach(chain, trust.registry)
         issuer, _, block_number = registry.batch(bytes.fromhex(digest))

@@ -72,9 +72,15 @@ def _session_from_chain(
     }
 
 
-def check_chain(chain_path: Path, sessions_path: Path | None, run_events: int) -> ChainFacts:
+def check_chain(
+    chain_path: Path, sessions_path: Path | None, run_events: int, keep: list[dict[str, Any]] | None = None
+) -> ChainFacts:
     """Verify links, `run.open` first, `run.close` ending the run's part, sessions opened and
     closed in pairs, only reviews after the run, and (if given) `sessions.jsonl` against the chain.
+
+    Args:
+        keep: when given, the parsed lines of `sessions.jsonl` are appended to it (the evaluators'
+            re-run reads them instead of parsing the file again).
 
     Raises:
         ChainProblem: naming the first line that does not hold.
@@ -179,7 +185,7 @@ def _parse(line: bytes, where: str) -> tuple[dict[str, Any], bytes]:
     return entry, canonical_json(entry["event"]).encode()
 
 
-def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> None:
+def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> dict[str, Any]:
     line = fh.readline()
     if not line.strip():
         raise ChainProblem(
@@ -194,3 +200,4 @@ def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> None:
             raise ChainProblem(
                 f"sessions.jsonl: line {number} ({derived['session_id']}): {key} differs from the audit chain"
             )
+    return stored  # type: ignore[no-any-return]

@@ -206,13 +206,15 @@ def check_tags(stored: dict[str, str], statement: dict[str, Any], derived: dict[
     return ok(name, f"{len(signed)} signed tags match, {len(derived)} derived tags match")
 
 
-def check_rerun(folder: Path, statement: dict[str, Any]) -> Check:
+def check_rerun(
+    folder: Path, statement: dict[str, Any], sessions: list[dict[str, Any]] | None = None
+) -> Check:
     """Re-run the deterministic evaluators on the stored records; their metrics must be the signed ones."""
     from civiclab.signing.rerun import rerun_evaluators
 
     name = "evaluators re-run"
     try:
-        result = rerun_evaluators(folder)
+        result = rerun_evaluators(folder, sessions)
     except (OSError, ValueError, KeyError, AuditError) as exc:
         return failed(name, f"cannot re-run on the stored records: {type(exc).__name__}: {exc}")
     signed: dict[str, Any] = (statement.get("predicate") or {}).get("metrics") or {}

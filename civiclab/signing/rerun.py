@@ -108,8 +108,11 @@ class Rerun:
     skipped: dict[str, str]
 
 
-def rerun_evaluators(folder: Path) -> Rerun:
+def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None) -> Rerun:
     """Re-run the deterministic evaluators of the run stored in `folder` (its artifacts).
+
+    Args:
+        sessions: the lines of `sessions.jsonl` already parsed (and checked against the chain), if any.
 
     Plots and other files they write go to a scratch folder, never into the run's artifacts.
     """
@@ -120,7 +123,11 @@ def rerun_evaluators(folder: Path) -> Rerun:
 
     inputs = json.loads((folder / INPUTS_FILE).read_text(encoding="utf-8"))
     plan = rerun_plan([str(e["name"]) for e in inputs["evaluators"]])
-    records = list(read_records(folder / "sessions.jsonl"))
+    records = (
+        [SessionRecord.model_construct(**d) for d in sessions]
+        if sessions is not None
+        else list(read_records(folder / "sessions.jsonl"))
+    )
     # What evaluators read of an experiment, rebuilt without opening any data file of the spec.
     spec = SimpleNamespace(
         name=inputs["experiment"],

@@ -171,7 +171,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     digests = file_digests(folder)
     result.checks.append(check_artifacts(folder, statement, digests))
 
-    chain_row, sessions_row, facts = _chain_rows(folder, audit)
+    sessions: list[dict[str, Any]] = []
+    chain_row, sessions_row, facts = _chain_rows(folder, audit, sessions)
     result.checks += [chain_row, sessions_row]
 
     derived = {
@@ -185,7 +186,7 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))
-    result.checks.append(check_rerun(folder, statement))
+    result.checks.append(check_rerun(folder, statement, sessions if sessions_row.status == "ok" else None))
 
     manifest_row, manifest = check_manifest(
         folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0
@@ -211,14 +212,14 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     return result
 
 
-def _chain_rows(folder: Path, audit: dict[str, Any]) -> tuple[Check, Check, Any]:
+def _chain_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]]) -> tuple[Check, Check, Any]:
     events = int(audit.get("events", 0))
     chain = folder / "audit.jsonl"
     sessions = folder / "sessions.jsonl"
     if not chain.exists():
         return failed("audit chain", "audit.jsonl: missing"), Check(name="sessions", status="skipped"), None
     try:
-        facts = check_chain(chain, sessions if sessions.exists() else None, events)
+        facts = check_chain(chain, sessions if sessions.exists() else None, events, keep)
         sessions_row = (
             ok("sessions", f"sessions.jsonl re-derived from the chain: {facts.closed} sessions equal")
             if sessions.exists()

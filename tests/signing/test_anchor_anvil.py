@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
+from civiclab.chain import Chain, Registry
 from civiclab.experiment import load_experiment
 from civiclab.runner import run_experiment
 from civiclab.tracking import Tracker
-from pilots.attestation.chain import Chain
-from pilots.attestation.registry import Registry
 from tests import anvil_node
 from tests.signing import attacks as a
 from tests.signing.conftest import verify_cli

@@ -84,3 +84,20 @@ def test_trust_file_is_strict(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"bad.yaml: labs\[0\]\."):
         load_trust(bad)
     assert load_trust(None) is None
+
+
+def test_without_any_key_a_demo_key_is_made_and_announced_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from civiclab.signing.seal import run_signer
+
+    monkeypatch.setenv("CIVICLAB_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("CIVICLAB_KEY", raising=False)
+    first = run_signer()
+    err = capsys.readouterr().err
+    assert first.name == "local-demo" and err.count("created a local demo signing key 'local-demo'") == 1
+    assert "no committee trusts it" in err
+    assert run_signer().keyid == first.keyid
+    assert capsys.readouterr().err == ""  # said once
+    with pytest.raises(SpecError, match="no key named 'nobody'"):
+        run_signer("nobody")
