@@ -352,15 +352,18 @@ def _read_tables(tracker: Tracker, experiment: str) -> list[RunSummary]:
     ]
 
 
-def list_run_heads(tracker: Tracker, tag_keys: Iterable[str]) -> list[RunSummary]:
-    """Every active civiclab run of the store with only `tag_keys` among its tags, no metrics, no params.
+def list_run_heads(
+    tracker: Tracker, tag_keys: Iterable[str], experiment: str | None = None
+) -> list[RunSummary]:
+    """Every active civiclab run of the store (or of `experiment`) with only `tag_keys` among its tags,
+    no metrics, no params.
 
     What a listing of many runs needs (the committee's desk), read from an SQL store in two queries;
     other stores go through MLflow's search (slower, and with every field).
     """
     keys = sorted(set(tag_keys) | {"civiclab.version"})
     if not tracker.uri.startswith(SQL_SCHEMES):
-        return tracker.list_runs(max_results=50_000)
+        return tracker.list_runs(experiment, max_results=50_000)
     import sqlalchemy
 
     engine = getattr(tracker, "_heads_engine", None)
@@ -369,13 +372,14 @@ def list_run_heads(tracker: Tracker, tag_keys: Iterable[str]) -> list[RunSummary
         tracker._heads_engine = engine  # type: ignore[attr-defined]
     try:
         with engine.connect() as db:
-            runs = db.execute(
-                sqlalchemy.text(
-                    "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
-                    "JOIN experiments e ON e.experiment_id = r.experiment_id "
-                    "WHERE r.lifecycle_stage = 'active' AND e.lifecycle_stage = 'active'"
-                )
-            ).all()
+            query_runs = (
+                "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
+                "JOIN experiments e ON e.experiment_id = r.experiment_id "
+                "WHERE r.lifecycle_stage = 'active' AND e.lifecycle_stage = 'active'"
+            )
+            if experiment is not None:
+                query_runs += " AND e.name = :name"
+            runs = db.execute(sqlalchemy.text(query_runs), {"name": experiment}).all()
             tags: dict[str, dict[str, str]] = defaultdict(dict)
             query = sqlalchemy.text("SELECT run_uuid, key, value FROM tags WHERE key IN :keys").bindparams(
                 sqlalchemy.bindparam("keys", expanding=True)
@@ -384,7 +388,7 @@ def list_run_heads(tracker: Tracker, tag_keys: Iterable[str]) -> list[RunSummary
                 tags[run_id][key] = value
     except Exception as exc:  # a schema we do not know: take MLflow's own, slower path
         log.info("fast read of %s failed (%s); using MLflow's search instead", tracker.uri, exc)
-        return tracker.list_runs(max_results=50_000)
+        return tracker.list_runs(experiment, max_results=50_000)
     return [
         RunSummary(
             run_id=run_id,
