@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -95,9 +96,14 @@ def render(
 ) -> HTMLResponse:
     lang = language(request)
     t = i18n.MESSAGES[lang]
-    here = request.url.path
+    # The same page (its runs, filters) in the other language.
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "signed", "commented")]
     switch = [
-        {"code": code, "label": i18n.MESSAGES[code]["language_name"], "href": f"{here}?lang={code}"}
+        {
+            "code": code,
+            "label": i18n.MESSAGES[code]["language_name"],
+            "href": f"{request.url.path}?{urlencode([*kept, ('lang', code)])}",
+        }
         for code in i18n.LANGUAGES
         if code != lang
     ]

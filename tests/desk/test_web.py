@@ -190,6 +190,9 @@ def test_language_from_query_then_cookie_then_accept_language(client: Any) -> No
     assert 'lang="en"' in client.get("/login", headers={"accept-language": "en-GB,en;q=0.9,fr;q=0.5"}).text
     assert "Sign in" in client.get("/login?lang=en").text
     assert 'lang="en"' in client.get("/login").text  # remembered
+    assert login(client, "vera").status_code == 303
+    page = client.get("/runs?review=awaiting&lang=en").text
+    assert 'href="/runs?review=awaiting&amp;lang=fr"' in page  # the switch keeps the filters
 
 
 def test_member_signs_the_same_review_as_the_cli(client: Any, desk_store: DeskStore) -> None:
