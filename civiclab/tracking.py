@@ -352,6 +352,15 @@ def _read_tables(tracker: Tracker, experiment: str) -> list[RunSummary]:
     ]
 
 
+def _engine(tracker: Tracker) -> Any:
+    """One SQLAlchemy engine per tracker for the fast reads (a new engine per call costs its pool)."""
+    import sqlalchemy
+
+    if getattr(tracker, "_sql_engine", None) is None:
+        tracker._sql_engine = sqlalchemy.create_engine(tracker.uri)  # type: ignore[attr-defined]
+    return tracker._sql_engine  # type: ignore[attr-defined]
+
+
 def list_run_heads(
     tracker: Tracker, tag_keys: Iterable[str], experiment: str | None = None
 ) -> list[RunSummary]:
@@ -366,12 +375,8 @@ def list_run_heads(
         return tracker.list_runs(experiment, max_results=50_000)
     import sqlalchemy
 
-    engine = getattr(tracker, "_heads_engine", None)
-    if engine is None:
-        engine = sqlalchemy.create_engine(tracker.uri)
-        tracker._heads_engine = engine  # type: ignore[attr-defined]
     try:
-        with engine.connect() as db:
+        with _engine(tracker).connect() as db:
             query_runs = (
                 "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
                 "JOIN experiments e ON e.experiment_id = r.experiment_id "
@@ -416,12 +421,8 @@ def fast_get_run(tracker: Tracker, run_id: str) -> RunSummary:
         return tracker.get_run(run_id)
     import sqlalchemy
 
-    engine = getattr(tracker, "_heads_engine", None)
-    if engine is None:
-        engine = sqlalchemy.create_engine(tracker.uri)
-        tracker._heads_engine = engine  # type: ignore[attr-defined]
     try:
-        with engine.connect() as db:
+        with _engine(tracker).connect() as db:
             head = db.execute(
                 sqlalchemy.text(
                     "SELECT e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
@@ -429,8 +430,6 @@ def fast_get_run(tracker: Tracker, run_id: str) -> RunSummary:
                 ),
                 {"r": run_id},
             ).first()
-            if head is None:
-                raise TrackingError(f"{tracker.uri}: no run {run_id!r}")
             tables: dict[str, dict[str, Any]] = {}
             for table, columns in (
                 ("tags", "key, value"),
@@ -444,11 +443,11 @@ def fast_get_run(tracker: Tracker, run_id: str) -> RunSummary:
                         (math.nan if row[2] else float(row[1])) if table == "latest_metrics" else row[1]
                     )
                 tables[table] = found
-    except TrackingError:
-        raise
     except Exception as exc:
         log.info("fast read of run %s failed (%s); using MLflow's get_run", run_id, exc)
         return tracker.get_run(run_id)
+    if head is None:
+        raise TrackingError(f"{tracker.uri}: no run {run_id!r}")
     name, status, start, artifact_uri = head
     return RunSummary(
         run_id=run_id,
