@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from civiclab import argtypes
+from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
@@ -359,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
     redaction_cli.add_commands(sub)
+    desk_cli.add_commands(sub)
     return parser
 
 

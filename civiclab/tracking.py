@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import re
 import time
 import urllib.parse
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,64 +311,3 @@ class Tracker:
             )
             for r in runs
         ]
-
-
-def fast_list_runs(tracker: Tracker, experiment: str) -> list[RunSummary]:
-    """Active civiclab runs of `experiment`, as `Tracker.list_runs` returns them (in no particular order)."""
-    if not tracker.uri.startswith(SQL_SCHEMES):
-        return tracker.list_runs(experiment, max_results=50_000)
-    try:
-        return _read_tables(tracker, experiment)
-    except Exception as exc:  # a schema we do not know: take MLflow's own, slower path
-        log.info("fast read of %s failed (%s); using MLflow's search instead", tracker.uri, exc)
-        return tracker.list_runs(experiment, max_results=50_000)
-
-
-def _read_tables(tracker: Tracker, experiment: str) -> list[RunSummary]:
-    import sqlalchemy
-
-    exp_id = tracker.experiment_id(experiment, create=False)
-    if exp_id is None:
-        return []
-    engine = sqlalchemy.create_engine(tracker.uri)
-    select_runs = "SELECT run_uuid FROM runs WHERE experiment_id = :e AND lifecycle_stage = 'active'"
-    try:
-        with engine.connect() as db:
-            params = {"e": int(exp_id)}
-            runs = db.execute(
-                sqlalchemy.text(
-                    "SELECT run_uuid, status, start_time, artifact_uri FROM runs "
-                    "WHERE experiment_id = :e AND lifecycle_stage = 'active'"
-                ),
-                params,
-            ).all()
-            tables: dict[str, dict[str, dict[str, Any]]] = {}
-            for table, columns in (
-                ("tags", "key, value"),
-                ("params", "key, value"),
-                ("latest_metrics", "key, value, is_nan"),
-            ):
-                rows: dict[str, dict[str, Any]] = defaultdict(dict)
-                query = f"SELECT run_uuid, {columns} FROM {table} WHERE run_uuid IN ({select_runs})"  # noqa: S608
-                for row in db.execute(sqlalchemy.text(query), params):
-                    value = row[2]
-                    if table == "latest_metrics":
-                        value = math.nan if row[3] else float(value)
-                    rows[row[0]][row[1]] = value
-                tables[table] = rows
-    finally:
-        engine.dispose()
-    return [
-        RunSummary(
-            run_id=run_id,
-            experiment=experiment,
-            status=str(status),
-            start_time=int(start or 0),
-            tags=tables["tags"].get(run_id, {}),
-            metrics=tables["latest_metrics"].get(run_id, {}),
-            params=tables["params"].get(run_id, {}),
-            artifact_uri=str(artifact_uri),
-        )
-        for run_id, status, start, artifact_uri in runs
-        if tables["tags"].get(run_id, {}).get("civiclab.version")  # what list_runs filters on
-    ]

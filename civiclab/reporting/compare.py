@@ -256,7 +256,7 @@ def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | N
         return [tracker.get_run(r) for r in run_ids]
     if not experiment:
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
-    from civiclab.tracking import fast_list_runs
+    from civiclab.store_reads import fast_list_runs
 
     runs = [
         r

@@ -151,13 +151,17 @@ class RunReader:
 
     def previous(self, summary: RunSummary) -> RunSummary | None:
         """The last finished run of the same experiment that started before this one."""
-        from civiclab.tracking import fast_list_runs
+        from civiclab.store_reads import fast_get_run, list_run_heads
 
+        # Only the status tag of every run is read; the one run chosen is then read in full
+        # (reading every run's metrics took 8 s in a store of 1,000 runs).
         earlier = [
             r
-            for r in fast_list_runs(self.tracker, summary.experiment)
+            for r in list_run_heads(self.tracker, ["civiclab.status"], summary.experiment)
             if r.run_id != summary.run_id
             and r.start_time < summary.start_time
             and r.tags.get("civiclab.status") == "finished"
         ]
-        return max(earlier, key=lambda r: r.start_time) if earlier else None
+        if not earlier:
+            return None
+        return fast_get_run(self.tracker, max(earlier, key=lambda r: r.start_time).run_id)

@@ -10,7 +10,8 @@ import numpy as np
 from civiclab.records import Metric
 from civiclab.reporting.observations import observation_for, read_observations
 from civiclab.reporting.runs import metrics_from_tracking
-from civiclab.tracking import Tracker, fast_list_runs
+from civiclab.store_reads import fast_list_runs
+from civiclab.tracking import Tracker
 
 
 def test_fast_read_matches_mlflow_search(tmp_path: Path) -> None:

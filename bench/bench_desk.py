@@ -1,0 +1,204 @@
+"""Benchmark: the committee's desk over 1,000 runs in a SQLite MLflow store.
+
+Runs experiments/journey.yaml once for real (30 sessions, no energy meter), then makes 999 more runs
+CHEAPLY through the tracking API by copying that run's params, metrics and tags into new runs (no
+artifacts: those copies show as not verified; their verification is not part of these figures,
+the runs page shows cached statuses and a background worker fills them, off here).
+Figures:
+  1. the runs page (1,000 rows) — server time p50/p95 in process (TestClient), target <= 300 ms;
+  2. a run's scorecard page — first view (verification + rendering) and later views, target <= 1 s;
+     the report frame (civiclab's HTML renderer) cold and cached;
+  3. 50 concurrent readers on loopback (uvicorn, real HTTP) reading the run page: requests/s, p50, p99.
+
+    .venv/bin/python bench/bench_desk.py [--runs 1000] [--readers 50] [--requests 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PAGE_TARGET_S = 0.300
+SCORECARD_TARGET_S = 1.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def real_run(folder: Path, uri: str) -> str:
+    import yaml
+
+    from civiclab.experiment import load_experiment
+    from civiclab.runner import run_experiment
+
+    exp_dir = folder / "experiments"
+    shutil.copytree(ROOT / "experiments" / "data", exp_dir / "data")
+    raw = yaml.safe_load((ROOT / "experiments" / "journey.yaml").read_text(encoding="utf-8"))
+    if raw.get("survey"):
+        raw["survey"]["store"] = f"sqlite:///{folder / 'survey.db'}"
+    spec = exp_dir / "journey.yaml"
+    spec.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    experiment = load_experiment(spec, {"population.sessions": 30, "energy.tracker": "none"})
+    return str(run_experiment(experiment, tracking_uri=uri).run_id)
+
+
+def copy_runs(uri: str, source: str, n: int) -> None:
+    """n copies of `source` (params, latest metrics, civiclab tags) through MLflow's client."""
+    from mlflow.entities import Metric, Param
+
+    from civiclab.tracking import Tracker
+
+    tracker = Tracker(uri)
+    run = tracker.client.get_run(source)
+    params = [Param(k, v) for k, v in run.data.params.items()]
+    now = int(time.time() * 1000)
+    metrics = [Metric(k, v, now, 0) for k, v in run.data.metrics.items()]
+    tags = {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")}
+    for i in range(n):
+        copy = tracker.client.create_run(run.info.experiment_id, run_name=f"copy-{i}", tags=tags)
+        rid = copy.info.run_id
+        for j in range(0, len(params), 100):
+            tracker.client.log_batch(rid, params=params[j : j + 100])
+        for j in range(0, len(metrics), 1000):
+            tracker.client.log_batch(rid, metrics=metrics[j : j + 1000])
+        tracker.client.set_terminated(rid, "FINISHED")
+
+
+def timed(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=10, help="requests per reader")
+    parser.add_argument(
+        "--keep", type=Path, help="build the store in this folder and keep it (reused if there)"
+    )
+    args = parser.parse_args()
+
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="civiclab-bench-desk-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["CIVICLAB_HOME"] = str(tmp / "home")
+    uri = f"sqlite:///{tmp / 'mlruns' / 'mlflow.db'}"
+    marker = tmp / "source-run"
+    try:
+        if marker.exists():
+            source = marker.read_text().strip()
+            print(f"reusing the store in {tmp} (real run {source[:8]})")
+        else:
+            started = time.perf_counter()
+            source = real_run(tmp, uri)
+            print(f"real journey run (30 sessions): {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            copy_runs(uri, source, args.runs - 1)
+            print(f"{args.runs - 1} copies through the tracking API: {time.perf_counter() - started:.1f} s")
+            marker.write_text(source)
+
+        from fastapi.testclient import TestClient
+
+        from civiclab.desk.accounts import AccountStore
+        from civiclab.desk.app import create_app
+        from civiclab.tracking import Tracker
+
+        accounts = AccountStore(tmp / "desk.db")
+        if accounts.get("reader") is None:
+            accounts.add_user("reader", "viewer", "reader-password-1")
+        app = create_app(Tracker(uri), accounts, background_verify=False)
+        client = TestClient(app, base_url="http://127.0.0.1")
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        client.post(
+            "/login", data={"csrf_token": token, "username": "reader", "password": "reader-password-1"}
+        )
+
+        first = client.get("/runs")
+        rows = first.text.count('name="run"')
+        times = [timed(lambda: client.get("/runs")) for _ in range(20)]
+        p50 = statistics.median(times)
+        print(
+            f"runs page, {rows} rows: p50 {p50 * 1000:.0f} ms, p95 {percentile(times, 0.95) * 1000:.0f} ms "
+            f"(target <= {PAGE_TARGET_S * 1000:.0f} ms: {p50 / PAGE_TARGET_S:.2f}x of target)"
+        )
+        filtered = [timed(lambda: client.get("/runs?review=approved")) for _ in range(10)]
+        print(f"runs page filtered to none: p50 {statistics.median(filtered) * 1000:.0f} ms")
+
+        cold = timed(lambda: client.get(f"/runs/{source}"))
+        warm = [timed(lambda: client.get(f"/runs/{source}")) for _ in range(10)]
+        frame_cold = timed(lambda: client.get(f"/runs/{source}/report.html"))
+        frame_warm = statistics.median(
+            [timed(lambda: client.get(f"/runs/{source}/report.html")) for _ in range(5)]
+        )
+        print(
+            f"scorecard page: first view {cold:.2f} s (civiclab verify of the run, then cached), later p50 "
+            f"{statistics.median(warm) * 1000:.0f} ms (target <= {SCORECARD_TARGET_S:.0f} s: "
+            f"{cold / SCORECARD_TARGET_S:.2f}x first, {statistics.median(warm) / SCORECARD_TARGET_S:.2f}x later)"
+        )
+        print(
+            f"report frame (civiclab report's HTML): cold {frame_cold:.2f} s, cached {frame_warm * 1000:.0f} ms"
+        )
+        cookies = dict(client.cookies)
+        client.close()
+
+        import httpx
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.02)
+        base = f"http://127.0.0.1:{port}"
+
+        def reader(_: int) -> list[float]:
+            out = []
+            with httpx.Client(base_url=base, cookies=cookies, timeout=120) as http:
+                for _ in range(args.requests):
+                    t0 = time.perf_counter()
+                    response = http.get(f"/runs/{source}")
+                    out.append(time.perf_counter() - t0)
+                    assert response.status_code == 200, response.status_code
+            return out
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.readers) as pool:
+            latencies = [x for xs in pool.map(reader, range(args.readers)) for x in xs]
+        wall = time.perf_counter() - t0
+        print(
+            f"{args.readers} concurrent readers of the run page on loopback: {len(latencies)} requests in "
+            f"{wall:.1f} s = {len(latencies) / wall:.1f} requests/s, p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+        )
+        server.should_exit = True
+        thread.join(timeout=10)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

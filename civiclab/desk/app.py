@@ -1,0 +1,105 @@
+"""The desk's web application: FastAPI with server-rendered, accessible pages in French and English.
+
+Every page but /login needs a session (else 303 to /login). Forms carry a CSRF token bound to the
+session (403 without it). Members sign reviews; lab staff comment; viewers read. Login failures
+are limited per address and per account (429).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from civiclab.desk.accounts import AccountStore
+from civiclab.desk.auth import LoginLimiter, Sessions
+from civiclab.desk.csrf import CsrfTokens
+from civiclab.desk.pages import VerifyCache
+from civiclab.desk.views import Desk
+from civiclab.tracking import Tracker
+
+MAX_BODY = 32 * 1024
+PAGE_CSP = (
+    b"default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
+    b"frame-ancestors 'none'; base-uri 'none'"
+)
+# The reports are civiclab's self-contained HTML (inline CSS, plots as data: URIs), shown in a frame.
+REPORT_CSP = (
+    b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    b"frame-ancestors 'self'; base-uri 'none'"
+)
+
+
+def create_app(
+    tracker: Tracker,
+    accounts: AccountStore,
+    *,
+    trust: Path | None = None,
+    secure_cookies: bool = False,
+    background_verify: bool = True,
+    limiter: LoginLimiter | None = None,
+) -> Any:
+    """The ASGI application of the desk (FastAPI behind the body limit and security headers)."""
+    from civiclab.desk import routes
+    from civiclab.survey.security import BodyLimit
+
+    desk = Desk(
+        tracker=tracker,
+        accounts=accounts,
+        cache=VerifyCache(tracker, trust, background=background_verify),
+        secure_cookies=secure_cookies,
+        sessions=Sessions(),
+        limiter=limiter or LoginLimiter(),
+        csrf=CsrfTokens(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        desk.cache.close()
+
+    app = FastAPI(title="civiclab desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.desk = desk
+    routes.register(app, desk)
+
+    def too_large(scope: Any) -> tuple[bytes, bytes]:
+        return b"request too large", b"text/plain; charset=utf-8"
+
+    return DeskHeaders(BodyLimit(app, MAX_BODY, too_large))  # type: ignore[arg-type]
+
+
+class DeskHeaders:
+    """Security headers on every response; report frames get their own CSP (see REPORT_CSP)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @property
+    def state(self) -> Any:  # tests and the CLI reach the FastAPI app's state through the wrapper
+        return self.app.app.state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        in_frame = scope.get("path", "").endswith("/report.html")
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (b"content-security-policy", REPORT_CSP if in_frame else PAGE_CSP),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"SAMEORIGIN" if in_frame else b"DENY"),
+                    (b"cache-control", b"no-store"),
+                ]
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in headers if k not in present
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

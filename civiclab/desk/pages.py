@@ -1,0 +1,265 @@
+"""What the desk pages show, read from any tracking store: runs with their statuses, verifications.
+
+Verifying a run re-derives sessions and metrics from its artifacts, which takes seconds; the result
+is cached per run and kept while nothing the run's verification depends on has changed (its tags,
+metrics, params, and the files reviews and tampering touch). The runs page shows the cached status
+(or "not checked yet") and a background worker fills the cache; a run's own page verifies at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from civiclab.reporting.runs import local_folder
+from civiclab.tracking import RunSummary, Tracker
+
+log = logging.getLogger(__name__)
+
+VerifyStatus = Literal["signed", "trusted", "anchored", "tampered", "legacy", "incomplete", "unchecked"]
+ReviewStatus = Literal["awaiting", "approved", "revise", "rejected"]
+VERIFY_STATUSES: tuple[str, ...] = (
+    "signed",
+    "trusted",
+    "anchored",
+    "tampered",
+    "legacy",
+    "incomplete",
+    "unchecked",
+)
+REVIEW_STATUSES: tuple[str, ...] = ("awaiting", "approved", "revise", "rejected")
+_DECISION_STATUS = {"approve": "approved", "revise": "revise", "reject": "rejected"}
+# Files a review or a tamper changes; their size and mtime are part of a verification's cache key.
+LISTED_FILES = ("audit.jsonl", "manifest.json", "statement.dsse.json")
+WATCHED_FILES = (*LISTED_FILES, "sessions.jsonl", "metrics.json")
+# Tags the runs page reads: what it shows, and what a review or a re-signing changes.
+LISTED_TAGS = (
+    "civiclab.recommendation",
+    "civiclab.reviews",
+    "civiclab.review.decision",
+    "civiclab.statement_sha256",
+    "civiclab.manifest_sha256",
+    "civiclab.audit_root",
+)
+# The runs page trusts a cached verification this long when only the store's metrics or params changed
+# (it reads neither, for speed); a run's own page always compares everything.
+LISTING_TTL_S = 600.0
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the runs page."""
+
+    run_id: str
+    experiment: str
+    started: int
+    status: str
+    recommendation: str
+    verify: str
+    review: str
+    reviews: int
+
+
+def review_status(tags: dict[str, str]) -> str:
+    """awaiting, or the latest signed decision the run's tags record."""
+    if int(tags.get("civiclab.reviews", "0") or 0) == 0:
+        return "awaiting"
+    return _DECISION_STATUS.get(tags.get("civiclab.review.decision", ""), "awaiting")
+
+
+def verify_status(result: Any) -> str:
+    """One word for a `civiclab.signing.verification.Verification`."""
+    if result.kind == "incomplete (killed)":
+        return "incomplete"
+    if not result.ok:
+        return "tampered"
+    if result.kind == "unsigned (legacy)":
+        return "legacy"
+    if any(c.name.startswith("anchor") and c.status == "ok" for c in result.checks):
+        return "anchored"
+    return "trusted" if result.trusted else "signed"
+
+
+def _file_stamps(artifact_uri: str, names: tuple[str, ...]) -> tuple[Any, ...]:
+    # os.stat on plain strings: a listing of 1,000 runs cannot afford pathlib per file.
+    if not artifact_uri.startswith(("file:", "/")):
+        return ()
+    root = urllib.parse.unquote(artifact_uri.removeprefix("file://").removeprefix("file:"))
+    out: list[Any] = []
+    for name in names:
+        try:
+            st = os.stat(f"{root}/{name}")
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def listing_key(summary: RunSummary) -> tuple[Any, ...]:
+    """What the runs page can check cheaply: the listed tags and the chain, manifest and statement files."""
+    return (
+        summary.status,
+        tuple(summary.tags.get(k) for k in LISTED_TAGS),
+        _file_stamps(summary.artifact_uri, LISTED_FILES),
+    )
+
+
+def cache_key(summary: RunSummary) -> str:
+    """Everything a verification depends on; a change to any of it means verifying again."""
+    stamp: list[Any] = [summary.status, sorted(summary.tags.items()), sorted(summary.metrics.items())]
+    stamp.append(sorted(summary.params.items()))
+    stamp.append(_file_stamps(summary.artifact_uri, WATCHED_FILES))
+    return hashlib.sha256(json.dumps(stamp, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    full: str
+    listing: tuple[Any, ...]
+    at: float
+    result: Any
+
+
+class VerifyCache:
+    """Verifications per run, computed once per state of the run (see `cache_key`)."""
+
+    def __init__(self, tracker: Tracker, trust: Path | None, *, background: bool = True) -> None:
+        self.tracker = tracker
+        self.trust = trust
+        self._done: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queued: set[str] = set()
+        self._worker: threading.Thread | None = None
+        if background:
+            self._worker = threading.Thread(target=self._work, name="desk-verify", daemon=True)
+            self._worker.start()
+
+    def listed(self, summary: RunSummary) -> Any | None:
+        """The verification for the runs page when still current; else None, and the run is queued."""
+        with self._lock:
+            hit = self._done.get(summary.run_id)
+            if (
+                hit is not None
+                and hit.listing == listing_key(summary)
+                and time.monotonic() - hit.at < LISTING_TTL_S
+            ):
+                return hit.result
+            if self._worker is not None and summary.run_id not in self._queued:
+                self._queued.add(summary.run_id)
+                self._queue.put(summary.run_id)
+        return None
+
+    def verify(self, run_id: str, summary: RunSummary | None = None) -> Any:
+        """The current verification of a run, computed now when the cache has none."""
+        from civiclab.signing.verification import verify
+        from civiclab.store_reads import fast_get_run
+
+        summary = summary or fast_get_run(self.tracker, run_id)
+        key = cache_key(summary)
+        with self._lock:
+            hit = self._done.get(run_id)
+        if hit is not None and hit.full == key:
+            return hit.result
+        result = verify(self.tracker, run_id, self.trust)
+        # verify() may have finished an interrupted review: key the result on the run as it is now.
+        now = fast_get_run(self.tracker, run_id)
+        with self._lock:
+            self._done[run_id] = _Entry(cache_key(now), listing_key(now), time.monotonic(), result)
+        return result
+
+    def _work(self) -> None:
+        while True:
+            run_id = self._queue.get()
+            if run_id is None:
+                return
+            try:
+                self.verify(run_id)
+            except Exception as exc:  # one unreadable run must not stop the others being checked
+                log.warning("verify of run %s failed: %s", run_id, exc)
+            finally:
+                with self._lock:
+                    self._queued.discard(run_id)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join(timeout=5)
+
+
+def run_rows(
+    tracker: Tracker,
+    cache: VerifyCache,
+    *,
+    experiment: str | None = None,
+    verify: str | None = None,
+    review: str | None = None,
+    recommendation: str | None = None,
+) -> tuple[list[RunRow], list[str]]:
+    """The civiclab runs of the store (or one experiment), newest first, filtered; and every
+    experiment that has runs (for the filter)."""
+    from civiclab.store_reads import list_run_heads
+
+    heads = list_run_heads(tracker, LISTED_TAGS)
+    names = sorted({s.experiment for s in heads})
+    summaries = [s for s in heads if not experiment or s.experiment == experiment]
+    summaries.sort(key=lambda s: s.start_time, reverse=True)
+    rows: list[RunRow] = []
+    for s in summaries:
+        result = cache.listed(s)
+        row = RunRow(
+            run_id=s.run_id,
+            experiment=s.experiment,
+            started=s.start_time,
+            status=s.status,
+            recommendation=s.tags.get("civiclab.recommendation", "—"),
+            verify=verify_status(result) if result is not None else "unchecked",
+            review=review_status(s.tags),
+            reviews=int(s.tags.get("civiclab.reviews", "0") or 0),
+        )
+        if verify and row.verify != verify:
+            continue
+        if review and row.review != review:
+            continue
+        if recommendation and row.recommendation != recommendation:
+            continue
+        rows.append(row)
+    return rows, names
+
+
+def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:
+    """The run's signed statement (DSSE envelope) as stored, or None for a legacy run."""
+    import tempfile
+
+    from civiclab.signing.statement import STATEMENT_FILE
+
+    with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
+        path = tracker.download(run_id, Path(tmp)) / STATEMENT_FILE
+        return path.read_bytes() if path.exists() else None
+
+
+def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
+    """The signed comment of each review, by audit line (as the manifest lists them)."""
+    import tempfile
+
+    from civiclab.errors import AuditError
+    from civiclab.manifest import read_manifest
+    from civiclab.review import reviews_of
+
+    with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
+        try:
+            folder = local_folder(summary.artifact_uri) or tracker.download(summary.run_id, Path(tmp))
+            manifest = read_manifest(folder)
+        except (AuditError, OSError, ValueError) as exc:
+            log.info("run %s: no readable manifest (%s)", summary.run_id, exc)
+            return {}
+    return {r.audit_seq + 1: r.comment for r in reviews_of(manifest.reviews)}

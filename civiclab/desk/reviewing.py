@@ -1,0 +1,60 @@
+"""Signing a review from the desk: the member's own key, unlocked by the password just typed.
+
+The review is made by `civiclab.review.add_review`, the very function `civiclab review` calls,
+so the desk's review is the same signed statement, appended to the chain under the same lock.
+"""
+
+from __future__ import annotations
+
+from civiclab.desk.accounts import User, unlocked
+from civiclab.errors import CivicLabError, SigningError, SpecError
+from civiclab.review import DECISIONS, Review, add_review
+from civiclab.tracking import Tracker
+
+
+class ReviewRefused(Exception):
+    """A review the desk did not sign, with the reason to show the member."""
+
+
+def review_text(comment: str, conditions: str) -> str:
+    """The comment as signed: the review API carries one text, so conditions follow the comment."""
+    lines = [c.strip() for c in conditions.splitlines() if c.strip()]
+    text = comment.strip()
+    if lines:
+        text = (text + "\n\n" if text else "") + "Conditions:\n" + "\n".join(f"- {c}" for c in lines)
+    return text
+
+
+def sign_review(
+    tracker: Tracker,
+    run_id: str,
+    user: User,
+    password: str,
+    decision: str,
+    comment: str,
+    conditions: str = "",
+) -> Review:
+    """Sign and append a member's review; refused for anyone but a member, or with a wrong password.
+
+    Raises:
+        ReviewRefused: not a member, a bad decision, a wrong password, or the run does not verify
+            (nothing is written then: `add_review` checks the run under its lock first).
+    """
+    if not user.may_sign or not user.key_name:
+        raise ReviewRefused("only committee members sign reviews")
+    if decision not in DECISIONS:
+        raise ReviewRefused(f"decision must be one of {', '.join(DECISIONS)}")
+    try:
+        with unlocked(user.key_name, password):
+            return add_review(
+                tracker,
+                run_id,
+                key=user.key_name,
+                reviewer=user.name,
+                decision=decision,
+                comment=review_text(comment, conditions),
+            )
+    except SigningError:
+        raise ReviewRefused("wrong password") from None
+    except (SpecError, CivicLabError) as exc:
+        raise ReviewRefused(str(exc)) from None

@@ -1,0 +1,381 @@
+"""The desk's pages and forms (registered on the FastAPI app by `create_app`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from civiclab.desk import i18n
+from civiclab.desk.auth import SESSION_COOKIE
+from civiclab.desk.csrf import PRELOGIN_COOKIE
+from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
+from civiclab.desk.reviewing import ReviewRefused, sign_review
+from civiclab.desk.views import (
+    HERE,
+    SURVEY_STATIC,
+    Desk,
+    healthz_route,
+    install_errors,
+    read_form,
+    render,
+    require,
+    session_of,
+    set_cookie,
+    threaded,
+)
+from civiclab.errors import TrackingError
+from civiclab.store_reads import fast_get_run
+
+log = logging.getLogger(__name__)
+MAX_COMPARE = 12
+_RUN_ID_CHARS = set("0123456789abcdef")
+
+
+def _run_id(run_id: str) -> str:
+    if not 1 <= len(run_id) <= 64 or not set(run_id) <= _RUN_ID_CHARS:
+        raise StarletteHTTPException(404)
+    return run_id
+
+
+class ReportCache:
+    """Rendered reports per run state: drawing the plots is the slow part of a scorecard page."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._items: dict[tuple[str, str, str], bytes] = {}
+        self._lock = threading.Lock()
+        self.limit = limit
+
+    def get(self, desk: Desk, run_id: str, fmt: str) -> bytes:
+        from civiclab.reporting.document import load_document
+        from civiclab.reporting.render import render as render_report
+
+        try:
+            key = (run_id, fmt, cache_key(fast_get_run(desk.tracker, run_id)))
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None:
+            return hit
+        data = render_report(load_document(desk.tracker, run_id, desk.cache.trust), fmt)
+        with self._lock:
+            if len(self._items) >= self.limit:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = data
+        return data
+
+
+def register(app: FastAPI, desk: Desk) -> None:
+    install_errors(app, desk)
+    healthz_route(app)
+    reports = ReportCache()
+    css = {
+        "form.css": SURVEY_STATIC.read_bytes(),
+        "desk.css": (HERE / "static" / "desk.css").read_bytes(),
+    }
+
+    @app.get("/static/{name}")
+    async def static_file(name: str) -> Response:
+        if name not in css:
+            raise StarletteHTTPException(404)
+        return Response(
+            css[name], media_type="text/css; charset=utf-8", headers={"cache-control": "max-age=3600"}
+        )
+
+    @app.get("/")
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/runs", status_code=303)
+
+    # Login and logout ------------------------------------------------------------------------------
+
+    def _safe_next(target: str | None) -> str:
+        # Only a path of this site: never an open redirect to another host.
+        if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+            return "/runs"
+        return target
+
+    def login_page(request: Request, anchor: str, status: int = 200, error: str = "") -> HTMLResponse:
+        t = i18n.MESSAGES[app_lang(request)]
+        response = render(
+            desk,
+            request,
+            "login.html",
+            status=status,
+            csrf_anchor=anchor,
+            page_title=t["login_title"],
+            error=error,
+            next=_safe_next(request.query_params.get("next")),
+        )
+        set_cookie(desk, response, PRELOGIN_COOKIE, anchor)
+        return response
+
+    def app_lang(request: Request) -> str:
+        from civiclab.desk.views import language
+
+        return language(request)
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_get(request: Request) -> Response:
+        if session_of(desk, request) is not None:
+            return RedirectResponse("/runs", status_code=303)
+        anchor = request.cookies.get(PRELOGIN_COOKIE) or secrets.token_urlsafe(24)
+        return login_page(request, anchor)
+
+    @app.post("/login")
+    async def login_post(request: Request) -> Response:
+        anchor = request.cookies.get(PRELOGIN_COOKIE)
+        fields = await read_form(desk, request, anchor)
+        assert anchor is not None
+        t = i18n.MESSAGES[app_lang(request)]
+        name = fields.get("username", "").strip()[:64]
+        client = request.client.host if request.client else "?"
+        wait = desk.limiter.blocked(client, name)
+        if wait > 0:
+            response = login_page(request, anchor, 429, t["too_many"].format(s=int(wait) + 1))
+            response.headers["retry-after"] = str(int(wait) + 1)
+            return response
+        user = await threaded(desk.accounts.authenticate, name, fields.get("password", ""))
+        if user is None:
+            desk.limiter.failed(client, name)
+            return login_page(request, anchor, 401, t["login_failed"])
+        desk.limiter.succeeded(client, name)
+        # A new session id at every login: an id planted in the browser before is never promoted.
+        session = desk.sessions.start(user.name, previous=request.cookies.get(SESSION_COOKIE))
+        done = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
+        set_cookie(desk, done, SESSION_COOKIE, session.sid)
+        done.delete_cookie(
+            PRELOGIN_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies
+        )
+        return done
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        session, _ = require(desk, request)
+        await read_form(desk, request, session.sid)
+        desk.sessions.end(session.sid)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies
+        )
+        return response
+
+    # Runs ------------------------------------------------------------------------------------------
+
+    @app.get("/runs", response_class=HTMLResponse)
+    async def runs(request: Request) -> Response:
+        session, user = require(desk, request)
+        q = request.query_params
+        chosen = {k: (q.get(k) or None) for k in ("experiment", "verify", "review", "recommendation")}
+        rows, names = await threaded(run_rows, desk.tracker, desk.cache, **chosen)
+        t = i18n.MESSAGES[app_lang(request)]
+        return render(
+            desk,
+            request,
+            "runs.html",
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["runs_title"],
+            rows=rows,
+            experiments=names,
+            chosen=chosen,
+        )
+
+    async def run_view(
+        request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200
+    ) -> Response:
+        session, user = require(desk, request)
+        try:
+            summary = await threaded(fast_get_run, desk.tracker, run_id)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        verification = await threaded(desk.cache.verify, run_id, summary)
+        from civiclab.desk.pages import review_status, verify_status
+
+        t = i18n.MESSAGES[app_lang(request)]
+        failure = verification.first_failure()
+        return render(
+            desk,
+            request,
+            "run.html",
+            status=status,
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["run_title"].format(run=run_id[:8]),
+            run=summary,
+            verification=verification,
+            verify=verify_status(verification),
+            review=review_status(summary.tags),
+            failure=failure,
+            comments=await threaded(desk.accounts.comments, run_id),
+            review_comments=await threaded(review_comments, desk.tracker, summary),
+            notice=notice,
+            problem=problem,
+        )
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    async def run_page(request: Request, run_id: str) -> Response:
+        run_id = _run_id(run_id)
+        t = i18n.MESSAGES[app_lang(request)]
+        notice = ""
+        if request.query_params.get("signed"):
+            notice = t["signed_ok"].format(
+                decision=t.get("d_" + request.query_params.get("decision", ""), ""),
+                line=request.query_params.get("line", "?")[:8],
+            )
+        elif request.query_params.get("commented"):
+            notice = t["comment_added"]
+        return await run_view(request, run_id, notice=notice)
+
+    @app.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
+    async def report_frame(request: Request, run_id: str) -> Response:
+        require(desk, request)
+        data = await threaded(reports.get, desk, _run_id(run_id), "html")
+        return Response(data, media_type="text/html; charset=utf-8")
+
+    @app.get("/runs/{run_id}/scorecard.pdf")
+    async def report_pdf(request: Request, run_id: str) -> Response:
+        require(desk, request)
+        data = await threaded(reports.get, desk, _run_id(run_id), "pdf")
+        name = f"scorecard-{run_id[:12]}.pdf"
+        return Response(
+            data,
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+    @app.get("/runs/{run_id}/statement.dsse.json")
+    async def statement(request: Request, run_id: str) -> Response:
+        require(desk, request)
+        try:
+            data = await threaded(statement_bytes, desk.tracker, _run_id(run_id))
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        if data is None:
+            raise StarletteHTTPException(404)
+        name = f"statement-{run_id[:12]}.dsse.json"
+        return Response(
+            data,
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+    @app.get("/runs/{run_id}/dimensions", response_class=HTMLResponse)
+    async def dimensions(request: Request, run_id: str) -> Response:
+        from civiclab.reporting.document import load_document
+
+        session, user = require(desk, request)
+        try:
+            doc = await threaded(load_document, desk.tracker, _run_id(run_id), desk.cache.trust)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        t = i18n.MESSAGES[app_lang(request)]
+        return render(
+            desk,
+            request,
+            "dimensions.html",
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["dimensions_title"].format(run=run_id[:8]),
+            d=doc,
+        )
+
+    @app.post("/runs/{run_id}/review")
+    async def review(request: Request, run_id: str) -> Response:
+        run_id = _run_id(run_id)
+        session, user = require(desk, request)
+        fields = await read_form(desk, request, session.sid)
+        t = i18n.MESSAGES[app_lang(request)]
+        if not user.may_sign:
+            raise StarletteHTTPException(403)
+        verification = await threaded(desk.cache.verify, run_id)
+        if not verification.ok:
+            failure = verification.first_failure()
+            why = f"{failure.name}: {failure.detail}" if failure else ""
+            return await run_view(request, run_id, problem=t["cannot_review"].format(why=why), status=409)
+        try:
+            signed = await threaded(
+                sign_review,
+                desk.tracker,
+                run_id,
+                user,
+                fields.get("password", ""),
+                fields.get("decision", ""),
+                fields.get("comment", "")[:4000],
+                fields.get("conditions", "")[:4000],
+            )
+        except ReviewRefused as exc:
+            why = t["wrong_password"] if str(exc) == "wrong password" else str(exc)
+            return await run_view(request, run_id, problem=t["sign_failed"].format(why=why), status=422)
+        return RedirectResponse(
+            f"/runs/{run_id}?signed=1&decision={quote(signed.decision)}&line={signed.audit_seq + 1}",
+            status_code=303,
+        )
+
+    @app.post("/runs/{run_id}/comment")
+    async def comment(request: Request, run_id: str) -> Response:
+        run_id = _run_id(run_id)
+        session, user = require(desk, request)
+        fields = await read_form(desk, request, session.sid)
+        if not user.may_comment:
+            raise StarletteHTTPException(403)
+        text = fields.get("comment", "").strip()[:4000]
+        if not text:
+            raise StarletteHTTPException(400)
+        try:
+            await threaded(desk.tracker.get_run, run_id)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        await threaded(desk.accounts.add_comment, run_id, user, text)
+        return RedirectResponse(f"/runs/{run_id}?commented=1#comments", status_code=303)
+
+    # Comparison ------------------------------------------------------------------------------------
+
+    def chosen_runs(request: Request) -> list[str]:
+        ids = [_run_id(r) for r in request.query_params.getlist("run")][:MAX_COMPARE]
+        return list(dict.fromkeys(ids))
+
+    @app.get("/compare", response_class=HTMLResponse)
+    async def compare(request: Request) -> Response:
+        session, user = require(desk, request)
+        ids = chosen_runs(request)
+        t = i18n.MESSAGES[app_lang(request)]
+        return render(
+            desk,
+            request,
+            "compare.html",
+            status=200 if len(ids) >= 2 else 400,
+            user=user,
+            csrf_anchor=session.sid,
+            page_title=t["compare_title"].format(n=len(ids)),
+            run_ids=ids,
+            query="&".join(f"run={r}" for r in ids),
+        )
+
+    @app.get("/compare/report.html", response_class=HTMLResponse)
+    async def compare_frame(request: Request) -> Response:
+        require(desk, request)
+        ids = chosen_runs(request)
+        if len(ids) < 2:
+            raise StarletteHTTPException(400)
+
+        def build() -> str:
+            from civiclab.reporting.compare import compare_runs
+            from civiclab.reporting.compare_html import render_compare_html
+
+            return render_compare_html(compare_runs(desk.tracker, run_ids=ids, experiment=None))[0]
+
+        try:
+            html = await threaded(build)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        return HTMLResponse(html)
+
+
+__all__: list[Any] = ["register"]

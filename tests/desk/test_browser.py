@@ -1,0 +1,167 @@
+"""The desk in a real Chromium: a member logs in, reads, compares and signs from the keyboard;
+`civiclab verify` then shows the signed review; axe-core finds no violation on any page."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks
+from tests.desk.conftest import PASSWORDS, DeskStore
+
+pytestmark = browser_marks()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def base_url(desk_app: Any) -> Iterator[str]:
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(desk_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the desk did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Every axe-core violation (any impact) of WCAG 2.1 A/AA rules and best practice."""
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def focused(page: Any) -> str:
+    return str(page.evaluate("() => document.activeElement.id || document.activeElement.tagName"))
+
+
+def tab_to(page: Any, element_id: str, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page) == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}; focus is on {focused(page)}")
+
+
+def test_member_reads_compares_signs_and_verify_shows_it(
+    base_url: str, browser: Any, desk_store: DeskStore
+) -> None:
+    from civiclab.signing.verification import verify
+    from civiclab.tracking import Tracker
+
+    first, second, _ = desk_store.runs
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe; users keep the CSP
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+
+    page.goto(f"{base_url}/runs")  # no session: the login page
+    assert page.url.startswith(f"{base_url}/login")
+    problems["login"] = axe_violations(page)
+    tab_to(page, "username")
+    page.keyboard.type("alice")
+    tab_to(page, "password")
+    page.keyboard.type("wrong password!")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#login-error")
+    problems["login, wrong password"] = axe_violations(page)
+    tab_to(page, "username")
+    page.keyboard.type("alice")
+    tab_to(page, "password")
+    page.keyboard.type(PASSWORDS["alice"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("table#runs")
+    problems["runs"] = axe_violations(page)
+
+    # Choose two runs with the keyboard and compare them.
+    for run in (first, second):
+        tab_to(page, f"pick-{run}")
+        page.keyboard.press("Space")
+    tab_to(page, "compare-button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("iframe.report")
+    assert "/compare" in page.url
+    frame = page.frame_locator("iframe.report")
+    frame.locator("table").first.wait_for()
+    problems["compare"] = axe_violations(page)
+    page.goto(f"{base_url}/compare/report.html?run={first}&run={second}")
+    problems["compare report"] = axe_violations(page)
+
+    # Read the scorecard of the first run.
+    page.goto(f"{base_url}/runs/{first}?lang=en")
+    page.frame_locator("iframe.report").locator("h2#changes").wait_for()
+    problems["run"] = axe_violations(page)
+    page.goto(f"{base_url}/runs/{first}/report.html")
+    assert "Changes since the previous run" in page.inner_text("body")
+    problems["scorecard report"] = axe_violations(page)
+    page.goto(f"{base_url}/runs/{first}/dimensions")
+    problems["dimensions"] = axe_violations(page)
+
+    # Sign a review, keyboard only.
+    page.goto(f"{base_url}/runs/{first}")
+    before = len(verify(Tracker(desk_store.uri), first, desk_store.trust).reviews)
+    tab_to(page, "decision-approve")
+    page.keyboard.press("ArrowDown")  # radio group: arrows move to "revise" and check it
+    assert page.is_checked("#decision-revise")
+    tab_to(page, "review-comment")
+    page.keyboard.type("Good evidence; see the territorial gap.")
+    tab_to(page, "review-conditions")
+    page.keyboard.type("publish the survey results")
+    tab_to(page, "review-password")
+    page.keyboard.type(PASSWORDS["alice"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("p.success")
+    assert "line" in page.inner_text("p.success")
+    assert "alice" in page.inner_text("#main")
+    problems["run after signing"] = axe_violations(page)
+
+    result = verify(Tracker(desk_store.uri), first, desk_store.trust)
+    assert result.ok, result.table()
+    assert len(result.reviews) == before + 1
+    assert (result.reviews[-1].decision, result.reviews[-1].trusted) == ("revise", True)
+
+    # The next visitor (a viewer) sees the signed review.
+    other = browser.new_context(bypass_csp=True).new_page()
+    other.goto(f"{base_url}/login")
+    other.fill("#username", "vera")
+    other.fill("#password", PASSWORDS["vera"])
+    other.keyboard.press("Enter")
+    other.wait_for_selector("table#runs")
+    other.goto(f"{base_url}/runs/{first}")
+    assert "publish the survey results" in other.inner_text("#reviews ~ div")
+    problems["run, viewer"] = axe_violations(other)
+    other.goto(f"{base_url}/runs/does-not-exist")
+    problems["error page"] = axe_violations(other)
+    assert {k: v for k, v in problems.items() if v} == {}

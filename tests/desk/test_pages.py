@@ -1,0 +1,52 @@
+"""What the pages read: the fast store reads equal MLflow's, and the verification cache follows the run."""
+
+from __future__ import annotations
+
+import time
+
+from civiclab.desk.pages import VerifyCache, run_rows
+from civiclab.store_reads import fast_get_run, list_run_heads
+from civiclab.tracking import Tracker
+from tests.desk.conftest import DeskStore
+
+
+def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
+    tracker = Tracker(desk_store.uri)
+    for run_id in desk_store.runs:
+        assert fast_get_run(tracker, run_id) == tracker.get_run(run_id)
+    heads = {h.run_id: h for h in list_run_heads(tracker, ["civiclab.recommendation"])}
+    assert set(desk_store.runs) <= set(heads)
+    full = tracker.get_run(desk_store.runs[0])
+    head = heads[desk_store.runs[0]]
+    assert head.tags["civiclab.recommendation"] == full.tags["civiclab.recommendation"]
+    assert (head.start_time, head.artifact_uri, head.experiment) == (
+        full.start_time,
+        full.artifact_uri,
+        full.experiment,
+    )
+
+
+def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_store: DeskStore) -> None:
+    from civiclab.desk.accounts import AccountStore
+    from civiclab.desk.reviewing import sign_review
+    from tests.desk.conftest import PASSWORDS
+
+    tracker = Tracker(desk_store.uri)
+    cache = VerifyCache(tracker, desk_store.trust, background=True)
+    try:
+        run = desk_store.runs[1]
+        rows, names = run_rows(tracker, cache)
+        assert names and {r.run_id: r.verify for r in rows}[run] == "unchecked"
+        deadline = time.monotonic() + 240
+        while {r.run_id: r.verify for r in run_rows(tracker, cache)[0]}[run] == "unchecked":
+            assert time.monotonic() < deadline, "the background worker never verified the run"
+            time.sleep(0.5)
+        row = {r.run_id: r for r in run_rows(tracker, cache)[0]}[run]
+        assert row.verify == "trusted"
+        user = AccountStore(desk_store.db).get("carol")
+        assert user is not None
+        sign_review(tracker, run, user, PASSWORDS["carol"], "reject", "not yet")
+        after = {r.run_id: r for r in run_rows(tracker, cache, review="rejected")[0]}
+        assert run in after and after[run].verify == "unchecked"  # re-checked, never shown stale
+    finally:
+        cache.close()
