@@ -1,4 +1,4 @@
-"""POST an xAPI export (the SYNTHETIC sample by default) to an LRS, to try `experiments/journey_lrs.yaml`.
+"""POST an xAPI export (the SYNTHETIC sample by default) to an LRS, to try `experiments/with_services/journey_lrs.yaml`.
 
 Credentials come from an environment variable holding `user:password` (CIVICLAB_LRS_AUTH by default).
 
