@@ -14,17 +14,17 @@ from urllib.parse import urlparse
 
 from civiclab.errors import SpecError
 from civiclab.piloting import EventLog
-from civiclab.records import Outcome, SessionPlan, SessionRecord
+from civiclab.records import SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.text.knowledge import KnowledgeBase, Question
 from civiclab.urls import redact_url
 from pilots.assistant.external import external_turn
 from pilots.assistant.params import AssistantParams
+from pilots.assistant.session import TURN_SECONDS, assistant_record
 from pilots.assistant.systems import HttpSystem, OpenAISystem, PythonSystem, build_system
 from pilots.assistant.systems import Question as SystemQuestion
 from pilots.assistant.systems.dispatch import Dispatcher
 
-TURN_SECONDS = 60.0
 logger = logging.getLogger(__name__)
 
 
@@ -87,23 +87,7 @@ class ExternalSessions:
             )
             turns.append(turn)
             timings[f"turn{index}.total_ms"] = reply.latency_s * 1000
-        handed = any(t["decision"] == "handover" for t in turns)
-        failed = sum(t["status"] == "failed" for t in turns)
-        outcome: Outcome = (
-            "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
-        )
-        return SessionRecord(
-            session_id=plan.session_id,
-            persona_id=plan.persona_id,
-            segment=plan.segment,
-            channel_path=["assistant"] + (["human_agent"] if handed else []),
-            events=log.events,
-            outcome=outcome,
-            duration_s=len(turns) * TURN_SECONDS,
-            data={"turns": turns, "model": self.system, "prompt_version": None},
-            timings=timings,
-            error=next((t["error"] for t in turns if t.get("error")), None),
-        )
+        return assistant_record(plan, log, turns, timings, model=self.system, prompt_version=None)
 
     def _system_question(self, plan: SessionPlan, index: int, qid: str) -> SystemQuestion:
         question = self.by_id[qid]

@@ -21,7 +21,7 @@ from pydantic import Field
 from civiclab.errors import PilotError
 from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.population import sample_plans
-from civiclab.records import Outcome, SessionPlan, SessionRecord
+from civiclab.records import SessionPlan, SessionRecord
 from civiclab.redaction import redact_text
 from civiclab.registry import pilot
 from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
@@ -44,10 +44,9 @@ from pilots.assistant.retrieval import (
     ranked_sheets,
 )
 from pilots.assistant.router import ROUTER_VERSION, HandoverRouter
+from pilots.assistant.session import TURN_SECONDS, assistant_record
 from pilots.assistant.signals import FEATURES, features
 from pilots.assistant.systems import BuiltinSystem
-
-TURN_SECONDS = 60.0  # each turn starts one simulated minute after the previous one
 
 
 def persona_profile(segment: dict[str, str]) -> str:
@@ -211,26 +210,13 @@ class AssistantPilot(Pilot[AssistantParams]):
             turn, turn_timings = self._turn(log, index, self.by_id[qid], plan.segment, language)
             turns.append(turn)
             timings.update({f"turn{index}.{k}": v for k, v in turn_timings.items()})
-        handed = any(t["decision"] == "handover" for t in turns)
-        failed = sum(t["status"] == "failed" for t in turns)
-        outcome: Outcome = (
-            "escalated_to_human" if handed else ("failed" if turns and failed == len(turns) else "completed")
-        )
-        return SessionRecord(
-            session_id=plan.session_id,
-            persona_id=plan.persona_id,
-            segment=plan.segment,
-            channel_path=["assistant"] + (["human_agent"] if handed else []),
-            events=log.events,
-            outcome=outcome,
-            duration_s=len(turns) * TURN_SECONDS,
-            data={
-                "turns": turns,
-                "model": self.answer_step.model,
-                "prompt_version": self.answer_step.prompt_version,
-            },
-            timings=timings,
-            error=next((t["error"] for t in turns if t.get("error")), None),
+        return assistant_record(
+            plan,
+            log,
+            turns,
+            timings,
+            model=self.answer_step.model,
+            prompt_version=self.answer_step.prompt_version,
         )
 
     def _turn(
