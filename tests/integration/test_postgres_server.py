@@ -49,6 +49,7 @@ def test_run_against_a_postgresql_backed_server_and_read_it_back(journey_spec: P
 
         verify = civiclab("--tracking-uri", server, "verify", out["run_id"])
         assert verify.returncode == 0, verify.stderr
-        assert "verifies" in verify.stdout
+        assert verify.stdout.startswith(f"OK: run {out['run_id']} (signed)"), verify.stdout
+        assert "store: metrics     OK" in verify.stdout and "audit chain        OK" in verify.stdout
         listed = civiclab("--tracking-uri", server, "runs", "--json")
         assert out["run_id"] in {r["run_id"] for r in json.loads(listed.stdout)}
