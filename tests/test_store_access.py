@@ -78,7 +78,7 @@ def test_an_sqlite_store_that_cannot_exist_is_one_line(
         ["show"],
         ["verify"],
         ["report"],
-        ["review", "--reviewer", "committee", "--decision", "approve"],
+        ["review", "--key", "store-access-reviewer", "--decision", "approve"],
         ["compare", "feedfacefeedfacefeedfacefeedface"],
     ],
 )
@@ -86,6 +86,9 @@ def test_an_unknown_run_id_is_exit_2(
     command: list[str], store_uri: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name, *options = command
+    if name == "review":  # a real reviewer's key, so that only the run id is wrong
+        main(["keys", "init", "--name", "store-access-reviewer"])
+        capsys.readouterr()
     assert main(["--tracking-uri", store_uri, name, "feedfacefeedfacefeedfacefeedface", *options]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no run 'feedfacefeedfacefeedfacefeedface'" in err[0]
