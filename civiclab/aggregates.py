@@ -137,40 +137,6 @@ class QuantileSketch:
 
 
 @dataclass
-class SegmentTally:
-    """Sessions counted overall and per segment, with how many had each named property."""
-
-    attributes: tuple[str, ...] = SEGMENT_ATTRIBUTES
-    sizes: Counter[str] = field(default_factory=Counter)
-    hits: dict[str, Counter[str]] = field(default_factory=dict)
-    total: int = 0
-
-    def add(self, segment: dict[str, str], properties: Iterable[str]) -> None:
-        names = segment_names(segment, self.attributes)
-        self.total += 1
-        self.sizes.update(names)
-        for prop in properties:
-            counter = self.hits.get(prop)
-            if counter is None:
-                counter = self.hits[prop] = Counter()
-            counter[""] += 1
-            counter.update(names)
-
-    def count(self, prop: str, segment: str | None = None) -> int:
-        """How many sessions (of `segment`, or overall) had `prop`."""
-        return self.hits.get(prop, Counter())[segment or ""]
-
-    def size(self, segment: str | None = None) -> int:
-        return self.total if segment is None else self.sizes[segment]
-
-    def merge(self, other: SegmentTally) -> None:
-        self.total += other.total
-        self.sizes.update(other.sizes)
-        for prop, counter in other.hits.items():
-            self.hits.setdefault(prop, Counter()).update(counter)
-
-
-@dataclass
 class SegmentValues:
     """One quantile sketch overall and one per segment."""
 
@@ -188,16 +154,3 @@ class SegmentValues:
 
     def get(self, segment: str | None = None) -> QuantileSketch:
         return self.overall if segment is None else self.by_segment.get(segment, QuantileSketch())
-
-
-def rate_of(successes: int, n: int, *, seed: int = 0, resamples: int = 1000) -> Estimate:
-    """A rate from its counts with the interval method of `civiclab.stats.rate`.
-
-    The outcomes are rebuilt as a boolean vector (n bytes, freed at once), so whatever method
-    `stats.rate` uses, a streamed rate is the same number as a rate over the records.
-    """
-    import numpy as np
-
-    from civiclab import stats
-
-    return stats.rate(np.arange(n) < successes, seed=seed, resamples=resamples)

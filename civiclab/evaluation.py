@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import traceback
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from civiclab.crossed_tables import suppress_crossed
-from civiclab.disclosure import suppress
 from civiclab.errors import EvaluatorError
+from civiclab.grouping import INTERSECTIONS, hidden_crossings, hidden_segments
 from civiclab.piloting import PilotFacts
 from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
-
-INTERSECTIONS: tuple[tuple[str, str], ...] = (("age_band", "digital_literacy"), ("territory", "disability"))
-"""Pairs of attributes whose intersections are reported: who is left behind is often at a crossing."""
+from civiclab.sessionlog import RecordStream
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from civiclab.audit import ChainSummary
     from civiclab.experiment import Experiment, ResolvedEvaluator
     from civiclab.stats import Estimate  # numpy: not imported with `import civiclab`
@@ -87,21 +82,21 @@ class RunData:
 
         What the built-in evaluators read: parsing a dict costs a tenth of building a `SessionRecord`.
         """
-        from civiclab.sessionlog import RecordStream
-
         if isinstance(self.records, RecordStream):
             yield from self.records.rows()
             return
         for record in self.records:
             row = dict(record.__dict__)
-            row["events"] = [e.as_dict() for e in record.events]
+            row["events"] = [e if isinstance(e, dict) else e.as_dict() for e in record.events]
             yield row
 
     def published(self, sizes: dict[str, int]) -> list[str]:
         """The segments that may be shown, given how many sessions each holds (at least k), sorted."""
         return sorted(name for name, size in sizes.items() if size >= self.k)
 
-    def segments(self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES) -> dict[str, list[SessionRecord]]:
+    def segments(
+        self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES
+    ) -> dict[str, Collection[SessionRecord]]:
         """Records grouped as `attribute=value`, k-anonymous with secondary suppression.
 
         Computed once per set of attributes (one counting pass); with a streamed run each group is
@@ -113,26 +108,9 @@ class RunData:
             cached = self._segments[key] = group_records(self.records, key[0], self.k)
         return dict(cached)
 
-    def segment_index(self, intersections: bool = False) -> dict[str, np.ndarray]:
-        """Each k-anonymous segment (and intersection) as the positions of its sessions in `records`."""
-        import numpy as np
-
-        key = (("#index", str(intersections)), len(self.records), self.k)
-        cached = self._segments.get(key)
-        if cached is None:
-            position = {id(r): i for i, r in enumerate(self.records)}
-            groups = self.segments()
-            if intersections:
-                groups.update(self.intersections())
-            cached = self._segments[key] = {
-                s: np.fromiter((position[id(r)] for r in rs), dtype=np.intp, count=len(rs))
-                for s, rs in groups.items()
-            }
-        return dict(cached)
-
     def narrowed(
         self, records: list[SessionRecord], intersections: bool = False
-    ) -> dict[str, list[SessionRecord]]:
+    ) -> dict[str, Collection[SessionRecord]]:
         """The k-anonymous groups of a subset of the sessions (those a metric is defined for).
 
         Cached for the same subset list: the median and the 90th percentile time share one grouping.
@@ -149,7 +127,7 @@ class RunData:
 
     def intersections(
         self, pairs: Iterable[tuple[str, str]] = INTERSECTIONS
-    ) -> dict[str, list[SessionRecord]]:
+    ) -> dict[str, Collection[SessionRecord]]:
         """Records grouped as `a=x&b=y` for each pair, k-anonymous so that no hidden cell can be
         recovered from its row or column (the single-attribute segments, which are published)."""
         pairs = tuple(pairs)
@@ -162,18 +140,32 @@ class RunData:
 
 def group_records(
     records: Collection[SessionRecord], attributes: Iterable[str], k: int
-) -> dict[str, list[SessionRecord]]:
-    """`attribute=value` groups of at least k, with complementary suppression against the total."""
+) -> dict[str, Collection[SessionRecord]]:
+    """`attribute=value` groups of at least k, with complementary suppression against the total.
+
+    From a `RecordStream`, one counting pass decides the groups and each group is a stream of its
+    own (nothing held in memory); from a list, each group is a list.
+    """
+    attributes = tuple(attributes)
+    if isinstance(records, RecordStream):
+        sizes: Counter[tuple[str, object]] = Counter()
+        for row in records.rows():
+            segment = row["segment"]
+            sizes.update((a, segment[a]) for a in attributes if segment.get(a) is not None)
+        named = {f"{a}={v}": n for (a, v), n in sizes.items()}
+        hidden = hidden_segments(named, len(records), k, attributes)
+        return {
+            f"{a}={v}": records.where((a, v), count=n)
+            for (a, v), n in sorted(sizes.items(), key=lambda item: f"{item[0][0]}={item[0][1]}")
+            if f"{a}={v}" not in hidden
+        }
     groups: dict[str, list[SessionRecord]] = defaultdict(list)
     for record in records:
         for attribute in attributes:
             value = record.segment.get(attribute)
             if value is not None:
                 groups[f"{attribute}={value}"].append(record)
-    hidden: set[str] = set()
-    for attribute in attributes:
-        cells = {g: len(rs) for g, rs in groups.items() if g.split("=", 1)[0] == attribute}
-        hidden |= suppress(cells, len(records), k).suppressed
+    hidden = hidden_segments({g: len(rs) for g, rs in groups.items()}, len(records), k, attributes)
     return {name: rs for name, rs in sorted(groups.items()) if name not in hidden}
 
 
@@ -181,19 +173,33 @@ def group_intersections(
     records: Collection[SessionRecord],
     pairs: Iterable[tuple[str, str]],
     k: int,
-    published: dict[str, list[SessionRecord]],
-) -> dict[str, list[SessionRecord]]:
-    """`a=x&b=y` groups; a row or column total counts as published when its segment is shown."""
-    out: dict[str, list[SessionRecord]] = {}
+    published: Mapping[str, Collection[SessionRecord]],
+) -> dict[str, Collection[SessionRecord]]:
+    """`a=x&b=y` groups; a row or column total counts as published when its segment is shown.
+
+    Streams for a `RecordStream` (one counting pass per pair), lists for a list.
+    """
+    margins = {name: len(rs) for name, rs in published.items()}
+    out: dict[str, Collection[SessionRecord]] = {}
     for a, b in pairs:
-        cells: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
-        for record in records:
-            x, y = record.segment.get(a), record.segment.get(b)
-            if x is not None and y is not None:
-                cells[(f"{a}={x}", f"{b}={y}")].append(record)
-        rows = {r: len(published[r]) for r, _ in cells if r in published}
-        columns = {c: len(published[c]) for _, c in cells if c in published}
-        hidden = suppress_crossed({c: len(rs) for c, rs in cells.items()}, rows, columns, k)
+        if isinstance(records, RecordStream):
+            sizes: Counter[tuple[object, object]] = Counter()
+            for row in records.rows():
+                x, y = row["segment"].get(a), row["segment"].get(b)
+                if x is not None and y is not None:
+                    sizes[(x, y)] += 1
+            cells: dict[tuple[str, str], Collection[SessionRecord]] = {
+                (f"{a}={x}", f"{b}={y}"): records.where((a, x), (b, y), count=n)
+                for (x, y), n in sizes.items()
+            }
+        else:
+            listed: dict[tuple[str, str], list[SessionRecord]] = defaultdict(list)
+            for record in records:
+                x, y = record.segment.get(a), record.segment.get(b)
+                if x is not None and y is not None:
+                    listed[(f"{a}={x}", f"{b}={y}")].append(record)
+            cells = dict(listed)
+        hidden = hidden_crossings({c: len(rs) for c, rs in cells.items()}, margins, k)
         out.update({f"{r}&{c}": rs for (r, c), rs in sorted(cells.items()) if (r, c) not in hidden})
     return out
 
@@ -260,43 +266,6 @@ def per_segment(
                 compute(list(group)),
                 dimension=dimension,
                 unit=unit,
-                higher_is_better=higher_is_better,
-                segment=segment,
-            )
-        )
-    return rows
-
-
-def per_segment_rate(
-    run: RunData,
-    name: str,
-    outcomes: Sequence[bool],
-    *,
-    dimension: str,
-    higher_is_better: bool | None = None,
-    intersections: bool = False,
-) -> list[Metric]:
-    """`per_segment` for a rate defined for every session: `outcomes[i]` is session i's, counted by index.
-
-    The same k-anonymous groups as `per_segment`, without calling Python per session and segment.
-    """
-    import numpy as np
-
-    from civiclab import stats
-
-    values = np.asarray(outcomes, dtype=bool)
-    rows = [
-        metric_from(
-            name, stats.rate(values), dimension=dimension, unit="share", higher_is_better=higher_is_better
-        )
-    ]
-    for segment, index in run.segment_index(intersections).items():
-        rows.append(
-            metric_from(
-                name,
-                stats.proportion(int(values[index].sum()), int(index.size)),
-                dimension=dimension,
-                unit="share",
                 higher_is_better=higher_is_better,
                 segment=segment,
             )

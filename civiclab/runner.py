@@ -222,9 +222,7 @@ def run_experiment(
             t_eval = time.perf_counter()
             run = RunData(
                 experiment=experiment,
-                # The evaluators' per-group statistics index sessions by position, so they read
-                # the records as a list: memory stays flat while sessions run, not while scoring.
-                records=list(records),
+                records=records,  # read back from sessions.jsonl at each pass, never all in memory
                 artifact_dir=art_dir,
                 energy=energy,
                 chain=chain,

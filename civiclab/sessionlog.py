@@ -18,24 +18,25 @@ from civiclab.records import SessionRecord
 
 
 class RecordStream:
-    """The records of `path` (optionally those of one segment), re-read at each iteration."""
+    """The records of `path` (optionally those of one group), re-read at each iteration."""
 
     def __init__(
-        self, path: Path, *, count: int | None = None, segment: tuple[str, str] | None = None
+        self, path: Path, *, count: int | None = None, segment: tuple[tuple[str, object], ...] = ()
     ) -> None:
         self.path = path
         self.segment = segment
+        """`(attribute, value)` conditions a record's segment must all meet (none: every record)."""
         self._count = count
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Each record as the plain dict that was written: ten times cheaper than a `SessionRecord`."""
         if not self.path.exists():
             return
-        attribute, value = self.segment if self.segment else ("", "")
+        conditions = self.segment
         with self.path.open("rb") as fh:
             for line in fh:
                 row = orjson.loads(line)
-                if not attribute or row["segment"].get(attribute) == value:
+                if not conditions or all(row["segment"].get(a) == v for a, v in conditions):
                     yield row
 
     def __iter__(self) -> Iterator[SessionRecord]:
@@ -62,10 +63,11 @@ class RecordStream:
             out.append(record)
         return out
 
-    def where(self, attribute: str, value: str, *, count: int | None = None) -> RecordStream:
-        """The records of one segment (`attribute=value`), still read from the file."""
-        return RecordStream(self.path, count=count, segment=(attribute, value))
+    def where(self, *conditions: tuple[str, object], count: int | None = None) -> RecordStream:
+        """The records of one group (`("age_band", "80+")`, or two conditions for an intersection),
+        still read from the file."""
+        return RecordStream(self.path, count=count, segment=self.segment + conditions)
 
     def __repr__(self) -> str:
-        where = f" {self.segment[0]}={self.segment[1]}" if self.segment else ""
-        return f"<RecordStream {self.path.name}{where}>"
+        where = "&".join(f"{a}={v}" for a, v in self.segment)
+        return f"<RecordStream {self.path.name}{' ' + where if where else ''}>"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import stats
+from civiclab.aggregates import SegmentValues
 from civiclab.equity import equity
-from civiclab.evaluation import RunData, metric_from, per_segment, per_segment_rate
-from civiclab.records import Metric, SessionRecord
+from civiclab.evaluation import RunData, metric_from
+from civiclab.grouping import OVERALL, GroupKey, GroupTally, group_keys, group_name
+from civiclab.records import Metric
 from civiclab.registry import evaluator
 
 
@@ -39,41 +42,84 @@ NON_DIGITAL = frozenset({"phone", "counter", "mail", "video"})
 class HumanCenteredParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    resamples: int = Field(default=1000, ge=100, le=20000, description="bootstrap resamples")
+    resamples: int = Field(
+        default=1000, ge=100, le=20000, description="kept for older specs: no interval here resamples"
+    )
     equity_metric: str = Field(default="completion_rate", description="rate whose segment gap is reported")
     funnel_plot: bool = True
 
 
-def _outcome_is(record: SessionRecord, what: str) -> bool:
-    if what == "resolved":
-        return record.outcome in ("completed", "escalated_to_human")
-    if what == "fallback":
-        return bool(record.data.get("fallback_used"))
-    return record.outcome == what
+def _properties(row: dict[str, Any]) -> list[str]:
+    """The populations and properties one session counts towards (see `human_centered`)."""
+    outcome = row["outcome"]
+    props = ["session", outcome]
+    if outcome in ("completed", "escalated_to_human"):
+        props.append("resolved")
+    data = row.get("data") or {}
+    if data.get("fallback_used"):
+        props.append("fallback")
+    if data.get("failed_online"):
+        reachable = data.get("human_reachable_on_failure")
+        # Defined only for sessions that failed on a digital channel and say whether a human was
+        # in reach; a session where it does not apply is left out, never counted as "not reachable".
+        if reachable is not None:
+            props.append("reach_known")
+            if reachable:
+                props.append("reach_yes")
+        human = NON_DIGITAL.intersection(row.get("channel_path") or ())
+        if not (outcome == "completed" and not human):  # the digital journey did not serve them
+            props.append("needed_other")
+            if outcome == "escalated_to_human" or (outcome == "completed" and human):
+                props.append("resolved_offline")
+    return props
 
 
-def _finished_online(record: SessionRecord) -> bool:
-    return record.outcome == "completed" and not NON_DIGITAL.intersection(record.channel_path)
+@dataclass
+class JourneyTally:
+    """What this evaluator keeps of a run, filled in one streaming pass: counts, never records.
 
+    Per group (segment and intersection): sessions with each property; per segment: the times of
+    completed sessions (a quantile sketch, exact up to 200,000 values); per step: sessions reaching
+    it and sessions giving up there. Memory grows with the number of groups, not of sessions.
+    """
 
-def _resolved_offline(record: SessionRecord) -> bool:
-    if record.outcome == "escalated_to_human":
-        return True
-    return record.outcome == "completed" and bool(NON_DIGITAL.intersection(record.channel_path))
+    groups: GroupTally = field(default_factory=GroupTally)
+    times: SegmentValues = field(default_factory=SegmentValues)
+    reached: Counter[str] = field(default_factory=Counter)
+    stopped: Counter[str] = field(default_factory=Counter)
 
+    def add(self, row: dict[str, Any]) -> None:
+        segment = row["segment"]
+        self.groups.add(group_keys(segment), _properties(row))
+        if row["outcome"] == "completed":
+            self.times.add(segment, float(row["duration_s"]))
+        seen = [s["step"] for s in row.get("steps") or ()]
+        self.reached.update(set(seen))
+        if row["outcome"] == "abandoned" and seen:
+            self.stopped[seen[-1]] += 1
 
-def _funnel(
-    records: Collection[SessionRecord], order: list[str]
-) -> tuple[list[str], dict[str, int], dict[str, int]]:
-    reached: Counter[str] = Counter()
-    stopped: Counter[str] = Counter()
-    for r in records:
-        seen = [s["step"] for s in r.steps]
-        reached.update(set(seen))
-        if r.outcome == "abandoned" and seen:
-            stopped[seen[-1]] += 1
-    steps = [s for s in order if s in reached] + sorted(s for s in reached if s not in order)
-    return steps, dict(reached), dict(stopped)
+    @property
+    def total(self) -> int:
+        return self.groups.count("session")
+
+    def funnel(self, order: list[str]) -> list[str]:
+        return [s for s in order if s in self.reached] + sorted(s for s in self.reached if s not in order)
+
+    def rates(
+        self, name: str, hit: str, of: str, keys: list[GroupKey], *, higher_is_better: bool | None
+    ) -> list[Metric]:
+        """`hit` out of `of`, overall and for each group in `keys`, with Wilson intervals."""
+        return [
+            metric_from(
+                name,
+                stats.proportion(self.groups.count(hit, key), self.groups.count(of, key)),
+                dimension=DIM,
+                unit="share",
+                higher_is_better=higher_is_better,
+                segment=group_name(key),
+            )
+            for key in (OVERALL, *keys)
+        ]
 
 
 def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: int, title: str) -> None:
@@ -120,8 +166,16 @@ def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: i
     },
 )
 def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
-    """Completion, abandonment funnel, escalation and time on task, overall and per segment."""
-    seed, b = run.seed, params.resamples
+    """Completion, abandonment funnel, escalation and time on task, overall and per segment.
+
+    One streaming pass over the records fills a `JourneyTally`; every figure comes from its counts.
+    """
+    tally = JourneyTally()
+    for row in run.rows():
+        tally.add(row)
+    k = run.k
+    everyone = tally.groups.shown("session", k, crossed=False)
+    everyone_crossed = tally.groups.shown("session", k, crossed=True)
     out: list[Metric] = []
     for name, what, better, crossed in (
         ("completion_rate", "completed", True, True),
@@ -131,76 +185,44 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         ("fallback_rate", "fallback", None, False),
         ("failure_rate", "failed", False, False),
     ):
-        out += per_segment_rate(
-            run,
-            f"{DIM}.{name}",
-            [_outcome_is(r, what) for r in run.records],
-            dimension=DIM,
-            higher_is_better=better,
-            intersections=crossed,
-        )
+        keys = everyone_crossed if crossed else everyone
+        out += tally.rates(f"{DIM}.{name}", what, "session", keys, higher_is_better=better)
 
-    # Defined only for sessions that failed on a digital channel and say whether a human was in
-    # reach; a session where it does not apply is left out, never counted as "not reachable".
-    failed_online = [
-        r
-        for r in run.records
-        if r.data.get("failed_online") and r.data.get("human_reachable_on_failure") is not None
-    ]
-    reach_rows = per_segment(
-        run,
+    reach = tally.rates(
         f"{DIM}.human_reachable_on_failure",
-        lambda rs: stats.rate([bool(r.data["human_reachable_on_failure"]) for r in rs]),
-        dimension=DIM,
-        unit="share",
+        "reach_yes",
+        "reach_known",
+        tally.groups.shown("reach_known", k, crossed=True, within=everyone_crossed),
         higher_is_better=True,
-        records=failed_online,
-        intersections=True,
     )
-    if reach_rows[0].n == 0:
-        reach_rows[0].note = "no session failed on a digital channel"
-    out += reach_rows
-
+    if reach[0].n == 0:
+        reach[0].note = "no session failed on a digital channel"
+    out += reach
     # Whether other channels are really open: of the people the digital journey did not serve (it
     # failed them and they did not finish online), how many a non-digital channel resolved.
-    needed_other = [r for r in run.records if r.data.get("failed_online") and not _finished_online(r)]
-    out += per_segment(
-        run,
+    out += tally.rates(
         f"{DIM}.offline_resolution_rate",
-        lambda rs: stats.rate([_resolved_offline(r) for r in rs]),
-        dimension=DIM,
-        unit="share",
+        "resolved_offline",
+        "needed_other",
+        tally.groups.shown("needed_other", k, crossed=True, within=everyone_crossed),
         higher_is_better=True,
-        records=needed_other,
-        intersections=True,
     )
 
-    completed = [r for r in run.records if r.outcome == "completed"]
-
-    def times(q: float):  # type: ignore[no-untyped-def]
-        def compute(records: list[SessionRecord]) -> stats.Estimate:
-            return stats.quantile([r.duration_s for r in records], q, seed=seed, resamples=min(b, 400))
-
-        return compute
-
-    out += per_segment(
-        run,
-        f"{DIM}.time_on_task_median_s",
-        times(0.5),
-        dimension=DIM,
-        unit="s",
-        higher_is_better=False,
-        records=completed,
-    )
-    out += per_segment(
-        run,
-        f"{DIM}.time_on_task_p90_s",
-        times(0.9),
-        dimension=DIM,
-        unit="s",
-        higher_is_better=False,
-        records=completed,
-    )
+    # Times of completed sessions only: the others did not finish, their time is not a time on task.
+    timed = tally.groups.shown("completed", k, crossed=False, within=everyone)
+    for name, q in (("time_on_task_median_s", 0.5), ("time_on_task_p90_s", 0.9)):
+        for key in (OVERALL, *timed):
+            segment = group_name(key)
+            out.append(
+                metric_from(
+                    f"{DIM}.{name}",
+                    tally.times.get(segment).estimate(q),
+                    dimension=DIM,
+                    unit="s",
+                    higher_is_better=False,
+                    segment=segment,
+                )
+            )
 
     order: list[str] = []
     facts = run.facts_as(FunnelFacts)
@@ -210,7 +232,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         while cursor is not None and cursor not in order:
             order.append(cursor)
             cursor = next_of.get(cursor)
-    steps, reached, stopped = _funnel(run.records, order)
+    steps, reached, stopped, total = tally.funnel(order), tally.reached, tally.stopped, tally.total
     for step in steps:
         # Of the sessions that reached the step (the others are not in the denominator).
         est = stats.proportion(stopped.get(step, 0), reached[step])
@@ -222,16 +244,16 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         out.append(
             metric_from(
                 f"{DIM}.funnel_reached.{step}",
-                stats.proportion(reached[step], len(run.records)),
+                stats.proportion(reached[step], total),
                 dimension=DIM,
                 unit="share",
             )
         )
-    if steps and params.funnel_plot and run.records:
+    if steps and params.funnel_plot and total:
         path = run.artifact_dir / "plots" / "funnel.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        _plot_funnel(path, steps, reached, len(run.records), f"{run.experiment.spec.name}: journey funnel")
+        _plot_funnel(path, steps, reached, total, f"{run.experiment.spec.name}: journey funnel")
         run.add_artifact(path)
 
-    out += equity(out, f"{DIM}.{params.equity_metric}", run.k)
+    out += equity(out, f"{DIM}.{params.equity_metric}", k)
     return out

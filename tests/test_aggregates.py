@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from civiclab import stats
-from civiclab.aggregates import Moments, QuantileSketch, SegmentTally, rate_of
+from civiclab.aggregates import Moments, QuantileSketch
 from civiclab.evaluation import RunData
 from civiclab.experiment import load_experiment
+from civiclab.grouping import GroupTally, group_keys
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionRecord
 from civiclab.runner import run_experiment
 from civiclab.sessionlog import RecordStream
@@ -59,13 +60,13 @@ def test_moments_and_tallies_merge_like_one_pass() -> None:
     assert a.variance == pytest.approx(values.var(ddof=1)) and whole.variance == pytest.approx(
         values.var(ddof=1)
     )
-    left, right = SegmentTally(), SegmentTally()
-    left.add({"language": "fr"}, ["completed"])
-    right.add({"language": "fr"}, [])
-    right.add({"language": "en"}, ["completed"])
+    left, right = GroupTally(), GroupTally()
+    left.add(group_keys({"language": "fr"}), ["session", "completed"])
+    right.add(group_keys({"language": "fr"}), ["session"])
+    right.add(group_keys({"language": "en"}), ["session", "completed"])
     left.merge(right)
-    assert (left.size(), left.size("language=fr"), left.count("completed", "language=fr")) == (3, 2, 1)
-    assert rate_of(1, 2) == stats.rate([True, False])
+    fr = ("language=fr",)
+    assert (left.count("session"), left.count("session", fr), left.count("completed", fr)) == (3, 2, 1)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +145,107 @@ def test_third_party_evaluators_still_read_run_records_and_segments(
     for name, group in streamed.items():
         assert len(group) == len(listed[name])
         assert [r.session_id for r in group] == [r.session_id for r in listed[name]]
+
+
+NON_DIGITAL = {"phone", "counter", "mail", "video"}
+
+
+def _reference_human_centered(run: RunData) -> dict[tuple[str, str | None], stats.Estimate]:
+    """Every per-group figure of `human_centered`, computed over records held in a list (the list
+    path of `per_segment`), from the metrics' definitions rather than from the evaluator's tally."""
+    from civiclab.evaluation import per_segment
+
+    records = list(run.records)
+
+    def rate(pred):  # type: ignore[no-untyped-def]
+        return lambda rs: stats.rate([pred(r) for r in rs])
+
+    def human(r: SessionRecord) -> bool:
+        return bool(NON_DIGITAL.intersection(r.channel_path))
+
+    failed_online = [r for r in records if r.data.get("failed_online")]
+    specs = [
+        ("completion_rate", rate(lambda r: r.outcome == "completed"), None, True),
+        ("resolution_rate", rate(lambda r: r.outcome in ("completed", "escalated_to_human")), None, True),
+        ("escalation_rate", rate(lambda r: r.outcome == "escalated_to_human"), None, False),
+        ("fallback_rate", rate(lambda r: bool(r.data.get("fallback_used"))), None, False),
+        (
+            "human_reachable_on_failure",
+            rate(lambda r: bool(r.data["human_reachable_on_failure"])),
+            [r for r in failed_online if r.data.get("human_reachable_on_failure") is not None],
+            True,
+        ),
+        (
+            "offline_resolution_rate",
+            rate(lambda r: r.outcome == "escalated_to_human" or (r.outcome == "completed" and human(r))),
+            [r for r in failed_online if not (r.outcome == "completed" and not human(r))],
+            True,
+        ),
+        (
+            "time_on_task_p90_s",
+            lambda rs: stats.quantile([r.duration_s for r in rs], 0.9),
+            [r for r in records if r.outcome == "completed"],
+            False,
+        ),
+    ]
+    out: dict[tuple[str, str | None], stats.Estimate] = {}
+    for name, compute, subset, crossed in specs:
+        for m in per_segment(
+            run, f"human_centered.{name}", compute, dimension="human_centered", records=subset,
+            intersections=crossed,
+        ):  # fmt: skip
+            out[(m.name, m.segment)] = stats.Estimate(m.value, m.ci_low, m.ci_high, m.n or 0, m.method)
+    return out
+
+
+def test_every_group_figure_of_the_streamed_pass_equals_the_one_over_records_in_a_list(
+    streamed_run: tuple[Path, list[dict[str, object]]], journey_spec: Path
+) -> None:
+    """Rates, reach and offline resolution per segment and intersection, and times per segment:
+    the same groups (k-anonymous, secondary suppression) and the same values and intervals."""
+    art, metrics = streamed_run
+    records = list(RecordStream(art / "sessions.jsonl"))
+    run = RunData(experiment=load_experiment(journey_spec), records=records, artifact_dir=art)
+    expected = _reference_human_centered(run)
+    got = {
+        (str(m["name"]), m["segment"]): stats.Estimate(
+            m["value"], m["ci_low"], m["ci_high"], m["n"], m["method"]
+        )  # type: ignore[arg-type]
+        for m in metrics
+        if m["name"] in {name for name, _ in expected}
+    }
+    assert got == expected
+    crossings = [segment for _, segment in got if segment and "&" in segment]
+    assert len(crossings) > 10  # intersections are part of the comparison
+    reach = [s for name, s in got if name.endswith("human_reachable_on_failure") and s is not None]
+    assert reach  # and the narrowed groups too
+
+
+def test_scoring_a_streamed_run_holds_no_record_in_memory(
+    streamed_run: tuple[Path, list[dict[str, object]]], journey_spec: Path, tmp_path: Path
+) -> None:
+    """Ten times the sessions cost the evaluator a few bytes a session, not a record's kilobytes."""
+    import tracemalloc
+
+    from civiclab.registry import evaluators
+
+    art, _ = streamed_run
+    lines = (art / "sessions.jsonl").read_bytes()
+    info = evaluators.get("human_centered")
+    params = info.params.model_validate({"funnel_plot": False})
+    peaks = {}
+    for copies in (1, 10):
+        path = tmp_path / f"sessions-{copies}.jsonl"
+        path.write_bytes(lines * copies)
+        run = RunData(
+            experiment=load_experiment(journey_spec), records=RecordStream(path), artifact_dir=tmp_path
+        )
+        tracemalloc.start()
+        metrics = info.fn(run, params)
+        peaks[copies] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert next(m.n for m in metrics if m.name == "human_centered.completion_rate") == 1500 * copies
+    per_session = (peaks[10] - peaks[1]) / (1500 * 9)
+    record_size = len(lines) / 1500
+    assert per_session < 200, (peaks, record_size)  # the times of completed sessions, per segment
+    assert record_size > 20 * per_session
