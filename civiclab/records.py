@@ -146,3 +146,6 @@ class EnergyReading(BaseModel):
     source: str
     country: str
     tracker: str = "codecarbon"
+    sessions: int | None = None
+    """Sessions run while the meter measured: fewer than the run's after a resume (the killed
+    process's share was never recorded); None when unknown (then every session of the run)."""

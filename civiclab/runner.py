@@ -213,7 +213,8 @@ def run_experiment(
 
             reproducible, replay_setup_s = check_replay(pilot, plans, records)
             timings["setup_s"] = timings.get("setup_s", 0.0) + replay_setup_s
-            energy = meter.stop()
+            # After a resume the meter saw only this process's sessions: per-session figures use those.
+            energy = meter.stop().model_copy(update={"sessions": sessions - kept})
             chain = journal.close_run()
             log.info("audit chain closed: %d events, root %s", chain.events, chain.root)
 

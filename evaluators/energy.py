@@ -28,8 +28,13 @@ def energy(run: RunData, params: object) -> list[Metric]:
             Metric(name=f"{DIM}.{m}", value=None, dimension=DIM, error=why)
             for m in ("kwh", "wh_per_session", "gco2e")
         ]
-    n = len(run.records)
+    total = len(run.records)
+    n = total if reading.sessions is None else reading.sessions
     note = f"{reading.method}: {reading.source}; {reading.duration_s:.1f} s; country {reading.country}"
+    if n != total:
+        # A resumed run: the killed process's energy was never recorded, so the run's kWh covers
+        # only the sessions run after the resume, and the energy per session is taken over those.
+        note += f"; measured over the {n} sessions run after the resume, not the run's {total}"
     return [
         Metric(
             name=f"{DIM}.kwh",

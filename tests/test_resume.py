@@ -131,6 +131,17 @@ def test_a_sigkilled_run_resumes_to_the_records_and_metrics_of_an_uninterrupted_
     assert resumes[0]["payload"]["spec_sha256"] == run.tags["civiclab.spec_sha256"]
     verified = civiclab("--tracking-uri", uri, "verify", killed)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The killed process's energy was never recorded: per-session energy is over the sessions the
+    # resumed process ran (never the run's kWh spread over sessions it did not measure).
+    energy = {
+        m["name"]: m for m in json.loads((folder / "metrics.json").read_text()) if m["dimension"] == "energy"
+    }
+    per_session = energy["energy.wh_per_session"]
+    ran_after = SESSIONS - resumes[0]["payload"]["sessions_kept"]
+    if per_session["value"] is not None:  # a machine where codecarbon cannot estimate has no reading
+        assert per_session["n"] == ran_after
+        assert per_session["value"] == pytest.approx(energy["energy.kwh"]["value"] * 1000 / ran_after)
+        assert f"measured over the {ran_after} sessions run after the resume" in per_session["note"]
 
 
 def test_resume_refuses_another_spec_a_finished_run_and_keeps_it_untouched(
