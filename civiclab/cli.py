@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List runs; read only: a run whose process was killed is shown KILLED, not rewritten."""
+    """List runs; read only: a run whose process vanished is shown FAILED, not rewritten."""
     from civiclab.run.lifecycle import shown_status
     from civiclab.tracking import Tracker
 

@@ -249,7 +249,8 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_f
     (run,) = Tracker(store_uri).list_runs()
     assert run.status == "RUNNING"
 
-    # Listing is read only: the killed run is shown KILLED, the store is not written.
+    # Listing is read only: the killed run is shown FAILED (what the next run will record), the
+    # store is not written.
     before = store_snapshot(store_uri)
     listed = subprocess.run(
         [sys.executable, "-m", "civiclab.cli", "--tracking-uri", store_uri, "runs", "--json"],
@@ -258,7 +259,7 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_f
         timeout=120,
     )
     assert listed.returncode == 0, listed.stderr
-    assert [(r["run_id"], r["status"]) for r in json.loads(listed.stdout)] == [(run.run_id, "KILLED")]
+    assert [(r["run_id"], r["status"]) for r in json.loads(listed.stdout)] == [(run.run_id, "FAILED")]
     assert store_snapshot(store_uri) == before
     assert Tracker(store_uri).get_run(run.run_id).status == "RUNNING"
 

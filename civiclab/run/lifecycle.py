@@ -88,8 +88,13 @@ def is_orphan(run: RunSummary, host: str | None = None) -> bool:
 
 
 def shown_status(run: RunSummary, host: str | None = None) -> str:
-    """The status a listing shows: an orphaned RUNNING run is shown as KILLED, computed at read time."""
-    return "KILLED" if is_orphan(run, host) else run.status
+    """The status a listing shows: an orphaned RUNNING run is shown FAILED, computed at read time.
+
+    FAILED is what the next command that writes to the store records for it (`mark_orphans_failed`,
+    and `run_status`: a vanished process is a failure, KILLED is for SIGINT/SIGTERM), so a listing
+    never says one status today and another after the next run.
+    """
+    return "FAILED" if is_orphan(run, host) else run.status
 
 
 def mark_orphans_failed(tracker: Tracker) -> list[str]:
