@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.records import Event, SessionPlan, SessionRecord
 from civiclab.spec import PersonaSpec
@@ -81,6 +81,12 @@ class PilotFacts(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    synthetic: str | None = Field(
+        default=None,
+        description="why the sessions are not observed people (a simulation, generated data); "
+        "None when they are. Metrics computed from them are marked SYNTHETIC and can never give a go.",
+    )
 
 
 class Pilot(ABC, Generic[P]):

@@ -254,12 +254,13 @@ def recommend(
         reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
         if not verdicts:
             reasons.append("the experiment declares no criteria")
-    elif any(s.startswith("acceptability") for s in synthetic or []):
-        # Generated answers say nothing about what citizens accept: never a go on them.
+    elif synthetic:
+        # Generated answers or simulated sessions say nothing about how citizens fare: never a go.
         recommendation = "iterate"
+        dimensions = ", ".join(s.split(":", 1)[0] for s in synthetic)
         reasons.append(
-            "every blocking criterion passes, but the acceptability evidence is SYNTHETIC (demo answers, "
-            "not real people): collect real responses before any go"
+            f"every blocking criterion passes, but the {dimensions} evidence is SYNTHETIC (generated or "
+            "simulated, not real people): collect real evidence before any go"
         )
     else:
         recommendation = "go"
@@ -320,7 +321,11 @@ def synthetic_evidence(metrics: list[Metric]) -> list[str]:
     for m in metrics:
         if m.synthetic and not m.is_missing:
             counts[m.dimension] += 1
-    notes = {m.dimension: m.note for m in metrics if m.synthetic and m.note and "SYNTHETIC" in m.note}
+    notes: dict[str, str] = {}
+    for m in metrics:  # the part of a note that says where the generated data came from
+        marked = [p for p in (m.note or "").split("; ") if "SYNTHETIC" in p or "SIMULATED" in p]
+        if m.synthetic and marked:
+            notes.setdefault(m.dimension, marked[0])
     return [
         f"{dim}: {n} metric values computed from generated data"
         + (f" — {notes[dim]}" if dim in notes else "")

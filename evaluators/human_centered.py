@@ -32,6 +32,7 @@ class FunnelFacts(BaseModel):
     """What this evaluator reads of a pilot's facts: the journey graph, to order the funnel's steps."""
 
     journey: FunnelGraph | None = None
+    synthetic: str | None = None
 
 
 DIM = "human_centered"
@@ -256,4 +257,8 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         run.add_artifact(path)
 
     out += equity(out, f"{DIM}.{params.equity_metric}", k)
+    if facts is not None and facts.synthetic:
+        for m in out:  # a simulation says how a model behaves, not how citizens fared
+            m.synthetic = True
+            m.note = f"{m.note}; {facts.synthetic}" if m.note else facts.synthetic
     return out

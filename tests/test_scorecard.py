@@ -310,3 +310,14 @@ def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None
     assert not judge(crit(metric="energy.wh_per_session", at_most=1e-5), [energy]).uninformative  # 2.5x: fine
     # Rates are bounded shares: a low abandonment against 0.15 is an informative pass.
     assert not judge(crit(metric=COMPLETION, at_most=0.15), [rate_metric(0.001, 3000)]).uninformative
+
+
+def test_simulated_sessions_never_give_go_even_when_every_criterion_passes() -> None:
+    simulated = rate_metric(0.95, 400).model_copy(
+        update={"synthetic": True, "note": "SIMULATED sessions: personas under a behavioural model"}
+    )
+    c = card([{"metric": COMPLETION, "at_least": 0.8}], [simulated])
+    assert [v.verdict for v in c.criteria] == ["pass"]
+    assert c.recommendation == "iterate"
+    assert "human_centered evidence is SYNTHETIC" in c.reasons[0]
+    assert c.synthetic[0].startswith("human_centered: 1 metric values") and "SIMULATED" in c.synthetic[0]

@@ -46,6 +46,12 @@ class JourneyParams(BaseModel):
         return self
 
 
+SIMULATED = (
+    "SIMULATED sessions: personas walking the journey under the behavioural model of "
+    "pilots/journey/behaviour.py, not observed citizens"
+)
+
+
 class JourneyFacts(PilotFacts):
     """What the journey pilot tells evaluators: the graph walked and, when observed, what was read."""
 
@@ -144,6 +150,7 @@ class JourneyPilot(Pilot[JourneyParams]):
             statements_read=int(report.get("statements_read", 0) or 0),
             statements_rejected=len(self.problems),
             xapi=self.report,
+            synthetic=SIMULATED if self.params.mode == "simulate" else None,
         )
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:

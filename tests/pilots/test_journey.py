@@ -123,6 +123,13 @@ def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_an
     assert any(g.segment == "device=none" and g.confident for g in result.scorecard.left_behind)
     summary = result.summary()
     assert summary["recommendation"] != "go" and summary["synthetic"][0].startswith("acceptability:")
+    # Simulated sessions are a model's behaviour, not citizens': every figure of them says so.
+    assert (
+        summary["synthetic"][1].startswith("human_centered:")
+        and "SIMULATED sessions" in summary["synthetic"][1]
+    )
+    centred = [m for m in result.metrics if m.dimension == "human_centered"]
+    assert centred and all(m.synthetic and "SIMULATED sessions" in (m.note or "") for m in centred)
 
 
 def test_missing_accessibility_feature_makes_a_step_harder(journey) -> None:  # type: ignore[no-untyped-def]

@@ -245,6 +245,9 @@ def test_unmapped_activities_are_reported_in_the_run(journey_spec: Path, store_u
     result = run_experiment(load_experiment(journey_spec, FAST), tracking_uri=store_uri)
     values = {m.key: m.value for m in result.metrics}
     assert values["human_centered.completion_rate"] == pytest.approx(0.5)
+    # Observed sessions are evidence about people: not marked SYNTHETIC as simulated ones are.
+    assert not any(m.synthetic for m in result.metrics if m.dimension == "human_centered")
+    assert not any(s.startswith("human_centered") for s in result.scorecard.synthetic)
     assert result.artifact_dir is not None
     report = json.loads((result.artifact_dir / "xapi_report.json").read_text())
     assert report["unmapped_statements"] == 6 and report["unmapped_activities"] == 2
