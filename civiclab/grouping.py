@@ -108,13 +108,15 @@ class GroupTally:
 
     counts: dict[str, Counter[GroupKey]] = field(default_factory=dict)
 
-    def add(self, keys: list[GroupKey], properties: Iterable[str]) -> None:
+    def add(self, keys: list[GroupKey], properties: Iterable[str], sessions: int = 1) -> None:
+        """Count `sessions` sessions (1, or many sharing one segment and properties)."""
         for prop in properties:
             counter = self.counts.get(prop)
             if counter is None:
                 counter = self.counts[prop] = Counter()
-            counter[OVERALL] += 1
-            counter.update(keys)
+            counter[OVERALL] += sessions
+            for key in keys:
+                counter[key] += sessions
 
     def count(self, prop: str, key: GroupKey = OVERALL) -> int:
         counter = self.counts.get(prop)

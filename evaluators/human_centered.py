@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import stats
-from civiclab.aggregates import SegmentValues
+from civiclab.aggregates import QuantileSketch, SegmentValues
 from civiclab.equity import equity
 from civiclab.evaluation import RunData, metric_from
 from civiclab.grouping import OVERALL, GroupKey, GroupTally, group_keys, group_name
@@ -47,7 +46,11 @@ class HumanCenteredParams(BaseModel):
         default=1000, ge=100, le=20000, description="kept for older specs: no interval here resamples"
     )
     equity_metric: str = Field(default="completion_rate", description="rate whose segment gap is reported")
-    funnel_plot: bool = True
+    funnel_plot: bool = Field(
+        default=False,
+        description="also write plots/funnel.png with the run (reports draw the funnel from the "
+        "funnel_reached metrics anyway; drawing it costs about a second per run)",
+    )
 
 
 def _properties(row: dict[str, Any]) -> list[str]:
@@ -75,29 +78,60 @@ def _properties(row: dict[str, Any]) -> list[str]:
     return props
 
 
+Signature = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+"""A session's segment and properties: sessions that share one count towards the same groups."""
+
+
 @dataclass
 class JourneyTally:
     """What this evaluator keeps of a run, filled in one streaming pass: counts, never records.
 
     Per group (segment and intersection): sessions with each property; per segment: the times of
     completed sessions (a quantile sketch, exact up to 200,000 values); per step: sessions reaching
-    it and sessions giving up there. Memory grows with the number of groups, not of sessions.
+    it and sessions giving up there. Sessions are first counted by signature (segment, properties)
+    and spread over their groups once at the end. Memory grows with the number of distinct
+    segments, not of sessions.
     """
 
-    groups: GroupTally = field(default_factory=GroupTally)
-    times: SegmentValues = field(default_factory=SegmentValues)
+    signatures: Counter[Signature] = field(default_factory=Counter)
+    segment_times: dict[tuple[tuple[str, str], ...], QuantileSketch] = field(default_factory=dict)
     reached: Counter[str] = field(default_factory=Counter)
     stopped: Counter[str] = field(default_factory=Counter)
+    _groups: GroupTally | None = None
+    _times: SegmentValues | None = None
 
     def add(self, row: dict[str, Any]) -> None:
-        segment = row["segment"]
-        self.groups.add(group_keys(segment), _properties(row))
+        segment = tuple(row["segment"].items())
+        self.signatures[(segment, tuple(_properties(row)))] += 1
         if row["outcome"] == "completed":
-            self.times.add(segment, float(row["duration_s"]))
-        seen = [s["step"] for s in row.get("steps") or ()]
-        self.reached.update(set(seen))
-        if row["outcome"] == "abandoned" and seen:
-            self.stopped[seen[-1]] += 1
+            sketch = self.segment_times.get(segment)
+            if sketch is None:
+                sketch = self.segment_times[segment] = QuantileSketch()
+            sketch.add(float(row["duration_s"]))
+        steps = row.get("steps")
+        if steps:
+            seen = [s["step"] for s in steps]
+            self.reached.update(set(seen))
+            if row["outcome"] == "abandoned":
+                self.stopped[seen[-1]] += 1
+
+    @property
+    def groups(self) -> GroupTally:
+        """Sessions with each property, per group."""
+        if self._groups is None:
+            self._groups = GroupTally()
+            for (segment, props), n in self.signatures.items():
+                self._groups.add(group_keys(dict(segment)), props, n)
+        return self._groups
+
+    @property
+    def times(self) -> SegmentValues:
+        """Times of completed sessions, overall and per segment."""
+        if self._times is None:
+            self._times = SegmentValues()
+            for segment, sketch in self.segment_times.items():
+                self._times.merge_segment(dict(segment), sketch)
+        return self._times
 
     @property
     def total(self) -> int:
@@ -121,27 +155,6 @@ class JourneyTally:
             )
             for key in (OVERALL, *keys)
         ]
-
-
-def _plot_funnel(path: Path, steps: list[str], reached: dict[str, int], total: int, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shares = [reached.get(s, 0) / total for s in steps]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(steps) + 1.5))
-    ax.barh(range(len(steps)), shares, color="#1f5aa6")
-    ax.set_yticks(range(len(steps)), labels=steps)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of sessions reaching the step")
-    ax.set_title(title)
-    for i, share in enumerate(shares):
-        ax.text(min(share + 0.01, 0.93), i, f"{share:.0%}", va="center")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 @evaluator(
@@ -251,10 +264,14 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
             )
         )
     if steps and params.funnel_plot and total:
-        path = run.artifact_dir / "plots" / "funnel.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _plot_funnel(path, steps, reached, total, f"{run.experiment.spec.name}: journey funnel")
-        run.add_artifact(path)
+        from civiclab.reporting.plots import funnel_plot
+
+        plot = funnel_plot(out)
+        if plot is not None:
+            path = run.artifact_dir / "plots" / "funnel.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(plot.png)
+            run.add_artifact(path)
 
     out += equity(out, f"{DIM}.{params.equity_metric}", k)
     if facts is not None and facts.synthetic:

@@ -119,7 +119,6 @@ def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, stor
         "scorecard.json",
         "scorecard.md",
         "spec.yaml",
-        "plots/funnel.png",
         "manifest.json",
     } <= set(artifacts)
     for artifact in artifacts:

@@ -87,6 +87,8 @@ class ReportDocument(BaseModel):
     changes: Changes | None = None
     governance: dict[str, Any] = Field(default_factory=dict)
     segment_metrics: list[Metric] = Field(default_factory=list)
+    funnel: list[Metric] = Field(default_factory=list)
+    """The share of sessions reaching each step of a journey, in journey order (whole run)."""
 
 
 def _iso(ms: int) -> str:
@@ -229,6 +231,7 @@ def build_document(
         changes=changes,
         governance=dict(record.spec.get("governance") or {}),
         segment_metrics=[m for m in record.metrics if m.segment is not None and not m.is_missing],
+        funnel=[m for m in record.metrics if ".funnel_reached." in m.name and m.segment is None],
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.format import SIGN, fmt, interval_text, verdict_text
-from civiclab.reporting.plots import Plot, criteria_plot, segments_plot
+from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
 
 HERE = Path(__file__).parent
 
@@ -34,8 +34,9 @@ def environment() -> Any:
 
 
 def report_plots(doc: ReportDocument) -> list[Plot]:
-    """The criteria plot, and the per-segment plot of the first metric a gap criterion bounds."""
-    plots = [criteria_plot(doc.scorecard.criteria)]
+    """The criteria plot, the journey funnel (if the run has one), and the per-segment plot of the
+    first metric a gap criterion bounds."""
+    plots = [criteria_plot(doc.scorecard.criteria), funnel_plot(doc.funnel)]
     groups = [v.metric for v in doc.scorecard.criteria if v.kind in ("max_gap", "min_ratio")]
     names = groups or sorted({m.name for m in doc.segment_metrics})[:1]
     if names:

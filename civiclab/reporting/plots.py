@@ -111,6 +111,32 @@ def segments_plot(metrics: list[Metric], name: str) -> Plot | None:
     return Plot(f"{name} per segment", alt, _png(fig))
 
 
+def funnel_plot(metrics: list[Metric]) -> Plot | None:
+    """The journey funnel: the share of sessions reaching each step, in journey order (as logged),
+    with 95% intervals, from the `<dimension>.funnel_reached.<step>` metrics of the whole run."""
+    rows = [m for m in metrics if ".funnel_reached." in m.name and m.segment is None and m.value is not None]
+    if not rows:
+        return None
+    steps = [m.name.split(".funnel_reached.", 1)[1] for m in rows]
+    shares = [float(m.value) for m in rows]  # type: ignore[arg-type]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.38 * len(rows) + 1.2), layout="constrained")
+    ys = list(range(len(rows)))
+    ax.barh(ys, shares, color="#1f5aa6")
+    lows = [v - (m.ci_low if m.ci_low is not None else v) for v, m in zip(shares, rows, strict=True)]
+    highs = [(m.ci_high if m.ci_high is not None else v) - v for v, m in zip(shares, rows, strict=True)]
+    ax.errorbar(shares, ys, xerr=[lows, highs], fmt="none", ecolor="#222222", capsize=2)
+    ax.set_yticks(ys, steps, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("share of sessions reaching the step (95% intervals)", fontsize=8)
+    for y, share in zip(ys, shares, strict=True):
+        ax.text(min(share + 0.02, 0.98), y, f"{share:.0%}", va="center", fontsize=7)
+    ax.set_title(f"Journey funnel (n = {rows[0].n})", fontsize=10)
+    alt = "; ".join(f"{step}: {share:.0%} reach it" for step, share in zip(steps, shares, strict=True))
+    return Plot("Journey funnel", alt, _png(fig))
+
+
 def comparison_plot(
     name: str,
     labels: list[str],

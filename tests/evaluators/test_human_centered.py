@@ -67,7 +67,7 @@ def test_rates_funnel_time_and_k_anonymity(journey_spec: Path, tmp_path: Path) -
         + [record(40 + i, "completed", "medium", 200, ["a", "b", "c"]) for i in range(7)]
     )
     run = RunData(experiment=exp, records=records, artifact_dir=tmp_path)
-    metrics = human_centered(run, HumanCenteredParams(resamples=200))
+    metrics = human_centered(run, HumanCenteredParams(resamples=200, funnel_plot=True))
     by_key = {m.key: m for m in metrics}
     assert by_key["human_centered.completion_rate"].value == pytest.approx(16 / 22)
     assert by_key["human_centered.resolution_rate"].value == pytest.approx(18 / 22)

@@ -130,6 +130,22 @@ def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_an
     )
     centred = [m for m in result.metrics if m.dimension == "human_centered"]
     assert centred and all(m.synthetic and "SIMULATED sessions" in (m.note or "") for m in centred)
+    # The report draws the funnel from the logged metrics, steps in journey order, with its text
+    # alternative; the run itself no longer spends a second drawing it.
+    from civiclab.reporting.document import load_document
+    from civiclab.reporting.html import report_plots
+    from civiclab.tracking import Tracker
+
+    assert result.artifact_dir is not None and not (result.artifact_dir / "plots" / "funnel.png").exists()
+    (funnel,) = [
+        p
+        for p in report_plots(load_document(Tracker(store_uri), result.run_id))
+        if p.title == "Journey funnel"
+    ]
+    steps = [part.split(":")[0] for part in funnel.alt.split("; ")]
+    assert steps[0] == "enter_town_hall" and len(steps) >= 4 and funnel.png.startswith(b"\x89PNG")
+    reached = by_key[f"human_centered.funnel_reached.{steps[1]}"].value
+    assert f"{steps[1]}: {reached:.0%} reach it" in funnel.alt
 
 
 def test_missing_accessibility_feature_makes_a_step_harder(journey) -> None:  # type: ignore[no-untyped-def]
