@@ -7,6 +7,7 @@ archives every raw file and the import reports with the run, so nothing read is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from civiclab.errors import EvaluatorError
 from civiclab.evaluation import RunData
 from civiclab.records import Metric
 from civiclab.redaction import redact_text
+from civiclab.redaction.cache import cached_redaction
 from civiclab.registry import evaluator
 
 if TYPE_CHECKING:
@@ -24,6 +26,11 @@ if TYPE_CHECKING:
     from civiclab.survey.responses import SurveyResponse
 
 DIM = "acceptability"
+# What the cached redactions are made by: this module's digest, so that an edit of `redacted_export`
+# or `redacted_comments` invalidates them without a version to remember.
+_MODULE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+EXPORT_KIND = f"survey-export/{_MODULE_DIGEST}"
+COMMENTS_KIND = f"survey-comments/{_MODULE_DIGEST}"
 
 
 class AcceptabilityParams(BaseModel):
@@ -92,8 +99,9 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     for filename, raw in got.raw_files:
         # Every answer is kept, but personal data written in free text (a phone number, an e-mail)
         # is redacted before it reaches the run's artifacts; the original bytes stay in the survey store.
+        # The redacted copy is cached under CIVICLAB_HOME: an unchanged file does not load the model.
         path = out_dir / "raw" / Path(filename).name
-        path.write_bytes(redacted_export(raw))
+        path.write_bytes(cached_redaction(EXPORT_KIND, raw, redacted_export))
         run.add_artifact(path)
     report_path = out_dir / "import-report.json"
     report_path.write_text(
@@ -149,16 +157,24 @@ def _safe_url(url: str | None) -> str | None:
 def _write_comments(path: Path, responses: list[SurveyResponse], instruments: list[Instrument]) -> Path:
     """Free-text answers of complete responses, redacted, without any link to a respondent."""
     text_columns = [inst.column(item) for inst in instruments for item in inst.items if item.type == "text"]
-    lines = []
+    answers = []
     for r in responses:
         if not r.complete:
             continue
         for column in text_columns:
             value = r.answers.get(column)
             if isinstance(value, str) and value.strip():
-                lines.append(
-                    json.dumps({"question": column, "answer": redact_text(value)}, ensure_ascii=False)
-                )
-    lines.sort()  # drop the response order: comments must not be re-linked to a row
-    path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+                answers.append([column, value])
+    raw = json.dumps(answers, ensure_ascii=False).encode("utf-8")
+    path.write_bytes(cached_redaction(COMMENTS_KIND, raw, redacted_comments))
     return path
+
+
+def redacted_comments(raw: bytes) -> bytes:
+    """JSON lines `{"question", "answer"}` from a JSON list of [column, answer], answers redacted."""
+    lines = [
+        json.dumps({"question": column, "answer": redact_text(value)}, ensure_ascii=False)
+        for column, value in json.loads(raw)
+    ]
+    lines.sort()  # drop the response order: comments must not be re-linked to a row
+    return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")

@@ -99,12 +99,13 @@ def cronbach_alpha(matrix: np.ndarray) -> tuple[float | None, int]:
 
 def feldt_interval(alpha: float, n: int, k: int, confidence: float = stats.CONFIDENCE) -> tuple[float, float]:
     """Feldt's (1965) interval for Cronbach's alpha from n respondents and k items."""
-    from scipy.stats import f as f_dist  # scipy comes with scikit-learn; import it only when needed
+    # The F quantile from scipy.special: importing scipy.stats for it cost ≈ 0.8-1.5 s a run.
+    from scipy.special import fdtri
 
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - confidence) / 2
-    low = 1 - (1 - alpha) * float(f_dist.ppf(1 - tail, df1, df2))
-    high = 1 - (1 - alpha) * float(f_dist.ppf(tail, df1, df2))
+    low = 1 - (1 - alpha) * float(fdtri(df1, df2, 1 - tail))
+    high = 1 - (1 - alpha) * float(fdtri(df1, df2, tail))
     return min(low, 1.0), min(high, 1.0)
 
 
