@@ -21,7 +21,7 @@ from typing import Any
 from civiclab.energy import EnergyMeter
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
-from civiclab.manifest import artifact_digests
+from civiclab.manifest import DigestCache, artifact_digests
 from civiclab.piloting import Pilot
 from civiclab.provenance import provenance_tags
 from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
@@ -252,12 +252,13 @@ def run_experiment(
             artifacts.write_results(art_dir, experiment, metrics, card)
             t_sign = time.perf_counter()
             write_inputs(art_dir, experiment, run.facts)
+            hashed: DigestCache = {}  # the statement's file digests, reused by the manifest
             seal = seal_run(
                 art_dir,
                 signer=signer,
                 run_id=run_id,
                 experiment=experiment,
-                artifacts=artifact_digests(art_dir),
+                artifacts=artifact_digests(art_dir, hashed),
                 metrics=metrics,
                 params=params,
                 tags={**tags, **artifacts.final_tags(card, energy, len(records))},
@@ -270,7 +271,7 @@ def run_experiment(
             )
             timings["signing_s"] = time.perf_counter() - t_sign  # inputs, digests, statement, signature
             anchor = artifacts.anchor_statement(experiment, seal.digest, run_id)
-            manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, chain, anchor)
+            manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, chain, anchor, hashed)
             artifacts.store_results(
                 tracker,
                 run_id,

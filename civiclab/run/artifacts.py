@@ -13,7 +13,7 @@ from typing import Any
 
 from civiclab.audit import ChainSummary
 from civiclab.experiment import Experiment
-from civiclab.manifest import Manifest, artifact_digests, write_manifest
+from civiclab.manifest import DigestCache, Manifest, artifact_digests, write_manifest
 from civiclab.records import EnergyReading, Metric
 from civiclab.reporting.scorecard_text import to_markdown
 from civiclab.scorecard import Scorecard
@@ -60,16 +60,24 @@ def anchor_statement(experiment: Experiment, statement_sha256: str, run_id: str)
 
 
 def write_run_manifest(
-    folder: Path, experiment: Experiment, run_id: str, chain: ChainSummary, anchor: dict[str, Any] | None
+    folder: Path,
+    experiment: Experiment,
+    run_id: str,
+    chain: ChainSummary,
+    anchor: dict[str, Any] | None,
+    digests: DigestCache | None = None,
 ) -> str:
-    """The manifest over every artifact now in `folder`; returns its sha256."""
+    """The manifest over every artifact now in `folder`; returns its sha256.
+
+    `digests` holds the files hashed for the run's statement: those unchanged are not read again.
+    """
     manifest = Manifest(
         run_id=run_id,
         experiment=experiment.spec.name,
         spec_digest=experiment.digest,
         audit_root=chain.root,
         audit_events=chain.events,
-        artifacts=artifact_digests(folder),
+        artifacts=artifact_digests(folder, digests),
         data_files=experiment.data_files,
         anchor=anchor,
     )
