@@ -1,0 +1,149 @@
+"""Joining a Ray cluster started apart (`ray start --head`), as a lab with its own cluster would.
+
+The head runs a Python where civiclab, pilots and evaluators are NOT importable (no editable install,
+PYTHONPATH unset, started from a folder outside the checkout): a run only works there because civiclab
+ships its code (Ray `py_modules`) and the pilot's data (inside the pilot factory). One machine cannot
+prove everything a real cluster would: the nodes here share the file system and the installed libraries;
+see the data test for how a missing data file is simulated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civiclab.errors import PilotError
+from civiclab.experiment import load_experiment
+from civiclab.population import iter_plans
+from civiclab.run.sessions import build_pilot, record_fingerprint, safe_session
+from civiclab.run.shipping import PortablePilotFactory
+from tests.ray_head import RayHead, bare_python, ray_cli, ray_head
+from tests.test_executors import run_root
+
+ray_cli()  # in CI a missing Ray fails here; elsewhere the module is skipped
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
+    """A separate Ray head (2 CPUs) on 127.0.0.1 whose workers cannot import civiclab by themselves."""
+    outside = tmp_path_factory.mktemp("node")  # not the checkout: its cwd gives workers nothing
+    python = bare_python(outside / "venv")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import ray, importlib.util as u; print([u.find_spec(m) for m in "
+            "('civiclab', 'pilots', 'evaluators')])",
+        ],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == "[None, None, None]"  # the node lacks the checkout: it is shipped
+    with ray_head(outside, python=python) as started, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_AUTH_MODE", "token")
+        patch.setenv("RAY_AUTH_TOKEN", started.token)
+        yield started
+
+
+def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_audit_root(
+    journey_spec: Path, tmp_path: Path, head: RayHead
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    serial = run_root(journey_spec, uri)
+    by_gcs = run_root(journey_spec, uri, **{"executor.kind": "ray", "executor.address": head.address})
+    by_client = run_root(
+        journey_spec, uri, **{"executor.kind": "ray", "executor.address": head.client_address}
+    )
+    assert serial[1] == 400
+    assert by_gcs == serial
+    assert by_client == serial
+
+
+def test_workers_run_on_the_shipped_data_when_their_node_lacks_the_files(
+    journey_spec: Path, tmp_path: Path, head: RayHead
+) -> None:
+    from civiclab.executors.ray import RayExecutor
+
+    exp = load_experiment(journey_spec, {"population.sessions": 60})
+    plans = list(iter_plans(exp.personas, 60, exp.spec.population.seed))
+    pilot = build_pilot(exp)
+    expected = [record_fingerprint(safe_session(pilot, plan)) for plan in plans]
+    factory = PortablePilotFactory.of(exp, None)
+    # The driver read the data; now no process of this machine can find it where the spec said.
+    shutil.move(journey_spec.parent / "data", tmp_path / "elsewhere")
+    with RayExecutor(
+        factory, safe_session, address=head.address, workers=2, batch=8, modules=["civiclab", "pilots"]
+    ) as executor:
+        got = [record_fingerprint(r) for r in executor.run(plans)]
+    assert got == expected
+
+
+def test_a_node_given_other_bytes_at_the_same_path_uses_the_drivers_data(journey_spec: Path) -> None:
+    exp = load_experiment(journey_spec)
+    factory = PortablePilotFactory.of(exp, None)
+    graph = exp.pilot_params.journey  # type: ignore[attr-defined]
+    original = build_pilot(exp).journey  # type: ignore[attr-defined]
+    graph.write_text(graph.read_text(encoding="utf-8").replace("name:", "name: x", 1), encoding="utf-8")
+    assert factory().journey == original  # type: ignore[attr-defined]
+
+
+def test_a_worker_missing_a_module_stops_the_run_with_one_line_naming_node_and_module(
+    tmp_path: Path, head: RayHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civiclab.executors.ray import RayExecutor
+
+    lab = tmp_path / "lab_code"
+    lab.mkdir()
+    (lab / "kiosk_pilot.py").write_text(
+        textwrap.dedent(
+            """
+            def build():
+                import lab_only_library  # installed on the lab's laptop, not on the cluster
+
+                return lab_only_library.pilot()
+            """
+        ),
+        encoding="utf-8",
+    )
+    (lab / "lab_only_library.py").write_text("def pilot():\n    raise AssertionError\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(lab))
+    import kiosk_pilot
+
+    for modules, missing in (
+        (["civiclab", "kiosk_pilot"], "lab_only_library"),
+        (["civiclab"], "kiosk_pilot"),
+    ):
+        with pytest.raises(PilotError) as caught:
+            RayExecutor(
+                kiosk_pilot.build, safe_session, address=head.address, workers=1, batch=4, modules=modules
+            )
+        message = str(caught.value)
+        assert "\n" not in message
+        # The node by host name and the address Ray reports for it (this machine's, here).
+        assert re.fullmatch(
+            rf"ray worker on node {re.escape(_hostname())} \([\d.]+\) cannot build the pilot: "
+            rf"no module named '{missing}'",
+            message,
+        ), message
+    import ray
+
+    assert not ray.is_initialized()  # the failed executor left the cluster
+    sys.modules.pop("kiosk_pilot", None)
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
