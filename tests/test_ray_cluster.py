@@ -51,10 +51,16 @@ def head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
         check=True,
     )
     assert probe.stdout.strip() == "[None, None, None]"  # the node lacks the checkout: it is shipped
-    with ray_head(outside, python=python) as started, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RAY_AUTH_MODE", "token")
-        patch.setenv("RAY_AUTH_TOKEN", started.token)
-        yield started
+    with ray_head(outside, python=python) as started:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("RAY_AUTH_MODE", "token")
+            patch.setenv("RAY_AUTH_TOKEN", started.token)
+            yield started
+        # Ray caches the token in this process: forget it, or later local clusters refuse this one.
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
 
 
 def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_audit_root(
