@@ -82,6 +82,14 @@ def _ray_failure(exc: BaseException) -> str:
     return lines[-1] if lines else text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
+def _connect_failure(exc: BaseException) -> str:
+    """Why joining failed, with the fix for the case users meet first: a cluster asking for a token."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        reason += " (a cluster with token authentication needs RAY_AUTH_MODE=token and its RAY_AUTH_TOKEN)"
+    return reason
+
+
 def code_to_ship(modules: Sequence[str]) -> list[str]:
     """Where the named top-level modules live here (a package's folder or a module's file), as Ray
     `py_modules` takes them: paths, since Ray Client sends the runtime environment pickled."""
@@ -125,8 +133,10 @@ class RayExecutor(Executor):
                 env = {"py_modules": code_to_ship(modules), "excludes": ["__pycache__", "*.pyc"]}
                 try:
                     ray.init(address=address, runtime_env=env if modules else None, **options)
-                except ConnectionError as exc:
-                    raise PilotError(f"ray cluster {address}: cannot connect: {_ray_failure(exc)}") from None
+                except (ConnectionError, ray.exceptions.AuthenticationError) as exc:
+                    raise PilotError(
+                        f"ray cluster {address}: cannot connect: {_connect_failure(exc)}"
+                    ) from None
             else:  # a cluster of this machine only, reachable from this machine only
                 ray.init(num_cpus=workers or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
         try:
