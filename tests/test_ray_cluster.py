@@ -55,12 +55,18 @@ def head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("RAY_AUTH_MODE", "token")
             patch.setenv("RAY_AUTH_TOKEN", started.token)
+            forget_ray_token()
             yield started
-        # Ray caches the token in this process: forget it, or later local clusters refuse this one.
-        from ray._raylet import AuthenticationTokenLoader, Config
+        forget_ray_token()
 
-        Config.initialize("")
-        AuthenticationTokenLoader.instance().reset_cache()
+
+def forget_ray_token() -> None:
+    """Ray caches the token of the last cluster this process joined or started: read it again from
+    the environment, or a cluster of another test (or this head, after) refuses the stale one."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
 
 
 def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_audit_root(
@@ -153,3 +159,60 @@ def _hostname() -> str:
     import socket
 
     return socket.gethostname()
+
+
+SMS_PILOT = '''
+from pydantic import BaseModel, ConfigDict
+
+from civiclab import Pilot, SessionPlan, SessionRecord, pilot
+
+
+class SmsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@pilot("sms-reminder-on-ray", params=SmsParams)
+class SmsReminderPilot(Pilot[SmsParams]):
+    """Reminds citizens of their appointment by SMS, through the lab's gateway library."""
+
+    def setup(self) -> None:
+        import sms_gateway_sdk  # installed where the lab runs civiclab, not on the cluster
+
+        self.gateway = sms_gateway_sdk
+
+    def run_session(self, plan: SessionPlan) -> SessionRecord:
+        raise AssertionError("no session may run on a worker without its pilot")
+'''
+
+
+def test_a_run_whose_pilot_a_node_cannot_set_up_is_marked_failed_with_one_line(
+    journey_spec: Path, tmp_path: Path, head: RayHead, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from civiclab.runner import run_experiment
+    from civiclab.tracking import Tracker
+
+    plugin, lab_site = tmp_path / "plugin", tmp_path / "lab_site"
+    plugin.mkdir(), lab_site.mkdir()
+    (plugin / "sms_reminder_pilot.py").write_text(SMS_PILOT, encoding="utf-8")
+    (lab_site / "sms_gateway_sdk.py").write_text("SENT = []\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(plugin))
+    monkeypatch.syspath_prepend(str(lab_site))
+    import sms_reminder_pilot  # noqa: F401 - registers the pilot in this process
+
+    raw = yaml.safe_load(journey_spec.read_text(encoding="utf-8"))
+    raw["pilot"] = {"kind": "sms-reminder-on-ray", "params": {}}
+    raw["executor"] = {"kind": "ray", "address": head.address, "workers": 1}
+    spec = journey_spec.with_name("sms.yaml")
+    spec.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    exp = load_experiment(spec, {"population.sessions": 10, "energy.tracker": "none"})
+    with pytest.raises(PilotError) as caught:
+        run_experiment(exp, tracking_uri=uri)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).endswith("cannot build the pilot: no module named 'sms_gateway_sdk'")
+    assert caught.value.exit_code == 1
+    (run,) = Tracker(uri).list_runs()
+    assert run.status == "FAILED"
+    assert "sms_gateway_sdk" in run.tags["civiclab.error"]
