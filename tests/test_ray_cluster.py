@@ -70,7 +70,7 @@ def forget_ray_token() -> None:
 
 
 def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_audit_root(
-    journey_spec: Path, tmp_path: Path, head: RayHead
+    journey_spec: Path, tmp_path: Path, head: RayHead, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     serial = run_root(journey_spec, uri)
@@ -78,9 +78,13 @@ def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_a
     by_client = run_root(
         journey_spec, uri, **{"executor.kind": "ray", "executor.address": head.client_address}
     )
+    # `auto` is Ray's: RAY_ADDRESS, else the cluster last started here in Ray's default temp folder.
+    monkeypatch.setenv("RAY_ADDRESS", head.address)
+    by_auto = run_root(journey_spec, uri, **{"executor.kind": "ray", "executor.address": "auto"})
     assert serial[1] == 400
     assert by_gcs == serial
     assert by_client == serial
+    assert by_auto == serial
 
 
 def test_workers_run_on_the_shipped_data_when_their_node_lacks_the_files(
