@@ -220,3 +220,17 @@ def test_a_run_whose_pilot_a_node_cannot_set_up_is_marked_failed_with_one_line(
     (run,) = Tracker(uri).list_runs()
     assert run.status == "FAILED"
     assert "sms_gateway_sdk" in run.tags["civiclab.error"]
+
+
+def test_a_file_a_pilot_opens_outside_its_params_is_named_by_the_worker() -> None:
+    import ray.cloudpickle
+
+    from civiclab.executors.ray import _SessionWorker
+
+    def factory() -> None:
+        open("/srv/belleval/knowledge-base.yaml", encoding="utf-8")  # noqa: SIM115 - read at setup
+
+    worker = _SessionWorker(ray.cloudpickle.dumps(factory), safe_session)
+    node, problem = worker.ready()
+    assert problem == "file not found: /srv/belleval/knowledge-base.yaml"
+    assert node.startswith(_hostname() + " (")

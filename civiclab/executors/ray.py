@@ -79,7 +79,9 @@ def _ray_failure(exc: BaseException) -> str:
     if missing:
         return f"no module named {missing.group(1)!r}"
     lines = [line.strip() for line in text.splitlines() if re.match(r"\s*\w+(Error|Exception): ", line)]
-    return lines[-1] if lines else text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if lines:
+        return lines[-1]
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _connect_failure(exc: BaseException) -> str:
@@ -172,8 +174,15 @@ class RayExecutor(Executor):
             turn += 1
             return actor.run.remote(chunk)
 
+        def collect(batch: Any) -> list[SessionRecord]:
+            try:
+                records: list[SessionRecord] = self.ray.get(batch)
+            except self.ray.exceptions.RayError as exc:  # a node lost mid-run: the run is FAILED
+                raise PilotError(f"ray worker lost during the run: {_ray_failure(exc)}") from None
+            return records
+
         # Two batches per actor: each has the next batch queued while the driver journals one.
-        stream = OrderedBatches(submit, self.ray.get, batch=self.batch, in_flight=2 * len(self.actors))
+        stream = OrderedBatches(submit, collect, batch=self.batch, in_flight=2 * len(self.actors))
         yield from stream.run(plans)
 
     def close(self) -> None:
