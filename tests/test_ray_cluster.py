@@ -2,9 +2,13 @@
 
 The head runs a Python where civiclab, pilots and evaluators are NOT importable (no editable install,
 PYTHONPATH unset, started from a folder outside the checkout): a run only works there because civiclab
-ships its code (Ray `py_modules`) and the pilot's data (inside the pilot factory). One machine cannot
-prove everything a real cluster would: the nodes here share the file system and the installed libraries;
-see the data test for how a missing data file is simulated.
+ships its code (Ray `py_modules`) and the pilot's data (inside the pilot factory). Ray would also put the driver's
+current folder (here the checkout) first on the workers' path; civiclab gives the job an empty
+working_dir so it does not, and the test of a node with its own civiclab checks the code sent wins.
+
+One machine cannot prove everything a real cluster would: the nodes here share the file system, the
+Python build and the installed libraries (the bare venv reads the shared site-packages); a missing data
+file is simulated by moving the data away after the driver read it; the node's address is this machine's.
 """
 
 from __future__ import annotations
@@ -234,3 +238,42 @@ def test_a_file_a_pilot_opens_outside_its_params_is_named_by_the_worker() -> Non
     node, problem = worker.ready()
     assert problem == "file not found: /srv/belleval/knowledge-base.yaml"
     assert node.startswith(_hostname() + " (")
+
+
+def test_the_code_sent_wins_over_a_civiclab_installed_on_the_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node whose Python has civiclab installed (the shared venv's editable install of another
+    checkout) still runs the driver's civiclab: what the run's records were made by is what was sent."""
+    from civiclab.executors.ray import RayExecutor
+
+    lab = tmp_path / "lab_code"
+    lab.mkdir()
+    (lab / "which_civiclab.py").write_text(
+        "def build():\n    import civiclab\n\n    raise RuntimeError(civiclab.__file__)\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(lab))
+    import which_civiclab
+
+    node = tmp_path / "node"
+    node.mkdir()
+    with ray_head(node) as other, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_AUTH_MODE", "token")
+        patch.setenv("RAY_AUTH_TOKEN", other.token)
+        forget_ray_token()
+        try:
+            with pytest.raises(PilotError) as caught:
+                RayExecutor(
+                    which_civiclab.build,
+                    safe_session,
+                    address=other.address,
+                    workers=1,
+                    batch=1,
+                    modules=["civiclab", "which_civiclab"],
+                )
+        finally:
+            patch.undo()
+            forget_ray_token()
+    used = str(caught.value).rsplit("RuntimeError: ", 1)[1]
+    assert "runtime_resources" in used and used.endswith("civiclab/__init__.py"), used
+    sys.modules.pop("which_civiclab", None)

@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import socket
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -131,14 +132,23 @@ class RayExecutor(Executor):
         if self.started_here:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address:
-                # Another machine's cluster: send the code, never assume the checkout is there.
-                env = {"py_modules": code_to_ship(modules), "excludes": ["__pycache__", "*.pyc"]}
+                # Another machine's cluster: send the code, never assume the checkout is there. An
+                # empty working_dir stops Ray from putting the driver's current folder first on the
+                # workers' path, where a node's own (older) checkout would shadow the code sent.
+                empty = tempfile.mkdtemp(prefix="civiclab-ray-")
+                env = {
+                    "py_modules": code_to_ship(modules),
+                    "working_dir": empty,
+                    "excludes": ["__pycache__", "*.pyc"],
+                }
                 try:
                     ray.init(address=address, runtime_env=env if modules else None, **options)
                 except (ConnectionError, ray.exceptions.AuthenticationError) as exc:
                     raise PilotError(
                         f"ray cluster {address}: cannot connect: {_connect_failure(exc)}"
                     ) from None
+                finally:
+                    os.rmdir(empty)  # uploaded by ray.init
             else:  # a cluster of this machine only, reachable from this machine only
                 ray.init(num_cpus=workers or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
         try:
