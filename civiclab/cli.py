@@ -308,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("serial", "process", "ray"),
         help="where sessions run (overrides executor.kind)",
     )
-    p.add_argument("--ray-address", help="Ray cluster to join: auto or ray://HOST:PORT (executor.address)")
+    p.add_argument(
+        "--ray-address", help="Ray cluster to join: auto, HOST:PORT or ray://HOST:PORT (executor.address)"
+    )
     p.add_argument(
         "--resume",
         metavar="RUN_ID",

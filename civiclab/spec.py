@@ -198,8 +198,8 @@ class ExecutorSpec(Strict):
     )
     address: str | None = Field(
         default=None,
-        description="Ray cluster to join: 'auto' (this machine's running cluster) or ray://HOST:PORT; "
-        "none starts a local cluster for the run",
+        description="Ray cluster to join: 'auto' (RAY_ADDRESS, else this machine's running cluster), "
+        "HOST:PORT (the head's GCS port) or ray://HOST:PORT (Ray Client); none starts a local cluster",
     )
     workers: int | None = Field(
         default=None, ge=1, le=4096, description="worker processes or Ray actors (default: --workers or CPUs)"

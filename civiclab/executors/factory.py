@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from civiclab.executors.base import Executor, PilotFactory, SessionRunner
@@ -17,10 +18,13 @@ def make_executor(
     factory: PilotFactory,
     run_one: SessionRunner,
     workers: int = 1,
+    modules: Sequence[str] = (),
 ) -> Executor:
     """The executor the spec asks for. `pilot` is the parent's own (used by the serial executor);
     `factory` builds one in each worker. A pilot that is not `parallel` always runs serially, and
-    more than one worker (`executor.workers` or `--workers`) means a process pool unless Ray."""
+    more than one worker (`executor.workers` or `--workers`) means a process pool unless Ray.
+    `modules` name the top-level packages a Ray cluster joined by address is sent (the code the
+    factory needs)."""
     kind = spec.kind if pilot.parallel else "serial"
     count = spec.workers or workers
     if kind == "ray":
@@ -32,6 +36,7 @@ def make_executor(
             address=spec.address,
             workers=spec.workers or (workers if workers > 1 else None),
             batch=spec.batch,
+            modules=modules,
         )
     if count > 1:  # `--workers N` asks for a pool even when the spec says nothing
         from civiclab.executors.process import ProcessExecutor

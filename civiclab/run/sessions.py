@@ -114,7 +114,8 @@ def executor_for(
 ) -> Executor:
     """The executor that runs this run's sessions: the spec's, with `--workers` as its default size.
 
-    The parent's own pilot serves the serial executor; other executors build one per worker.
+    The parent's own pilot serves the serial executor; other executors build one per worker. On
+    Ray the pilot's factory carries its data files and names the code to send to a joined cluster.
     """
     spec = experiment.spec.executor
     size = spec.workers or workers
@@ -122,6 +123,15 @@ def executor_for(
         spec, workers = spec.model_copy(update={"kind": "serial", "workers": None}), 1
     elif spec.kind != "ray":
         log.info("running %d sessions in %d worker processes (batches of %d)", sessions, size, spec.batch)
+    if spec.kind == "ray":
+        from civiclab.run.shipping import PortablePilotFactory
+
+        # A node of a cluster may have neither the checkout nor the data: both travel with the run.
+        modules = ["civiclab", experiment.pilot.factory.__module__.split(".")[0]]
+        ray_factory = PortablePilotFactory.of(experiment, workdir)
+        return make_executor(
+            spec, pilot=pilot, factory=ray_factory, run_one=safe_session, workers=workers, modules=modules
+        )
     factory = functools.partial(build_pilot, experiment, workdir)
     return make_executor(spec, pilot=pilot, factory=factory, run_one=safe_session, workers=workers)
 
