@@ -20,41 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.errors import PilotError
 from civiclab.executors import Executor, make_executor
 from civiclab.experiment import Experiment
-from civiclab.piloting import Pilot, PilotContext
+from civiclab.piloting import Pilot
 from civiclab.population import iter_plans
-from civiclab.pseudonyms import pseudonym_salt
 from civiclab.records import SessionPlan, SessionRecord, canonical_json
+from civiclab.run.building import build_pilot
 from civiclab.run.journal import redacted
 
 log = logging.getLogger(__name__)
 
 REPLAY_SESSIONS = 20
-
-
-def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[Any]:
-    """The experiment's pilot, built by its registered factory with the run's context.
-
-    Raises:
-        PilotError: the factory did not return a civiclab Pilot.
-    """
-    spec = experiment.spec
-    context = PilotContext(
-        experiment=spec.name,
-        base_dir=experiment.base_dir,
-        seed=spec.population.seed,
-        start=spec.population.start,
-        personas=experiment.personas,
-        k_anonymity=spec.privacy.k_anonymity,
-        pseudonym_salt=pseudonym_salt(experiment),
-        workdir=workdir,
-    )
-    pilot = experiment.pilot.factory(experiment.pilot_params, context)
-    if not isinstance(pilot, Pilot):
-        raise PilotError(f"pilot {spec.pilot.kind!r} did not build a civiclab Pilot")
-    return pilot
 
 
 @dataclass

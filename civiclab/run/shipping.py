@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from civiclab.experiment import Experiment, file_digest
 from civiclab.piloting import Pilot
+from civiclab.run.building import build_pilot
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,6 @@ class PortablePilotFactory:
         return cls(light, workdir, tuple(ShippedData.read(p) for p in paths))
 
     def __call__(self) -> Pilot[Any]:
-        from civiclab.run.sessions import build_pilot
-
         moved = {Path(d.path): local for d in self.data if (local := d.local_path()) != Path(d.path)}
         experiment = self.experiment
         if moved:
