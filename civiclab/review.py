@@ -174,8 +174,12 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
     wal_path = pending_path(tracker, run_id, local)
     if not wal_path.exists():
         return None
-    wal = json.loads(wal_path.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
+        # Read under the lock: a record seen before it may be a review in progress, finished and
+        # removed by its writer by the time the lock is ours. Only a record still here is interrupted.
+        if not wal_path.exists():
+            return None
+        wal = json.loads(wal_path.read_text(encoding="utf-8"))
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
         chain_path = folder / "audit.jsonl"
         size = chain_path.stat().st_size

@@ -132,3 +132,30 @@ def test_review_of_an_unknown_run(store: str) -> None:
 
     with pytest.raises(TrackingError, match="no run 'nope'"):
         add_review(Tracker(store), "nope", key=REVIEW_KEY, reviewer="X", decision="approve")
+
+
+def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
+    run_toy: Callable[..., Any], store: str
+) -> None:
+    """A second review that sees the first one's write-ahead record waits for the lock; by then the
+    first review has landed and removed its record, so nothing is "recovered" a second time."""
+    import threading
+
+    from civiclab.review import _exclusive, pending_path, recover_pending
+
+    result = run_toy()
+    tracker = Tracker(store)
+    local = tracker.local_artifact_dir(result.run_id)
+    wal = pending_path(tracker, result.run_id, local)
+    wal.parent.mkdir(parents=True, exist_ok=True)
+    outcome: list[str | None] = []
+    with _exclusive(local):  # the first review, holding the chain's lock with its record written
+        wal.write_text(json.dumps({"event": {}, "events_before": 0, "bytes_before": 0}))
+        second = threading.Thread(target=lambda: outcome.append(recover_pending(tracker, result.run_id)))
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive()  # waiting for the lock, having seen the record
+        wal.unlink()  # the first review commits and removes its record, then releases the lock
+    second.join(timeout=30)
+    assert outcome == [None]
+    assert verify_run(tracker, result.run_id).ok
