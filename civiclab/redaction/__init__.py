@@ -170,7 +170,8 @@ def redact_or_same(value: Any) -> Any:
     """
     kind = type(value)
     if kind is str:
-        return _clean_string(value)
+        clean = _clean_string(value)
+        return value if clean == value else clean
     if kind is dict:
         copy: dict[Any, Any] | None = None
         for key, item in value.items():
