@@ -170,12 +170,13 @@ def redact_or_same(value: Any) -> Any:
     """
     kind = type(value)
     if kind is str:
-        clean = _clean_string(value)
-        return value if clean == value else clean
+        text = _clean_string(value)
+        return value if text == value else text
     if kind is dict:
         copy: dict[Any, Any] | None = None
         for key, item in value.items():
             item_kind = type(item)
+            clean: Any
             if item_kind is str:
                 clean = _SEEN.get(item) if len(item) > _SHORT else item
                 if clean is None:
