@@ -20,7 +20,7 @@ from typing import IO, Any
 import orjson
 
 from civiclab.errors import AuditError
-from civiclab.records import canonical_bytes
+from civiclab.records import CANONICAL_OPTIONS, canonical_bytes
 
 GENESIS = "0" * 64
 
@@ -55,7 +55,10 @@ class AuditWriter:
         self._fh: IO[bytes] = path.open("ab" if resume else "wb")
 
     def append(self, event: dict[str, Any]) -> str:
-        body = canonical_bytes(event)
+        try:  # canonical_bytes, inlined: this runs for every event of every session
+            body = orjson.dumps(event, option=CANONICAL_OPTIONS, default=str)
+        except (TypeError, orjson.JSONEncodeError):
+            body = canonical_bytes(event)
         prev = self._prev
         digest = hashlib.sha256(prev + body).hexdigest()
         hashed = digest.encode("ascii")

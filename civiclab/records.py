@@ -24,7 +24,7 @@ SEGMENT_ATTRIBUTES: tuple[str, ...] = (
 )
 
 
-_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS  # with `default=str`: the hashed form
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -37,7 +37,7 @@ def canonical_bytes(value: Any) -> bytes:
     (integers past 64 bits) fall back to `json.dumps`, as they always did.
     """
     try:
-        return orjson.dumps(value, option=_CANONICAL, default=str)
+        return orjson.dumps(value, option=CANONICAL_OPTIONS, default=str)
     except (TypeError, orjson.JSONEncodeError):
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
         return text.encode("utf-8")
@@ -46,7 +46,7 @@ def canonical_bytes(value: Any) -> bytes:
 def canonical_json(value: Any) -> str:
     """`canonical_bytes` as text (what digests of specs, manifests and records are taken over)."""
     try:
-        return orjson.dumps(value, option=_CANONICAL, default=str).decode()
+        return orjson.dumps(value, option=CANONICAL_OPTIONS, default=str).decode()
     except (TypeError, orjson.JSONEncodeError):  # e.g. integers past 64 bits
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
