@@ -6,8 +6,8 @@ CPU seconds (best of --repeat, so that other work on a shared machine counts les
 - `verify_chain` (the auditability evaluator's re-check of the chain);
 - `check_chain` (what `civiclab verify` does: links, structure, sessions re-derived from the chain).
 Each is printed per session, per event and as a ratio to the pilot's own time.
-On a quiet 2-core machine, before the journal fast path (08f6671): journal 132 µs a session
-(5.2 µs an event), verify_chain 0.95 s and check_chain 2.06 s for 10,000 sessions.
+Before the journal fast path (08f6671), same machine, cpu time: journal 129 µs a session
+(5.0 µs an event), verify_chain 0.89 s and check_chain 2.30 s for 10,000 sessions.
 
 Usage: python bench/bench_journal.py [--sessions 10000] [--repeat 3]
 """

@@ -29,6 +29,16 @@ def link_hash(prev: str, event: dict[str, Any]) -> str:
     return hashlib.sha256(prev.encode("utf-8") + canonical_bytes(event)).hexdigest()
 
 
+def links(prev: str, entry: dict[str, Any]) -> bool:
+    """Whether `entry["hash"]` is `link_hash(prev, entry["event"])`; the readers' per-line check,
+    with `canonical_bytes` inlined (two calls fewer on each of 25 lines a session)."""
+    try:
+        body = orjson.dumps(entry["event"], option=CANONICAL_OPTIONS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        body = canonical_bytes(entry["event"])
+    return hashlib.sha256(prev.encode("utf-8") + body).hexdigest() == entry["hash"]
+
+
 class AuditWriter:
     """Appends events to `audit.jsonl`; a crash leaves a readable prefix.
 
@@ -135,7 +145,7 @@ def verify_chain(path: Path) -> ChainSummary:
                 raise AuditError(f"{path.name}: line {number}: sequence number {entry['seq']} out of order")
             if entry["prev"] != prev:
                 raise AuditError(f"{path.name}: line {number}: link to the previous line is broken")
-            if link_hash(prev, entry["event"]) != entry["hash"]:
+            if not links(prev, entry):
                 raise AuditError(f"{path.name}: line {number}: hash does not match the event")
             event = entry["event"]
             kind = event.get("kind") if type(event) is dict else None

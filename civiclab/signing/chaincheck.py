@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from civiclab.audit import GENESIS, link_hash
+from civiclab.audit import GENESIS, link_hash, links
 from civiclab.gctune import gc_tuned
 
 REVIEW_EVENT = "review"
@@ -108,7 +108,7 @@ def _check_chain(
                     raise ChainProblem(f"{_at(number)}: sequence number {entry['seq']} out of order")
                 if entry["prev"] != prev:
                     raise ChainProblem(f"{_at(number)}: link to the previous line is broken")
-                if link_hash(prev, event) != entry["hash"]:
+                if not links(prev, entry):
                     raise ChainProblem(f"{_at(number)}: hash does not match the event")
                 prev = entry["hash"]
                 facts.valid_events = facts.events = number + 1
