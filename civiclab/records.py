@@ -24,17 +24,29 @@ SEGMENT_ATTRIBUTES: tuple[str, ...] = (
 )
 
 
-def canonical_json(value: Any) -> str:
-    """The one JSON form civiclab hashes: sorted keys, no spaces, UTF-8 kept as is.
+CANONICAL_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS  # with `default=str`: the hashed form
 
-    orjson writes exactly what `json.dumps(sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)` writes for the values civiclab logs (strings, finite numbers, bools,
-    lists, dicts), about ten times faster; the audit chain hashes it for every event.
+
+def canonical_bytes(value: Any) -> bytes:
+    """The one JSON form civiclab hashes, as UTF-8 bytes: sorted keys, no spaces, non-ASCII kept.
+
+    This is orjson's output. It matches `json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)` for strings, integers, bools, lists and dicts, but not for every float:
+    orjson writes `1e-7` where `json` writes `1e-07`. Every stored chain was hashed with this
+    form, so it must never change (tests/test_canonical.py pins it). Values orjson refuses
+    (integers past 64 bits) fall back to `json.dumps`, as they always did.
     """
     try:
-        return orjson.dumps(
-            value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str
-        ).decode()
+        return orjson.dumps(value, option=CANONICAL_OPTIONS, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return text.encode("utf-8")
+
+
+def canonical_json(value: Any) -> str:
+    """`canonical_bytes` as text (what digests of specs, manifests and records are taken over)."""
+    try:
+        return orjson.dumps(value, option=CANONICAL_OPTIONS, default=str).decode()
     except (TypeError, orjson.JSONEncodeError):  # e.g. integers past 64 bits
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

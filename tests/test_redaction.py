@@ -261,3 +261,49 @@ def test_the_engine_loads_without_torch_and_leaves_torch_importable() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["Signé : [NAME], merci", "False False", "1"]
+
+
+def _labelled_texts(n: int) -> list[str]:
+    with LABELLED.open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line, _ in zip(fh, range(n), strict=False)]
+
+
+def _payloads() -> object:
+    from hypothesis import strategies as st
+
+    # What journey payloads hold (enums, ids, numbers) mixed with what citizens write.
+    strings = st.sampled_from(
+        ["web_start", "immersive_3d", "ok", "housing-benefit", "s000042", "2026-01-05T09:00:00Z"]
+        + _labelled_texts(25)
+    ) | st.text(max_size=12)
+    scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | strings
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=12,
+    )
+
+
+def test_the_journals_fast_path_redacts_exactly_what_redact_does() -> None:
+    """`redact_or_same` (no copy when nothing changes) gives `redact`'s result, on citizens' texts too."""
+    from hypothesis import HealthCheck, given, settings
+
+    from civiclab.redaction import redact_or_same
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_payloads())
+    def check(value: object) -> None:
+        slow = redact(value)
+        fast = redact_or_same(value)
+        assert fast == slow
+        if slow == value:
+            assert fast is value  # unchanged: the journal learns it with `is`, and copies nothing
+        else:
+            assert fast is not value
+
+    check()
+    payload = {"step": "identity", "answers": [{"text": "je suis Paul Martin, 06 12 34 56 78"}], "n": 3}
+    clean = redact_or_same(payload)
+    assert clean["answers"][0]["text"] == redact_text("je suis Paul Martin, 06 12 34 56 78")
+    assert "06 12 34 56 78" not in json.dumps(clean)
+    assert payload["answers"][0]["text"].endswith("78")  # the caller's value is never altered

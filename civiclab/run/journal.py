@@ -16,8 +16,8 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from civiclab.audit import AuditWriter, ChainSummary
-from civiclab.records import SessionRecord, canonical_json
-from civiclab.redaction import redact
+from civiclab.records import SessionRecord, canonical_bytes
+from civiclab.redaction import redact, redact_or_same
 
 if TYPE_CHECKING:
     from civiclab.run.resume import Recovery
@@ -62,6 +62,35 @@ def redact_record(record: dict[str, Any]) -> bool:
     return changed
 
 
+def _redacted_dict(record: SessionRecord) -> tuple[dict[str, Any], bool]:
+    """`record_dict` then `redact_record`, without copying what redaction leaves unchanged.
+
+    The journal only reads the result (to serialise it), so an event whose payload holds nothing
+    to redact is its model's own field dict, not a copy; returns the dict and whether anything changed.
+    """
+    out = dict(record.__dict__)
+    events = []
+    changed = False
+    for model in record.events:
+        event = model.__dict__
+        payload = event["payload"]
+        if payload:
+            clean = redact_or_same(payload)
+            if clean is not payload:
+                event = {**event, "payload": clean}
+                changed = True
+        events.append(event)
+    out["events"] = events
+    for name in REDACTED_FIELDS:
+        value = out.get(name)
+        if value:
+            clean = redact_or_same(value)
+            if clean is not value and clean != value:
+                out[name] = clean
+                changed = True
+    return out, changed
+
+
 def redacted(record: SessionRecord) -> SessionRecord:
     """The record as the journal stores it (the same object when redaction changed nothing)."""
     dumped = record.model_dump(mode="json")
@@ -82,18 +111,18 @@ class Journal:
 
     def __init__(self, folder: Path, clock: datetime, *, resume: Recovery | None = None) -> None:
         self.ts = utc_stamp(clock)
-        self._held_sessions: list[str] = []
+        self._held_sessions: list[bytes] = []
         self._written = 0
         self._last_flush = time.perf_counter()
         if resume is None:
             self.audit = AuditWriter(folder / "audit.jsonl", held=True)
-            self._sessions: IO[str] = (folder / "sessions.jsonl").open("w", encoding="utf-8")
+            self._sessions: IO[bytes] = (folder / "sessions.jsonl").open("wb")
             self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
             self.opened = self.closed = self.failed = 0
         else:  # a killed run, cut back by `recover` to the sessions both files hold whole
             verified = (resume.events, resume.root)
             self.audit = AuditWriter(folder / "audit.jsonl", resume=True, held=True, verified=verified)
-            self._sessions = (folder / "sessions.jsonl").open("a", encoding="utf-8")
+            self._sessions = (folder / "sessions.jsonl").open("ab")
             self._run_seq = resume.next_run_seq
             self.opened = self.closed = resume.sessions
             self.failed = resume.failed
@@ -124,21 +153,21 @@ class Journal:
 
     def session(self, record: SessionRecord) -> SessionRecord:
         """Redact one session, append it to the chain and the sessions file; return the stored record."""
-        clean = record_dict(record)
-        changed = redact_record(clean)
+        clean, changed = _redacted_dict(record)
         events = clean["events"]
         first_ts = events[0]["ts"] if events else ""
         last_ts = events[-1]["ts"] if events else first_ts
         self._own("session.open", record.session_id, first_ts, {"persona": clean["persona_id"]})
+        append = self.audit.append
         for event in events:
-            self.audit.append(event)
+            append(event)
         self._own(
             "session.close",
             record.session_id,
             last_ts,
             {"outcome": record.outcome, "error": clean.get("error")},
         )
-        self._held_sessions.append(canonical_json(clean) + "\n")
+        self._held_sessions.append(canonical_bytes(clean) + b"\n")
         self.opened += 1
         self.closed += 1
         self.failed += record.outcome == "failed"
@@ -157,7 +186,7 @@ class Journal:
         """
         self.audit.flush()
         if not self._sessions.closed:
-            self._sessions.write("".join(self._held_sessions))
+            self._sessions.write(b"".join(self._held_sessions))
             self._sessions.flush()
         self._held_sessions.clear()
         self._last_flush = time.perf_counter()

@@ -8,9 +8,7 @@ first sessions are replayed after the run to check that the pilot is reproducibl
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import itertools
 import logging
@@ -22,6 +20,7 @@ from typing import Any
 
 from civiclab.executors import Executor, make_executor
 from civiclab.experiment import Experiment
+from civiclab.gctune import gc_tuned as gc_tuned  # re-exported: the runner and benches import it here
 from civiclab.piloting import Pilot
 from civiclab.population import iter_plans
 from civiclab.records import SessionPlan, SessionRecord, canonical_json
@@ -138,22 +137,3 @@ def check_replay(
     if not all(same):
         log.warning("replay: %d of %d sessions differ from the recorded ones", same.count(False), len(same))
     return all(same), setup_s
-
-
-@contextlib.contextmanager
-def gc_tuned() -> Iterator[None]:
-    """Collect garbage less often while sessions run.
-
-    A session allocates thousands of short-lived objects (events, dicts) and the model objects
-    loaded at setup stay alive all run, so the default thresholds rescan them again and again.
-    Records hold no reference cycles, so collecting rarely loses no memory; what setup loaded is
-    frozen out of scans.
-    """
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(200_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        gc.unfreeze()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import SigningError
+from civiclab.gctune import gc_tuned
 from civiclab.manifest import MANIFEST
 from civiclab.signing.anchorcheck import check_statement_anchor
 from civiclab.signing.chaincheck import ChainProblem, check_chain, valid_prefix
@@ -98,7 +99,8 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
     with tempfile.TemporaryDirectory(prefix="civiclab-verify-") as tmp:
         folder = tracker.download(run_id, Path(tmp))
         if (folder / STATEMENT_FILE).exists():
-            result = _verify_signed(folder, run, trust)
+            with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
+                result = _verify_signed(folder, run, trust)
         elif "civiclab.statement_sha256" in run.tags:
             result = Verification(run_id=run_id, kind="signed")
             result.checks.append(

@@ -1,0 +1,91 @@
+"""Journal benchmark: what the audit chain and sessions file cost per session and per event.
+
+Runs N journey sessions in memory first (the pilot alone, its time is the baseline), then times, in
+CPU seconds (best of --repeat, so that other work on a shared machine counts less):
+- writing them through the run's journal (redaction, canonical JSON, sha256 links, both files);
+- `verify_chain` (the auditability evaluator's re-check of the chain);
+- `check_chain` (what `civiclab verify` does: links, structure, sessions re-derived from the chain).
+Each is printed per session, per event and as a ratio to the pilot's own time.
+Before the journal fast path (08f6671), same machine, cpu time: journal 129 µs a session
+(5.0 µs an event), verify_chain 0.89 s and check_chain 2.30 s for 10,000 sessions.
+
+Usage: python bench/bench_journal.py [--sessions 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "experiments" / "journey.yaml"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from civiclab.audit import verify_chain
+    from civiclab.experiment import load_experiment
+    from civiclab.gctune import gc_tuned
+    from civiclab.population import iter_plans
+    from civiclab.run.journal import Journal
+    from civiclab.run.sessions import build_pilot
+    from civiclab.signing.chaincheck import check_chain
+
+    n = args.sessions
+    experiment = load_experiment(SPEC, {"population.sessions": n})
+    pilot = build_pilot(experiment)
+    pilot.setup()
+    plans = list(iter_plans(experiment.personas, n, experiment.spec.population.seed))
+    with gc_tuned():
+        t0 = time.process_time()
+        records = [pilot.run_session(plan) for plan in plans]
+        pilot_s = time.process_time() - t0
+
+    best: dict[str, float] = {}
+
+    def timed(name: str, seconds: float) -> None:
+        best[name] = min(best.get(name, seconds), seconds)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for _ in range(args.repeat):
+            with gc_tuned():  # as the runner writes sessions
+                t0 = time.process_time()
+                journal = Journal(folder, experiment.spec.population.start)
+                journal.open_run({"experiment": experiment.spec.name})
+                for record in records:
+                    journal.session(record)
+                chain = journal.close_run()
+                timed("journal", time.process_time() - t0)
+            t0 = time.process_time()
+            verify_chain(folder / "audit.jsonl")
+            timed("verify_chain", time.process_time() - t0)
+            t0 = time.process_time()
+            check_chain(folder / "audit.jsonl", folder / "sessions.jsonl", chain.events, [])
+            timed("check_chain", time.process_time() - t0)
+        size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+
+    print(f"sessions                 {n}  ({chain.events} chain events, {chain.events / n:.1f} a session)")
+    print(
+        f"files written            {size_mb:.0f} MB (audit.jsonl + sessions.jsonl); root {chain.root[:16]}…"
+    )
+    print(f"pilot alone (baseline)   {pilot_s:6.3f} s cpu  {pilot_s / n * 1e6:6.1f} µs a session")
+    for name, seconds in best.items():
+        print(
+            f"{name:<24} {seconds:6.3f} s cpu  {seconds / n * 1e6:6.1f} µs a session"
+            f"  {seconds / chain.events * 1e6:5.2f} µs an event  ratio to pilot {seconds / pilot_s:.2f}"
+        )
+    print(
+        f"load average             {os.getloadavg()[0]:.2f} (2 cores shared: cpu time, best of {args.repeat})"
+    )
+
+
+if __name__ == "__main__":
+    main()
