@@ -23,6 +23,11 @@ class ChainProblem(Exception):
     """The first thing in the chain or the sessions file that does not hold."""
 
 
+KEEP_AT_MOST = 100_000
+"""Sessions `check_chain` keeps parsed for the evaluators' re-run. Past this, it keeps none and the
+re-run reads `sessions.jsonl` in a streaming pass: verifying a million sessions holds no session list."""
+
+
 @dataclass
 class ChainFacts:
     """What the pass found: how far the chain is valid, and what it holds."""
@@ -139,7 +144,11 @@ def _check_chain(
                             sessions_fh, line_of_session, _session_from_chain(open_session, events, event)
                         )
                         if keep is not None:
-                            keep.append(stored)
+                            if len(keep) < KEEP_AT_MOST:
+                                keep.append(stored)
+                            else:  # too many to hold: the re-run will read sessions.jsonl again
+                                keep.clear()
+                                keep = None
                     open_session = None
                 elif kind == "run.close":
                     if number != run_events - 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from pydantic import ConfigDict
 
 from civiclab.piloting import PilotFacts
 from civiclab.records import Metric, SessionRecord
+from civiclab.sessionlog import RecordStream
 
 log = logging.getLogger(__name__)
 
@@ -85,22 +86,6 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def read_records(path: Path) -> Iterator[SessionRecord]:
-    """The stored records, built without validation: the file's digest was checked against the
-    signed statement and each line against the audit chain before a re-run reads it (validating
-    10,000 records would cost more than re-running the evaluators).
-
-    Events stay plain mappings: the evaluators re-run (DETERMINISTIC) read outcomes, segments,
-    steps and pilot data, never events; building 250,000 event models would double verify's time.
-    """
-    import orjson
-
-    with path.open("rb") as fh:
-        for line in fh:
-            if line.strip():
-                yield SessionRecord.model_construct(**orjson.loads(line))
-
-
 @dataclass
 class Rerun:
     metrics: list[Metric]
@@ -124,10 +109,10 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
 
     inputs = json.loads((folder / INPUTS_FILE).read_text(encoding="utf-8"))
     plan = rerun_plan([str(e["name"]) for e in inputs["evaluators"]])
-    records = (
+    records: Collection[SessionRecord] = (
         [SessionRecord.model_construct(**d) for d in sessions]
         if sessions is not None
-        else list(read_records(folder / "sessions.jsonl"))
+        else RecordStream(folder / "sessions.jsonl")  # read in streaming passes, never all held
     )
     # What evaluators read of an experiment, rebuilt without opening any data file of the spec.
     spec = SimpleNamespace(

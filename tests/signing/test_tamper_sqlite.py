@@ -47,6 +47,42 @@ def test_an_untampered_signed_run_verifies(
     assert "energy: measures the energy" in rows["evaluators re-run"]["detail"]
 
 
+def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caught(
+    signed_run: Callable[..., Any],
+    store_uri: str,
+    trust_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `KEEP_AT_MOST` sessions verify holds none: the re-run streams sessions.jsonl, with the
+    same values, and an edited signed metric is still caught by the re-run."""
+    import json
+
+    from civiclab.signing import chaincheck
+
+    monkeypatch.setattr(chaincheck, "KEEP_AT_MOST", 10)
+    result = signed_run(store_uri)
+    code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 0, err
+    rows = {c["name"]: c for c in table["checks"]}
+    assert rows["evaluators re-run"]["status"] == "ok"
+    assert rows["evaluators re-run"]["detail"].startswith("human_centered re-run, ")
+
+    from civiclab.tracking import Tracker
+
+    folder = Tracker(store_uri).local_artifact_dir(result.run_id)
+    assert folder is not None
+    lines = (folder / "sessions.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["outcome"] = "abandoned" if first["outcome"] != "abandoned" else "completed"
+    lines[0] = json.dumps(first)
+    (folder / "sessions.jsonl").write_text("\n".join(lines) + "\n")
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    rows = {c["name"]: c for c in table["checks"]}
+    assert code == 1 and rows["sessions"]["status"] == "failed"
+    assert rows["evaluators re-run"]["status"] == "failed"  # streamed from the edited file
+
+
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
 def test_tamper_matrix_sqlite(
     attack: Attack,
