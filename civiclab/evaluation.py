@@ -77,13 +77,15 @@ class RunData:
         """Declare a file an evaluator wrote under `artifact_dir` so that it is logged and hashed."""
         self.artifacts.append(path)
 
-    def rows(self) -> Iterator[dict[str, Any]]:
+    def rows(self, containing: bytes | None = None) -> Iterator[dict[str, Any]]:
         """One streaming pass over the records as plain dicts (as written to `sessions.jsonl`).
 
         What the built-in evaluators read: parsing a dict costs a tenth of building a `SessionRecord`.
+        `containing` lets a stream skip, unparsed, the lines without those canonical-JSON bytes
+        (`b'"outcome":"failed"'`); rows are not all filtered by it, so check the row anyway.
         """
         if isinstance(self.records, RecordStream):
-            yield from self.records.rows()
+            yield from self.records.rows(containing)
             return
         for record in self.records:
             row = dict(record.__dict__)

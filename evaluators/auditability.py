@@ -97,7 +97,8 @@ def auditability(run: RunData, params: object) -> list[Metric]:
                 higher_is_better=True,
             )
         )
-    errors = sum(r["outcome"] == "failed" and r.get("error") is not None for r in run.rows())
+    crashed = run.rows(containing=b'"outcome":"failed"')  # only failed sessions are parsed
+    errors = sum(r["outcome"] == "failed" and r.get("error") is not None for r in crashed)
     out.append(
         Metric(
             name=f"{DIM}.session_errors",

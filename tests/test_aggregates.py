@@ -249,3 +249,33 @@ def test_scoring_a_streamed_run_holds_no_record_in_memory(
     record_size = len(lines) / 1500
     assert per_session < 200, (peaks, record_size)  # the times of completed sessions, per segment
     assert record_size > 20 * per_session
+
+
+def test_a_pass_for_failed_sessions_parses_only_their_lines_and_misses_none(tmp_path: Path) -> None:
+    from civiclab.records import canonical_json
+    from civiclab.run.journal import record_dict
+
+    def rec(i: int, outcome: str, **kw: object) -> SessionRecord:
+        return SessionRecord(
+            session_id=f"s{i}", persona_id="p", segment={"language": "fr"}, outcome=outcome, **kw
+        )  # type: ignore[arg-type]
+
+    records = [
+        rec(0, "completed", data={"outcome": "failed"}),  # the bytes, deeper in a record that did not fail
+        rec(1, "failed", error="ValueError: boom"),
+        rec(2, "failed"),  # failed without a crash
+        rec(3, "abandoned"),
+        rec(4, "failed", error="KeyError: x"),
+    ]
+    path = tmp_path / "sessions.jsonl"
+    path.write_text("".join(canonical_json(record_dict(r)) + "\n" for r in records))
+    stream = RecordStream(path)
+    seen = [r["session_id"] for r in stream.rows(containing=b'"outcome":"failed"')]
+    assert seen == ["s0", "s1", "s2", "s4"]  # s3 skipped unparsed; s0 parsed, then told apart
+
+    from civiclab.registry import evaluators
+
+    run = RunData(experiment=load_experiment(Path(__file__).parents[1] / "experiments" / "journey.yaml"),
+                  records=stream, artifact_dir=tmp_path)  # fmt: skip
+    metrics = {m.name: m for m in evaluators.get("auditability").fn(run, None)}
+    assert metrics["auditability.session_errors"].value == 2 / 5
