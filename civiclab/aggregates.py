@@ -168,21 +168,23 @@ class SegmentValues:
     overall: QuantileSketch = field(default_factory=QuantileSketch)
     by_segment: dict[str, QuantileSketch] = field(default_factory=dict)
 
-    def add(self, segment: dict[str, str], value: float) -> None:
-        self.overall.add(value)
+    def _sketches(self, segment: dict[str, str]) -> list[QuantileSketch]:
+        """The overall sketch and those of the segment's groups (created when first met)."""
+        out = [self.overall]
         for name in segment_names(segment, self.attributes):
             sketch = self.by_segment.get(name)
             if sketch is None:
                 sketch = self.by_segment[name] = QuantileSketch()
+            out.append(sketch)
+        return out
+
+    def add(self, segment: dict[str, str], value: float) -> None:
+        for sketch in self._sketches(segment):
             sketch.add(value)
 
     def merge_segment(self, segment: dict[str, str], sketch: QuantileSketch) -> None:
         """Add the values of `sketch`, all of one segment, as `add` would one by one."""
-        self.overall.merge(sketch)
-        for name in segment_names(segment, self.attributes):
-            mine = self.by_segment.get(name)
-            if mine is None:
-                mine = self.by_segment[name] = QuantileSketch()
+        for mine in self._sketches(segment):
             mine.merge(sketch)
 
     def get(self, segment: str | None = None) -> QuantileSketch:

@@ -39,6 +39,17 @@ def links(prev: str, entry: dict[str, Any]) -> bool:
     return hashlib.sha256(prev.encode("utf-8") + body).hexdigest() == entry["hash"]
 
 
+def link_problem(entry: dict[str, Any], seq: int, prev: str) -> str | None:
+    """What is wrong with one parsed line of a chain expected at `seq` after `prev`, or None."""
+    if entry["seq"] != seq:
+        return f"sequence number {entry['seq']} out of order"
+    if entry["prev"] != prev:
+        return "link to the previous line is broken"
+    if not links(prev, entry):
+        return "hash does not match the event"
+    return None
+
+
 class AuditWriter:
     """Appends events to `audit.jsonl`; a crash leaves a readable prefix.
 
@@ -141,12 +152,9 @@ def verify_chain(path: Path) -> ChainSummary:
                 raise AuditError(f"{path.name}: line {number}: not valid JSON") from None
             if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
                 raise AuditError(f"{path.name}: line {number}: not an audit entry")
-            if entry["seq"] != count:
-                raise AuditError(f"{path.name}: line {number}: sequence number {entry['seq']} out of order")
-            if entry["prev"] != prev:
-                raise AuditError(f"{path.name}: line {number}: link to the previous line is broken")
-            if not links(prev, entry):
-                raise AuditError(f"{path.name}: line {number}: hash does not match the event")
+            problem = link_problem(entry, count, prev)
+            if problem is not None:
+                raise AuditError(f"{path.name}: line {number}: {problem}")
             event = entry["event"]
             kind = event.get("kind") if type(event) is dict else None
             if kind == "session.open":

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from civiclab.audit import GENESIS, link_hash, links
+from civiclab.audit import GENESIS, link_hash, link_problem
 from civiclab.gctune import gc_tuned
 
 REVIEW_EVENT = "review"
@@ -109,12 +109,9 @@ def _check_chain(
             for number, line in enumerate(fh):
                 entry = _parse(line, number)
                 event = entry["event"]
-                if entry["seq"] != number:
-                    raise ChainProblem(f"{_at(number)}: sequence number {entry['seq']} out of order")
-                if entry["prev"] != prev:
-                    raise ChainProblem(f"{_at(number)}: link to the previous line is broken")
-                if not links(prev, entry):
-                    raise ChainProblem(f"{_at(number)}: hash does not match the event")
+                problem = link_problem(entry, number, prev)
+                if problem is not None:
+                    raise ChainProblem(f"{_at(number)}: {problem}")
                 prev = entry["hash"]
                 facts.valid_events = facts.events = number + 1
                 kind = event.get("kind") if isinstance(event, dict) else None
