@@ -140,30 +140,46 @@ def iter_chain(path: Path) -> Iterator[dict[str, Any]]:
                 raise AuditError(f"{path.name}: line {number}: not valid JSON") from None
 
 
+class ChainCheck:
+    """Recomputes a chain line by line, as it is read (all at once, or while it is being written)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.prev = GENESIS
+        self.count = self.opened = self.closed = 0
+
+    def feed(self, line: bytes) -> None:
+        """Check the next line; raise `AuditError` naming it when it does not hold."""
+        number = self.count + 1
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raise AuditError(f"{self.name}: line {number}: not valid JSON") from None
+        if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
+            raise AuditError(f"{self.name}: line {number}: not an audit entry")
+        problem = link_problem(entry, self.count, self.prev)
+        if problem is not None:
+            raise AuditError(f"{self.name}: line {number}: {problem}")
+        event = entry["event"]
+        kind = event.get("kind") if type(event) is dict else None
+        if kind == "session.open":
+            self.opened += 1
+        elif kind == "session.close":
+            self.closed += 1
+        self.prev = entry["hash"]
+        self.count += 1
+
+    def summary(self) -> ChainSummary:
+        return ChainSummary(events=self.count, root=self.prev, opened=self.opened, closed=self.closed)
+
+
 def verify_chain(path: Path) -> ChainSummary:
     """Recompute every link; raise `AuditError` naming the first line that does not match."""
-    prev = GENESIS
-    count = opened = closed = 0
+    check = ChainCheck(path.name)
     with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            try:
-                entry = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise AuditError(f"{path.name}: line {number}: not valid JSON") from None
-            if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
-                raise AuditError(f"{path.name}: line {number}: not an audit entry")
-            problem = link_problem(entry, count, prev)
-            if problem is not None:
-                raise AuditError(f"{path.name}: line {number}: {problem}")
-            event = entry["event"]
-            kind = event.get("kind") if type(event) is dict else None
-            if kind == "session.open":
-                opened += 1
-            elif kind == "session.close":
-                closed += 1
-            prev = entry["hash"]
-            count += 1
-    return ChainSummary(events=count, root=prev, opened=opened, closed=closed)
+        for line in fh:
+            check.feed(line)
+    return check.summary()
 
 
 _ENTRY_KEYS = {"seq", "prev", "hash", "event"}

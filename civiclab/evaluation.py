@@ -40,6 +40,9 @@ class RunData:
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
+    chain_check: Callable[[], ChainSummary] | None = None
+    """The audit chain re-read and re-verified from disk by a watcher that followed it as it was
+    written (`civiclab.chain_watch`); raises `AuditError`. None: verify `audit.jsonl` here."""
     _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
     _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from civiclab.chain_watch import ChainWatcher
 from civiclab.energy import EnergyMeter
 from civiclab.evaluation import RunData, run_evaluators
 from civiclab.experiment import Experiment
@@ -168,6 +169,7 @@ def run_experiment(
     status: EndStatus = "FAILED"
     pilot: Pilot[Any] | None = None
     journal: Journal | None = None
+    watcher: ChainWatcher | None = None
     try:
         with lifecycle.Signals():
             recovered = recover(art_dir) if resume is not None else None
@@ -181,6 +183,8 @@ def run_experiment(
                 timings["setup_s"] = pilot.ensure_setup()
             plans = session_plans(experiment, pilot, start=kept)
             journal = Journal(art_dir, spec.population.start, resume=recovered)
+            if any(ev.info.name == "auditability" for ev in experiment.evaluators):
+                watcher = ChainWatcher(art_dir / "audit.jsonl")  # re-verifies the chain on another core
             meter.wait_started()
             if recovered is None:
                 journal.open_run(
@@ -230,6 +234,7 @@ def run_experiment(
                 tags=tags,
                 facts=pilot.run_facts(),
                 reproducible=reproducible,
+                chain_check=watcher.result if watcher is not None else None,
             )
             run.artifacts.extend(pilot.run_artifacts(records, art_dir))
             metrics, errors = run_evaluators(run, experiment.evaluators)
@@ -306,6 +311,8 @@ def run_experiment(
         lifecycle.salvage(tracker, run_id, staging, journal, f"{type(exc).__name__}: {exc}", status)
         raise
     finally:
+        if watcher is not None:
+            watcher.stop()
         lifecycle.close_pilot(pilot)
         meter.abort()  # a no-op once the meter was stopped
         lifecycle.end_run(tracker, run_id, status)
