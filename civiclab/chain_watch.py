@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from civiclab.audit import ChainCheck, ChainSummary
+from civiclab.audit import ChainCheck, ChainSummary, verify_chain
 from civiclab.errors import AuditError
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,10 @@ class ChainWatcher:
         """Tell the watcher the chain is closed and wait for its answer.
 
         Raises:
-            AuditError: the chain does not hold (the first line that does not), or the watcher
-                failed; the evaluator then records chain_valid 0 with the reason.
+            AuditError: the chain does not hold (the first line that does not); the evaluator then
+                records chain_valid 0 with the reason. A watcher that failed for another reason (it
+                could not start, it crashed) is not a fault of the chain: the chain is then
+                verified here, as it would be without a watcher.
         """
         proc = self._proc
         if proc is None:
@@ -75,8 +77,12 @@ class ChainWatcher:
         if "error" in answer:
             raise AuditError(str(answer["error"]))
         if proc.returncode != 0 or "root" not in answer:
+            # The watcher itself failed (not the chain): check the chain here, as without a watcher.
             last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no answer"]
-            raise AuditError(f"the chain watcher failed ({proc.returncode}): {last[0]}")
+            log.warning(
+                "chain watcher failed (%s: %s); verifying the chain in this process", proc.returncode, last[0]
+            )
+            return verify_chain(self.path)
         return ChainSummary(**answer)
 
     def stop(self) -> None:

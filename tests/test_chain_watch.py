@@ -65,3 +65,14 @@ def test_a_run_that_stops_before_its_chain_closes_stops_its_watcher(tmp_path: Pa
     assert proc.wait(timeout=10) == 0
     out = subprocess.run(["pgrep", "-f", f"civiclab.chain_watch {path}"], capture_output=True)
     assert out.stdout == b""  # no watcher left behind
+
+
+def test_a_watcher_that_cannot_run_is_not_taken_for_a_broken_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    with AuditWriter(path) as writer:
+        for i in range(20):
+            writer.append(_event(i))
+    monkeypatch.setattr("sys.executable", "/bin/false")  # a watcher that exits at once, saying nothing
+    assert ChainWatcher(path).result(timeout=30) == verify_chain(path)
