@@ -20,7 +20,7 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +30,9 @@ from civiclab.manifest import read_manifest, sha256_file, write_manifest
 from civiclab.redaction import redact_text
 from civiclab.tracking import Tracker
 from civiclab.verify import REVIEW_EVENT, verify_folder_report
+
+if TYPE_CHECKING:
+    from civiclab.signing.keys import Signer
 
 log = logging.getLogger(__name__)
 
@@ -202,11 +205,12 @@ def add_review(
     tracker: Tracker,
     run_id: str,
     *,
-    key: str,
+    key: str = "",
     decision: str,
     comment: str = "",
     now: str | None = None,
     reviewer: str | None = None,
+    signer: Signer | None = None,
 ) -> Review:
     """Sign a committee decision with the key `key` and append it to a run that verifies.
 
@@ -214,6 +218,8 @@ def add_review(
         tracker: the store holding the run.
         run_id: the run reviewed.
         key: the reviewer's key name (under CIVICLAB_HOME); the trust file says whose it is.
+        signer: the reviewer's key already opened (the desk opens it with the member's password);
+            used instead of loading `key`.
         decision: approve, revise or reject.
         comment: free text; personal data in it is redacted before it is signed and recorded.
         now: the review's timestamp (ISO 8601, UTC); the current time by default.
@@ -231,7 +237,10 @@ def add_review(
 
     if decision not in DECISIONS:
         raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    signer = load_signer(key)
+    if signer is None:
+        if not key:
+            raise SpecError("review", "--key", "a review is signed: name the reviewer's key")
+        signer = load_signer(key)
     shown = (reviewer if reviewer is not None else signer.name).strip()
     if not shown:
         raise SpecError("review", "reviewer", "a reviewer name is required")

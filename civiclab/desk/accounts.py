@@ -189,31 +189,6 @@ class AccountStore:
         return [Comment(*r) for r in rows]
 
 
-@contextmanager
-def unlocked(key_name: str, password: str) -> Iterator[None]:
-    """Give the signing helper this key's passphrase for the time of one signature, then forget it.
-
-    The signing helper reads a key's passphrase from the environment variable its metadata names;
-    the desk sets that variable only around the call (one lock per key, so two tabs of the same
-    member never clear it under each other).
-    """
-    from civiclab.signing.keys import keys_dir
-
-    info = _key_info(key_name)
-    var = info.passphrase_env or passphrase_variable(key_name)
-    lock = _KEY_LOCKS.setdefault(key_name, threading.Lock())
-    with lock:
-        os.environ[var] = password
-        try:
-            yield
-        finally:
-            os.environ.pop(var, None)
-    log.debug("key %s used from %s", key_name, keys_dir())
-
-
-_KEY_LOCKS: dict[str, threading.Lock] = {}
-
-
 def _key_info(key_name: str):  # type: ignore[no-untyped-def]
     from civiclab.signing.keys import list_keys
 
@@ -233,12 +208,9 @@ def _create_member_key(key_name: str, password: str) -> None:
     from civiclab.signing.keys import DEFAULT_FILE, default_key_name, init_key, keys_dir
 
     had_default = default_key_name() is not None
-    var = passphrase_variable(key_name)
-    os.environ[var] = password
-    try:
-        init_key(key_name, passphrase_env=var)
-    finally:
-        os.environ.pop(var, None)
+    # Encrypted with the password itself, never through the environment (a child process started
+    # meanwhile would inherit it); the CLI opens the key with the variable named here.
+    init_key(key_name, passphrase_env=passphrase_variable(key_name), passphrase=password)
     if not had_default:
         # The first key made becomes the lab's default for signing runs; a member's key must never be.
         (keys_dir() / DEFAULT_FILE).unlink(missing_ok=True)
@@ -248,10 +220,9 @@ def _check_key_unlocks(key_name: str, password: str) -> None:
     from civiclab.errors import SigningError
     from civiclab.signing.keys import load_signer
 
-    with unlocked(key_name, password):
-        try:
-            load_signer(key_name)
-        except SigningError:
-            raise SpecError(
-                "desk user", "--key", f"the password given does not unlock key {key_name!r}"
-            ) from None
+    try:
+        load_signer(key_name, passphrase=password)
+    except SigningError:
+        raise SpecError(
+            "desk user", "--key", f"the password given does not unlock key {key_name!r}"
+        ) from None

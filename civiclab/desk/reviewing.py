@@ -1,4 +1,4 @@
-"""Signing a review from the desk: the member's own key, unlocked by the password just typed.
+"""Signing a review from the desk: the member's own key, opened with the password just typed.
 
 The review is made by `civiclab.review.add_review`, the very function `civiclab review` calls,
 so the desk's review is the same signed statement, appended to the chain under the same lock.
@@ -6,7 +6,7 @@ so the desk's review is the same signed statement, appended to the chain under t
 
 from __future__ import annotations
 
-from civiclab.desk.accounts import User, unlocked
+from civiclab.desk.accounts import User
 from civiclab.errors import CivicLabError, SigningError, SpecError
 from civiclab.review import DECISIONS, Review, add_review
 from civiclab.tracking import Tracker
@@ -44,16 +44,19 @@ def sign_review(
         raise ReviewRefused("only committee members sign reviews")
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision must be one of {', '.join(DECISIONS)}")
+    from civiclab.signing.keys import load_signer
+
     try:
-        with unlocked(user.key_name, password):
-            return add_review(
-                tracker,
-                run_id,
-                key=user.key_name,
-                reviewer=user.name,
-                decision=decision,
-                comment=review_text(comment, conditions),
-            )
+        # The key is opened with the password in memory: it never passes through the environment.
+        signer = load_signer(user.key_name, passphrase=password)
+        return add_review(
+            tracker,
+            run_id,
+            signer=signer,
+            reviewer=user.name,
+            decision=decision,
+            comment=review_text(comment, conditions),
+        )
     except SigningError:
         raise ReviewRefused("wrong password") from None
     except (SpecError, CivicLabError) as exc:

@@ -98,8 +98,19 @@ def _check_name(name: str) -> str:
     return name
 
 
-def init_key(name: str, *, passphrase_env: str | None = None, home: Path | None = None) -> KeyInfo:
+def init_key(
+    name: str,
+    *,
+    passphrase_env: str | None = None,
+    home: Path | None = None,
+    passphrase: str | None = None,
+) -> KeyInfo:
     """Create an Ed25519 key pair NAME; the first key created becomes the default signing key.
+
+    The key is encrypted with the passphrase in `passphrase_env` (what `civiclab keys init` reads), or
+    with `passphrase` given directly by a caller that holds it (the desk, with a member's password:
+    never put in the process environment, where a child process would inherit it). With both, the
+    key is encrypted with `passphrase` and the CLI later reads it from `passphrase_env`.
 
     Raises:
         SpecError: a bad name, an existing key, or a passphrase variable that is not set.
@@ -112,10 +123,13 @@ def init_key(name: str, *, passphrase_env: str | None = None, home: Path | None 
     if (folder / f"{name}.key").exists():
         raise SpecError("keys", "name", f"a key named {name!r} already exists in {folder}")
     encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
-    if passphrase_env:
+    if passphrase is None and passphrase_env:
         passphrase = os.environ.get(passphrase_env)
         if not passphrase:
             raise SpecError("keys", "--passphrase-env", f"environment variable {passphrase_env} is not set")
+    if passphrase is not None:
+        if not passphrase:
+            raise SpecError("keys", "passphrase", "an empty passphrase encrypts nothing")
         encryption = serialization.BestAvailableEncryption(passphrase.encode())
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
@@ -134,7 +148,7 @@ def init_key(name: str, *, passphrase_env: str | None = None, home: Path | None 
     meta = {
         "name": name,
         "keyid": keyid,
-        "encrypted": passphrase_env is not None,
+        "encrypted": passphrase is not None,
         "passphrase_env": passphrase_env,
         "created": created,
     }
@@ -188,8 +202,13 @@ def load_public(name: str, home: Path | None = None) -> Ed25519PublicKey:
     return key
 
 
-def load_signer(name: str | None = None, home: Path | None = None) -> Signer:
+def load_signer(
+    name: str | None = None, home: Path | None = None, *, passphrase: str | None = None
+) -> Signer:
     """Load a private key (the default one when `name` is None), decrypting it if needed.
+
+    An encrypted key is opened with `passphrase` when the caller holds it (the desk, with the
+    password just typed), else with the environment variable its metadata names (the CLI).
 
     Raises:
         SpecError: no such key, or its passphrase variable is not set.
@@ -207,7 +226,9 @@ def load_signer(name: str | None = None, home: Path | None = None) -> Signer:
         raise SpecError("keys", "name", f"no key named {name!r} in {folder}")
     info = _info(folder, name)
     password = None
-    if info.encrypted:
+    if info.encrypted and passphrase is not None:
+        password = passphrase.encode()
+    elif info.encrypted:
         var = info.passphrase_env or ""
         if not os.environ.get(var):
             raise SpecError("keys", name, f"key is encrypted: set its passphrase in {var}")

@@ -363,3 +363,35 @@ def test_scorecard_compare_and_dimensions_pages(client: Any, desk_store: DeskSto
     dims = client.get(f"/runs/{b}/dimensions?lang=en").text
     assert "Public-service dimensions" in dims and "<caption>" in dims
     assert client.get("/runs/not-a-run-id").status_code == 404
+
+
+def test_a_member_password_never_enters_the_process_environment(
+    desk_store: DeskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the desk signs, a child process started by any thread (a verify worker, a chain
+    watcher) would inherit the environment: the password must never be put there."""
+    import os
+
+    import civiclab.signing.envelope as envelope
+    from civiclab.desk.accounts import AccountStore
+    from civiclab.desk.reviewing import ReviewRefused, sign_review
+    from civiclab.tracking import Tracker
+
+    seen: list[dict[str, str]] = []
+    real = envelope.sign_statement
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(dict(os.environ))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(envelope, "sign_statement", spy)
+    user = AccountStore(desk_store.db).get("carol")
+    assert user is not None
+    review = sign_review(
+        Tracker(desk_store.uri), desk_store.runs[1], user, PASSWORDS["carol"], "revise", "the rural gap"
+    )
+    assert review.decision == "revise" and seen
+    assert all(PASSWORDS["carol"] not in env.values() for env in seen)
+    assert PASSWORDS["carol"] not in os.environ.values()
+    with pytest.raises(ReviewRefused, match="wrong password"):
+        sign_review(Tracker(desk_store.uri), desk_store.runs[1], user, "not her password", "approve", "")
