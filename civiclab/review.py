@@ -18,7 +18,7 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,6 +50,7 @@ class Review(BaseModel):
     reviewer: str = Field(min_length=1)
     decision: Decision
     comment: str = ""
+    conditions: list[str] = Field(default_factory=list)
     ts: str
     scorecard_sha256: str | None = None
     audit_seq: int
@@ -136,6 +137,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
         reviewer=event["actor"],
         decision=payload["decision"],
         comment=payload["comment"],
+        conditions=list(payload.get("conditions") or []),
         ts=event["ts"],
         scorecard_sha256=payload.get("scorecard_sha256"),
         audit_seq=int(last["seq"]),
@@ -211,6 +213,7 @@ def add_review(
     now: str | None = None,
     reviewer: str | None = None,
     signer: Signer | None = None,
+    conditions: list[str] | None = None,
 ) -> Review:
     """Sign a committee decision with the key `key` and append it to a run that verifies.
 
@@ -218,6 +221,7 @@ def add_review(
         tracker: the store holding the run.
         run_id: the run reviewed.
         key: the reviewer's key name (under CIVICLAB_HOME); the trust file says whose it is.
+        conditions: what the decision requires, one item each (redacted, then signed as a field).
         signer: the reviewer's key already opened (the desk opens it with the member's password);
             used instead of loading `key`.
         decision: approve, revise or reject.
@@ -263,6 +267,7 @@ def add_review(
         manifest = read_manifest(folder)
         card = folder / "scorecard.json"
         clean_comment = redact_text(comment.strip())
+        clean_conditions = [redact_text(c.strip()) for c in conditions or [] if c.strip()]
         ts = now or _now()
         envelope = sign_statement(
             build_review_statement(
@@ -274,6 +279,7 @@ def add_review(
                 reviewer=shown,
                 signer_keyid=signer.keyid,
                 signer_public_key=signer.public_key,
+                conditions=clean_conditions,
             ),
             signer,
         )
@@ -286,6 +292,7 @@ def add_review(
             "payload": {
                 "decision": decision,
                 "comment": clean_comment,
+                **({"conditions": clean_conditions} if clean_conditions else {}),
                 "scorecard_sha256": sha256_file(card) if card.exists() else None,
                 "previous_manifest_sha256": run.tags.get("civiclab.manifest_sha256"),
                 "statement_sha256": subject,
@@ -307,6 +314,15 @@ def add_review(
         review = _commit(tracker, run_id, folder, local, wal)
         wal_path.unlink()
     return review
+
+
+def shown_comment(entry: Mapping[str, Any]) -> str:
+    """A review's comment as reports show it, followed by its conditions (signed as their own field)."""
+    comment = str(entry.get("comment") or "")
+    conditions = [str(c) for c in entry.get("conditions") or []]
+    if conditions:
+        comment = (comment + " — " if comment else "") + "Conditions: " + "; ".join(conditions)
+    return comment
 
 
 def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:

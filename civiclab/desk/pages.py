@@ -253,7 +253,7 @@ def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
 
     from civiclab.errors import AuditError
     from civiclab.manifest import read_manifest
-    from civiclab.review import reviews_of
+    from civiclab.review import reviews_of, shown_comment
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
         try:
@@ -262,4 +262,4 @@ def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
         except (AuditError, OSError, ValueError) as exc:
             log.info("run %s: no readable manifest (%s)", summary.run_id, exc)
             return {}
-    return {r.audit_seq + 1: r.comment for r in reviews_of(manifest.reviews)}
+    return {r.audit_seq + 1: shown_comment(r.model_dump()) for r in reviews_of(manifest.reviews)}

@@ -16,15 +16,6 @@ class ReviewRefused(Exception):
     """A review the desk did not sign, with the reason to show the member."""
 
 
-def review_text(comment: str, conditions: str) -> str:
-    """The comment as signed: the review API carries one text, so conditions follow the comment."""
-    lines = [c.strip() for c in conditions.splitlines() if c.strip()]
-    text = comment.strip()
-    if lines:
-        text = (text + "\n\n" if text else "") + "Conditions:\n" + "\n".join(f"- {c}" for c in lines)
-    return text
-
-
 def sign_review(
     tracker: Tracker,
     run_id: str,
@@ -55,7 +46,8 @@ def sign_review(
             signer=signer,
             reviewer=user.name,
             decision=decision,
-            comment=review_text(comment, conditions),
+            comment=comment.strip(),
+            conditions=conditions.splitlines(),  # one per line in the form; signed as their own field
         )
     except SigningError:
         raise ReviewRefused("wrong password") from None

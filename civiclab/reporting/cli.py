@@ -28,6 +28,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         reviewer=args.reviewer,
         decision=args.decision,
         comment=args.comment or "",
+        conditions=args.condition,
     )
     print(
         f"review recorded: {review.decision.upper()} by {review.reviewer} on run {args.run_id} "
@@ -89,6 +90,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--reviewer", help="your name as reports show it (default: the key's name)")
     p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
+    p.add_argument(
+        "--condition",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a condition of the decision, signed as a field of its own (repeat for each)",
+    )
     p.set_defaults(handler=cmd_review)
 
     p = sub.add_parser(

@@ -8,6 +8,7 @@ from typing import Any
 from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.format import SIGN, fmt, interval_text, verdict_text
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
+from civiclab.review import shown_comment
 
 HERE = Path(__file__).parent
 
@@ -28,7 +29,12 @@ def environment() -> Any:
         lstrip_blocks=True,
     )
     env.globals.update(
-        fmt=fmt, signed=signed, sign=SIGN, verdict_text=verdict_text, interval_text=interval_text
+        fmt=fmt,
+        signed=signed,
+        sign=SIGN,
+        verdict_text=verdict_text,
+        interval_text=interval_text,
+        shown_comment=shown_comment,
     )
     return env
 

@@ -15,6 +15,7 @@ from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.format import SIGN, fmt, interval_text, synthetic_banner, verdict_text
 from civiclab.reporting.markdown import integrity_line
 from civiclab.reporting.plots import Plot
+from civiclab.review import shown_comment
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"
@@ -309,7 +310,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
                     str(r.get("ts")),
                     str(r.get("reviewer")),
                     str(r.get("decision", "")).upper(),
-                    str(r.get("comment")),
+                    shown_comment(r),
                     f"#{int(r.get('audit_seq', 0)) + 1} {str(r.get('hash', ''))[:16]}…",
                 )
                 for r in card.reviews

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from civiclab.reporting.format import ASCII_SIGN, SIGN, fmt, interval_text, synthetic_banner, verdict_text
 from civiclab.reporting.format import cell as _cell
+from civiclab.review import shown_comment
 from civiclab.scorecard import Scorecard
 
 
@@ -88,7 +89,7 @@ def to_markdown(card: Scorecard) -> str:
         for r in card.reviews:
             lines.append(
                 f"| {r.get('ts', '')} | {_cell(str(r.get('reviewer', '')))} | {str(r.get('decision', '')).upper()} "
-                f"| {_cell(str(r.get('comment', '')))} |"
+                f"| {_cell(shown_comment(r))} |"
             )
     lines += [
         "",

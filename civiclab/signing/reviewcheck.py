@@ -54,7 +54,7 @@ def _review_row(entry: dict[str, Any], statement_digest: str, trust: TrustFile |
     if statement_digest not in subjects_of(statement).values():
         row.problem = "the review is for another statement than this run's"
         return row
-    for key in ("decision", "comment", "ts"):
+    for key in ("decision", "comment", "conditions", "ts"):
         signed_value = predicate.get(key)
         shown = payload.get(key) if key != "ts" else event.get("ts")
         if signed_value != shown:

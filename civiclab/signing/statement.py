@@ -123,9 +123,14 @@ def build_review_statement(
     reviewer: str,
     signer_keyid: str,
     signer_public_key: bytes,
+    conditions: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A committee decision as an in-toto Statement whose subject is the run's signed statement."""
-    return {
+    """A committee decision as an in-toto Statement whose subject is the run's signed statement.
+
+    `conditions` (what an approval or a revision requires, one item each) are signed as a field of
+    their own, left out when there are none (so reviews signed before they existed read the same).
+    """
+    statement: dict[str, Any] = {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": f"run:{run_id}/{STATEMENT_FILE}", "digest": {"sha256": run_statement_sha256}}],
         "predicateType": REVIEW_PREDICATE_TYPE,
@@ -139,6 +144,9 @@ def build_review_statement(
             "signer": {"keyid": signer_keyid, "public_key": b64url(signer_public_key)},
         },
     }
+    if conditions:
+        statement["predicate"]["conditions"] = list(conditions)
+    return statement
 
 
 def subjects_of(statement: dict[str, Any]) -> dict[str, str]:

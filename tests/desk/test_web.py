@@ -223,6 +223,14 @@ def test_member_signs_the_same_review_as_the_cli(client: Any, desk_store: DeskSt
     assert _reviews(desk_store, run) == before + 1
     shown = client.get(signed.headers["location"]).text
     assert "alice" in shown and "re-run with 200 sessions" in shown and "06 12 34 56 78" not in shown
+    # Conditions are signed as a field of their own, not folded into the comment.
+    from civiclab.signing.envelope import Envelope
+
+    payload = _review_event(desk_store, run)["payload"]
+    assert payload["conditions"] == ["a human channel on every page", "re-run with 200 sessions"]
+    assert "Conditions" not in payload["comment"] and "[PHONE]" in payload["comment"]
+    signed_review = Envelope.model_validate(payload["envelope"]).statement()["predicate"]
+    assert signed_review["conditions"] == payload["conditions"]
     result = verify(Tracker(desk_store.uri), run, desk_store.trust)
     assert result.ok, result.table()
     last = result.reviews[-1]

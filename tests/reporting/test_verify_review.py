@@ -159,3 +159,39 @@ def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
     second.join(timeout=30)
     assert outcome == [None]
     assert verify_run(tracker, result.run_id).ok
+
+
+def test_conditions_are_signed_shown_and_checked_against_the_chain(
+    run_toy: Callable[..., Any], store: str
+) -> None:
+    from civiclab.reporting.document import load_document
+    from civiclab.reporting.render import render
+    from civiclab.signing.envelope import read_envelope
+    from civiclab.signing.reviewcheck import _review_row
+    from civiclab.signing.statement import STATEMENT_FILE
+
+    result = run_toy()
+    tracker = Tracker(store)
+    review = add_review(
+        tracker,
+        result.run_id,
+        key=REVIEW_KEY,
+        reviewer="Dr Martin",
+        decision="approve",
+        comment="good enough",
+        conditions=["keep the counter open", "  ", "call 06 12 34 56 78 for the rural test"],
+    )
+    assert review.conditions == ["keep the counter open", "call [PHONE] for the rural test"]
+    assert verify_run(tracker, result.run_id).ok
+    markdown = render(load_document(tracker, result.run_id), "md").decode()
+    assert "good enough — Conditions: keep the counter open; call [PHONE] for the rural test" in markdown
+
+    folder = tracker.local_artifact_dir(result.run_id)
+    assert folder is not None
+    entry = json.loads((folder / "audit.jsonl").read_text().splitlines()[-1])
+    digest = read_envelope((folder / STATEMENT_FILE).read_bytes()).digest()
+    assert not _review_row(entry, digest, None).problem
+    entry["event"]["payload"]["conditions"] = ["keep the counter open"]  # a condition dropped
+    assert (
+        _review_row(entry, digest, None).problem == "conditions in the chain differs from the signed review"
+    )
