@@ -140,6 +140,17 @@ def iter_chain(path: Path) -> Iterator[dict[str, Any]]:
                 raise AuditError(f"{path.name}: line {number}: not valid JSON") from None
 
 
+def parse_entry(line: bytes) -> dict[str, Any] | str:
+    """One line of a chain as its entry, or what is wrong with it."""
+    try:
+        entry = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return "not valid JSON"
+    if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
+        return "not an audit entry"
+    return entry
+
+
 class ChainCheck:
     """Recomputes a chain line by line, as it is read (all at once, or while it is being written)."""
 
@@ -151,12 +162,9 @@ class ChainCheck:
     def feed(self, line: bytes) -> None:
         """Check the next line; raise `AuditError` naming it when it does not hold."""
         number = self.count + 1
-        try:
-            entry = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            raise AuditError(f"{self.name}: line {number}: not valid JSON") from None
-        if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
-            raise AuditError(f"{self.name}: line {number}: not an audit entry")
+        entry = parse_entry(line)
+        if isinstance(entry, str):
+            raise AuditError(f"{self.name}: line {number}: {entry}")
         problem = link_problem(entry, self.count, self.prev)
         if problem is not None:
             raise AuditError(f"{self.name}: line {number}: {problem}")

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from civiclab.audit import GENESIS, link_hash, link_problem
+from civiclab.audit import GENESIS, link_hash, link_problem, parse_entry
 from civiclab.gctune import gc_tuned
 
 REVIEW_EVENT = "review"
@@ -183,16 +183,10 @@ def _at(number: int) -> str:
 
 
 def _parse(line: bytes, number: int) -> dict[str, Any]:
-    try:
-        entry = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        raise ChainProblem(f"{_at(number)}: not valid JSON") from None
-    if type(entry) is not dict or entry.keys() != _ENTRY_KEYS:
-        raise ChainProblem(f"{_at(number)}: not an audit entry")
-    return entry  # type: ignore[no-any-return]
-
-
-_ENTRY_KEYS = {"seq", "prev", "hash", "event"}
+    entry = parse_entry(line)
+    if isinstance(entry, str):
+        raise ChainProblem(f"{_at(number)}: {entry}")
+    return entry
 
 
 def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> dict[str, Any]:
