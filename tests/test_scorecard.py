@@ -321,3 +321,17 @@ def test_simulated_sessions_never_give_go_even_when_every_criterion_passes() -> 
     assert c.recommendation == "iterate"
     assert "human_centered evidence is SYNTHETIC" in c.reasons[0]
     assert c.synthetic[0].startswith("human_centered: 1 metric values") and "SIMULATED" in c.synthetic[0]
+
+
+def test_a_gap_between_simulated_groups_is_marked_synthetic() -> None:
+    groups = [
+        rate_metric(0.9, 200, segment="territory=urban", synthetic=True),
+        rate_metric(0.5, 200, segment="territory=rural", synthetic=True),
+    ]
+    c = card([{"metric": COMPLETION, "max_gap": 0.2}], [rate_metric(0.7, 400, synthetic=True), *groups])
+    assert c.criteria[0].verdict == "fail" and c.criteria[0].synthetic
+    real = card(
+        [{"metric": COMPLETION, "max_gap": 0.2}],
+        [rate_metric(0.7, 400), *(g.model_copy(update={"synthetic": False}) for g in groups)],
+    )
+    assert real.criteria[0].verdict == "fail" and not real.criteria[0].synthetic
