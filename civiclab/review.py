@@ -18,7 +18,7 @@ import logging
 import os
 import signal
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -314,15 +314,6 @@ def add_review(
         review = _commit(tracker, run_id, folder, local, wal)
         wal_path.unlink()
     return review
-
-
-def shown_comment(entry: Mapping[str, Any]) -> str:
-    """A review's comment as reports show it, followed by its conditions (signed as their own field)."""
-    comment = str(entry.get("comment") or "")
-    conditions = [str(c) for c in entry.get("conditions") or []]
-    if conditions:
-        comment = (comment + " — " if comment else "") + "Conditions: " + "; ".join(conditions)
-    return comment
 
 
 def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:

@@ -253,7 +253,8 @@ def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
 
     from civiclab.errors import AuditError
     from civiclab.manifest import read_manifest
-    from civiclab.review import reviews_of, shown_comment
+    from civiclab.reporting.format import shown_comment
+    from civiclab.review import reviews_of
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from civiclab.scorecard import SIGN, CriterionVerdict, Scorecard
 
 __all__ = ["ASCII_SIGN", "SIGN", "cell", "fmt", "interval_text", "synthetic_banner", "verdict_text"]
@@ -39,3 +42,12 @@ def synthetic_banner(card: Scorecard) -> str:
 def cell(text: object) -> str:
     """Text safe inside a Markdown table cell (no pipe, no line break)."""
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def shown_comment(entry: Mapping[str, Any]) -> str:
+    """A review's comment as reports show it, followed by its conditions (signed as their own field)."""
+    comment = str(entry.get("comment") or "")
+    conditions = [str(c) for c in entry.get("conditions") or []]
+    if conditions:
+        comment = (comment + " — " if comment else "") + "Conditions: " + "; ".join(conditions)
+    return comment

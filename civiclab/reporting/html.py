@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, interval_text, verdict_text
+from civiclab.reporting.format import SIGN, fmt, interval_text, shown_comment, verdict_text
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
-from civiclab.review import shown_comment
 
 HERE = Path(__file__).parent
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, interval_text, synthetic_banner, verdict_text
+from civiclab.reporting.format import SIGN, fmt, interval_text, shown_comment, synthetic_banner, verdict_text
 from civiclab.reporting.markdown import integrity_line
 from civiclab.reporting.plots import Plot
-from civiclab.review import shown_comment
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"

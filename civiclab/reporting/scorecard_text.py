@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from civiclab.reporting.format import ASCII_SIGN, SIGN, fmt, interval_text, synthetic_banner, verdict_text
+from civiclab.reporting.format import (
+    ASCII_SIGN,
+    SIGN,
+    fmt,
+    interval_text,
+    shown_comment,
+    synthetic_banner,
+    verdict_text,
+)
 from civiclab.reporting.format import cell as _cell
-from civiclab.review import shown_comment
 from civiclab.scorecard import Scorecard
 
 
