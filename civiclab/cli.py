@@ -154,9 +154,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     run = tracker.get_run(args.run_id)
     with tempfile.TemporaryDirectory() as tmp:
         folder = tracker.download(args.run_id, Path(tmp))
-        card_path = folder / "scorecard.json"
+        from civiclab.artifact_files import read_artifact
+
+        try:
+            card_bytes: bytes | None = read_artifact(folder, "scorecard.json")
+        except FileNotFoundError:
+            card_bytes = None
         if args.json:
-            data = json.loads(card_path.read_text()) if card_path.exists() else None
+            data = json.loads(card_bytes) if card_bytes is not None else None
             print(
                 json.dumps(
                     {
@@ -180,9 +185,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"  {key.removeprefix('civiclab.')}: {run.tags[key]}")
         if "civiclab.error" in run.tags:
             print(f"  error: {run.tags['civiclab.error']}")
-        if card_path.exists():
+        if card_bytes is not None:
             print()
-            print(to_table(Scorecard.model_validate_json(card_path.read_text())))
+            print(to_table(Scorecard.model_validate_json(card_bytes)))
         else:
             print("  no scorecard: the run did not finish")
     return 0

@@ -53,8 +53,10 @@ def artifact_digests(folder: Path, cache: DigestCache | None = None) -> dict[str
     chain and the records are 13 GB.
     """
     out: dict[str, str] = {}
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == MANIFEST:
+    from civiclab.artifact_files import regular_files
+
+    for path in regular_files(folder):
+        if path.name == MANIFEST:
             continue
         name, stat = str(path.relative_to(folder)), path.stat()
         known = cache.get(name) if cache is not None else None
@@ -79,17 +81,25 @@ def write_manifest(folder: Path, manifest: Manifest) -> str:
 
 
 def read_manifest(folder: Path) -> Manifest:
-    path = folder / MANIFEST
-    if not path.exists():
-        raise AuditError(f"{MANIFEST}: missing from the run's artifacts")
+    from civiclab.artifact_files import read_artifact
+
     try:
-        return Manifest.model_validate_json(path.read_text())
+        raw = read_artifact(folder, MANIFEST)
+    except FileNotFoundError:
+        raise AuditError(f"{MANIFEST}: missing from the run's artifacts") from None
+    try:
+        return Manifest.model_validate_json(raw)
     except Exception as exc:
         raise AuditError(f"{MANIFEST}: unreadable: {exc}") from None
 
 
 def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSummary]:
     """Check a run's artifacts against its manifest and tags; raise naming the first mismatch."""
+    from civiclab.artifact_files import unsafe_entries
+
+    planted = unsafe_entries(folder)
+    if planted:
+        raise AuditError(f"{planted[0]}: a symbolic link or special file, not a regular artifact")
     manifest = read_manifest(folder)
     expected = tags.get("civiclab.manifest_sha256")
     if expected is None:

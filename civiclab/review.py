@@ -259,9 +259,10 @@ def add_review(
             raise AuditError(f"run {run_id} does not verify, review refused: {report.problem}")
         statement_file = folder / STATEMENT_FILE
         if statement_file.exists():
+            from civiclab.artifact_files import read_artifact
             from civiclab.signing.envelope import read_envelope
 
-            subject = read_envelope(statement_file.read_bytes()).digest()
+            subject = read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
         else:  # a legacy run: the review points at its manifest
             subject = run.tags.get("civiclab.manifest_sha256", "")
         manifest = read_manifest(folder)

@@ -150,9 +150,10 @@ def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> Ver
         statement = folder / "statement.dsse.json"
         anchored = report.run_audit_root or ""
         if statement.exists() and manifest.anchor.get("anchors") == "statement":
+            from civiclab.artifact_files import read_artifact
             from civiclab.signing.envelope import read_envelope
 
-            anchored = read_envelope(statement.read_bytes()).digest()
+            anchored = read_envelope(read_artifact(folder, statement.name)).digest()
         report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, anchored)
         report.checked.append("anchor")
         if report.anchor == "failed":

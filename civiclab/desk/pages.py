@@ -240,11 +240,22 @@ def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:
     """The run's signed statement (DSSE envelope) as stored, or None for a legacy run."""
     import tempfile
 
+    from civiclab.artifact_files import UnsafeArtifact, read_artifact
+    from civiclab.errors import SigningError
+    from civiclab.signing.envelope import read_envelope
     from civiclab.signing.statement import STATEMENT_FILE
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
-        path = tracker.download(run_id, Path(tmp)) / STATEMENT_FILE
-        return path.read_bytes() if path.exists() else None
+        folder = tracker.download(run_id, Path(tmp))
+        try:
+            data = read_artifact(folder, STATEMENT_FILE, limit=64 * 1024 * 1024)
+            read_envelope(data)  # served only if it is what it claims to be
+        except FileNotFoundError:
+            return None
+        except (UnsafeArtifact, SigningError) as exc:
+            log.warning("run %s: %s not served: %s", run_id, STATEMENT_FILE, exc)
+            return None
+        return data
 
 
 def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:

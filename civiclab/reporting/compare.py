@@ -109,15 +109,18 @@ def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
     metrics: list[Metric] | None = None
     obs: Observations | None = None
     if folder is not None:
-        path = folder / "metrics.json"
-        if path.exists():
-            try:
-                metrics = [Metric.model_validate(m) for m in json.loads(path.read_text(encoding="utf-8"))]
-            except ValueError:
-                metrics = None
+        from civiclab.artifact_files import UnsafeArtifact, read_artifact
+
+        try:
+            metrics = [Metric.model_validate(m) for m in json.loads(read_artifact(folder, "metrics.json"))]
+        except (OSError, ValueError, TypeError, UnsafeArtifact):
+            metrics = None
         sessions = folder / "sessions.jsonl"
         if with_sessions and sessions.exists():
-            obs = read_observations(sessions)
+            try:
+                obs = read_observations(sessions)
+            except UnsafeArtifact:
+                obs = None
     try:
         k = int(summary.params.get("privacy.k_anonymity", 5))
     except ValueError:

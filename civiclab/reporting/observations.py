@@ -82,7 +82,12 @@ def read_observations(path: Path) -> Observations:
     durations: list[float] = []
     data_rows: list[dict[str, object]] = []
     paths: list[list[str]] = []
-    with path.open(encoding="utf-8") as fh:
+    import io
+    import os
+
+    from civiclab.artifact_files import open_artifact
+
+    with io.TextIOWrapper(os.fdopen(open_artifact(path.parent, path.name), "rb"), encoding="utf-8") as fh:
         for line in fh:
             try:
                 rec = json.loads(line)

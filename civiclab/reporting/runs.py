@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from civiclab.errors import CivicLabError
 from civiclab.manifest import Manifest
 from civiclab.records import Metric
 from civiclab.scorecard import Scorecard
@@ -86,10 +87,21 @@ def metrics_from_tracking(values: dict[str, float]) -> list[Metric]:
     return out
 
 
-def _read_json(path: Path) -> Any:
+def _read_artifact(folder: Path, name: str) -> bytes | None:
+    """An artifact's bytes, or None when it is missing, a link, a special file or too large."""
+    from civiclab.artifact_files import read_artifact
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_artifact(folder, name)
+    except (OSError, CivicLabError):
+        return None
+
+
+def _read_json(folder: Path, name: str) -> Any:
+    raw = _read_artifact(folder, name)
+    try:
+        return json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
 
 
@@ -121,29 +133,29 @@ class RunReader:
         metrics: list[Metric] | None = None
         record = RunRecord(summary=summary, folder=folder, metrics=[])
         if folder is not None:
-            raw = _read_json(folder / "metrics.json")
+            raw = _read_json(folder, "metrics.json")
             if isinstance(raw, list):
                 try:
                     metrics = [Metric.model_validate(m) for m in raw]
                 except ValueError:
                     metrics = None
-            card = folder / "scorecard.json"
-            if card.exists():
+            card = _read_artifact(folder, "scorecard.json")
+            if card is not None:
                 try:
-                    record.scorecard = Scorecard.model_validate_json(card.read_text(encoding="utf-8"))
+                    record.scorecard = Scorecard.model_validate_json(card)
                 except ValueError:
                     record.scorecard = None
-            spec_path = folder / "spec.yaml"
-            if spec_path.exists():
+            spec_raw = _read_artifact(folder, "spec.yaml")
+            if spec_raw is not None:
                 try:
-                    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+                    spec = yaml.safe_load(spec_raw.decode("utf-8", errors="replace"))
                     record.spec = spec if isinstance(spec, dict) else {}
                 except yaml.YAMLError:
                     record.spec = {}
-            manifest = folder / "manifest.json"
-            if manifest.exists():
+            manifest = _read_artifact(folder, "manifest.json")
+            if manifest is not None:
                 try:
-                    record.manifest = Manifest.model_validate_json(manifest.read_text(encoding="utf-8"))
+                    record.manifest = Manifest.model_validate_json(manifest)
                 except ValueError:
                     record.manifest = None
         record.metrics = metrics if metrics is not None else metrics_from_tracking(summary.metrics)

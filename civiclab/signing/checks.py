@@ -131,7 +131,9 @@ def check_manifest(
 
     name = "manifest"
     try:
-        manifest = Manifest.model_validate_json(manifest_path.read_bytes())
+        from civiclab.artifact_files import read_artifact
+
+        manifest = Manifest.model_validate_json(read_artifact(manifest_path.parent, manifest_path.name))
     except (OSError, ValueError) as exc:
         return failed(name, f"{MANIFEST}: missing or unreadable: {str(exc).splitlines()[0]}"), None
     if manifest.digest() != tags.get("civiclab.manifest_sha256"):
@@ -153,7 +155,23 @@ def check_manifest(
 
 
 def file_digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    """sha256 of every regular file of the folder; links and special files are never read."""
+    from civiclab.artifact_files import regular_files
+
+    return {str(p.relative_to(folder)): sha256_file(p) for p in regular_files(folder)}
+
+
+def check_planted(folder: Path) -> Check:
+    """No symbolic link, FIFO, device or socket among the run's artifacts (civiclab writes none)."""
+    from civiclab.artifact_files import unsafe_entries
+
+    planted = unsafe_entries(folder)
+    if planted:
+        more = f" (and {len(planted) - 1} more)" if len(planted) > 1 else ""
+        return failed(
+            "artifacts", f"{planted[0]}: a symbolic link or special file, not a regular artifact{more}"
+        )
+    return ok("artifacts", "regular files only")
 
 
 def _same(a: float, b: Any) -> bool:

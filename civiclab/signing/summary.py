@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import SigningError
+from civiclab.errors import AuditError, SigningError
 from civiclab.signing.chaincheck import REVIEW_EVENT
 from civiclab.signing.checks import check_signature
 from civiclab.signing.envelope import read_envelope
@@ -41,8 +41,10 @@ def signature_summary(
     if not path.exists():
         return SignatureSummary(signed=False, problem="unsigned (legacy)", trust_file=trust_file)
     try:
-        envelope = read_envelope(path.read_bytes())
-    except SigningError as exc:
+        from civiclab.artifact_files import read_artifact
+
+        envelope = read_envelope(read_artifact(folder, STATEMENT_FILE))
+    except (SigningError, AuditError, OSError) as exc:
         return SignatureSummary(signed=False, problem=str(exc), trust_file=trust_file)
     row, signer, trusted = check_signature(envelope, run_id, trust)
     summary = SignatureSummary(
@@ -54,8 +56,12 @@ def signature_summary(
     )
     events = int(((envelope.statement().get("predicate") or {}).get("audit") or {}).get("events", 0))
     entries = []
+    from civiclab.artifact_files import unsafe_entries
+
     chain = folder / "audit.jsonl"
-    if chain.exists():
+    if unsafe_entries(folder):
+        summary.problem = summary.problem or "a symbolic link or special file among the artifacts"
+    elif chain.exists():
         with chain.open("rb") as fh:
             for number, line in enumerate(fh):
                 if number >= events and b'"kind":"' + REVIEW_EVENT.encode() + b'"' in line:

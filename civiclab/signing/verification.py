@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import SigningError
+from civiclab.artifact_files import read_artifact
+from civiclab.errors import AuditError, SigningError
 from civiclab.gctune import gc_tuned
 from civiclab.manifest import MANIFEST
 from civiclab.signing.anchorcheck import check_statement_anchor
@@ -25,6 +26,7 @@ from civiclab.signing.checks import (
     check_manifest,
     check_metrics,
     check_params,
+    check_planted,
     check_rerun,
     check_signature,
     check_tags,
@@ -159,9 +161,9 @@ def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
 def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
     result = Verification(run_id=run.run_id, kind="signed")
     try:
-        envelope = read_envelope((folder / STATEMENT_FILE).read_bytes())
+        envelope = read_envelope(read_artifact(folder, STATEMENT_FILE))
         statement = envelope.statement()
-    except SigningError as exc:
+    except (SigningError, AuditError, OSError) as exc:
         result.checks.append(failed("signature", f"{STATEMENT_FILE}: {exc}"))
         return result
     digest = envelope.digest()
@@ -170,6 +172,10 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(row)
     predicate: dict[str, Any] = statement.get("predicate") or {}
     audit = predicate.get("audit") or {}
+    planted = check_planted(folder)
+    if planted.status == "failed":  # nothing planted is read: a link may lead to a key or /dev/zero
+        result.checks.append(planted)
+        return result
     digests = file_digests(folder)
     result.checks.append(check_artifacts(folder, statement, digests))
 

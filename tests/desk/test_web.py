@@ -403,3 +403,40 @@ def test_a_member_password_never_enters_the_process_environment(
     assert PASSWORDS["carol"] not in os.environ.values()
     with pytest.raises(ReviewRefused, match="wrong password"):
         sign_review(Tracker(desk_store.uri), desk_store.runs[1], user, "not her password", "approve", "")
+
+
+def test_the_statement_route_never_serves_a_planted_link_or_special_file(
+    client: Any, desk_store: DeskStore
+) -> None:
+    """Whoever can write the artifact folder must not turn the desk into a file server: a statement
+    replaced by a link to the lab's private key (or to the desk's database) is not served to anyone."""
+    import os
+    import shutil
+
+    from civiclab.signing.keys import default_key_name, keys_dir
+    from civiclab.tracking import Tracker
+
+    run = desk_store.runs[1]
+    folder = Tracker(desk_store.uri).local_artifact_dir(run)
+    assert folder is not None
+    statement = folder / "statement.dsse.json"
+    kept = folder.parent / "statement.kept"
+    shutil.move(statement, kept)
+    assert login(client, "vera").status_code == 303
+    try:
+        for target in (keys_dir() / f"{default_key_name()}.key", desk_store.db):
+            statement.symlink_to(target)
+            response = client.get(f"/runs/{run}/statement.dsse.json")
+            assert response.status_code == 404
+            assert b"PRIVATE KEY" not in response.content and b"SQLite" not in response.content
+            statement.unlink()
+        os.mkfifo(statement)  # a FIFO would block a naive reader for ever
+        assert client.get(f"/runs/{run}/statement.dsse.json").status_code == 404
+        statement.unlink()
+        statement.write_text("-----BEGIN PRIVATE KEY-----\nnot an envelope\n")  # a copy, not a link
+        assert client.get(f"/runs/{run}/statement.dsse.json").status_code == 404
+    finally:
+        if statement.exists() or statement.is_symlink():
+            statement.unlink()
+        shutil.move(kept, statement)
+    assert client.get(f"/runs/{run}/statement.dsse.json").json()["payloadType"]

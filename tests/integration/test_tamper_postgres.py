@@ -44,7 +44,8 @@ def test_tamper_matrix_on_a_postgresql_backed_server(
     assert table["kind"] == "signed" and table["trusted"] is True
 
     caught: dict[str, str] = {}
-    for attack in ATTACKS:
+    served = [a for a in ATTACKS if not a.local_files]
+    for attack in served:
         result = run_experiment(experiment, tracking_uri=server_store.uri)
         attack.apply(server_store, result.run_id, keys)
         code, table, err = verify_cli(server_store.uri, result.run_id, trust_file, capsys)
@@ -54,4 +55,4 @@ def test_tamper_matrix_on_a_postgresql_backed_server(
             assert rows[check]["status"] == "failed", (attack.name, check, rows[check])
             assert words in rows[check]["detail"], (attack.name, check, rows[check]["detail"])
         caught[attack.name] = next(c["name"] for c in table["checks"] if c["status"] == "failed")
-    assert set(caught) == {a.name for a in ATTACKS}
+    assert set(caught) == {a.name for a in served}

@@ -65,4 +65,5 @@ def verify_cli(
     capsys.readouterr()
     code = main(args)
     out, err = capsys.readouterr()
+    assert out, err
     return code, json.loads(out), err

@@ -16,6 +16,9 @@ class Attack:
     name: str
     apply: Callable[[a.Store, str, dict[str, Any]], None]
     expect: tuple[tuple[str, str], ...]  # (check, words its detail must contain), every one failing
+    # Plants a link or special file in the artifact folder civiclab reads directly. Behind an MLflow
+    # server civiclab receives downloaded copies (regular files), so these apply to local stores only.
+    local_files: bool = False
 
 
 def _metric_value(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
@@ -143,6 +146,26 @@ def _untrusted_review(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     add_review(store.tracker, run_id, key=ctx["outsider"], decision="approve", comment="looks fine")
 
 
+def _statement_links_to_the_lab_key(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.signing.keys import keys_dir
+
+    statement = store.artifacts(run_id) / "statement.dsse.json"
+    statement.unlink()
+    statement.symlink_to(keys_dir() / f"{ctx['lab']}.key")
+
+
+def _fifo_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    import os
+
+    os.mkfifo(store.artifacts(run_id) / "notes.txt")
+
+
+def _folder_link_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.signing.keys import keys_dir
+
+    (store.artifacts(run_id) / "evidence").symlink_to(keys_dir(), target_is_directory=True)
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("1 metric value edited in the store", _metric_value,
            (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
@@ -169,6 +192,12 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("signed statement edited, old signature kept", _statement_edited,
            (("signature", "no signature verifies"),)),
     Attack("review signed by a key not in the trust file", _untrusted_review, (("reviews", "untrusted"),)),
+    Attack("statement replaced by a link to the lab's private key", _statement_links_to_the_lab_key,
+           (("signature", "symbolic link or special file"),), local_files=True),
+    Attack("a FIFO planted among the artifacts", _fifo_planted,
+           (("artifacts", "notes.txt: a symbolic link or special file"),), local_files=True),
+    Attack("a link to a folder planted among the artifacts", _folder_link_planted,
+           (("artifacts", "evidence: a symbolic link or special file"),), local_files=True),
 )  # fmt: skip
 
 
