@@ -23,9 +23,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from civiclab.experiment import load_experiment  # noqa: E402
-from civiclab.piloting import EventLog  # noqa: E402
-from civiclab.runner import build_pilot  # noqa: E402
+from civiclab.plugins.experiment import load_experiment  # noqa: E402
+from civiclab.plugins.piloting import EventLog  # noqa: E402
+from civiclab.run.runner import build_pilot  # noqa: E402
 from civiclab.text.knowledge import passages  # noqa: E402
 from pilots.assistant.pilot import AssistantPilot  # noqa: E402
 

@@ -27,7 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from civiclab.experiment import load_experiment  # noqa: E402
+from civiclab.plugins.experiment import load_experiment  # noqa: E402
 from civiclab.run.sessions import build_pilot  # noqa: E402
 from pilots.assistant.standin import serve  # noqa: E402
 
@@ -83,7 +83,7 @@ def main() -> int:
         concurrent_s, n, failed = ask_all(experiment_file(folder, url, args.questions // PER_SESSION, 8))
         full_s = None
         if args.full_run:
-            from civiclab.runner import run_experiment
+            from civiclab.run.runner import run_experiment
 
             spec = experiment_file(folder, url, args.questions // PER_SESSION, 8)
             started = time.perf_counter()

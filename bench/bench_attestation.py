@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from civiclab.chain.client import Chain  # noqa: E402
-from civiclab.chain.registry import Registry  # noqa: E402
+from civiclab.evm.client import Chain  # noqa: E402
+from civiclab.evm.registry import Registry  # noqa: E402
 from pilots.attestation.credential import AttestationFile, build_attestation, verify  # noqa: E402
 from pilots.attestation.documents import (  # noqa: E402
     KINDS,

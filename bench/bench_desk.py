@@ -43,8 +43,8 @@ def percentile(values: list[float], q: float) -> float:
 def real_run(folder: Path, uri: str) -> str:
     import yaml
 
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     exp_dir = folder / "experiments"
     shutil.copytree(ROOT / "experiments" / "data", exp_dir / "data")
@@ -61,7 +61,7 @@ def copy_runs(uri: str, source: str, n: int) -> None:
     """n copies of `source` (params, latest metrics, civiclab tags) through MLflow's client."""
     from mlflow.entities import Metric, Param
 
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     tracker = Tracker(uri)
     run = tracker.client.get_run(source)
@@ -117,7 +117,7 @@ def main() -> int:
 
         from civiclab.desk.accounts import AccountStore
         from civiclab.desk.app import create_app
-        from civiclab.tracking import Tracker
+        from civiclab.store.tracker import Tracker
 
         accounts = AccountStore(tmp / "desk.db")
         if accounts.get("reader") is None:

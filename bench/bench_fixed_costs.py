@@ -34,10 +34,10 @@ VARIANTS = {
 
 def child(sessions: int, energy: str) -> dict[str, object]:
     """One run in this process; returns its figures."""
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
-    from civiclab.signing.seal import run_signer
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.signing.seal import run_signer
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
+    from civiclab.store.tracker import Tracker
 
     gc_time = [0.0, 0.0]
 
@@ -68,7 +68,7 @@ def child(sessions: int, energy: str) -> dict[str, object]:
 
 def meter_only(energy: str) -> dict[str, object]:
     """The energy meter alone: start, wait until it measures, stop (what it adds to any run)."""
-    from civiclab.energy import EnergyMeter
+    from civiclab.run.energy import EnergyMeter
 
     t0 = time.perf_counter()
     meter = EnergyMeter("FRA", enabled=energy != "none")

@@ -24,9 +24,9 @@ SPEC = ROOT / "experiments" / "journey.yaml"
 
 
 def pilot_only(sessions: int) -> float:
-    from civiclab.experiment import load_experiment
-    from civiclab.population import iter_plans
-    from civiclab.runner import build_pilot, gc_tuned
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.plugins.population import iter_plans
+    from civiclab.run.runner import build_pilot, gc_tuned
 
     exp = load_experiment(SPEC, {"population.sessions": sessions})
     pilot = build_pilot(exp)
@@ -42,9 +42,9 @@ def pilot_only(sessions: int) -> float:
 
 
 def end_to_end(sessions: int, workers: int, energy: bool) -> tuple[float, dict[str, float]]:
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
-    from civiclab.tracking import Tracker
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
+    from civiclab.store.tracker import Tracker
 
     with tempfile.TemporaryDirectory() as tmp:
         uri = f"sqlite:///{tmp}/mlflow.db"

@@ -30,13 +30,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from civiclab.audit import verify_chain
-    from civiclab.experiment import load_experiment
-    from civiclab.gctune import gc_tuned
-    from civiclab.population import iter_plans
+    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.plugins.gctune import gc_tuned
+    from civiclab.plugins.population import iter_plans
     from civiclab.run.journal import Journal
     from civiclab.run.sessions import build_pilot
-    from civiclab.signing.chaincheck import check_chain
 
     n = args.sessions
     experiment = load_experiment(SPEC, {"population.sessions": n})

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from civiclab.executors.ray import RayExecutor  # noqa: E402
-from civiclab.experiment import load_experiment  # noqa: E402
+from civiclab.plugins.experiment import load_experiment  # noqa: E402
+from civiclab.run.executors.ray import RayExecutor  # noqa: E402
 from civiclab.run.sessions import safe_session  # noqa: E402
 from civiclab.run.shipping import PortablePilotFactory  # noqa: E402
 from tests.ray_head import ray_head  # noqa: E402

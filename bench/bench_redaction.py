@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from civiclab import redaction
-from civiclab.redaction import recognizers
-from civiclab.redaction.scoring import as_table, load_labelled, score
+from civiclab.privacy import redaction
+from civiclab.privacy.redaction import recognizers
+from civiclab.privacy.redaction.scoring import as_table, load_labelled, score
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "fixtures" / "redaction" / "labelled.jsonl"

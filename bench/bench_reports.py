@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from civiclab.records import Metric  # noqa: E402
-from civiclab.tracking import Tracker  # noqa: E402
+from civiclab.store.tracker import Tracker  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEGMENTS = ("territory=urban", "territory=rural", "age_band=25-39", "age_band=65-79")
@@ -42,10 +42,10 @@ def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
 
 
 def bench_render(store: str, sessions: int) -> None:
-    from civiclab.experiment import load_experiment
+    from civiclab.plugins.experiment import load_experiment
     from civiclab.reporting.document import load_document
     from civiclab.reporting.render import render
-    from civiclab.runner import run_experiment
+    from civiclab.run.runner import run_experiment
 
     experiment = load_experiment(
         ROOT / "experiments" / "journey.yaml", {"population.sessions": sessions, "energy.tracker": "none"}

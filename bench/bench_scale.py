@@ -110,7 +110,7 @@ def resume(n: int) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         assert sessions is not None, "the run ended before half its sessions"
-        from civiclab.tracking import Tracker
+        from civiclab.store.tracker import Tracker
 
         (run,) = Tracker(uri).list_runs()
         kept = sessions.read_bytes().count(b"\n")

@@ -2,7 +2,7 @@
 
 Simulates the demo journey (experiments/journey.yaml) once, then times the evaluators that score it
 from the records alone (human_centered: rates with their intervals, quantiles, funnel, equity) and the
-interval functions of `civiclab.stats` on that size. The same timing runs on a baseline tree extracted
+interval functions of `civiclab.stats.intervals` on that size. The same timing runs on a baseline tree extracted
 from a git ref (default `main`), the two trees alternating in subprocesses for `--rounds` rounds so
 that a shared machine's load weighs on both alike, and the ratio new / baseline is printed: the target
 is <= 1.0 (the small-n intervals must not slow scoring down).
@@ -33,7 +33,7 @@ def _build_pilot(exp: Any) -> Any:
     try:
         from civiclab.run import build_pilot  # type: ignore[attr-defined]
     except ImportError:
-        from civiclab.runner import build_pilot  # type: ignore[no-redef]
+        from civiclab.run.runner import build_pilot  # type: ignore[no-redef]
     return build_pilot(exp)
 
 
@@ -46,10 +46,10 @@ def measure(sessions: int, repeat: int) -> dict[str, float]:
     """Median seconds of each scoring step on `sessions` simulated sessions (this interpreter's tree)."""
     import numpy as np
 
-    from civiclab import stats
-    from civiclab.evaluation import RunData
-    from civiclab.experiment import load_experiment
-    from civiclab.population import sample_plans
+    from civiclab.plugins.evaluation import RunData
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.plugins.population import sample_plans
+    from civiclab.stats import intervals as stats
     from evaluators.human_centered import HumanCenteredParams, human_centered
 
     exp = load_experiment(SPEC, {"population.sessions": sessions})

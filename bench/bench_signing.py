@@ -25,8 +25,8 @@ SPEC = ROOT / "experiments" / "journey.yaml"
 
 
 def timed_run(uri: str, sessions: int) -> tuple[str, float, dict[str, float]]:
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     exp = load_experiment(SPEC, {"population.sessions": sessions, "energy.tracker": "none"})
     t0 = time.perf_counter()
@@ -36,10 +36,10 @@ def timed_run(uri: str, sessions: int) -> tuple[str, float, dict[str, float]]:
 
 def breakdown(tracker: object, run_id: str) -> dict[str, float]:
     """The main parts of verify, timed one by one."""
-    from civiclab.signing.chaincheck import check_chain
-    from civiclab.signing.checks import file_digests
-    from civiclab.signing.envelope import read_envelope
-    from civiclab.signing.rerun import rerun_evaluators
+    from civiclab.evidence.signing.envelope import read_envelope
+    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.evidence.verify.checks import file_digests
+    from civiclab.evidence.verify.rerun import rerun_evaluators
 
     folder = tracker.local_artifact_dir(run_id)  # type: ignore[attr-defined]
     events = read_envelope((folder / "statement.dsse.json").read_bytes()).statement()["predicate"]["audit"][
@@ -69,8 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["CIVICLAB_HOME"] = f"{tmp}/home"
-        from civiclab.signing.keys import export_public, init_key
-        from civiclab.tracking import Tracker
+        from civiclab.evidence.signing.keys import export_public, init_key
+        from civiclab.store.tracker import Tracker
 
         init_key("lab-bench")
         trust = Path(tmp) / "trust.yaml"
@@ -88,7 +88,7 @@ def main() -> None:
         )
 
         run_id, big_wall, _ = timed_run(uri, args.large)
-        from civiclab.signing.verification import verify
+        from civiclab.evidence.verify.verification import verify
 
         t0 = time.perf_counter()
         result = verify(Tracker(uri), run_id, trust)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from civiclab.survey.instruments import load_instrument
+from civiclab.spec.instruments import load_instrument
 from civiclab.survey.loadtest import start_server, stop_server, submit_concurrently
 from civiclab.survey.responses import SurveyResponse
 from civiclab.survey.scoring import ScoringOptions, score_survey

@@ -17,10 +17,10 @@ from civiclab.errors import (
     SurveyError,
     TrackingError,
 )
-from civiclab.evaluation import RunData
-from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
+from civiclab.plugins.registry import evaluator, pilot
 from civiclab.records import Event, Metric, SessionPlan, SessionRecord
-from civiclab.registry import evaluator, pilot
 
 __version__ = "0.1.0"
 

@@ -11,16 +11,29 @@ import time
 from pathlib import Path
 from typing import Any
 
-from civiclab import argtypes
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
-from civiclab.redaction import cli as redaction_cli
+from civiclab.evidence.signing import cli as signing_cli
+from civiclab.privacy.credentials import redact_url, redact_urls_in
+from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
-from civiclab.signing import cli as signing_cli
 from civiclab.survey import cli as survey_cli
-from civiclab.urls import redact_url, redact_urls_in
 
 EXPERIMENTS_DIR = Path("experiments")
+
+
+MAX_WORKERS = 256
+
+
+def _workers(text: str) -> int:
+    """`--workers`: a whole number of processes from 1 to 256 (refused at parse time, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{value}: give a number of processes from 1 to {MAX_WORKERS}")
+    return value
 
 
 def _experiment_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,7 +69,7 @@ class _ProgressBar:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from civiclab.experiment import load_experiment
+    from civiclab.plugins.experiment import load_experiment
 
     exp = load_experiment(args.spec, _experiment_overrides(args))
     evs = ", ".join(e.info.name for e in exp.evaluators)
@@ -71,12 +84,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any:
     import contextlib
 
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     exp = load_experiment(spec, _experiment_overrides(args))
     # A demo also starts what the experiment needs locally (a stand-in endpoint) and stops it after.
-    from civiclab.piloting import Pilot
+    from civiclab.plugins.piloting import Pilot
 
     factory = exp.pilot.factory
     services: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
@@ -94,7 +107,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from civiclab.reporting.scorecard_text import to_table
+    from civiclab.scoring.scorecard_text import to_table
 
     result = _run_one(Path(args.spec), args)
     if args.json:
@@ -109,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_runs(args: argparse.Namespace) -> int:
     """List runs; read only: a run whose process vanished is shown FAILED, not rewritten."""
     from civiclab.run.lifecycle import shown_status
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     tracker = Tracker(args.tracking_uri)
     runs = tracker.list_runs(args.experiment, max_results=args.limit)
@@ -146,15 +159,15 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     import tempfile
 
-    from civiclab.reporting.scorecard_text import to_table
-    from civiclab.scorecard import Scorecard
-    from civiclab.tracking import Tracker
+    from civiclab.scoring.scorecard import Scorecard
+    from civiclab.scoring.scorecard_text import to_table
+    from civiclab.store.tracker import Tracker
 
     tracker = Tracker(args.tracking_uri)
     run = tracker.get_run(args.run_id)
     with tempfile.TemporaryDirectory() as tmp:
         folder = tracker.download(args.run_id, Path(tmp))
-        from civiclab.artifact_files import read_artifact
+        from civiclab.store.files import read_artifact
 
         try:
             card_bytes: bytes | None = read_artifact(folder, "scorecard.json")
@@ -194,8 +207,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from civiclab.signing.verification import verify
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.verify.verification import verify
+    from civiclab.store.tracker import Tracker
 
     result = verify(Tracker(args.tracking_uri), args.run_id, args.trust)
     if args.json:
@@ -213,7 +226,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from civiclab.registry import evaluators, pilots
+    from civiclab.plugins.registry import evaluators, pilots
 
     kinds = [args.kind] if args.kind else ["pilots", "evaluators"]
     for kind in kinds:
@@ -230,7 +243,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from civiclab.tracking import resolve_tracking_uri
+    from civiclab.store.tracker import resolve_tracking_uri
 
     uri = resolve_tracking_uri(args.tracking_uri)
     mlflow = Path(sys.executable).with_name("mlflow")
@@ -242,7 +255,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from civiclab.reporting.scorecard_text import to_table
+    from civiclab.scoring.scorecard_text import to_table
 
     folder = Path(args.experiments)
     specs = sorted(folder.glob("*.yaml"))
@@ -298,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="override population.seed")
         p.add_argument(
             "--workers",
-            type=argtypes.workers,
+            type=_workers,
             default=1,
             help="processes running sessions (1-256, default 1)",
         )

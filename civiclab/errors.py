@@ -28,7 +28,7 @@ class CivicLabError(Exception):
     exit_code: int = 1
 
     def __str__(self) -> str:
-        from civiclab.urls import redact_text
+        from civiclab.privacy.credentials import redact_text
 
         return redact_text(super().__str__())
 

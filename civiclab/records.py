@@ -126,7 +126,7 @@ class Metric(BaseModel):
     n: int | None = None
     method: str | None = Field(
         default=None,
-        description="how the interval was computed (see civiclab.stats.METHODS); None: no interval",
+        description="how the interval was computed (see civiclab.stats.intervals.METHODS); None: no interval",
     )
     segment: str | None = None
     error: str | None = None

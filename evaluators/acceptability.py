@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import EvaluatorError
-from civiclab.evaluation import RunData
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.registry import evaluator
+from civiclab.privacy.redaction import redact_text
+from civiclab.privacy.redaction.cache import cached_redaction
 from civiclab.records import Metric
-from civiclab.redaction import redact_text
-from civiclab.redaction.cache import cached_redaction
-from civiclab.registry import evaluator
 
 if TYPE_CHECKING:
-    from civiclab.survey.instruments import Instrument
+    from civiclab.spec.instruments import Instrument
     from civiclab.survey.responses import SurveyResponse
 
 DIM = "acceptability"
@@ -47,7 +47,7 @@ def redacted_export(raw: bytes) -> bytes:
     import csv
     import io
 
-    from civiclab.redaction import redact_text
+    from civiclab.privacy.redaction import redact_text
 
     try:
         text = raw.decode("utf-8-sig")

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.evaluation import RunData, per_segment
+from civiclab.plugins.evaluation import RunData, per_segment
+from civiclab.plugins.registry import evaluator
 from civiclab.records import Metric, SessionRecord
-from civiclab.registry import evaluator
+from civiclab.stats import intervals as stats
 from civiclab.text.knowledge import load_knowledge_base, passages
 from civiclab.text.readability import kandel_moles
 from civiclab.text.words import content_words, sentences

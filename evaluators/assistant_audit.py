@@ -18,12 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.evaluation import RunData, per_segment
+from civiclab.plugins.evaluation import RunData, per_segment
+from civiclab.plugins.registry import evaluator
+from civiclab.privacy.redaction import find_personal_data, redact_text
 from civiclab.records import Metric, SessionRecord
-from civiclab.redaction import find_personal_data, redact_text
-from civiclab.registry import evaluator
-from civiclab.spec import DataFile
+from civiclab.spec.experiment import DataFile
+from civiclab.stats import intervals as stats
 from civiclab.text.knowledge import load_questions
 from evaluators.assistant import answered, turns_of
 

@@ -19,12 +19,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.evaluation import RunData
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.registry import evaluator
+from civiclab.privacy.credentials import redact_text, redact_url
+from civiclab.privacy.redaction import redact
 from civiclab.records import Metric
-from civiclab.redaction import redact
-from civiclab.registry import evaluator
-from civiclab.urls import redact_text, redact_url
+from civiclab.stats import intervals as stats
 from evaluators.assistant import turns_of
 
 logger = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.evaluation import RunData, metric_from, per_segment
+from civiclab.plugins.evaluation import RunData, metric_from, per_segment
+from civiclab.plugins.registry import evaluator
 from civiclab.records import Metric, SessionRecord
-from civiclab.registry import evaluator
+from civiclab.stats import intervals as stats
 
 DIM = "attestation"
 WEI_PER_GWEI = 1e9

@@ -7,10 +7,10 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from civiclab.evaluation import RunData
-from civiclab.probe import PersonalValueProbe
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.registry import evaluator
+from civiclab.privacy.probe import PersonalValueProbe
 from civiclab.records import Metric
-from civiclab.registry import evaluator
 
 DIM = "privacy"
 REPORT = "attestation/privacy_scan.json"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from civiclab.audit import verify_chain
 from civiclab.errors import AuditError
-from civiclab.evaluation import RunData
-from civiclab.provenance import STACK
+from civiclab.evidence.audit import verify_chain
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.registry import evaluator
 from civiclab.records import Metric
-from civiclab.registry import evaluator
+from civiclab.run.provenance import STACK
 
 DIM = "auditability"
 REQUIRED_TAGS = ("civiclab.spec_sha256", "civiclab.git_sha", "civiclab.version", "civiclab.python") + tuple(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from civiclab.evaluation import RunData
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.registry import evaluator
 from civiclab.records import Metric
-from civiclab.registry import evaluator
 
 DIM = "energy"
 

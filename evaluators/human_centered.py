@@ -8,13 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import stats
-from civiclab.aggregates import QuantileSketch, SegmentValues
-from civiclab.equity import equity
-from civiclab.evaluation import RunData, metric_from
-from civiclab.grouping import OVERALL, GroupKey, GroupTally, group_keys, group_name
+from civiclab.plugins.evaluation import RunData, metric_from
+from civiclab.plugins.registry import evaluator
+from civiclab.privacy.grouping import OVERALL, GroupKey, GroupTally, group_keys, group_name
 from civiclab.records import Metric
-from civiclab.registry import evaluator
+from civiclab.scoring.equity import equity
+from civiclab.stats import intervals as stats
+from civiclab.stats.aggregates import QuantileSketch, SegmentValues
 
 
 class FunnelStep(BaseModel):

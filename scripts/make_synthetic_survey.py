@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from civiclab.survey.instruments import Instrument, load_instrument
-from civiclab.survey.spec import DEFAULT_SEGMENT_COLUMNS
+from civiclab.spec.instruments import Instrument, load_instrument
+from civiclab.spec.survey import DEFAULT_SEGMENT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "experiments" / "data" / "survey"

@@ -17,9 +17,9 @@ import json
 import uuid
 from pathlib import Path
 
-from civiclab.experiment import load_personas
-from civiclab.population import sample_plans
-from civiclab.spec import ExperimentSpec
+from civiclab.plugins.experiment import load_personas
+from civiclab.plugins.population import sample_plans
+from civiclab.spec.experiment import ExperimentSpec
 from pilots.journey.model import load_journey
 from pilots.journey.simulate import simulate_session
 from pilots.journey.xapi_statement import ADL, PERSONA_EXT

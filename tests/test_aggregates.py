@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from civiclab import stats
-from civiclab.aggregates import Moments, QuantileSketch
-from civiclab.evaluation import RunData
-from civiclab.experiment import load_experiment
-from civiclab.grouping import GroupTally, group_keys
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.sessionlog import RecordStream
+from civiclab.privacy.grouping import GroupTally, group_keys
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionRecord
-from civiclab.runner import run_experiment
-from civiclab.sessionlog import RecordStream
-from civiclab.tracking import Tracker
+from civiclab.run.runner import run_experiment
+from civiclab.stats import intervals as stats
+from civiclab.stats.aggregates import Moments, QuantileSketch
+from civiclab.store.tracker import Tracker
 
 
 def test_an_exact_sketch_gives_the_quantile_of_the_values() -> None:
@@ -153,7 +153,7 @@ NON_DIGITAL = {"phone", "counter", "mail", "video"}
 def _reference_human_centered(run: RunData) -> dict[tuple[str, str | None], stats.Estimate]:
     """Every per-group figure of `human_centered`, computed over records held in a list (the list
     path of `per_segment`), from the metrics' definitions rather than from the evaluator's tally."""
-    from civiclab.evaluation import per_segment
+    from civiclab.plugins.evaluation import per_segment
 
     records = list(run.records)
 
@@ -227,7 +227,7 @@ def test_scoring_a_streamed_run_holds_no_record_in_memory(
     """Ten times the sessions cost the evaluator a few bytes a session, not a record's kilobytes."""
     import tracemalloc
 
-    from civiclab.registry import evaluators
+    from civiclab.plugins.registry import evaluators
 
     art, _ = streamed_run
     lines = (art / "sessions.jsonl").read_bytes()
@@ -273,7 +273,7 @@ def test_a_pass_for_failed_sessions_parses_only_their_lines_and_misses_none(tmp_
     seen = [r["session_id"] for r in stream.rows(containing=b'"outcome":"failed"')]
     assert seen == ["s0", "s1", "s2", "s4"]  # s3 skipped unparsed; s0 parsed, then told apart
 
-    from civiclab.registry import evaluators
+    from civiclab.plugins.registry import evaluators
 
     run = RunData(experiment=load_experiment(Path(__file__).parents[1] / "experiments" / "journey.yaml"),
                   records=stream, artifact_dir=tmp_path)  # fmt: skip

@@ -8,15 +8,21 @@ from typing import Any
 
 import pytest
 
-from civiclab.anchoring import EphemeralChain, anchor_audit_root, check_anchor, describe_anchor, preflight
-from civiclab.chain.client import Chain
-from civiclab.chain.registry import Registry
 from civiclab.errors import AuditError, ChainError, SpecError
-from civiclab.experiment import load_experiment
-from civiclab.runner import RunResult, run_experiment
-from civiclab.spec import AnchorSpec
-from civiclab.tracking import Tracker
-from civiclab.verify import verify_run
+from civiclab.evidence.anchoring import (
+    EphemeralChain,
+    anchor_audit_root,
+    check_anchor,
+    describe_anchor,
+    preflight,
+)
+from civiclab.evidence.verify.legacy import verify_run
+from civiclab.evm.client import Chain
+from civiclab.evm.registry import Registry
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import RunResult, run_experiment
+from civiclab.spec.experiment import AnchorSpec
+from civiclab.store.tracker import Tracker
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module
@@ -42,7 +48,7 @@ def _tampered(anchor: dict[str, Any], root: str) -> dict[str, Any]:
     """The anchor a forger would write for another root: the root and the calldata both rewritten."""
     from web3 import Web3
 
-    from civiclab.chain.contract import load_artifact
+    from civiclab.evm.contract import load_artifact
 
     contract = Web3().eth.contract(abi=load_artifact().abi)
     calldata = contract.encode_abi("anchor", [bytes.fromhex(root), 1, "civiclab:run:forged"])

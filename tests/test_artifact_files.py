@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.artifact_files import UnsafeArtifact, read_artifact, regular_files, unsafe_entries
+from civiclab.store.files import UnsafeArtifact, read_artifact, regular_files, unsafe_entries
 
 
 def _folder(tmp_path: Path) -> Path:

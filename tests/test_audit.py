@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.audit import GENESIS, AuditWriter, link_hash, verify_chain
 from civiclab.errors import AuditError
+from civiclab.evidence.audit import GENESIS, AuditWriter, link_hash, verify_chain
 
 
 def write_chain(path: Path, n: int = 5) -> str:

@@ -92,8 +92,8 @@ def reference_chain(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def journey_records() -> list[Any]:
-    from civiclab.experiment import load_experiment
-    from civiclab.population import iter_plans
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.plugins.population import iter_plans
     from civiclab.run.sessions import build_pilot
 
     spec = Path(__file__).resolve().parents[1] / "experiments" / "journey.yaml"

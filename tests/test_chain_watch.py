@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.audit import AuditWriter, verify_chain
-from civiclab.chain_watch import ChainWatcher
 from civiclab.errors import AuditError
+from civiclab.evidence.audit import AuditWriter, verify_chain
+from civiclab.evidence.audit_watch import ChainWatcher
 
 
 def _event(i: int, kind: str = "step") -> dict[str, object]:
@@ -63,7 +63,7 @@ def test_a_run_that_stops_before_its_chain_closes_stops_its_watcher(tmp_path: Pa
     assert proc is not None and proc.poll() is None
     watcher.stop()
     assert proc.wait(timeout=10) == 0
-    out = subprocess.run(["pgrep", "-f", f"civiclab.chain_watch {path}"], capture_output=True)
+    out = subprocess.run(["pgrep", "-f", f"civiclab.evidence.audit_watch {path}"], capture_output=True)
     assert out.stdout == b""  # no watcher left behind
 
 

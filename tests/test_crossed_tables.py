@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from civiclab.crossed_tables import Cell, suppress_crossed
+from civiclab.privacy.crossed_tables import Cell, suppress_crossed
 
 
 def compositions(total: int, parts: int) -> list[tuple[int, ...]]:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civiclab.disclosure import suppress
-from civiclab.survey.instruments import load_instrument
+from civiclab.privacy.disclosure import suppress
+from civiclab.spec.instruments import load_instrument
 from civiclab.survey.responses import SurveyResponse
 from civiclab.survey.results import public_results, render_html
 from civiclab.survey.scoring import ScoringOptions, score_survey

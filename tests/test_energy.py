@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.energy import EnergyMeter
+from civiclab.run.energy import EnergyMeter
 
 
 def test_meter_measures_in_memory_and_says_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +60,7 @@ def test_meter_source_names_the_cpu_codecarbon_reports() -> None:
 
 
 def test_fallback_is_labelled_as_an_assumption_not_a_chip_tdp() -> None:
-    from civiclab.energy import estimate_label
+    from civiclab.run.energy import estimate_label
 
     fallback = estimate_label(
         mode="cpu_load", model="AMD EPYC 7B13", tdp=8, generic=False, threads=2, known_model=False

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.executors import make_executor
-from civiclab.experiment import load_experiment
-from civiclab.population import iter_plans
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.population import iter_plans
 from civiclab.records import SessionPlan
+from civiclab.run.executors import make_executor
+from civiclab.run.runner import run_experiment
 from civiclab.run.sessions import build_pilot, safe_session
-from civiclab.runner import run_experiment
-from civiclab.spec import ExecutorSpec
+from civiclab.spec.experiment import ExecutorSpec
 
 SESSIONS = 400
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from civiclab.evaluation import group_intersections, group_records
-from civiclab.grouping import INTERSECTIONS, GroupTally, group_keys, group_name
+from civiclab.plugins.evaluation import group_intersections, group_records
+from civiclab.privacy.grouping import INTERSECTIONS, GroupTally, group_keys, group_name
 from civiclab.records import SEGMENT_ATTRIBUTES, SessionRecord
 
 VALUES = {

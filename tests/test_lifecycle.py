@@ -13,14 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import EventLog, Pilot, PilotFacts, RunData, SessionPlan, SessionRecord, pilot
 from civiclab.errors import EvaluatorError
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
 
 FAST = {"energy.tracker": "none", "population.sessions": 40}
 
 
 def test_the_public_api_is_sorted_and_no_submodule_shadows_it() -> None:
-    import civiclab.piloting  # noqa: F401 - importing a submodule must not change what `civiclab` exports
+    import civiclab.plugins.piloting  # noqa: F401 - importing a submodule must not change what `civiclab` exports
 
     assert civiclab.__all__ == sorted(civiclab.__all__)
     from civiclab import evaluator as evaluator_decorator
@@ -132,8 +132,8 @@ def test_evaluators_read_typed_facts_through_their_own_view(journey_spec: Path, 
 def test_two_failing_evaluators_in_one_dimension_keep_their_own_error(
     journey_spec: Path, tmp_path: Path
 ) -> None:
-    from civiclab.evaluation import run_evaluators
-    from civiclab.registry import evaluator
+    from civiclab.plugins.evaluation import run_evaluators
+    from civiclab.plugins.registry import evaluator
 
     @evaluator("test-queue-a", dimension="human_centered")
     def queue_a(run: RunData, params: object) -> list[Any]:

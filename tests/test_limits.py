@@ -79,7 +79,7 @@ def test_a_few_aliases_in_a_real_spec_still_work(tmp_path: Path) -> None:
 
 def test_a_lab_instrument_file_has_the_same_alias_budget(tmp_path: Path) -> None:
     from civiclab.errors import SurveyError
-    from civiclab.survey.instruments import load_instrument
+    from civiclab.spec.instruments import load_instrument
 
     bomb = tmp_path / "mine.yaml"
     bomb.write_text("name: &n mine\ncode: MINE\nitems: [" + ", ".join(["*n"] * 500) + "]\n", encoding="utf-8")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from civiclab import manifest
-from civiclab.manifest import DigestCache, artifact_digests
+from civiclab.evidence import manifest
+from civiclab.evidence.manifest import DigestCache, artifact_digests
 
 
 def test_a_cached_digest_is_reused_only_while_the_file_is_unchanged(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from civiclab.experiment import load_experiment
-from civiclab.population import DRAW_CHUNK, iter_plans, session_seed
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.population import DRAW_CHUNK, iter_plans, session_seed
 
 
 def test_streamed_plans_are_those_of_one_draw_across_chunk_boundaries(journey_spec: Path) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.experiment import load_experiment
-from civiclab.pseudonyms import KEY_ID_TAG, pseudonym_salt
-from civiclab.runner import run_experiment
-from civiclab.secrets import key_id, lab_secret
-from civiclab.tracking import Tracker
+from civiclab.plugins.experiment import load_experiment
+from civiclab.privacy.pseudonyms import KEY_ID_TAG, pseudonym_salt
+from civiclab.privacy.secrets import key_id, lab_secret
+from civiclab.run.runner import run_experiment
+from civiclab.store.tracker import Tracker
 
 FAST = {"energy.tracker": "none", "population.sessions": 30}
 
@@ -39,7 +39,7 @@ def test_lab_secret_is_random_private_and_stable(fresh_lab: Path) -> None:
 
 def test_concurrent_processes_agree_on_one_secret(fresh_lab: Path) -> None:
     civiclab_home = fresh_lab
-    code = "from civiclab.secrets import lab_secret; print(lab_secret('race').hex())"
+    code = "from civiclab.privacy.secrets import lab_secret; print(lab_secret('race').hex())"
     procs = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(4)
     ]

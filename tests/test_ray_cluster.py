@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from civiclab.errors import PilotError
-from civiclab.experiment import load_experiment
-from civiclab.population import iter_plans
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.population import iter_plans
 from civiclab.run.sessions import build_pilot, record_fingerprint, safe_session
 from civiclab.run.shipping import PortablePilotFactory
 from tests.ray_head import RayHead, bare_python, ray_cli, ray_head
@@ -94,7 +94,7 @@ def test_a_run_joining_a_separate_head_by_address_or_ray_client_has_the_serial_a
 def test_workers_run_on_the_shipped_data_when_their_node_lacks_the_files(
     journey_spec: Path, tmp_path: Path, head: RayHead
 ) -> None:
-    from civiclab.executors.ray import RayExecutor
+    from civiclab.run.executors.ray import RayExecutor
 
     exp = load_experiment(journey_spec, {"population.sessions": 60})
     plans = list(iter_plans(exp.personas, 60, exp.spec.population.seed))
@@ -122,7 +122,7 @@ def test_a_node_given_other_bytes_at_the_same_path_uses_the_drivers_data(journey
 def test_a_worker_missing_a_module_stops_the_run_with_one_line_naming_node_and_module(
     tmp_path: Path, head: RayHead, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from civiclab.executors.ray import RayExecutor
+    from civiclab.run.executors.ray import RayExecutor
 
     lab = tmp_path / "lab_code"
     lab.mkdir()
@@ -198,8 +198,8 @@ def test_a_run_whose_pilot_a_node_cannot_set_up_is_marked_failed_with_one_line(
 ) -> None:
     import yaml
 
-    from civiclab.runner import run_experiment
-    from civiclab.tracking import Tracker
+    from civiclab.run.runner import run_experiment
+    from civiclab.store.tracker import Tracker
 
     plugin, lab_site = tmp_path / "plugin", tmp_path / "lab_site"
     plugin.mkdir(), lab_site.mkdir()
@@ -229,7 +229,7 @@ def test_a_run_whose_pilot_a_node_cannot_set_up_is_marked_failed_with_one_line(
 def test_a_file_a_pilot_opens_outside_its_params_is_named_by_the_worker() -> None:
     import ray.cloudpickle
 
-    from civiclab.executors.ray import _SessionWorker
+    from civiclab.run.executors.ray import _SessionWorker
 
     def factory() -> None:
         open("/srv/belleval/knowledge-base.yaml", encoding="utf-8")  # noqa: SIM115 - read at setup
@@ -245,7 +245,7 @@ def test_the_code_sent_wins_over_a_civiclab_installed_on_the_node(
 ) -> None:
     """A node whose Python has civiclab installed (the shared venv's editable install of another
     checkout) still runs the driver's civiclab: what the run's records were made by is what was sent."""
-    from civiclab.executors.ray import RayExecutor
+    from civiclab.run.executors.ray import RayExecutor
 
     lab = tmp_path / "lab_code"
     lab.mkdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.redaction import find_personal_data, redact, redact_text
+from civiclab.privacy.redaction import find_personal_data, redact, redact_text
 
 LABELLED = (
     Path(__file__).resolve().parents[1] / "experiments" / "data" / "assistant" / "redaction_labelled.jsonl"
@@ -110,7 +110,7 @@ def test_redact_walks_records_and_keeps_keys_and_numbers() -> None:
 
 
 def test_decimal_numbers_are_not_read_as_phones_or_nir() -> None:
-    from civiclab.redaction import redact_text
+    from civiclab.privacy.redaction import redact_text
 
     for text in ("ratio 0.009302325581395349", "p = 0.0612345678", "0.1008998121523 kWh"):
         assert redact_text(text) == text
@@ -149,7 +149,7 @@ def test_n_diaye_is_one_name_not_name_plus_diaye() -> None:
 
 
 def test_new_labelled_set_recall_and_precision_per_type() -> None:
-    from civiclab.redaction.scoring import as_table, load_labelled, score
+    from civiclab.privacy.redaction.scoring import as_table, load_labelled, score
 
     items = load_labelled(NEW_SET)
     assert len(items) >= 300
@@ -169,7 +169,7 @@ def test_new_labelled_set_recall_and_precision_per_type() -> None:
 
 
 def test_patterns_alone_miss_most_names_so_the_model_matters() -> None:
-    from civiclab.redaction.scoring import load_labelled, score
+    from civiclab.privacy.redaction.scoring import load_labelled, score
 
     items = load_labelled(NEW_SET)
     with_model, _ = score(items)
@@ -181,7 +181,7 @@ def test_patterns_alone_miss_most_names_so_the_model_matters() -> None:
 def test_ids_and_enums_never_load_the_model() -> None:
     """Journey events hold ids only: redacting them must not import Presidio or spaCy."""
     code = (
-        "import sys; from civiclab.redaction import redact; "
+        "import sys; from civiclab.privacy.redaction import redact; "
         "out = redact({'step': 'enter_town_hall', 'session': 's000123', 'ok': True, 'n': [1, 2]}); "
         "assert out == {'step': 'enter_town_hall', 'session': 's000123', 'ok': True, 'n': [1, 2]}; "
         "print(sorted(m for m in ('presidio_analyzer', 'spacy') if m in sys.modules))"
@@ -191,7 +191,7 @@ def test_ids_and_enums_never_load_the_model() -> None:
 
 
 def test_free_text_is_analysed_once_by_one_engine() -> None:
-    from civiclab.redaction import recognizers
+    from civiclab.privacy.redaction import recognizers
 
     text = "Bonjour, ici Soizic Kerbrat, une question sur la cantine."
     first = redact({"question": text})
@@ -207,7 +207,7 @@ def test_free_text_is_analysed_once_by_one_engine() -> None:
 
 
 def _findings_cache_hits() -> int:
-    from civiclab import redaction
+    from civiclab.privacy import redaction
 
     return redaction._findings.cache_info().hits
 
@@ -253,7 +253,7 @@ def test_cli_reads_stdin_and_rejects_a_bad_file_in_one_line(tmp_path: Path) -> N
 
 def test_the_engine_loads_without_torch_and_leaves_torch_importable() -> None:
     code = (
-        "import sys; from civiclab.redaction import redact_text; "
+        "import sys; from civiclab.privacy.redaction import redact_text; "
         "print(redact_text('Signé : paul martin, merci')); "
         "print('torch' in sys.modules, 'transformers' in sys.modules); "
         "import torch; print(torch.tensor([1]).item())"
@@ -288,7 +288,7 @@ def test_the_journals_fast_path_redacts_exactly_what_redact_does() -> None:
     """`redact_or_same` (no copy when nothing changes) gives `redact`'s result, on citizens' texts too."""
     from hypothesis import HealthCheck, given, settings
 
-    from civiclab.redaction import redact_or_same
+    from civiclab.privacy.redaction import redact_or_same
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(_payloads())

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.redaction import cache
-from civiclab.redaction.cache import cache_dir, cached_redaction, entry_name
+from civiclab.privacy.redaction import cache
+from civiclab.privacy.redaction.cache import cache_dir, cached_redaction, entry_name
 from evaluators.acceptability import EXPORT_KIND, redacted_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def test_another_redaction_fingerprint_or_kind_is_a_miss(
 
 
 def test_the_fingerprint_follows_the_model_and_the_redaction_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from civiclab.redaction import recognizers
+    from civiclab.privacy.redaction import recognizers
 
     cache.fingerprint.cache_clear()
     before = cache.fingerprint()
@@ -110,7 +110,7 @@ def test_a_corrupt_entry_is_ignored_with_a_warning_and_recomputed(
     good = cached_redaction(EXPORT_KIND, raw, redact)
     entry = cache_dir() / entry_name(EXPORT_KIND, raw)
     entry.write_bytes(damage(entry.read_bytes()))
-    with caplog.at_level(logging.WARNING, logger="civiclab.redaction.cache"):
+    with caplog.at_level(logging.WARNING, logger="civiclab.privacy.redaction.cache"):
         again = cached_redaction(EXPORT_KIND, raw, redact)
     assert again == good and len(calls) == 2
     assert any("corrupt" in r.getMessage() for r in caplog.records)
@@ -125,7 +125,7 @@ def test_an_unwritable_cache_costs_time_not_the_run(
     fresh_home.mkdir()
     (fresh_home / "cache").write_text("a file where the cache folder should be")
     raw = b"a,b\n1,Rappelez-moi au 06 12 34 56 78\n"
-    with caplog.at_level(logging.WARNING, logger="civiclab.redaction.cache"):
+    with caplog.at_level(logging.WARNING, logger="civiclab.privacy.redaction.cache"):
         assert cached_redaction(EXPORT_KIND, raw, redacted_export) == redacted_export(raw)
     assert any("not written" in r.getMessage() for r in caplog.records)
 
@@ -143,8 +143,8 @@ _EVALUATE = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from civiclab.evaluation import RunData
-    from civiclab.experiment import load_experiment
+    from civiclab.plugins.evaluation import RunData
+    from civiclab.plugins.experiment import load_experiment
     from evaluators.acceptability import AcceptabilityParams, acceptability
 
     exp = load_experiment(Path(sys.argv[1]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civiclab.errors import RegistryError
-from civiclab.registry import EVALUATOR_GROUP, PILOT_GROUP, Registry, evaluators, pilots
+from civiclab.plugins.registry import EVALUATOR_GROUP, PILOT_GROUP, Registry, evaluators, pilots
 
 
 def test_duplicate_names_raise() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from civiclab.audit import iter_chain, verify_chain
-from civiclab.tracking import Tracker
+from civiclab.evidence.audit import iter_chain, verify_chain
+from civiclab.store.tracker import Tracker
 
 SESSIONS = 6000
 ROOT = Path(__file__).resolve().parents[1]

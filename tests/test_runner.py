@@ -16,13 +16,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import AuditError
-from civiclab.experiment import load_experiment
-from civiclab.piloting import EventLog, Pilot
+from civiclab.evidence.verify.legacy import verify_run
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.piloting import EventLog, Pilot
+from civiclab.plugins.registry import evaluator, pilot
 from civiclab.records import SessionPlan, SessionRecord
-from civiclab.registry import evaluator, pilot
-from civiclab.runner import run_experiment
-from civiclab.tracking import Tracker
-from civiclab.verify import verify_run
+from civiclab.run.runner import run_experiment
+from civiclab.store.tracker import Tracker
 
 FAST = {"energy.tracker": "none", "population.sessions": 60}
 
@@ -136,11 +136,11 @@ def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, stor
 
 SLOW_RUN = """
 import sys, time
-from civiclab.experiment import load_experiment
-from civiclab.piloting import EventLog, Pilot
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.piloting import EventLog, Pilot
 from civiclab.records import SessionRecord
-from civiclab.registry import NoParams, pilot
-from civiclab.runner import run_experiment
+from civiclab.plugins.registry import NoParams, pilot
+from civiclab.run.runner import run_experiment
 
 @pilot("test-slow", params=NoParams)
 class Slow(Pilot):
@@ -191,7 +191,7 @@ def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
     assert run.tags["civiclab.status"] == "killed"
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
-    from civiclab.audit import verify_chain
+    from civiclab.evidence.audit import verify_chain
 
     summary = verify_chain(folder / "audit.jsonl")
     assert 5 < summary.opened < 2000
@@ -217,7 +217,7 @@ def test_cli_run_json_reports_run_metrics_and_recommendation(journey_spec: Path,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "INFO" not in result.stderr and "civiclab.runner" not in result.stderr  # quiet by default
+    assert "INFO" not in result.stderr and "civiclab.run.runner" not in result.stderr  # quiet by default
     out = json.loads(result.stdout)
     assert out["experiment"] == "housing-benefit-journey"
     assert out["recommendation"] in ("go", "iterate", "stop")
@@ -267,7 +267,7 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_f
     assert folder is not None
     lines = (folder / "audit.jsonl").read_text().splitlines()
     assert lines, "the chain flushed before the kill must be on disk"
-    from civiclab.audit import verify_chain
+    from civiclab.evidence.audit import verify_chain
 
     (tmp_path / "prefix.jsonl").write_text("\n".join(lines) + "\n")
     assert verify_chain(tmp_path / "prefix.jsonl").events == len(lines)  # flushed whole, never cut
@@ -315,8 +315,8 @@ def test_verbose_flag_logs_the_steps_of_a_run_on_stderr(journey_spec: Path, stor
     verbose = subprocess.run([*command, "-v", *args], capture_output=True, text=True, timeout=300)
     assert verbose.returncode == 0, verbose.stderr
     run_id = json.loads(verbose.stdout)["run_id"]
-    assert f"INFO civiclab.runner: run {run_id} opened in {store_uri}" in verbose.stderr
-    assert "INFO civiclab.runner: 20 sessions recorded (0 failed)" in verbose.stderr
+    assert f"INFO civiclab.run.runner: run {run_id} opened in {store_uri}" in verbose.stderr
+    assert "INFO civiclab.run.runner: 20 sessions recorded (0 failed)" in verbose.stderr
     assert "DEBUG" not in verbose.stderr
     debug = subprocess.run([*command, "-vv", "runs"], capture_output=True, text=True, timeout=120)
     assert debug.returncode == 0, debug.stderr

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from civiclab.records import Metric
-from civiclab.reporting.format import verdict_text
-from civiclab.reporting.scorecard_text import to_markdown, to_table
-from civiclab.scorecard import Scorecard, build_scorecard, judge
-from civiclab.spec import CriterionSpec
+from civiclab.scoring.format import verdict_text
+from civiclab.scoring.scorecard import Scorecard, build_scorecard, judge
+from civiclab.scoring.scorecard_text import to_markdown, to_table
+from civiclab.spec.experiment import CriterionSpec
 
 
 def crit(**kw: Any) -> CriterionSpec:
@@ -197,7 +197,7 @@ def test_renderings_show_verdicts_missing_evidence_and_digests() -> None:
 
 
 def rate_metric(value: float, n: int, **kw: Any) -> Metric:
-    from civiclab import stats
+    from civiclab.stats import intervals as stats
 
     est = stats.proportion(round(value * n), n)
     return metric(COMPLETION, est.value, est.ci_low, est.ci_high, n=n, method=est.method, unit="share", **kw)

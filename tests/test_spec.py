@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from civiclab.errors import SpecError
-from civiclab.experiment import load_experiment
+from civiclab.plugins.experiment import load_experiment
 
 
 def edit(spec: Path, change) -> Path:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from civiclab.errors import CivicLabError
-from civiclab.experiment import load_experiment
+from civiclab.plugins.experiment import load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = settings(

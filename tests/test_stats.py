@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, bootstrap
 
-from civiclab import stats
+from civiclab.stats import intervals as stats
 
 
 @pytest.mark.parametrize(("k", "n"), [(2, 2), (0, 3), (1, 7), (29, 30), (140, 200), (0, 1)])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from civiclab.tracking import Tracker, spec_tracking_uri
+from civiclab.store.tracker import Tracker, spec_tracking_uri
 
 
 def test_a_relative_sqlite_uri_in_a_spec_is_relative_to_the_spec_file(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_a_relative_sqlite_uri_in_a_spec_is_relative_to_the_spec_file(tmp_path: 
 def test_importing_tracking_leaves_the_environment_alone_opening_a_store_sets_it(tmp_path: Path) -> None:
     script = (
         "import json, os, sys\n"
-        "import civiclab.tracking as t\n"
+        "import civiclab.store.tracker as t\n"
         "before = {k: os.environ.get(k) for k in t.MLFLOW_ENVIRONMENT}\n"
         "t.Tracker(sys.argv[1])\n"
         "after = {k: os.environ.get(k) for k in t.MLFLOW_ENVIRONMENT}\n"

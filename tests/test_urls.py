@@ -9,10 +9,10 @@ import pytest
 
 from civiclab.cli import main
 from civiclab.errors import TrackingError
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
-from civiclab.tracking import Tracker
-from civiclab.urls import redact_text, redact_url
+from civiclab.plugins.experiment import load_experiment
+from civiclab.privacy.credentials import redact_text, redact_url
+from civiclab.run.runner import run_experiment
+from civiclab.store.tracker import Tracker
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url

@@ -1,7 +1,7 @@
 """Desk accounts: who may read, comment and sign, stored in SQLite under CIVICLAB_HOME.
 
 Passwords are hashed with Argon2id (argon2-cffi). A committee member is linked to an Ed25519 key
-of the signing helper (`civiclab.signing.keys`), encrypted with the member's password: the desk
+of the signing helper (`civiclab.evidence.signing.keys`), encrypted with the member's password: the desk
 never holds the key in clear, and unlocks it only while signing, with the password just typed.
 """
 
@@ -74,7 +74,7 @@ class Comment:
 
 
 def default_db() -> Path:
-    from civiclab.signing.keys import civiclab_home
+    from civiclab.evidence.signing.keys import civiclab_home
 
     return civiclab_home() / DB_FILE
 
@@ -169,7 +169,7 @@ class AccountStore:
 
     def add_comment(self, run_id: str, user: User, text: str) -> Comment:
         """Store a comment on a run, redacted of personal data first."""
-        from civiclab.redaction import redact_text
+        from civiclab.privacy.redaction import redact_text
 
         body = redact_text(text.strip())
         comment = Comment(run_id=run_id, author=user.name, role=user.role, body=body, created=_now())
@@ -190,7 +190,7 @@ class AccountStore:
 
 
 def _key_info(key_name: str):  # type: ignore[no-untyped-def]
-    from civiclab.signing.keys import list_keys
+    from civiclab.evidence.signing.keys import list_keys
 
     info = next((k for k in list_keys() if k.name == key_name), None)
     if info is None:
@@ -205,7 +205,7 @@ def _key_info(key_name: str):  # type: ignore[no-untyped-def]
 
 
 def _create_member_key(key_name: str, password: str) -> None:
-    from civiclab.signing.keys import DEFAULT_FILE, default_key_name, init_key, keys_dir
+    from civiclab.evidence.signing.keys import DEFAULT_FILE, default_key_name, init_key, keys_dir
 
     had_default = default_key_name() is not None
     # Encrypted with the password itself, never through the environment (a child process started
@@ -218,7 +218,7 @@ def _create_member_key(key_name: str, password: str) -> None:
 
 def _check_key_unlocks(key_name: str, password: str) -> None:
     from civiclab.errors import SigningError
-    from civiclab.signing.keys import load_signer
+    from civiclab.evidence.signing.keys import load_signer
 
     try:
         load_signer(key_name, passphrase=password)

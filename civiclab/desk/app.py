@@ -19,7 +19,7 @@ from civiclab.desk.auth import LoginLimiter, Sessions
 from civiclab.desk.csrf import CsrfTokens
 from civiclab.desk.pages import VerifyCache
 from civiclab.desk.views import Desk
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 MAX_BODY = 32 * 1024
 PAGE_CSP = (

@@ -36,8 +36,8 @@ def cmd_desk(args: argparse.Namespace) -> int:
 
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.app import create_app
-    from civiclab.signing.trust import load_trust
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.signing.trust import load_trust
+    from civiclab.store.tracker import Tracker
 
     sock = bind(args.host, args.port)
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from civiclab.reporting.runs import local_folder
-from civiclab.tracking import RunSummary, Tracker
+from civiclab.store.tracker import RunSummary, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def review_status(tags: dict[str, str]) -> str:
 
 
 def verify_status(result: Any) -> str:
-    """One word for a `civiclab.signing.verification.Verification`."""
+    """One word for a `civiclab.evidence.verify.verification.Verification`."""
     if result.kind == "incomplete (killed)":
         return "incomplete"
     if not result.ok:
@@ -161,8 +161,8 @@ class VerifyCache:
 
     def verify(self, run_id: str, summary: RunSummary | None = None) -> Any:
         """The current verification of a run, computed now when the cache has none."""
-        from civiclab.signing.verification import verify
-        from civiclab.store_reads import fast_get_run
+        from civiclab.evidence.verify.verification import verify
+        from civiclab.store.reads import fast_get_run
 
         summary = summary or fast_get_run(self.tracker, run_id)
         key = cache_key(summary)
@@ -207,7 +207,7 @@ def run_rows(
 ) -> tuple[list[RunRow], list[str]]:
     """The civiclab runs of the store (or one experiment), newest first, filtered; and every
     experiment that has runs (for the filter)."""
-    from civiclab.store_reads import list_run_heads
+    from civiclab.store.reads import list_run_heads
 
     heads = list_run_heads(tracker, LISTED_TAGS)
     names = sorted({s.experiment for s in heads})
@@ -240,10 +240,10 @@ def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:
     """The run's signed statement (DSSE envelope) as stored, or None for a legacy run."""
     import tempfile
 
-    from civiclab.artifact_files import UnsafeArtifact, read_artifact
     from civiclab.errors import SigningError
-    from civiclab.signing.envelope import read_envelope
-    from civiclab.signing.statement import STATEMENT_FILE
+    from civiclab.evidence.signing.envelope import read_envelope
+    from civiclab.evidence.signing.statement import STATEMENT_FILE
+    from civiclab.store.files import UnsafeArtifact, read_artifact
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
         folder = tracker.download(run_id, Path(tmp))
@@ -263,9 +263,9 @@ def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
     import tempfile
 
     from civiclab.errors import AuditError
-    from civiclab.manifest import read_manifest
-    from civiclab.reporting.format import shown_comment
-    from civiclab.review import reviews_of
+    from civiclab.evidence.manifest import read_manifest
+    from civiclab.evidence.review import reviews_of
+    from civiclab.scoring.format import shown_comment
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
         try:

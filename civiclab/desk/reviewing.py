@@ -1,6 +1,6 @@
 """Signing a review from the desk: the member's own key, opened with the password just typed.
 
-The review is made by `civiclab.review.add_review`, the very function `civiclab review` calls,
+The review is made by `civiclab.evidence.review.add_review`, the very function `civiclab review` calls,
 so the desk's review is the same signed statement, appended to the chain under the same lock.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from civiclab.desk.accounts import User
 from civiclab.errors import CivicLabError, SigningError, SpecError
-from civiclab.review import DECISIONS, Review, add_review
-from civiclab.tracking import Tracker
+from civiclab.evidence.review import DECISIONS, Review, add_review
+from civiclab.store.tracker import Tracker
 
 
 class ReviewRefused(Exception):
@@ -35,7 +35,7 @@ def sign_review(
         raise ReviewRefused("only committee members sign reviews")
     if decision not in DECISIONS:
         raise ReviewRefused(f"decision must be one of {', '.join(DECISIONS)}")
-    from civiclab.signing.keys import load_signer
+    from civiclab.evidence.signing.keys import load_signer
 
     try:
         # The key is opened with the password in memory: it never passes through the environment.

@@ -31,7 +31,7 @@ from civiclab.desk.views import (
     threaded,
 )
 from civiclab.errors import TrackingError
-from civiclab.store_reads import fast_get_run
+from civiclab.store.reads import fast_get_run
 
 log = logging.getLogger(__name__)
 MAX_COMPARE = 12

@@ -19,7 +19,7 @@ from civiclab.desk.accounts import AccountStore, User
 from civiclab.desk.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions
 from civiclab.desk.csrf import CSRF_FIELD, CsrfTokens
 from civiclab.desk.pages import REVIEW_STATUSES, VERIFY_STATUSES, VerifyCache
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 HERE = Path(__file__).parent
 SURVEY_STATIC = HERE.parent / "survey" / "static" / "form.css"

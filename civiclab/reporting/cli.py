@@ -10,7 +10,7 @@ from pathlib import Path
 
 def cmd_report(args: argparse.Namespace) -> int:
     from civiclab.reporting.render import write_report
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     path = write_report(Tracker(args.tracking_uri), args.run_id, args.format, args.output, args.trust)
     print(f"{args.format} report of run {args.run_id}: {path}")
@@ -18,8 +18,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from civiclab.review import add_review
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.review import add_review
+    from civiclab.store.tracker import Tracker
 
     review = add_review(
         Tracker(args.tracking_uri),
@@ -41,7 +41,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from civiclab.errors import SpecError
     from civiclab.reporting.compare import compare_runs
     from civiclab.reporting.compare_html import write_compare_html
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     if bool(args.run_ids) == bool(args.experiment):
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.breakdowns import publishable
 from civiclab.errors import SpecError, TrackingError
+from civiclab.privacy.breakdowns import publishable
 from civiclab.records import Metric
 from civiclab.reporting.observations import Observations, observation_for, read_observations
 from civiclab.reporting.runs import RunReader, metrics_from_tracking
-from civiclab.reporting.significance import (
+from civiclab.stats.significance import (
     TestResult,
     holm,
     interval_test,
@@ -31,8 +31,8 @@ from civiclab.reporting.significance import (
     paired_rate_test,
     rate_test,
 )
-from civiclab.run_status import unfinished
-from civiclab.tracking import RunSummary, Tracker
+from civiclab.store.status import unfinished
+from civiclab.store.tracker import RunSummary, Tracker
 
 ALPHA = 0.05
 
@@ -109,7 +109,7 @@ def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
     metrics: list[Metric] | None = None
     obs: Observations | None = None
     if folder is not None:
-        from civiclab.artifact_files import UnsafeArtifact, read_artifact
+        from civiclab.store.files import UnsafeArtifact, read_artifact
 
         try:
             metrics = [Metric.model_validate(m) for m in json.loads(read_artifact(folder, "metrics.json"))]
@@ -259,7 +259,7 @@ def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | N
         return [tracker.get_run(r) for r in run_ids]
     if not experiment:
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
-    from civiclab.store_reads import fast_list_runs
+    from civiclab.store.reads import fast_list_runs
 
     runs = [
         r

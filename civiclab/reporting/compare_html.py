@@ -37,8 +37,8 @@ def compare_plots(report: CompareReport, max_plots: int = 8) -> list[Plot]:
 
 def render_compare_html(report: CompareReport, max_plots: int = 8) -> tuple[str, list[Plot]]:
     """The page and the plots it embeds."""
-    from civiclab.reporting.format import fmt
     from civiclab.reporting.html import signed
+    from civiclab.scoring.format import fmt
 
     # With many runs each plot is a dense scatter; fewer of them keep the page quick to build.
     plots = compare_plots(report, max_plots if len(report.runs) <= 40 else min(max_plots, 4))

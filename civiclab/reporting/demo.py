@@ -7,7 +7,7 @@ from pathlib import Path
 from civiclab.reporting.document import load_document
 from civiclab.reporting.html import report_plots
 from civiclab.reporting.render import default_path, render
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 
 def demo_reports(run_id: str, tracking_uri: str | None = None) -> Path:

@@ -9,17 +9,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from civiclab.altai import altai_map
-from civiclab.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
-from civiclab.impact import ImpactAssessment, ImpactScore, score_impact
+from civiclab.evidence.signing.trust import TrustFile, load_trust
+from civiclab.evidence.verify.legacy import VerifyReport, verify_folder_report
+from civiclab.evidence.verify.summary import SignatureSummary, signature_summary
 from civiclab.records import Metric
 from civiclab.reporting.runs import RunReader, RunRecord
-from civiclab.scorecard import Scorecard, build_scorecard
-from civiclab.signing.summary import SignatureSummary, signature_summary
-from civiclab.signing.trust import TrustFile, load_trust
-from civiclab.spec import CriterionSpec, ScorecardSpec
-from civiclab.tracking import Tracker
-from civiclab.verify import VerifyReport, verify_folder_report
+from civiclab.scoring.altai import altai_map
+from civiclab.scoring.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
+from civiclab.scoring.scorecard import Scorecard, build_scorecard
+from civiclab.spec.experiment import CriterionSpec, ScorecardSpec
+from civiclab.spec.impact import ImpactAssessment, ImpactScore, score_impact
+from civiclab.store.tracker import Tracker
 
 REPORT_VERSION = 1
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, interval_text, shown_comment, verdict_text
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
+from civiclab.scoring.format import SIGN, fmt, interval_text, shown_comment, verdict_text
 
 HERE = Path(__file__).parent
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import fmt, synthetic_banner
-from civiclab.reporting.scorecard_text import to_markdown
+from civiclab.scoring.dimensions import DimensionCoverage
+from civiclab.scoring.format import fmt, synthetic_banner
+from civiclab.scoring.scorecard_text import to_markdown
 
 
 def _cell(text: object) -> str:

@@ -85,7 +85,7 @@ def read_observations(path: Path) -> Observations:
     import io
     import os
 
-    from civiclab.artifact_files import open_artifact
+    from civiclab.store.files import open_artifact
 
     with io.TextIOWrapper(os.fdopen(open_artifact(path.parent, path.name), "rb"), encoding="utf-8") as fh:
         for line in fh:

@@ -10,11 +10,11 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from civiclab.dimensions import DimensionCoverage
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.format import SIGN, fmt, interval_text, shown_comment, synthetic_banner, verdict_text
 from civiclab.reporting.markdown import integrity_line
 from civiclab.reporting.plots import Plot
+from civiclab.scoring.dimensions import DimensionCoverage
+from civiclab.scoring.format import SIGN, fmt, interval_text, shown_comment, synthetic_banner, verdict_text
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from civiclab.records import Metric
-    from civiclab.scorecard import CriterionVerdict
+    from civiclab.scoring.scorecard import CriterionVerdict
 
 SHORT = {"at_least": "≥", "at_most": "≤", "max_gap": "gap ≤", "min_ratio": "ratio ≥"}
 COLOURS = {"pass": "#1a7f37", "fail": "#b3261e", "missing": "#6e6e6e", "waived": "#8a5a00"}

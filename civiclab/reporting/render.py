@@ -11,7 +11,7 @@ from typing import Literal
 
 from civiclab.reporting.document import ReportDocument, load_document
 from civiclab.reporting.plots import Plot
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "md", "pdf")

@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from civiclab.errors import CivicLabError
-from civiclab.manifest import Manifest
+from civiclab.evidence.manifest import Manifest
 from civiclab.records import Metric
-from civiclab.scorecard import Scorecard
-from civiclab.tracking import RunSummary, Tracker
+from civiclab.scoring.scorecard import Scorecard
+from civiclab.store.tracker import RunSummary, Tracker
 
 
 @dataclass
@@ -89,7 +89,7 @@ def metrics_from_tracking(values: dict[str, float]) -> list[Metric]:
 
 def _read_artifact(folder: Path, name: str) -> bytes | None:
     """An artifact's bytes, or None when it is missing, a link, a special file or too large."""
-    from civiclab.artifact_files import read_artifact
+    from civiclab.store.files import read_artifact
 
     try:
         return read_artifact(folder, name)
@@ -163,7 +163,7 @@ class RunReader:
 
     def previous(self, summary: RunSummary) -> RunSummary | None:
         """The last finished run of the same experiment that started before this one."""
-        from civiclab.store_reads import fast_get_run, list_run_heads
+        from civiclab.store.reads import fast_get_run, list_run_heads
 
         # Only the status tag of every run is read; the one run chosen is then read in full
         # (reading every run's metrics took 8 s in a store of 1,000 runs).

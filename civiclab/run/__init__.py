@@ -1,6 +1,6 @@
-"""The steps of one run, each in its own module; `civiclab.runner.run_experiment` calls them in order.
+"""The steps of one run, each in its own module; `civiclab.run.runner.run_experiment` calls them in order.
 
-- `sessions`: building the pilot, streaming plans to the spec's executor (`civiclab.executors`), replay.
+- `sessions`: building the pilot, streaming plans to the spec's executor (`civiclab.run.executors`), replay.
 - `journal`: the audit chain and `sessions.jsonl`, written together through one API, redacted first.
 - `lifecycle`: signals, salvage of a failed run, orphaned runs, closing what a run opened.
 - `artifacts`: metrics, scorecard files, spec copy, manifest and the tags that point at them.

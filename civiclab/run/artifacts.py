@@ -11,14 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from civiclab.audit import ChainSummary
-from civiclab.experiment import Experiment
-from civiclab.manifest import DigestCache, Manifest, artifact_digests, write_manifest
+from civiclab.evidence.audit import ChainSummary
+from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, write_manifest
+from civiclab.plugins.experiment import Experiment
+from civiclab.privacy.credentials import redact_text
 from civiclab.records import EnergyReading, Metric
-from civiclab.reporting.scorecard_text import to_markdown
-from civiclab.scorecard import Scorecard
-from civiclab.tracking import Tracker
-from civiclab.urls import redact_text
+from civiclab.scoring.scorecard import Scorecard
+from civiclab.scoring.scorecard_text import to_markdown
+from civiclab.store.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def anchor_statement(experiment: Experiment, statement_sha256: str, run_id: str)
     """
     if not experiment.spec.audit.anchor:
         return None
-    from civiclab.anchoring import anchor_statement as anchor
+    from civiclab.evidence.anchoring import anchor_statement as anchor
 
     record = anchor(experiment.spec.audit.anchor, statement_sha256, run_id, experiment)
     log.info("signed statement anchored: %s", record.get("tx_hash"))

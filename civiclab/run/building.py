@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import PilotError
-from civiclab.experiment import Experiment
-from civiclab.piloting import Pilot, PilotContext
-from civiclab.pseudonyms import pseudonym_salt
+from civiclab.plugins.experiment import Experiment
+from civiclab.plugins.piloting import Pilot, PilotContext
+from civiclab.privacy.pseudonyms import pseudonym_salt
 
 __all__ = ["build_pilot"]
 

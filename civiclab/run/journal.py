@@ -15,9 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from civiclab.audit import AuditWriter, ChainSummary
+from civiclab.evidence.audit import AuditWriter, ChainSummary
+from civiclab.privacy.redaction import redact, redact_or_same
 from civiclab.records import SessionRecord, canonical_bytes
-from civiclab.redaction import redact, redact_or_same
 
 if TYPE_CHECKING:
     from civiclab.run.resume import Recovery

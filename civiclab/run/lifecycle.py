@@ -15,9 +15,9 @@ import socket
 from types import FrameType
 from typing import Any, Literal
 
-from civiclab.run_status import status_tag
-from civiclab.tracking import RunSummary, Tracker
-from civiclab.urls import redact_text
+from civiclab.privacy.credentials import redact_text
+from civiclab.store.status import status_tag
+from civiclab.store.tracker import RunSummary, Tracker
 
 log = logging.getLogger(__name__)
 

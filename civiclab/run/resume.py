@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from civiclab.audit import GENESIS, link_hash
 from civiclab.errors import AuditError, SpecError
+from civiclab.evidence.audit import GENESIS, link_hash
 
 if TYPE_CHECKING:
-    from civiclab.experiment import Experiment
-    from civiclab.tracking import Tracker
+    from civiclab.plugins.experiment import Experiment
+    from civiclab.store.tracker import Tracker
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Executing session plans: the pilot is built once per process, sessions run on the spec's executor.
 
 Plans are streamed (drawn as sessions run, never all listed unless the pilot lists its own) and
-executed serially, in a process pool or on a Ray cluster (`civiclab.executors`), records coming
+executed serially, in a process pool or on a Ray cluster (`civiclab.run.executors`), records coming
 back in plan order. A crash inside one session becomes a `failed` record, never a lost run. The
 first sessions are replayed after the run to check that the pilot is reproducible for a given seed.
 """
@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.executors import Executor, make_executor
-from civiclab.experiment import Experiment
-from civiclab.gctune import gc_tuned as gc_tuned  # re-exported: the runner and benches import it here
-from civiclab.piloting import Pilot
-from civiclab.population import iter_plans
+from civiclab.plugins.experiment import Experiment
+from civiclab.plugins.gctune import gc_tuned as gc_tuned  # re-exported: the runner and benches import it here
+from civiclab.plugins.piloting import Pilot
+from civiclab.plugins.population import iter_plans
 from civiclab.records import SessionPlan, SessionRecord, canonical_json
 from civiclab.run.building import build_pilot
+from civiclab.run.executors import Executor, make_executor
 from civiclab.run.journal import redacted
 
 log = logging.getLogger(__name__)

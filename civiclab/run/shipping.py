@@ -8,7 +8,7 @@ otherwise unpacks the shipped bytes into a folder of its own and points the pilo
 the sessions run on the data the run's digest names, wherever they run.
 
 The code (civiclab and the pilot's package) travels separately, as Ray `py_modules`
-(`civiclab.executors.ray`); libraries the pilot imports must be installed on every node.
+(`civiclab.run.executors.ray`); libraries the pilot imports must be installed on every node.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from civiclab.experiment import Experiment, file_digest
-from civiclab.piloting import Pilot
+from civiclab.plugins.experiment import Experiment, file_digest
+from civiclab.plugins.piloting import Pilot
 from civiclab.run.building import build_pilot
 
 log = logging.getLogger(__name__)

@@ -112,7 +112,7 @@ def _context(args: argparse.Namespace) -> Any:
 def _mapping(path: Path | None) -> dict[str, str] | None:
     if path is None:
         return None
-    from civiclab.experiment import read_yaml
+    from civiclab.plugins.experiment import read_yaml
 
     data = read_yaml(path)
     if not isinstance(data, dict) or not all(

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from civiclab.secrets import lab_secret
+from civiclab.privacy.secrets import lab_secret
 
 # Unambiguous characters only (no 0/O, 1/I/L), read aloud or typed from a letter without doubt.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -22,7 +22,7 @@ SECRET_NAME = "survey-codes"
 
 
 def hash_code(experiment: str, code: str, secret: bytes | None = None) -> str:
-    """What the store keeps of a code: an HMAC-SHA256 keyed by the lab's secret (see `civiclab.secrets`).
+    """What the store keeps of a code: an HMAC-SHA256 keyed by the lab's secret (see `civiclab.privacy.secrets`).
 
     The experiment is part of the message so codes do not carry over between experiments; the
     key is secret, so a copy of the store does not let anyone test codes offline.

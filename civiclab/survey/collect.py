@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from civiclab.errors import SpecError
+from civiclab.spec.instruments import Instrument
+from civiclab.spec.survey import STORE_ENV, SurveySpec, default_store_url, resolve_store_url
 from civiclab.survey.importer import ImportReport, read_export_file
-from civiclab.survey.instruments import Instrument
 from civiclab.survey.responses import SurveyResponse
-from civiclab.survey.spec import STORE_ENV, SurveySpec, default_store_url, resolve_store_url
 
 if TYPE_CHECKING:
     from civiclab.survey.store import SurveyStore
@@ -45,7 +45,7 @@ def find_experiment_file(experiment: str, experiments_dir: Path) -> Path | None:
     Raises:
         SpecError: `experiment` is written as a path (`.yaml`, a folder) that does not exist.
     """
-    from civiclab.experiment import read_yaml
+    from civiclab.plugins.experiment import read_yaml
 
     given = Path(experiment)
     for candidate in (given, experiments_dir / experiment, experiments_dir / f"{experiment}.yaml"):
@@ -74,8 +74,8 @@ def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> S
     """
     from pydantic import ValidationError
 
-    from civiclab.experiment import read_yaml, validation_to_spec_error
-    from civiclab.spec import PrivacySpec
+    from civiclab.plugins.experiment import read_yaml, validation_to_spec_error
+    from civiclab.spec.experiment import PrivacySpec
 
     found = find_experiment_file(experiment, experiments_dir or Path("experiments"))
     if found is None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from civiclab.survey.instruments import Instrument, Item
+from civiclab.spec.instruments import Instrument, Item
 from civiclab.survey.messages import messages
 from civiclab.survey.responses import Answer
 

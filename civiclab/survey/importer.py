@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from civiclab.errors import SurveyError
-from civiclab.survey.instruments import Instrument, Item
+from civiclab.spec.instruments import Instrument, Item
 from civiclab.survey.responses import Answer, SurveyResponse
 
 ARRAY_COLUMN = re.compile(r"^([A-Za-z][A-Za-z0-9]*)\[([^\]]*)\]$")
@@ -359,7 +359,7 @@ def read_export_file(
     allow_missing_items: bool = False,
 ) -> tuple[ImportReport, bytes]:
     """`read_export` on a file; returns the report and the raw bytes (to archive them)."""
-    from civiclab.limits import max_data_bytes
+    from civiclab.spec.limits import max_data_bytes
 
     if path.is_dir():
         raise SurveyError(f"{path}: is a folder, expected a response export (CSV)")

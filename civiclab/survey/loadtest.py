@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from civiclab.survey.instruments import Instrument
+from civiclab.spec.instruments import Instrument
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from civiclab.disclosure import suppress
+from civiclab.privacy.disclosure import suppress
 from civiclab.records import Metric
-from civiclab.survey.instruments import Construct, Instrument
+from civiclab.spec.instruments import Construct, Instrument
 from civiclab.survey.scoring import PREFIX
 
 ATTRIBUTES: dict[str, dict[str, str]] = {

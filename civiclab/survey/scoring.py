@@ -4,7 +4,7 @@
   (x' = min + max - x), or the SUS score (Brooke 1996: 2.5 x the sum of contributions, where
   positive items give x - 1 and negative items 5 - x).
 - The overall score of a construct is the mean over respondents with a 95% percentile
-  bootstrap interval (`civiclab.stats.mean`).
+  bootstrap interval (`civiclab.stats.intervals.mean`).
 - Internal consistency is Cronbach's alpha on the respondents who answered every item of the
   construct, with Feldt's (1965) exact interval under normality: (1 - alpha) / (1 - alpha_hat)
   follows F(n - 1, (n - 1)(k - 1)).
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from civiclab import stats
-from civiclab.breakdowns import publishable
+from civiclab.privacy.breakdowns import publishable
 from civiclab.records import Metric
-from civiclab.survey.instruments import Construct, Instrument
+from civiclab.spec.instruments import Construct, Instrument
+from civiclab.stats import intervals as stats
 from civiclab.survey.responses import SurveyResponse
 
 DIMENSION = "acceptability"

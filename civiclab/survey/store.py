@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from civiclab.errors import SurveyError
-from civiclab.secrets import lab_secret
+from civiclab.privacy.secrets import lab_secret
 from civiclab.survey.codes import SECRET_NAME, hash_code, legacy_hash_code, new_code
 from civiclab.survey.codes import normalise_code as normalise_code  # re-exported for the web form
 from civiclab.survey.responses import Answer, SurveyResponse

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civiclab.spreadsheet import neutralise_row
+from civiclab.privacy.spreadsheet import neutralise_row
 from civiclab.survey import forms
 from civiclab.survey.collect import SurveyContext, gather
 from civiclab.survey.messages import MESSAGES, messages

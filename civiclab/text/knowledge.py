@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from civiclab.errors import SpecError
-from civiclab.experiment import read_yaml, validation_to_spec_error
+from civiclab.plugins.experiment import read_yaml, validation_to_spec_error
 
 Handling = Literal["answer", "handover"]
 Reason = Literal["answer", "complaint", "distress", "legal", "out_of_scope", "human_request", "injection"]

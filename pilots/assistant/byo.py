@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 from civiclab.errors import SpecError
-from civiclab.piloting import EventLog
+from civiclab.plugins.piloting import EventLog
+from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.redaction import redact_text
 from civiclab.records import SessionPlan, SessionRecord
-from civiclab.redaction import redact_text
 from civiclab.text.knowledge import KnowledgeBase, Question
-from civiclab.urls import redact_url
 from pilots.assistant.external import external_turn
 from pilots.assistant.params import AssistantParams
 from pilots.assistant.session import TURN_SECONDS, assistant_record

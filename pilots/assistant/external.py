@@ -1,7 +1,7 @@
 """Turns of an external assistant: the question goes out, the reply is read, redacted and recorded.
 
 Whatever the system answers, what is recorded is redacted with every personal value of the scenario
-(and the patterns of `civiclab.redaction`); whether it echoed one back is kept as a boolean only.
+(and the patterns of `civiclab.privacy.redaction`); whether it echoed one back is kept as a boolean only.
 Hand-over is read from the system's flag when it has one, otherwise from its words.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from civiclab.piloting import EventLog
-from civiclab.redaction import redact
+from civiclab.plugins.piloting import EventLog
+from civiclab.privacy.redaction import redact
 from civiclab.text.knowledge import KnowledgeBase, Question
 from civiclab.text.words import normalise
 from pilots.assistant.systems.base import Reply

@@ -19,11 +19,11 @@ import numpy as np
 from pydantic import Field
 
 from civiclab.errors import PilotError
-from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
-from civiclab.population import sample_plans
+from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
+from civiclab.plugins.population import sample_plans
+from civiclab.plugins.registry import pilot
+from civiclab.privacy.redaction import redact_text
 from civiclab.records import SessionPlan, SessionRecord
-from civiclab.redaction import redact_text
-from civiclab.registry import pilot
 from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,

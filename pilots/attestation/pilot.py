@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 
 from pydantic import Field
 
-from civiclab.chain.client import Chain, TxResult
-from civiclab.chain.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
 from civiclab.errors import ChainError, PilotError
-from civiclab.piloting import EventLog, Pilot, PilotContext, PilotFacts
-from civiclab.population import sample_plans
+from civiclab.evm.client import Chain, TxResult
+from civiclab.evm.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
+from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
+from civiclab.plugins.population import sample_plans
+from civiclab.plugins.registry import pilot
 from civiclab.records import SessionPlan, SessionRecord
-from civiclab.registry import pilot
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
@@ -352,7 +352,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "chain": self.chain.label,
             "chain_id": self.chain.chain_id,
             "registry": self.registry.address,
-            "registry_source": "civiclab/chain/contracts/AttestationRegistry.vy",
+            "registry_source": "civiclab/evm/contracts/AttestationRegistry.vy",
             "issuer": self.issuer,
             "strategy": self.params.strategy,
             "batch_size": self.params.batch_size,

@@ -213,7 +213,7 @@ class Journey(Strict):
 
 def load_journey(path: Path) -> Journey:
     """Read and validate a journey file; errors name the file and the field."""
-    from civiclab.experiment import read_yaml, validation_to_spec_error
+    from civiclab.plugins.experiment import read_yaml, validation_to_spec_error
 
     data = read_yaml(path)
     if isinstance(data, dict) and "journey" in data and len(data) == 1:

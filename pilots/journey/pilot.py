@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civiclab.piloting import Pilot, PilotContext, PilotFacts
+from civiclab.plugins.piloting import Pilot, PilotContext, PilotFacts
+from civiclab.plugins.registry import pilot
 from civiclab.records import SessionPlan, SessionRecord
-from civiclab.registry import pilot
-from civiclab.spec import DataFile
+from civiclab.spec.experiment import DataFile
 from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
 from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
-    from civiclab.experiment import Experiment
+    from civiclab.plugins.experiment import Experiment
 
 
 class JourneyParams(BaseModel):
@@ -95,7 +95,7 @@ class JourneyPilot(Pilot[JourneyParams]):
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":
             return None
-        from civiclab.redaction import redact
+        from civiclab.privacy.redaction import redact
         from pilots.journey.xapi import ObservedStatements
         from pilots.journey.xapi_mapping import ActivityMap, default_mapping
 

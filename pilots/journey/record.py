@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civiclab.piloting import EventLog
+from civiclab.plugins.piloting import EventLog
 from civiclab.records import SessionPlan, SessionRecord
 from pilots.journey.model import Journey
 

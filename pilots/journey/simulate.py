@@ -7,7 +7,7 @@ import math
 import random
 from typing import Any
 
-from civiclab.piloting import EventLog
+from civiclab.plugins.piloting import EventLog
 from civiclab.records import SessionPlan, SessionRecord
 from pilots.journey import behaviour
 from pilots.journey.model import HUMAN_CHANNELS, Journey

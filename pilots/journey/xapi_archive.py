@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from civiclab.redaction import redact
+from civiclab.privacy.redaction import redact
 from pilots.journey.xapi_statement import IFI, agent_key, pseudonym
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from civiclab.piloting import EventLog
+from civiclab.plugins.piloting import EventLog
 from civiclab.records import SessionPlan, SessionRecord
 from pilots.journey.model import HUMAN_CHANNELS, Access, Journey
 from pilots.journey.record import journey_record

@@ -49,9 +49,9 @@ def desk_store(tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path) ->
     import json
 
     from civiclab.desk.accounts import AccountStore
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
-    from civiclab.signing.keys import default_key_name, export_public
+    from civiclab.evidence.signing.keys import default_key_name, export_public
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     root = tmp_path_factory.mktemp("desk")
     uri = f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
@@ -93,7 +93,7 @@ def desk_app(desk_store: DeskStore) -> Iterator[Any]:
     """A fresh desk application (its own sessions and login limiter) over the shared store."""
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.app import create_app
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     yield create_app(
         Tracker(desk_store.uri), AccountStore(desk_store.db), trust=desk_store.trust, background_verify=False

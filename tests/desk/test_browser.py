@@ -41,8 +41,8 @@ def tab_to(page: Any, element_id: str, limit: int = 80) -> None:
 def test_member_reads_compares_signs_and_verify_shows_it(
     base_url: str, browser: Any, desk_store: DeskStore
 ) -> None:
-    from civiclab.signing.verification import verify
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.verify.verification import verify
+    from civiclab.store.tracker import Tracker
 
     first, second, _ = desk_store.runs
     context = browser.new_context(bypass_csp=True)  # lets the test inject axe; users keep the CSP

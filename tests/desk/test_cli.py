@@ -31,7 +31,7 @@ def test_user_add_makes_a_member_key_encrypted_with_the_password(
 ) -> None:
     from civiclab.desk.accounts import AccountStore
     from civiclab.errors import SigningError
-    from civiclab.signing.keys import default_key_name, keys_dir, list_keys, load_signer
+    from civiclab.evidence.signing.keys import default_key_name, keys_dir, list_keys, load_signer
 
     monkeypatch.setenv("CIVICLAB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NEW_PASSWORD", "a-long-password")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from civiclab.desk.pages import VerifyCache, run_rows
-from civiclab.store_reads import fast_get_run, list_run_heads
-from civiclab.tracking import Tracker
+from civiclab.store.reads import fast_get_run, list_run_heads
+from civiclab.store.tracker import Tracker
 from tests.desk.conftest import DeskStore
 
 

@@ -12,7 +12,7 @@ from tests.desk.conftest import PASSWORDS, DeskStore, csrf_of, login
 
 
 def _reviews(store: DeskStore, run_id: str) -> int:
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     return int(Tracker(store.uri).get_run(run_id).tags.get("civiclab.reviews", "0") or 0)
 
@@ -58,7 +58,7 @@ def test_secure_cookie_when_not_on_loopback(desk_store: DeskStore) -> None:
 
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.app import create_app
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     app = create_app(
         Tracker(desk_store.uri), AccountStore(desk_store.db), secure_cookies=True, background_verify=False
@@ -164,7 +164,7 @@ def test_comments_are_redacted_and_escaped(client: Any, desk_store: DeskStore) -
 
 
 def test_experiment_names_are_escaped(client: Any, desk_store: DeskStore) -> None:
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     tracker = Tracker(desk_store.uri)
     source = tracker.get_run(desk_store.runs[0])
@@ -196,8 +196,8 @@ def test_language_from_query_then_cookie_then_accept_language(client: Any) -> No
 
 
 def test_member_signs_the_same_review_as_the_cli(client: Any, desk_store: DeskStore) -> None:
-    from civiclab.signing.verification import verify
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.verify.verification import verify
+    from civiclab.store.tracker import Tracker
 
     run = desk_store.runs[0]
     before = _reviews(desk_store, run)
@@ -224,7 +224,7 @@ def test_member_signs_the_same_review_as_the_cli(client: Any, desk_store: DeskSt
     shown = client.get(signed.headers["location"]).text
     assert "alice" in shown and "re-run with 200 sessions" in shown and "06 12 34 56 78" not in shown
     # Conditions are signed as a field of their own, not folded into the comment.
-    from civiclab.signing.envelope import Envelope
+    from civiclab.evidence.signing.envelope import Envelope
 
     payload = _review_event(desk_store, run)["payload"]
     assert payload["conditions"] == ["a human channel on every page", "re-run with 200 sessions"]
@@ -241,7 +241,7 @@ def test_member_signs_the_same_review_as_the_cli(client: Any, desk_store: DeskSt
 def _review_event(store: DeskStore, run_id: str) -> dict[str, Any]:
     import json
 
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     folder = Tracker(store.uri).local_artifact_dir(run_id)
     assert folder is not None
@@ -254,7 +254,7 @@ def test_desk_review_and_cli_review_are_the_same_statement(
 ) -> None:
     from civiclab.cli import main
     from civiclab.desk.accounts import passphrase_variable
-    from civiclab.signing.envelope import Envelope
+    from civiclab.evidence.signing.envelope import Envelope
 
     run = desk_store.runs[1]
     assert login(client, "alice").status_code == 303
@@ -301,7 +301,7 @@ def test_desk_review_and_cli_review_are_the_same_statement(
 
 
 def test_a_run_that_does_not_verify_cannot_be_reviewed(client: Any, desk_store: DeskStore) -> None:
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     run = desk_store.runs[2]
     Tracker(desk_store.uri).client.log_metric(run, "human_centered.completion_rate", 0.99)
@@ -322,8 +322,8 @@ def test_a_run_that_does_not_verify_cannot_be_reviewed(client: Any, desk_store: 
 def test_two_members_signing_at_once_both_land_in_order(desk_store: DeskStore) -> None:
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.reviewing import sign_review
-    from civiclab.signing.verification import verify
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.verify.verification import verify
+    from civiclab.store.tracker import Tracker
 
     run = desk_store.runs[1]
     accounts = AccountStore(desk_store.db)
@@ -380,10 +380,10 @@ def test_a_member_password_never_enters_the_process_environment(
     watcher) would inherit the environment: the password must never be put there."""
     import os
 
-    import civiclab.signing.envelope as envelope
+    import civiclab.evidence.signing.envelope as envelope
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.reviewing import ReviewRefused, sign_review
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     seen: list[dict[str, str]] = []
     real = envelope.sign_statement
@@ -413,8 +413,8 @@ def test_the_statement_route_never_serves_a_planted_link_or_special_file(
     import os
     import shutil
 
-    from civiclab.signing.keys import default_key_name, keys_dir
-    from civiclab.tracking import Tracker
+    from civiclab.evidence.signing.keys import default_key_name, keys_dir
+    from civiclab.store.tracker import Tracker
 
     run = desk_store.runs[1]
     folder = Tracker(desk_store.uri).local_artifact_dir(run)

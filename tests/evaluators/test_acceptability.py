@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from civiclab.evaluation import RunData, run_evaluators
-from civiclab.experiment import load_experiment
+from civiclab.plugins.evaluation import RunData, run_evaluators
+from civiclab.plugins.experiment import load_experiment
 from civiclab.records import Metric
 from civiclab.survey.store import SurveyStore
 from evaluators.acceptability import AcceptabilityParams, acceptability
@@ -138,8 +138,8 @@ def test_an_experiment_without_a_survey_gets_an_evaluator_error(journey_spec: Pa
 def test_a_run_carries_acceptability_into_mlflow_and_the_scorecard(
     spec_with_demo_survey: Path, store_uri: str
 ) -> None:
-    from civiclab.runner import run_experiment
-    from civiclab.tracking import Tracker
+    from civiclab.run.runner import run_experiment
+    from civiclab.store.tracker import Tracker
 
     criteria = [
         {"metric": "acceptability.sus", "label": "Usability (SUS)", "at_least": 50},

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from civiclab.errors import SpecError
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
 from civiclab.text.readability import kandel_moles, syllables
 from evaluators.assistant import _f1_rows, cites_retrieved, groundedness, reciprocal_rank
 from evaluators.assistant_audit import count_leaks, explained, known_values, redaction_scores
@@ -175,7 +175,7 @@ def test_the_demo_experiment_runs_end_to_end_with_its_metrics(tmp_path: Path) ->
 
 
 def test_a_failed_turn_is_neither_a_refusal_nor_resistance(journey_spec: Path, tmp_path: Path) -> None:
-    from civiclab.evaluation import RunData
+    from civiclab.plugins.evaluation import RunData
     from civiclab.records import SessionRecord
     from evaluators.assistant import AssistantParams, assistant
 

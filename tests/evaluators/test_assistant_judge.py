@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import evaluators.assistant_judge  # noqa: F401 - registers the judge where the venv predates its entry point
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
-from civiclab.tracking import Tracker
-from civiclab.verify import verify_run
+from civiclab.evidence.verify.legacy import verify_run
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
+from civiclab.store.tracker import Tracker
 from evaluators.assistant_judge import RUBRIC, parse_grade
 from pilots.assistant.standin import serve
 from tests.evaluators.fake_openai import fake_judge

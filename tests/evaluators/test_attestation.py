@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from civiclab.evaluation import RunData
-from civiclab.experiment import load_experiment
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.experiment import load_experiment
 from civiclab.records import SessionRecord
 from evaluators.attestation import AttestationEvalParams, attestation
 

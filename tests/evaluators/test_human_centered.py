@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.equity import attribute_of
-from civiclab.evaluation import RunData
-from civiclab.experiment import load_experiment
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.experiment import load_experiment
 from civiclab.records import SessionRecord
+from civiclab.scoring.equity import attribute_of
 from evaluators.human_centered import HumanCenteredParams, human_centered
 
 

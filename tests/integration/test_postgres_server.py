@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.integration.servers import mlflow_server, postgres
 
 pytestmark = pytest.mark.integration

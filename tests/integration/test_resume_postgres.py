@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.integration.servers import mlflow_server, postgres
 from tests.test_resume import SESSIONS, civiclab, comparable, kill_midway, run_args, without_timings
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
 from tests.integration.servers import mlflow_server, postgres
 from tests.signing.attacks import Store, postgres_store
 from tests.signing.conftest import keys, trust_file, verify_cli  # noqa: F401 - fixtures used below

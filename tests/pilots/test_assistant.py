@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.experiment import load_experiment
-from civiclab.redaction import find_personal_data
-from civiclab.runner import build_pilot, record_fingerprint
+from civiclab.plugins.experiment import load_experiment
+from civiclab.privacy.redaction import find_personal_data
+from civiclab.run.runner import build_pilot, record_fingerprint
 from pilots.assistant.pilot import AssistantPilot
 from pilots.assistant.signals import FEATURES
 from tests.pilots.assistant_support import find_question, plan_for, write_spec

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from civiclab.errors import SpecError
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
 from pilots.assistant.standin import serve
 from tests.pilots.assistant_support import DATA
 from tests.pilots.byo_support import byo_spec, http_system, scenario_values, values_in_artifacts

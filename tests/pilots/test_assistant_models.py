@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from civiclab.errors import PilotError, SpecError
-from civiclab.experiment import load_experiment
-from civiclab.runner import build_pilot
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import build_pilot
 from pilots.assistant.pilot import AssistantPilot
 from tests.pilots.assistant_support import find_question, plan_for, write_spec
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civiclab.experiment import load_experiment
+from civiclab.plugins.experiment import load_experiment
 from civiclab.run.sessions import build_pilot
 from pilots.assistant.systems import Calls, PythonSystem, Question, Reply
 from pilots.assistant.systems.base import SystemCallError, TransientError, read_sources

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from civiclab.errors import ChainError, PilotError
-from civiclab.evaluation import RunData
-from civiclab.experiment import load_experiment
-from civiclab.population import sample_plans
-from civiclab.probe import PersonalValueProbe
+from civiclab.plugins.evaluation import RunData
+from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.population import sample_plans
+from civiclab.privacy.probe import PersonalValueProbe
 from civiclab.records import SessionPlan
-from civiclab.runner import RunResult, build_pilot, run_experiment
+from civiclab.run.runner import RunResult, build_pilot, run_experiment
 from evaluators.attestation_privacy import attestation_privacy
 from pilots.attestation.documents import personal_values
 from pilots.attestation.params import SCENARIOS

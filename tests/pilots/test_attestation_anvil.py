@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.chain.client import Chain
-from civiclab.chain.registry import Registry
 from civiclab.errors import ChainError
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
+from civiclab.evm.client import Chain
+from civiclab.evm.registry import Registry
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module

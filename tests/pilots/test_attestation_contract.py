@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from civiclab.chain.client import Chain
-from civiclab.chain.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
-from civiclab.chain.registry import Registry
 from civiclab.errors import ChainError
+from civiclab.evm.client import Chain
+from civiclab.evm.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
+from civiclab.evm.registry import Registry
 from pilots.attestation.credential import build_attestation, verify
 from pilots.attestation.documents import document_digest, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash

@@ -8,7 +8,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from civiclab.probe import PersonalValueProbe
+from civiclab.privacy.probe import PersonalValueProbe
 from pilots.attestation.documents import (
     KINDS,
     MalformedDocument,

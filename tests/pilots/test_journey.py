@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from civiclab.experiment import load_experiment
+from civiclab.plugins.experiment import load_experiment
 from civiclab.records import SessionPlan
-from civiclab.runner import run_experiment
+from civiclab.run.runner import run_experiment
 from pilots.journey import behaviour
 from pilots.journey.model import Access, load_journey
 from pilots.journey.simulate import simulate_session
@@ -134,7 +134,7 @@ def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_an
     # alternative; the run itself no longer spends a second drawing it.
     from civiclab.reporting.document import load_document
     from civiclab.reporting.html import report_plots
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     assert result.artifact_dir is not None and not (result.artifact_dir / "plots" / "funnel.png").exists()
     (funnel,) = [

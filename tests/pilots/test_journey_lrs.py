@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from civiclab.cli import main
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.pilots.ralph_support import RALPH, running_ralph
 from tests.pilots.xapi_support import BASE, W3ID, Writer, voiding
 

@@ -11,9 +11,9 @@ import yaml
 from pydantic import ValidationError
 
 from civiclab.errors import SpecError
-from civiclab.experiment import load_experiment
+from civiclab.plugins.experiment import load_experiment
 from civiclab.records import SessionRecord
-from civiclab.runner import run_experiment
+from civiclab.run.runner import run_experiment
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.xapi import plans_from_statements, session_from_statements
 from pilots.journey.xapi_mapping import ActivityMap, StepsMapping, default_mapping

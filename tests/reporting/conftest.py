@@ -78,7 +78,7 @@ REVIEW_KEY = "committee"
 @pytest.fixture(scope="session", autouse=True)
 def review_key(civiclab_home: Path) -> str:
     """The committee's signing key, made once in the test session's CIVICLAB_HOME."""
-    from civiclab.signing.keys import init_key, keys_dir
+    from civiclab.evidence.signing.keys import init_key, keys_dir
 
     if not (keys_dir() / f"{REVIEW_KEY}.key").exists():
         init_key(REVIEW_KEY)
@@ -92,8 +92,8 @@ def store(tmp_path: Path) -> str:
 
 def make_runner(folder: Path, store: str) -> Callable[..., Any]:
     """A function running toy experiments into `store`, writing their specs under `folder`."""
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     def run(
         spec: dict[str, Any] | None = None, overrides: dict[str, Any] | None = None, **params: Any

@@ -13,7 +13,7 @@ import pytest
 from civiclab.reporting.compare import compare_runs
 from civiclab.reporting.compare_html import write_compare_html
 from civiclab.reporting.render import write_report
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks
 
 from .conftest import make_runner, toy_spec

@@ -13,7 +13,7 @@ from civiclab.cli import main
 from civiclab.errors import SpecError
 from civiclab.reporting.compare import compare_runs, to_text
 from civiclab.reporting.compare_html import write_compare_html
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 from .conftest import REVIEW_KEY, make_runner, toy_spec
 

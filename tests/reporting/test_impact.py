@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from civiclab.altai import altai_map
-from civiclab.dimensions import RunEvidence, assess_dimensions
-from civiclab.impact import ImpactAssessment, score_impact
 from civiclab.records import Metric
-from civiclab.spec import CriterionSpec, ExperimentSpec
+from civiclab.scoring.altai import altai_map
+from civiclab.scoring.dimensions import RunEvidence, assess_dimensions
+from civiclab.spec.experiment import CriterionSpec, ExperimentSpec
+from civiclab.spec.impact import ImpactAssessment, score_impact
 
 
 def assessment(risk_answers: list[Any], mitigation_answers: list[Any]) -> ImpactAssessment:
@@ -178,7 +178,7 @@ def test_public_dimensions_list_gaps() -> None:
 
 
 def offline_resolution(groups: dict[str, tuple[int, int]]) -> list[Metric]:
-    from civiclab import stats
+    from civiclab.stats import intervals as stats
 
     out = []
     for segment, (k, n) in groups.items():
@@ -213,9 +213,9 @@ def test_the_documented_example_validates() -> None:
 
     import yaml
 
-    import civiclab.impact
+    import civiclab.spec.impact
 
-    doc = civiclab.impact.__doc__ or ""
+    doc = civiclab.spec.impact.__doc__ or ""
     block = re.search(r"```yaml\n(.*?)```", doc, re.DOTALL)
     assert block is not None
     example = ImpactAssessment.model_validate(yaml.safe_load(block.group(1))["impact_assessment"])

@@ -10,10 +10,10 @@ from typing import Any
 import pypdf
 import pytest
 
+from civiclab.evidence.review import add_review
 from civiclab.reporting.document import load_document
 from civiclab.reporting.render import render, write_report
-from civiclab.review import add_review
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 from .conftest import REVIEW_KEY, make_runner, toy_spec
 
@@ -160,7 +160,7 @@ def test_report_of_a_tampered_run_says_so(run_toy: Callable[..., Any], store: st
 def test_reports_are_written_outside_the_run(
     two_runs: tuple[Any, Any, Tracker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from civiclab.verify import verify_run
+    from civiclab.evidence.verify.legacy import verify_run
 
     _, second, tracker = two_runs
     monkeypatch.chdir(tmp_path)
@@ -188,7 +188,7 @@ def test_synthetic_evidence_is_marked_on_every_page_of_every_format(
 
     _, second, tracker = two_runs
     doc = load_document(tracker, second.run_id)
-    from civiclab.equity import LeftBehind
+    from civiclab.scoring.equity import LeftBehind
 
     doc.scorecard.synthetic = ["acceptability: 12 metric values computed from generated data"]
     doc.scorecard.left_behind = [

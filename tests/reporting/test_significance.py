@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from civiclab.reporting.significance import (
+from civiclab.stats.significance import (
     cliffs_delta,
     cohens_d,
     cohens_h,

@@ -10,8 +10,8 @@ import numpy as np
 from civiclab.records import Metric
 from civiclab.reporting.observations import observation_for, read_observations
 from civiclab.reporting.runs import metrics_from_tracking
-from civiclab.store_reads import fast_list_runs
-from civiclab.tracking import Tracker
+from civiclab.store.reads import fast_list_runs
+from civiclab.store.tracker import Tracker
 
 
 def test_fast_read_matches_mlflow_search(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_compare_leaves_out_sessions_a_metric_does_not_apply_to(tmp_path: Path) 
 
 
 def test_compare_applies_secondary_suppression_to_segments() -> None:
-    from civiclab.breakdowns import publishable
+    from civiclab.privacy.breakdowns import publishable
     from civiclab.records import Metric
 
     def metric(segment: str | None, n: int) -> Metric:

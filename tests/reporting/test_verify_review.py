@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from civiclab.errors import AuditError
-from civiclab.review import add_review
-from civiclab.tracking import Tracker
-from civiclab.verify import verify_run
+from civiclab.evidence.review import add_review
+from civiclab.evidence.verify.legacy import verify_run
+from civiclab.store.tracker import Tracker
 
 from .conftest import REVIEW_KEY
 
@@ -141,7 +141,7 @@ def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
     first review has landed and removed its record, so nothing is "recovered" a second time."""
     import threading
 
-    from civiclab.review import _exclusive, pending_path, recover_pending
+    from civiclab.evidence.review import _exclusive, pending_path, recover_pending
 
     result = run_toy()
     tracker = Tracker(store)
@@ -164,11 +164,11 @@ def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
 def test_conditions_are_signed_shown_and_checked_against_the_chain(
     run_toy: Callable[..., Any], store: str
 ) -> None:
+    from civiclab.evidence.signing.envelope import read_envelope
+    from civiclab.evidence.signing.statement import STATEMENT_FILE
+    from civiclab.evidence.verify.reviewcheck import _review_row
     from civiclab.reporting.document import load_document
     from civiclab.reporting.render import render
-    from civiclab.signing.envelope import read_envelope
-    from civiclab.signing.reviewcheck import _review_row
-    from civiclab.signing.statement import STATEMENT_FILE
 
     result = run_toy()
     tracker = Tracker(store)

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from civiclab.evaluation import RunData, per_segment
-from civiclab.piloting import EventLog, Pilot
+from civiclab.plugins.evaluation import RunData, per_segment
+from civiclab.plugins.piloting import EventLog, Pilot
+from civiclab.plugins.registry import evaluator, evaluators, pilot, pilots
 from civiclab.records import Metric, SessionPlan, SessionRecord
-from civiclab.registry import evaluator, evaluators, pilot, pilots
-from civiclab.stats import mean, rate
+from civiclab.stats.intervals import mean, rate
 
 PILOT = "reporting_toy"
 EVALUATOR = "reporting_toy_outcomes"

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from civiclab.audit import verify_chain
-from civiclab.piloting import EventLog
+from civiclab.evidence.audit import verify_chain
+from civiclab.plugins.piloting import EventLog
 from civiclab.records import SessionRecord
 from civiclab.run.journal import Journal
 

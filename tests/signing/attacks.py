@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.audit import GENESIS, link_hash
-from civiclab.manifest import Manifest, artifact_digests
-from civiclab.tracking import Tracker
+from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.evidence.manifest import Manifest, artifact_digests
+from civiclab.store.tracker import Tracker
 
 
 @dataclass
@@ -102,7 +102,7 @@ def write_chain(folder: Path, events: list[dict[str, Any]]) -> None:
 
 def rewrite_manifest(store: Store, run_id: str, folder: Path, **changes: Any) -> None:
     """Recompute the manifest's digests and its tag and the audit root tag, consistently."""
-    from civiclab.audit import verify_chain
+    from civiclab.evidence.audit import verify_chain
 
     manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
     chain = verify_chain(folder / "audit.jsonl")
@@ -128,8 +128,8 @@ def forge_metric_file(folder: Path, name: str, value: float) -> None:
 
 def resign_statement(folder: Path, mutate: Callable[[dict[str, Any]], None], signer: Any | None) -> str:
     """Edit the signed statement; re-sign with the attacker's own key, or keep the old signature."""
-    from civiclab.signing.envelope import canonical, read_envelope, sign_statement
-    from civiclab.signing.keys import b64url
+    from civiclab.evidence.signing.envelope import canonical, read_envelope, sign_statement
+    from civiclab.evidence.signing.keys import b64url
 
     path = folder / "statement.dsse.json"
     envelope = read_envelope(path.read_bytes())

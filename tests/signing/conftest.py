@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from civiclab.signing.keys import Signer, init_key, keys_dir, load_signer
+from civiclab.evidence.signing.keys import Signer, init_key, keys_dir, load_signer
 from tests.signing.matrix import write_trust
 
 LAB, MEMBER, OUTSIDER = "lab-belleval", "martin", "mallory"
@@ -41,8 +41,8 @@ def trust_file(tmp_path: Path, keys: dict[str, Any]) -> Path:
 @pytest.fixture
 def signed_run(journey_spec: Path, keys: dict[str, Any]) -> Callable[..., Any]:
     """Run the journey experiment (60 sessions, no energy meter) into a store; returns the RunResult."""
-    from civiclab.experiment import load_experiment
-    from civiclab.runner import run_experiment
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
 
     def run(uri: str, sessions: int = 60) -> Any:
         experiment = load_experiment(

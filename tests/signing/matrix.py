@@ -91,7 +91,7 @@ def _sessions_file(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
 
 def _review_removed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
-    from civiclab.review import add_review
+    from civiclab.evidence.review import add_review
 
     add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
     folder = store.artifacts(run_id)
@@ -105,7 +105,7 @@ def _resigned_by_attacker(store: a.Store, run_id: str, ctx: dict[str, Any]) -> N
     folder = store.artifacts(run_id)
     a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
     a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
-    from civiclab.manifest import sha256_file
+    from civiclab.evidence.manifest import sha256_file
 
     metrics_sha = sha256_file(folder / "metrics.json")
 
@@ -141,13 +141,13 @@ def _statement_edited(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
 
 def _untrusted_review(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
-    from civiclab.review import add_review
+    from civiclab.evidence.review import add_review
 
     add_review(store.tracker, run_id, key=ctx["outsider"], decision="approve", comment="looks fine")
 
 
 def _statement_links_to_the_lab_key(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
-    from civiclab.signing.keys import keys_dir
+    from civiclab.evidence.signing.keys import keys_dir
 
     statement = store.artifacts(run_id) / "statement.dsse.json"
     statement.unlink()
@@ -161,7 +161,7 @@ def _fifo_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
 
 def _folder_link_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
-    from civiclab.signing.keys import keys_dir
+    from civiclab.evidence.signing.keys import keys_dir
 
     (store.artifacts(run_id) / "evidence").symlink_to(keys_dir(), target_is_directory=True)
 
@@ -205,7 +205,7 @@ def write_trust(path: Path, lab: str, member: str, anchoring: dict[str, Any] | N
     """A trust file naming the lab's key and one committee member's (exported as a user would)."""
     import yaml
 
-    from civiclab.signing.keys import export_public
+    from civiclab.evidence.signing.keys import export_public
 
     data: dict[str, Any] = {
         "version": 1,

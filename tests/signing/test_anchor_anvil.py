@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from civiclab.chain import Chain, Registry
-from civiclab.experiment import load_experiment
-from civiclab.runner import run_experiment
-from civiclab.tracking import Tracker
+from civiclab.evm import Chain, Registry
+from civiclab.plugins.experiment import load_experiment
+from civiclab.run.runner import run_experiment
+from civiclab.store.tracker import Tracker
 from tests import anvil_node
 from tests.signing import attacks as a
 from tests.signing.conftest import verify_cli
@@ -105,8 +105,8 @@ def test_attack_6_truncated_and_reanchored_on_a_new_registry(
     folder = store.artifacts(result.run_id)
     events = [line["event"] for line in a.read_chain(folder)][:-40]
     a.write_chain(folder, events)
-    from civiclab.anchoring import anchor_statement
-    from civiclab.audit import verify_chain
+    from civiclab.evidence.anchoring import anchor_statement
+    from civiclab.evidence.audit import verify_chain
 
     root = verify_chain(folder / "audit.jsonl").root
 

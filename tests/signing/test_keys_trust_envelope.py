@@ -11,9 +11,9 @@ import pytest
 
 from civiclab.cli import main
 from civiclab.errors import SigningError, SpecError
-from civiclab.signing.envelope import canonical, pae, read_envelope, sign_statement, verify_signature
-from civiclab.signing.keys import export_public, init_key, keys_dir, list_keys, load_signer
-from civiclab.signing.trust import load_trust
+from civiclab.evidence.signing.envelope import canonical, pae, read_envelope, sign_statement, verify_signature
+from civiclab.evidence.signing.keys import export_public, init_key, keys_dir, list_keys, load_signer
+from civiclab.evidence.signing.trust import load_trust
 
 
 def test_keys_init_list_export(
@@ -89,7 +89,7 @@ def test_trust_file_is_strict(tmp_path: Path) -> None:
 def test_without_any_key_a_demo_key_is_made_and_announced_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from civiclab.signing.seal import run_signer
+    from civiclab.evidence.signing.seal import run_signer
 
     monkeypatch.setenv("CIVICLAB_HOME", str(tmp_path / "fresh"))
     monkeypatch.delenv("CIVICLAB_KEY", raising=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.signing import attacks as a
 from tests.signing.conftest import verify_cli
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from civiclab.evidence.review import add_review
 from civiclab.reporting.render import write_report
-from civiclab.review import add_review
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 
 
 def test_reports_name_signers_and_their_trust(

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from civiclab.review import PENDING, add_review
-from civiclab.signing.verification import verify
-from civiclab.tracking import Tracker
+from civiclab.evidence.review import PENDING, add_review
+from civiclab.evidence.verify.verification import verify
+from civiclab.store.tracker import Tracker
 
 # step killed at -> how many reviews the run holds once the next command has recovered it
 CASES = {

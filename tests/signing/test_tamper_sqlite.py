@@ -58,7 +58,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     same values, and an edited signed metric is still caught by the re-run."""
     import json
 
-    from civiclab.signing import chaincheck
+    from civiclab.evidence.signing import chaincheck
 
     monkeypatch.setattr(chaincheck, "KEEP_AT_MOST", 10)
     result = signed_run(store_uri)
@@ -68,7 +68,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     assert rows["evaluators re-run"]["status"] == "ok"
     assert rows["evaluators re-run"]["detail"].startswith("human_centered re-run, ")
 
-    from civiclab.tracking import Tracker
+    from civiclab.store.tracker import Tracker
 
     folder = Tracker(store_uri).local_artifact_dir(result.run_id)
     assert folder is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from civiclab.tracking import Tracker
+from civiclab.store.tracker import Tracker
 from tests.signing.conftest import verify_cli
 from tests.test_runner import start_slow_run
 

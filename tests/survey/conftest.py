@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from civiclab.spec.survey import SurveySpec
 from civiclab.survey.collect import SurveyContext
-from civiclab.survey.spec import SurveySpec
 from civiclab.survey.store import SurveyStore
 
 EXPERIMENT = "pilot-test"

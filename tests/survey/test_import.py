@@ -9,9 +9,9 @@ import pytest
 
 from civiclab.cli import main
 from civiclab.errors import SurveyError
+from civiclab.spec.instruments import load_instrument
+from civiclab.spec.survey import DEFAULT_SEGMENT_COLUMNS
 from civiclab.survey.importer import read_export
-from civiclab.survey.instruments import load_instrument
-from civiclab.survey.spec import DEFAULT_SEGMENT_COLUMNS
 from civiclab.survey.store import SurveyStore
 
 INSTRUMENTS = [load_instrument("sus"), load_instrument("feedback")]

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civiclab.errors import SurveyError
+from civiclab.spec.instruments import load_instrument
+from civiclab.spec.survey import DEFAULT_SEGMENT_COLUMNS
 from civiclab.survey.importer import read_export
-from civiclab.survey.instruments import load_instrument
-from civiclab.survey.spec import DEFAULT_SEGMENT_COLUMNS
 
 INSTRUMENTS = [load_instrument("sus"), load_instrument("feedback")]
 ITEMS = [col for inst in INSTRUMENTS for col in inst.columns]

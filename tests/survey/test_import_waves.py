@@ -148,8 +148,8 @@ def test_a_missing_item_column_is_refused_or_flags_every_score_it_enters(
 def test_gather_reports_a_file_and_the_store_disagreeing_on_an_id(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from civiclab.spec.survey import SurveySpec
     from civiclab.survey.collect import gather
-    from civiclab.survey.spec import SurveySpec
 
     assert _import(tmp_path, DEMO) == 0
     wave2 = _second_wave(tmp_path)

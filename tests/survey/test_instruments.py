@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from civiclab.errors import SurveyError
-from civiclab.survey.instruments import builtin_names, load_instrument
-from civiclab.survey.spec import SurveySpec
+from civiclab.spec.instruments import builtin_names, load_instrument
+from civiclab.spec.survey import SurveySpec
 
 
 def test_builtin_instruments_have_their_published_structure() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from civiclab.spec.instruments import load_instrument
 from civiclab.survey.codes import hash_code
-from civiclab.survey.instruments import load_instrument
 from civiclab.survey.loadtest import start_server, stop_server, submit_concurrently
 from civiclab.survey.store import SurveyStore
 

@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 from fastapi.testclient import TestClient
 
+from civiclab.spec.survey import SurveySpec
 from civiclab.survey.collect import SurveyContext
 from civiclab.survey.responses import SurveyResponse
-from civiclab.survey.spec import SurveySpec
 from civiclab.survey.store import InvitationUsed, SurveyStore
 from civiclab.survey.web import create_app
 from tests.integration.servers import postgres

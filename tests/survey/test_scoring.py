@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from civiclab.survey.instruments import load_instrument
+from civiclab.spec.instruments import load_instrument
 from civiclab.survey.responses import SurveyResponse
 from civiclab.survey.scoring import (
     ScoringOptions,
@@ -141,7 +141,7 @@ def test_no_number_for_fewer_than_k_respondents_overall_or_in_a_segment() -> Non
 
 
 def test_bootstrap_over_distinct_values_matches_the_resampling_bootstrap() -> None:
-    from civiclab import stats
+    from civiclab.stats import intervals as stats
     from civiclab.survey.scoring import bootstrap_mean
 
     values = np.random.default_rng(3).integers(0, 41, size=400) * 2.5  # SUS-like scores

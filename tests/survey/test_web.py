@@ -185,8 +185,8 @@ def test_public_results_are_plain_language_and_k_anonymous(survey: SurveyServer)
 
 
 def test_results_from_a_synthetic_file_say_so(survey: SurveyServer, tmp_path: Path) -> None:
+    from civiclab.spec.survey import SurveySpec
     from civiclab.survey.collect import SurveyContext
-    from civiclab.survey.spec import SurveySpec
 
     demo = (
         Path(__file__).resolve().parents[2] / "experiments" / "data" / "survey" / "journey" / "responses.csv"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from civiclab.urls import redact_text
+from civiclab.privacy.credentials import redact_text
 from pilots.assistant.systems.base import AssistantSystem, Question, Reply, TransientError
 from pilots.assistant.systems.config import Calls
 

@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from civiclab.urls import redact_url
+from civiclab.privacy.credentials import redact_url
 from pilots.assistant.systems.base import (
     Question,
     Reply,

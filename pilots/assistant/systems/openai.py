@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from civiclab.urls import redact_url
+from civiclab.privacy.credentials import redact_url
 from pilots.assistant.systems.base import Question, Reply, SystemCallError, TransientError
 from pilots.assistant.systems.config import OpenAISystem
 

@@ -1,0 +1,270 @@
+"""Ed25519 signing keys of a lab or a committee member, kept under CIVICLAB_HOME.
+
+Layout: `$CIVICLAB_HOME/keys/NAME.key` (PKCS#8 PEM, mode 0600, encrypted when a passphrase is
+given), `NAME.pub` (SubjectPublicKeyInfo PEM) and `NAME.json` (key id, whether it is encrypted and
+which environment variable holds its passphrase). A private key is never printed nor logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from civiclab.errors import SigningError, SpecError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+log = logging.getLogger(__name__)
+
+HOME_ENV = "CIVICLAB_HOME"
+KEY_ENV = "CIVICLAB_KEY"
+DEFAULT_FILE = "default"
+DEMO_KEY = "local-demo"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+ExportFormat = Literal["pem", "jwk"]
+
+
+def civiclab_home() -> Path:
+    """Where civiclab keeps keys: the lab's folder (CIVICLAB_HOME, else ~/.config/civiclab)."""
+    from civiclab.privacy.secrets import civiclab_home as lab_folder
+
+    return lab_folder()
+
+
+def keys_dir(home: Path | None = None) -> Path:
+    return (home or civiclab_home()) / "keys"
+
+
+def key_id(public_raw: bytes) -> str:
+    """A key's id: the sha256 of its raw 32-byte public key, in hex."""
+    return hashlib.sha256(public_raw).hexdigest()
+
+
+def public_raw(public: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as `civiclab keys list` shows it (never its private part)."""
+
+    name: str
+    keyid: str
+    encrypted: bool
+    passphrase_env: str | None
+    created: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A loaded private key: signs bytes, tells its id and public key."""
+
+    name: str
+    keyid: str
+    public_key: bytes
+    _private: Ed25519PrivateKey
+
+    def sign(self, message: bytes) -> bytes:
+        return self._private.sign(message)
+
+    def __repr__(self) -> str:  # never show the private key, even in a traceback
+        return f"Signer(name={self.name!r}, keyid={self.keyid[:16]}…)"
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise SpecError("keys", "name", f"{name!r}: use letters, digits, '.', '_' or '-' (64 at most)")
+    return name
+
+
+def init_key(
+    name: str,
+    *,
+    passphrase_env: str | None = None,
+    home: Path | None = None,
+    passphrase: str | None = None,
+) -> KeyInfo:
+    """Create an Ed25519 key pair NAME; the first key created becomes the default signing key.
+
+    The key is encrypted with the passphrase in `passphrase_env` (what `civiclab keys init` reads), or
+    with `passphrase` given directly by a caller that holds it (the desk, with a member's password:
+    never put in the process environment, where a child process would inherit it). With both, the
+    key is encrypted with `passphrase` and the CLI later reads it from `passphrase_env`.
+
+    Raises:
+        SpecError: a bad name, an existing key, or a passphrase variable that is not set.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    _check_name(name)
+    folder = keys_dir(home)
+    if (folder / f"{name}.key").exists():
+        raise SpecError("keys", "name", f"a key named {name!r} already exists in {folder}")
+    encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    if passphrase is None and passphrase_env:
+        passphrase = os.environ.get(passphrase_env)
+        if not passphrase:
+            raise SpecError("keys", "--passphrase-env", f"environment variable {passphrase_env} is not set")
+    if passphrase is not None:
+        if not passphrase:
+            raise SpecError("keys", "passphrase", "an empty passphrase encrypts nothing")
+        encryption = serialization.BestAvailableEncryption(passphrase.encode())
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    # Created with 0600 from the start: never a moment when another user could read it.
+    fd = os.open(folder / f"{name}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    public = private.public_key()
+    (folder / f"{name}.pub").write_bytes(
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    keyid = key_id(public_raw(public))
+    meta = {
+        "name": name,
+        "keyid": keyid,
+        "encrypted": passphrase is not None,
+        "passphrase_env": passphrase_env,
+        "created": created,
+    }
+    (folder / f"{name}.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    if not (folder / DEFAULT_FILE).exists():
+        (folder / DEFAULT_FILE).write_text(name, encoding="utf-8")
+    log.info("created signing key %s (%s)", name, keyid[:16])
+    return _info(folder, name)
+
+
+def _info(folder: Path, name: str) -> KeyInfo:
+    try:
+        meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SigningError(f"key {name!r}: unreadable metadata in {folder}: {exc}") from None
+    return KeyInfo(
+        name=name,
+        keyid=str(meta["keyid"]),
+        encrypted=bool(meta.get("encrypted")),
+        passphrase_env=meta.get("passphrase_env"),
+        created=str(meta.get("created", "")),
+        default=default_key_name(folder.parent) == name,
+    )
+
+
+def default_key_name(home: Path | None = None) -> str | None:
+    """The key runs are signed with: CIVICLAB_KEY, else the first key created."""
+    if os.environ.get(KEY_ENV):
+        return os.environ[KEY_ENV]
+    marker = keys_dir(home) / DEFAULT_FILE
+    return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
+
+
+def list_keys(home: Path | None = None) -> list[KeyInfo]:
+    folder = keys_dir(home)
+    if not folder.is_dir():
+        return []
+    return [_info(folder, p.stem) for p in sorted(folder.glob("*.key"))]
+
+
+def load_public(name: str, home: Path | None = None) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    path = keys_dir(home) / f"{_check_name(name)}.pub"
+    if not path.exists():
+        raise SpecError("keys", "name", f"no key named {name!r} in {path.parent}")
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningError(f"{path}: not an Ed25519 public key")
+    return key
+
+
+def load_signer(
+    name: str | None = None, home: Path | None = None, *, passphrase: str | None = None
+) -> Signer:
+    """Load a private key (the default one when `name` is None), decrypting it if needed.
+
+    An encrypted key is opened with `passphrase` when the caller holds it (the desk, with the
+    password just typed), else with the environment variable its metadata names (the CLI).
+
+    Raises:
+        SpecError: no such key, or its passphrase variable is not set.
+        SigningError: the key file is unreadable or the passphrase is wrong.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    name = name or default_key_name(home)
+    if not name:
+        raise SpecError("keys", "name", "no signing key: create one with `civiclab keys init --name NAME`")
+    folder = keys_dir(home)
+    path = folder / f"{_check_name(name)}.key"
+    if not path.exists():
+        raise SpecError("keys", "name", f"no key named {name!r} in {folder}")
+    info = _info(folder, name)
+    password = None
+    if info.encrypted and passphrase is not None:
+        password = passphrase.encode()
+    elif info.encrypted:
+        var = info.passphrase_env or ""
+        if not os.environ.get(var):
+            raise SpecError("keys", name, f"key is encrypted: set its passphrase in {var}")
+        password = os.environ[var].encode()
+    try:
+        private = serialization.load_pem_private_key(path.read_bytes(), password=password)
+    except (ValueError, TypeError):
+        # The message of cryptography never holds key material, but keep ours to one fixed line.
+        raise SigningError(f"key {name!r}: cannot be loaded (wrong passphrase or damaged file)") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise SigningError(f"key {name!r}: not an Ed25519 key")
+    raw = public_raw(private.public_key())
+    return Signer(name=name, keyid=key_id(raw), public_key=raw, _private=private)
+
+
+def ensure_demo_key(home: Path | None = None) -> tuple[str, bool]:
+    """The default key's name, creating an unencrypted local demo key when there is none.
+
+    Returns:
+        (name, created): `created` is True only the first time, so callers say so once.
+    """
+    name = default_key_name(home)
+    if name and (keys_dir(home) / f"{name}.key").exists():
+        return name, False
+    init_key(DEMO_KEY, home=home)
+    return DEMO_KEY, True
+
+
+def export_public(name: str, fmt: ExportFormat = "pem", home: Path | None = None) -> str:
+    """A public key as PEM or as a JWK (OKP, Ed25519) with its key id."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = load_public(name, home)
+    if fmt == "pem":
+        return public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+    raw = public_raw(public)
+    return json.dumps({"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": key_id(raw)})

@@ -1,0 +1,157 @@
+"""The run statement: an in-toto Statement v1 over everything a committee reads of a run.
+
+Subjects are every artifact with its sha256; the predicate holds what is stored outside the
+artifacts (every metric value and interval bound as logged, every param, every civiclab tag set
+before signing) and what the scorecard concluded, so that `civiclab verify` can compare the
+tracking store and the files against one signed claim.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from civiclab.evidence.signing.keys import b64url
+from civiclab.records import Metric
+from civiclab.store.tracker import metric_rows
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://civiclab.eu/attestations/run/v1"
+REVIEW_PREDICATE_TYPE = "https://civiclab.eu/attestations/review/v1"
+STATEMENT_FILE = "statement.dsse.json"
+PREDICATE_VERSION = 1
+
+# Tags that change after the run is signed (reviews move the root; the statement and manifest
+# digests cannot be inside what they digest). `verify` derives each of them instead.
+POST_SIGNING_TAGS = frozenset(
+    {
+        "civiclab.audit_root",
+        "civiclab.manifest_sha256",
+        "civiclab.statement_sha256",
+        "civiclab.signer",
+        "civiclab.anchor_tx",
+        "civiclab.reviews",
+        "civiclab.review.decision",
+        "civiclab.review.reviewer",
+    }
+)
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json_number(value: float) -> float | str:
+    # RFC 8785 has no NaN or infinity; the store can hold them, so they are signed as text.
+    return value if math.isfinite(value) else repr(value)
+
+
+def signed_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The civiclab tags that are final when the run is signed."""
+    return {k: v for k, v in sorted(tags.items()) if k.startswith("civiclab.") and k not in POST_SIGNING_TAGS}
+
+
+def build_run_statement(
+    *,
+    run_id: str,
+    experiment: str,
+    spec_digest: str,
+    artifacts: dict[str, str],
+    metrics: Iterable[Metric],
+    params: dict[str, str],
+    tags: dict[str, str],
+    audit_root: str,
+    audit_events: int,
+    sessions: int,
+    scorecard: Any,
+    energy_method: str,
+    started: str,
+    ended: str,
+    signer_keyid: str,
+    signer_public_key: bytes,
+    deterministic: dict[str, str],
+) -> dict[str, Any]:
+    """The in-toto Statement v1 of a finished run (a plain JSON value, ready to canonicalise)."""
+    rows = metric_rows(metrics)
+    card = scorecard
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [
+            {"name": name, "digest": {"sha256": digest}} for name, digest in sorted(artifacts.items())
+        ],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "version": PREDICATE_VERSION,
+            "run_id": run_id,
+            "experiment": experiment,
+            "spec_sha256": spec_digest,
+            "started": started,
+            "ended": ended,
+            "metrics": {k: _json_number(v) for k, v in sorted(rows.items())},
+            "params": dict(sorted(params.items())),
+            "tags": signed_tags(tags),
+            "audit": {"root": audit_root, "events": audit_events, "sessions": sessions},
+            "scorecard": {
+                "recommendation": card.recommendation,
+                "criteria": [
+                    {"label": c.label, "metric": c.metric, "segment": c.segment, "verdict": c.verdict}
+                    for c in card.criteria
+                ],
+                "dimensions": {d.dimension: d.verdict for d in card.dimensions},
+            },
+            "energy_method": energy_method,
+            "versions": {
+                k.removeprefix("civiclab.lib."): v for k, v in tags.items() if k.startswith("civiclab.lib.")
+            }
+            | {"civiclab": tags.get("civiclab.version", ""), "python": tags.get("civiclab.python", "")},
+            "evaluators": deterministic,
+            "signer": {"keyid": signer_keyid, "public_key": b64url(signer_public_key)},
+        },
+    }
+
+
+def build_review_statement(
+    *,
+    run_id: str,
+    run_statement_sha256: str,
+    decision: str,
+    comment: str,
+    ts: str,
+    reviewer: str,
+    signer_keyid: str,
+    signer_public_key: bytes,
+    conditions: list[str] | None = None,
+) -> dict[str, Any]:
+    """A committee decision as an in-toto Statement whose subject is the run's signed statement.
+
+    `conditions` (what an approval or a revision requires, one item each) are signed as a field of
+    their own, left out when there are none (so reviews signed before they existed read the same).
+    """
+    statement: dict[str, Any] = {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": f"run:{run_id}/{STATEMENT_FILE}", "digest": {"sha256": run_statement_sha256}}],
+        "predicateType": REVIEW_PREDICATE_TYPE,
+        "predicate": {
+            "version": PREDICATE_VERSION,
+            "run_id": run_id,
+            "decision": decision,
+            "comment": comment,
+            "ts": ts,
+            "reviewer": reviewer,
+            "signer": {"keyid": signer_keyid, "public_key": b64url(signer_public_key)},
+        },
+    }
+    if conditions:
+        statement["predicate"]["conditions"] = list(conditions)
+    return statement
+
+
+def subjects_of(statement: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["digest"]["sha256"] for s in statement.get("subject", [])}
+
+
+def statement_path(folder: Path) -> Path:
+    return folder / STATEMENT_FILE

@@ -1,0 +1,1 @@
+"""Verification of a run: every check, read-only, as one table."""

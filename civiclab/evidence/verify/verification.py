@@ -1,0 +1,267 @@
+"""`civiclab verify`: every check of a run, signed or legacy, as one table.
+
+A signed run is compared against its signed statement and re-derived where it can be (sessions
+from the chain, metrics from the records); a legacy run (made before runs were signed) is
+verified as before and reported `unsigned (legacy)`, never as signed; a killed run is reported
+as incomplete, with how far its chain is valid.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab.errors import AuditError, SigningError
+from civiclab.evidence.manifest import MANIFEST
+from civiclab.evidence.signing.envelope import read_envelope
+from civiclab.evidence.signing.statement import STATEMENT_FILE
+from civiclab.evidence.signing.trust import TrustFile, load_trust
+from civiclab.evidence.verify.anchorcheck import check_statement_anchor
+from civiclab.evidence.verify.chaincheck import ChainProblem, check_chain, valid_prefix
+from civiclab.evidence.verify.checks import (
+    Check,
+    check_artifacts,
+    check_manifest,
+    check_metrics,
+    check_params,
+    check_planted,
+    check_rerun,
+    check_signature,
+    check_tags,
+    failed,
+    file_digests,
+    ok,
+)
+from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
+from civiclab.plugins.gctune import gc_tuned
+from civiclab.store.files import read_artifact
+from civiclab.store.tracker import RunSummary, Tracker
+
+RunKind = Literal["signed", "unsigned (legacy)", "incomplete (killed)"]
+
+
+class Verification(BaseModel):
+    """What `civiclab verify` prints (as a table) or returns (`--json`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    kind: RunKind
+    signer: str | None = None
+    trusted: bool | None = None
+    trust_file: str | None = None
+    statement_sha256: str | None = None
+    checks: list[Check] = Field(default_factory=list)
+    reviews: list[ReviewRow] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "failed" for c in self.checks)
+
+    def first_failure(self) -> Check | None:
+        return next((c for c in self.checks if c.status == "failed"), None)
+
+    def table(self) -> str:
+        verdict = "OK" if self.ok else "FAILED"
+        head = f"{verdict}: run {self.run_id} ({self.kind})"
+        if self.signer:
+            trust = {True: "trusted", False: "UNTRUSTED", None: "trust not checked"}[self.trusted]
+            head += f" signed by {self.signer}, {trust}"
+        lines = [head, f"  trust file: {self.trust_file or 'none (--trust FILE or CIVICLAB_TRUST)'}"]
+        width = max((len(c.name) for c in self.checks), default=8)
+        for c in self.checks:
+            lines.append(f"  {c.name:<{width}}  {c.status.upper():7}  {c.detail}")
+        for r in self.reviews:
+            trust = {True: "trusted", False: "UNTRUSTED", None: "not checked"}[r.trusted]
+            role = f", {r.role}" if r.role else ""
+            lines.append(
+                f"  review line {r.line}: {r.decision.upper()} by {r.signer}{role} at {r.ts} ({trust})"
+            )
+        return "\n".join(lines)
+
+
+def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) -> Verification:
+    """Run every check on `run_id`; never raises on a mismatch (the table names it).
+
+    Raises:
+        TrackingError: the run does not exist or its artifacts cannot be read.
+        SpecError: the trust file is missing or invalid.
+    """
+    loaded = load_trust(trust_path)
+    trust, trust_file = (loaded[0], str(loaded[1])) if loaded else (None, None)
+    run = tracker.get_run(run_id)
+    from civiclab.evidence.review import recover_pending
+
+    recovered = recover_pending(tracker, run_id)  # an interrupted review is finished first
+    if recovered:
+        run = tracker.get_run(run_id)
+    with tempfile.TemporaryDirectory(prefix="civiclab-verify-") as tmp:
+        folder = tracker.download(run_id, Path(tmp))
+        if (folder / STATEMENT_FILE).exists():
+            with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
+                result = _verify_signed(folder, run, trust)
+        elif "civiclab.statement_sha256" in run.tags:
+            result = Verification(run_id=run_id, kind="signed")
+            result.checks.append(
+                failed("signature", f"{STATEMENT_FILE}: missing, but the run is tagged as signed")
+            )
+        elif not (folder / MANIFEST).exists():
+            result = _verify_killed(folder, run)
+        else:
+            result = _verify_legacy(folder, run, trust)
+    result.trust_file = trust_file
+    if recovered:
+        result.checks.insert(
+            0, Check(name="pending review", status="warning", detail=f"an interrupted review was {recovered}")
+        )
+    return result
+
+
+def _verify_killed(folder: Path, run: RunSummary) -> Verification:
+    result = Verification(run_id=run.run_id, kind="incomplete (killed)")
+    chain = folder / "audit.jsonl"
+    if not chain.exists():
+        result.checks.append(failed("run", "incomplete run (killed): no audit chain was written"))
+        return result
+    facts = valid_prefix(chain)
+    sessions = folder / "sessions.jsonl"
+    stored = sum(1 for line in sessions.open("rb") if line.strip()) if sessions.exists() else 0
+    why = run.tags.get("civiclab.error", "its process ended before the run closed")
+    result.checks.append(
+        failed(
+            "run",
+            f"incomplete run (killed), chain valid up to event {facts.valid_events} "
+            f"({stored} sessions in sessions.jsonl): {why}",
+        )
+    )
+    return result
+
+
+def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
+    from civiclab.evidence.verify.legacy import verify_folder_report
+
+    result = Verification(run_id=run.run_id, kind="unsigned (legacy)")
+    if trust is not None:
+        result.checks.append(
+            failed("signature", "unsigned (legacy): the trust file given requires signed runs")
+        )
+    else:
+        result.checks.append(Check(name="signature", status="warning", detail="unsigned (legacy)"))
+    report = verify_folder_report(folder, run.tags, run.run_id)
+    if report.ok:
+        result.checks.append(ok("legacy checks", report.summary().split("\n", 1)[-1].replace("\n", ";")))
+    else:
+        result.checks.append(failed("legacy checks", report.problem or "does not verify"))
+    return result
+
+
+def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
+    result = Verification(run_id=run.run_id, kind="signed")
+    try:
+        envelope = read_envelope(read_artifact(folder, STATEMENT_FILE))
+        statement = envelope.statement()
+    except (SigningError, AuditError, OSError) as exc:
+        result.checks.append(failed("signature", f"{STATEMENT_FILE}: {exc}"))
+        return result
+    digest = envelope.digest()
+    result.statement_sha256 = digest
+    row, result.signer, result.trusted = check_signature(envelope, run.run_id, trust)
+    result.checks.append(row)
+    predicate: dict[str, Any] = statement.get("predicate") or {}
+    audit = predicate.get("audit") or {}
+    planted = check_planted(folder)
+    if planted.status == "failed":  # nothing planted is read: a link may lead to a key or /dev/zero
+        result.checks.append(planted)
+        return result
+    digests = file_digests(folder)
+    result.checks.append(check_artifacts(folder, statement, digests))
+
+    sessions: list[dict[str, Any]] = []
+    chain_row, sessions_row, facts = _chain_rows(folder, audit, sessions)
+    result.checks += [chain_row, sessions_row]
+
+    derived = {
+        "civiclab.statement_sha256": digest,
+        "civiclab.signer": envelope.signatures[0].keyid,
+    }
+    if facts is not None:
+        derived["civiclab.audit_root"] = facts.root
+        if facts.reviews:
+            derived["civiclab.reviews"] = str(len(facts.reviews))
+    result.checks.append(check_metrics(run.metrics, statement))
+    result.checks.append(check_params(run.params, statement))
+    result.checks.append(check_tags(run.tags, statement, derived))
+    # The parsed sessions when the chain pass kept them all (a small run); else the re-run streams
+    # sessions.jsonl, which the pass has just found equal to the chain.
+    complete = sessions_row.status == "ok" and facts is not None and len(sessions) == facts.closed
+    result.checks.append(check_rerun(folder, statement, sessions if complete else None))
+
+    manifest_row, manifest = check_manifest(
+        folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0
+    )
+    result.checks.append(manifest_row)
+    manifest_reviews = len(manifest.reviews) if manifest is not None else 0
+    if facts is not None:
+        recorded = {
+            "manifest.json": manifest_reviews,
+            "tag civiclab.reviews": int(run.tags.get("civiclab.reviews", "0") or 0),
+        }
+        review_row, result.reviews = check_reviews(facts.reviews, digest, trust, recorded)
+        result.checks.append(review_row)
+    else:
+        result.checks.append(
+            Check(name="reviews", status="skipped", detail="the audit chain does not verify")
+        )
+    result.checks.append(
+        check_statement_anchor(
+            digest, statement, trust.anchoring if trust else None, manifest.anchor if manifest else None
+        )
+    )
+    return result
+
+
+def _chain_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]]) -> tuple[Check, Check, Any]:
+    events = int(audit.get("events", 0))
+    chain = folder / "audit.jsonl"
+    sessions = folder / "sessions.jsonl"
+    if not chain.exists():
+        return failed("audit chain", "audit.jsonl: missing"), Check(name="sessions", status="skipped"), None
+    try:
+        facts = check_chain(chain, sessions if sessions.exists() else None, events, keep)
+        sessions_row = (
+            ok("sessions", f"sessions.jsonl re-derived from the chain: {facts.closed} sessions equal")
+            if sessions.exists()
+            else failed("sessions", "sessions.jsonl: missing")
+        )
+    except ChainProblem as exc:
+        if not str(exc).startswith("sessions.jsonl"):
+            return (
+                failed("audit chain", str(exc)),
+                Check(name="sessions", status="skipped", detail="chain does not verify"),
+                None,
+            )
+        sessions_row = failed("sessions", str(exc))
+        try:
+            facts = check_chain(chain, None, events)
+        except ChainProblem as exc2:
+            return failed("audit chain", str(exc2)), sessions_row, None
+    if facts.run_root != audit.get("root"):
+        return (
+            failed("audit chain", f"audit.jsonl: root at event {events} differs from the signed root"),
+            sessions_row,
+            None,
+        )
+    expected = int(audit.get("sessions", -1))
+    if not facts.opened == facts.closed == expected:
+        return (
+            failed(
+                "audit chain", f"sessions opened {facts.opened}, closed {facts.closed}, signed {expected}"
+            ),
+            sessions_row,
+            None,
+        )
+    detail = f"{facts.events} events ({events} signed, closed by run.close), {facts.closed} sessions opened and closed"
+    return ok("audit chain", detail), sessions_row, facts

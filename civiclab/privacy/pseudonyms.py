@@ -1,0 +1,31 @@
+"""The salt of participants' pseudonyms: a lab secret nobody outside the lab can recompute.
+
+The environment variable the spec names (`privacy.salt_env`, default `CIVICLAB_PSEUDONYM_SALT`) wins,
+so a lab can share one salt across machines; otherwise the lab's own random secret is used
+(`civiclab.privacy.secrets.lab_secret("pseudonym-salt")`). There is no fallback derived from public values: a
+salt computed from the experiment name would let anyone re-derive a participant's pseudonym.
+A run records only the salt's key id (`civiclab.pseudonym_key_id`), never the salt.
+"""
+
+from __future__ import annotations
+
+import os
+
+from civiclab.plugins.experiment import Experiment
+from civiclab.privacy.secrets import key_id, lab_secret
+
+SECRET_NAME = "pseudonym-salt"
+KEY_ID_TAG = "civiclab.pseudonym_key_id"
+
+
+def pseudonym_salt(experiment: Experiment) -> str:
+    """The salt for pseudonymous ids: the env var the spec names, else the lab's random secret."""
+    configured = os.environ.get(experiment.spec.privacy.salt_env)
+    if configured:
+        return configured
+    return lab_secret(SECRET_NAME).hex()
+
+
+def pseudonym_key_id(experiment: Experiment) -> str:
+    """Which salt a run used, without revealing it (first 16 hex digits of its SHA-256)."""
+    return key_id(pseudonym_salt(experiment))

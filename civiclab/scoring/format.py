@@ -1,0 +1,53 @@
+"""How numbers and verdicts are written in every report (Markdown, HTML, PDF, terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from civiclab.scoring.scorecard import SIGN, CriterionVerdict, Scorecard
+
+__all__ = ["ASCII_SIGN", "SIGN", "cell", "fmt", "interval_text", "synthetic_banner", "verdict_text"]
+
+ASCII_SIGN = {"at_least": ">=", "at_most": "<=", "max_gap": "gap<=", "min_ratio": "ratio>="}
+
+
+def fmt(value: float | None) -> str:
+    """A number with four significant digits, or an em dash when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:.4g}"
+
+
+def interval_text(low: float | None, high: float | None, method: str | None = None) -> str:
+    """`[low, high] (method)`; a side the method cannot bound at this n is shown open (∞)."""
+    if low is None and high is None:
+        return "—"
+    text = f"[{fmt(low) if low is not None else '−∞'}, {fmt(high) if high is not None else '∞'}]"
+    return f"{text} ({method})" if method else text
+
+
+def verdict_text(v: CriterionVerdict) -> str:
+    """PASS / FAIL / MISSING / INSUFFICIENT / WAIVED, "(point estimate only)" when the interval does not decide."""
+    text = v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
+    text += " (uninformative threshold)" if v.uninformative else ""
+    return text + (" — SYNTHETIC data" if v.synthetic else "")
+
+
+def synthetic_banner(card: Scorecard) -> str:
+    """The warning every rendering of a scorecard built on generated data starts with."""
+    return "**SYNTHETIC DATA — not real people:** " + "; ".join(card.synthetic)
+
+
+def cell(text: object) -> str:
+    """Text safe inside a Markdown table cell (no pipe, no line break)."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def shown_comment(entry: Mapping[str, Any]) -> str:
+    """A review's comment as reports show it, followed by its conditions (signed as their own field)."""
+    comment = str(entry.get("comment") or "")
+    conditions = [str(c) for c in entry.get("conditions") or []]
+    if conditions:
+        comment = (comment + " — " if comment else "") + "Conditions: " + "; ".join(conditions)
+    return comment

@@ -1,0 +1,333 @@
+"""The scorecard: criteria verdicts, per-dimension verdicts and a recommendation.
+
+Rules the committee relies on:
+- missing evidence is `missing`, never a pass; a blocking criterion without evidence means `iterate`;
+- a sample smaller than the criterion's `min_n` is `insufficient` (shown like missing, never a pass);
+- a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
+  (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
+  gives `stop`; an undecided verdict says how many more observations would decide it;
+- gap and ratio criteria compare the worst-off segment with the best-off one;
+- a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from civiclab.records import Metric
+from civiclab.scoring.equity import left_behind
+from civiclab.scoring.gaps import group_verdict
+from civiclab.scoring.verdicts import (
+    FAMILIES,
+    SCORECARD_VERSION,
+    SIGN,
+    CriterionVerdict,
+    DimensionVerdict,
+    Kind,
+    Recommendation,
+    Scorecard,
+    Verdict,
+    dimension_of,
+)
+from civiclab.spec.experiment import CriterionSpec
+from civiclab.stats import sample_size
+
+__all__ = [
+    "FAMILIES",
+    "SCORECARD_VERSION",
+    "SIGN",
+    "CriterionVerdict",
+    "DimensionVerdict",
+    "Kind",
+    "Recommendation",
+    "Scorecard",
+    "Verdict",
+    "build_scorecard",
+    "judge",
+    "recommend",
+    "synthetic_evidence",
+    "uninformative",
+]
+
+
+def _why_missing(crit: CriterionSpec, metrics: list[Metric], found: Metric | None) -> str:
+    """Say why evidence is missing: the evaluator failed, the segment is too small, or nothing measured it."""
+    if found is not None and found.error:
+        return f"the metric could not be computed: {found.error}"
+    dimension = dimension_of(crit.metric, metrics)
+    crashed = [m for m in metrics if m.dimension == dimension and m.name.endswith(".evaluator_error")]
+    if crashed:
+        return f"no evidence: the {dimension} evaluator failed ({crashed[0].error})"
+    if crit.segment and any(m.name == crit.metric for m in metrics):
+        return f"no evidence for segment {crit.segment} (absent, or fewer than k sessions)"
+    return "no evidence for this metric"
+
+
+def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
+    kind: Kind = "at_least" if crit.at_least is not None else "at_most"
+    threshold = float(crit.at_least if crit.at_least is not None else crit.at_most)  # type: ignore[arg-type]
+    base: dict[str, Any] = dict(
+        metric=crit.metric,
+        label=crit.label or crit.metric,
+        kind=kind,
+        threshold=threshold,
+        severity=crit.severity,
+        segment=crit.segment,
+        waiver=crit.waiver,
+    )
+    metric = next((m for m in metrics if m.name == crit.metric and m.segment == crit.segment), None)
+    if metric is None or metric.is_missing:
+        return CriterionVerdict(
+            dimension=dimension_of(crit.metric, metrics),
+            verdict="missing",
+            detail=_why_missing(crit, metrics, metric),
+            **base,
+        )
+    value = float(metric.value)  # type: ignore[arg-type]
+    measured: dict[str, Any] = dict(
+        dimension=metric.dimension,
+        observed=value,
+        ci_low=metric.ci_low,
+        ci_high=metric.ci_high,
+        n=metric.n,
+        method=metric.method,
+        unit=metric.unit,
+        min_n=sample_size.required_n(metric, crit.min_n),
+        synthetic=metric.synthetic,
+    )
+    sign = SIGN[kind]
+    if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
+        detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
+        decide = sample_size.decide_text(metric, threshold)
+        return CriterionVerdict(
+            verdict="insufficient",
+            detail=detail + (f"; {decide}" if decide else ""),
+            to_decide=sample_size.needed_to_decide(metric, threshold),
+            **measured,
+            **base,
+        )
+
+    def passes(x: float) -> bool:
+        return x >= threshold if kind == "at_least" else x <= threshold
+
+    ok = passes(value)
+    confident: bool | None = None
+    detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
+    # The bound on the unfavourable side decides whether a pass survives the uncertainty, the one on
+    # the favourable side whether a fail does. A bound an interval cannot give (None) is unbounded.
+    worst = metric.ci_low if kind == "at_least" else metric.ci_high
+    best = metric.ci_high if kind == "at_least" else metric.ci_low
+    if metric.ci_low is not None or metric.ci_high is not None:
+        if ok:
+            confident = worst is not None and passes(worst)
+            if not confident:
+                detail += " on the point estimate only (the 95% interval crosses the threshold)"
+        else:
+            confident = best is not None and not passes(best)
+            if not confident:
+                detail += " on the point estimate only (the 95% interval reaches the threshold)"
+    useless = uninformative(metric, kind, threshold)
+    if useless:
+        factor = threshold / value if kind == "at_most" else value / threshold
+        detail += (
+            f"; UNINFORMATIVE: the threshold is {factor:.0e}× the observed value, so this criterion "
+            "could not have failed: set a threshold on the scale of what is measured"
+        )
+    to_decide = None
+    if confident is False:
+        to_decide = sample_size.needed_to_decide(metric, threshold)
+        decide = sample_size.decide_text(metric, threshold)
+        detail += f"; {decide}" if decide else ""
+    return CriterionVerdict(
+        verdict="pass" if ok else "fail",
+        confident=confident,
+        detail=detail,
+        to_decide=to_decide,
+        uninformative=useless,
+        **measured,
+        **base,
+    )
+
+
+UNINFORMATIVE_FACTOR = 100.0
+
+
+def uninformative(metric: Metric, kind: Kind, threshold: float) -> bool:
+    """A bound two orders of magnitude away from what is measured (1 Wh against 4e-6 Wh) tells nothing.
+
+    Rates are left out: a share of 0.001 against a bound of 0.15 is a real, informative pass.
+    """
+    if sample_size.kind_of(metric) == "rate" or metric.value is None:
+        return False
+    value = float(metric.value)
+    if kind == "at_most":
+        return value > 0 and threshold >= UNINFORMATIVE_FACTOR * value
+    return threshold > 0 and value >= UNINFORMATIVE_FACTOR * threshold
+
+
+def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
+    """The verdict of one criterion on a run's metrics; missing evidence never passes."""
+    if criterion.max_gap is not None or criterion.min_ratio is not None:
+        verdict = group_verdict(criterion, metrics)
+    else:
+        verdict = _threshold_verdict(criterion, metrics)
+    if criterion.waiver is not None and verdict.verdict in ("fail", "missing", "insufficient"):
+        verdict.detail = (
+            f"{verdict.verdict}: {verdict.detail}; waived by {criterion.waiver.granted_by}: "
+            f"{criterion.waiver.justification}"
+        )
+        verdict.verdict = "waived"
+    return verdict
+
+
+def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric]) -> list[DimensionVerdict]:
+    dims: dict[str, DimensionVerdict] = {
+        f: DimensionVerdict(dimension=f, verdict="no_criteria") for f in FAMILIES
+    }
+    for m in metrics:
+        d = dims.setdefault(m.dimension, DimensionVerdict(dimension=m.dimension, verdict="no_criteria"))
+        d.metrics += 0 if m.is_missing else 1
+    for v in verdicts:
+        d = dims.setdefault(v.dimension, DimensionVerdict(dimension=v.dimension, verdict="no_criteria"))
+        if v.verdict == "pass":
+            d.passed += 1
+        elif v.verdict == "fail":
+            d.failed += 1
+        elif v.verdict in ("missing", "insufficient"):  # too small a sample counts as missing evidence
+            d.missing += 1
+        else:
+            d.waived += 1
+    for dim in dims.values():
+        mine = [v for v in verdicts if v.dimension == dim.dimension]
+        if not mine:
+            # A family nobody measured is missing evidence, not a pass; one measured without criteria is
+            # shown as such.
+            dim.verdict = "missing" if dim.metrics == 0 else "no_criteria"
+        elif any(v.verdict == "fail" and v.severity == "blocking" for v in mine):
+            dim.verdict = "fail"
+        elif any(v.verdict in ("missing", "insufficient") and v.severity == "blocking" for v in mine):
+            dim.verdict = "missing"
+        elif any(v.verdict in ("fail", "missing", "insufficient") for v in mine):
+            dim.verdict = "advisory"
+        elif any(v.verdict == "waived" for v in mine):
+            dim.verdict = "waived"
+        else:
+            dim.verdict = "pass"
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    return sorted(dims.values(), key=lambda d: (order.get(d.dimension, len(order)), d.dimension))
+
+
+def recommend(
+    verdicts: list[CriterionVerdict], evaluator_errors: list[str], synthetic: list[str] | None = None
+) -> tuple[Recommendation, list[str]]:
+    """go (every blocking criterion passes with its evidence), iterate, or stop.
+
+    Stop only on a blocking fail the interval confirms (or a measurement without sampling error);
+    a blocking fail or pass on the point estimate alone, or too small a sample, is iterate.
+    """
+    blocking = [v for v in verdicts if v.severity == "blocking"]
+    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False]
+    unsure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is False]
+    blocking_missing = [v for v in blocking if v.verdict == "missing"]
+    insufficient = [v for v in blocking if v.verdict == "insufficient"]
+    advisory = [
+        v for v in verdicts if v.verdict in ("fail", "missing", "insufficient") and v.severity == "advisory"
+    ]
+    unsure = [v for v in blocking if v.verdict == "pass" and v.confident is False]
+    waived = [v for v in verdicts if v.verdict == "waived"]
+    reasons: list[str] = []
+    recommendation: Recommendation
+    if sure_fail:
+        recommendation = "stop"
+        reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in sure_fail]
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
+        reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label}" for v in insufficient]
+        reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
+    elif unsure_fail or blocking_missing or insufficient or advisory or unsure or not verdicts:
+        recommendation = "iterate"
+        reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
+        reasons += [f"evidence missing: {v.label} ({v.detail})" for v in blocking_missing]
+        reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]
+        reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
+        reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
+        if not verdicts:
+            reasons.append("the experiment declares no criteria")
+    elif synthetic:
+        # Generated answers or simulated sessions say nothing about how citizens fare: never a go.
+        recommendation = "iterate"
+        dimensions = ", ".join(s.split(":", 1)[0] for s in synthetic)
+        reasons.append(
+            f"every blocking criterion passes, but the {dimensions} evidence is SYNTHETIC (generated or "
+            "simulated, not real people): collect real evidence before any go"
+        )
+    else:
+        recommendation = "go"
+        reasons.append("every blocking criterion passes")
+    reasons += [f"SYNTHETIC evidence: {s}" for s in synthetic or []]
+    reasons += [f"waived: {v.label} (by {v.waiver.granted_by})" for v in waived if v.waiver is not None]
+    reasons += [f"evaluator error: {e}" for e in evaluator_errors]
+    return recommendation, reasons
+
+
+def build_scorecard(
+    *,
+    experiment: str,
+    criteria: list[CriterionSpec],
+    metrics: list[Metric],
+    description: str = "",
+    run_id: str | None = None,
+    spec_digest: str = "",
+    audit_root: str = "",
+    sessions: int = 0,
+    energy_method: str | None = None,
+    evaluator_errors: list[str] | None = None,
+) -> Scorecard:
+    """Judge every criterion, then each dimension, then recommend go, iterate or stop."""
+    verdicts = [judge(c, metrics) for c in criteria]
+    behind = left_behind(list(criteria), metrics)
+    for v, c in zip(verdicts, criteria, strict=True):
+        # Name the groups a whole-run criterion fails for, so the average never hides them.
+        mine = [g for g in behind if g.label == (c.label or c.metric) and g.metric == c.metric]
+        sure = [g for g in mine if g.confident and g.enough]
+        if sure and v.verdict in ("pass", "fail", "waived"):
+            v.detail += "; fails for " + "; ".join(g.describe() for g in sure[:3])
+            v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
+    errors = list(evaluator_errors or [])
+    synthetic = synthetic_evidence(metrics)
+    recommendation, reasons = recommend(verdicts, errors, synthetic)
+    return Scorecard(
+        experiment=experiment,
+        description=description,
+        run_id=run_id,
+        spec_digest=spec_digest,
+        audit_root=audit_root,
+        sessions=sessions,
+        criteria=verdicts,
+        dimensions=_dimension_verdicts(verdicts, metrics),
+        left_behind=behind,
+        recommendation=recommendation,
+        reasons=reasons,
+        energy_method=energy_method,
+        evaluator_errors=errors,
+        synthetic=synthetic,
+    )
+
+
+def synthetic_evidence(metrics: list[Metric]) -> list[str]:
+    """One line per dimension whose metrics were computed from generated data."""
+    counts: dict[str, int] = defaultdict(int)
+    for m in metrics:
+        if m.synthetic and not m.is_missing:
+            counts[m.dimension] += 1
+    notes: dict[str, str] = {}
+    for m in metrics:  # the part of a note that says where the generated data came from
+        marked = [p for p in (m.note or "").split("; ") if "SYNTHETIC" in p or "SIMULATED" in p]
+        if m.synthetic and marked:
+            notes.setdefault(m.dimension, marked[0])
+    return [
+        f"{dim}: {n} metric values computed from generated data"
+        + (f" — {notes[dim]}" if dim in notes else "")
+        for dim, n in sorted(counts.items())
+    ]

@@ -1,0 +1,1 @@
+"""Numbers with uncertainty: intervals, sample sizes, streaming aggregates and significance tests."""

@@ -1,0 +1,79 @@
+"""How much evidence a criterion needs: `min_n` defaults per kind of metric, and how many more
+sessions or respondents would settle a verdict that the interval leaves open.
+
+Defaults (a criterion's own `min_n` overrides them):
+
+- a **rate** (a share of sessions, turns or respondents; Wilson/Clopper–Pearson interval): 30
+  observations. Below about 30 a rate's interval spans more than ±0.15 whatever the rate.
+- a **survey scale** (a mean score of an acceptability questionnaire: SUS, trust, ...): 20
+  respondents, the smallest sample for which SUS benchmarks (Sauro & Lewis) are reported.
+- any **other estimate** with an interval (a time quantile, a mean cost): 30 observations.
+- a **measurement without sampling** (the audit chain is valid, the energy of the run, a count):
+  no minimum; n is not a sample size there.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from civiclab.records import Metric
+from civiclab.stats import intervals as stats
+
+MetricKind = Literal["rate", "scale", "estimate"]
+DEFAULT_MIN_N: dict[MetricKind, int] = {"rate": 30, "scale": 20, "estimate": 30}
+UNIT_OF_N: dict[MetricKind, str] = {
+    "rate": "observations",
+    "scale": "respondents",
+    "estimate": "observations",
+}
+RATE_METHODS = frozenset({"wilson", "clopper-pearson"})
+POWER_ASSUMPTIONS = (
+    "power 0.8, one-sided alpha 0.025 (the deciding side of the 95% interval), observed value taken as true"
+)
+
+
+def kind_of(metric: Metric) -> MetricKind | None:
+    """Which default applies to this metric, or None for a measurement that is not a sample."""
+    estimated = metric.method is not None or (metric.n is not None and metric.ci_low is not None)
+    if not estimated:
+        return None
+    if metric.method in RATE_METHODS or (metric.method is None and metric.unit in ("share", "ratio")):
+        return "rate"
+    if metric.dimension == "acceptability":
+        return "scale"
+    return "estimate"
+
+
+def required_n(metric: Metric, min_n: int | None) -> int | None:
+    """The criterion's own `min_n`, else the default for the metric's kind (None: no minimum)."""
+    if min_n is not None:
+        return min_n
+    kind = kind_of(metric)
+    return None if kind is None else DEFAULT_MIN_N[kind]
+
+
+def needed_to_decide(metric: Metric, threshold: float) -> int | None:
+    """Observations in all that would let the 95% interval clear the threshold (see stats.sessions_to_decide).
+
+    For a rate the observed rate is the assumed truth; for another estimate the standard deviation
+    of one observation is read back from the interval's width, sd ≈ √n·(high − low)/(2·1.96).
+    """
+    if metric.value is None or metric.n is None or metric.n < 1:
+        return None
+    value = float(metric.value)
+    if kind_of(metric) == "rate":
+        return stats.sessions_to_decide(value, threshold, n=metric.n)
+    if metric.ci_low is None or metric.ci_high is None or metric.ci_high <= metric.ci_low:
+        return None
+    sd = (metric.n**0.5) * (float(metric.ci_high) - float(metric.ci_low)) / (2 * stats.Z)
+    return stats.sessions_to_decide(value, threshold, n=metric.n, sd=sd)
+
+
+def decide_text(metric: Metric, threshold: float) -> str:
+    """'about 363 observations in all (263 more) would decide it (assumptions)', or ''."""
+    needed = needed_to_decide(metric, threshold)
+    if needed is None:
+        return ""
+    kind = kind_of(metric) or "estimate"
+    more = max(needed - int(metric.n or 0), 1)
+    return f"about {needed} {UNIT_OF_N[kind]} in all ({more} more) would decide it ({POWER_ASSUMPTIONS})"

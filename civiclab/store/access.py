@@ -1,0 +1,139 @@
+"""Reaching the MLflow store: fail fast, in one line, when it cannot be used.
+
+MLflow retries an unreachable tracking server with exponential back-off for minutes (≈250 s by
+default) and then raises a long traceback; a SQLite path under a file or under /proc raises
+from deep inside SQLAlchemy. civiclab checks the store before MLflow touches it and bounds
+MLflow's own retries, so a wrong `--tracking-uri` is a one-line error with exit 2 within seconds.
+
+| variable                         | default | what                                            |
+| -------------------------------- | ------- | ----------------------------------------------- |
+| CIVICLAB_TRACKING_RETRIES        | 2       | MLflow's MLFLOW_HTTP_REQUEST_MAX_RETRIES         |
+| CIVICLAB_TRACKING_TIMEOUT_S      | 5       | MLflow's MLFLOW_HTTP_REQUEST_TIMEOUT, per request |
+
+MLflow's own variables, when set, win.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from civiclab.errors import TrackingError
+from civiclab.privacy.credentials import redact_url
+
+DEFAULT_RETRIES = 2
+DEFAULT_TIMEOUT_S = 5
+
+
+class StoreUnreachable(TrackingError):
+    """The MLflow store cannot be opened or reached: a wrong URI or a server that is down."""
+
+    exit_code = 2
+
+
+class RunNotFound(TrackingError):
+    """No run has this id in the store: a user's mistake, like a wrong file name."""
+
+    exit_code = 2
+
+
+def _setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "")
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        raise StoreUnreachable(f"${name}: {text[:20]!r} is not a whole number") from None
+    if value < 0:
+        raise StoreUnreachable(f"${name}: must not be negative")
+    return value
+
+
+def bound_http_retries() -> tuple[int, int]:
+    """Set MLflow's HTTP retry and timeout variables (unless already set); returns (retries, timeout_s)."""
+    retries = _setting("CIVICLAB_TRACKING_RETRIES", DEFAULT_RETRIES)
+    timeout = max(1, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    return int(os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]), int(os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])
+
+
+def prepare_sqlite_folder(uri: str) -> Path:
+    """Create the folder of a `sqlite:///PATH` store; a path that cannot hold a database is one line."""
+    path = Path(uri.removeprefix("sqlite:///"))
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnreachable(
+            f"tracking URI {uri}: cannot create the store's folder {folder}: {exc.strerror or exc}"
+        ) from None
+    if not folder.is_dir():
+        raise StoreUnreachable(f"tracking URI {uri}: {folder} is not a folder")
+    if path.exists() and not path.is_file():
+        raise StoreUnreachable(f"tracking URI {uri}: {path} is not a database file")
+    import sqlite3
+
+    # One attempt here: MLflow retries a database it cannot open fifteen times over ≈100 s.
+    try:
+        sqlite3.connect(path, timeout=5).close()
+    except sqlite3.Error as exc:
+        raise StoreUnreachable(f"tracking URI {uri}: cannot open {path}: {exc}") from None
+    return path
+
+
+def check_database_server(uri: str, timeout_s: float) -> None:
+    """Connect once to a PostgreSQL or MySQL store (bounded by `timeout_s`), or `StoreUnreachable`."""
+    import sqlalchemy as sa
+
+    url = uri
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    connect_args = {"connect_timeout": int(max(1, timeout_s))}
+    try:
+        engine = sa.create_engine(url, connect_args=connect_args, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except ImportError as exc:
+        raise StoreUnreachable(f"tracking URI {redact_url(uri)}: driver missing: {exc}") from None
+    except Exception as exc:  # any DBAPI error: refused, unknown host, bad password, no database
+        raise StoreUnreachable(f"cannot open the MLflow store {redact_url(uri)}: {first_line(exc)}") from None
+
+
+def check_http_server(uri: str, timeout_s: float) -> None:
+    """GET /health of a tracking server (bounded by `timeout_s`), or `StoreUnreachable` naming it."""
+    url = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
+            response.read(64)
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            return  # the server answers; authentication is MLflow's business
+        raise StoreUnreachable(
+            f"tracking server {redact_url(uri)} answered HTTP {exc.code} on /health"
+        ) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise StoreUnreachable(f"tracking server {redact_url(uri)} is unreachable: {reason}") from None
+
+
+def check_store(uri: str) -> None:
+    """Fail fast, in one line, when the store at `uri` cannot be used (before importing MLflow)."""
+    if uri.startswith("sqlite:///"):
+        prepare_sqlite_folder(uri)
+    elif uri.startswith(("http://", "https://")):
+        _retries, timeout = bound_http_retries()
+        check_http_server(uri, timeout)
+    elif uri.startswith(("postgresql", "mysql")):
+        check_database_server(uri, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message without SQLAlchemy's background notes and continuation lines."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

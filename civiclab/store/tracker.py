@@ -1,0 +1,313 @@
+"""Everything civiclab stores in MLflow; the only module that imports mlflow or reads its tables.
+
+`fast_list_runs` reads many runs of one experiment with four plain SQL queries on MLflow's tables
+(runs, tags, params, latest_metrics) when the store is a SQL database: `search_runs` builds an ORM
+object for every param, tag and metric of every run, about 10 s for 1,000 runs on this machine.
+Anything unexpected (another kind of store, a schema that differs) falls back to `Tracker.list_runs`,
+so it is only ever a faster path to the same answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import time
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from civiclab.errors import TrackingError
+from civiclab.records import Metric
+from civiclab.store.access import RunNotFound, StoreUnreachable, check_store, first_line
+from civiclab.store.lock import store_lock
+
+DEFAULT_STORE_DIR = Path("mlruns")
+MAX_METRICS, MAX_PARAMS, MAX_TAGS = 1000, 100, 100
+MAX_PARAM_CHARS = 6000
+SQL_SCHEMES = ("sqlite:", "postgresql", "mysql")
+_KEY_BAD = re.compile(r"[^A-Za-z0-9_\-. /]")
+
+log = logging.getLogger(__name__)
+
+MLFLOW_ENVIRONMENT = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",  # no vendor telemetry, ever
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # stderr belongs to civiclab's own messages
+    "GIT_PYTHON_REFRESH": "quiet",  # mlflow probes git; a machine without git is fine
+}
+
+
+def configure_mlflow_environment() -> None:
+    """Set MLflow's environment before it is imported (values the user set are kept)."""
+    for name, value in MLFLOW_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
+def default_tracking_uri(root: Path | None = None) -> str:
+    """The documented default store, `sqlite:///mlruns/mlflow.db`, under `root` (default: the current folder)."""
+    store = ((root or Path.cwd()) / DEFAULT_STORE_DIR).resolve()
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def spec_tracking_uri(uri: str | None, spec_dir: Path) -> str | None:
+    """A spec's `tracking.uri` with a relative SQLite path taken relative to the spec's folder.
+
+    `sqlite:///mlruns/mlflow.db` in `lab/exp.yaml` means `lab/mlruns/mlflow.db` wherever the command
+    runs; absolute paths (`sqlite:////abs/…`) and server URIs are kept as written.
+    """
+    if not uri or not uri.startswith("sqlite:///") or uri.startswith("sqlite:////"):
+        return uri
+    path = Path(uri.removeprefix("sqlite:///"))
+    return f"sqlite:///{(spec_dir / path).resolve()}"
+
+
+def resolve_tracking_uri(cli_uri: str | None = None, spec_uri: str | None = None) -> str:
+    """The store to use: `--tracking-uri`, then MLFLOW_TRACKING_URI, then the spec, then the default."""
+    return cli_uri or os.environ.get("MLFLOW_TRACKING_URI") or spec_uri or default_tracking_uri()
+
+
+def metric_key(metric: Metric) -> str:
+    """The MLflow key of a metric: `name` or `name/attribute/value` for a segment."""
+    if metric.segment is None:
+        return _KEY_BAD.sub("_", metric.name)
+    attribute, _, value = metric.segment.partition("=")
+    return _KEY_BAD.sub("_", f"{metric.name}/{attribute}/{value.replace('+', 'plus')}")
+
+
+def metric_rows(metrics: Iterable[Metric]) -> dict[str, float]:
+    """The values logged for metrics, by key: each value and its interval bounds (`.ci_low`,
+    `.ci_high`). The run's signed statement holds exactly these, so `verify` can compare the store."""
+    rows: dict[str, float] = {}
+    for m in metrics:
+        if m.is_missing:
+            continue
+        key = metric_key(m)
+        rows[key] = float(m.value)  # type: ignore[arg-type]
+        if m.ci_low is not None and m.ci_high is not None:
+            rows[f"{key}.ci_low"] = float(m.ci_low)
+            rows[f"{key}.ci_high"] = float(m.ci_high)
+    return rows
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """A nested mapping as dotted keys with string values (lists of scalars joined)."""
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        for i, v in enumerate(value):
+            out.update(flatten(v, f"{prefix}.{i}"))
+    else:
+        text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        out[prefix] = text[:MAX_PARAM_CHARS]
+    return out
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run as `civiclab runs` lists it."""
+
+    run_id: str
+    experiment: str
+    status: str
+    start_time: int
+    tags: dict[str, str]
+    metrics: dict[str, float]
+    params: dict[str, str]
+    artifact_uri: str
+
+
+class Tracker:
+    """An MLflow store: local SQLite by default, or a tracking server given by URI."""
+
+    def __init__(self, uri: str | None = None) -> None:
+        self.uri = uri or resolve_tracking_uri()
+        if self.uri.startswith("file:") or (
+            "://" not in self.uri and not self.uri.startswith(("sqlite:", "postgresql:", "mysql:"))
+        ):
+            raise TrackingError(
+                f"tracking URI {self.uri!r}: MLflow's file store is deprecated; use sqlite:///PATH/mlflow.db "
+                "or an http(s):// tracking server"
+            )
+        check_store(self.uri)  # one line, exit 2, within seconds when the store cannot be used
+        configure_mlflow_environment()
+        logging.getLogger("mlflow").setLevel(logging.ERROR)
+        logging.getLogger("alembic").setLevel(logging.ERROR)
+        try:
+            import mlflow
+            from mlflow.tracking import MlflowClient
+        except ImportError as exc:  # pragma: no cover - mlflow is a dependency
+            raise TrackingError(f"mlflow is not installed: {exc}") from None
+        self._mlflow = mlflow
+        # mlflow configures its own loggers on import: quiet them afterwards.
+        for name in ("mlflow", "alembic", "mlflow.store.db.utils"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        mlflow.set_tracking_uri(self.uri)
+        try:
+            # Creating the client creates and migrates the store: one process at a time.
+            with (
+                store_lock(Path(self.uri.removeprefix("sqlite:///")))
+                if self.uri.startswith("sqlite:///")
+                else contextlib.nullcontext()
+            ):
+                self.client = MlflowClient(tracking_uri=self.uri)
+        except TrackingError:
+            raise
+        except Exception as exc:
+            raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri.startswith("sqlite:")
+
+    def _artifact_root(self) -> str | None:
+        if not self.uri.startswith("sqlite:///"):
+            return None
+        store = Path(self.uri.removeprefix("sqlite:///")).parent
+        return (store / "artifacts").resolve().as_uri()
+
+    def experiment_id(self, name: str, create: bool = True) -> str | None:
+        try:
+            exp = self.client.get_experiment_by_name(name)
+            if exp is not None:
+                return str(exp.experiment_id)
+            if not create:
+                return None
+            return str(self.client.create_experiment(name, artifact_location=self._artifact_root()))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot open experiment {name!r}: {exc}") from None
+
+    def start_run(self, experiment: str, run_name: str, params: dict[str, str], tags: dict[str, str]) -> str:
+        from mlflow.entities import Param
+
+        exp_id = self.experiment_id(experiment)
+        assert exp_id is not None
+        try:
+            run = self.client.create_run(exp_id, run_name=run_name, tags=tags)
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot create a run: {exc}") from None
+        run_id = str(run.info.run_id)
+        items = sorted(params.items())
+        for i in range(0, len(items), MAX_PARAMS):
+            chunk = [Param(k, v) for k, v in items[i : i + MAX_PARAMS]]
+            self.client.log_batch(run_id, params=chunk)
+        return run_id
+
+    def log_metrics(self, run_id: str, metrics: Iterable[Metric], step: int = 0) -> int:
+        """Log values and interval bounds in batches of 1,000; returns how many values were sent."""
+        from mlflow.entities import Metric as MlflowMetric
+
+        now = int(time.time() * 1000)
+        batch = [MlflowMetric(k, v, now, step) for k, v in metric_rows(metrics).items()]
+        for i in range(0, len(batch), MAX_METRICS):
+            self.client.log_batch(run_id, metrics=batch[i : i + MAX_METRICS])
+        return len(batch)
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)[:5000]) for k, v in tags.items()]
+        for i in range(0, len(items), MAX_TAGS):
+            self.client.log_batch(run_id, tags=items[i : i + MAX_TAGS])
+
+    def local_artifact_dir(self, run_id: str) -> Path | None:
+        """The run's artifact folder when it is on this machine, so files can be written in place."""
+        uri = self.client.get_run(run_id).info.artifact_uri
+        parsed = urllib.parse.urlparse(uri)
+        if parsed.scheme in ("", "file"):
+            path = Path(urllib.parse.unquote(parsed.path))
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+        return None
+
+    def log_artifacts(self, run_id: str, local_dir: Path) -> None:
+        try:
+            self.client.log_artifacts(run_id, str(local_dir))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot store artifacts of run {run_id}: {exc}") from None
+
+    def end_run(self, run_id: str, status: str) -> None:
+        import contextlib
+        import sys
+
+        # MLflow prints "View run … at: URL" on stdout for server stores; stdout belongs to
+        # civiclab (`--json` output), so send it to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            self.client.set_terminated(run_id, status=status)
+
+    def reopen_run(self, run_id: str, *, drop_tags: tuple[str, ...] = ()) -> None:
+        """Mark a FAILED or KILLED run RUNNING again (it is being resumed), without the tags that said why
+        it stopped (the run will be signed again with only what is true of it at its end)."""
+        try:
+            self.client.update_run(run_id, status="RUNNING")
+            run_tags = self.client.get_run(run_id).data.tags
+            for name in drop_tags:
+                if name in run_tags:
+                    self.client.delete_tag(run_id, name)
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot reopen run {run_id}: {exc}") from None
+
+    def download(self, run_id: str, dst: Path) -> Path:
+        """All artifacts of a run in `dst` (or their own folder when the store is local)."""
+        local = self.local_artifact_dir(run_id)
+        if local is not None:
+            return local
+        from mlflow.artifacts import download_artifacts
+
+        try:
+            return Path(download_artifacts(run_id=run_id, dst_path=str(dst), tracking_uri=self.uri))
+        except Exception as exc:
+            raise TrackingError(f"{self.uri}: cannot read artifacts of run {run_id}: {exc}") from None
+
+    def get_run(self, run_id: str) -> RunSummary:
+        try:
+            run = self.client.get_run(run_id)
+        except Exception as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                raise RunNotFound(f"{self.uri}: no run {run_id!r}") from None
+            raise StoreUnreachable(f"{self.uri}: cannot read run {run_id!r}: {first_line(exc)}") from None
+        exp = self.client.get_experiment(run.info.experiment_id)
+        return RunSummary(
+            run_id=run.info.run_id,
+            experiment=exp.name,
+            status=run.info.status,
+            start_time=int(run.info.start_time or 0),
+            tags=dict(run.data.tags),
+            metrics=dict(run.data.metrics),
+            params=dict(run.data.params),
+            artifact_uri=run.info.artifact_uri,
+        )
+
+    def list_runs(self, experiment: str | None = None, max_results: int = 1000) -> list[RunSummary]:
+        if experiment:
+            exp = self.client.get_experiment_by_name(experiment)
+            exps = [exp] if exp is not None else []
+        else:
+            exps = list(self.client.search_experiments())
+        ids = {str(e.experiment_id): e.name for e in exps}
+        if not ids:
+            return []
+        runs = self.client.search_runs(
+            list(ids),
+            filter_string="tags.`civiclab.version` != ''",
+            max_results=max_results,
+            order_by=["attributes.start_time DESC"],
+        )
+        return [
+            RunSummary(
+                run_id=r.info.run_id,
+                experiment=ids.get(str(r.info.experiment_id), "?"),
+                status=r.info.status,
+                start_time=int(r.info.start_time or 0),
+                tags=dict(r.data.tags),
+                metrics=dict(r.data.metrics),
+                params=dict(r.data.params),
+                artifact_uri=r.info.artifact_uri,
+            )
+            for r in runs
+        ]
