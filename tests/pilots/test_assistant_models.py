@@ -214,7 +214,10 @@ def test_a_model_that_times_out_fails_that_turn_and_the_session_goes_on(
     record = pilot.run_session(plan_for([slow["id"], fast["id"]]))
     assert time.perf_counter() - started < 3.0  # did not wait for the slow answer
     first, second = record.data["turns"]
-    assert first["status"] == "failed" and first["error"].startswith(("timeout", "APITimeoutError"))
+    # civiclab's watchdog or, on a loaded machine, the OpenAI client's own timeout fires first
+    assert first["status"] == "failed" and first["error"].startswith(
+        ("timeout", "APITimeoutError", "OpenAITimeoutError")
+    )
     assert second["status"] == "ok" and second["answer"].startswith("Voir la fiche [S")
     assert record.outcome == "completed"
     assert [e.kind for e in record.events].count("turn.failed") == 1
