@@ -6,6 +6,7 @@ libraries (mlflow, torch, web3...) are imported lazily inside the code that need
 
 from __future__ import annotations
 
+from civiclab import errors as _errors
 from civiclab.errors import (
     AuditError,
     ChainError,
@@ -20,9 +21,13 @@ from civiclab.errors import (
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
+from civiclab.privacy import credentials as _credentials
 from civiclab.records import Event, Metric, SessionPlan, SessionRecord
 
 __version__ = "0.1.0"
+
+# No error message shows a password (a tracking or node URL with credentials), wherever it is printed.
+_errors.redact_messages_with(_credentials.redact_text)
 
 __all__ = [
     "AuditError",

@@ -15,7 +15,24 @@ CivicLabError                 any error civiclab raises on purpose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+# What the text of every error passes through before it is shown. This ground module cannot know what
+# a credential looks like (that is `civiclab.privacy.credentials`): the package root installs the
+# redaction when civiclab is imported, which happens before any of its errors can be raised.
+_shown: Callable[[str], str] = _as_written
+
+
+def redact_messages_with(redact: Callable[[str], str]) -> None:
+    """Pass the text of every civiclab error through `redact` before it is shown or logged."""
+    global _shown
+    _shown = redact
 
 
 class CivicLabError(Exception):
@@ -28,9 +45,7 @@ class CivicLabError(Exception):
     exit_code: int = 1
 
     def __str__(self) -> str:
-        from civiclab.privacy.credentials import redact_text
-
-        return redact_text(super().__str__())
+        return _shown(super().__str__())
 
 
 class SpecError(CivicLabError):

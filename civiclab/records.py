@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -161,3 +162,16 @@ class EnergyReading(BaseModel):
     sessions: int | None = None
     """Sessions run while the meter measured: fewer than the run's after a resume (the killed
     process's share was never recorded); None when unknown (then every session of the run)."""
+
+
+@dataclass(frozen=True)
+class ChainSummary:
+    """What a valid audit chain holds: its number of events, its root and the sessions it covers.
+
+    Written by `civiclab.evidence.audit`, read by evaluators (`RunData.chain`), hence a ground type.
+    """
+
+    events: int
+    root: str
+    opened: int
+    closed: int

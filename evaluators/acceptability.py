@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import EvaluatorError
+from civiclab.plugins.datafiles import data_file_check
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.registry import evaluator
 from civiclab.privacy.redaction import redact_text
 from civiclab.privacy.redaction.cache import cached_redaction
 from civiclab.records import Metric
+from civiclab.survey.collect import check_response_files
 
 if TYPE_CHECKING:
     from civiclab.spec.instruments import Instrument
@@ -31,6 +33,9 @@ DIM = "acceptability"
 _MODULE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 EXPORT_KIND = f"survey-export/{_MODULE_DIGEST}"
 COMMENTS_KIND = f"survey-comments/{_MODULE_DIGEST}"
+
+# `validate` reads every response export this evaluator will read, the way it will read it.
+data_file_check("survey")(check_response_files)
 
 
 class AcceptabilityParams(BaseModel):

@@ -52,18 +52,18 @@ def test_salt_is_not_derivable_from_the_experiment(
     journey_spec: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     exp = load_experiment(journey_spec, FAST)
-    salt = pseudonym_salt(exp)
+    salt = pseudonym_salt(exp.spec.privacy)
     assert salt != hashlib.sha256(f"civiclab:{exp.spec.name}".encode()).hexdigest()
     monkeypatch.setenv("CIVICLAB_HOME", str(tmp_path / "another-lab"))
-    assert pseudonym_salt(exp) != salt  # another lab, another salt
+    assert pseudonym_salt(exp.spec.privacy) != salt  # another lab, another salt
     monkeypatch.setenv(exp.spec.privacy.salt_env, "shared-by-the-lab")
-    assert pseudonym_salt(exp) == "shared-by-the-lab"
+    assert pseudonym_salt(exp.spec.privacy) == "shared-by-the-lab"
 
 
 def test_a_run_records_the_key_id_and_never_the_salt(journey_spec: Path, store_uri: str) -> None:
     exp = load_experiment(journey_spec, FAST)
     result = run_experiment(exp, tracking_uri=store_uri)
-    salt = pseudonym_salt(exp)
+    salt = pseudonym_salt(exp.spec.privacy)
     run = Tracker(store_uri).get_run(result.run_id)
     assert run.tags[KEY_ID_TAG] == key_id(salt) == hashlib.sha256(salt.encode()).hexdigest()[:16]
     everything = json.dumps([run.tags, run.params, run.metrics])

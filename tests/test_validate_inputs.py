@@ -44,3 +44,15 @@ def test_out_of_range_workers_are_refused_with_exit_2(
         main(["run", str(journey_spec), f"--workers={workers}"])
     assert stopped.value.code == 2
     assert "argument --workers" in capsys.readouterr().err
+
+
+def test_a_data_file_check_is_for_a_section_of_an_experiment_and_only_one() -> None:
+    from civiclab.errors import RegistryError
+    from civiclab.plugins.datafiles import data_file_check
+    from civiclab.plugins.registry import evaluators
+
+    evaluators.names()  # loads the built-in evaluators: acceptability registers the `survey:` check
+    with pytest.raises(RegistryError, match="not a section of an experiment"):
+        data_file_check("surveys")
+    with pytest.raises(RegistryError, match="registered twice"):
+        data_file_check("survey")(lambda spec_path, spec: None)

@@ -16,10 +16,12 @@ from fastapi import FastAPI
 
 from civiclab.desk.accounts import AccountStore
 from civiclab.desk.auth import LoginLimiter, Sessions
-from civiclab.desk.csrf import CsrfTokens
 from civiclab.desk.pages import VerifyCache
 from civiclab.desk.views import Desk
 from civiclab.store.tracker import Tracker
+from civiclab.web.asgi import Headers, Scope
+from civiclab.web.csrf import CsrfTokens
+from civiclab.web.headers import SecurityHeaders, security_headers
 
 MAX_BODY = 32 * 1024
 PAGE_CSP = (
@@ -31,6 +33,13 @@ REPORT_CSP = (
     b"default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
     b"frame-ancestors 'self'; base-uri 'none'"
 )
+PAGE_HEADERS = security_headers(PAGE_CSP)
+REPORT_HEADERS = security_headers(REPORT_CSP, frames=b"SAMEORIGIN")
+
+
+def headers_for(scope: Scope) -> Headers:
+    """A report shown in the run page's frame gets its own policy (REPORT_CSP); every other page, PAGE_CSP."""
+    return REPORT_HEADERS if scope.get("path", "").endswith("/report.html") else PAGE_HEADERS
 
 
 def create_app(
@@ -44,7 +53,7 @@ def create_app(
 ) -> Any:
     """The ASGI application of the desk (FastAPI behind the body limit and security headers)."""
     from civiclab.desk import routes
-    from civiclab.survey.security import BodyLimit
+    from civiclab.web.limits import BodyLimit
 
     desk = Desk(
         tracker=tracker,
@@ -68,38 +77,4 @@ def create_app(
     def too_large(scope: Any) -> tuple[bytes, bytes]:
         return b"request too large", b"text/plain; charset=utf-8"
 
-    return DeskHeaders(BodyLimit(app, MAX_BODY, too_large))  # type: ignore[arg-type]
-
-
-class DeskHeaders:
-    """Security headers on every response; report frames get their own CSP (see REPORT_CSP)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    @property
-    def state(self) -> Any:  # tests and the CLI reach the FastAPI app's state through the wrapper
-        return self.app.app.state
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        in_frame = scope.get("path", "").endswith("/report.html")
-
-        async def with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (b"content-security-policy", REPORT_CSP if in_frame else PAGE_CSP),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"SAMEORIGIN" if in_frame else b"DENY"),
-                    (b"cache-control", b"no-store"),
-                ]
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in headers if k not in present
-                ]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+    return SecurityHeaders(BodyLimit(app, MAX_BODY, too_large), headers_for)  # type: ignore[arg-type]

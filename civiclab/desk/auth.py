@@ -1,14 +1,20 @@
-"""Who is logged in: server-side sessions, a fresh session id at every login, and a login rate limit."""
+"""Who is logged in: server-side sessions, a fresh session id at every login, and a login rate limit.
+
+Before login, a form's CSRF token is bound to a random pre-login cookie; after login, to the session
+id (`civiclab.web.csrf`), so a token seen before login is worthless afterwards.
+"""
 
 from __future__ import annotations
 
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 
+from civiclab.web.limits import SlidingWindow
+
 SESSION_COOKIE = "civiclab_desk_session"
+PRELOGIN_COOKIE = "civiclab_desk_pre"
 SESSION_TTL_S = 8 * 3600
 IDLE_TTL_S = 30 * 60
 LOGIN_WINDOW_S = 300.0
@@ -72,32 +78,22 @@ class LoginLimiter:
 
     max_attempts: int = LOGIN_MAX_ATTEMPTS
     window_s: float = LOGIN_WINDOW_S
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _failures: SlidingWindow = field(init=False, repr=False)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window_s:
-            times.popleft()
-        return times
+    def __post_init__(self) -> None:
+        self._failures = SlidingWindow(self.window_s)
 
     def blocked(self, client: str, user: str) -> float:
         """Seconds to wait before trying again (0 when a try is allowed)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                self.window_s - (now - times[0])
-                for key in (f"ip:{client}", f"user:{user.lower()}")
-                if len(times := self._recent(key, now)) >= self.max_attempts
-            ]
-        return max(waits, default=0.0)
+        return max(self._failures.wait(key, self.max_attempts) for key in _keys(client, user))
 
     def failed(self, client: str, user: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"ip:{client}", f"user:{user.lower()}"):
-                self._recent(key, now).append(now)
+        for key in _keys(client, user):
+            self._failures.add(key)
 
     def succeeded(self, client: str, user: str) -> None:
-        with self._lock:
-            self._failures.pop(f"user:{user.lower()}", None)
+        self._failures.forget(f"user:{user.lower()}")
+
+
+def _keys(client: str, user: str) -> tuple[str, str]:
+    return (f"ip:{client}", f"user:{user.lower()}")

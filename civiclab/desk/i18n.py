@@ -1,4 +1,4 @@
-"""The desk's words in French and English, and which language a request gets."""
+"""The desk's words in French and English (which language a request gets: `civiclab.web.i18n`)."""
 
 from __future__ import annotations
 
@@ -243,23 +243,3 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bad_request": "The request is not valid.",
     },
 }
-
-
-def choose_language(query: str | None, cookie: str | None, accept: str | None) -> str:
-    """`?lang=`, else the language chosen before (cookie), else the browser's Accept-Language."""
-    for choice in (query, cookie):
-        if choice in LANGUAGES:
-            return str(choice)
-    best, best_q = LANGUAGES[0], -1.0
-    for part in (accept or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-", 1)[0]
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if primary in LANGUAGES and q > best_q:
-            best, best_q = primary, q
-    return best

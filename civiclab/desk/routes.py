@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -13,13 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n
-from civiclab.desk.auth import SESSION_COOKIE
-from civiclab.desk.csrf import PRELOGIN_COOKIE
+from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
 from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
 from civiclab.desk.reviewing import ReviewRefused, sign_review
 from civiclab.desk.views import (
     HERE,
-    SURVEY_STATIC,
     Desk,
     healthz_route,
     install_errors,
@@ -32,6 +29,8 @@ from civiclab.desk.views import (
 )
 from civiclab.errors import TrackingError
 from civiclab.store.reads import fast_get_run
+from civiclab.web.csrf import CsrfTokens
+from civiclab.web.templating import BASE_STYLESHEET
 
 log = logging.getLogger(__name__)
 MAX_COMPARE = 12
@@ -77,7 +76,7 @@ def register(app: FastAPI, desk: Desk) -> None:
     healthz_route(app)
     reports = ReportCache()
     css = {
-        "form.css": SURVEY_STATIC.read_bytes(),
+        "form.css": BASE_STYLESHEET.read_bytes(),
         "desk.css": (HERE / "static" / "desk.css").read_bytes(),
     }
 
@@ -125,7 +124,7 @@ def register(app: FastAPI, desk: Desk) -> None:
     async def login_get(request: Request) -> Response:
         if session_of(desk, request) is not None:
             return RedirectResponse("/runs", status_code=303)
-        anchor = request.cookies.get(PRELOGIN_COOKIE) or secrets.token_urlsafe(24)
+        anchor = request.cookies.get(PRELOGIN_COOKIE) or CsrfTokens.new_anchor()
         return login_page(request, anchor)
 
     @app.post("/login")

@@ -10,19 +10,19 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n
 from civiclab.desk.accounts import AccountStore, User
 from civiclab.desk.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions
-from civiclab.desk.csrf import CSRF_FIELD, CsrfTokens
 from civiclab.desk.pages import REVIEW_STATUSES, VERIFY_STATUSES, VerifyCache
 from civiclab.store.tracker import Tracker
+from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
+from civiclab.web.i18n import choose_language, language_links
+from civiclab.web.templating import environment
 
 HERE = Path(__file__).parent
-SURVEY_STATIC = HERE.parent / "survey" / "static" / "form.css"
 
 
 class LoginRequired(Exception):
@@ -45,7 +45,7 @@ class Desk:
 
 # Helpers the routes share -------------------------------------------------------------------------
 
-ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+ENV = environment(HERE / "templates")
 
 
 def when(ms: int) -> str:
@@ -56,10 +56,11 @@ ENV.globals.update(when=when, VERIFY_STATUSES=VERIFY_STATUSES, REVIEW_STATUSES=R
 
 
 def language(request: Request) -> str:
-    return i18n.choose_language(
-        request.query_params.get("lang"),
-        request.cookies.get(i18n.LANG_COOKIE),
-        request.headers.get("accept-language"),
+    return choose_language(
+        i18n.LANGUAGES,
+        query=request.query_params.get("lang"),
+        cookie=request.cookies.get(i18n.LANG_COOKIE),
+        accept=request.headers.get("accept-language"),
     )
 
 
@@ -98,15 +99,12 @@ def render(
     t = i18n.MESSAGES[lang]
     # The same page (its runs, filters) in the other language.
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "signed", "commented")]
-    switch = [
-        {
-            "code": code,
-            "label": i18n.MESSAGES[code]["language_name"],
-            "href": f"{request.url.path}?{urlencode([*kept, ('lang', code)])}",
-        }
-        for code in i18n.LANGUAGES
-        if code != lang
-    ]
+    switch = language_links(
+        lang,
+        i18n.LANGUAGES,
+        lambda code: i18n.MESSAGES[code]["language_name"],
+        lambda code: f"{request.url.path}?{urlencode([*kept, ('lang', code)])}",
+    )
     html = ENV.get_template(template).render(
         lang=lang,
         t=t,

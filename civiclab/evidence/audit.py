@@ -13,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from civiclab.errors import AuditError
-from civiclab.records import CANONICAL_OPTIONS, canonical_bytes
+from civiclab.records import CANONICAL_OPTIONS, ChainSummary, canonical_bytes
 
 GENESIS = "0" * 64
 
@@ -119,16 +118,6 @@ class AuditWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@dataclass(frozen=True)
-class ChainSummary:
-    """What a valid chain holds: its number of events, its root and the sessions it covers."""
-
-    events: int
-    root: str
-    opened: int
-    closed: int
 
 
 def iter_chain(path: Path) -> Iterator[dict[str, Any]]:

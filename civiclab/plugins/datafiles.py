@@ -3,19 +3,18 @@
 A survey response path that is a folder or `/etc/passwd` used to pass `validate` and give a
 run whose only evidence was an evaluator error. Here each file the spec names is resolved and
 checked the way its reader will read it: a regular file (or a folder where one is allowed),
-within the size limit, and survey exports parsed with the survey's instruments.
+within the size limit; and the files of a section are read by the check its reader registered
+(`data_file_check`: survey exports are parsed with the survey's instruments).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from civiclab.errors import SpecError, SurveyError
+from civiclab.errors import RegistryError, SpecError
+from civiclab.spec.experiment import ExperimentSpec
 from civiclab.spec.limits import human_bytes, max_data_bytes
-
-if TYPE_CHECKING:
-    from civiclab.spec.experiment import ExperimentSpec
 
 
 def check_data_path(spec_path: Path, path: Path) -> None:
@@ -37,35 +36,39 @@ def check_data_path(spec_path: Path, path: Path) -> None:
         )
 
 
-def check_survey_files(spec_path: Path, spec: ExperimentSpec) -> None:
-    """Read every survey export the acceptability evaluator will read, as it will read it.
+SectionCheck = Callable[[Path, ExperimentSpec], None]
+"""`check(spec_path, spec)`: raise `SpecError` naming the field when a file the section names cannot be read."""
+
+_SECTION_CHECKS: dict[str, SectionCheck] = {}
+
+
+def data_file_check(section: str) -> Callable[[SectionCheck], SectionCheck]:
+    """Register the check of the data files an experiment section names, run by `validate` and `run`.
+
+    The feature that reads the files registers it (the acceptability evaluator, for `survey:`), so that
+    a file its reader would refuse fails when the experiment is loaded, not in the middle of a run.
 
     Raises:
-        SpecError: `survey.responses[i].path` is a folder, not an export, or unreadable.
+        RegistryError: `section` is not a section of an experiment, or already has a check.
     """
-    survey = spec.survey
-    if survey is None or not survey.responses:
-        return
-    from civiclab.survey.importer import read_export_file
+    if section not in ExperimentSpec.model_fields:
+        raise RegistryError(f"data-file check for {section!r}: not a section of an experiment")
 
-    instruments = survey.load_instruments()
-    for i, source in enumerate(survey.responses):
-        try:
-            report, _raw = read_export_file(
-                source.path,
-                instruments,
-                format=source.format,
-                columns=source.columns or None,
-                segments=survey.segments,
-                wave=source.wave,
-                allow_missing_items=source.allow_missing_items,
-            )
-        except SurveyError as exc:
-            problem = str(exc).removeprefix(f"{source.path}: ")
-            raise SpecError(spec_path, f"survey.responses[{i}].path", f"{source.path}: {problem}") from None
-        if report.rows and not report.accepted:
-            raise SpecError(
-                spec_path,
-                f"survey.responses[{i}].path",
-                f"{source.path}: none of its {report.rows} rows is usable (first: {report.rejected[0]})",
-            )
+    def register(check: SectionCheck) -> SectionCheck:
+        if _SECTION_CHECKS.get(section, check) is not check:
+            raise RegistryError(f"the data files of {section!r} have a check registered twice")
+        _SECTION_CHECKS[section] = check
+        return check
+
+    return register
+
+
+def check_section_files(spec_path: Path, spec: ExperimentSpec) -> None:
+    """Run the registered check of every section the experiment has, as the files' readers will read them.
+
+    Raises:
+        SpecError: a file a section names would be refused by its reader.
+    """
+    for section, check in sorted(_SECTION_CHECKS.items()):
+        if getattr(spec, section) is not None:
+            check(spec_path, spec)

@@ -15,10 +15,9 @@ from civiclab.errors import EvaluatorError
 from civiclab.plugins.piloting import PilotFacts
 from civiclab.plugins.sessionlog import RecordStream
 from civiclab.privacy.grouping import INTERSECTIONS, hidden_crossings, hidden_segments
-from civiclab.records import SEGMENT_ATTRIBUTES, EnergyReading, Metric, SessionRecord
+from civiclab.records import SEGMENT_ATTRIBUTES, ChainSummary, EnergyReading, Metric, SessionRecord
 
 if TYPE_CHECKING:
-    from civiclab.evidence.audit import ChainSummary
     from civiclab.plugins.experiment import Experiment, ResolvedEvaluator
     from civiclab.stats.intervals import Estimate  # numpy: not imported with `import civiclab`
 

@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from civiclab.errors import RegistryError, SpecError
-from civiclab.plugins.datafiles import check_data_path, check_survey_files
+from civiclab.plugins.datafiles import check_data_path, check_section_files
 from civiclab.plugins.registry import EvaluatorInfo, PilotInfo, evaluators, pilots
 from civiclab.records import canonical_json
 from civiclab.spec.experiment import ExperimentSpec, PersonaFile, PersonaSpec
@@ -228,7 +228,8 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
                 key = str(file)
             data_files[key] = file_digest(file)
 
-    check_survey_files(spec_path, spec)  # what the acceptability evaluator will read, read now
+    # Resolving the evaluators loaded every plugin, so every section's check is registered by now.
+    check_section_files(spec_path, spec)
 
     experiment = Experiment(
         path=spec_path,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from civiclab.privacy.disclosure import suppress
+from civiclab.privacy.grouping import attribute_of
 from civiclab.records import Metric
-from civiclab.scoring.equity import attribute_of
 
 
 def publishable(metrics: list[Metric], k: int) -> list[Metric]:

@@ -34,6 +34,11 @@ def group_name(key: GroupKey) -> str | None:
     return "&".join(key) if key else None
 
 
+def attribute_of(segment: str) -> str:
+    """`age_band` for `age_band=80+`; `age_band&digital_literacy` for an intersection."""
+    return "&".join(part.split("=", 1)[0] for part in segment.split("&"))
+
+
 def group_keys(
     segment: Mapping[str, object],
     attributes: Iterable[str] = SEGMENT_ATTRIBUTES,

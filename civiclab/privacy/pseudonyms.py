@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import os
 
-from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.secrets import key_id, lab_secret
+from civiclab.spec.experiment import PrivacySpec
 
 SECRET_NAME = "pseudonym-salt"
 KEY_ID_TAG = "civiclab.pseudonym_key_id"
 
 
-def pseudonym_salt(experiment: Experiment) -> str:
-    """The salt for pseudonymous ids: the env var the spec names, else the lab's random secret."""
-    configured = os.environ.get(experiment.spec.privacy.salt_env)
+def pseudonym_salt(privacy: PrivacySpec) -> str:
+    """The salt for pseudonymous ids: the env var the spec's `privacy:` names, else the lab's random secret."""
+    configured = os.environ.get(privacy.salt_env)
     if configured:
         return configured
     return lab_secret(SECRET_NAME).hex()
 
 
-def pseudonym_key_id(experiment: Experiment) -> str:
+def pseudonym_key_id(privacy: PrivacySpec) -> str:
     """Which salt a run used, without revealing it (first 16 hex digits of its SHA-256)."""
-    return key_id(pseudonym_salt(experiment))
+    return key_id(pseudonym_salt(privacy))

@@ -27,7 +27,7 @@ def build_pilot(experiment: Experiment, workdir: Path | None = None) -> Pilot[An
         start=spec.population.start,
         personas=experiment.personas,
         k_anonymity=spec.privacy.k_anonymity,
-        pseudonym_salt=pseudonym_salt(experiment),
+        pseudonym_salt=pseudonym_salt(experiment.spec.privacy),
         workdir=workdir,
     )
     pilot = experiment.pilot.factory(experiment.pilot_params, context)

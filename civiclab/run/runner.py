@@ -148,7 +148,7 @@ def run_experiment(
             **lifecycle.process_tags(),
             "civiclab.status": "running",
             "civiclab.executor": spec.executor.kind,
-            KEY_ID_TAG: pseudonym_key_id(experiment),
+            KEY_ID_TAG: pseudonym_key_id(experiment.spec.privacy),
         }
     )
     params = flatten(redact_urls_in(experiment.raw))  # no credentials of a URL in the store

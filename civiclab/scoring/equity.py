@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
 
+from civiclab.privacy.grouping import attribute_of
 from civiclab.records import Metric
 from civiclab.stats import intervals as stats
 
@@ -19,11 +20,6 @@ SUFFIXES = ("equity_gap", "equity_ratio")
 
 def _estimate(m: Metric) -> stats.Estimate:
     return stats.Estimate(float(m.value), m.ci_low, m.ci_high, m.n or 0, m.method)  # type: ignore[arg-type]
-
-
-def attribute_of(segment: str) -> str:
-    """`age_band` for `age_band=80+`; `age_band&digital_literacy` for an intersection."""
-    return "&".join(part.split("=", 1)[0] for part in segment.split("&"))
 
 
 def _name(attribute: str) -> str:

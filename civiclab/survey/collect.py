@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from civiclab.errors import SpecError
+from civiclab.errors import SpecError, SurveyError
+from civiclab.spec.experiment import ExperimentSpec
 from civiclab.spec.instruments import Instrument
 from civiclab.spec.survey import STORE_ENV, SurveySpec, default_store_url, resolve_store_url
 from civiclab.survey.importer import ImportReport, read_export_file
@@ -193,4 +194,43 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
     return Gathered(responses, reports, raw_files, invited, synthetic, used_url, collisions)
 
 
-__all__ = ["Gathered", "SurveyContext", "gather", "resolve_store_url", "survey_context"]
+def check_response_files(spec_path: Path, spec: ExperimentSpec) -> None:
+    """Read every survey export `gather` will read, as it will read it, when the experiment is loaded.
+
+    Raises:
+        SpecError: `survey.responses[i].path` is a folder, not an export, or unreadable.
+    """
+    survey = spec.survey
+    if survey is None or not survey.responses:
+        return
+    instruments = survey.load_instruments()
+    for i, source in enumerate(survey.responses):
+        try:
+            report, _raw = read_export_file(
+                source.path,
+                instruments,
+                format=source.format,
+                columns=source.columns or None,
+                segments=survey.segments,
+                wave=source.wave,
+                allow_missing_items=source.allow_missing_items,
+            )
+        except SurveyError as exc:
+            problem = str(exc).removeprefix(f"{source.path}: ")
+            raise SpecError(spec_path, f"survey.responses[{i}].path", f"{source.path}: {problem}") from None
+        if report.rows and not report.accepted:
+            raise SpecError(
+                spec_path,
+                f"survey.responses[{i}].path",
+                f"{source.path}: none of its {report.rows} rows is usable (first: {report.rejected[0]})",
+            )
+
+
+__all__ = [
+    "Gathered",
+    "SurveyContext",
+    "check_response_files",
+    "gather",
+    "resolve_store_url",
+    "survey_context",
+]

@@ -193,12 +193,10 @@ def render_html(results: PublicResults, lang: str, title: str, k: int) -> str:
     """The public results as a standalone HTML page (the web form's own template and styles inlined)."""
     from pathlib import Path
 
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     from civiclab.survey.messages import messages
+    from civiclab.web.templating import BASE_STYLESHEET, environment
 
-    here = Path(__file__).parent
-    env = Environment(loader=FileSystemLoader(here / "templates"), autoescape=select_autoescape(["html"]))
+    env = environment(Path(__file__).parent / "templates")
     heading = "Ce que les participants ont dit" if lang == "fr" else "What participants said"
     html = env.get_template("results.html").render(
         lang=lang,
@@ -211,6 +209,6 @@ def render_html(results: PublicResults, lang: str, title: str, k: int) -> str:
         heading=heading,
         results=results,
     )
-    css = (here / "static" / "form.css").read_text(encoding="utf-8")
+    css = BASE_STYLESHEET.read_text(encoding="utf-8")
     html = html.replace('<link rel="stylesheet" href="/static/form.css">', f"<style>\n{css}</style>")
     return html.replace('<script src="/static/form.js" defer></script>\n', "")

@@ -17,7 +17,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -25,24 +24,23 @@ from civiclab.privacy.spreadsheet import neutralise_row
 from civiclab.survey import forms
 from civiclab.survey.collect import SurveyContext, gather
 from civiclab.survey.messages import MESSAGES, messages
-from civiclab.survey.ratelimit import RateLimit, configured_limit
+from civiclab.survey.ratelimit import configured_limit
 from civiclab.survey.results import public_results
 from civiclab.survey.scoring import ScoringOptions, score_survey
-from civiclab.survey.security import (
-    CSRF_COOKIE,
-    CSRF_FIELD,
-    BodyLimit,
-    CsrfTokens,
-    SecurityHeaders,
-    admin_token_ok,
-)
+from civiclab.survey.security import CSRF_COOKIE, FORM_HEADERS, admin_token_ok
 from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
+from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
+from civiclab.web.headers import SecurityHeaders
+from civiclab.web.i18n import language_links, path_language
+from civiclab.web.limits import BodyLimit, RateLimit
+from civiclab.web.templating import BASE_STYLESHEET, environment
 
 ADMIN_TOKEN_ENV = "CIVICLAB_SURVEY_ADMIN_TOKEN"
 MAX_BODY = 64 * 1024
 RESULTS_TTL_S = 60.0
 HERE = Path(__file__).parent
 STATIC = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
+STATIC_FILES = {"form.css": BASE_STYLESHEET, "form.js": HERE / "static" / "form.js"}
 
 
 def create_app(
@@ -58,11 +56,11 @@ def create_app(
     `rate_limit`: POSTs per client per minute (default $CIVICLAB_SURVEY_RATE_LIMIT or 30; 0 is off).
     """
     posts_per_minute = configured_limit(rate_limit)
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+    env = environment(HERE / "templates")
     tokens = CsrfTokens(secret)
     instruments = ctx.instruments
     languages = list(ctx.spec.languages)
-    static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
+    static = {name: STATIC_FILES[name].read_bytes() for name in STATIC}
     results_cache: dict[str, tuple[float, Any]] = {}
     app = FastAPI(title="civiclab survey", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -70,22 +68,26 @@ def create_app(
         return ctx.spec.title.get(lang) or messages(lang)["default_title"]  # type: ignore[call-overload]
 
     def render(request: Request, template: str, lang: str, status: int = 200, **values: Any) -> HTMLResponse:
-        token = request.cookies.get(CSRF_COOKIE)
-        fresh = not tokens.valid(token)
-        if fresh:
-            token = tokens.new()
+        cookie = request.cookies.get(CSRF_COOKIE)
+        anchor = cookie if cookie is not None and tokens.usable_anchor(cookie) else tokens.new_anchor()
+        fresh = anchor != cookie
         # The language switch is offered outside the questionnaire only: following it mid-way drops answers.
         switch = values.pop("switch", None)
-        others = [
-            {"code": code, "label": MESSAGES[code]["language_name"], "href": f"/{code}/{switch}"}
-            for code in languages
-            if code != lang and switch is not None
-        ]
+        others = (
+            language_links(
+                lang,
+                languages,
+                lambda code: MESSAGES[code]["language_name"],
+                lambda code: f"/{code}/{switch}",
+            )
+            if switch is not None
+            else []
+        )
         html = env.get_template(template).render(
             lang=lang,
             t=messages(lang),
             survey_title=title(lang),
-            csrf=token,
+            csrf=tokens.token(anchor),
             other_languages=others,
             k=ctx.k,
             **values,
@@ -94,7 +96,7 @@ def create_app(
         if fresh:
             response.set_cookie(
                 CSRF_COOKIE,
-                str(token),
+                anchor,
                 httponly=True,
                 samesite="strict",
                 path="/",
@@ -120,8 +122,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        lang = request.url.path.strip("/").split("/", 1)[0]
-        lang = lang if lang in languages else languages[0]
+        lang = path_language(request.url.path, languages)
         key = {404: "not_found", 413: "too_large"}.get(exc.status_code, "bad_request")
         return error_page(request, lang, exc.status_code, key)
 
@@ -357,8 +358,7 @@ def create_app(
         )
 
     def too_large(scope: Any, key: str = "too_large") -> tuple[bytes, bytes]:
-        lang = str(scope.get("path", "/")).strip("/").split("/", 1)[0]
-        lang = lang if lang in languages else languages[0]
+        lang = path_language(str(scope.get("path", "/")), languages)
         t = messages(lang)
         html = env.get_template("error.html").render(
             lang=lang,
@@ -377,4 +377,4 @@ def create_app(
         return too_large(scope, "rate_limited")
 
     limited = RateLimit(BodyLimit(app, max_body, too_large), posts_per_minute, rate_limited)  # type: ignore[arg-type]
-    return SecurityHeaders(limited)  # type: ignore[arg-type]
+    return SecurityHeaders(limited, FORM_HEADERS)

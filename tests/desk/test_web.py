@@ -440,3 +440,16 @@ def test_the_statement_route_never_serves_a_planted_link_or_special_file(
             statement.unlink()
         shutil.move(kept, statement)
     assert client.get(f"/runs/{run}/statement.dsse.json").json()["payloadType"]
+
+
+def test_an_oversized_form_is_refused_with_the_desks_own_headers(client: Any) -> None:
+    from civiclab.desk.app import MAX_BODY, PAGE_CSP
+
+    response = client.post(
+        "/login",
+        content=b"a" * (MAX_BODY + 1),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-security-policy"] == PAGE_CSP.decode()
+    assert response.headers["x-frame-options"] == "DENY"

@@ -8,8 +8,8 @@ import pytest
 
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.experiment import load_experiment
+from civiclab.privacy.grouping import attribute_of
 from civiclab.records import SessionRecord
-from civiclab.scoring.equity import attribute_of
 from evaluators.human_centered import HumanCenteredParams, human_centered
 
 
