@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from civiclab.evidence.audit import verify_chain
-    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.evidence.verify.auditcheck import check_chain
     from civiclab.plugins.experiment import load_experiment
     from civiclab.plugins.gctune import gc_tuned
     from civiclab.plugins.population import iter_plans

@@ -37,7 +37,7 @@ def timed_run(uri: str, sessions: int) -> tuple[str, float, dict[str, float]]:
 def breakdown(tracker: object, run_id: str) -> dict[str, float]:
     """The main parts of verify, timed one by one."""
     from civiclab.evidence.signing.envelope import read_envelope
-    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.evidence.verify.auditcheck import check_chain
     from civiclab.evidence.verify.checks import file_digests
     from civiclab.evidence.verify.rerun import rerun_evaluators
 

@@ -11,7 +11,7 @@ from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile
-from civiclab.evidence.verify.chaincheck import REVIEW_EVENT
+from civiclab.evidence.verify.auditcheck import REVIEW_EVENT
 from civiclab.evidence.verify.checks import check_signature
 from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
 

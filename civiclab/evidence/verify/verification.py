@@ -20,7 +20,7 @@ from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile, load_trust
 from civiclab.evidence.verify.anchorcheck import check_statement_anchor
-from civiclab.evidence.verify.chaincheck import ChainProblem, check_chain, valid_prefix
+from civiclab.evidence.verify.auditcheck import ChainProblem, check_chain, valid_prefix
 from civiclab.evidence.verify.checks import (
     Check,
     check_artifacts,
