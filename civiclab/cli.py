@@ -14,7 +14,7 @@ from typing import Any
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.evidence.signing import cli as signing_cli
-from civiclab.privacy.credentials import redact_url, redact_urls_in
+from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
 from civiclab.survey import cli as survey_cli
@@ -111,10 +111,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     result = _run_one(Path(args.spec), args)
     if args.json:
-        print(json.dumps(redact_urls_in(result.summary()), indent=None, sort_keys=True))
+        print(json.dumps(strip_credentials_in(result.summary()), indent=None, sort_keys=True))
     else:
         print(to_table(result.scorecard))
-        print(f"\nrun {result.run_id} stored in {redact_url(result.tracking_uri)}")
+        print(f"\nrun {result.run_id} stored in {strip_url_credentials(result.tracking_uri)}")
         print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
     return 0
 
@@ -248,7 +248,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     uri = resolve_tracking_uri(args.tracking_uri)
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {redact_url(uri)}); Ctrl+C to stop", flush=True)
+    print(
+        f"MLflow UI on http://127.0.0.1:{args.port} (store {strip_url_credentials(uri)}); Ctrl+C to stop",
+        flush=True,
+    )
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.execv(command[0], command)
     return 0  # pragma: no cover

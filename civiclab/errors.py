@@ -28,9 +28,9 @@ class CivicLabError(Exception):
     exit_code: int = 1
 
     def __str__(self) -> str:
-        from civiclab.privacy.credentials import redact_text
+        from civiclab.privacy.credentials import strip_credentials
 
-        return redact_text(super().__str__())
+        return strip_credentials(super().__str__())
 
 
 class SpecError(CivicLabError):

@@ -19,7 +19,7 @@ from typing import Any
 
 from civiclab.errors import AuditError, ChainError
 from civiclab.evm import IN_PROCESS, ZERO_ADDRESS, Chain, Registry, load_artifact
-from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.credentials import strip_url_credentials
 from civiclab.spec.experiment import AnchorSpec
 
 ANCHOR_VERSION = 1
@@ -85,7 +85,7 @@ def anchor_audit_root(
     calldata = bytes(sent["input"] if "input" in sent else sent["data"])
     return {
         "version": ANCHOR_VERSION,
-        "rpc_url": redact_url(cfg.chain),  # the manifest is read by many: never its password
+        "rpc_url": strip_url_credentials(cfg.chain),  # the manifest is read by many: never its password
         "ephemeral": chain.ephemeral,
         "chain_id": chain.chain_id,
         "contract": registry.address,

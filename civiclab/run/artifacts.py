@@ -14,7 +14,7 @@ from typing import Any
 from civiclab.evidence.audit import ChainSummary
 from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, write_manifest
 from civiclab.plugins.experiment import Experiment
-from civiclab.privacy.credentials import redact_text
+from civiclab.privacy.credentials import strip_credentials
 from civiclab.records import EnergyReading, Metric
 from civiclab.scoring.scorecard import Scorecard
 from civiclab.scoring.scorecard_text import to_markdown
@@ -29,7 +29,7 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
     (folder / "scorecard.json").write_text(card.model_dump_json(indent=2))
     (folder / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
     (folder / "spec.yaml").write_text(  # the spec as written, minus passwords in URLs
-        redact_text(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
+        strip_credentials(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
     )
 
 

@@ -25,7 +25,7 @@ from civiclab.plugins.evaluation import RunData, run_evaluators
 from civiclab.plugins.experiment import Experiment
 from civiclab.plugins.piloting import Pilot
 from civiclab.plugins.sessionlog import RecordStream
-from civiclab.privacy.credentials import redact_urls_in
+from civiclab.privacy.credentials import strip_credentials_in
 from civiclab.privacy.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
 from civiclab.records import Metric
 from civiclab.run import artifacts, lifecycle
@@ -151,7 +151,7 @@ def run_experiment(
             KEY_ID_TAG: pseudonym_key_id(experiment),
         }
     )
-    params = flatten(redact_urls_in(experiment.raw))  # no credentials of a URL in the store
+    params = flatten(strip_credentials_in(experiment.raw))  # no credentials of a URL in the store
     if resume is None:
         run_name = f"{spec.name}-seed{spec.population.seed}"
         run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from civiclab.errors import TrackingError
-from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.credentials import strip_url_credentials
 
 DEFAULT_RETRIES = 2
 DEFAULT_TIMEOUT_S = 5
@@ -100,9 +100,11 @@ def check_database_server(uri: str, timeout_s: float) -> None:
         finally:
             engine.dispose()
     except ImportError as exc:
-        raise StoreUnreachable(f"tracking URI {redact_url(uri)}: driver missing: {exc}") from None
+        raise StoreUnreachable(f"tracking URI {strip_url_credentials(uri)}: driver missing: {exc}") from None
     except Exception as exc:  # any DBAPI error: refused, unknown host, bad password, no database
-        raise StoreUnreachable(f"cannot open the MLflow store {redact_url(uri)}: {first_line(exc)}") from None
+        raise StoreUnreachable(
+            f"cannot open the MLflow store {strip_url_credentials(uri)}: {first_line(exc)}"
+        ) from None
 
 
 def check_http_server(uri: str, timeout_s: float) -> None:
@@ -115,11 +117,13 @@ def check_http_server(uri: str, timeout_s: float) -> None:
         if exc.code in (401, 403):
             return  # the server answers; authentication is MLflow's business
         raise StoreUnreachable(
-            f"tracking server {redact_url(uri)} answered HTTP {exc.code} on /health"
+            f"tracking server {strip_url_credentials(uri)} answered HTTP {exc.code} on /health"
         ) from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise StoreUnreachable(f"tracking server {redact_url(uri)} is unreachable: {reason}") from None
+        raise StoreUnreachable(
+            f"tracking server {strip_url_credentials(uri)} is unreachable: {reason}"
+        ) from None
 
 
 def check_store(uri: str) -> None:
