@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "verify",
-        help="check a run against its signed statement: signature, store, files, chain, evaluators, reviews, anchor",
+        help="check a run against its signed statement: signature, store, files, audit log, evaluators, reviews, anchor",
     )
     p.add_argument("run_id")
     p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")

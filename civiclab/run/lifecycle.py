@@ -117,7 +117,7 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
 def salvage(
     tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str, status: str = "FAILED"
 ) -> None:
-    """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped.
+    """Keep what was recorded readable (flushed audit log, partial sessions) and say why the run stopped.
 
     Each step is tried on its own: a store that fails here must not hide the error that stopped
     the run, so failures are logged and the caller re-raises the original error.

@@ -106,9 +106,9 @@ def test_attack_6_truncated_and_reanchored_on_a_new_registry(
     events = [line["event"] for line in a.read_chain(folder)][:-40]
     a.write_chain(folder, events)
     from civiclab.evidence.anchoring import anchor_statement
-    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.audit import verify_audit_log
 
-    root = verify_chain(folder / "audit.jsonl").root
+    root = verify_audit_log(folder / "audit.jsonl").root
 
     def mutate(statement: dict[str, Any]) -> None:
         statement["predicate"]["audit"].update(root=root, events=len(events))

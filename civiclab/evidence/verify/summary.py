@@ -58,11 +58,11 @@ def signature_summary(
     entries = []
     from civiclab.store.files import unsafe_entries
 
-    chain = folder / "audit.jsonl"
+    audit_file = folder / "audit.jsonl"
     if unsafe_entries(folder):
         summary.problem = summary.problem or "a symbolic link or special file among the artifacts"
-    elif chain.exists():
-        with chain.open("rb") as fh:
+    elif audit_file.exists():
+        with audit_file.open("rb") as fh:
             for number, line in enumerate(fh):
                 if number >= events and b'"kind":"' + REVIEW_EVENT.encode() + b'"' in line:
                     entries.append(orjson.loads(line))
