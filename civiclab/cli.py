@@ -242,6 +242,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from civiclab.home import settings_table
+
+    print(settings_table())
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from civiclab.store.tracker import resolve_tracking_uri
 
@@ -369,6 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list registered pilots and evaluators")
     p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
     p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser(
+        "settings", help="list the CIVICLAB_* environment variables, their defaults and meaning"
+    )
+    p.set_defaults(handler=cmd_settings)
 
     p = sub.add_parser("ui", help="open the MLflow UI on the store")
     p.add_argument("--port", type=int, default=5000)

@@ -28,6 +28,7 @@ from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import AuditWriter, verify_audit_log
 from civiclab.evidence.manifest import read_manifest, sha256_file, write_manifest
 from civiclab.evidence.verify.legacy import REVIEW_EVENT, verify_folder_report
+from civiclab.home import text_setting
 from civiclab.privacy.redaction import redact_text
 from civiclab.store.tracker import Tracker
 
@@ -61,7 +62,7 @@ class Review(BaseModel):
 
 def _fault(point: str) -> None:
     """Die here, as a power cut would, when a test asks for it (CIVICLAB_FAULT_AT=point)."""
-    if os.environ.get(FAULT_ENV) == point:
+    if text_setting(FAULT_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -95,9 +96,9 @@ def pending_path(tracker: Tracker, run_id: str, local: Path | None) -> Path:
     or under CIVICLAB_HOME when the artifacts are on a server."""
     if local is not None:
         return local.parent / PENDING
-    from civiclab.evidence.signing.keys import civiclab_home
+    from civiclab.home import lab_home
 
-    return civiclab_home() / "pending" / f"{run_id}.{PENDING}"
+    return lab_home() / "pending" / f"{run_id}.{PENDING}"
 
 
 def _write_durably(path: Path, text: str) -> None:

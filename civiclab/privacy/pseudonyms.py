@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from civiclab.plugins.experiment import Experiment
-from civiclab.privacy.secrets import key_id, lab_secret
+from civiclab.privacy.secrets import lab_secret, secret_key_id
 
 SECRET_NAME = "pseudonym-salt"
 KEY_ID_TAG = "civiclab.pseudonym_key_id"
@@ -28,4 +28,4 @@ def pseudonym_salt(experiment: Experiment) -> str:
 
 def pseudonym_key_id(experiment: Experiment) -> str:
     """Which salt a run used, without revealing it (first 16 hex digits of its SHA-256)."""
-    return key_id(pseudonym_salt(experiment))
+    return secret_key_id(pseudonym_salt(experiment))

@@ -10,7 +10,6 @@ verified from the genesis. The run continues from the next plan, in plan order.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import orjson
 
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.home import text_setting
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
@@ -211,7 +211,7 @@ def staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
     killed with SIGKILL can be resumed from what it wrote on this machine; when resuming and that
     folder is gone, what was salvaged to the store is downloaded.
     """
-    root = Path(os.environ.get("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
+    root = Path(text_setting("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
     staging = root / f"civiclab-run-{run_id}"
     if fetch and not (staging / "audit.jsonl").exists():
         shutil.rmtree(staging, ignore_errors=True)

@@ -5,12 +5,8 @@ default) and then raises a long traceback; a SQLite path under a file or under /
 from deep inside SQLAlchemy. civiclab checks the store before MLflow touches it and bounds
 MLflow's own retries, so a wrong `--tracking-uri` is a one-line error with exit 2 within seconds.
 
-| variable                         | default | what                                            |
-| -------------------------------- | ------- | ----------------------------------------------- |
-| CIVICLAB_TRACKING_RETRIES        | 2       | MLflow's MLFLOW_HTTP_REQUEST_MAX_RETRIES         |
-| CIVICLAB_TRACKING_TIMEOUT_S      | 5       | MLflow's MLFLOW_HTTP_REQUEST_TIMEOUT, per request |
-
-MLflow's own variables, when set, win.
+How long and how often is set by `CIVICLAB_TRACKING_TIMEOUT_S` and `CIVICLAB_TRACKING_RETRIES`
+(see `civiclab.home`). MLflow's own variables, when set, win.
 """
 
 from __future__ import annotations
@@ -21,10 +17,8 @@ import urllib.request
 from pathlib import Path
 
 from civiclab.errors import TrackingError
+from civiclab.home import int_setting, parse_number
 from civiclab.privacy.credentials import strip_url_credentials
-
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT_S = 5
 
 
 class StoreUnreachable(TrackingError):
@@ -39,25 +33,17 @@ class RunNotFound(TrackingError):
     exit_code = 2
 
 
-def _setting(name: str, default: int) -> int:
-    text = os.environ.get(name, "")
-    try:
-        value = int(text) if text else default
-    except ValueError:
-        raise StoreUnreachable(f"${name}: {text[:20]!r} is not a whole number") from None
-    if value < 0:
-        raise StoreUnreachable(f"${name}: must not be negative")
-    return value
-
-
 def bound_http_retries() -> tuple[int, int]:
     """Set MLflow's HTTP retry and timeout variables (unless already set); returns (retries, timeout_s)."""
-    retries = _setting("CIVICLAB_TRACKING_RETRIES", DEFAULT_RETRIES)
-    timeout = max(1, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    retries = int_setting("CIVICLAB_TRACKING_RETRIES")
+    timeout = max(1, int_setting("CIVICLAB_TRACKING_TIMEOUT_S"))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-    return int(os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]), int(os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])
+    return (
+        int(parse_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])),
+        int(parse_number("MLFLOW_HTTP_REQUEST_TIMEOUT", os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])),
+    )
 
 
 def prepare_sqlite_folder(uri: str) -> Path:
@@ -134,7 +120,7 @@ def check_store(uri: str) -> None:
         _retries, timeout = bound_http_retries()
         check_http_server(uri, timeout)
     elif uri.startswith(("postgresql", "mysql")):
-        check_database_server(uri, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+        check_database_server(uri, int_setting("CIVICLAB_TRACKING_TIMEOUT_S"))
 
 
 def first_line(exc: BaseException) -> str:

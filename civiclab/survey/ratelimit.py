@@ -9,16 +9,14 @@ the client address (uvicorn's `--forwarded-allow-ips`), else every participant s
 
 from __future__ import annotations
 
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from civiclab.errors import SurveyError
+from civiclab.home import int_setting
 from civiclab.survey.security import SECURITY_HEADERS, ASGIApp, Receive, Scope, Send
 
-RATE_ENV = "CIVICLAB_SURVEY_RATE_LIMIT"
-DEFAULT_LIMIT = 30  # POSTs per client per minute
 WINDOW_S = 60.0
 MAX_CLIENTS = 50_000  # memory bound: the least recently seen clients are forgotten first
 
@@ -26,11 +24,7 @@ MAX_CLIENTS = 50_000  # memory bound: the least recently seen clients are forgot
 def configured_limit(value: int | None = None) -> int:
     """`value`, else $CIVICLAB_SURVEY_RATE_LIMIT, else 30 POSTs a minute; 0 turns the limit off."""
     if value is None:
-        text = os.environ.get(RATE_ENV, "")
-        try:
-            value = int(text) if text else DEFAULT_LIMIT
-        except ValueError:
-            raise SurveyError(f"${RATE_ENV}: {text[:20]!r} is not a whole number") from None
+        return int_setting("CIVICLAB_SURVEY_RATE_LIMIT")
     if value < 0:
         raise SurveyError(f"rate limit {value}: give 0 (off) or a positive number of posts a minute")
     return value

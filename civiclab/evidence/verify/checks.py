@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.manifest import MANIFEST, sha256_file
 from civiclab.evidence.signing.envelope import Envelope, verify_signature
-from civiclab.evidence.signing.keys import b64url_decode, key_id
+from civiclab.evidence.signing.keys import b64url_decode, public_key_id
 from civiclab.evidence.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
 from civiclab.evidence.signing.trust import TrustFile
 from civiclab.store.tracker import metric_rows
@@ -52,7 +52,7 @@ def embedded_key(statement: dict[str, Any]) -> dict[str, bytes]:
         raw = b64url_decode(str(signer.get("public_key", "")))
     except ValueError:
         return {}
-    return {key_id(raw): raw} if len(raw) == 32 else {}
+    return {public_key_id(raw): raw} if len(raw) == 32 else {}
 
 
 def check_signature(
