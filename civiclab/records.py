@@ -137,7 +137,9 @@ class Metric(BaseModel):
 
     @property
     def key(self) -> str:
-        """The name under which the metric is stored; per-segment values carry their segment."""
+        """`name`, or `name[segment]` for a per-segment value: tells metrics apart in memory (lookups,
+        tests). Not what the store uses: MLflow logs a metric under `store.tracker.metric_key`
+        (`name/attribute/value`)."""
         return self.name if self.segment is None else f"{self.name}[{self.segment}]"
 
     @property
