@@ -4,8 +4,8 @@ An `rpc_url: https://lab:s3cret@node.example/` or a tracking URI
 `postgresql://mlflow:s3cret@db/mlflow` is needed to connect, but everything civiclab stores or
 prints (MLflow params, `manifest.json`, the `spec.yaml` copy, `verify` output, reports, error
 messages) is read by people who must not get the password. Every such place passes through
-`strip_url_credentials` (one URL), `strip_credentials_in` (a nested structure) or `strip_credentials` (free text that
-may contain URLs, such as an exception message).
+`strip_url_credentials` (one URL), `strip_credentials_in` (a nested structure) or `strip_credentials`
+(free text that may contain URLs, such as an exception message).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def strip_credentials(text: str) -> str:
 
 
 def strip_credentials_in(value: Any) -> Any:
-    """A copy of a nested structure (dicts, lists, strings) with the credentials stripped from every URL in its strings."""
+    """A copy of a nested structure (dicts, lists, strings), every URL in its strings without credentials."""
     if isinstance(value, str):
         return strip_credentials(value)
     if isinstance(value, dict):

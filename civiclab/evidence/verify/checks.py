@@ -126,7 +126,7 @@ def check_manifest(
     audit_root: str | None,
     audit_events: int,
 ) -> tuple[Check, Any]:
-    """The manifest (which lists reviews and the anchor record) against its tag, the audit log and the files."""
+    """The manifest (which lists reviews and the anchor record) against its tag, audit log and files."""
     from civiclab.evidence.manifest import Manifest
 
     name = "manifest"
