@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from civiclab.evm.client import Chain  # noqa: E402
-from civiclab.evm.registry import Registry  # noqa: E402
+from civiclab.evm.registry import AttestationRegistry  # noqa: E402
 from pilots.attestation.credential import AttestationFile, build_attestation, verify  # noqa: E402
 from pilots.attestation.documents import (  # noqa: E402
     KINDS,
@@ -42,7 +42,9 @@ def documents(n: int, seed: int) -> list[tuple[dict, bytes]]:
     ]
 
 
-def issue_batched(registry: Registry, docs: list[tuple[dict, bytes]], batch: int) -> tuple[float, int, list]:
+def issue_batched(
+    registry: AttestationRegistry, docs: list[tuple[dict, bytes]], batch: int
+) -> tuple[float, int, list]:
     """Canonicalise, hash, build one tree per batch and anchor each root; returns (s, gas, attestations)."""
     started = time.perf_counter()
     gas = 0
@@ -63,7 +65,7 @@ def issue_batched(registry: Registry, docs: list[tuple[dict, bytes]], batch: int
     return time.perf_counter() - started, gas, out
 
 
-def issue_per_document(registry: Registry, docs: list[tuple[dict, bytes]]) -> tuple[float, int]:
+def issue_per_document(registry: AttestationRegistry, docs: list[tuple[dict, bytes]]) -> tuple[float, int]:
     started = time.perf_counter()
     gas = 0
     for doc, salt in docs:
@@ -84,7 +86,7 @@ def main() -> int:
     args = ap.parse_args()
 
     chain = Chain.connect(args.rpc_url)
-    registry, _ = Registry.deploy(chain)
+    registry, _ = AttestationRegistry.deploy(chain)
     registry.set_issuer(chain.sender, True)
     docs = documents(args.documents, seed=1)
     baseline_docs = documents(args.baseline, seed=2)

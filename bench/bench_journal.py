@@ -3,11 +3,11 @@
 Runs N journey sessions in memory first (the pilot alone, its time is the baseline), then times, in
 CPU seconds (best of --repeat, so that other work on a shared machine counts less):
 - writing them through the run's journal (redaction, canonical JSON, sha256 links, both files);
-- `verify_chain` (the auditability evaluator's re-check of the chain);
-- `check_chain` (what `civiclab verify` does: links, structure, sessions re-derived from the chain).
+- `verify_audit_log` (the auditability evaluator's re-check of the audit log);
+- `check_audit_log` (what `civiclab verify` does: links, structure, sessions re-derived from the audit log).
 Each is printed per session, per event and as a ratio to the pilot's own time.
 Before the journal fast path (08f6671), same machine, cpu time: journal 129 µs a session
-(5.0 µs an event), verify_chain 0.89 s and check_chain 2.30 s for 10,000 sessions.
+(5.0 µs an event), verify_audit_log 0.89 s and check_audit_log 2.30 s for 10,000 sessions.
 
 Usage: python bench/bench_journal.py [--sessions 10000] [--repeat 3]
 """
@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from civiclab.evidence.audit import verify_chain
-    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.evidence.audit import verify_audit_log
+    from civiclab.evidence.verify.auditcheck import check_audit_log
     from civiclab.plugins.experiment import load_experiment
     from civiclab.plugins.gctune import gc_tuned
     from civiclab.plugins.population import iter_plans
@@ -65,11 +65,11 @@ def main() -> None:
                 chain = journal.close_run()
                 timed("journal", time.process_time() - t0)
             t0 = time.process_time()
-            verify_chain(folder / "audit.jsonl")
-            timed("verify_chain", time.process_time() - t0)
+            verify_audit_log(folder / "audit.jsonl")
+            timed("verify_audit_log", time.process_time() - t0)
             t0 = time.process_time()
-            check_chain(folder / "audit.jsonl", folder / "sessions.jsonl", chain.events, [])
-            timed("check_chain", time.process_time() - t0)
+            check_audit_log(folder / "audit.jsonl", folder / "sessions.jsonl", chain.events, [])
+            timed("check_audit_log", time.process_time() - t0)
         size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
 
     print(f"sessions                 {n}  ({chain.events} chain events, {chain.events / n:.1f} a session)")

@@ -37,7 +37,7 @@ def timed_run(uri: str, sessions: int) -> tuple[str, float, dict[str, float]]:
 def breakdown(tracker: object, run_id: str) -> dict[str, float]:
     """The main parts of verify, timed one by one."""
     from civiclab.evidence.signing.envelope import read_envelope
-    from civiclab.evidence.verify.chaincheck import check_chain
+    from civiclab.evidence.verify.auditcheck import check_audit_log
     from civiclab.evidence.verify.checks import file_digests
     from civiclab.evidence.verify.rerun import rerun_evaluators
 
@@ -54,7 +54,7 @@ def breakdown(tracker: object, run_id: str) -> dict[str, float]:
     out["file digests"] = time.perf_counter() - t0
     sessions: list[dict[str, object]] = []
     t0 = time.perf_counter()
-    check_chain(folder / "audit.jsonl", folder / "sessions.jsonl", events, sessions)
+    check_audit_log(folder / "audit.jsonl", folder / "sessions.jsonl", events, sessions)
     out["chain + sessions re-derived"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     rerun_evaluators(folder, sessions)  # type: ignore[arg-type]

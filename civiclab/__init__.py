@@ -27,7 +27,7 @@ from civiclab.records import Event, Metric, SessionPlan, SessionRecord
 __version__ = "0.1.0"
 
 # No error message shows a password (a tracking or node URL with credentials), wherever it is printed.
-_errors.redact_messages_with(_credentials.redact_text)
+_errors.redact_messages_with(_credentials.strip_credentials)
 
 __all__ = [
     "AuditError",

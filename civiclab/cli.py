@@ -14,7 +14,7 @@ from typing import Any
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.evidence.signing import cli as signing_cli
-from civiclab.privacy.credentials import redact_url, redact_urls_in
+from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
 from civiclab.survey import cli as survey_cli
@@ -111,10 +111,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     result = _run_one(Path(args.spec), args)
     if args.json:
-        print(json.dumps(redact_urls_in(result.summary()), indent=None, sort_keys=True))
+        print(json.dumps(strip_credentials_in(result.summary()), indent=None, sort_keys=True))
     else:
         print(to_table(result.scorecard))
-        print(f"\nrun {result.run_id} stored in {redact_url(result.tracking_uri)}")
+        print(f"\nrun {result.run_id} stored in {strip_url_credentials(result.tracking_uri)}")
         print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
     return 0
 
@@ -242,13 +242,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from civiclab.home import settings_table
+
+    print(settings_table())
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from civiclab.store.tracker import resolve_tracking_uri
 
     uri = resolve_tracking_uri(args.tracking_uri)
     mlflow = Path(sys.executable).with_name("mlflow")
     command = [str(mlflow), "ui", "--backend-store-uri", uri, "--host", "127.0.0.1", "--port", str(args.port)]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (store {redact_url(uri)}); Ctrl+C to stop", flush=True)
+    print(
+        f"MLflow UI on http://127.0.0.1:{args.port} (store {strip_url_credentials(uri)}); Ctrl+C to stop",
+        flush=True,
+    )
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.execv(command[0], command)
     return 0  # pragma: no cover
@@ -356,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "verify",
-        help="check a run against its signed statement: signature, store, files, chain, evaluators, reviews, anchor",
+        help="check a run against its signed statement: signature, store, files, audit log, evaluators, reviews, anchor",
     )
     p.add_argument("run_id")
     p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
@@ -366,6 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list registered pilots and evaluators")
     p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
     p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser(
+        "settings", help="list the CIVICLAB_* environment variables, their defaults and meaning"
+    )
+    p.set_defaults(handler=cmd_settings)
 
     p = sub.add_parser("ui", help="open the MLflow UI on the store")
     p.add_argument("--port", type=int, default=5000)

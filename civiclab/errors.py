@@ -9,7 +9,8 @@ CivicLabError                 any error civiclab raises on purpose
 ├── TrackingError             the MLflow store or a run cannot be used          (exit 1)
 ├── AuditError                an audit chain or manifest does not verify        (exit 1)
 ├── ChainError                an EVM node is unreachable or a transaction fails (exit 1)
-└── SurveyError               a survey file or submission is invalid            (exit 2)
+├── SurveyError               a survey file or submission is invalid            (exit 2)
+└── SettingError              a CIVICLAB_* environment setting has a bad value  (exit 2)
 ```
 """
 
@@ -93,5 +94,11 @@ class SigningError(CivicLabError):
 
 class SurveyError(CivicLabError):
     """A survey instrument, export or submission is invalid."""
+
+    exit_code = 2
+
+
+class SettingError(CivicLabError):
+    """A `CIVICLAB_*` environment setting has a value civiclab refuses: `$NAME: what is wrong`."""
 
     exit_code = 2

@@ -138,7 +138,9 @@ class Metric(BaseModel):
 
     @property
     def key(self) -> str:
-        """The name under which the metric is stored; per-segment values carry their segment."""
+        """`name`, or `name[segment]` for a per-segment value: tells metrics apart in memory (lookups,
+        tests). Not what the store uses: MLflow logs a metric under `store.tracker.metric_key`
+        (`name/attribute/value`)."""
         return self.name if self.segment is None else f"{self.name}[{self.segment}]"
 
     @property
@@ -165,7 +167,7 @@ class EnergyReading(BaseModel):
 
 
 @dataclass(frozen=True)
-class ChainSummary:
+class AuditSummary:
     """What a valid audit chain holds: its number of events, its root and the sessions it covers.
 
     Written by `civiclab.evidence.audit`, read by evaluators (`RunData.chain`), hence a ground type.

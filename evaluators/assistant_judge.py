@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.registry import evaluator
-from civiclab.privacy.credentials import redact_text, redact_url
+from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
 from civiclab.privacy.redaction import redact
 from civiclab.records import Metric
 from civiclab.stats import intervals as stats
@@ -182,7 +182,7 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
         try:
             return judge.grade(prompt)
         except Exception as exc:  # one unjudged turn, never a failed evaluator
-            return redact_text(f"{type(exc).__name__}: {exc}")[:200]
+            return strip_credentials(f"{type(exc).__name__}: {exc}")[:200]
 
     with ThreadPoolExecutor(max_workers=params.judge.concurrency) as pool:
         grades = list(pool.map(one, prompts))
@@ -192,7 +192,7 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
     graded = [(t, g) for t, g in zip(turns, grades, strict=True) if isinstance(g, Grade)]
     errors = [g for g in grades if isinstance(g, str)]
     note = (
-        f"{params.judge.model} at {redact_url(params.judge.base_url)}; rubric {RUBRIC_VERSION}#{PROMPT_SHA256}; "
+        f"{params.judge.model} at {strip_url_credentials(params.judge.base_url)}; rubric {RUBRIC_VERSION}#{PROMPT_SHA256}; "
         + (f"{len(graded)} graded, {len(errors)} unjudged")
     )
     if not graded:
@@ -239,7 +239,7 @@ def _write_artifacts(
     rubric = run.artifact_dir / "judge_rubric.md"
     rubric.write_text(
         f"# Judge rubric {RUBRIC_VERSION} (sha256 {PROMPT_SHA256})\n\nModel: `{spec.model}` at "
-        f"`{redact_url(spec.base_url)}`, temperature 0.\n\n## System message (rubric)\n\n```\n{RUBRIC}\n```\n\n"
+        f"`{strip_url_credentials(spec.base_url)}`, temperature 0.\n\n## System message (rubric)\n\n```\n{RUBRIC}\n```\n\n"
         f"## User message (template)\n\n```\n{PROMPT_TEMPLATE}\n```\n",
         encoding="utf-8",
     )

@@ -1,9 +1,9 @@
-"""Auditability: the chain is complete and valid, every session opened and closed, provenance, replay."""
+"""Auditability: the audit log is complete and valid, every session opened and closed, provenance, replay."""
 
 from __future__ import annotations
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import verify_chain
+from civiclab.evidence.audit import verify_audit_log
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.registry import evaluator
 from civiclab.records import Metric
@@ -20,21 +20,21 @@ REQUIRED_TAGS = ("civiclab.spec_sha256", "civiclab.git_sha", "civiclab.version",
     dimension=DIM,
     metrics={
         "auditability.chain_valid": "1 when every line of audit.jsonl recomputes",
-        "auditability.sessions_closed": "share of sessions opened and closed in the chain",
+        "auditability.sessions_closed": "share of sessions opened and closed in the audit log",
         "auditability.provenance": "share of provenance tags present (spec digest, code, versions)",
         "auditability.reproducible": "1 when replayed sessions give identical records",
         "auditability.session_errors": "share of sessions whose pilot crashed",
     },
 )
 def auditability(run: RunData, params: object) -> list[Metric]:
-    """Chain validity, session coverage, provenance and reproducibility of the run."""
+    """Audit log validity, session coverage, provenance and reproducibility of the run."""
     out: list[Metric] = []
     n = len(run.records)
     path = run.artifact_dir / "audit.jsonl"
     try:
         # The watcher re-verified the file on another core while it was written, when there is one.
-        summary = run.chain_check() if run.chain_check is not None else verify_chain(path)
-        valid = 1.0 if run.chain is None or summary.root == run.chain.root else 0.0
+        summary = run.audit_check() if run.audit_check is not None else verify_audit_log(path)
+        valid = 1.0 if run.audit is None or summary.root == run.audit.root else 0.0
         out.append(
             Metric(
                 name=f"{DIM}.chain_valid",

@@ -18,7 +18,7 @@ from civiclab.evidence.anchoring import (
 )
 from civiclab.evidence.verify.legacy import verify_run
 from civiclab.evm.client import Chain
-from civiclab.evm.registry import Registry
+from civiclab.evm.registry import AttestationRegistry
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import RunResult, run_experiment
 from civiclab.spec.experiment import AnchorSpec
@@ -118,7 +118,7 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
     with pytest.raises(AuditError, match="does not hold audit root"):
         check_anchor(_tampered(anchor, forged_root), forged_root)
     # A forger holding the issuer's key anchors the tampered root now: it is not where the manifest says.
-    registry = Registry.attach(Chain.connect(anvil_url), anchor["contract"])
+    registry = AttestationRegistry.attach(Chain.connect(anvil_url), anchor["contract"])
     registry.anchor(bytes.fromhex(forged_root), 1, "civiclab:run:forged")
     with pytest.raises(AuditError, match="not as the manifest records"):
         check_anchor(_tampered(anchor, forged_root), forged_root)
@@ -131,7 +131,7 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
 @pytest.mark.integration
 def test_anchoring_into_an_existing_registry_needs_an_authorised_issuer(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
-    registry, _ = Registry.deploy(chain)
+    registry, _ = AttestationRegistry.deploy(chain)
     with pytest.raises(ChainError, match="unknown issuer"):
         anchor_audit_root({"chain": anvil_url, "contract": registry.address}, "ef" * 32, "run-x", None)
     registry.set_issuer(chain.sender, True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import GENESIS, AuditWriter, link_hash, verify_chain
+from civiclab.evidence.audit import GENESIS, AuditWriter, link_hash, verify_audit_log
 
 
 def write_chain(path: Path, n: int = 5) -> str:
@@ -34,7 +34,7 @@ def test_root_is_the_chained_hash_of_every_event(tmp_path: Path) -> None:
     for line in path.read_text().splitlines():
         prev = link_hash(prev, json.loads(line)["event"])
     assert prev == root
-    summary = verify_chain(path)
+    summary = verify_audit_log(path)
     assert (summary.events, summary.root, summary.opened) == (3, root, 3)
 
 
@@ -48,7 +48,7 @@ def test_a_changed_event_is_named_by_its_line(tmp_path: Path, line: int) -> None
     lines[line - 1] = json.dumps(entry)
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(AuditError, match=f"line {line}: hash does not match"):
-        verify_chain(path)
+        verify_audit_log(path)
 
 
 def test_a_removed_line_breaks_the_next_link(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_a_removed_line_breaks_the_next_link(tmp_path: Path) -> None:
     del lines[1]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(AuditError, match="line 2: sequence number 2 out of order"):
-        verify_chain(path)
+        verify_audit_log(path)
 
 
 def test_resume_appends_to_a_valid_chain(tmp_path: Path) -> None:
@@ -66,4 +66,4 @@ def test_resume_appends_to_a_valid_chain(tmp_path: Path) -> None:
     write_chain(path, 2)
     with AuditWriter(path, resume=True) as audit:
         audit.append({"kind": "review"})
-    assert verify_chain(path).events == 3
+    assert verify_audit_log(path).events == 3

@@ -1,4 +1,4 @@
-"""The chain watcher: a real process following audit.jsonl as it is written, as verify_chain would."""
+"""The chain watcher: a real process following audit.jsonl as it is written, as verify_audit_log would."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import AuditWriter, verify_chain
-from civiclab.evidence.audit_watch import ChainWatcher
+from civiclab.evidence.audit import AuditWriter, verify_audit_log
+from civiclab.evidence.audit_watch import AuditWatcher
 
 
 def _event(i: int, kind: str = "step") -> dict[str, object]:
@@ -29,7 +29,7 @@ def test_it_follows_the_chain_flush_by_flush_and_agrees_with_verify_chain(tmp_pa
             writer.append(_event(i, kind))
     data = whole.read_bytes()
     path = tmp_path / "audit.jsonl"
-    watcher = ChainWatcher(path)
+    watcher = AuditWatcher(path)
     time.sleep(0.3)
     with path.open("wb") as fh:
         for start in range(0, len(data), 7919):  # a prime: cuts fall anywhere in a line
@@ -37,8 +37,8 @@ def test_it_follows_the_chain_flush_by_flush_and_agrees_with_verify_chain(tmp_pa
             fh.flush()
             if start % 5 == 0:
                 time.sleep(0.01)
-    assert watcher.result(timeout=60) == verify_chain(whole)
-    assert verify_chain(whole).events == 1000 and verify_chain(whole).opened == 100
+    assert watcher.result(timeout=60) == verify_audit_log(whole)
+    assert verify_audit_log(whole).events == 1000 and verify_audit_log(whole).opened == 100
 
 
 def test_a_line_that_does_not_hold_is_named(tmp_path: Path) -> None:
@@ -49,16 +49,16 @@ def test_a_line_that_does_not_hold_is_named(tmp_path: Path) -> None:
     lines = path.read_bytes().splitlines(keepends=True)
     lines[17] = lines[17].replace(b'"i":17', b'"i":71')
     path.write_bytes(b"".join(lines))
-    watcher = ChainWatcher(path)
+    watcher = AuditWatcher(path)
     with pytest.raises(AuditError, match=r"audit.jsonl: line 18: hash does not match the event"):
         watcher.result(timeout=60)
     with pytest.raises(AuditError, match="line 18"):
-        verify_chain(path)  # the same first failure as the pass after the run
+        verify_audit_log(path)  # the same first failure as the pass after the run
 
 
 def test_a_run_that_stops_before_its_chain_closes_stops_its_watcher(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    watcher = ChainWatcher(path)
+    watcher = AuditWatcher(path)
     proc = watcher._proc
     assert proc is not None and proc.poll() is None
     watcher.stop()
@@ -75,4 +75,4 @@ def test_a_watcher_that_cannot_run_is_not_taken_for_a_broken_chain(
         for i in range(20):
             writer.append(_event(i))
     monkeypatch.setattr("sys.executable", "/bin/false")  # a watcher that exits at once, saying nothing
-    assert ChainWatcher(path).result(timeout=30) == verify_chain(path)
+    assert AuditWatcher(path).result(timeout=30) == verify_audit_log(path)

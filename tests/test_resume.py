@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from civiclab.evidence.audit import iter_chain, verify_chain
+from civiclab.evidence.audit import iter_audit_log, verify_audit_log
 from civiclab.store.tracker import Tracker
 
 SESSIONS = 6000
@@ -123,9 +123,11 @@ def test_a_sigkilled_run_resumes_to_the_records_and_metrics_of_an_uninterrupted_
     assert resumed_metrics == reference_metrics
     assert len(resumed_metrics) > 100
     # The chain holds every session once, records the resume, and verifies end to end.
-    summary = verify_chain(folder / "audit.jsonl")
+    summary = verify_audit_log(folder / "audit.jsonl")
     assert summary.opened == summary.closed == SESSIONS
-    resumes = [e["event"] for e in iter_chain(folder / "audit.jsonl") if e["event"]["kind"] == "run.resume"]
+    resumes = [
+        e["event"] for e in iter_audit_log(folder / "audit.jsonl") if e["event"]["kind"] == "run.resume"
+    ]
     assert len(resumes) == 1
     assert 0 < resumes[0]["payload"]["sessions_kept"] <= kept_before
     assert resumes[0]["payload"]["spec_sha256"] == run.tags["civiclab.spec_sha256"]

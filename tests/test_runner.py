@@ -191,9 +191,9 @@ def test_sigterm_marks_the_run_killed_and_keeps_the_chain_readable(
     assert run.tags["civiclab.status"] == "killed"
     folder = Tracker(store_uri).local_artifact_dir(run.run_id)
     assert folder is not None
-    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.audit import verify_audit_log
 
-    summary = verify_chain(folder / "audit.jsonl")
+    summary = verify_audit_log(folder / "audit.jsonl")
     assert 5 < summary.opened < 2000
     assert summary.closed == summary.opened
 
@@ -267,10 +267,10 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_f
     assert folder is not None
     lines = (folder / "audit.jsonl").read_text().splitlines()
     assert lines, "the chain flushed before the kill must be on disk"
-    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.audit import verify_audit_log
 
     (tmp_path / "prefix.jsonl").write_text("\n".join(lines) + "\n")
-    assert verify_chain(tmp_path / "prefix.jsonl").events == len(lines)  # flushed whole, never cut
+    assert verify_audit_log(tmp_path / "prefix.jsonl").events == len(lines)  # flushed whole, never cut
     closed = [json.loads(line)["event"]["session_id"] for line in lines if '"kind":"session.close"' in line]
     stored = [json.loads(line)["session_id"] for line in (folder / "sessions.jsonl").read_text().splitlines()]
     assert stored and stored == closed

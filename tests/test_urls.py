@@ -10,7 +10,7 @@ import pytest
 from civiclab.cli import main
 from civiclab.errors import TrackingError
 from civiclab.plugins.experiment import load_experiment
-from civiclab.privacy.credentials import redact_text, redact_url
+from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
 from tests import anvil_node
@@ -33,14 +33,16 @@ PASSWORD = "s3cretPassw0rd"
         ("in-process", "in-process"),
     ],
 )
-def test_redact_url_keeps_the_address_and_drops_the_secret(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
+def test_strip_url_credentials_keeps_the_address_and_drops_the_secret(url: str, shown: str) -> None:
+    assert strip_url_credentials(url) == shown
 
 
 def test_an_error_message_never_prints_a_password() -> None:
     message = f"cannot open the MLflow store postgresql://lab:{PASSWORD}@db/mlflow: refused"
     assert PASSWORD not in str(TrackingError(message))
-    assert redact_text(message).startswith("cannot open the MLflow store postgresql://lab:***@db/mlflow")
+    assert strip_credentials(message).startswith(
+        "cannot open the MLflow store postgresql://lab:***@db/mlflow"
+    )
 
 
 # Guards issue 15: on main the password landed in an MLflow param, manifest.json, spec.yaml, the

@@ -74,9 +74,9 @@ class Comment:
 
 
 def default_db() -> Path:
-    from civiclab.evidence.signing.keys import civiclab_home
+    from civiclab.home import lab_home
 
-    return civiclab_home() / DB_FILE
+    return lab_home() / DB_FILE
 
 
 def _now() -> str:

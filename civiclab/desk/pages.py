@@ -105,7 +105,7 @@ def _file_stamps(artifact_uri: str, names: tuple[str, ...]) -> tuple[Any, ...]:
 
 
 def listing_key(summary: RunSummary) -> tuple[Any, ...]:
-    """What the runs page can check cheaply: the listed tags and the chain, manifest and statement files."""
+    """What the runs page can check cheaply: the listed tags; the audit log, manifest and statement files."""
     return (
         summary.status,
         tuple(summary.tags.get(k) for k in LISTED_TAGS),

@@ -1,7 +1,7 @@
 """Signing a review from the desk: the member's own key, opened with the password just typed.
 
 The review is made by `civiclab.evidence.review.add_review`, the very function `civiclab review` calls,
-so the desk's review is the same signed statement, appended to the chain under the same lock.
+so the desk's review is the same signed statement, appended to the audit log under the same lock.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from civiclab.errors import AuditError, ChainError
-from civiclab.evm import IN_PROCESS, ZERO_ADDRESS, Chain, Registry, load_artifact
-from civiclab.privacy.credentials import redact_url
+from civiclab.evm import IN_PROCESS, ZERO_ADDRESS, AttestationRegistry, Chain, load_artifact
+from civiclab.privacy.credentials import strip_url_credentials
 from civiclab.spec.experiment import AnchorSpec
 
 ANCHOR_VERSION = 1
@@ -74,9 +74,9 @@ def anchor_audit_root(
     root = _root_bytes(audit_root)
     chain = _connect(cfg.chain, cfg.key_env, cfg.timeout_s)
     if cfg.contract:
-        registry = Registry.attach(chain, cfg.contract)
+        registry = AttestationRegistry.attach(chain, cfg.contract)
     else:
-        registry, _ = Registry.deploy(chain)
+        registry, _ = AttestationRegistry.deploy(chain)
         registry.set_issuer(chain.sender, True)
     uri = f"civiclab:run:{run_id}"
     tx = registry.anchor(root, 1, uri)
@@ -85,7 +85,7 @@ def anchor_audit_root(
     calldata = bytes(sent["input"] if "input" in sent else sent["data"])
     return {
         "version": ANCHOR_VERSION,
-        "rpc_url": redact_url(cfg.chain),  # the manifest is read by many: never its password
+        "rpc_url": strip_url_credentials(cfg.chain),  # the manifest is read by many: never its password
         "ephemeral": chain.ephemeral,
         "chain_id": chain.chain_id,
         "contract": registry.address,
@@ -156,7 +156,7 @@ def check_anchor(anchor: dict[str, Any], audit_root: str) -> None:
             f"anchor: the node at {url} is chain {chain.chain_id}, the anchor is on {anchor.get('chain_id')}"
         )
     try:
-        registry = Registry.attach(chain, str(anchor["contract"]))
+        registry = AttestationRegistry.attach(chain, str(anchor["contract"]))
         issuer, _, block_number = registry.batch(root)
     except (ChainError, KeyError, ValueError) as exc:
         raise AuditError(

@@ -19,7 +19,7 @@ from typing import IO, Any
 import orjson
 
 from civiclab.errors import AuditError
-from civiclab.records import CANONICAL_OPTIONS, ChainSummary, canonical_bytes
+from civiclab.records import CANONICAL_OPTIONS, AuditSummary, canonical_bytes
 
 GENESIS = "0" * 64
 
@@ -39,7 +39,7 @@ def links(prev: str, entry: dict[str, Any]) -> bool:
 
 
 def link_problem(entry: dict[str, Any], seq: int, prev: str) -> str | None:
-    """What is wrong with one parsed line of a chain expected at `seq` after `prev`, or None."""
+    """What is wrong with one parsed line of an audit log expected at `seq` after `prev`, or None."""
     if entry["seq"] != seq:
         return f"sequence number {entry['seq']} out of order"
     if entry["prev"] != prev:
@@ -53,14 +53,14 @@ class AuditWriter:
     """Appends events to `audit.jsonl`; a crash leaves a readable prefix.
 
     With `held=True`, lines are kept in memory until `flush()` writes them in one piece, so that the
-    caller decides exactly which events reach the disk together (the run's journal flushes the chain
+    caller decides exactly which events reach the disk together (the run's journal flushes the audit log
     and the sessions file in the same step).
     """
 
     def __init__(
         self, path: Path, *, resume: bool = False, held: bool = False, verified: tuple[int, str] | None = None
     ) -> None:
-        """`resume` appends to an existing chain, verified here unless the caller already did and
+        """`resume` appends to an existing audit log, verified here unless the caller already did and
         passes what it found as `verified` (events, root)."""
         self.path = path
         self.seq = 0
@@ -69,7 +69,7 @@ class AuditWriter:
         if resume and verified is not None:
             self.seq, self.root = verified
         elif resume and path.exists():
-            summary = verify_chain(path)
+            summary = verify_audit_log(path)
             self.seq, self.root = summary.events, summary.root
         self._prev = self.root.encode("ascii")
         self._fh: IO[bytes] = path.open("ab" if resume else "wb")
@@ -120,7 +120,7 @@ class AuditWriter:
         self.close()
 
 
-def iter_chain(path: Path) -> Iterator[dict[str, Any]]:
+def iter_audit_log(path: Path) -> Iterator[dict[str, Any]]:
     with path.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             try:
@@ -130,7 +130,7 @@ def iter_chain(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def parse_entry(line: bytes) -> dict[str, Any] | str:
-    """One line of a chain as its entry, or what is wrong with it."""
+    """One line of an audit log as its entry, or what is wrong with it."""
     try:
         entry = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -140,8 +140,8 @@ def parse_entry(line: bytes) -> dict[str, Any] | str:
     return entry
 
 
-class ChainCheck:
-    """Recomputes a chain line by line, as it is read (all at once, or while it is being written)."""
+class AuditCheck:
+    """Recomputes an audit log line by line, as it is read (all at once, or while it is being written)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -166,13 +166,13 @@ class ChainCheck:
         self.prev = entry["hash"]
         self.count += 1
 
-    def summary(self) -> ChainSummary:
-        return ChainSummary(events=self.count, root=self.prev, opened=self.opened, closed=self.closed)
+    def summary(self) -> AuditSummary:
+        return AuditSummary(events=self.count, root=self.prev, opened=self.opened, closed=self.closed)
 
 
-def verify_chain(path: Path) -> ChainSummary:
+def verify_audit_log(path: Path) -> AuditSummary:
     """Recompute every link; raise `AuditError` naming the first line that does not match."""
-    check = ChainCheck(path.name)
+    check = AuditCheck(path.name)
     with path.open("rb") as fh:
         for line in fh:
             check.feed(line)

@@ -3,13 +3,13 @@
 The auditability evaluator recomputes every link of `audit.jsonl` from the bytes on disk. Done after
 the sessions, that pass costs as much as a fifth of a serial run (0.8 s of 10,000 sessions, over a
 minute of a million), while the machine's second core sits idle. So the runner starts a watcher
-process with the run: it reads the chain as the journal flushes it, checks each complete line with
-the same `ChainCheck` as `verify_chain`, and, told that the chain is closed, reads to the end and
-answers with what the chain holds, or the first line that does not hold. Nothing is trusted from the
+process with the run: it reads the audit log as the journal flushes it, checks each complete line with
+the same `AuditCheck` as `verify_audit_log`, and, told that the audit log is closed, reads to the end and
+answers with what the audit log holds, or the first line that does not hold. Nothing is trusted from the
 writer: the watcher sees only the file.
 
 Protocol (one process per run): `python -m civiclab.evidence.audit_watch AUDIT_JSONL`; the parent writes
-`closed` on its stdin when the chain is complete; the watcher prints one JSON line
+`closed` on its stdin when the audit log is complete; the watcher prints one JSON line
 (`{"events", "root", "opened", "closed"}` or `{"error": ...}`) and exits. End of stdin without
 `closed` (the run failed or was killed) stops it at once.
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import ChainCheck, ChainSummary, verify_chain
+from civiclab.evidence.audit import AuditCheck, AuditSummary, verify_audit_log
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ POLL_S = 0.05
 READ_BYTES = 1 << 20
 
 
-class ChainWatcher:
+class AuditWatcher:
     """The parent's handle on a watcher process (see the module docstring)."""
 
     def __init__(self, path: Path) -> None:
@@ -54,18 +54,18 @@ class ChainWatcher:
             env=env,
         )
 
-    def result(self, timeout: float | None = None) -> ChainSummary:
-        """Tell the watcher the chain is closed and wait for its answer.
+    def result(self, timeout: float | None = None) -> AuditSummary:
+        """Tell the watcher the audit log is closed and wait for its answer.
 
         Raises:
-            AuditError: the chain does not hold (the first line that does not); the evaluator then
+            AuditError: the audit log does not hold (the first line that does not); the evaluator then
                 records chain_valid 0 with the reason. A watcher that failed for another reason (it
-                could not start, it crashed) is not a fault of the chain: the chain is then
+                could not start, it crashed) is not a fault of the audit log: the audit log is then
                 verified here, as it would be without a watcher.
         """
         proc = self._proc
         if proc is None:
-            raise AuditError("the chain watcher was already stopped")
+            raise AuditError("the audit watcher was already stopped")
         try:
             out, err = proc.communicate(b"closed\n", timeout=timeout)
         finally:
@@ -77,16 +77,18 @@ class ChainWatcher:
         if "error" in answer:
             raise AuditError(str(answer["error"]))
         if proc.returncode != 0 or "root" not in answer:
-            # The watcher itself failed (not the chain): check the chain here, as without a watcher.
+            # The watcher itself failed (not the audit log): check the audit log here, as without a watcher.
             last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no answer"]
             log.warning(
-                "chain watcher failed (%s: %s); verifying the chain in this process", proc.returncode, last[0]
+                "audit watcher failed (%s: %s); verifying the audit log in this process",
+                proc.returncode,
+                last[0],
             )
-            return verify_chain(self.path)
-        return ChainSummary(**answer)
+            return verify_audit_log(self.path)
+        return AuditSummary(**answer)
 
     def stop(self) -> None:
-        """Stop the watcher if it still runs (the run failed before its chain closed)."""
+        """Stop the watcher if it still runs (the run failed before its audit log closed)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -99,7 +101,7 @@ class ChainWatcher:
 
 def watch(path: Path) -> dict[str, object]:
     """Follow `path` until stdin says `closed` (then read to the end) or ends (then give up)."""
-    check = ChainCheck(path.name)
+    check = AuditCheck(path.name)
     pending = b""
     closed = False
     fh = None
@@ -126,7 +128,7 @@ def watch(path: Path) -> dict[str, object]:
                 if said.strip() == "closed":
                     closed = True
                 elif not said:
-                    return {"error": "the run ended before its chain was closed"}
+                    return {"error": "the run ended before its audit log was closed"}
     except AuditError as exc:
         return {"error": str(exc)}
     finally:
@@ -138,7 +140,7 @@ def main() -> None:
     started = time.perf_counter()
     answer = watch(Path(sys.argv[1]))
     print(json.dumps(answer), flush=True)
-    log.debug("chain watched in %.2f s", time.perf_counter() - started)
+    log.debug("audit log watched in %.2f s", time.perf_counter() - started)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import ChainSummary, verify_chain
+from civiclab.evidence.audit import AuditSummary, verify_audit_log
 from civiclab.records import canonical_json
 
 MANIFEST = "manifest.json"
@@ -50,7 +50,7 @@ def artifact_digests(folder: Path, cache: DigestCache | None = None) -> dict[str
 
     With a `cache` (one run's signing step, then its manifest), a file whose size and modification
     time are unchanged since this process hashed it is not read again: at a million sessions the
-    chain and the records are 13 GB.
+    audit log and the records are 13 GB.
     """
     out: dict[str, str] = {}
     from civiclab.store.files import regular_files
@@ -93,7 +93,7 @@ def read_manifest(folder: Path) -> Manifest:
         raise AuditError(f"{MANIFEST}: unreadable: {exc}") from None
 
 
-def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSummary]:
+def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, AuditSummary]:
     """Check a run's artifacts against its manifest and tags; raise naming the first mismatch."""
     from civiclab.store.files import unsafe_entries
 
@@ -110,10 +110,10 @@ def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSu
         raise AuditError(f"{MANIFEST}: content does not match the digest recorded in the run's tags")
     if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
         raise AuditError("spec digest in the manifest does not match the run's tag")
-    chain = verify_chain(folder / "audit.jsonl")
-    if chain.root != manifest.audit_root:
+    audit = verify_audit_log(folder / "audit.jsonl")
+    if audit.root != manifest.audit_root:
         raise AuditError(
-            f"audit.jsonl: root {chain.root[:12]}… does not match the manifest's {manifest.audit_root[:12]}…"
+            f"audit.jsonl: root {audit.root[:12]}… does not match the manifest's {manifest.audit_root[:12]}…"
         )
     if tags.get("civiclab.audit_root") != manifest.audit_root:
         raise AuditError("audit root in the run's tags does not match the manifest")
@@ -126,4 +126,4 @@ def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, ChainSu
     extra = sorted(set(actual) - set(manifest.artifacts))
     if extra:
         raise AuditError(f"{extra[0]}: not listed in the manifest")
-    return manifest, chain
+    return manifest, audit

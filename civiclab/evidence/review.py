@@ -4,9 +4,9 @@ A review is a DSSE envelope signed by the reviewer's key over an in-toto stateme
 is the run's signed statement; it is appended to the audit chain like any event, so it cannot be
 altered without `civiclab verify` naming the line, nor forged without the reviewer's key.
 
-Recording a review touches three places (chain, manifest, tags). It is one atomic step: a
+Recording a review touches three places (audit log, manifest, tags). It is one atomic step: a
 write-ahead record is stored first, next to the run's artifacts; a review interrupted at any
-point is completed (or, if its chain line never landed, rolled back) by the next review or verify.
+point is completed (or, if its audit log line never landed, rolled back) by the next review or verify.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import AuditError, SpecError
-from civiclab.evidence.audit import AuditWriter, verify_chain
+from civiclab.evidence.audit import AuditWriter, verify_audit_log
 from civiclab.evidence.manifest import read_manifest, sha256_file, write_manifest
 from civiclab.evidence.verify.legacy import REVIEW_EVENT, verify_folder_report
+from civiclab.home import text_setting
 from civiclab.privacy.redaction import redact_text
 from civiclab.store.tracker import Tracker
 
@@ -61,7 +62,7 @@ class Review(BaseModel):
 
 def _fault(point: str) -> None:
     """Die here, as a power cut would, when a test asks for it (CIVICLAB_FAULT_AT=point)."""
-    if os.environ.get(FAULT_ENV) == point:
+    if text_setting(FAULT_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -69,16 +70,16 @@ def _fault(point: str) -> None:
 def _exclusive(folder: Path | None) -> Iterator[None]:
     """Hold an exclusive lock on the run's audit.jsonl so that two reviews never interleave.
 
-    The lock is taken on the chain file itself: a lock file in the artifact folder would be an artifact
+    The lock is taken on the audit log itself: a lock file in the artifact folder would be an artifact
     the manifest does not list. Stores whose artifacts are remote are not locked.
     """
-    chain = folder / "audit.jsonl" if folder is not None else None
-    if chain is None or not chain.exists():
+    audit_file = folder / "audit.jsonl" if folder is not None else None
+    if audit_file is None or not audit_file.exists():
         yield
         return
     import fcntl
 
-    with chain.open("rb") as fh:
+    with audit_file.open("rb") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -95,9 +96,9 @@ def pending_path(tracker: Tracker, run_id: str, local: Path | None) -> Path:
     or under CIVICLAB_HOME when the artifacts are on a server."""
     if local is not None:
         return local.parent / PENDING
-    from civiclab.evidence.signing.keys import civiclab_home
+    from civiclab.home import lab_home
 
-    return civiclab_home() / "pending" / f"{run_id}.{PENDING}"
+    return lab_home() / "pending" / f"{run_id}.{PENDING}"
 
 
 def _write_durably(path: Path, text: str) -> None:
@@ -111,23 +112,23 @@ def _write_durably(path: Path, text: str) -> None:
 
 def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal: dict[str, Any]) -> Review:
     """Everything after the write-ahead record; each step can be redone after an interruption."""
-    chain_path = folder / "audit.jsonl"
+    audit_path = folder / "audit.jsonl"
     event = wal["event"]
-    summary = verify_chain(chain_path) if chain_path.exists() else None
+    summary = verify_audit_log(audit_path) if audit_path.exists() else None
     events_before = int(wal["events_before"])
     if summary is None or summary.events == events_before:
-        with AuditWriter(chain_path, resume=True) as writer:
+        with AuditWriter(audit_path, resume=True) as writer:
             writer.append(event)
-        _fault("review:after-chain")
-        summary = verify_chain(chain_path)
+        _fault("review:after-audit")
+        summary = verify_audit_log(audit_path)
     if summary.events != events_before + 1:
         raise AuditError(
             f"audit.jsonl: {summary.events} events, the pending review expected {events_before + 1}"
         )
-    from civiclab.evidence.audit import iter_chain
+    from civiclab.evidence.audit import iter_audit_log
 
     last: dict[str, Any] | None = None
-    for entry in iter_chain(chain_path):
+    for entry in iter_audit_log(audit_path):
         last = entry
     assert last is not None
     if last["event"] != event:
@@ -148,7 +149,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
     manifest = read_manifest(folder)
     manifest.audit_root = summary.root
     manifest.audit_events = summary.events
-    manifest.artifacts["audit.jsonl"] = sha256_file(chain_path)
+    manifest.artifacts["audit.jsonl"] = sha256_file(audit_path)
     if not any(r.get("audit_seq") == review.audit_seq for r in manifest.reviews):
         manifest.reviews.append(review.model_dump(mode="json", exclude_none=True))
     manifest_sha = write_manifest(folder, manifest)
@@ -172,7 +173,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
 def recover_pending(tracker: Tracker, run_id: str) -> str | None:
     """Complete or roll back a review that was interrupted; returns what was done, or None.
 
-    A chain line cut half-way (killed while writing it) is removed: the review is rolled back.
+    An audit log line cut half-way (killed while writing it) is removed: the review is rolled back.
     A complete line is kept and the manifest and tags are brought up to it: the review is completed.
     """
     local = tracker.local_artifact_dir(run_id)
@@ -186,15 +187,15 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
             return None
         wal = json.loads(wal_path.read_text(encoding="utf-8"))
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        chain_path = folder / "audit.jsonl"
-        size = chain_path.stat().st_size
+        audit_path = folder / "audit.jsonl"
+        size = audit_path.stat().st_size
         done: str
-        if size > int(wal["bytes_before"]) and not chain_path.read_bytes().endswith(b"\n"):
-            with chain_path.open("r+b") as fh:
+        if size > int(wal["bytes_before"]) and not audit_path.read_bytes().endswith(b"\n"):
+            with audit_path.open("r+b") as fh:
                 fh.truncate(int(wal["bytes_before"]))
-            done = "rolled back (its chain line was cut)"
+            done = "rolled back (its audit log line was cut)"
         elif size == int(wal["bytes_before"]):
-            done = "rolled back (it had not reached the chain)"
+            done = "rolled back (it had not reached the audit log)"
         else:
             _commit(tracker, run_id, folder, local, wal)
             done = "completed"
@@ -232,7 +233,7 @@ def add_review(
 
     Raises:
         SpecError: a bad decision or reviewer, or the key does not exist.
-        AuditError: the run's chain, manifest or artifacts do not verify: nothing is written.
+        AuditError: the run's audit log, manifest or artifacts do not verify: nothing is written.
         TrackingError: the run does not exist.
     """
     from civiclab.evidence.signing.envelope import sign_statement
@@ -301,14 +302,14 @@ def add_review(
                 "envelope": envelope.model_dump(by_alias=True),
             },
         }
-        chain_path = folder / "audit.jsonl"
+        audit_path = folder / "audit.jsonl"
         wal_path = pending_path(tracker, run_id, local)
         wal_path.parent.mkdir(parents=True, exist_ok=True)
         wal = {
             "run_id": run_id,
             "event": event,
             "events_before": report.audit_events,
-            "bytes_before": chain_path.stat().st_size,
+            "bytes_before": audit_path.stat().st_size,
         }
         _write_durably(wal_path, json.dumps(wal))
         _fault("review:after-wal")

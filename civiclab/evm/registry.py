@@ -42,8 +42,8 @@ class StatusSource(Protocol):
     def status(self, root: bytes, leaf: bytes, issuer: str) -> Status: ...
 
 
-class Registry:
-    """The deployed registry on one chain."""
+class AttestationRegistry:
+    """The deployed attestation registry (anchored roots, revocations, issuers) on one chain."""
 
     def __init__(self, chain: Chain, address: str, deployed_at: int) -> None:
         self.chain = chain
@@ -56,7 +56,7 @@ class Registry:
         return self.chain.chain_id
 
     @classmethod
-    def deploy(cls, chain: Chain) -> tuple[Registry, TxResult]:
+    def deploy(cls, chain: Chain) -> tuple[AttestationRegistry, TxResult]:
         artifact = load_artifact()
         result = chain.deploy(artifact.abi, artifact.bytecode)
         if not result.contract_address:
@@ -64,7 +64,7 @@ class Registry:
         return cls(chain, result.contract_address, result.block_number), result
 
     @classmethod
-    def attach(cls, chain: Chain, address: str) -> Registry:
+    def attach(cls, chain: Chain, address: str) -> AttestationRegistry:
         """Use a registry already deployed at `address`; raises if no code lives there."""
         code = chain.w3.eth.get_code(chain.w3.to_checksum_address(address))
         if not code:
@@ -97,10 +97,10 @@ class Registry:
         issuer, count, block = self.contract.functions.batches(root).call()
         return str(issuer), int(count), int(block)
 
-    def view(self) -> RegistryView:
+    def view(self) -> AttestationRegistryView:
         """A verifier-side copy of the registry's state, synced from its events up to the head."""
         head = self.chain.head
-        view = RegistryView(chain_id=self.chain_id, address=self.address, block=head)
+        view = AttestationRegistryView(chain_id=self.chain_id, address=self.address, block=head)
         events = {
             name: getattr(self.contract.events, name)()
             for name in ("IssuerSet", "BatchAnchored", "AttestationRevoked")
@@ -131,7 +131,7 @@ class Registry:
 
 
 @dataclass
-class RegistryView:
+class AttestationRegistryView:
     """The registry as of `block`, rebuilt from its events: verification without a call per document.
 
     It is exactly as fresh as its last sync: a revocation mined after `block` is not seen.

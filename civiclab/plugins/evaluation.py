@@ -15,7 +15,7 @@ from civiclab.errors import EvaluatorError
 from civiclab.plugins.piloting import PilotFacts
 from civiclab.plugins.sessionlog import RecordStream
 from civiclab.privacy.grouping import INTERSECTIONS, hidden_crossings, hidden_segments
-from civiclab.records import SEGMENT_ATTRIBUTES, ChainSummary, EnergyReading, Metric, SessionRecord
+from civiclab.records import SEGMENT_ATTRIBUTES, AuditSummary, EnergyReading, Metric, SessionRecord
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment, ResolvedEvaluator
@@ -34,12 +34,12 @@ class RunData:
     memory), or a list in tests. Loop over it, take its `len`; use `rows()` for a fast pass."""
     artifact_dir: Path
     energy: EnergyReading | None = None
-    chain: ChainSummary | None = None
+    audit: AuditSummary | None = None
     tags: dict[str, str] = field(default_factory=dict)
     facts: PilotFacts | None = None
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
-    chain_check: Callable[[], ChainSummary] | None = None
+    audit_check: Callable[[], AuditSummary] | None = None
     """The audit chain re-read and re-verified from disk by a watcher that followed it as it was
     written (`civiclab.evidence.audit_watch`); raises `AuditError`. None: verify `audit.jsonl` here."""
     _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)

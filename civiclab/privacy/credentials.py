@@ -4,8 +4,8 @@ An `rpc_url: https://lab:s3cret@node.example/` or a tracking URI
 `postgresql://mlflow:s3cret@db/mlflow` is needed to connect, but everything civiclab stores or
 prints (MLflow params, `manifest.json`, the `spec.yaml` copy, `verify` output, reports, error
 messages) is read by people who must not get the password. Every such place passes through
-`redact_url` (one URL), `redact_urls_in` (a nested structure) or `redact_text` (free text that
-may contain URLs, such as an exception message).
+`strip_url_credentials` (one URL), `strip_credentials_in` (a nested structure) or `strip_credentials`
+(free text that may contain URLs, such as an exception message).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
 _USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#@]*)@")
 
 
-def _redact_query(query: str) -> str:
+def _strip_query(query: str) -> str:
     if not query:
         return query
     parts = []
@@ -55,10 +55,10 @@ def _redact_query(query: str) -> str:
     return "&".join(parts)
 
 
-def redact_url(url: str) -> str:
+def strip_url_credentials(url: str) -> str:
     """`url` without its password (the user name is kept) and without secret query values.
 
-    >>> redact_url("http://lab:s3cret@node:8545/?token=abc&chain=1")
+    >>> strip_url_credentials("http://lab:s3cret@node:8545/?token=abc&chain=1")
     'http://lab:***@node:8545/?token=***&chain=1'
     """
     match = _USERINFO.match(url)
@@ -71,27 +71,27 @@ def redact_url(url: str) -> str:
     if not qmark:
         return url
     query, hash_, fragment = rest.partition("#")
-    return f"{head}?{_redact_query(query)}{hash_}{fragment}"
+    return f"{head}?{_strip_query(query)}{hash_}{fragment}"
 
 
-def redact_text(text: str) -> str:
-    """`text` with every URL in it passed through `redact_url`."""
+def strip_credentials(text: str) -> str:
+    """`text` with every URL in it passed through `strip_url_credentials`."""
     if "://" not in text:
         return text
-    return _URL.sub(lambda m: redact_url(m.group(0)), text)
+    return _URL.sub(lambda m: strip_url_credentials(m.group(0)), text)
 
 
-def redact_urls_in(value: Any) -> Any:
-    """A copy of a nested structure (dicts, lists, strings) with every URL in its strings redacted."""
+def strip_credentials_in(value: Any) -> Any:
+    """A copy of a nested structure (dicts, lists, strings), every URL in its strings without credentials."""
     if isinstance(value, str):
-        return redact_text(value)
+        return strip_credentials(value)
     if isinstance(value, dict):
-        return {k: redact_urls_in(v) for k, v in value.items()}
+        return {k: strip_credentials_in(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(redact_urls_in(v) for v in value)
+        return type(value)(strip_credentials_in(v) for v in value)
     return value
 
 
 def has_credentials(url: str) -> bool:
     """Whether a URL carries a password or a secret query value."""
-    return redact_url(url) != url
+    return strip_url_credentials(url) != url

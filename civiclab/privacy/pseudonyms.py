@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from civiclab.privacy.secrets import key_id, lab_secret
+from civiclab.privacy.secrets import lab_secret, secret_key_id
 from civiclab.spec.experiment import PrivacySpec
 
 SECRET_NAME = "pseudonym-salt"
@@ -28,4 +28,4 @@ def pseudonym_salt(privacy: PrivacySpec) -> str:
 
 def pseudonym_key_id(privacy: PrivacySpec) -> str:
     """Which salt a run used, without revealing it (first 16 hex digits of its SHA-256)."""
-    return key_id(pseudonym_salt(privacy))
+    return secret_key_id(pseudonym_salt(privacy))

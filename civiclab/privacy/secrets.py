@@ -1,8 +1,8 @@
 """Secrets a lab keeps on its own machine: drawn once at random, stored under CIVICLAB_HOME, mode 0600.
 
 A secret here keys what must not be recomputable by outsiders (participants' pseudonyms, invitation-code
-hashes). It is never logged or printed; a run records only its key id (`key_id`), which says which secret
-was used without revealing it.
+hashes). It is never logged or printed; a run records only its key id (`secret_key_id`), which says
+which secret was used without revealing it.
 """
 
 from __future__ import annotations
@@ -15,17 +15,12 @@ import secrets as _random
 from pathlib import Path
 
 from civiclab.errors import CivicLabError
+from civiclab.home import lab_home
 
 logger = logging.getLogger(__name__)
 
 SECRET_BYTES = 32
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-
-
-def civiclab_home() -> Path:
-    """The lab's own folder: `CIVICLAB_HOME`, else `~/.config/civiclab`."""
-    configured = os.environ.get("CIVICLAB_HOME")
-    return Path(configured).expanduser() if configured else Path.home() / ".config" / "civiclab"
 
 
 def lab_secret(name: str) -> bytes:
@@ -39,7 +34,7 @@ def lab_secret(name: str) -> bytes:
     """
     if not _NAME.match(name):
         raise CivicLabError(f"secret name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
-    folder = civiclab_home() / "secrets"
+    folder = lab_home() / "secrets"
     path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -57,7 +52,7 @@ def lab_secret(name: str) -> bytes:
     return raw
 
 
-def key_id(secret: bytes | str) -> str:
+def secret_key_id(secret: bytes | str) -> str:
     """A public identifier of a secret: the first 16 hex digits of its SHA-256."""
     data = secret.encode() if isinstance(secret, str) else secret
     return hashlib.sha256(data).hexdigest()[:16]

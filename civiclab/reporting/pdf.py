@@ -284,7 +284,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         )
         if sg.reviews:
             w.table(
-                ("Chain line", "Decision", "Signed by", "Role", "Trust"),
+                ("Audit line", "Decision", "Signed by", "Role", "Trust"),
                 [
                     (
                         f"#{r.line}",
@@ -303,7 +303,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
     w.heading("Committee reviews")
     if card.reviews:
         w.table(
-            ("When (UTC)", "Reviewer", "Decision", "Comment", "Chain line"),
+            ("When (UTC)", "Reviewer", "Decision", "Comment", "Audit line"),
             [
                 (
                     str(r.get("ts")),

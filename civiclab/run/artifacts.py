@@ -11,10 +11,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from civiclab.evidence.audit import ChainSummary
+from civiclab.evidence.audit import AuditSummary
 from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, write_manifest
 from civiclab.plugins.experiment import Experiment
-from civiclab.privacy.credentials import redact_text
+from civiclab.privacy.credentials import strip_credentials
 from civiclab.records import EnergyReading, Metric
 from civiclab.scoring.scorecard import Scorecard
 from civiclab.scoring.scorecard_text import to_markdown
@@ -29,7 +29,7 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
     (folder / "scorecard.json").write_text(card.model_dump_json(indent=2))
     (folder / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
     (folder / "spec.yaml").write_text(  # the spec as written, minus passwords in URLs
-        redact_text(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
+        strip_credentials(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
     )
 
 
@@ -63,7 +63,7 @@ def write_run_manifest(
     folder: Path,
     experiment: Experiment,
     run_id: str,
-    chain: ChainSummary,
+    audit: AuditSummary,
     anchor: dict[str, Any] | None,
     digests: DigestCache | None = None,
 ) -> str:
@@ -75,8 +75,8 @@ def write_run_manifest(
         run_id=run_id,
         experiment=experiment.spec.name,
         spec_digest=experiment.digest,
-        audit_root=chain.root,
-        audit_events=chain.events,
+        audit_root=audit.root,
+        audit_events=audit.events,
         artifacts=artifact_digests(folder, digests),
         data_files=experiment.data_files,
         anchor=anchor,
@@ -90,7 +90,7 @@ def store_results(
     *,
     metrics: list[Metric],
     card: Scorecard,
-    chain: ChainSummary,
+    audit: AuditSummary,
     energy: EnergyReading,
     manifest_sha: str,
     sessions: int,
@@ -106,7 +106,7 @@ def store_results(
     tracker.set_tags(
         run_id,
         {
-            "civiclab.audit_root": chain.root,
+            "civiclab.audit_root": audit.root,
             "civiclab.manifest_sha256": manifest_sha,
             **final_tags(card, energy, sessions),
             **(signed or {}),

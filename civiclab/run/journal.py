@@ -3,7 +3,7 @@
 Every event goes through redaction before a byte is written, and every event civiclab adds itself
 (`run.open`, `session.open`, `session.close`, `run.close`) gets its `seq` from one counter: they
 form the run's own sequence 0, 1, 2, … (a pilot's events keep the numbers the pilot gave them,
-0…n-1 within their session). A session's line in `sessions.jsonl` and its events in the chain are
+0…n-1 within their session). A session's line in `sessions.jsonl` and its events in the audit log are
 flushed in the same step, so after a crash or a kill the two files hold the same sessions.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from civiclab.evidence.audit import AuditWriter, ChainSummary
+from civiclab.evidence.audit import AuditSummary, AuditWriter
 from civiclab.privacy.redaction import redact, redact_or_same
 from civiclab.records import SessionRecord, canonical_bytes
 
@@ -147,12 +147,12 @@ class Journal:
         self.flush()
 
     def resume_run(self, payload: dict[str, Any]) -> None:
-        """Record in the chain that the run continues here after a crash, with what was kept."""
+        """Record in the audit log that the run continues here after a crash, with what was kept."""
         self._own("run.resume", "", self.ts, payload)
         self.flush()
 
     def session(self, record: SessionRecord) -> SessionRecord:
-        """Redact one session, append it to the chain and the sessions file; return the stored record."""
+        """Redact one session, append it to the audit log and the sessions file; return the stored record."""
         clean, changed = _redacted_dict(record)
         events = clean["events"]
         first_ts = events[0]["ts"] if events else ""
@@ -178,11 +178,11 @@ class Journal:
         return SessionRecord.model_validate(clean) if changed else record
 
     def flush(self) -> None:
-        """Both files reach the OS together: the chain first, then the sessions it covers.
+        """Both files reach the OS together: the audit log first, then the sessions it covers.
 
         Nothing is written between two flushes (both files are held in memory), so after a kill
-        the sessions file never holds a session the chain lacks; at worst, a kill between the two
-        writes leaves the chain ahead by the sessions of this one flush.
+        the sessions file never holds a session the audit log lacks; at worst, a kill between the two
+        writes leaves the audit log ahead by the sessions of this one flush.
         """
         self.audit.flush()
         if not self._sessions.closed:
@@ -191,11 +191,11 @@ class Journal:
         self._held_sessions.clear()
         self._last_flush = time.perf_counter()
 
-    def close_run(self) -> ChainSummary:
-        """Append `run.close`, close both files and return what the chain holds."""
+    def close_run(self) -> AuditSummary:
+        """Append `run.close`, close both files and return what the audit log holds."""
         self._own("run.close", "", self.ts, {"sessions": self.opened, "failed": self.failed})
         self.close()
-        return ChainSummary(
+        return AuditSummary(
             events=self.audit.seq, root=self.audit.root, opened=self.opened, closed=self.closed
         )
 

@@ -15,7 +15,7 @@ import socket
 from types import FrameType
 from typing import Any, Literal
 
-from civiclab.privacy.credentials import redact_text
+from civiclab.privacy.credentials import strip_credentials
 from civiclab.store.status import status_tag
 from civiclab.store.tracker import RunSummary, Tracker
 
@@ -117,7 +117,7 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
 def salvage(
     tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str, status: str = "FAILED"
 ) -> None:
-    """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped.
+    """Keep what was recorded readable (flushed audit log, partial sessions) and say why the run stopped.
 
     Each step is tried on its own: a store that fails here must not hide the error that stopped
     the run, so failures are logged and the caller re-raises the original error.
@@ -128,7 +128,7 @@ def salvage(
         except Exception:
             log.warning("run %s: could not close the audit journal", run_id, exc_info=True)
     try:
-        tracker.set_tags(run_id, {**status_tag(status), "civiclab.error": redact_text(why)[:4000]})
+        tracker.set_tags(run_id, {**status_tag(status), "civiclab.error": strip_credentials(why)[:4000]})
         if staging is not None and any(staging.iterdir()):
             tracker.log_artifacts(run_id, staging)
     except Exception:

@@ -2,15 +2,14 @@
 
 After a crash `audit.jsonl` and `sessions.jsonl` may each end with a torn line, and one of them may
 hold a session the other does not (they are flushed together, but a kill can land between two
-writes). Recovery keeps the longest prefix of sessions that both files hold whole: the chain is
-cut after that session's `session.close`, the sessions file after its line; the chain is then
+writes). Recovery keeps the longest prefix of sessions that both files hold whole: the audit log is
+cut after that session's `session.close`, the sessions file after its line; the audit log is then
 verified from the genesis. The run continues from the next plan, in plan order.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import orjson
 
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.home import text_setting
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
@@ -33,7 +33,7 @@ RESUMABLE = ("FAILED", "KILLED")
 
 @dataclass(frozen=True)
 class Recovery:
-    """What a killed run keeps: its first `sessions` sessions and the chain up to them."""
+    """What a killed run keeps: its first `sessions` sessions and the audit log up to them."""
 
     sessions: int
     failed: int
@@ -63,7 +63,7 @@ def _complete_lines(path: Path) -> list[int]:
 
 @dataclass(frozen=True)
 class _Mark:
-    """A place the chain may be cut: after `run.open`, a `session.close` or a `run.resume`."""
+    """A place the audit log may be cut: after `run.open`, a `session.close` or a `run.resume`."""
 
     end: int
     events: int
@@ -73,8 +73,8 @@ class _Mark:
     next_run_seq: int
 
 
-def _chain_marks(audit: Path) -> tuple[list[_Mark], int]:
-    """Verify every whole line of the chain; return where it may be cut, and its whole lines."""
+def _audit_marks(audit: Path) -> tuple[list[_Mark], int]:
+    """Verify every whole line of the audit log; return where it may be cut, and its whole lines."""
     marks: list[_Mark] = []
     prev, offset, count, closed = GENESIS, 0, 0, 0
     with audit.open("rb") as fh:
@@ -105,15 +105,15 @@ def _chain_marks(audit: Path) -> tuple[list[_Mark], int]:
 
 
 def recover(art_dir: Path) -> Recovery:
-    """Cut `audit.jsonl` and `sessions.jsonl` back to the sessions both hold whole; verify the chain.
+    """Cut `audit.jsonl` and `sessions.jsonl` back to the sessions both hold whole; verify the audit log.
 
     Raises:
-        AuditError: the chain is missing, has no `run.open`, or a kept line does not recompute.
+        AuditError: the audit log is missing, has no `run.open`, or a kept line does not recompute.
     """
     audit, sessions = art_dir / "audit.jsonl", art_dir / "sessions.jsonl"
     if not audit.exists():
         raise AuditError(f"{audit}: missing, nothing to resume")
-    marks, whole_events = _chain_marks(audit)
+    marks, whole_events = _audit_marks(audit)
     if not marks:
         raise AuditError(f"{audit.name}: no run.open event, nothing to resume")
     session_ends = _complete_lines(sessions) if sessions.exists() else []
@@ -129,7 +129,7 @@ def recover(art_dir: Path) -> Recovery:
                 failed += row.get("outcome") == "failed"
                 if i == keep - 1 and cut.session_id and row.get("session_id") != cut.session_id:
                     raise AuditError(
-                        f"sessions.jsonl: line {keep} is {row.get('session_id')!r} but the chain "
+                        f"sessions.jsonl: line {keep} is {row.get('session_id')!r} but the audit log "
                         f"closed {cut.session_id!r} there"
                     )
     with audit.open("r+b") as fh:
@@ -211,7 +211,7 @@ def staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
     killed with SIGKILL can be resumed from what it wrote on this machine; when resuming and that
     folder is gone, what was salvaged to the store is downloaded.
     """
-    root = Path(os.environ.get("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
+    root = Path(text_setting("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
     staging = root / f"civiclab-run-{run_id}"
     if fetch and not (staging / "audit.jsonl").exists():
         shutil.rmtree(staging, ignore_errors=True)

@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from civiclab.evidence.audit_watch import ChainWatcher
+from civiclab.evidence.audit_watch import AuditWatcher
 from civiclab.evidence.manifest import DigestCache, artifact_digests
 from civiclab.evidence.verify.rerun import write_inputs
 from civiclab.plugins.evaluation import RunData, run_evaluators
 from civiclab.plugins.experiment import Experiment
 from civiclab.plugins.piloting import Pilot
 from civiclab.plugins.sessionlog import RecordStream
-from civiclab.privacy.credentials import redact_urls_in
+from civiclab.privacy.credentials import strip_credentials_in
 from civiclab.privacy.pseudonyms import KEY_ID_TAG, pseudonym_key_id, pseudonym_salt
 from civiclab.records import Metric
 from civiclab.run import artifacts, lifecycle
@@ -115,7 +115,7 @@ def run_experiment(
 
     Args:
         resume: the id of a FAILED or KILLED run of this same experiment (spec, data, seed) to
-            finish: its whole sessions are kept, the chain continues with a `run.resume` event and
+            finish: its whole sessions are kept, the audit log continues with a `run.resume` event and
             only the sessions not yet closed run.
 
     Raises:
@@ -151,7 +151,7 @@ def run_experiment(
             KEY_ID_TAG: pseudonym_key_id(experiment.spec.privacy),
         }
     )
-    params = flatten(redact_urls_in(experiment.raw))  # no credentials of a URL in the store
+    params = flatten(strip_credentials_in(experiment.raw))  # no credentials of a URL in the store
     if resume is None:
         run_name = f"{spec.name}-seed{spec.population.seed}"
         run_id = tracker.start_run(spec.tracking.experiment or spec.name, run_name, params, tags)
@@ -169,7 +169,7 @@ def run_experiment(
     status: EndStatus = "FAILED"
     pilot: Pilot[Any] | None = None
     journal: Journal | None = None
-    watcher: ChainWatcher | None = None
+    watcher: AuditWatcher | None = None
     try:
         with lifecycle.Signals():
             recovered = recover(art_dir) if resume is not None else None
@@ -184,7 +184,7 @@ def run_experiment(
             plans = session_plans(experiment, pilot, start=kept)
             journal = Journal(art_dir, spec.population.start, resume=recovered)
             if any(ev.info.name == "auditability" for ev in experiment.evaluators):
-                watcher = ChainWatcher(art_dir / "audit.jsonl")  # re-verifies the chain on another core
+                watcher = AuditWatcher(art_dir / "audit.jsonl")  # re-verifies the audit log on another core
             meter.wait_started()
             if recovered is None:
                 journal.open_run(
@@ -219,8 +219,8 @@ def run_experiment(
             timings["setup_s"] = timings.get("setup_s", 0.0) + replay_setup_s
             # After a resume the meter saw only this process's sessions: per-session figures use those.
             energy = meter.stop().model_copy(update={"sessions": sessions - kept})
-            chain = journal.close_run()
-            log.info("audit chain closed: %d events, root %s", chain.events, chain.root)
+            audit = journal.close_run()
+            log.info("audit chain closed: %d events, root %s", audit.events, audit.root)
 
             if pilot.results_need_setup:
                 timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
@@ -230,11 +230,11 @@ def run_experiment(
                 records=records,  # read back from sessions.jsonl at each pass, never all in memory
                 artifact_dir=art_dir,
                 energy=energy,
-                chain=chain,
+                audit=audit,
                 tags=tags,
                 facts=pilot.run_facts(),
                 reproducible=reproducible,
-                chain_check=watcher.result if watcher is not None else None,
+                audit_check=watcher.result if watcher is not None else None,
             )
             run.artifacts.extend(pilot.run_artifacts(records, art_dir))
             metrics, errors = run_evaluators(run, experiment.evaluators)
@@ -249,7 +249,7 @@ def run_experiment(
                 metrics=metrics,
                 run_id=run_id,
                 spec_digest=experiment.digest,
-                audit_root=chain.root,
+                audit_root=audit.root,
                 sessions=sessions,
                 energy_method=f"{energy.method} — {energy.source}",
                 evaluator_errors=errors,
@@ -267,8 +267,8 @@ def run_experiment(
                 metrics=metrics,
                 params=params,
                 tags={**tags, **artifacts.final_tags(card, energy, len(records))},
-                audit_root=chain.root,
-                audit_events=chain.events,
+                audit_root=audit.root,
+                audit_events=audit.events,
                 sessions=len(records),
                 scorecard=card,
                 energy_method=energy.method,
@@ -276,13 +276,13 @@ def run_experiment(
             )
             timings["signing_s"] = time.perf_counter() - t_sign  # inputs, digests, statement, signature
             anchor = artifacts.anchor_statement(experiment, seal.digest, run_id)
-            manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, chain, anchor, hashed)
+            manifest_sha = artifacts.write_run_manifest(art_dir, experiment, run_id, audit, anchor, hashed)
             artifacts.store_results(
                 tracker,
                 run_id,
                 metrics=metrics,
                 card=card,
-                chain=chain,
+                audit=audit,
                 energy=energy,
                 manifest_sha=manifest_sha,
                 sessions=sessions,
@@ -298,7 +298,7 @@ def run_experiment(
                 tracking_uri=tracker.uri,
                 scorecard=card,
                 metrics=metrics,
-                audit_root=chain.root,
+                audit_root=audit.root,
                 sessions=sessions,
                 artifact_dir=local_dir,
                 timings=timings,

@@ -6,53 +6,31 @@ flattening into MLflow params, canonical JSON for the digest) has walked it. So 
 counts alias nodes while it composes the document and stops at a small budget, and every file is
 refused above a size limit before it is read.
 
-Limits are configurable through the environment:
-
-| variable                     | default  | bounds                                     |
-| ---------------------------- | -------- | ------------------------------------------ |
-| CIVICLAB_MAX_SPEC_BYTES      | 5 MB     | an experiment, persona or mapping YAML     |
-| CIVICLAB_MAX_DATA_BYTES      | 200 MB   | a data file (survey export, JSONL, CSV)    |
-| CIVICLAB_MAX_YAML_ALIASES    | 100      | alias nodes (`*name`) in one YAML document |
+The limits are settings (`CIVICLAB_MAX_SPEC_BYTES`, `CIVICLAB_MAX_DATA_BYTES`,
+`CIVICLAB_MAX_YAML_ALIASES`), with their defaults in `civiclab.home`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from civiclab.errors import SpecError
-
-MAX_SPEC_BYTES = 5 * 1000 * 1000
-MAX_DATA_BYTES = 200 * 1000 * 1000
-MAX_YAML_ALIASES = 100
-
-
-def _env_int(name: str, default: int) -> int:
-    text = os.environ.get(name)
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise SpecError(f"${name}", "", f"{text[:20]!r} is not a whole number") from None
-    if value < 0:
-        raise SpecError(f"${name}", "", "must not be negative")
-    return value
+from civiclab.home import int_setting
 
 
 def max_spec_bytes() -> int:
-    return _env_int("CIVICLAB_MAX_SPEC_BYTES", MAX_SPEC_BYTES)
+    return int_setting("CIVICLAB_MAX_SPEC_BYTES")
 
 
 def max_data_bytes() -> int:
-    return _env_int("CIVICLAB_MAX_DATA_BYTES", MAX_DATA_BYTES)
+    return int_setting("CIVICLAB_MAX_DATA_BYTES")
 
 
 def max_yaml_aliases() -> int:
-    return _env_int("CIVICLAB_MAX_YAML_ALIASES", MAX_YAML_ALIASES)
+    return int_setting("CIVICLAB_MAX_YAML_ALIASES")
 
 
 def human_bytes(n: int) -> str:
@@ -88,17 +66,18 @@ class AliasBudgetExceeded(yaml.YAMLError):
 class BudgetedSafeLoader(yaml.SafeLoader):
     """`yaml.SafeLoader` that counts alias nodes while composing, and stops past a budget."""
 
-    alias_budget = MAX_YAML_ALIASES
+    alias_budget: int | None = None  # None: the CIVICLAB_MAX_YAML_ALIASES setting
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self._aliases = 0
+        self._budget = max_yaml_aliases() if self.alias_budget is None else self.alias_budget
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
-            if self._aliases > self.alias_budget:
-                raise AliasBudgetExceeded(self.alias_budget, self.peek_event().start_mark)
+            if self._aliases > self._budget:
+                raise AliasBudgetExceeded(self._budget, self.peek_event().start_mark)
         return super().compose_node(parent, index)
 
 

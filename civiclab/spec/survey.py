@@ -5,7 +5,6 @@ Paths are written relative to the experiment file, like every other data file (`
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from civiclab.errors import SurveyError
+from civiclab.home import text_setting
 from civiclab.spec.paths import DataFile
 
 STORE_ENV = "CIVICLAB_SURVEY_STORE"
@@ -137,4 +137,4 @@ def default_store_url(root: Path | None = None) -> str:
 
 def resolve_store_url(spec_store: str | None = None, cli_store: str | None = None) -> str:
     """`--store`, then $CIVICLAB_SURVEY_STORE, then the spec, then the default SQLite file."""
-    return cli_store or os.environ.get(STORE_ENV) or spec_store or default_store_url()
+    return cli_store or text_setting(STORE_ENV) or spec_store or default_store_url()

@@ -5,12 +5,8 @@ default) and then raises a long traceback; a SQLite path under a file or under /
 from deep inside SQLAlchemy. civiclab checks the store before MLflow touches it and bounds
 MLflow's own retries, so a wrong `--tracking-uri` is a one-line error with exit 2 within seconds.
 
-| variable                         | default | what                                            |
-| -------------------------------- | ------- | ----------------------------------------------- |
-| CIVICLAB_TRACKING_RETRIES        | 2       | MLflow's MLFLOW_HTTP_REQUEST_MAX_RETRIES         |
-| CIVICLAB_TRACKING_TIMEOUT_S      | 5       | MLflow's MLFLOW_HTTP_REQUEST_TIMEOUT, per request |
-
-MLflow's own variables, when set, win.
+How long and how often is set by `CIVICLAB_TRACKING_TIMEOUT_S` and `CIVICLAB_TRACKING_RETRIES`
+(see `civiclab.home`). MLflow's own variables, when set, win.
 """
 
 from __future__ import annotations
@@ -21,10 +17,8 @@ import urllib.request
 from pathlib import Path
 
 from civiclab.errors import TrackingError
-from civiclab.privacy.credentials import redact_url
-
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT_S = 5
+from civiclab.home import int_setting, parse_number
+from civiclab.privacy.credentials import strip_url_credentials
 
 
 class StoreUnreachable(TrackingError):
@@ -39,25 +33,17 @@ class RunNotFound(TrackingError):
     exit_code = 2
 
 
-def _setting(name: str, default: int) -> int:
-    text = os.environ.get(name, "")
-    try:
-        value = int(text) if text else default
-    except ValueError:
-        raise StoreUnreachable(f"${name}: {text[:20]!r} is not a whole number") from None
-    if value < 0:
-        raise StoreUnreachable(f"${name}: must not be negative")
-    return value
-
-
 def bound_http_retries() -> tuple[int, int]:
     """Set MLflow's HTTP retry and timeout variables (unless already set); returns (retries, timeout_s)."""
-    retries = _setting("CIVICLAB_TRACKING_RETRIES", DEFAULT_RETRIES)
-    timeout = max(1, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    retries = int_setting("CIVICLAB_TRACKING_RETRIES")
+    timeout = max(1, int_setting("CIVICLAB_TRACKING_TIMEOUT_S"))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-    return int(os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]), int(os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])
+    return (
+        int(parse_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])),
+        int(parse_number("MLFLOW_HTTP_REQUEST_TIMEOUT", os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"])),
+    )
 
 
 def prepare_sqlite_folder(uri: str) -> Path:
@@ -100,9 +86,11 @@ def check_database_server(uri: str, timeout_s: float) -> None:
         finally:
             engine.dispose()
     except ImportError as exc:
-        raise StoreUnreachable(f"tracking URI {redact_url(uri)}: driver missing: {exc}") from None
+        raise StoreUnreachable(f"tracking URI {strip_url_credentials(uri)}: driver missing: {exc}") from None
     except Exception as exc:  # any DBAPI error: refused, unknown host, bad password, no database
-        raise StoreUnreachable(f"cannot open the MLflow store {redact_url(uri)}: {first_line(exc)}") from None
+        raise StoreUnreachable(
+            f"cannot open the MLflow store {strip_url_credentials(uri)}: {first_line(exc)}"
+        ) from None
 
 
 def check_http_server(uri: str, timeout_s: float) -> None:
@@ -115,11 +103,13 @@ def check_http_server(uri: str, timeout_s: float) -> None:
         if exc.code in (401, 403):
             return  # the server answers; authentication is MLflow's business
         raise StoreUnreachable(
-            f"tracking server {redact_url(uri)} answered HTTP {exc.code} on /health"
+            f"tracking server {strip_url_credentials(uri)} answered HTTP {exc.code} on /health"
         ) from None
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise StoreUnreachable(f"tracking server {redact_url(uri)} is unreachable: {reason}") from None
+        raise StoreUnreachable(
+            f"tracking server {strip_url_credentials(uri)} is unreachable: {reason}"
+        ) from None
 
 
 def check_store(uri: str) -> None:
@@ -130,7 +120,7 @@ def check_store(uri: str) -> None:
         _retries, timeout = bound_http_retries()
         check_http_server(uri, timeout)
     elif uri.startswith(("postgresql", "mysql")):
-        check_database_server(uri, _setting("CIVICLAB_TRACKING_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+        check_database_server(uri, int_setting("CIVICLAB_TRACKING_TIMEOUT_S"))
 
 
 def first_line(exc: BaseException) -> str:

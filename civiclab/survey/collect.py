@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from civiclab.errors import SpecError, SurveyError
+from civiclab.home import text_setting
 from civiclab.spec.experiment import ExperimentSpec
 from civiclab.spec.instruments import Instrument
 from civiclab.spec.survey import STORE_ENV, SurveySpec, default_store_url, resolve_store_url
@@ -127,8 +128,6 @@ def open_store_if_present(url: str) -> SurveyStore | None:
 
 def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -> Gathered:
     """Read the spec's response files and the store's responses; a uid seen twice is kept once."""
-    import os
-
     responses: list[SurveyResponse] = []
     seen: dict[str, SurveyResponse] = {}
     collisions: list[str] = []
@@ -167,7 +166,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
     invited = spec.invited
     used_url: str | None = None
     if spec.read_store:
-        url = store_url or os.environ.get(STORE_ENV) or spec.store or default_store_url()
+        url = store_url or text_setting(STORE_ENV) or spec.store or default_store_url()
         store = open_store_if_present(url)
         if store is not None:
             used_url = url

@@ -8,22 +8,14 @@ before the application (and the store) does any work.
 
 from __future__ import annotations
 
-import os
-
 from civiclab.errors import SurveyError
-
-RATE_ENV = "CIVICLAB_SURVEY_RATE_LIMIT"
-DEFAULT_LIMIT = 30  # POSTs per client per minute
+from civiclab.home import int_setting
 
 
 def configured_limit(value: int | None = None) -> int:
     """`value`, else $CIVICLAB_SURVEY_RATE_LIMIT, else 30 POSTs a minute; 0 turns the limit off."""
     if value is None:
-        text = os.environ.get(RATE_ENV, "")
-        try:
-            value = int(text) if text else DEFAULT_LIMIT
-        except ValueError:
-            raise SurveyError(f"${RATE_ENV}: {text[:20]!r} is not a whole number") from None
+        return int_setting("CIVICLAB_SURVEY_RATE_LIMIT")
     if value < 0:
         raise SurveyError(f"rate limit {value}: give 0 (off) or a positive number of posts a minute")
     return value

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civiclab.home import text_setting
 from civiclab.privacy.spreadsheet import neutralise_row
 from civiclab.survey import forms
 from civiclab.survey.collect import SurveyContext, gather
@@ -319,7 +319,7 @@ def create_app(
         return rows
 
     def admin_guard(request: Request) -> Response | None:
-        expected = os.environ.get(ADMIN_TOKEN_ENV)
+        expected = text_setting(ADMIN_TOKEN_ENV)
         if not expected:
             return PlainTextResponse(f"admin export disabled: set {ADMIN_TOKEN_ENV}", status_code=404)
         if not admin_token_ok(expected, request.headers.get("authorization")):

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from civiclab.errors import SpecError
 from civiclab.plugins.piloting import EventLog
-from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.credentials import strip_url_credentials
 from civiclab.privacy.redaction import redact_text
 from civiclab.records import SessionPlan, SessionRecord
 from civiclab.text.knowledge import KnowledgeBase, Question
@@ -106,13 +106,13 @@ def describe_system(params: AssistantParams) -> dict[str, Any]:
             "remote": True,
             "sources": False,
             "handover_flag": False,
-            "base_url": redact_url(spec.base_url),
+            "base_url": strip_url_credentials(spec.base_url),
             "calls": spec.calls.model_dump(),
         }
     if isinstance(spec, HttpSystem):
         return {
             "kind": "http",
-            "name": f"http:{redact_url(spec.url)}",
+            "name": f"http:{strip_url_credentials(spec.url)}",
             "remote": True,
             "sources": spec.response.sources is not None,
             "handover_flag": spec.response.handed_over is not None,

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from civiclab.errors import ChainError, PilotError
 from civiclab.evm.client import Chain, TxResult
-from civiclab.evm.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, Registry
+from civiclab.evm.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.population import sample_plans
 from civiclab.plugins.registry import pilot
@@ -107,14 +107,14 @@ class AttestationPilot(Pilot[AttestationParams]):
         self.setup_txs: list[TxResult] = []
         self.start_block = self.chain.head
         if p.registry:
-            self.registry = Registry.attach(self.chain, p.registry)
+            self.registry = AttestationRegistry.attach(self.chain, p.registry)
             # Fail before any session rather than revert every window's anchor one by one.
             if not self.registry.contract.functions.issuers(self.chain.sender).call():
                 raise ChainError(
                     f"{self.chain.sender} is not an authorised issuer of the registry {p.registry}"
                 )
         else:
-            self.registry, deployed = Registry.deploy(self.chain)
+            self.registry, deployed = AttestationRegistry.deploy(self.chain)
             self.setup_txs.append(deployed)
             self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
         self.issuer = self.chain.sender

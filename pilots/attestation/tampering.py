@@ -7,7 +7,7 @@ import random
 import unicodedata
 from typing import Any
 
-from civiclab.evm.registry import Registry
+from civiclab.evm.registry import AttestationRegistry
 from pilots.attestation.credential import AttestationFile, build_attestation
 from pilots.attestation.documents import FAMILY, document_digest
 from pilots.attestation.merkle import MerkleTree, leaf_hash
@@ -51,7 +51,9 @@ def _malformed(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return out
 
 
-def _self_made(prep: Prepared, issuer: str, registry: Registry, rng: random.Random) -> AttestationFile:
+def _self_made(
+    prep: Prepared, issuer: str, registry: AttestationRegistry, rng: random.Random
+) -> AttestationFile:
     """An attestation a forger builds: a real-looking proof to a root nobody anchored."""
     salt = rng.randbytes(32)
     digest = document_digest(salt, prep.document)
@@ -66,7 +68,7 @@ def present(
     prep: Prepared,
     attestation: AttestationFile | None,
     impostor: str,
-    registry: Registry,
+    registry: AttestationRegistry,
     rng: random.Random,
 ) -> tuple[dict[str, Any], AttestationFile]:
     """The document and attestation file a verifier receives in `prep.scenario`."""

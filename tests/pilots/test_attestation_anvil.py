@@ -10,7 +10,7 @@ import pytest
 
 from civiclab.errors import ChainError
 from civiclab.evm.client import Chain
-from civiclab.evm.registry import Registry
+from civiclab.evm.registry import AttestationRegistry
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from tests import anvil_node
@@ -51,7 +51,7 @@ def test_the_pilot_on_anvil_accepts_no_fraud_and_leaks_nothing(tmp_path: Path, a
 
 def test_a_mined_revert_is_an_error_and_anchors_nothing(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
-    registry, _ = Registry.deploy(chain)
+    registry, _ = AttestationRegistry.deploy(chain)
     registry.set_issuer(chain.sender, True)
     head = chain.head
     with pytest.raises(ChainError, match=r"anchor reverted on http://127\.0\.0\.1:\d+ \(tx 0x[0-9a-f]{64}\)"):
@@ -64,7 +64,7 @@ def test_a_signing_key_from_the_environment(anvil_url: str, monkeypatch: pytest.
     monkeypatch.setenv("CIVICLAB_TEST_ISSUER_KEY", ANVIL_KEY)
     chain = Chain.connect(anvil_url, key_env="CIVICLAB_TEST_ISSUER_KEY")
     assert chain.sender == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-    registry, deployed = Registry.deploy(chain)
+    registry, deployed = AttestationRegistry.deploy(chain)
     registry.set_issuer(chain.sender, True)
     registry.anchor(os.urandom(32), 3)
     assert deployed.contract_address == registry.address
@@ -74,7 +74,7 @@ def test_an_existing_registry_without_our_issuer_fails_before_any_session(
     tmp_path: Path, anvil_url: str
 ) -> None:
     chain = Chain.connect(anvil_url)
-    registry, _ = Registry.deploy(chain)  # deployed, but nobody authorised
+    registry, _ = AttestationRegistry.deploy(chain)  # deployed, but nobody authorised
     overrides = {"energy.tracker": "none", "population.sessions": 5, "audit.anchor": False,
                  "pilot.params.rpc_url": anvil_url, "pilot.params.registry": registry.address}  # fmt: skip
     with pytest.raises(ChainError, match=f"is not an authorised issuer of the registry {registry.address}"):

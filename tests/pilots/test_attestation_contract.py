@@ -11,7 +11,7 @@ import pytest
 from civiclab.errors import ChainError
 from civiclab.evm.client import Chain
 from civiclab.evm.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
-from civiclab.evm.registry import Registry
+from civiclab.evm.registry import AttestationRegistry
 from pilots.attestation.credential import build_attestation, verify
 from pilots.attestation.documents import document_digest, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
@@ -34,14 +34,14 @@ def chain() -> Chain:
 
 
 @pytest.fixture
-def registry(chain: Chain) -> Iterator[Registry]:
-    registry, deployed = Registry.deploy(chain)
+def registry(chain: Chain) -> Iterator[AttestationRegistry]:
+    registry, deployed = AttestationRegistry.deploy(chain)
     assert deployed.gas_used > 0
     registry.set_issuer(chain.sender, True)
     yield registry
 
 
-def _attested(registry: Registry, seed: int = 1) -> tuple[dict, object, bytes, bytes]:
+def _attested(registry: AttestationRegistry, seed: int = 1) -> tuple[dict, object, bytes, bytes]:
     rng = random.Random(seed)
     doc = synthetic_document("residence", rng)
     salt = rng.randbytes(32)
@@ -57,7 +57,7 @@ def _attested(registry: Registry, seed: int = 1) -> tuple[dict, object, bytes, b
 
 
 def test_only_an_authorised_issuer_anchors_and_a_root_is_anchored_once(
-    chain: Chain, registry: Registry
+    chain: Chain, registry: AttestationRegistry
 ) -> None:
     outsider = chain.unlocked_accounts()[3]
     with pytest.raises(ChainError, match="anchor reverted on in-process: unknown issuer"):
@@ -72,7 +72,7 @@ def test_only_an_authorised_issuer_anchors_and_a_root_is_anchored_once(
         registry.anchor(b"\x03" * 32, 0)
 
 
-def test_a_genuine_attestation_verifies_until_revoked(registry: Registry) -> None:
+def test_a_genuine_attestation_verifies_until_revoked(registry: AttestationRegistry) -> None:
     doc, att, root, leaf = _attested(registry)
     assert verify(doc, att, registry).reason == "accepted"
     registry.revoke(root, leaf)
@@ -81,7 +81,7 @@ def test_a_genuine_attestation_verifies_until_revoked(registry: Registry) -> Non
         registry.revoke(root, leaf)
 
 
-def test_only_the_batch_issuer_revokes(chain: Chain, registry: Registry) -> None:
+def test_only_the_batch_issuer_revokes(chain: Chain, registry: AttestationRegistry) -> None:
     doc, att, root, leaf = _attested(registry, seed=2)
     other = chain.unlocked_accounts()[4]
     with pytest.raises(ChainError, match="not the batch issuer"):
@@ -90,16 +90,16 @@ def test_only_the_batch_issuer_revokes(chain: Chain, registry: Registry) -> None
 
 
 def test_a_withdrawn_issuer_is_unknown_and_a_foreign_registry_is_refused(
-    chain: Chain, registry: Registry
+    chain: Chain, registry: AttestationRegistry
 ) -> None:
     doc, att, _, _ = _attested(registry, seed=3)
-    other, _ = Registry.deploy(chain)
+    other, _ = AttestationRegistry.deploy(chain)
     assert verify(doc, att, other).reason == "wrong_registry"
     registry.set_issuer(chain.sender, False)
     assert verify(doc, att, registry).reason == "unknown_issuer"
 
 
-def test_bad_files_are_rejections_not_crashes(registry: Registry) -> None:
+def test_bad_files_are_rejections_not_crashes(registry: AttestationRegistry) -> None:
     doc, att, _, _ = _attested(registry, seed=4)
     broken = att.as_json()
     broken["proof"]["salt"] = "0x12"
@@ -111,7 +111,7 @@ def test_bad_files_are_rejections_not_crashes(registry: Registry) -> None:
     assert verify(doc, short, registry).reason == "invalid_proof"
 
 
-def test_the_synced_view_answers_like_the_chain(registry: Registry) -> None:
+def test_the_synced_view_answers_like_the_chain(registry: AttestationRegistry) -> None:
     doc, att, root, leaf = _attested(registry, seed=5)
     doc2, att2, root2, leaf2 = _attested(registry, seed=6)
     registry.revoke(root2, leaf2)

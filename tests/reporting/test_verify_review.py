@@ -193,5 +193,6 @@ def test_conditions_are_signed_shown_and_checked_against_the_chain(
     assert not _review_row(entry, digest, None).problem
     entry["event"]["payload"]["conditions"] = ["keep the counter open"]  # a condition dropped
     assert (
-        _review_row(entry, digest, None).problem == "conditions in the chain differs from the signed review"
+        _review_row(entry, digest, None).problem
+        == "conditions in the audit log differs from the signed review"
     )

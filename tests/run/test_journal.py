@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from civiclab.evidence.audit import verify_chain
+from civiclab.evidence.audit import verify_audit_log
 from civiclab.plugins.piloting import EventLog
 from civiclab.records import SessionRecord
 from civiclab.run.journal import Journal
@@ -48,7 +48,7 @@ def test_civiclab_events_are_numbered_by_one_counter_and_pilot_events_keep_their
     pilot_seqs = [e["event"]["seq"] for e in lines if e["event"]["actor"] == "citizen"]
     assert pilot_seqs == [0, 1] * 3
     assert chain.events == len(lines) == 3 * 4 + 2
-    assert verify_chain(tmp_path / "audit.jsonl").root == chain.root
+    assert verify_audit_log(tmp_path / "audit.jsonl").root == chain.root
     assert (chain.opened, chain.closed) == (3, 3)
 
 

@@ -102,10 +102,10 @@ def write_chain(folder: Path, events: list[dict[str, Any]]) -> None:
 
 def rewrite_manifest(store: Store, run_id: str, folder: Path, **changes: Any) -> None:
     """Recompute the manifest's digests and its tag and the audit root tag, consistently."""
-    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.audit import verify_audit_log
 
     manifest = Manifest.model_validate_json((folder / "manifest.json").read_text())
-    chain = verify_chain(folder / "audit.jsonl")
+    chain = verify_audit_log(folder / "audit.jsonl")
     manifest.audit_root, manifest.audit_events = chain.root, chain.events
     manifest.artifacts = artifact_digests(folder)
     for key, value in changes.items():

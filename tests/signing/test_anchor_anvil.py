@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from civiclab.evm import Chain, Registry
+from civiclab.evm import AttestationRegistry, Chain
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
@@ -27,10 +27,10 @@ def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def registry(anvil_url: str) -> Registry:
+def registry(anvil_url: str) -> AttestationRegistry:
     """The lab's registry on the node; its sender is the issuer the committee trusts."""
     chain = Chain.connect(anvil_url)
-    deployed, _ = Registry.deploy(chain)
+    deployed, _ = AttestationRegistry.deploy(chain)
     deployed.set_issuer(chain.sender, True)
     return deployed
 
@@ -40,7 +40,7 @@ def anchored(
     journey_spec: Path,
     store_uri: str,
     keys: dict[str, Any],
-    registry: Registry,
+    registry: AttestationRegistry,
     anvil_url: str,
     tmp_path: Path,
 ) -> Callable[..., Any]:
@@ -106,16 +106,16 @@ def test_attack_6_truncated_and_reanchored_on_a_new_registry(
     events = [line["event"] for line in a.read_chain(folder)][:-40]
     a.write_chain(folder, events)
     from civiclab.evidence.anchoring import anchor_statement
-    from civiclab.evidence.audit import verify_chain
+    from civiclab.evidence.audit import verify_audit_log
 
-    root = verify_chain(folder / "audit.jsonl").root
+    root = verify_audit_log(folder / "audit.jsonl").root
 
     def mutate(statement: dict[str, Any]) -> None:
         statement["predicate"]["audit"].update(root=root, events=len(events))
 
     digest = a.resign_statement(folder, mutate, keys["attacker"])
     chain = Chain.connect(anvil_url)
-    rogue, _ = Registry.deploy(chain)
+    rogue, _ = AttestationRegistry.deploy(chain)
     rogue.set_issuer(chain.sender, True)
     record = anchor_statement({"chain": anvil_url, "contract": rogue.address}, digest, result.run_id, None)
     a.rewrite_manifest(store, result.run_id, folder, anchor=record)
@@ -132,7 +132,10 @@ def test_attack_6_truncated_and_reanchored_on_a_new_registry(
 
 
 def test_an_anchor_made_after_the_window_does_not_count(
-    anchored: Callable[..., Any], store_uri: str, registry: Registry, capsys: pytest.CaptureFixture[str]
+    anchored: Callable[..., Any],
+    store_uri: str,
+    registry: AttestationRegistry,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The trusted issuer anchors a run's statement two hours after the run ended: too late."""
     result, trust = anchored(anchor=False)

@@ -23,8 +23,8 @@ from civiclab.store.tracker import Tracker
 
 # step killed at -> how many reviews the run holds once the next command has recovered it
 CASES = {
-    "review:after-wal": 0,  # the chain line was never written: rolled back
-    "review:after-chain": 1,  # the line is there, manifest and tags are not: completed
+    "review:after-wal": 0,  # the audit log line was never written: rolled back
+    "review:after-audit": 1,  # the line is there, manifest and tags are not: completed
     "review:after-manifest": 1,  # tags not yet updated: completed
     "review:after-tags": 1,  # only the write-ahead record left: completed (idempotent)
 }
@@ -79,11 +79,11 @@ def test_review_killed_at_each_step(
 def test_a_chain_line_cut_mid_write_is_rolled_back(
     signed_run: Callable[..., Any], store_uri: str, trust_file: Path, keys: dict[str, Any]
 ) -> None:
-    """Killed while writing the chain line itself: half a line on disk is removed, the run verifies."""
+    """Killed while writing the audit log line itself: half a line on disk is removed, the run verifies."""
     result = signed_run(store_uri)
     killed = civiclab(
         "--tracking-uri", store_uri, "review", result.run_id, "--key", keys["member"],
-        "--decision", "revise", fault="review:after-chain",
+        "--decision", "revise", fault="review:after-audit",
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL
     folder = Tracker(store_uri).local_artifact_dir(result.run_id)
@@ -99,4 +99,4 @@ def test_a_chain_line_cut_mid_write_is_rolled_back(
     assert verified.returncode == 0, verified.stdout[-3000:]
     table = json.loads(verified.stdout)
     assert table["reviews"] == []
-    assert "rolled back (its chain line was cut)" in table["checks"][0]["detail"]
+    assert "rolled back (its audit log line was cut)" in table["checks"][0]["detail"]

@@ -58,9 +58,9 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     same values, and an edited signed metric is still caught by the re-run."""
     import json
 
-    from civiclab.evidence.signing import chaincheck
+    from civiclab.evidence.verify import auditcheck
 
-    monkeypatch.setattr(chaincheck, "KEEP_AT_MOST", 10)
+    monkeypatch.setattr(auditcheck, "KEEP_AT_MOST", 10)
     result = signed_run(store_uri)
     code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
     assert code == 0, err

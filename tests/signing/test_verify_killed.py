@@ -32,6 +32,8 @@ def test_verify_a_killed_run(
     assert table["kind"] == "incomplete (killed)"
     (row,) = table["checks"]
     assert row["name"] == "run" and row["status"] == "failed"
-    assert row["detail"].startswith(f"incomplete run (killed), chain valid up to event {complete} ")
+    assert row["detail"].startswith(f"incomplete run (killed), audit log valid up to event {complete} ")
     assert "manifest.json" not in err
-    assert f"verify failed: run {run.run_id}: run: incomplete run (killed), chain valid up to event" in err
+    assert (
+        f"verify failed: run {run.run_id}: run: incomplete run (killed), audit log valid up to event" in err
+    )

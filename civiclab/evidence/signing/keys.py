@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from civiclab.errors import SigningError, SpecError
+from civiclab.home import lab_home, text_setting
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 log = logging.getLogger(__name__)
 
-HOME_ENV = "CIVICLAB_HOME"
 KEY_ENV = "CIVICLAB_KEY"
 DEFAULT_FILE = "default"
 DEMO_KEY = "local-demo"
@@ -34,18 +34,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ExportFormat = Literal["pem", "jwk"]
 
 
-def civiclab_home() -> Path:
-    """Where civiclab keeps keys: the lab's folder (CIVICLAB_HOME, else ~/.config/civiclab)."""
-    from civiclab.privacy.secrets import civiclab_home as lab_folder
-
-    return lab_folder()
-
-
 def keys_dir(home: Path | None = None) -> Path:
-    return (home or civiclab_home()) / "keys"
+    return (home or lab_home()) / "keys"
 
 
-def key_id(public_raw: bytes) -> str:
+def public_key_id(public_raw: bytes) -> str:
     """A key's id: the sha256 of its raw 32-byte public key, in hex."""
     return hashlib.sha256(public_raw).hexdigest()
 
@@ -144,7 +137,7 @@ def init_key(
         public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    keyid = key_id(public_raw(public))
+    keyid = public_key_id(public_raw(public))
     meta = {
         "name": name,
         "keyid": keyid,
@@ -176,8 +169,9 @@ def _info(folder: Path, name: str) -> KeyInfo:
 
 def default_key_name(home: Path | None = None) -> str | None:
     """The key runs are signed with: CIVICLAB_KEY, else the first key created."""
-    if os.environ.get(KEY_ENV):
-        return os.environ[KEY_ENV]
+    chosen = text_setting(KEY_ENV)
+    if chosen:
+        return chosen
     marker = keys_dir(home) / DEFAULT_FILE
     return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
 
@@ -241,7 +235,7 @@ def load_signer(
     if not isinstance(private, Ed25519PrivateKey):
         raise SigningError(f"key {name!r}: not an Ed25519 key")
     raw = public_raw(private.public_key())
-    return Signer(name=name, keyid=key_id(raw), public_key=raw, _private=private)
+    return Signer(name=name, keyid=public_key_id(raw), public_key=raw, _private=private)
 
 
 def ensure_demo_key(home: Path | None = None) -> tuple[str, bool]:
@@ -267,4 +261,4 @@ def export_public(name: str, fmt: ExportFormat = "pem", home: Path | None = None
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
     raw = public_raw(public)
-    return json.dumps({"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": key_id(raw)})
+    return json.dumps({"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": public_key_id(raw)})

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.evidence.signing.envelope import Envelope, sign_statement
-from civiclab.evidence.signing.keys import Signer, civiclab_home, ensure_demo_key, load_signer
+from civiclab.evidence.signing.keys import Signer, ensure_demo_key, load_signer
 from civiclab.evidence.signing.statement import STATEMENT_FILE, build_run_statement, now_utc
 from civiclab.evidence.verify.rerun import rerun_plan
+from civiclab.home import lab_home
 from civiclab.records import Metric
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def run_signer(name: str | None = None, *, create_demo: bool = True) -> Signer:
         created_name, created = ensure_demo_key()
         if created:
             print(
-                f"civiclab: created a local demo signing key {created_name!r} in {civiclab_home() / 'keys'}; "
+                f"civiclab: created a local demo signing key {created_name!r} in {lab_home() / 'keys'}; "
                 f"no committee trusts it until its public key is in their trust file "
                 f"(civiclab keys export {created_name})",
                 file=sys.stderr,

@@ -23,14 +23,14 @@ anchoring:                  # optional: the only chain, registry and issuer an a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from civiclab.errors import SpecError
-from civiclab.evidence.signing.keys import b64url_decode, key_id
+from civiclab.evidence.signing.keys import b64url_decode, public_key_id
+from civiclab.home import text_setting
 
 TRUST_ENV = "CIVICLAB_TRUST"
 
@@ -76,7 +76,7 @@ class TrustedKey(BaseModel):
 
     @property
     def keyid(self) -> str:
-        return key_id(self.raw)
+        return public_key_id(self.raw)
 
 
 class CommitteeMember(TrustedKey):
@@ -122,7 +122,7 @@ def load_trust(path: str | Path | None = None) -> tuple[TrustFile, Path] | None:
     Raises:
         SpecError: the file is missing or invalid (one line naming the field).
     """
-    chosen = path or os.environ.get(TRUST_ENV)
+    chosen = path or text_setting(TRUST_ENV)
     if not chosen:
         return None
     file = Path(chosen)

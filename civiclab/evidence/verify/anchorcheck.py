@@ -37,7 +37,7 @@ def check_statement_anchor(
         return Check(name=name, status="skipped", detail="no anchoring in the trust file")
     if not trust.rpc_url:
         return failed(name, "the trust file's anchoring has no rpc_url to read the chain from")
-    from civiclab.evm import ZERO_ADDRESS, Chain, Registry
+    from civiclab.evm import ZERO_ADDRESS, AttestationRegistry, Chain
 
     try:
         chain = Chain.connect(trust.rpc_url, timeout_s=15.0)
@@ -49,7 +49,7 @@ def check_statement_anchor(
             f"the node at {trust.rpc_url} is chain {chain.chain_id}, the trust file says {trust.chain_id}",
         )
     try:
-        registry = Registry.attach(chain, trust.registry)
+        registry = AttestationRegistry.attach(chain, trust.registry)
         issuer, _, block_number = registry.batch(bytes.fromhex(digest))
     except (ChainError, ValueError) as exc:
         return failed(name, f"cannot read the trusted registry {trust.registry}: {exc}")

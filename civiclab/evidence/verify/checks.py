@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict
 from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.manifest import MANIFEST, sha256_file
 from civiclab.evidence.signing.envelope import Envelope, verify_signature
-from civiclab.evidence.signing.keys import b64url_decode, key_id
+from civiclab.evidence.signing.keys import b64url_decode, public_key_id
 from civiclab.evidence.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
 from civiclab.evidence.signing.trust import TrustFile
 from civiclab.store.tracker import metric_rows
 
 Status = Literal["ok", "failed", "warning", "skipped"]
 
-# Files written after signing, each verified by its own check (the chain is checked link by link
+# Files written after signing, each verified by its own check (the audit log is checked link by link
 # up to the signed root, because reviews extend it).
 UNSIGNED_FILES = frozenset({STATEMENT_FILE, MANIFEST, "audit.jsonl"})
 
@@ -52,7 +52,7 @@ def embedded_key(statement: dict[str, Any]) -> dict[str, bytes]:
         raw = b64url_decode(str(signer.get("public_key", "")))
     except ValueError:
         return {}
-    return {key_id(raw): raw} if len(raw) == 32 else {}
+    return {public_key_id(raw): raw} if len(raw) == 32 else {}
 
 
 def check_signature(
@@ -123,10 +123,10 @@ def check_manifest(
     manifest_path: Path,
     tags: dict[str, str],
     digests: dict[str, str],
-    chain_root: str | None,
-    chain_events: int,
+    audit_root: str | None,
+    audit_events: int,
 ) -> tuple[Check, Any]:
-    """The manifest (which lists reviews and the anchor record) against its tag, the chain and the files."""
+    """The manifest (which lists reviews and the anchor record) against its tag, audit log and files."""
     from civiclab.evidence.manifest import Manifest
 
     name = "manifest"
@@ -142,7 +142,7 @@ def check_manifest(
         ), manifest
     if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
         return failed(name, "spec digest in the manifest does not match the run's tag"), manifest
-    if chain_root is not None and (manifest.audit_root, manifest.audit_events) != (chain_root, chain_events):
+    if audit_root is not None and (manifest.audit_root, manifest.audit_events) != (audit_root, audit_events):
         return failed(name, f"{MANIFEST}: audit root or event count differs from audit.jsonl"), manifest
     listed = {k: v for k, v in digests.items() if k != MANIFEST}
     for file, digest in sorted(manifest.artifacts.items()):
@@ -151,7 +151,7 @@ def check_manifest(
     extra = sorted(set(listed) - set(manifest.artifacts))
     if extra:
         return failed(name, f"{extra[0]}: not listed in the manifest"), manifest
-    return ok(name, "matches its tag, the chain and the files"), manifest
+    return ok(name, "matches its tag, the audit log and the files"), manifest
 
 
 def file_digests(folder: Path) -> dict[str, str]:

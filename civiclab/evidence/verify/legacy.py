@@ -1,6 +1,6 @@
 """Verification of a finished run: audit chain, artifact digests, tags, committee reviews and anchor.
 
-The manifest's own consistency (its tag, the chain, the files, the reviews it lists): what runs made
+The manifest's own consistency (its tag, the audit log, the files, the reviews it lists): what runs made
 before signing rely on, and what `civiclab review` checks before appending. `civiclab verify RUN_ID`
 runs `civiclab.evidence.verify.verification.verify`, which checks signed runs against their signed statement
 and uses this module for legacy runs.
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from civiclab.errors import AuditError, ChainError, CivicLabError
 from civiclab.evidence.anchoring import check_anchor, describe_anchor
-from civiclab.evidence.audit import GENESIS, iter_chain
+from civiclab.evidence.audit import GENESIS, iter_audit_log
 from civiclab.evidence.manifest import Manifest, verify_folder
 from civiclab.store.tracker import Tracker
 
@@ -35,7 +35,7 @@ class VerifyReport(BaseModel):
     spec_digest: str | None = None
     audit_root: str | None = None
     run_audit_root: str | None = Field(
-        default=None, description="the chain's root when the run closed, before any review was appended"
+        default=None, description="the audit log's root when the run closed, before any review was appended"
     )
     audit_events: int = 0
     artifacts: int = 0
@@ -52,7 +52,7 @@ class VerifyReport(BaseModel):
         lines.append(f"  audit chain: {self.audit_events} events, root {self.audit_root}")
         lines.append(f"  artifacts: {self.artifacts} files match the manifest")
         lines.append(f"  spec sha256: {self.spec_digest}")
-        lines.append(f"  reviews: {self.reviews} recorded in the chain and the manifest")
+        lines.append(f"  reviews: {self.reviews} recorded in the audit log and the manifest")
         anchor = {
             "none": "not anchored",
             "verified": f"verified {self.anchor_detail}".strip(),
@@ -64,16 +64,16 @@ class VerifyReport(BaseModel):
 
 
 def review_events(folder: Path) -> tuple[list[dict[str, Any]], str]:
-    """The review entries of a (verified) chain, and the chain's root before the first review.
+    """The review entries of a (verified) audit log, and the audit log's root before the first review.
 
     Returns:
-        (entries, run_root): each entry is the chain line (`seq`, `hash`, `event`); `run_root` is the
+        (entries, run_root): each entry is the audit log line (`seq`, `hash`, `event`); `run_root` is the
         root the run closed with, which is what an on-chain anchor holds.
     """
     entries: list[dict[str, Any]] = []
     prev = GENESIS
     run_root: str | None = None
-    for entry in iter_chain(folder / "audit.jsonl"):
+    for entry in iter_audit_log(folder / "audit.jsonl"):
         event = entry.get("event") or {}
         if event.get("kind") == REVIEW_EVENT:
             if run_root is None:
@@ -86,7 +86,7 @@ def review_events(folder: Path) -> tuple[list[dict[str, Any]], str]:
 
 
 def check_reviews(folder: Path, manifest: Manifest) -> tuple[int, str]:
-    """Reviews in the manifest and review events in the chain must be the same, in the same order."""
+    """Reviews in the manifest and review events in the audit log must be the same, in the same order."""
     entries, run_root = review_events(folder)
     listed = manifest.reviews
     for i, entry in enumerate(entries):
@@ -129,16 +129,16 @@ def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> Ver
     """Verify a run's artifact folder against its tags; never raises on a mismatch."""
     report = VerifyReport(run_id=run_id, ok=False)
     try:
-        manifest, chain = verify_folder(folder, tags)
+        manifest, audit = verify_folder(folder, tags)
         report.checked += ["manifest digest", "spec digest", "audit chain", "artifact digests"]
         report.experiment = manifest.experiment
         report.spec_digest = manifest.spec_digest
-        report.audit_root = chain.root
-        report.audit_events = chain.events
+        report.audit_root = audit.root
+        report.audit_events = audit.events
         report.artifacts = len(manifest.artifacts)
-        if manifest.audit_events != chain.events:
+        if manifest.audit_events != audit.events:
             raise AuditError(
-                f"audit.jsonl: {chain.events} lines but the manifest records {manifest.audit_events}"
+                f"audit.jsonl: {audit.events} lines but the manifest records {manifest.audit_events}"
             )
         report.reviews, report.run_audit_root = check_reviews(folder, manifest)
         report.checked.append("reviews")

@@ -30,7 +30,7 @@ DETERMINISTIC: frozenset[str] = frozenset({"human_centered", "attestation"})
 NOT_RERUN: dict[str, str] = {
     "energy": "measures the energy of the run's own machine and process; it cannot be measured again",
     "auditability": "reads the audit chain as it was before reviews and the session replay of the run; "
-    "verify checks the chain itself",
+    "verify checks the audit log itself",
     "acceptability": "reads survey responses outside the run (their digests are in the spec digest)",
     "assistant": "runs retrieval with the embedding model and the knowledge base outside the run",
     "assistant_audit": "scans the assistant's knowledge base and labelled redaction set outside the run",
@@ -98,7 +98,7 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
     """Re-run the deterministic evaluators of the run stored in `folder` (its artifacts).
 
     Args:
-        sessions: the lines of `sessions.jsonl` already parsed (and checked against the chain), if any.
+        sessions: the lines of `sessions.jsonl` already parsed (and checked against the audit log), if any.
 
     Plots and other files they write go to a scratch folder, never into the run's artifacts.
     """

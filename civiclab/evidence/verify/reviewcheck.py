@@ -58,7 +58,7 @@ def _review_row(entry: dict[str, Any], statement_digest: str, trust: TrustFile |
         signed_value = predicate.get(key)
         shown = payload.get(key) if key != "ts" else event.get("ts")
         if signed_value != shown:
-            row.problem = f"{key} in the chain differs from the signed review"
+            row.problem = f"{key} in the audit log differs from the signed review"
             return row
     if trust is not None:
         keyid = verify_signature(envelope, trust.member_keys())
@@ -88,11 +88,11 @@ def check_reviews(
     """Every review signed, for this run's statement, by a trusted member; none removed.
 
     Args:
-        entries: the review lines of the chain, after the run closed.
+        entries: the review lines of the audit log, after the run closed.
         statement_digest: the run statement's digest, which each review must reference.
         trust: the trust file, or None (signers are then shown, not checked).
         recorded: how many reviews other records of the run count (manifest, store tag); fewer
-            in the chain than any of them means a review was cut from the chain.
+            in the audit log than any of them means a review was cut from the audit log.
     """
     name = "reviews"
     rows = [_review_row(e, statement_digest, trust) for e in entries]

@@ -11,7 +11,7 @@ from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile
-from civiclab.evidence.verify.chaincheck import REVIEW_EVENT
+from civiclab.evidence.verify.auditcheck import REVIEW_EVENT
 from civiclab.evidence.verify.checks import check_signature
 from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
 
@@ -58,11 +58,11 @@ def signature_summary(
     entries = []
     from civiclab.store.files import unsafe_entries
 
-    chain = folder / "audit.jsonl"
+    audit_file = folder / "audit.jsonl"
     if unsafe_entries(folder):
         summary.problem = summary.problem or "a symbolic link or special file among the artifacts"
-    elif chain.exists():
-        with chain.open("rb") as fh:
+    elif audit_file.exists():
+        with audit_file.open("rb") as fh:
             for number, line in enumerate(fh):
                 if number >= events and b'"kind":"' + REVIEW_EVENT.encode() + b'"' in line:
                     entries.append(orjson.loads(line))

@@ -1,9 +1,9 @@
 """`civiclab verify`: every check of a run, signed or legacy, as one table.
 
 A signed run is compared against its signed statement and re-derived where it can be (sessions
-from the chain, metrics from the records); a legacy run (made before runs were signed) is
+from the audit log, metrics from the records); a legacy run (made before runs were signed) is
 verified as before and reported `unsigned (legacy)`, never as signed; a killed run is reported
-as incomplete, with how far its chain is valid.
+as incomplete, with how far its audit log is valid.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile, load_trust
 from civiclab.evidence.verify.anchorcheck import check_statement_anchor
-from civiclab.evidence.verify.chaincheck import ChainProblem, check_chain, valid_prefix
+from civiclab.evidence.verify.auditcheck import AuditProblem, check_audit_log, valid_prefix
 from civiclab.evidence.verify.checks import (
     Check,
     check_artifacts,
@@ -122,18 +122,18 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
 
 def _verify_killed(folder: Path, run: RunSummary) -> Verification:
     result = Verification(run_id=run.run_id, kind="incomplete (killed)")
-    chain = folder / "audit.jsonl"
-    if not chain.exists():
+    audit_file = folder / "audit.jsonl"
+    if not audit_file.exists():
         result.checks.append(failed("run", "incomplete run (killed): no audit chain was written"))
         return result
-    facts = valid_prefix(chain)
+    facts = valid_prefix(audit_file)
     sessions = folder / "sessions.jsonl"
     stored = sum(1 for line in sessions.open("rb") if line.strip()) if sessions.exists() else 0
     why = run.tags.get("civiclab.error", "its process ended before the run closed")
     result.checks.append(
         failed(
             "run",
-            f"incomplete run (killed), chain valid up to event {facts.valid_events} "
+            f"incomplete run (killed), audit log valid up to event {facts.valid_events} "
             f"({stored} sessions in sessions.jsonl): {why}",
         )
     )
@@ -180,8 +180,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(check_artifacts(folder, statement, digests))
 
     sessions: list[dict[str, Any]] = []
-    chain_row, sessions_row, facts = _chain_rows(folder, audit, sessions)
-    result.checks += [chain_row, sessions_row]
+    audit_row, sessions_row, facts = _audit_rows(folder, audit, sessions)
+    result.checks += [audit_row, sessions_row]
 
     derived = {
         "civiclab.statement_sha256": digest,
@@ -194,8 +194,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))
-    # The parsed sessions when the chain pass kept them all (a small run); else the re-run streams
-    # sessions.jsonl, which the pass has just found equal to the chain.
+    # The parsed sessions when the audit log's pass kept them all (a small run); else the re-run streams
+    # sessions.jsonl, which the pass has just found equal to the audit log.
     complete = sessions_row.status == "ok" and facts is not None and len(sessions) == facts.closed
     result.checks.append(check_rerun(folder, statement, sessions if complete else None))
 
@@ -223,30 +223,30 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     return result
 
 
-def _chain_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]]) -> tuple[Check, Check, Any]:
+def _audit_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]]) -> tuple[Check, Check, Any]:
     events = int(audit.get("events", 0))
-    chain = folder / "audit.jsonl"
+    audit_file = folder / "audit.jsonl"
     sessions = folder / "sessions.jsonl"
-    if not chain.exists():
+    if not audit_file.exists():
         return failed("audit chain", "audit.jsonl: missing"), Check(name="sessions", status="skipped"), None
     try:
-        facts = check_chain(chain, sessions if sessions.exists() else None, events, keep)
+        facts = check_audit_log(audit_file, sessions if sessions.exists() else None, events, keep)
         sessions_row = (
-            ok("sessions", f"sessions.jsonl re-derived from the chain: {facts.closed} sessions equal")
+            ok("sessions", f"sessions.jsonl re-derived from the audit log: {facts.closed} sessions equal")
             if sessions.exists()
             else failed("sessions", "sessions.jsonl: missing")
         )
-    except ChainProblem as exc:
+    except AuditProblem as exc:
         if not str(exc).startswith("sessions.jsonl"):
             return (
                 failed("audit chain", str(exc)),
-                Check(name="sessions", status="skipped", detail="chain does not verify"),
+                Check(name="sessions", status="skipped", detail="audit log does not verify"),
                 None,
             )
         sessions_row = failed("sessions", str(exc))
         try:
-            facts = check_chain(chain, None, events)
-        except ChainProblem as exc2:
+            facts = check_audit_log(audit_file, None, events)
+        except AuditProblem as exc2:
             return failed("audit chain", str(exc2)), sessions_row, None
     if facts.run_root != audit.get("root"):
         return (

@@ -25,7 +25,8 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from civiclab.privacy.secrets import civiclab_home, lab_secret
+from civiclab.home import lab_home
+from civiclab.privacy.secrets import lab_secret
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ _SOURCES = ("__init__.py", "patterns.py", "recognizers.py")
 
 def cache_dir() -> Path:
     """Where redacted copies are kept: `$CIVICLAB_HOME/cache/redaction`."""
-    return civiclab_home() / "cache" / "redaction"
+    return lab_home() / "cache" / "redaction"
 
 
 @functools.cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import sys
 import threading
@@ -20,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from civiclab.home import text_setting
 from civiclab.privacy.redaction.patterns import PATTERNS, ShapePattern
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-SPACY_MODEL = os.environ.get("CIVICLAB_SPACY_MODEL", "fr_core_news_md")
+SPACY_MODEL = str(text_setting("CIVICLAB_SPACY_MODEL"))
 LANGUAGE = "fr"
 NER_SCORE = 0.85
 FIRST_NAME_SCORE = 0.8

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from civiclab.privacy.credentials import redact_text
+from civiclab.privacy.credentials import strip_credentials
 from pilots.assistant.systems.base import AssistantSystem, Question, Reply, TransientError
 from pilots.assistant.systems.config import Calls
 
@@ -115,7 +115,7 @@ class Dispatcher:
         )
         return Reply(
             answer="",
-            error=redact_text(error)[:300],  # a client's message may quote a URL with its credentials
+            error=strip_credentials(error)[:300],  # a client's message may quote a URL with its credentials
             attempts=attempts,
             latency_s=time.perf_counter() - started,
         )

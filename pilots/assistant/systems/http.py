@@ -7,7 +7,7 @@ import os
 import time
 from typing import Any
 
-from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.credentials import strip_url_credentials
 from pilots.assistant.systems.base import (
     Question,
     Reply,
@@ -47,7 +47,7 @@ class HttpJsonSystem:
         import jmespath
 
         self.spec = spec
-        self.name = f"http:{redact_url(spec.url)}"
+        self.name = f"http:{strip_url_credentials(spec.url)}"
         headers = {"Accept": "application/json"}
         for header, env in spec.headers_env.items():
             headers[header] = os.environ.get(env, "")

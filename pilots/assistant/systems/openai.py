@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from civiclab.privacy.credentials import redact_url
+from civiclab.privacy.credentials import strip_url_credentials
 from pilots.assistant.systems.base import Question, Reply, SystemCallError, TransientError
 from pilots.assistant.systems.config import OpenAISystem
 
@@ -49,7 +49,7 @@ class OpenAIChatSystem:
             raise TransientError(f"{type(exc).__name__}: {exc}") from None
         except openai.APIStatusError as exc:
             cls = TransientError if exc.status_code >= 500 else SystemCallError
-            raise cls(f"HTTP {exc.status_code} from {redact_url(self.spec.base_url)}") from None
+            raise cls(f"HTTP {exc.status_code} from {strip_url_credentials(self.spec.base_url)}") from None
         if not completion.choices:
             raise SystemCallError("the endpoint returned no choice")
         text = completion.choices[0].message.content or ""

@@ -1,7 +1,7 @@
 """One streaming pass over a run's audit chain: links, completeness, and sessions re-derived.
 
-The chain is the primary record; `sessions.jsonl` is derived from it. So instead of trusting two
-copies of the same claim, every session of `sessions.jsonl` is rebuilt from the chain's
+The audit log is the primary record; `sessions.jsonl` is derived from it. So instead of trusting two
+copies of the same claim, every session of `sessions.jsonl` is rebuilt from the audit log's
 `session.open` … `session.close` events and compared, line by line.
 """
 
@@ -19,18 +19,18 @@ from civiclab.plugins.gctune import gc_tuned
 REVIEW_EVENT = "review"
 
 
-class ChainProblem(Exception):
-    """The first thing in the chain or the sessions file that does not hold."""
+class AuditProblem(Exception):
+    """The first thing in the audit log or the sessions file that does not hold."""
 
 
 KEEP_AT_MOST = 100_000
-"""Sessions `check_chain` keeps parsed for the evaluators' re-run. Past this, it keeps none and the
+"""Sessions `check_audit_log` keeps parsed for the evaluators' re-run. Past this, it keeps none and the
 re-run reads `sessions.jsonl` in a streaming pass: verifying a million sessions holds no session list."""
 
 
 @dataclass
-class ChainFacts:
-    """What the pass found: how far the chain is valid, and what it holds."""
+class AuditFindings:
+    """What the pass found: how far the audit log is valid, and what it holds."""
 
     valid_events: int = 0
     events: int = 0
@@ -43,9 +43,9 @@ class ChainFacts:
     reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
-def valid_prefix(path: Path) -> ChainFacts:
-    """How many lines of a (possibly killed) chain link correctly from the start."""
-    facts = ChainFacts()
+def valid_prefix(path: Path) -> AuditFindings:
+    """How many lines of a (possibly killed) audit log link correctly from the start."""
+    facts = AuditFindings()
     prev = GENESIS
     with path.open("rb") as fh:
         for number, line in enumerate(fh):
@@ -65,7 +65,7 @@ def valid_prefix(path: Path) -> ChainFacts:
     return facts
 
 
-def _session_from_chain(
+def _session_from_audit(
     opening: dict[str, Any], events: list[dict[str, Any]], closing: dict[str, Any]
 ) -> dict[str, Any]:
     payload = closing.get("payload") or {}
@@ -78,67 +78,67 @@ def _session_from_chain(
     }
 
 
-def check_chain(
-    chain_path: Path, sessions_path: Path | None, run_events: int, keep: list[dict[str, Any]] | None = None
-) -> ChainFacts:
+def check_audit_log(
+    audit_path: Path, sessions_path: Path | None, run_events: int, keep: list[dict[str, Any]] | None = None
+) -> AuditFindings:
     """Verify links, `run.open` first, `run.close` ending the run's part, sessions opened and
-    closed in pairs, only reviews after the run, and (if given) `sessions.jsonl` against the chain.
+    closed in pairs, only reviews after the run, and (if given) `sessions.jsonl` against the audit log.
 
     Args:
         keep: when given, the parsed lines of `sessions.jsonl` are appended to it (the evaluators'
             re-run reads them instead of parsing the file again).
 
     Raises:
-        ChainProblem: naming the first line that does not hold.
+        AuditProblem: naming the first line that does not hold.
     """
     with gc_tuned():  # `keep` grows to every session: the default thresholds rescan it all the pass
-        return _check_chain(chain_path, sessions_path, run_events, keep)
+        return _check_audit_log(audit_path, sessions_path, run_events, keep)
 
 
-def _check_chain(
-    chain_path: Path, sessions_path: Path | None, run_events: int, keep: list[dict[str, Any]] | None
-) -> ChainFacts:
-    facts = ChainFacts()
+def _check_audit_log(
+    audit_path: Path, sessions_path: Path | None, run_events: int, keep: list[dict[str, Any]] | None
+) -> AuditFindings:
+    facts = AuditFindings()
     prev = GENESIS
     open_session: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     sessions_fh = sessions_path.open("rb") if sessions_path is not None else None
     line_of_session = 0
     try:
-        with chain_path.open("rb") as fh:
+        with audit_path.open("rb") as fh:
             for number, line in enumerate(fh):
                 entry = _parse(line, number)
                 event = entry["event"]
                 problem = link_problem(entry, number, prev)
                 if problem is not None:
-                    raise ChainProblem(f"{_at(number)}: {problem}")
+                    raise AuditProblem(f"{_at(number)}: {problem}")
                 prev = entry["hash"]
                 facts.valid_events = facts.events = number + 1
                 kind = event.get("kind") if isinstance(event, dict) else None
                 if number >= run_events:
                     if kind != REVIEW_EVENT:
-                        raise ChainProblem(f"{_at(number)}: a {kind!r} event after the run closed")
+                        raise AuditProblem(f"{_at(number)}: a {kind!r} event after the run closed")
                     facts.reviews.append(entry)
                     continue
                 if number == 0 and kind != "run.open":
-                    raise ChainProblem(f"{_at(number)}: the chain does not start with run.open")
+                    raise AuditProblem(f"{_at(number)}: the audit log does not start with run.open")
                 if kind == "session.open":
                     if open_session is not None:
-                        raise ChainProblem(
+                        raise AuditProblem(
                             f"{_at(number)}: session {event.get('session_id')} opened inside another"
                         )
                     open_session, events = event, []
                     facts.opened += 1
                 elif kind == "session.close":
                     if open_session is None or open_session.get("session_id") != event.get("session_id"):
-                        raise ChainProblem(
+                        raise AuditProblem(
                             f"{_at(number)}: session {event.get('session_id')} closed but never opened"
                         )
                     facts.closed += 1
                     line_of_session += 1
                     if sessions_fh is not None:
                         stored = _compare_session(
-                            sessions_fh, line_of_session, _session_from_chain(open_session, events, event)
+                            sessions_fh, line_of_session, _session_from_audit(open_session, events, event)
                         )
                         if keep is not None:
                             if len(keep) < KEEP_AT_MOST:
@@ -149,11 +149,11 @@ def _check_chain(
                     open_session = None
                 elif kind == "run.close":
                     if number != run_events - 1:
-                        raise ChainProblem(
+                        raise AuditProblem(
                             f"{_at(number)}: run.close is not the last event of the signed run"
                         )
                     if open_session is not None:
-                        raise ChainProblem(
+                        raise AuditProblem(
                             f"{_at(number)}: run closed with session {open_session.get('session_id')} open"
                         )
                     facts.closed_run = True
@@ -162,12 +162,12 @@ def _check_chain(
                 if number == run_events - 1:
                     facts.run_root, facts.run_events = prev, run_events
         if not facts.closed_run:
-            raise ChainProblem(
-                f"audit.jsonl: no run.close: the chain ends at event {facts.events}, "
+            raise AuditProblem(
+                f"audit.jsonl: no run.close: the audit log ends at event {facts.events}, "
                 f"the signed run closed at event {run_events}"
             )
         if sessions_fh is not None and sessions_fh.readline().strip():
-            raise ChainProblem(
+            raise AuditProblem(
                 f"sessions.jsonl: line {line_of_session + 1}: a session the audit chain does not hold"
             )
     finally:
@@ -185,23 +185,23 @@ def _at(number: int) -> str:
 def _parse(line: bytes, number: int) -> dict[str, Any]:
     entry = parse_entry(line)
     if isinstance(entry, str):
-        raise ChainProblem(f"{_at(number)}: {entry}")
+        raise AuditProblem(f"{_at(number)}: {entry}")
     return entry
 
 
 def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> dict[str, Any]:
     line = fh.readline()
     if not line.strip():
-        raise ChainProblem(
-            f"sessions.jsonl: line {number}: missing; the chain closes session {derived['session_id']}"
+        raise AuditProblem(
+            f"sessions.jsonl: line {number}: missing; the audit log closes session {derived['session_id']}"
         )
     try:
         stored = orjson.loads(line)
     except orjson.JSONDecodeError:
-        raise ChainProblem(f"sessions.jsonl: line {number}: not valid JSON") from None
+        raise AuditProblem(f"sessions.jsonl: line {number}: not valid JSON") from None
     for key, value in derived.items():
         if stored.get(key) != value:
-            raise ChainProblem(
+            raise AuditProblem(
                 f"sessions.jsonl: line {number} ({derived['session_id']}): {key} differs from the audit chain"
             )
     return stored  # type: ignore[no-any-return]
