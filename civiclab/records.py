@@ -168,9 +168,9 @@ class EnergyReading(BaseModel):
 
 @dataclass(frozen=True)
 class AuditSummary:
-    """What a valid audit chain holds: its number of events, its root and the sessions it covers.
+    """What a valid audit log holds: its number of events, its root and the sessions it covers.
 
-    Written by `civiclab.evidence.audit`, read by evaluators (`RunData.chain`), hence a ground type.
+    Written by `civiclab.evidence.audit`, read by evaluators (`RunData.audit`), hence a ground type.
     """
 
     events: int
