@@ -58,7 +58,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     same values, and an edited signed metric is still caught by the re-run."""
     import json
 
-    from civiclab.evidence.signing import chaincheck
+    from civiclab.evidence.verify import chaincheck
 
     monkeypatch.setattr(chaincheck, "KEEP_AT_MOST", 10)
     result = signed_run(store_uri)
