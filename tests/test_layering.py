@@ -144,3 +144,17 @@ def test_no_code_module_over_400_lines() -> None:
         if (lines := _code_lines(path)) > MAX_CODE_LINES
     )
     assert too_long == [], "split these modules:\n" + "\n".join(too_long)
+
+
+def test_verifying_never_imports_the_review_writer() -> None:
+    """Review writes and verify reads: verify/ reads the review format from the module below both."""
+    writer, record = "civiclab.evidence.review", "civiclab.evidence.review_record"
+    offenders = sorted(
+        f"{module} imports {writer}"
+        for module, targets in GRAPH.items()
+        if module.startswith("civiclab.evidence.verify") and writer in targets
+    )
+    assert offenders == [], "\n".join(offenders)
+    assert not {
+        t for t in GRAPH[record] if t.startswith(("civiclab.evidence.review", "civiclab.evidence.verify"))
+    }
