@@ -207,10 +207,19 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from civiclab.evidence.verify.verification import verify
+    from civiclab.evidence.review import recover_pending
+    from civiclab.evidence.signing.trust import load_trust
+    from civiclab.evidence.verify.verification import recovered_row, verify
     from civiclab.store.tracker import Tracker
 
-    result = verify(Tracker(args.tracking_uri), args.run_id, args.trust)
+    tracker = Tracker(args.tracking_uri)
+    load_trust(args.trust)  # a bad trust file is named before anything is written
+    # Verifying only reads; completing a review left half-recorded is this command's own write,
+    # done first (so the run is verified as completed) and shown as the table's first row.
+    recovered = recover_pending(tracker, args.run_id)
+    result = verify(tracker, args.run_id, args.trust)
+    if recovered:
+        result.checks.insert(0, recovered_row(recovered))
     if args.json:
         print(json.dumps(result.model_dump(mode="json") | {"ok": result.ok}))
     else:

@@ -16,7 +16,7 @@ from civiclab.evidence.anchoring import (
     describe_anchor,
     preflight,
 )
-from civiclab.evidence.verify.legacy import verify_run
+from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 from civiclab.evm.client import Chain
 from civiclab.evm.registry import AttestationRegistry
 from civiclab.plugins.experiment import load_experiment
@@ -101,8 +101,12 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
         check_anchor({**anchor, "statement_sha256": "0x" + "ab" * 32}, "ab" * 32)
     assert "in-process" in describe_anchor(anchor)
     # `civiclab verify` says so: the run verifies, the anchor is reported as not checked, and why.
-    report = verify_run(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
-    assert report.ok and report.anchor == "unchecked" and "ended with the run" in report.anchor_detail
+    report = verify_run_manifest(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
+    assert (
+        report.ok
+        and report.found.anchor == "unchecked"
+        and "ended with the run" in report.found.anchor_detail
+    )
 
 
 @pytest.mark.integration
@@ -111,8 +115,8 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
     assert anchor["ephemeral"] is False and anchor["rpc_url"] == anvil_url and anchor["chain_id"] == 31337
     check_anchor(anchor, _statement(anchor))  # read back from the node
     assert "checked on chain" in describe_anchor(anchor)
-    report = verify_run(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
-    assert report.ok and report.anchor == "verified"
+    report = verify_run_manifest(Tracker(f"sqlite:///{tmp_path}/mlflow.db"), result.run_id, strict=False)
+    assert report.ok and report.found.anchor == "verified"
 
     forged_root = "cd" * 32
     with pytest.raises(AuditError, match="does not hold audit root"):

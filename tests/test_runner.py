@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import AuditError
-from civiclab.evidence.verify.legacy import verify_run
+from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 from civiclab.plugins.experiment import load_experiment
 from civiclab.plugins.piloting import EventLog, Pilot
 from civiclab.plugins.registry import evaluator, pilot
@@ -108,7 +108,7 @@ def test_a_run_that_raises_is_marked_failed(journey_spec: Path, store_uri: str) 
 def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, store_uri: str) -> None:
     result = run_experiment(load_experiment(journey_spec, FAST), tracking_uri=store_uri)
     tracker = Tracker(store_uri)
-    assert verify_run(tracker, result.run_id).ok
+    assert verify_run_manifest(tracker, result.run_id).ok
     folder = result.artifact_dir
     assert folder is not None
     artifacts = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
@@ -128,10 +128,10 @@ def test_tampering_with_any_artifact_fails_verification(journey_spec: Path, stor
         data[len(data) // 2] ^= 0x01
         path.write_bytes(bytes(data))
         with pytest.raises(AuditError) as err:
-            verify_run(tracker, result.run_id)
+            verify_run_manifest(tracker, result.run_id)
         assert artifact in str(err.value) or (artifact == "manifest.json" and "manifest" in str(err.value))
         path.write_bytes(original)
-        assert verify_run(tracker, result.run_id).ok
+        assert verify_run_manifest(tracker, result.run_id).ok
 
 
 SLOW_RUN = """

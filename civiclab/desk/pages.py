@@ -77,7 +77,7 @@ def review_status(tags: dict[str, str]) -> str:
 
 
 def verify_status(result: Any) -> str:
-    """One word for a `civiclab.evidence.verify.verification.Verification`."""
+    """One word for a `civiclab.evidence.verify.result.Verification`."""
     if result.kind == "incomplete (killed)":
         return "incomplete"
     if not result.ok:
@@ -171,10 +171,10 @@ class VerifyCache:
         if hit is not None and hit.full == key:
             return hit.result
         result = verify(self.tracker, run_id, self.trust)
-        # verify() may have finished an interrupted review: key the result on the run as it is now.
-        now = fast_get_run(self.tracker, run_id)
+        # Keyed on the run as read before verifying (verify only reads): a change made meanwhile
+        # makes the key stale, so the run is verified again.
         with self._lock:
-            self._done[run_id] = _Entry(cache_key(now), listing_key(now), time.monotonic(), result)
+            self._done[run_id] = _Entry(key, listing_key(summary), time.monotonic(), result)
         return result
 
     def _work(self) -> None:
@@ -264,7 +264,7 @@ def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
 
     from civiclab.errors import AuditError
     from civiclab.evidence.manifest import read_manifest
-    from civiclab.evidence.review import reviews_of
+    from civiclab.evidence.review_record import reviews_of
     from civiclab.scoring.format import shown_comment
 
     with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:

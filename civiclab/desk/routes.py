@@ -28,6 +28,7 @@ from civiclab.desk.views import (
     threaded,
 )
 from civiclab.errors import TrackingError
+from civiclab.evidence.review import recover_pending
 from civiclab.store.reads import fast_get_run
 from civiclab.web.csrf import CsrfTokens
 from civiclab.web.templating import BASE_STYLESHEET
@@ -293,6 +294,9 @@ def register(app: FastAPI, desk: Desk) -> None:
         t = i18n.MESSAGES[app_lang(request)]
         if not user.may_sign:
             raise StarletteHTTPException(403)
+        # A review left half-recorded is completed (or rolled back) before the run is judged: the one
+        # write that verifying leaves to the commands that review.
+        await threaded(recover_pending, desk.tracker, run_id)
         verification = await threaded(desk.cache.verify, run_id)
         if not verification.ok:
             failure = verification.first_failure()

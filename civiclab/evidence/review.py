@@ -6,7 +6,9 @@ altered without `civiclab verify` naming the line, nor forged without the review
 
 Recording a review touches three places (audit log, manifest, tags). It is one atomic step: a
 write-ahead record is stored first, next to the run's artifacts; a review interrupted at any
-point is completed (or, if its audit log line never landed, rolled back) by the next review or verify.
+point is completed (or, if its audit log line never landed, rolled back) by `recover_pending`, which
+`civiclab review`, `civiclab verify` and the desk's review call before anything else. Verifying
+itself never writes. The event and manifest formats are in `civiclab.evidence.review_record`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,13 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import AuditWriter, verify_audit_log
 from civiclab.evidence.manifest import read_manifest, sha256_file, write_manifest
-from civiclab.evidence.verify.legacy import REVIEW_EVENT, verify_folder_report
+from civiclab.evidence.review_record import DECISIONS, REVIEW_EVENT, Review, pending_path
+from civiclab.evidence.verify.manifestcheck import verify_manifest
 from civiclab.home import text_setting
 from civiclab.privacy.redaction import redact_text
 from civiclab.store.tracker import Tracker
@@ -37,27 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Decision = Literal["approve", "revise", "reject"]
-DECISIONS: tuple[str, ...] = ("approve", "revise", "reject")
-PENDING = "review.pending.json"
 FAULT_ENV = "CIVICLAB_FAULT_AT"  # tests only: SIGKILL this process at a named step
-
-
-class Review(BaseModel):
-    """One committee decision as the manifest lists it and the scorecard shows it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reviewer: str = Field(min_length=1)
-    decision: Decision
-    comment: str = ""
-    conditions: list[str] = Field(default_factory=list)
-    ts: str
-    scorecard_sha256: str | None = None
-    audit_seq: int
-    hash: str
-    keyid: str | None = None
-    statement_sha256: str | None = None
 
 
 def _fault(point: str) -> None:
@@ -89,16 +70,6 @@ def _exclusive(folder: Path | None) -> Iterator[None]:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def pending_path(tracker: Tracker, run_id: str, local: Path | None) -> Path:
-    """Where a review's write-ahead record lives: beside the run's artifacts (never among them),
-    or under CIVICLAB_HOME when the artifacts are on a server."""
-    if local is not None:
-        return local.parent / PENDING
-    from civiclab.home import lab_home
-
-    return lab_home() / "pending" / f"{run_id}.{PENDING}"
 
 
 def _write_durably(path: Path, text: str) -> None:
@@ -175,7 +146,12 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
 
     An audit log line cut half-way (killed while writing it) is removed: the review is rolled back.
     A complete line is kept and the manifest and tags are brought up to it: the review is completed.
+
+    Raises:
+        TrackingError: the run does not exist.
+        AuditError: a completed chain line is not the pending review.
     """
+    tracker.get_run(run_id)  # a TrackingError naming the run when it does not exist
     local = tracker.local_artifact_dir(run_id)
     wal_path = pending_path(tracker, run_id, local)
     if not wal_path.exists():
@@ -249,15 +225,14 @@ def add_review(
     shown = (reviewer if reviewer is not None else signer.name).strip()
     if not shown:
         raise SpecError("review", "reviewer", "a reviewer name is required")
-    tracker.get_run(run_id)  # a TrackingError naming the run when it does not exist
     recover_pending(tracker, run_id)
     local = tracker.local_artifact_dir(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
         run = tracker.get_run(run_id)  # read again under the lock: another review may just have landed
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        report = verify_folder_report(folder, run.tags, run.run_id)
-        if not report.ok:
-            raise AuditError(f"run {run_id} does not verify, review refused: {report.problem}")
+        checked = verify_manifest(folder, run.tags, run.run_id)
+        if not checked.ok or checked.found is None:
+            raise AuditError(f"run {run_id} does not verify, review refused: {checked.problem}")
         statement_file = folder / STATEMENT_FILE
         if statement_file.exists():
             from civiclab.evidence.signing.envelope import read_envelope
@@ -308,7 +283,7 @@ def add_review(
         wal = {
             "run_id": run_id,
             "event": event,
-            "events_before": report.audit_events,
+            "events_before": checked.found.audit_events,
             "bytes_before": audit_path.stat().st_size,
         }
         _write_durably(wal_path, json.dumps(wal))
@@ -316,14 +291,3 @@ def add_review(
         review = _commit(tracker, run_id, folder, local, wal)
         wal_path.unlink()
     return review
-
-
-def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:
-    """The manifest's review entries as models (entries that do not parse are left out)."""
-    out: list[Review] = []
-    for entry in manifest_reviews:
-        try:
-            out.append(Review.model_validate(entry))
-        except ValueError:
-            continue
-    return out

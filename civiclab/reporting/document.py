@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from civiclab.evidence.signing.trust import TrustFile, load_trust
-from civiclab.evidence.verify.legacy import VerifyReport, verify_folder_report
+from civiclab.evidence.verify.manifestcheck import verify_manifest
+from civiclab.evidence.verify.result import Verification
 from civiclab.evidence.verify.summary import SignatureSummary, signature_summary
 from civiclab.records import Metric
 from civiclab.reporting.runs import RunReader, RunRecord
@@ -78,7 +79,8 @@ class ReportDocument(BaseModel):
     status: str
     started: str
     scorecard: Scorecard
-    verification: VerifyReport
+    verification: Verification
+    """The manifest's consistency check: its `found` figures are what the integrity line states."""
     signatures: SignatureSummary | None = None
     public_dimensions: list[DimensionCoverage]
     altai: list[DimensionCoverage]
@@ -173,13 +175,11 @@ def build_document(
     """
     summary = record.summary
     signatures: SignatureSummary | None = None
+    verification = verify_manifest(record.folder, summary.tags, summary.run_id)
     if record.folder is not None:
-        verification = verify_folder_report(record.folder, summary.tags, summary.run_id)
         signatures = signature_summary(
             record.folder, summary.run_id, trust[0] if trust else None, str(trust[1]) if trust else None
         )
-    else:
-        verification = VerifyReport(run_id=summary.run_id, ok=False, problem="the run has no artifacts")
     criteria = criteria_of(record.spec)
     card = record.scorecard or build_scorecard(
         experiment=summary.experiment,

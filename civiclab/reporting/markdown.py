@@ -13,13 +13,13 @@ def _cell(text: object) -> str:
 
 
 def integrity_line(doc: ReportDocument) -> str:
-    v = doc.verification
-    if not v.ok:
+    v, found = doc.verification, doc.verification.found
+    if not v.ok or found is None:
         return f"**Integrity: DOES NOT VERIFY** — {v.problem}. Do not rely on this scorecard."
-    anchor = v.anchor + (f" ({v.anchor_detail})" if v.anchor_detail else "")
+    anchor = found.anchor + (f" ({found.anchor_detail})" if found.anchor_detail else "")
     return (
-        f"**Integrity: verified** — audit chain of {v.audit_events} events, {v.artifacts} artifacts and "
-        f"{v.reviews} review(s) match the manifest and the run's tags; anchor: {anchor}."
+        f"**Integrity: verified** — audit chain of {found.audit_events} events, {found.artifacts} artifacts "
+        f"and {found.reviews} review(s) match the manifest and the run's tags; anchor: {anchor}."
     )
 
 

@@ -167,8 +167,9 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         ("Spec sha256", card.spec_digest),
         ("Audit root", card.audit_root),
     ]
-    if doc.verification.run_audit_root and doc.verification.run_audit_root != card.audit_root:
-        run_rows.append(("Audit root at run close", doc.verification.run_audit_root))
+    run_root = doc.verification.found.run_audit_root if doc.verification.found else None
+    if run_root and run_root != card.audit_root:
+        run_rows.append(("Audit root at run close", run_root))
     if card.energy_method:
         run_rows.append(("Energy", card.energy_method))
     w.table(("Field", "Value"), run_rows, (40, 140), mono_col=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import evaluators.assistant_judge  # noqa: F401 - registers the judge where the venv predates its entry point
-from civiclab.evidence.verify.legacy import verify_run
+from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
@@ -48,7 +48,7 @@ def test_the_judge_grades_every_answer_and_its_agreement_with_the_labels_is_repo
     assert not [v for v in scenario_values() if v in seen]
     # The judge's files are artifacts like the others: hashed in the manifest, checked by verify.
     tracker = Tracker(f"sqlite:///{tmp_path}/m.db")
-    report = verify_run(tracker, result.run_id)
+    report = verify_run_manifest(tracker, result.run_id)
     assert report.ok
 
 

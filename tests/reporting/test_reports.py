@@ -69,7 +69,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Tracke
 def test_document_binds_every_kind_of_evidence(two_runs: tuple[Any, Any, Tracker]) -> None:
     first, second, tracker = two_runs
     doc = load_document(tracker, second.run_id)
-    assert doc.verification.ok and doc.verification.reviews == 1
+    assert doc.verification.ok and doc.verification.found.reviews == 1
     verdicts = {v.label: v.verdict for v in doc.scorecard.criteria}
     assert verdicts["trust"] == "missing"
     assert verdicts["human_centered.abandonment_rate"] == "waived"
@@ -107,7 +107,7 @@ def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker])
         "granted by Ethics chair",
         doc.scorecard.spec_digest,
         doc.scorecard.audit_root,
-        doc.verification.run_audit_root,
+        doc.verification.found.run_audit_root,
         "Integrity: verified",
         "impact level III",
         "Verdicts that flipped",
@@ -160,13 +160,13 @@ def test_report_of_a_tampered_run_says_so(run_toy: Callable[..., Any], store: st
 def test_reports_are_written_outside_the_run(
     two_runs: tuple[Any, Any, Tracker], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from civiclab.evidence.verify.legacy import verify_run
+    from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 
     _, second, tracker = two_runs
     monkeypatch.chdir(tmp_path)
     path = write_report(tracker, second.run_id, "html")
     assert path == Path("reports") / second.run_id / "scorecard.html" and path.exists()
-    assert verify_run(tracker, second.run_id).ok
+    assert verify_run_manifest(tracker, second.run_id).ok
 
 
 def test_demo_reports_write_three_formats(

@@ -10,7 +10,7 @@ import pytest
 
 from civiclab.errors import AuditError
 from civiclab.evidence.review import add_review
-from civiclab.evidence.verify.legacy import verify_run
+from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 from civiclab.store.tracker import Tracker
 
 from .conftest import REVIEW_KEY
@@ -18,11 +18,11 @@ from .conftest import REVIEW_KEY
 
 def test_fresh_run_verifies(run_toy: Callable[..., Any], store: str) -> None:
     result = run_toy()
-    report = verify_run(Tracker(store), result.run_id)
+    report = verify_run_manifest(Tracker(store), result.run_id)
     assert report.ok and report.problem is None
-    assert report.audit_root == result.audit_root == report.run_audit_root
-    assert report.reviews == 0 and report.anchor == "none"
-    assert report.summary().startswith(f"OK: run {result.run_id}")
+    assert report.found.audit_root == result.audit_root == report.found.run_audit_root
+    assert report.found.reviews == 0 and report.found.anchor == "none"
+    assert report.table().startswith(f"OK: run {result.run_id}")
 
 
 def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str) -> None:
@@ -38,21 +38,21 @@ def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str)
         now="2026-11-25T17:00:00Z",
     )
     assert review.comment == "Check the rural gap; call me at [PHONE]"
-    report = verify_run(tracker, result.run_id)
+    report = verify_run_manifest(tracker, result.run_id)
     assert report.ok, report.problem
-    assert report.reviews == 1
-    assert report.audit_root != result.audit_root
-    assert report.run_audit_root == result.audit_root  # what an anchor holds is unchanged
+    assert report.found.reviews == 1
+    assert report.found.audit_root != result.audit_root
+    assert report.found.run_audit_root == result.audit_root  # what an anchor holds is unchanged
     run = tracker.get_run(result.run_id)
-    assert run.tags["civiclab.audit_root"] == report.audit_root
+    assert run.tags["civiclab.audit_root"] == report.found.audit_root
     assert run.tags["civiclab.review.decision"] == "revise"
     folder = tracker.local_artifact_dir(result.run_id)
     assert folder is not None
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["reviews"][0]["reviewer"] == "Dr Martin"
-    assert manifest["reviews"][0]["audit_seq"] == report.audit_events - 1
+    assert manifest["reviews"][0]["audit_seq"] == report.found.audit_events - 1
     add_review(tracker, result.run_id, key=REVIEW_KEY, reviewer="Pr Durand", decision="approve", comment="ok")
-    assert verify_run(tracker, result.run_id).reviews == 2
+    assert verify_run_manifest(tracker, result.run_id).found.reviews == 2
 
 
 def _reviewed(run_toy: Callable[..., Any], store: str) -> tuple[Tracker, str, Any]:
@@ -76,14 +76,14 @@ def test_editing_the_review_line_is_detected(run_toy: Callable[..., Any], store:
     lines[-1] = lines[-1].replace('"reject"', '"approve"')
     (folder / "audit.jsonl").write_text("\n".join(lines) + "\n")
     with pytest.raises(AuditError, match=rf"audit.jsonl: line {len(lines)}: hash does not match"):
-        verify_run(tracker, run_id)
+        verify_run_manifest(tracker, run_id)
 
 
 def test_removing_the_review_is_detected(run_toy: Callable[..., Any], store: str) -> None:
     tracker, run_id, folder = _reviewed(run_toy, store)
     lines = (folder / "audit.jsonl").read_text().splitlines()
     (folder / "audit.jsonl").write_text("\n".join(lines[:-1]) + "\n")
-    report = verify_run(tracker, run_id, strict=False)
+    report = verify_run_manifest(tracker, run_id, strict=False)
     assert not report.ok and "audit.jsonl: root" in (report.problem or "")
 
 
@@ -92,7 +92,7 @@ def test_rewriting_the_manifest_review_is_detected(run_toy: Callable[..., Any], 
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["reviews"][0]["decision"] = "approve"
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    report = verify_run(tracker, run_id, strict=False)
+    report = verify_run_manifest(tracker, run_id, strict=False)
     assert report.problem == "manifest.json: content does not match the digest recorded in the run's tags"
 
 
@@ -122,9 +122,13 @@ def test_concurrent_reviews_do_not_interleave(run_toy: Callable[..., Any], store
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         seqs = sorted(pool.map(review, range(3)))
-    report = verify_run(tracker, result.run_id)
-    assert report.ok and report.reviews == 3
-    assert seqs == [report.audit_events - 3, report.audit_events - 2, report.audit_events - 1]
+    report = verify_run_manifest(tracker, result.run_id)
+    assert report.ok and report.found.reviews == 3
+    assert seqs == [
+        report.found.audit_events - 3,
+        report.found.audit_events - 2,
+        report.found.audit_events - 1,
+    ]
 
 
 def test_review_of_an_unknown_run(store: str) -> None:
@@ -141,7 +145,8 @@ def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
     first review has landed and removed its record, so nothing is "recovered" a second time."""
     import threading
 
-    from civiclab.evidence.review import _exclusive, pending_path, recover_pending
+    from civiclab.evidence.review import _exclusive, recover_pending
+    from civiclab.evidence.review_record import pending_path
 
     result = run_toy()
     tracker = Tracker(store)
@@ -158,7 +163,7 @@ def test_a_review_in_progress_is_not_taken_for_an_interrupted_one(
         wal.unlink()  # the first review commits and removes its record, then releases the lock
     second.join(timeout=30)
     assert outcome == [None]
-    assert verify_run(tracker, result.run_id).ok
+    assert verify_run_manifest(tracker, result.run_id).ok
 
 
 def test_conditions_are_signed_shown_and_checked_against_the_chain(
@@ -182,7 +187,7 @@ def test_conditions_are_signed_shown_and_checked_against_the_chain(
         conditions=["keep the counter open", "  ", "call 06 12 34 56 78 for the rural test"],
     )
     assert review.conditions == ["keep the counter open", "call [PHONE] for the rural test"]
-    assert verify_run(tracker, result.run_id).ok
+    assert verify_run_manifest(tracker, result.run_id).ok
     markdown = render(load_document(tracker, result.run_id), "md").decode()
     assert "good enough — Conditions: keep the counter open; call [PHONE] for the rural test" in markdown
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from civiclab.evidence.review import PENDING, add_review
+from civiclab.evidence.review import add_review
+from civiclab.evidence.review_record import PENDING
 from civiclab.evidence.verify.verification import verify
 from civiclab.store.tracker import Tracker
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from civiclab.errors import ChainError
 from civiclab.evidence.signing.trust import AnchorTrust
-from civiclab.evidence.verify.checks import Check, failed, ok
+from civiclab.evidence.verify.result import Check, failed, ok
 
 # Clocks of the lab's machine and of the chain's validators are not the same clock.
 CLOCK_SKEW_S = 120.0

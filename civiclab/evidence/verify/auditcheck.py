@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 
 from civiclab.evidence.audit import GENESIS, link_hash, link_problem, parse_entry
+from civiclab.evidence.review_record import REVIEW_EVENT
 from civiclab.plugins.gctune import gc_tuned
-
-REVIEW_EVENT = "review"
 
 
 class AuditProblem(Exception):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.manifest import MANIFEST, sha256_file
@@ -18,31 +16,12 @@ from civiclab.evidence.signing.envelope import Envelope, verify_signature
 from civiclab.evidence.signing.keys import b64url_decode, public_key_id
 from civiclab.evidence.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
 from civiclab.evidence.signing.trust import TrustFile
+from civiclab.evidence.verify.result import Check, failed, ok
 from civiclab.store.tracker import metric_rows
-
-Status = Literal["ok", "failed", "warning", "skipped"]
 
 # Files written after signing, each verified by its own check (the audit log is checked link by link
 # up to the signed root, because reviews extend it).
 UNSIGNED_FILES = frozenset({STATEMENT_FILE, MANIFEST, "audit.jsonl"})
-
-
-class Check(BaseModel):
-    """One row of the verify table."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    status: Status
-    detail: str = ""
-
-
-def ok(name: str, detail: str = "") -> Check:
-    return Check(name=name, status="ok", detail=detail)
-
-
-def failed(name: str, detail: str) -> Check:
-    return Check(name=name, status="failed", detail=detail)
 
 
 def embedded_key(statement: dict[str, Any]) -> dict[str, bytes]:

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from civiclab.errors import SigningError
 from civiclab.evidence.signing.envelope import Envelope, verify_signature
 from civiclab.evidence.signing.statement import REVIEW_PREDICATE_TYPE, subjects_of
 from civiclab.evidence.signing.trust import TrustFile
-from civiclab.evidence.verify.checks import Check, embedded_key, failed, ok
-
-
-class ReviewRow(BaseModel):
-    """A review as `civiclab verify` lists it: who signed it, in which role, and whether trusted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    line: int
-    decision: str
-    ts: str
-    signer: str
-    role: str = ""
-    keyid: str = ""
-    trusted: bool | None = None
-    problem: str = ""
+from civiclab.evidence.verify.checks import embedded_key
+from civiclab.evidence.verify.result import Check, ReviewRow, failed, ok
 
 
 def _review_row(entry: dict[str, Any], statement_digest: str, trust: TrustFile | None) -> ReviewRow:

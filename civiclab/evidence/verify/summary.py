@@ -8,12 +8,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab.errors import AuditError, SigningError
+from civiclab.evidence.review_record import REVIEW_EVENT
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile
-from civiclab.evidence.verify.auditcheck import REVIEW_EVENT
 from civiclab.evidence.verify.checks import check_signature
-from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
+from civiclab.evidence.verify.result import ReviewRow
+from civiclab.evidence.verify.reviewcheck import check_reviews
 
 
 class SignatureSummary(BaseModel):

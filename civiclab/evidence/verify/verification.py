@@ -4,25 +4,26 @@ A signed run is compared against its signed statement and re-derived where it ca
 from the audit log, metrics from the records); a legacy run (made before runs were signed) is
 verified as before and reported `unsigned (legacy)`, never as signed; a killed run is reported
 as incomplete, with how far its audit log is valid.
+
+Verifying only reads: a review left half-recorded is named in the table, and completed by the
+commands that write (`civiclab verify` and `civiclab review` call `recover_pending` first).
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from civiclab.errors import AuditError, SigningError
 from civiclab.evidence.manifest import MANIFEST
+from civiclab.evidence.review_record import pending_path
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile, load_trust
 from civiclab.evidence.verify.anchorcheck import check_statement_anchor
 from civiclab.evidence.verify.auditcheck import AuditProblem, check_audit_log, valid_prefix
 from civiclab.evidence.verify.checks import (
-    Check,
     check_artifacts,
     check_manifest,
     check_metrics,
@@ -31,60 +32,29 @@ from civiclab.evidence.verify.checks import (
     check_rerun,
     check_signature,
     check_tags,
-    failed,
     file_digests,
-    ok,
 )
-from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
+from civiclab.evidence.verify.manifestcheck import verify_manifest
+from civiclab.evidence.verify.result import Check, Verification, failed, ok
+from civiclab.evidence.verify.reviewcheck import check_reviews
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
 from civiclab.store.tracker import RunSummary, Tracker
 
-RunKind = Literal["signed", "unsigned (legacy)", "incomplete (killed)"]
+PENDING_REVIEW = "pending review"
+"""The row naming a review whose recording was interrupted (see `civiclab.evidence.review`)."""
 
 
-class Verification(BaseModel):
-    """What `civiclab verify` prints (as a table) or returns (`--json`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str
-    kind: RunKind
-    signer: str | None = None
-    trusted: bool | None = None
-    trust_file: str | None = None
-    statement_sha256: str | None = None
-    checks: list[Check] = Field(default_factory=list)
-    reviews: list[ReviewRow] = Field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.status != "failed" for c in self.checks)
-
-    def first_failure(self) -> Check | None:
-        return next((c for c in self.checks if c.status == "failed"), None)
-
-    def table(self) -> str:
-        verdict = "OK" if self.ok else "FAILED"
-        head = f"{verdict}: run {self.run_id} ({self.kind})"
-        if self.signer:
-            trust = {True: "trusted", False: "UNTRUSTED", None: "trust not checked"}[self.trusted]
-            head += f" signed by {self.signer}, {trust}"
-        lines = [head, f"  trust file: {self.trust_file or 'none (--trust FILE or CIVICLAB_TRUST)'}"]
-        width = max((len(c.name) for c in self.checks), default=8)
-        for c in self.checks:
-            lines.append(f"  {c.name:<{width}}  {c.status.upper():7}  {c.detail}")
-        for r in self.reviews:
-            trust = {True: "trusted", False: "UNTRUSTED", None: "not checked"}[r.trusted]
-            role = f", {r.role}" if r.role else ""
-            lines.append(
-                f"  review line {r.line}: {r.decision.upper()} by {r.signer}{role} at {r.ts} ({trust})"
-            )
-        return "\n".join(lines)
+def recovered_row(done: str) -> Check:
+    """The row saying what completing an interrupted review did, for the command that completed it."""
+    return Check(name=PENDING_REVIEW, status="warning", detail=f"an interrupted review was {done}")
 
 
 def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) -> Verification:
     """Run every check on `run_id`; never raises on a mismatch (the table names it).
+
+    Reads only: neither the store nor the run's artifacts are changed, even when a review's
+    recording was interrupted (the table's first row then says so; `recover_pending` completes it).
 
     Raises:
         TrackingError: the run does not exist or its artifacts cannot be read.
@@ -93,13 +63,9 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
     loaded = load_trust(trust_path)
     trust, trust_file = (loaded[0], str(loaded[1])) if loaded else (None, None)
     run = tracker.get_run(run_id)
-    from civiclab.evidence.review import recover_pending
-
-    recovered = recover_pending(tracker, run_id)  # an interrupted review is finished first
-    if recovered:
-        run = tracker.get_run(run_id)
+    local = tracker.local_artifact_dir(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-verify-") as tmp:
-        folder = tracker.download(run_id, Path(tmp))
+        folder = local if local is not None else tracker.download(run_id, Path(tmp))
         if (folder / STATEMENT_FILE).exists():
             with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
                 result = _verify_signed(folder, run, trust)
@@ -113,9 +79,17 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
         else:
             result = _verify_legacy(folder, run, trust)
     result.trust_file = trust_file
-    if recovered:
+    if pending_path(tracker, run_id, local).exists():
+        # Completing it writes to the run: left to `civiclab verify`, `civiclab review` and the desk's
+        # review, which do so before verifying. Until then the checks see the run as it was left.
         result.checks.insert(
-            0, Check(name="pending review", status="warning", detail=f"an interrupted review was {recovered}")
+            0,
+            Check(
+                name=PENDING_REVIEW,
+                status="warning",
+                detail="a review is being recorded, or was interrupted: "
+                "civiclab verify or civiclab review completes it",
+            ),
         )
     return result
 
@@ -141,20 +115,12 @@ def _verify_killed(folder: Path, run: RunSummary) -> Verification:
 
 
 def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
-    from civiclab.evidence.verify.legacy import verify_folder_report
-
-    result = Verification(run_id=run.run_id, kind="unsigned (legacy)")
+    result = verify_manifest(folder, run.tags, run.run_id)
     if trust is not None:
-        result.checks.append(
-            failed("signature", "unsigned (legacy): the trust file given requires signed runs")
-        )
+        signature = failed("signature", "unsigned (legacy): the trust file given requires signed runs")
     else:
-        result.checks.append(Check(name="signature", status="warning", detail="unsigned (legacy)"))
-    report = verify_folder_report(folder, run.tags, run.run_id)
-    if report.ok:
-        result.checks.append(ok("legacy checks", report.summary().split("\n", 1)[-1].replace("\n", ";")))
-    else:
-        result.checks.append(failed("legacy checks", report.problem or "does not verify"))
+        signature = Check(name="signature", status="warning", detail="unsigned (legacy)")
+    result.checks.insert(0, signature)
     return result
 
 

@@ -1,66 +1,28 @@
-"""Verification of a finished run: audit chain, artifact digests, tags, committee reviews and anchor.
+"""The manifest's own consistency: its tag, the audit chain, the files, the reviews it lists, the anchor.
 
-The manifest's own consistency (its tag, the audit log, the files, the reviews it lists): what runs made
-before signing rely on, and what `civiclab review` checks before appending. `civiclab verify RUN_ID`
-runs `civiclab.evidence.verify.verification.verify`, which checks signed runs against their signed statement
-and uses this module for legacy runs.
+What runs made before signing rely on (`civiclab verify` shows it as the "legacy checks" row of such
+a run), what `civiclab review` checks before appending, and what a report states as the run's
+integrity. Signed runs are checked against their signed statement by
+`civiclab.evidence.verify.verification.verify`. Read-only: nothing here writes.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from civiclab.errors import AuditError, ChainError, CivicLabError
 from civiclab.evidence.anchoring import check_anchor, describe_anchor
 from civiclab.evidence.audit import GENESIS, iter_audit_log
 from civiclab.evidence.manifest import Manifest, verify_folder
+from civiclab.evidence.review_record import REVIEW_EVENT
+from civiclab.evidence.signing.statement import STATEMENT_FILE
+from civiclab.evidence.verify.result import AnchorStatus, FolderFacts, RunKind, Verification, failed, ok
 from civiclab.store.tracker import Tracker
 
-REVIEW_EVENT = "review"
-
-AnchorStatus = Literal["none", "verified", "unchecked", "failed"]
-
-
-class VerifyReport(BaseModel):
-    """What `civiclab verify` found: ok, or the first thing that does not match."""
-
-    run_id: str
-    ok: bool
-    problem: str | None = None
-    experiment: str | None = None
-    spec_digest: str | None = None
-    audit_root: str | None = None
-    run_audit_root: str | None = Field(
-        default=None, description="the audit log's root when the run closed, before any review was appended"
-    )
-    audit_events: int = 0
-    artifacts: int = 0
-    reviews: int = 0
-    anchor: AnchorStatus = "none"
-    anchor_detail: str = ""
-    checked: list[str] = Field(default_factory=list)
-
-    def summary(self) -> str:
-        """A few lines for the terminal; the first says OK or names the mismatch."""
-        if not self.ok:
-            return f"FAILED: run {self.run_id}: {self.problem}"
-        lines = [f"OK: run {self.run_id} verifies ({self.experiment})"]
-        lines.append(f"  audit chain: {self.audit_events} events, root {self.audit_root}")
-        lines.append(f"  artifacts: {self.artifacts} files match the manifest")
-        lines.append(f"  spec sha256: {self.spec_digest}")
-        lines.append(f"  reviews: {self.reviews} recorded in the audit log and the manifest")
-        anchor = {
-            "none": "not anchored",
-            "verified": f"verified {self.anchor_detail}".strip(),
-            "unchecked": f"anchor NOT checked: {self.anchor_detail}",
-            "failed": f"anchor FAILED: {self.anchor_detail}",
-        }[self.anchor]
-        lines.append(f"  anchor: {anchor}")
-        return "\n".join(lines)
+LEGACY_CHECKS = "legacy checks"
+"""The row naming these checks: the whole of what verified a run before runs were signed."""
 
 
 def review_events(folder: Path) -> tuple[list[dict[str, Any]], str]:
@@ -85,8 +47,12 @@ def review_events(folder: Path) -> tuple[list[dict[str, Any]], str]:
     return entries, run_root if run_root is not None else prev
 
 
-def check_reviews(folder: Path, manifest: Manifest) -> tuple[int, str]:
-    """Reviews in the manifest and review events in the audit log must be the same, in the same order."""
+def match_listed_reviews(folder: Path, manifest: Manifest) -> tuple[int, str]:
+    """Reviews in the manifest and review events in the audit log must be the same, in the same order.
+
+    Returns:
+        (reviews, run_root): how many, and the audit log's root before the first of them.
+    """
     entries, run_root = review_events(folder)
     listed = manifest.reviews
     for i, entry in enumerate(entries):
@@ -125,52 +91,68 @@ def _check_anchor(anchor: dict[str, Any], root: str) -> tuple[AnchorStatus, str]
     return "verified", describe_anchor(anchor)
 
 
-def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> VerifyReport:
-    """Verify a run's artifact folder against its tags; never raises on a mismatch."""
-    report = VerifyReport(run_id=run_id, ok=False)
+def _facts(folder: Path, tags: dict[str, str], found: FolderFacts) -> str | None:
+    """Fill `found` from the folder; the first mismatch, or None."""
     try:
         manifest, audit = verify_folder(folder, tags)
-        report.checked += ["manifest digest", "spec digest", "audit chain", "artifact digests"]
-        report.experiment = manifest.experiment
-        report.spec_digest = manifest.spec_digest
-        report.audit_root = audit.root
-        report.audit_events = audit.events
-        report.artifacts = len(manifest.artifacts)
+        found.experiment = manifest.experiment
+        found.spec_digest = manifest.spec_digest
+        found.audit_root = audit.root
+        found.audit_events = audit.events
+        found.artifacts = len(manifest.artifacts)
         if manifest.audit_events != audit.events:
             raise AuditError(
                 f"audit.jsonl: {audit.events} lines but the manifest records {manifest.audit_events}"
             )
-        report.reviews, report.run_audit_root = check_reviews(folder, manifest)
-        report.checked.append("reviews")
+        found.reviews, found.run_audit_root = match_listed_reviews(folder, manifest)
     except AuditError as exc:
-        report.problem = str(exc)
-        return report
+        return str(exc)
     if manifest.anchor:
         # A signed run anchors its statement's digest, an older run its audit root.
-        statement = folder / "statement.dsse.json"
-        anchored = report.run_audit_root or ""
+        statement = folder / STATEMENT_FILE
+        anchored = found.run_audit_root or ""
         if statement.exists() and manifest.anchor.get("anchors") == "statement":
             from civiclab.evidence.signing.envelope import read_envelope
             from civiclab.store.files import read_artifact
 
             anchored = read_envelope(read_artifact(folder, statement.name)).digest()
-        report.anchor, report.anchor_detail = _check_anchor(manifest.anchor, anchored)
-        report.checked.append("anchor")
-        if report.anchor == "failed":
-            report.problem = f"anchor: {report.anchor_detail}"
-            return report
-    report.ok = True
-    return report
+        found.anchor, found.anchor_detail = _check_anchor(manifest.anchor, anchored)
+        if found.anchor == "failed":
+            return f"anchor: {found.anchor_detail}"
+    return None
 
 
-def verify_run(tracker: Tracker, run_id: str, *, strict: bool = True) -> VerifyReport:
-    """Recompute a run's audit chain, artifact digests, reviews and anchor.
+def verify_manifest(folder: Path | None, tags: dict[str, str], run_id: str) -> Verification:
+    """Verify a run's artifact folder against its tags; never raises on a mismatch.
+
+    Args:
+        folder: the run's artifacts, or None when it has none.
+
+    Returns:
+        One "legacy checks" row, and what was read (`found`) for reports.
+    """
+    if folder is None:
+        return Verification(
+            run_id=run_id, kind="incomplete (killed)", checks=[failed("run", "the run has no artifacts")]
+        )
+    kind: RunKind = "signed" if (folder / STATEMENT_FILE).exists() else "unsigned (legacy)"
+    found = FolderFacts()
+    problem = _facts(folder, tags, found)
+    if problem is None:
+        row = ok(LEGACY_CHECKS, ";".join(found.lines()))
+    else:
+        row = failed(LEGACY_CHECKS, problem or "does not verify")
+    return Verification(run_id=run_id, kind=kind, checks=[row], found=found)
+
+
+def verify_run_manifest(tracker: Tracker, run_id: str, *, strict: bool = True) -> Verification:
+    """Recompute a stored run's audit chain, artifact digests, reviews and anchor (`verify_manifest`).
 
     Args:
         tracker: the MLflow store holding the run.
         run_id: the run to verify.
-        strict: raise `AuditError` naming the first mismatch (the default, for the CLI: exit 1);
-            with False, return a report whose `ok` is False and `problem` names it.
+        strict: raise `AuditError` naming the first mismatch; with False, return a verification
+            whose `ok` is False and `problem` names it.
 
     Raises:
         TrackingError: the run does not exist or its artifacts cannot be read.
@@ -179,7 +161,7 @@ def verify_run(tracker: Tracker, run_id: str, *, strict: bool = True) -> VerifyR
     run = tracker.get_run(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-verify-") as tmp:
         folder = tracker.download(run_id, Path(tmp))
-        report = verify_folder_report(folder, run.tags, run.run_id)
-    if strict and not report.ok:
-        raise AuditError(f"run {run_id}: {report.problem}")
-    return report
+        result = verify_manifest(folder, run.tags, run.run_id)
+    if strict and not result.ok:
+        raise AuditError(f"run {run_id}: {result.problem}")
+    return result
