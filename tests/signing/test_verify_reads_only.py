@@ -24,8 +24,8 @@ class _Interrupted(Exception):
     """Stands for the power cut: the review stops after its chain line landed."""
 
 
-def _interrupt_after_chain(point: str) -> None:
-    if point == "review:after-chain":
+def _interrupt_after_the_audit_line(point: str) -> None:
+    if point == "review:after-audit":
         raise _Interrupted(point)
 
 
@@ -60,7 +60,7 @@ def test_verify_leaves_a_pending_review_and_the_run_unchanged(
     tracker = Tracker(store_uri)
     folder = tracker.local_artifact_dir(result.run_id)
     assert folder is not None
-    monkeypatch.setattr(review_module, "_fault", _interrupt_after_chain)
+    monkeypatch.setattr(review_module, "_fault", _interrupt_after_the_audit_line)
     with pytest.raises(_Interrupted):
         add_review(tracker, result.run_id, key=keys["member"], decision="revise", comment="rural gap")
     monkeypatch.undo()
