@@ -14,16 +14,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import EvaluatorError
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.privacy.redaction import redact_text
-from civiclab.privacy.redaction.cache import cached_redaction
-from civiclab.records import Metric
+from civiclab import EvaluatorError, Metric, RunData, evaluator
+from civiclab.privacy.redaction import cached_redaction, redact_text
 
 if TYPE_CHECKING:
-    from civiclab.spec.instruments import Instrument
-    from civiclab.survey.responses import SurveyResponse
+    from civiclab.survey import Instrument, SurveyResponse
 
 DIM = "acceptability"
 # What the cached redactions are made by: this module's digest, so that an edit of `redacted_export`
@@ -83,8 +78,7 @@ def redacted_export(raw: bytes) -> bytes:
 )
 def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     """Construct means with bootstrap CIs, Cronbach's alpha, response and completion rates, k-anonymous."""
-    from civiclab.survey.collect import gather
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey import ScoringOptions, gather, score_survey
 
     spec = run.experiment.spec.survey
     if spec is None:

@@ -18,13 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, per_segment
-from civiclab.plugins.registry import evaluator
+from civiclab import DataFile, Estimate, Metric, RunData, SessionRecord, evaluator, per_segment, rate
 from civiclab.privacy.redaction import find_personal_data, redact_text
-from civiclab.records import Metric, SessionRecord
-from civiclab.spec.experiment import DataFile
-from civiclab.stats import intervals as stats
-from civiclab.text.knowledge import load_questions
+from civiclab.text import load_questions
 from evaluators.assistant import answered, turns_of
 
 DIM = "auditability"
@@ -142,8 +138,8 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     seed, n = run.seed, params.resamples
     facts = run.facts_as(AuditFacts) or AuditFacts()
 
-    def coverage(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
+    def coverage(records: list[SessionRecord]) -> Estimate:
+        return rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
 
     external = facts.system.get("kind", "builtin") != "builtin"
     if external:
@@ -168,15 +164,13 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     else:
         items = _labelled_items(labelled)
         scores = redaction_scores(items)
-        recall = stats.rate(
+        recall = rate(
             [True] * scores["covered"] + [False] * (scores["entities"] - scores["covered"]),
             seed=seed,
             resamples=n,
         )
         true_found = scores["findings"] - scores["false_positives"]
-        precision = stats.rate(
-            [True] * true_found + [False] * scores["false_positives"], seed=seed, resamples=n
-        )
+        precision = rate([True] * true_found + [False] * scores["false_positives"], seed=seed, resamples=n)
         note = f"{len(items)} labelled texts, {scores['entities']} personal values"
         metrics += [
             Metric(

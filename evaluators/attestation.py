@@ -6,10 +6,18 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, metric_from, per_segment
-from civiclab.plugins.registry import evaluator
-from civiclab.records import Metric, SessionRecord
-from civiclab.stats import intervals as stats
+from civiclab import (
+    Estimate,
+    Metric,
+    RunData,
+    SessionRecord,
+    evaluator,
+    mean,
+    metric_from,
+    per_segment,
+    quantile,
+    rate,
+)
 
 DIM = "attestation"
 WEI_PER_GWEI = 1e9
@@ -44,10 +52,10 @@ def _verified(run: RunData) -> list[SessionRecord]:
     return [r for r in run.records if "verdict" in r.data]
 
 
-def _rate(pick: Callable[[SessionRecord], bool | None], seed: int, b: int) -> Callable[..., stats.Estimate]:
-    def compute(records: list[SessionRecord]) -> stats.Estimate:
+def _rate(pick: Callable[[SessionRecord], bool | None], seed: int, b: int) -> Callable[..., Estimate]:
+    def compute(records: list[SessionRecord]) -> Estimate:
         values = [v for v in (pick(r) for r in records) if v is not None]
-        return stats.rate(values, seed=seed, resamples=b)
+        return rate(values, seed=seed, resamples=b)
 
     return compute
 
@@ -108,7 +116,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
         dimension=DIM, unit="share", higher_is_better=True, records=verified,
     )  # fmt: skip
     out.append(
-        metric_from(f"{DIM}.issuance_failure_rate", stats.rate([r.outcome == "failed" for r in run.records],
+        metric_from(f"{DIM}.issuance_failure_rate", rate([r.outcome == "failed" for r in run.records],
                     seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)
     )  # fmt: skip
 
@@ -127,18 +135,18 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     )  # fmt: skip
     revocations = [r.data["revocation_gas"] for r in run.records if "revocation_gas" in r.data]
     out.append(
-        metric_from(f"{DIM}.gas_per_revocation", stats.mean(revocations, seed=seed, resamples=b), dimension=DIM,
+        metric_from(f"{DIM}.gas_per_revocation", mean(revocations, seed=seed, resamples=b), dimension=DIM,
                     unit="gas", higher_is_better=False)
     )  # fmt: skip
     out.append(
         metric_from(f"{DIM}.blocks_to_verifiable",
-                    stats.mean([r.data["blocks_to_verifiable"] for r in issued], seed=seed, resamples=b),
+                    mean([r.data["blocks_to_verifiable"] for r in issued], seed=seed, resamples=b),
                     dimension=DIM, unit="blocks", higher_is_better=False)
     )  # fmt: skip
 
-    def latency(q: float) -> Callable[[list[SessionRecord]], stats.Estimate]:
-        def compute(records: list[SessionRecord]) -> stats.Estimate:
-            return stats.quantile([r.data["latency_s"] for r in records], q, seed=seed, resamples=min(b, 400))
+    def latency(q: float) -> Callable[[list[SessionRecord]], Estimate]:
+        def compute(records: list[SessionRecord]) -> Estimate:
+            return quantile([r.data["latency_s"] for r in records], q, seed=seed, resamples=min(b, 400))
 
         return compute
 
@@ -154,7 +162,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     )  # fmt: skip
     out.append(
         metric_from(f"{DIM}.verify_ms_median",
-                    stats.quantile([r.timings["verify_s"] * 1000 for r in verified if "verify_s" in r.timings],
+                    quantile([r.timings["verify_s"] * 1000 for r in verified if "verify_s" in r.timings],
                                    0.5, seed=seed, resamples=min(b, 400)),
                     dimension=DIM, unit="ms", higher_is_better=False)
     )  # fmt: skip

@@ -166,3 +166,28 @@ def test_importing_the_public_api_loads_no_heavy_library() -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+PUBLIC_MODULES = (
+    "civiclab",
+    "civiclab.text",
+    "civiclab.survey",
+    "civiclab.evm",
+    "civiclab.privacy.redaction",
+)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_resolves_and_the_heavy_ones_only_on_first_use(name: str) -> None:
+    import importlib
+    import subprocess
+    import sys
+
+    module = importlib.import_module(name)
+    missing = [n for n in module.__all__ if getattr(module, n, None) is None and n != "__version__"]
+    assert missing == []
+    # Importing the module alone never loads numpy; the names that need it load it when used.
+    code = f"import sys, {name}; print('numpy' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
