@@ -7,7 +7,7 @@ import math
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RECORD_VERSION = 1
 
@@ -111,6 +111,10 @@ class SessionRecord(BaseModel):
     error: str | None = None
 
 
+SYNTHETIC_UNKNOWN = "generated or simulated data (a metric stored before the reason was recorded)"
+"""The reason read from a metric stored when `synthetic` was a bare `true`."""
+
+
 class Metric(BaseModel):
     """One measured value: `name` is `dimension.metric`; a segment value narrows it to a group."""
 
@@ -131,9 +135,22 @@ class Metric(BaseModel):
     segment: str | None = None
     error: str | None = None
     note: str | None = None
-    synthetic: bool = Field(
-        default=False, description="computed from generated data (demo survey answers), not from real people"
+    synthetic: str | None = Field(
+        default=None,
+        min_length=1,
+        description="why the value is not evidence about real people (generated survey answers, simulated "
+        "sessions); None when it is. Every report marks such a value SYNTHETIC and it never gives a go.",
     )
+
+    @field_validator("synthetic", mode="before")
+    @classmethod
+    def _reason_of_a_stored_flag(cls, value: object) -> object:
+        # metrics.json of runs stored before the reason was kept hold a bool: they must still load.
+        if value is True:
+            return SYNTHETIC_UNKNOWN
+        if value is False:
+            return None
+        return value
 
     @property
     def key(self) -> str:

@@ -130,13 +130,10 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
         )
     )
     if got.synthetic_files:
-        # Any generated answer taints every figure computed with it: all of them say so.
+        # Any generated answer taints every figure computed with it: all of them say so, and why.
+        reason = f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
         for m in metrics:
-            m.synthetic = True
-            if m.name == f"{DIM}.respondents":
-                m.note = (
-                    f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
-                )
+            m.synthetic = reason
     return metrics
 
 

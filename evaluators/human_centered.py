@@ -284,6 +284,5 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     out += equity(out, f"{DIM}.{params.equity_metric}", k)
     if facts is not None and facts.synthetic:
         for m in out:  # a simulation says how a model behaves, not how citizens fared
-            m.synthetic = True
-            m.note = f"{m.note}; {facts.synthetic}" if m.note else facts.synthetic
+            m.synthetic = facts.synthetic
     return out

@@ -73,7 +73,10 @@ def test_scores_the_declared_export_and_archives_it(spec_with_demo_survey: Path,
     assert sus.value == pytest.approx(expected) and sus.n == n
     assert sus.ci_low < sus.value < sus.ci_high  # type: ignore[operator]
     assert metric(metrics, "acceptability.respondents").value == 149
-    assert "SYNTHETIC" in (metric(metrics, "acceptability.respondents").note or "")
+    # Every figure of generated answers says why it is not evidence about people, and from which file.
+    assert {m.synthetic for m in metrics} == {
+        "SYNTHETIC responses from responses.csv (demo data, not real people)"
+    }
     assert metric(metrics, "acceptability.completion_rate").value == pytest.approx(149 / 179)
     assert metric(metrics, "acceptability.response_rate").value == pytest.approx(149 / 400)
     assert metric(metrics, "acceptability.rejected_rows").value == 1
