@@ -80,10 +80,12 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     """Construct means with bootstrap CIs, Cronbach's alpha, response and completion rates, k-anonymous."""
     from civiclab.survey import ScoringOptions, gather, score_survey
 
+    if run.experiment is None:
+        raise EvaluatorError("the survey is read from the loaded experiment, which this run was not given")
     spec = run.experiment.spec.survey
     if spec is None:
         raise EvaluatorError("the experiment has no `survey:` section to score")
-    name = run.experiment.spec.name
+    name = run.experiment_name
     got = gather(name, spec, store_url=params.store)
     options = ScoringOptions(k=run.k, invited=got.invited, seed=run.seed, resamples=spec.resamples)
     metrics = score_survey(spec.load_instruments(), got.responses, options)

@@ -25,15 +25,27 @@ if TYPE_CHECKING:
 FactsView = TypeVar("FactsView", bound=BaseModel)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunData:
-    """Everything an evaluator may read about a finished run; it never drives the pilot."""
+    """Everything an evaluator may read about a finished run; it never drives the pilot.
 
-    experiment: Experiment
+    Built by the runner from the loaded experiment (`RunData.for_experiment`), and by `verify` from what
+    the run stored (no experiment then: its data files may be gone), so an evaluator reads the
+    experiment's name, its k and its seed here, never from `experiment`.
+    """
+
+    experiment_name: str
+    k: int
+    """k-anonymity: no group of fewer than k sessions is ever shown (see `segments`)."""
+    seed: int
+    """The run's seed: bootstraps seeded with it give the same intervals on a re-run."""
     records: Collection[SessionRecord]
     """The run's records: a `RecordStream` reading `sessions.jsonl` again at each pass (never all in
     memory), or a list in tests. Loop over it, take its `len`; use `rows()` for a fast pass."""
     artifact_dir: Path
+    experiment: Experiment | None = None
+    """The loaded experiment, for an evaluator that reads a section of the spec (the survey); None
+    when evaluators are re-run from a stored run."""
     energy: EnergyReading | None = None
     chain: ChainSummary | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -46,13 +58,36 @@ class RunData:
     _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
     _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
-    @property
-    def k(self) -> int:
-        return self.experiment.spec.privacy.k_anonymity
-
-    @property
-    def seed(self) -> int:
-        return self.experiment.spec.population.seed
+    @classmethod
+    def for_experiment(
+        cls,
+        experiment: Experiment,
+        *,
+        records: Collection[SessionRecord],
+        artifact_dir: Path,
+        energy: EnergyReading | None = None,
+        chain: ChainSummary | None = None,
+        tags: dict[str, str] | None = None,
+        facts: PilotFacts | None = None,
+        reproducible: bool | None = None,
+        chain_check: Callable[[], ChainSummary] | None = None,
+    ) -> RunData:
+        """What evaluators read of a run of `experiment`: its name, k and seed taken from the spec."""
+        spec = experiment.spec
+        return cls(
+            experiment_name=spec.name,
+            k=spec.privacy.k_anonymity,
+            seed=spec.population.seed,
+            records=records,
+            artifact_dir=artifact_dir,
+            experiment=experiment,
+            energy=energy,
+            chain=chain,
+            tags={} if tags is None else tags,
+            facts=facts,
+            reproducible=reproducible,
+            chain_check=chain_check,
+        )
 
     def facts_as(self, view: type[FactsView]) -> FactsView | None:
         """The pilot's facts read through the evaluator's own `view` of them, or None without facts.

@@ -38,7 +38,7 @@ def _record(i: int, scenario: str, expected: str, verdict: str, **data: Any) -> 
 
 
 def _metrics(records: list[SessionRecord], tmp_path: Path) -> dict[str, Any]:
-    run = RunData(experiment=load_experiment(SPEC), records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(load_experiment(SPEC), records=records, artifact_dir=tmp_path)
     return {m.key: m for m in attestation(run, PARAMS)}
 
 
