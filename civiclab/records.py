@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from civiclab.errors import EvaluatorError
 
 RECORD_VERSION = 1
 
 Outcome = Literal["completed", "abandoned", "escalated_to_human", "failed"]
 OUTCOMES: tuple[str, ...] = ("completed", "abandoned", "escalated_to_human", "failed")
+
+DataView = TypeVar("DataView", bound=BaseModel)
 
 SEGMENT_ATTRIBUTES: tuple[str, ...] = (
     "age_band",
@@ -109,6 +113,26 @@ class SessionRecord(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
+
+    def data_as(self, view: type[DataView]) -> DataView:
+        """The session's `data` read through a pydantic model of the fields a reader needs.
+
+        A pilot writes `data` as a plain dict (it is stored as such in `sessions.jsonl`); an evaluator
+        declares the fields it reads, with defaults for those a session may lack (a failed session has
+        no verdict), and gets them typed instead of looking up string keys. Unknown keys are ignored
+        unless the view forbids them.
+
+        Raises:
+            EvaluatorError: `data` lacks a field the view requires, or holds it with another type
+                (the message names the session and the fields).
+        """
+        try:
+            return view.model_validate(self.data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise EvaluatorError(
+                f"the data of session {self.session_id} do not fit {view.__name__}: {fields}"
+            ) from None
 
 
 SYNTHETIC_UNKNOWN = "generated or simulated data (a metric stored before the reason was recorded)"

@@ -223,3 +223,18 @@ def test_an_evaluator_reads_the_run_without_the_experiment(tmp_path: Path) -> No
         "n": est.n,
         "method": est.method,
     }
+
+
+class Verdict(BaseModel):
+    verdict: str | None = None
+    gas: float
+
+
+def test_a_session_s_data_is_read_through_a_typed_view() -> None:
+    record = SessionRecord(
+        session_id="s1", persona_id="p", segment={}, outcome="completed", data={"gas": 21000, "other": "x"}
+    )
+    view = record.data_as(Verdict)
+    assert view.gas == 21000.0 and view.verdict is None  # keys the view does not name are ignored
+    with pytest.raises(EvaluatorError, match="the data of session s1 do not fit Verdict: gas"):
+        record.model_copy(update={"data": {"verdict": "accept"}}).data_as(Verdict)
