@@ -18,7 +18,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import DataFile, Estimate, Metric, RunData, SessionRecord, evaluator, per_segment, rate
+from civiclab import (
+    DataFile,
+    Estimate,
+    Metric,
+    RunData,
+    SessionRecord,
+    evaluator,
+    metric_from,
+    per_segment,
+    rate,
+)
 from civiclab.privacy.redaction import find_personal_data, redact_text
 from civiclab.text import load_questions
 from evaluators.assistant import answered, turns_of
@@ -173,27 +183,19 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
         precision = rate([True] * true_found + [False] * scores["false_positives"], seed=seed, resamples=n)
         note = f"{len(items)} labelled texts, {scores['entities']} personal values"
         metrics += [
-            Metric(
-                name=f"{DIM}.redaction_recall",
-                value=recall.value,
-                ci_low=recall.ci_low,
-                ci_high=recall.ci_high,
-                n=recall.n,
-                method=recall.method,
-                unit="share",
+            metric_from(
+                f"{DIM}.redaction_recall",
+                recall,
                 dimension=DIM,
+                unit="share",
                 higher_is_better=True,
                 note=note,
             ),
-            Metric(
-                name=f"{DIM}.redaction_precision",
-                value=precision.value,
-                ci_low=precision.ci_low,
-                ci_high=precision.ci_high,
-                n=precision.n,
-                method=precision.method,
-                unit="share",
+            metric_from(
+                f"{DIM}.redaction_precision",
+                precision,
                 dimension=DIM,
+                unit="share",
                 higher_is_better=True,
                 note=note,
             ),

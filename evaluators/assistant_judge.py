@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import Metric, RunData, evaluator, mean, rate
+from civiclab import Metric, RunData, evaluator, mean, metric_from, rate
 from civiclab.privacy.credentials import redact_text, redact_url
 from civiclab.privacy.redaction import redact
 from evaluators.assistant import turns_of
@@ -214,17 +214,7 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
         ("auditability.judge_agreement", agreement, "", True),
     ]
     return [
-        Metric(
-            name=name,
-            value=e.value,
-            unit=unit,
-            dimension=name.split(".")[0],
-            higher_is_better=higher,
-            ci_low=e.ci_low,
-            ci_high=e.ci_high,
-            n=e.n,
-            note=note,
-        )
+        metric_from(name, e, dimension=name.split(".")[0], unit=unit, higher_is_better=higher, note=note)
         for name, e, unit, higher in rows
     ]
 

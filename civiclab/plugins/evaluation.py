@@ -252,7 +252,14 @@ def metric_from(
     unit: str = "",
     higher_is_better: bool | None = None,
     segment: str | None = None,
+    note: str | None = None,
+    error: str | None = None,
 ) -> Metric:
+    """The metric of an estimate: its value, interval, n and interval method carried over unchanged.
+
+    The one way an evaluator turns an `Estimate` into a `Metric`, so that no interval bound or method
+    is dropped on the way (verdicts and sample-size checks read them).
+    """
     return Metric(
         name=name,
         value=estimate.value,
@@ -264,6 +271,8 @@ def metric_from(
         n=estimate.n,
         method=estimate.method,
         segment=segment,
+        note=note,
+        error=error,
     )
 
 
