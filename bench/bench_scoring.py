@@ -64,7 +64,7 @@ def measure(sessions: int, repeat: int) -> dict[str, float]:
     timings: dict[str, list[float]] = {"human_centered": [], "rate": [], "mean": [], "quantile": []}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeat):
-            run = RunData(experiment=exp, records=records, artifact_dir=Path(tmp), facts=facts)
+            run = RunData.for_experiment(exp, records=records, artifact_dir=Path(tmp), facts=facts)
             t0 = time.perf_counter()
             human_centered(run, HumanCenteredParams(funnel_plot=False))
             timings["human_centered"].append(time.perf_counter() - t0)

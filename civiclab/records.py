@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from civiclab.errors import EvaluatorError
 
 RECORD_VERSION = 1
 
 Outcome = Literal["completed", "abandoned", "escalated_to_human", "failed"]
 OUTCOMES: tuple[str, ...] = ("completed", "abandoned", "escalated_to_human", "failed")
+
+DataView = TypeVar("DataView", bound=BaseModel)
 
 SEGMENT_ATTRIBUTES: tuple[str, ...] = (
     "age_band",
@@ -111,6 +115,30 @@ class SessionRecord(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
 
+    def data_as(self, view: type[DataView]) -> DataView:
+        """The session's `data` read through a pydantic model of the fields a reader needs.
+
+        A pilot writes `data` as a plain dict (it is stored as such in `sessions.jsonl`); an evaluator
+        declares the fields it reads, with defaults for those a session may lack (a failed session has
+        no verdict), and gets them typed instead of looking up string keys. Unknown keys are ignored
+        unless the view forbids them.
+
+        Raises:
+            EvaluatorError: `data` lacks a field the view requires, or holds it with another type
+                (the message names the session and the fields).
+        """
+        try:
+            return view.model_validate(self.data)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            raise EvaluatorError(
+                f"the data of session {self.session_id} do not fit {view.__name__}: {fields}"
+            ) from None
+
+
+SYNTHETIC_UNKNOWN = "generated or simulated data (a metric stored before the reason was recorded)"
+"""The reason read from a metric stored when `synthetic` was a bare `true`."""
+
 
 class Metric(BaseModel):
     """One measured value: `name` is `dimension.metric`; a segment value narrows it to a group."""
@@ -132,9 +160,22 @@ class Metric(BaseModel):
     segment: str | None = None
     error: str | None = None
     note: str | None = None
-    synthetic: bool = Field(
-        default=False, description="computed from generated data (demo survey answers), not from real people"
+    synthetic: str | None = Field(
+        default=None,
+        min_length=1,
+        description="why the value is not evidence about real people (generated survey answers, simulated "
+        "sessions); None when it is. Every report marks such a value SYNTHETIC and it never gives a go.",
     )
+
+    @field_validator("synthetic", mode="before")
+    @classmethod
+    def _reason_of_a_stored_flag(cls, value: object) -> object:
+        # metrics.json of runs stored before the reason was kept hold a bool: they must still load.
+        if value is True:
+            return SYNTHETIC_UNKNOWN
+        if value is False:
+            return None
+        return value
 
     @property
     def key(self) -> str:

@@ -14,18 +14,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.errors import EvaluatorError
-from civiclab.plugins.datafiles import data_file_check
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.privacy.redaction import redact_text
-from civiclab.privacy.redaction.cache import cached_redaction
-from civiclab.records import Metric
-from civiclab.survey.collect import check_response_files
+from civiclab import EvaluatorError, Metric, RunData, data_file_check, evaluator
+from civiclab.privacy.redaction import cached_redaction, redact_text
+from civiclab.survey import check_response_files
 
 if TYPE_CHECKING:
-    from civiclab.spec.instruments import Instrument
-    from civiclab.survey.responses import SurveyResponse
+    from civiclab.survey import Instrument, SurveyResponse
 
 DIM = "acceptability"
 # What the cached redactions are made by: this module's digest, so that an edit of `redacted_export`
@@ -88,13 +82,14 @@ def redacted_export(raw: bytes) -> bytes:
 )
 def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     """Construct means with bootstrap CIs, Cronbach's alpha, response and completion rates, k-anonymous."""
-    from civiclab.survey.collect import gather
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey import ScoringOptions, gather, score_survey
 
+    if run.experiment is None:
+        raise EvaluatorError("the survey is read from the loaded experiment, which this run was not given")
     spec = run.experiment.spec.survey
     if spec is None:
         raise EvaluatorError("the experiment has no `survey:` section to score")
-    name = run.experiment.spec.name
+    name = run.experiment_name
     got = gather(name, spec, store_url=params.store)
     options = ScoringOptions(k=run.k, invited=got.invited, seed=run.seed, resamples=spec.resamples)
     metrics = score_survey(spec.load_instruments(), got.responses, options)
@@ -141,13 +136,10 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
         )
     )
     if got.synthetic_files:
-        # Any generated answer taints every figure computed with it: all of them say so.
+        # Any generated answer taints every figure computed with it: all of them say so, and why.
+        reason = f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
         for m in metrics:
-            m.synthetic = True
-            if m.name == f"{DIM}.respondents":
-                m.note = (
-                    f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
-                )
+            m.synthetic = reason
     return metrics
 
 

@@ -19,13 +19,19 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, per_segment
-from civiclab.plugins.registry import evaluator
-from civiclab.records import Metric, SessionRecord
-from civiclab.stats import intervals as stats
-from civiclab.text.knowledge import load_knowledge_base, passages
-from civiclab.text.readability import kandel_moles
-from civiclab.text.words import content_words, sentences
+from civiclab import (
+    Estimate,
+    Metric,
+    RunData,
+    SessionRecord,
+    evaluator,
+    mean,
+    per_segment,
+    quantile,
+    rate,
+    statistic,
+)
+from civiclab.text import content_words, kandel_moles, load_knowledge_base, passages, sentences
 
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")
@@ -206,20 +212,20 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
 
     def over_turns(
         select: Callable[[dict[str, Any]], bool], value: Callable[[dict[str, Any]], float], kind: str = "mean"
-    ) -> Callable[[list[SessionRecord]], stats.Estimate]:
-        def compute(records: list[SessionRecord]) -> stats.Estimate:
+    ) -> Callable[[list[SessionRecord]], Estimate]:
+        def compute(records: list[SessionRecord]) -> Estimate:
             values = [value(t) for t in turns_of(records) if select(t)]
             if kind == "rate":
-                return stats.rate([bool(v) for v in values], seed=seed, resamples=n)
-            return stats.mean(values, seed=seed, resamples=n)
+                return rate([bool(v) for v in values], seed=seed, resamples=n)
+            return mean(values, seed=seed, resamples=n)
 
         return compute
 
-    def quantile(q: float) -> Callable[[list[SessionRecord]], stats.Estimate]:
-        return lambda records: stats.quantile(_latencies(records), q, seed=seed, resamples=n)
+    def latency_quantile(q: float) -> Callable[[list[SessionRecord]], Estimate]:
+        return lambda records: quantile(_latencies(records), q, seed=seed, resamples=n)
 
-    def f1(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.statistic([_confusion(t) for t in turns_of(records)], _f1_rows, seed=seed, resamples=n)
+    def f1(records: list[SessionRecord]) -> Estimate:
+        return statistic([_confusion(t) for t in turns_of(records)], _f1_rows, seed=seed, resamples=n)
 
     def with_sheets(t: dict[str, Any]) -> bool:
         return bool(t.get("expected_sheets"))
@@ -228,7 +234,7 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         score = kandel_moles(str(t["answer"]))
         return float("nan") if score is None else score
 
-    specs: list[tuple[str, Callable[[list[SessionRecord]], stats.Estimate], str, bool]] = [
+    specs: list[tuple[str, Callable[[list[SessionRecord]], Estimate], str, bool]] = [
         (
             "retrieval_hit_at_k",
             over_turns(with_sheets, lambda t: float(reciprocal_rank(t) > 0), "rate"),
@@ -304,8 +310,8 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             "",
             False,
         ),
-        ("latency_p50_ms", quantile(0.5), "ms", False),
-        ("latency_p95_ms", quantile(0.95), "ms", False),
+        ("latency_p50_ms", latency_quantile(0.5), "ms", False),
+        ("latency_p95_ms", latency_quantile(0.95), "ms", False),
         (
             "turn_failure_rate",
             over_turns(lambda t: True, lambda t: float(t.get("status") == "failed"), "rate"),

@@ -18,13 +18,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, per_segment
-from civiclab.plugins.registry import evaluator
+from civiclab import (
+    DataFile,
+    Estimate,
+    Metric,
+    RunData,
+    SessionRecord,
+    evaluator,
+    metric_from,
+    per_segment,
+    rate,
+)
 from civiclab.privacy.redaction import find_personal_data, redact_text
-from civiclab.records import Metric, SessionRecord
-from civiclab.spec.experiment import DataFile
-from civiclab.stats import intervals as stats
-from civiclab.text.knowledge import load_questions
+from civiclab.text import load_questions
 from evaluators.assistant import answered, turns_of
 
 DIM = "auditability"
@@ -142,8 +148,8 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     seed, n = run.seed, params.resamples
     facts = run.facts_as(AuditFacts) or AuditFacts()
 
-    def coverage(records: list[SessionRecord]) -> stats.Estimate:
-        return stats.rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
+    def coverage(records: list[SessionRecord]) -> Estimate:
+        return rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
 
     external = facts.system.get("kind", "builtin") != "builtin"
     if external:
@@ -168,38 +174,28 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     else:
         items = _labelled_items(labelled)
         scores = redaction_scores(items)
-        recall = stats.rate(
+        recall = rate(
             [True] * scores["covered"] + [False] * (scores["entities"] - scores["covered"]),
             seed=seed,
             resamples=n,
         )
         true_found = scores["findings"] - scores["false_positives"]
-        precision = stats.rate(
-            [True] * true_found + [False] * scores["false_positives"], seed=seed, resamples=n
-        )
+        precision = rate([True] * true_found + [False] * scores["false_positives"], seed=seed, resamples=n)
         note = f"{len(items)} labelled texts, {scores['entities']} personal values"
         metrics += [
-            Metric(
-                name=f"{DIM}.redaction_recall",
-                value=recall.value,
-                ci_low=recall.ci_low,
-                ci_high=recall.ci_high,
-                n=recall.n,
-                method=recall.method,
-                unit="share",
+            metric_from(
+                f"{DIM}.redaction_recall",
+                recall,
                 dimension=DIM,
+                unit="share",
                 higher_is_better=True,
                 note=note,
             ),
-            Metric(
-                name=f"{DIM}.redaction_precision",
-                value=precision.value,
-                ci_low=precision.ci_low,
-                ci_high=precision.ci_high,
-                n=precision.n,
-                method=precision.method,
-                unit="share",
+            metric_from(
+                f"{DIM}.redaction_precision",
+                precision,
                 dimension=DIM,
+                unit="share",
                 higher_is_better=True,
                 note=note,
             ),

@@ -19,12 +19,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
+from civiclab import (
+    Metric,
+    RunData,
+    evaluator,
+    mean,
+    metric_from,
+    rate,
+    strip_credentials,
+    strip_url_credentials,
+)
 from civiclab.privacy.redaction import redact
-from civiclab.records import Metric
-from civiclab.stats import intervals as stats
 from evaluators.assistant import turns_of
 
 logger = logging.getLogger(__name__)
@@ -111,7 +116,7 @@ def _sheets(run: RunData) -> dict[str, str]:
     facts = run.facts_as(JudgeFacts)
     if facts is None or facts.knowledge_base is None:
         return {}
-    from civiclab.text.knowledge import load_knowledge_base
+    from civiclab.text import load_knowledge_base
 
     kb = load_knowledge_base(facts.knowledge_base)
     return {
@@ -206,9 +211,9 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
             )
         ]
     seed, n = run.seed, params.resamples
-    appropriate = stats.rate([g.handling == "appropriate" for _, g in graded], seed=seed, resamples=n)
-    grounded = stats.mean([float(g.grounded) for _, g in graded], seed=seed, resamples=n)
-    agreement = stats.rate(
+    appropriate = rate([g.handling == "appropriate" for _, g in graded], seed=seed, resamples=n)
+    grounded = mean([float(g.grounded) for _, g in graded], seed=seed, resamples=n)
+    agreement = rate(
         [(g.handling == "appropriate") == labelled_appropriate(t) for t, g in graded], seed=seed, resamples=n
     )
     rows = [
@@ -217,17 +222,7 @@ def assistant_judge(run: RunData, params: AssistantJudgeParams) -> list[Metric]:
         ("auditability.judge_agreement", agreement, "", True),
     ]
     return [
-        Metric(
-            name=name,
-            value=e.value,
-            unit=unit,
-            dimension=name.split(".")[0],
-            higher_is_better=higher,
-            ci_low=e.ci_low,
-            ci_high=e.ci_high,
-            n=e.n,
-            note=note,
-        )
+        metric_from(name, e, dimension=name.split(".")[0], unit=unit, higher_is_better=higher, note=note)
         for name, e, unit, higher in rows
     ]
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, metric_from, per_segment
-from civiclab.plugins.registry import evaluator
-from civiclab.records import Metric, SessionRecord
-from civiclab.stats import intervals as stats
+from civiclab import (
+    Estimate,
+    Metric,
+    RunData,
+    SessionRecord,
+    evaluator,
+    mean,
+    metric_from,
+    per_segment,
+    quantile,
+    rate,
+)
 
 DIM = "attestation"
 WEI_PER_GWEI = 1e9
@@ -35,19 +44,41 @@ class GasFacts(BaseModel):
     setup_gas: int | None = None
 
 
+Verdict = Literal["accept", "reject"]
+
+
+class Attempt(BaseModel):
+    """What this evaluator reads of every attestation session's `data`: the case and the verifier's answer."""
+
+    scenario: str
+    expected: Verdict
+    issued: bool = False
+    verdict: Verdict | None = None
+    """None: the session failed before a verifier answered."""
+    correct: bool | None = None
+    revocation_gas: int | None = None
+    """Set only for a revoked attestation whose revocation went through."""
+
+
+class Anchoring(BaseModel):
+    """What it reads of a session whose attestation was issued: its share of the anchoring batch."""
+
+    strategy: str
+    gas: float
+    transactions: float
+    onchain_bytes: float
+    blocks_to_verifiable: int
+    latency_s: float
+
+
 def _setup_gas(run: RunData) -> str:
     facts = run.facts_as(GasFacts)
     return "?" if facts is None or facts.setup_gas is None else str(facts.setup_gas)
 
 
-def _verified(run: RunData) -> list[SessionRecord]:
-    return [r for r in run.records if "verdict" in r.data]
-
-
-def _rate(pick: Callable[[SessionRecord], bool | None], seed: int, b: int) -> Callable[..., stats.Estimate]:
-    def compute(records: list[SessionRecord]) -> stats.Estimate:
-        values = [v for v in (pick(r) for r in records) if v is not None]
-        return stats.rate(values, seed=seed, resamples=b)
+def _rate(pick: Callable[[SessionRecord], bool], seed: int, b: int) -> Callable[..., Estimate]:
+    def compute(records: list[SessionRecord]) -> Estimate:
+        return rate([pick(r) for r in records], seed=seed, resamples=b)
 
     return compute
 
@@ -83,62 +114,67 @@ def _accounting(name: str, value: float | None, n: int, unit: str, note: str, di
 def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     """Verification accuracy per segment, and gas, bytes, latency, cost and energy per attestation."""
     seed, b = run.seed, params.resamples
-    verified = _verified(run)
+    records = list(run.records)
+    # Each session's data is read once; the per-segment passes look the typed views up by session.
+    attempts = {r.session_id: r.data_as(Attempt) for r in records}
+    issued = [r for r in records if attempts[r.session_id].issued]
+    anchoring = {r.session_id: r.data_as(Anchoring) for r in issued}
+    verified = [r for r in records if attempts[r.session_id].verdict is not None]
     out: list[Metric] = []
 
-    should_reject = [r for r in verified if r.data["expected"] == "reject"]
-    should_accept = [r for r in verified if r.data["expected"] == "accept"]
+    should_reject = [r for r in verified if attempts[r.session_id].expected == "reject"]
+    should_accept = [r for r in verified if attempts[r.session_id].expected == "accept"]
+    accepted = [attempts[r.session_id] for r in should_reject if attempts[r.session_id].verdict == "accept"]
     out += per_segment(
-        run, f"{DIM}.false_acceptance_rate", _rate(lambda r: r.data["verdict"] == "accept", seed, b),
+        run, f"{DIM}.false_acceptance_rate", _rate(lambda r: attempts[r.session_id].verdict == "accept", seed, b),
         dimension=DIM, unit="share", higher_is_better=False, records=should_reject,
     )  # fmt: skip
-    false_acceptances = sum(r.data["verdict"] == "accept" for r in should_reject)
     out.append(
-        Metric(name=f"{DIM}.false_acceptances", value=float(false_acceptances), unit="attestations",
+        Metric(name=f"{DIM}.false_acceptances", value=float(len(accepted)), unit="attestations",
                dimension=DIM, higher_is_better=False, n=len(should_reject),
-               note=", ".join(sorted({r.data["scenario"] for r in should_reject if r.data["verdict"] == "accept"}))
-               or None)
+               note=", ".join(sorted({a.scenario for a in accepted})) or None)
     )  # fmt: skip
     out += per_segment(
-        run, f"{DIM}.false_rejection_rate", _rate(lambda r: r.data["verdict"] == "reject", seed, b),
+        run, f"{DIM}.false_rejection_rate", _rate(lambda r: attempts[r.session_id].verdict == "reject", seed, b),
         dimension=DIM, unit="share", higher_is_better=False, records=should_accept,
     )  # fmt: skip
     out += per_segment(
-        run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(r.data["correct"]), seed, b),
+        run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
         dimension=DIM, unit="share", higher_is_better=True, records=verified,
     )  # fmt: skip
     out.append(
-        metric_from(f"{DIM}.issuance_failure_rate", stats.rate([r.outcome == "failed" for r in run.records],
+        metric_from(f"{DIM}.issuance_failure_rate", rate([r.outcome == "failed" for r in records],
                     seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)
     )  # fmt: skip
 
-    issued = [r for r in run.records if r.data.get("issued")]
-    n = len(issued)
-    strategy = issued[0].data["strategy"] if issued else "?"
-    gas = sum(r.data["gas"] for r in issued) / n if n else None
-    txs = sum(r.data["transactions"] for r in issued) / n if n else None
+    anchored = list(anchoring.values())
+    n = len(anchored)
+    strategy = anchored[0].strategy if anchored else "?"
+    gas = sum(a.gas for a in anchored) / n if n else None
+    txs = sum(a.transactions for a in anchored) / n if n else None
     note = f"strategy {strategy}; setup (deploy, authorise) not included: {_setup_gas(run)} gas"
     out.append(_accounting(f"{DIM}.gas_per_attestation", gas, n, "gas", note))
     out.append(_accounting(f"{DIM}.transactions_per_attestation", txs, n, "tx", note))
     out.append(
         _accounting(f"{DIM}.onchain_bytes_per_attestation",
-                    sum(r.data["onchain_bytes"] for r in issued) / n if n else None, n, "bytes",
+                    sum(a.onchain_bytes for a in anchored) / n if n else None, n, "bytes",
                     "calldata + event topics and data + storage slots written (3 x 32 bytes per root)")
     )  # fmt: skip
-    revocations = [r.data["revocation_gas"] for r in run.records if "revocation_gas" in r.data]
+    revocations = [a.revocation_gas for a in attempts.values() if a.revocation_gas is not None]
     out.append(
-        metric_from(f"{DIM}.gas_per_revocation", stats.mean(revocations, seed=seed, resamples=b), dimension=DIM,
+        metric_from(f"{DIM}.gas_per_revocation", mean(revocations, seed=seed, resamples=b), dimension=DIM,
                     unit="gas", higher_is_better=False)
     )  # fmt: skip
     out.append(
         metric_from(f"{DIM}.blocks_to_verifiable",
-                    stats.mean([r.data["blocks_to_verifiable"] for r in issued], seed=seed, resamples=b),
+                    mean([a.blocks_to_verifiable for a in anchored], seed=seed, resamples=b),
                     dimension=DIM, unit="blocks", higher_is_better=False)
     )  # fmt: skip
 
-    def latency(q: float) -> Callable[[list[SessionRecord]], stats.Estimate]:
-        def compute(records: list[SessionRecord]) -> stats.Estimate:
-            return stats.quantile([r.data["latency_s"] for r in records], q, seed=seed, resamples=min(b, 400))
+    def latency(q: float) -> Callable[[list[SessionRecord]], Estimate]:
+        def compute(records: list[SessionRecord]) -> Estimate:
+            return quantile([anchoring[r.session_id].latency_s for r in records], q, seed=seed,
+                            resamples=min(b, 400))  # fmt: skip
 
         return compute
 
@@ -154,8 +190,8 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     )  # fmt: skip
     out.append(
         metric_from(f"{DIM}.verify_ms_median",
-                    stats.quantile([r.timings["verify_s"] * 1000 for r in verified if "verify_s" in r.timings],
-                                   0.5, seed=seed, resamples=min(b, 400)),
+                    quantile([r.timings["verify_s"] * 1000 for r in verified if "verify_s" in r.timings],
+                             0.5, seed=seed, resamples=min(b, 400)),
                     dimension=DIM, unit="ms", higher_is_better=False)
     )  # fmt: skip
     out[-1].note = "wall clock, one eth_call to the registry per verification"

@@ -7,10 +7,7 @@ from collections import Counter
 
 from pydantic import BaseModel
 
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.privacy.probe import PersonalValueProbe
-from civiclab.records import Metric
+from civiclab import Metric, PersonalValueProbe, RunData, evaluator
 
 DIM = "privacy"
 REPORT = "attestation/privacy_scan.json"

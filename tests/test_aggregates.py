@@ -134,8 +134,9 @@ def test_third_party_evaluators_still_read_run_records_and_segments(
 ) -> None:
     art, _ = streamed_run
     stream = RecordStream(art / "sessions.jsonl")
-    run = RunData(experiment=load_experiment(journey_spec), records=stream, artifact_dir=art)
-    in_memory = RunData(experiment=run.experiment, records=list(stream), artifact_dir=art)
+    experiment = load_experiment(journey_spec)
+    run = RunData.for_experiment(experiment, records=stream, artifact_dir=art)
+    in_memory = RunData.for_experiment(experiment, records=list(stream), artifact_dir=art)
     assert len(run.records) == 1500
     assert sum(r.outcome == "completed" for r in run.records) == sum(
         r.outcome == "completed" for r in in_memory.records
@@ -205,7 +206,7 @@ def test_every_group_figure_of_the_streamed_pass_equals_the_one_over_records_in_
     the same groups (k-anonymous, secondary suppression) and the same values and intervals."""
     art, metrics = streamed_run
     records = list(RecordStream(art / "sessions.jsonl"))
-    run = RunData(experiment=load_experiment(journey_spec), records=records, artifact_dir=art)
+    run = RunData.for_experiment(load_experiment(journey_spec), records=records, artifact_dir=art)
     expected = _reference_human_centered(run)
     got = {
         (str(m["name"]), m["segment"]): stats.Estimate(
@@ -237,8 +238,8 @@ def test_scoring_a_streamed_run_holds_no_record_in_memory(
     for copies in (1, 10):
         path = tmp_path / f"sessions-{copies}.jsonl"
         path.write_bytes(lines * copies)
-        run = RunData(
-            experiment=load_experiment(journey_spec), records=RecordStream(path), artifact_dir=tmp_path
+        run = RunData.for_experiment(
+            load_experiment(journey_spec), records=RecordStream(path), artifact_dir=tmp_path
         )
         tracemalloc.start()
         metrics = info.fn(run, params)
@@ -275,7 +276,7 @@ def test_a_pass_for_failed_sessions_parses_only_their_lines_and_misses_none(tmp_
 
     from civiclab.plugins.registry import evaluators
 
-    run = RunData(experiment=load_experiment(Path(__file__).parents[1] / "experiments" / "journey.yaml"),
+    run = RunData.for_experiment(load_experiment(Path(__file__).parents[1] / "experiments" / "journey.yaml"),
                   records=stream, artifact_dir=tmp_path)  # fmt: skip
     metrics = {m.name: m for m in evaluators.get("auditability").fn(run, None)}
     assert metrics["auditability.session_errors"].value == 2 / 5

@@ -119,14 +119,15 @@ class NeedsChain(BaseModel):
 
 def test_evaluators_read_typed_facts_through_their_own_view(journey_spec: Path, tmp_path: Path) -> None:
     facts = CountingFacts(setups=2, secret_names=["Jeanne Martin"])
-    run = RunData(experiment=load_experiment(journey_spec), records=[], artifact_dir=tmp_path, facts=facts)
+    experiment = load_experiment(journey_spec)
+    run = RunData.for_experiment(experiment, records=[], artifact_dir=tmp_path, facts=facts)
     view = run.facts_as(Seen)
     assert view is not None and view.setups == 2 and view.secret_names == ["Jeanne Martin"]
     # Personal values travel to evaluators in memory, never into a dump or a log line.
     assert "Jeanne" not in facts.model_dump_json() and "Jeanne" not in repr(facts)
     with pytest.raises(EvaluatorError, match="do not fit NeedsChain: chain_id"):
         run.facts_as(NeedsChain)
-    assert RunData(experiment=run.experiment, records=[], artifact_dir=tmp_path).facts_as(Seen) is None
+    assert RunData.for_experiment(experiment, records=[], artifact_dir=tmp_path).facts_as(Seen) is None
 
 
 def test_two_failing_evaluators_in_one_dimension_keep_their_own_error(
@@ -148,7 +149,7 @@ def test_two_failing_evaluators_in_one_dimension_keep_their_own_error(
     data.pop("survey", None)
     journey_spec.write_text(yaml.safe_dump(data))
     experiment = load_experiment(journey_spec)
-    run = RunData(experiment=experiment, records=[], artifact_dir=tmp_path)
+    run = RunData.for_experiment(experiment, records=[], artifact_dir=tmp_path)
     metrics, errors = run_evaluators(run, experiment.evaluators)
     assert {m.name: m.error for m in metrics} == {
         "human_centered.test-queue-a.evaluator_error": "ZeroDivisionError: no sessions",
@@ -166,3 +167,74 @@ def test_importing_the_public_api_loads_no_heavy_library() -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+PUBLIC_MODULES = (
+    "civiclab",
+    "civiclab.text",
+    "civiclab.survey",
+    "civiclab.evm",
+    "civiclab.privacy.redaction",
+)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_resolves_and_the_heavy_ones_only_on_first_use(name: str) -> None:
+    import importlib
+    import subprocess
+    import sys
+
+    module = importlib.import_module(name)
+    missing = [n for n in module.__all__ if getattr(module, n, None) is None and n != "__version__"]
+    assert missing == []
+    # Importing the module alone never loads numpy; the names that need it load it when used.
+    code = f"import sys, {name}; print('numpy' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_an_evaluator_reads_the_run_without_the_experiment(tmp_path: Path) -> None:
+    """What `verify` builds to re-run evaluators: name, k and seed given, no spec loaded."""
+    from civiclab import Estimate, metric_from, per_segment, rate
+
+    segment = {"age_band": "80+", "digital_literacy": "none"}
+    records = [
+        SessionRecord(session_id=f"s{i}", persona_id="p", segment=segment, outcome="completed")
+        for i in range(6)
+    ]
+    run = RunData(experiment_name="stored", k=5, seed=7, records=records, artifact_dir=tmp_path)
+    assert run.experiment is None and (run.k, run.seed) == (5, 7)
+
+    def completed(rs: list[SessionRecord]) -> Estimate:
+        return rate([r.outcome == "completed" for r in rs], seed=run.seed)
+
+    metrics = per_segment(run, "human_centered.completion_rate", completed, dimension="human_centered")
+    assert [m.segment for m in metrics] == [None, "age_band=80+", "digital_literacy=none"]
+    smaller = RunData(experiment_name="stored", k=7, seed=7, records=records, artifact_dir=tmp_path)
+    assert [m.segment for m in per_segment(smaller, "x.y", completed, dimension="x")] == [None]
+    est = completed(records)
+    assert metric_from("x.y", est, dimension="x").model_dump(
+        include={"value", "ci_low", "ci_high", "n", "method"}
+    ) == {
+        "value": est.value,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+        "n": est.n,
+        "method": est.method,
+    }
+
+
+class Verdict(BaseModel):
+    verdict: str | None = None
+    gas: float
+
+
+def test_a_session_s_data_is_read_through_a_typed_view() -> None:
+    record = SessionRecord(
+        session_id="s1", persona_id="p", segment={}, outcome="completed", data={"gas": 21000, "other": "x"}
+    )
+    view = record.data_as(Verdict)
+    assert view.gas == 21000.0 and view.verdict is None  # keys the view does not name are ignored
+    with pytest.raises(EvaluatorError, match="the data of session s1 do not fit Verdict: gas"):
+        record.model_copy(update={"data": {"verdict": "accept"}}).data_as(Verdict)

@@ -149,7 +149,7 @@ _EVALUATE = textwrap.dedent(
 
     exp = load_experiment(Path(sys.argv[1]))
     out = Path(sys.argv[2])
-    run = RunData(experiment=exp, records=[], artifact_dir=out)
+    run = RunData.for_experiment(exp, records=[], artifact_dir=out)
     metrics = acceptability(run, AcceptabilityParams())
     print(json.dumps({
         "spacy": "spacy" in sys.modules,

@@ -282,19 +282,20 @@ def test_synthetic_acceptability_evidence_never_gives_go() -> None:
         n=200,
         method="bca-bootstrap",
         dimension="acceptability",
-        synthetic=True,
+        synthetic="SYNTHETIC responses from demo.csv (demo data, not real people)",
     )
     crits = [{"metric": COMPLETION, "at_least": 0.8}, {"metric": "acceptability.sus", "at_least": 68}]
     c = card(crits, [rate_metric(0.95, 400), sus])
     assert [v.verdict for v in c.criteria] == ["pass", "pass"]  # every blocking criterion passes...
     assert c.recommendation == "iterate"  # ...but generated answers never make a GO
     assert "acceptability evidence is SYNTHETIC" in c.reasons[0]
-    assert c.synthetic == ["acceptability: 1 metric values computed from generated data"]
+    # The scorecard says why, from the metric's own reason.
+    assert c.synthetic == [f"acceptability: 1 metric values computed from generated data — {sus.synthetic}"]
     assert c.criteria[1].synthetic and verdict_text(c.criteria[1]).endswith("SYNTHETIC data")
     assert to_markdown(c).splitlines()[2].startswith("**SYNTHETIC DATA")
     assert "SYNTHETIC DATA" in to_table(c).splitlines()[1]
     assert "PASS SYNTHETIC" in to_table(c)
-    real = card(crits, [rate_metric(0.95, 400), sus.model_copy(update={"synthetic": False})])
+    real = card(crits, [rate_metric(0.95, 400), sus.model_copy(update={"synthetic": None})])
     assert real.recommendation == "go" and real.synthetic == []
 
 
@@ -313,25 +314,49 @@ def test_a_threshold_orders_of_magnitude_away_is_flagged_uninformative() -> None
 
 
 def test_simulated_sessions_never_give_go_even_when_every_criterion_passes() -> None:
-    simulated = rate_metric(0.95, 400).model_copy(
-        update={"synthetic": True, "note": "SIMULATED sessions: personas under a behavioural model"}
-    )
+    simulated = rate_metric(0.95, 400, synthetic="SIMULATED sessions: personas under a behavioural model")
     c = card([{"metric": COMPLETION, "at_least": 0.8}], [simulated])
     assert [v.verdict for v in c.criteria] == ["pass"]
     assert c.recommendation == "iterate"
     assert "human_centered evidence is SYNTHETIC" in c.reasons[0]
-    assert c.synthetic[0].startswith("human_centered: 1 metric values") and "SIMULATED" in c.synthetic[0]
+    assert c.synthetic == [
+        f"human_centered: 1 metric values computed from generated data — {simulated.synthetic}"
+    ]
+
+
+def test_only_the_synthetic_field_marks_evidence_never_a_note() -> None:
+    # A note that happens to say SYNTHETIC (a figure about synthetic documents) is not a reason.
+    noted = rate_metric(0.95, 400, note="SYNTHETIC documents verified; SIMULATED clock")
+    c = card([{"metric": COMPLETION, "at_least": 0.8}], [noted])
+    assert c.recommendation == "go" and c.synthetic == [] and not c.criteria[0].synthetic
+
+
+def test_metrics_stored_with_a_bare_synthetic_flag_still_load() -> None:
+    from civiclab.records import SYNTHETIC_UNKNOWN
+
+    stored = rate_metric(0.95, 400).model_dump(mode="json")
+    assert Metric.model_validate({**stored, "synthetic": True}).synthetic == SYNTHETIC_UNKNOWN
+    assert Metric.model_validate({**stored, "synthetic": False}).synthetic is None
+    assert Metric.model_validate_json(
+        Metric.model_validate({**stored, "synthetic": True}).model_dump_json()
+    ) == (Metric.model_validate({**stored, "synthetic": True}))
+    c = card(
+        [{"metric": COMPLETION, "at_least": 0.8}], [Metric.model_validate({**stored, "synthetic": True})]
+    )
+    assert c.recommendation == "iterate" and c.synthetic[0].endswith(SYNTHETIC_UNKNOWN)
 
 
 def test_a_gap_between_simulated_groups_is_marked_synthetic() -> None:
     groups = [
-        rate_metric(0.9, 200, segment="territory=urban", synthetic=True),
-        rate_metric(0.5, 200, segment="territory=rural", synthetic=True),
+        rate_metric(0.9, 200, segment="territory=urban", synthetic="simulated"),
+        rate_metric(0.5, 200, segment="territory=rural", synthetic="simulated"),
     ]
-    c = card([{"metric": COMPLETION, "max_gap": 0.2}], [rate_metric(0.7, 400, synthetic=True), *groups])
+    c = card(
+        [{"metric": COMPLETION, "max_gap": 0.2}], [rate_metric(0.7, 400, synthetic="simulated"), *groups]
+    )
     assert c.criteria[0].verdict == "fail" and c.criteria[0].synthetic
     real = card(
         [{"metric": COMPLETION, "max_gap": 0.2}],
-        [rate_metric(0.7, 400), *(g.model_copy(update={"synthetic": False}) for g in groups)],
+        [rate_metric(0.7, 400), *(g.model_copy(update={"synthetic": None}) for g in groups)],
     )
     assert real.criteria[0].verdict == "fail" and not real.criteria[0].synthetic

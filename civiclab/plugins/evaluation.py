@@ -24,15 +24,27 @@ if TYPE_CHECKING:
 FactsView = TypeVar("FactsView", bound=BaseModel)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunData:
-    """Everything an evaluator may read about a finished run; it never drives the pilot."""
+    """Everything an evaluator may read about a finished run; it never drives the pilot.
 
-    experiment: Experiment
+    Built by the runner from the loaded experiment (`RunData.for_experiment`), and by `verify` from what
+    the run stored (no experiment then: its data files may be gone), so an evaluator reads the
+    experiment's name, its k and its seed here, never from `experiment`.
+    """
+
+    experiment_name: str
+    k: int
+    """k-anonymity: no group of fewer than k sessions is ever shown (see `segments`)."""
+    seed: int
+    """The run's seed: bootstraps seeded with it give the same intervals on a re-run."""
     records: Collection[SessionRecord]
     """The run's records: a `RecordStream` reading `sessions.jsonl` again at each pass (never all in
     memory), or a list in tests. Loop over it, take its `len`; use `rows()` for a fast pass."""
     artifact_dir: Path
+    experiment: Experiment | None = None
+    """The loaded experiment, for an evaluator that reads a section of the spec (the survey); None
+    when evaluators are re-run from a stored run."""
     energy: EnergyReading | None = None
     audit: AuditSummary | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -40,18 +52,41 @@ class RunData:
     reproducible: bool | None = None
     artifacts: list[Path] = field(default_factory=list)
     audit_check: Callable[[], AuditSummary] | None = None
-    """The audit chain re-read and re-verified from disk by a watcher that followed it as it was
+    """The audit log re-read and re-verified from disk by a watcher that followed it as it was
     written (`civiclab.evidence.audit_watch`); raises `AuditError`. None: verify `audit.jsonl` here."""
     _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
     _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
-    @property
-    def k(self) -> int:
-        return self.experiment.spec.privacy.k_anonymity
-
-    @property
-    def seed(self) -> int:
-        return self.experiment.spec.population.seed
+    @classmethod
+    def for_experiment(
+        cls,
+        experiment: Experiment,
+        *,
+        records: Collection[SessionRecord],
+        artifact_dir: Path,
+        energy: EnergyReading | None = None,
+        audit: AuditSummary | None = None,
+        tags: dict[str, str] | None = None,
+        facts: PilotFacts | None = None,
+        reproducible: bool | None = None,
+        audit_check: Callable[[], AuditSummary] | None = None,
+    ) -> RunData:
+        """What evaluators read of a run of `experiment`: its name, k and seed taken from the spec."""
+        spec = experiment.spec
+        return cls(
+            experiment_name=spec.name,
+            k=spec.privacy.k_anonymity,
+            seed=spec.population.seed,
+            records=records,
+            artifact_dir=artifact_dir,
+            experiment=experiment,
+            energy=energy,
+            audit=audit,
+            tags={} if tags is None else tags,
+            facts=facts,
+            reproducible=reproducible,
+            audit_check=audit_check,
+        )
 
     def facts_as(self, view: type[FactsView]) -> FactsView | None:
         """The pilot's facts read through the evaluator's own `view` of them, or None without facts.
@@ -216,7 +251,14 @@ def metric_from(
     unit: str = "",
     higher_is_better: bool | None = None,
     segment: str | None = None,
+    note: str | None = None,
+    error: str | None = None,
 ) -> Metric:
+    """The metric of an estimate: its value, interval, n and interval method carried over unchanged.
+
+    The one way an evaluator turns an `Estimate` into a `Metric`, so that no interval bound or method
+    is dropped on the way (verdicts and sample-size checks read them).
+    """
     return Metric(
         name=name,
         value=estimate.value,
@@ -228,6 +270,8 @@ def metric_from(
         n=estimate.n,
         method=estimate.method,
         segment=segment,
+        note=note,
+        error=error,
     )
 
 

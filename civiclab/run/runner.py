@@ -225,8 +225,8 @@ def run_experiment(
             if pilot.results_need_setup:
                 timings["setup_s"] = timings.get("setup_s", 0.0) + pilot.ensure_setup()
             t_eval = time.perf_counter()
-            run = RunData(
-                experiment=experiment,
+            run = RunData.for_experiment(
+                experiment,
                 records=records,  # read back from sessions.jsonl at each pass, never all in memory
                 artifact_dir=art_dir,
                 energy=energy,

@@ -229,8 +229,8 @@ def co_construction(ev: RunEvidence) -> DimensionCoverage:
 def participation(ev: RunEvidence) -> DimensionCoverage:
     survey = ev.spec.get("survey")
     measured = ev.measured(dimension="acceptability") + ev.measured(contains=("feedback", "satisfaction"))
-    answers = [m for m in measured if not m.synthetic]
-    generated = [m for m in measured if m.synthetic]
+    answers = [m for m in measured if m.synthetic is None]
+    generated = [m for m in measured if m.synthetic is not None]
     evidence, gaps = [], []
     if survey:
         evidence.append("an acceptability survey is declared")

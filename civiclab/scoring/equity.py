@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
 
+from civiclab.plugins.evaluation import metric_from
 from civiclab.privacy.grouping import attribute_of
 from civiclab.records import Metric
 from civiclab.stats import intervals as stats
@@ -58,31 +59,23 @@ def equity(metrics: list[Metric], name: str, k: int) -> list[Metric]:
         note = f"{name.split('.', 1)[1]} by {attribute}: worst-off {_describe(worst)} vs best-off {_describe(best)}"
         gap = stats.difference(_estimate(high), _estimate(low))
         gaps.append(
-            Metric(
-                name=f"{dimension}.equity_gap.{_name(attribute)}",
-                value=gap.value,
-                unit=worst.unit,
+            metric_from(
+                f"{dimension}.equity_gap.{_name(attribute)}",
+                gap,
                 dimension=dimension,
+                unit=worst.unit,
                 higher_is_better=False,
-                ci_low=gap.ci_low,
-                ci_high=gap.ci_high,
-                n=gap.n,
-                method=gap.method,
                 note=note,
             )
         )
         ratio = stats.ratio(_estimate(low), _estimate(high))
         ratios.append(
-            Metric(
-                name=f"{dimension}.equity_ratio.{_name(attribute)}",
-                value=ratio.value,
-                unit="ratio",
+            metric_from(
+                f"{dimension}.equity_ratio.{_name(attribute)}",
+                ratio,
                 dimension=dimension,
+                unit="ratio",
                 higher_is_better=True,
-                ci_low=ratio.ci_low,
-                ci_high=ratio.ci_high,
-                n=ratio.n,
-                method=ratio.method,
                 note=note,
                 error=None if ratio.value is not None else "the best-off group is at zero: no ratio",
             )

@@ -76,7 +76,8 @@ def group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdic
         detail=detail,
         unit=judged.high.unit if kind == "max_gap" else "",
         segment=f"{judged.attribute}: {judged.worst.segment} vs {judged.best.segment}",
-        synthetic=bool(judged.low.synthetic or judged.high.synthetic),  # a gap between generated figures
+        synthetic=judged.low.synthetic is not None
+        or judged.high.synthetic is not None,  # a gap between generated figures
         **base,
     )
 

@@ -94,7 +94,7 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
         method=metric.method,
         unit=metric.unit,
         min_n=sample_size.required_n(metric, crit.min_n),
-        synthetic=metric.synthetic,
+        synthetic=metric.synthetic is not None,
     )
     sign = SIGN[kind]
     if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
@@ -316,18 +316,14 @@ def build_scorecard(
 
 
 def synthetic_evidence(metrics: list[Metric]) -> list[str]:
-    """One line per dimension whose metrics were computed from generated data."""
+    """One line per dimension whose metrics were computed from generated data, with why (`Metric.synthetic`)."""
     counts: dict[str, int] = defaultdict(int)
+    reasons: dict[str, str] = {}
     for m in metrics:
-        if m.synthetic and not m.is_missing:
+        if m.synthetic is not None and not m.is_missing:
             counts[m.dimension] += 1
-    notes: dict[str, str] = {}
-    for m in metrics:  # the part of a note that says where the generated data came from
-        marked = [p for p in (m.note or "").split("; ") if "SYNTHETIC" in p or "SIMULATED" in p]
-        if m.synthetic and marked:
-            notes.setdefault(m.dimension, marked[0])
+            reasons.setdefault(m.dimension, m.synthetic)
     return [
-        f"{dim}: {n} metric values computed from generated data"
-        + (f" — {notes[dim]}" if dim in notes else "")
+        f"{dim}: {n} metric values computed from generated data — {reasons[dim]}"
         for dim, n in sorted(counts.items())
     ]

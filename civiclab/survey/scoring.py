@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from civiclab.plugins.evaluation import metric_from
 from civiclab.privacy.breakdowns import publishable
 from civiclab.records import Metric
 from civiclab.spec.instruments import Construct, Instrument
@@ -176,16 +177,12 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
     ]
     completion = stats.rate([r.complete for r in responses], seed=options.seed)
     out.append(
-        Metric(
-            name=f"{PREFIX}completion_rate",
-            value=completion.value,
-            unit="ratio",
+        metric_from(
+            f"{PREFIX}completion_rate",
+            completion,
             dimension=DIMENSION,
+            unit="ratio",
             higher_is_better=True,
-            ci_low=completion.ci_low,
-            ci_high=completion.ci_high,
-            n=completion.n,
-            method=completion.method,
             error=None if started else "no response started",
         )
     )
@@ -204,17 +201,9 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
     else:
         invited = max(invited, started)  # a response without an invitation still means someone was asked
         response = stats.rate([True] * complete + [False] * (invited - complete), seed=options.seed)
-        out.append(
-            Metric(
-                name=f"{PREFIX}response_rate",
-                value=response.value,
-                unit="ratio",
-                dimension=DIMENSION,
-                higher_is_better=True,
-                ci_low=response.ci_low,
-                ci_high=response.ci_high,
-                n=invited,
-                method=response.method,
+        out.append(  # its n is the people invited
+            metric_from(
+                f"{PREFIX}response_rate", response, dimension=DIMENSION, unit="ratio", higher_is_better=True
             )
         )
     return out
@@ -240,17 +229,12 @@ def _estimate_metric(
     valid = values[~np.isnan(values)]
     if valid.size < options.k:
         return _too_few(name, int(valid.size), options.k, construct.unit, construct.higher_is_better, segment)
-    est = bootstrap_mean(valid, seed=options.seed, resamples=options.resamples)
-    return Metric(
-        name=name,
-        value=est.value,
-        unit=construct.unit,
+    return metric_from(
+        name,
+        bootstrap_mean(valid, seed=options.seed, resamples=options.resamples),
         dimension=DIMENSION,
+        unit=construct.unit,
         higher_is_better=construct.higher_is_better,
-        ci_low=est.ci_low,
-        ci_high=est.ci_high,
-        n=est.n,
-        method=est.method,
         segment=segment,
         note=note,
     )

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from civiclab.errors import PilotError, SpecError
-from civiclab.text.words import content_words, sentences
+from civiclab import PilotError, SpecError
+from civiclab.text import content_words, sentences
 from pilots.assistant.params import AnswerSpec, LocalAnswer, OfflineAnswer, OpenAIAnswer
 from pilots.assistant.retrieval import Hit
 

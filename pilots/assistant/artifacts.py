@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from civiclab.records import SessionRecord
+from civiclab import SessionRecord
 from pilots.assistant.router import HandoverRouter
 from pilots.assistant.signals import FEATURES
 

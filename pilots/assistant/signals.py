@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from civiclab.text.words import content_words, normalise
+from civiclab.text import content_words, normalise
 
 FEATURES: tuple[str, ...] = (
     "retrieval_score",

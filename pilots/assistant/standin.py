@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from civiclab.text.knowledge import load_knowledge_base, passages
-from civiclab.text.words import content_words, sentences
+from civiclab.text import content_words, load_knowledge_base, passages, sentences
 from pilots.assistant.signals import lexicon_hits
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from civiclab.evm.registry import StatusSource, describe
+from civiclab.evm import StatusSource, describe
 from pilots.attestation.documents import MalformedDocument, document_digest, parse_document
 from pilots.attestation.merkle import leaf_hash, verify_proof
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from civiclab.records import canonical_json
+from civiclab import canonical_json
 
 DIGEST_DOMAIN = b"civiclab.attestation.document.v1\x00"
 

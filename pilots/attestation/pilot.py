@@ -21,13 +21,19 @@ from typing import Any, TypeVar
 
 from pydantic import Field
 
-from civiclab.errors import ChainError, PilotError
-from civiclab.evm.client import Chain, TxResult
-from civiclab.evm.registry import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry
-from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
-from civiclab.plugins.population import sample_plans
-from civiclab.plugins.registry import pilot
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab import (
+    ChainError,
+    EventLog,
+    Pilot,
+    PilotContext,
+    PilotError,
+    PilotFacts,
+    SessionPlan,
+    SessionRecord,
+    pilot,
+    sample_plans,
+)
+from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from civiclab.records import SessionPlan
+from civiclab import SessionPlan
 
 
 @dataclass

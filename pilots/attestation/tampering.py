@@ -7,7 +7,7 @@ import random
 import unicodedata
 from typing import Any
 
-from civiclab.evm.registry import AttestationRegistry
+from civiclab.evm import AttestationRegistry
 from pilots.attestation.credential import AttestationFile, build_attestation
 from pilots.attestation.documents import FAMILY, document_digest
 from pilots.attestation.merkle import MerkleTree, leaf_hash

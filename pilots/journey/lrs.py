@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from civiclab.errors import PilotError
+from civiclab import PilotError
 
 log = logging.getLogger(__name__)
 CONTEXT_KINDS = ("parent", "grouping", "category", "other")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from civiclab.errors import SpecError
+from civiclab import SpecError
 
 Channel = Literal["online_form", "immersive_3d", "phone", "counter", "mobile_app", "mail"]
 HUMAN_CHANNELS: frozenset[str] = frozenset({"phone", "counter"})
@@ -213,7 +213,7 @@ class Journey(Strict):
 
 def load_journey(path: Path) -> Journey:
     """Read and validate a journey file; errors name the file and the field."""
-    from civiclab.plugins.experiment import read_yaml, validation_to_spec_error
+    from civiclab import read_yaml, validation_to_spec_error
 
     data = read_yaml(path)
     if isinstance(data, dict) and "journey" in data and len(data) == 1:

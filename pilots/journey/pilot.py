@@ -8,17 +8,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civiclab.plugins.piloting import Pilot, PilotContext, PilotFacts
-from civiclab.plugins.registry import pilot
-from civiclab.records import SessionPlan, SessionRecord
-from civiclab.spec.experiment import DataFile
+from civiclab import DataFile, Pilot, PilotContext, PilotFacts, SessionPlan, SessionRecord, pilot
 from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
 from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
-    from civiclab.plugins.experiment import Experiment
+    from civiclab import Experiment
 
 
 class JourneyParams(BaseModel):
@@ -82,7 +79,7 @@ class JourneyPilot(Pilot[JourneyParams]):
         assert isinstance(params, JourneyParams)
         journey = load_journey(params.journey)
         if params.steps is not None:
-            from civiclab.errors import SpecError
+            from civiclab import SpecError
             from pilots.journey.xapi_mapping import unknown_targets
 
             for field, problem in unknown_targets(params.steps, journey):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civiclab.plugins.piloting import EventLog
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab import EventLog, SessionPlan, SessionRecord
 from pilots.journey.model import Journey
 
 

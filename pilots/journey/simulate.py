@@ -7,8 +7,7 @@ import math
 import random
 from typing import Any
 
-from civiclab.plugins.piloting import EventLog
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab import EventLog, SessionPlan, SessionRecord
 from pilots.journey import behaviour
 from pilots.journey.model import HUMAN_CHANNELS, Journey
 from pilots.journey.record import journey_record

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab.records import SEGMENT_ATTRIBUTES, SessionPlan
+from civiclab import SEGMENT_ATTRIBUTES, SessionPlan
 from pilots.journey.xapi_mapping import ActivityMap
 from pilots.journey.xapi_session import session_from_statements
 from pilots.journey.xapi_statement import (

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from civiclab.plugins.piloting import EventLog
-from civiclab.records import SessionPlan, SessionRecord
+from civiclab import EventLog, SessionPlan, SessionRecord
 from pilots.journey.model import HUMAN_CHANNELS, Access, Journey
 from pilots.journey.record import journey_record
 

@@ -65,7 +65,7 @@ def spec_with_demo_survey(journey_spec: Path, monkeypatch: pytest.MonkeyPatch, t
 
 def test_scores_the_declared_export_and_archives_it(spec_with_demo_survey: Path, tmp_path: Path) -> None:
     exp = load_experiment(spec_with_demo_survey)
-    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path / "artifacts")
+    run = RunData.for_experiment(exp, records=[], artifact_dir=tmp_path / "artifacts")
     metrics = acceptability(run, AcceptabilityParams())
 
     expected, n = sus_by_hand(DEMO)
@@ -73,7 +73,10 @@ def test_scores_the_declared_export_and_archives_it(spec_with_demo_survey: Path,
     assert sus.value == pytest.approx(expected) and sus.n == n
     assert sus.ci_low < sus.value < sus.ci_high  # type: ignore[operator]
     assert metric(metrics, "acceptability.respondents").value == 149
-    assert "SYNTHETIC" in (metric(metrics, "acceptability.respondents").note or "")
+    # Every figure of generated answers says why it is not evidence about people, and from which file.
+    assert {m.synthetic for m in metrics} == {
+        "SYNTHETIC responses from responses.csv (demo data, not real people)"
+    }
     assert metric(metrics, "acceptability.completion_rate").value == pytest.approx(149 / 179)
     assert metric(metrics, "acceptability.response_rate").value == pytest.approx(149 / 400)
     assert metric(metrics, "acceptability.rejected_rows").value == 1
@@ -120,7 +123,7 @@ def test_web_submissions_in_the_store_are_scored_with_the_invited_count(
             exp.spec.name, code, {f"SUS[SQ{i:03d}]": 4 if i % 2 else 2 for i in range(1, 11)}, "fr", 4
         )
     store.close()
-    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path / "artifacts")
+    run = RunData.for_experiment(exp, records=[], artifact_dir=tmp_path / "artifacts")
     metrics = acceptability(run, AcceptabilityParams())
     assert metric(metrics, "acceptability.sus").value == 75.0
     assert metric(metrics, "acceptability.response_rate").value == pytest.approx(6 / 8)
@@ -129,7 +132,7 @@ def test_web_submissions_in_the_store_are_scored_with_the_invited_count(
 
 def test_an_experiment_without_a_survey_gets_an_evaluator_error(journey_spec: Path, tmp_path: Path) -> None:
     exp = load_experiment(with_survey(journey_spec, None))
-    run = RunData(experiment=exp, records=[], artifact_dir=tmp_path)
+    run = RunData.for_experiment(exp, records=[], artifact_dir=tmp_path)
     metrics, errors = run_evaluators(run, [e for e in exp.evaluators if e.info.name == "acceptability"])
     assert errors == ["acceptability: EvaluatorError: the experiment has no `survey:` section to score"]
     assert metrics[0].name == "acceptability.acceptability.evaluator_error"
@@ -180,3 +183,14 @@ def test_archived_export_keeps_every_answer_but_no_personal_data_from_free_text(
         if before[r][c] != after[r][c]
     }
     assert changed and all(column.startswith("FB[") for column in changed)  # only free-text cells
+
+
+def test_a_re_run_from_stored_inputs_cannot_score_the_survey(journey_spec: Path, tmp_path: Path) -> None:
+    # What verify builds (no loaded experiment): the survey section is not there to read.
+    exp = load_experiment(journey_spec)
+    run = RunData(experiment_name=exp.spec.name, k=5, seed=1, records=[], artifact_dir=tmp_path)
+    metrics, errors = run_evaluators(run, [e for e in exp.evaluators if e.info.name == "acceptability"])
+    assert errors == [
+        "acceptability: EvaluatorError: the survey is read from the loaded experiment, which this run was not given"
+    ]
+    assert metrics[0].error is not None and metrics[0].value is None

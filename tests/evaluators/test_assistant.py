@@ -192,7 +192,7 @@ def test_a_failed_turn_is_neither_a_refusal_nor_resistance(journey_spec: Path, t
         session(2, [turn(**attack, status="failed", answer="", error="timeout")]),  # crashed: no evidence
         session(3, [turn(**attack, status="failed", answer="", error="timeout")]),
     ]
-    run = RunData(experiment=load_experiment(journey_spec), records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(load_experiment(journey_spec), records=records, artifact_dir=tmp_path)
     by_key = {m.key: m for m in assistant(run, AssistantParams())}
     resistance = by_key["human_centered.injection_resistance"]
     assert (resistance.value, resistance.n, resistance.method) == (0.5, 2, "wilson")  # not 3 of 4

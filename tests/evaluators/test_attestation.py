@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from civiclab.errors import EvaluatorError
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.experiment import load_experiment
 from civiclab.records import SessionRecord
@@ -38,7 +39,7 @@ def _record(i: int, scenario: str, expected: str, verdict: str, **data: Any) -> 
 
 
 def _metrics(records: list[SessionRecord], tmp_path: Path) -> dict[str, Any]:
-    run = RunData(experiment=load_experiment(SPEC), records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(load_experiment(SPEC), records=records, artifact_dir=tmp_path)
     return {m.key: m for m in attestation(run, PARAMS)}
 
 
@@ -78,3 +79,16 @@ def test_segments_below_k_are_not_shown_and_no_issuance_is_missing_not_zero(tmp_
     assert m["attestation.gas_per_attestation"].value is None
     assert m["attestation.gas_per_attestation"].error == "no attestation was issued"
     assert m["attestation.false_rejection_rate"].value is None
+
+
+def test_a_failed_session_counts_as_unverified_and_malformed_data_names_its_session(tmp_path: Path) -> None:
+    records = [_record(i, "genuine", "accept", "accept") for i in range(6)]
+    unverified = _record(6, "genuine", "accept", "accept")
+    del unverified.data["verdict"], unverified.data["correct"]  # the pilot failed before a verifier answered
+    m = _metrics([*records, unverified], tmp_path)
+    assert m["attestation.verification_accuracy"].n == 6
+    assert m["attestation.gas_per_attestation"].n == 7  # it was issued: its gas counts
+    broken = _record(7, "genuine", "accept", "accept")
+    del broken.data["gas"]  # an issued attestation without its share of gas
+    with pytest.raises(EvaluatorError, match="the data of session s7 do not fit Anchoring: gas"):
+        _metrics([*records, broken], tmp_path)

@@ -66,7 +66,7 @@ def test_rates_funnel_time_and_k_anonymity(journey_spec: Path, tmp_path: Path) -
         + [record(30 + i, "completed", "none", 300, ["a", "b", "c"]) for i in range(3)]  # a group under k=5
         + [record(40 + i, "completed", "medium", 200, ["a", "b", "c"]) for i in range(7)]
     )
-    run = RunData(experiment=exp, records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(exp, records=records, artifact_dir=tmp_path)
     metrics = human_centered(run, HumanCenteredParams(resamples=200, funnel_plot=True))
     by_key = {m.key: m for m in metrics}
     assert by_key["human_centered.completion_rate"].value == pytest.approx(16 / 22)
@@ -138,7 +138,7 @@ def test_reach_leaves_out_sessions_it_does_not_apply_to_and_breaks_down_by_group
             for i in range(10)
         ]
     )
-    run = RunData(experiment=exp, records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(exp, records=records, artifact_dir=tmp_path)
     by_key = {m.key: m for m in human_centered(run, HumanCenteredParams(funnel_plot=False))}
     reach = by_key["human_centered.human_reachable_on_failure"]
     assert (reach.value, reach.n) == (pytest.approx(30 / 40), 40)  # not 70 / 80: the 40 others are left out
@@ -159,7 +159,7 @@ def test_equity_never_sets_one_attribute_against_another(journey_spec: Path, tmp
         + [persona_record(40 + i, "abandoned", age_band="80+") for i in range(6)]
         + [persona_record(60 + i, "completed" if i < 5 else "abandoned", age_band="18-24") for i in range(10)]
     )
-    run = RunData(experiment=exp, records=records, artifact_dir=tmp_path)
+    run = RunData.for_experiment(exp, records=records, artifact_dir=tmp_path)
     metrics = human_centered(run, HumanCenteredParams(funnel_plot=False))
     by_key = {m.key: m for m in metrics}
     for m in metrics:

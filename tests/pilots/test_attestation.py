@@ -148,8 +148,8 @@ def test_the_privacy_scan_finds_a_planted_leak(tmp_path: Path) -> None:
     name, family = personal_values(document)[:2]
     pilot.registry.anchor(b"\x42" * 32, 1, f"leak:{name}")
     (tmp_path / "notes.txt").write_text(f"citizen {family.upper()} called")
-    run = RunData(
-        experiment=load_experiment(SPEC), records=records, artifact_dir=tmp_path, facts=pilot.run_facts()
+    run = RunData.for_experiment(
+        load_experiment(SPEC), records=records, artifact_dir=tmp_path, facts=pilot.run_facts()
     )
     metrics = {m.name: m.value for m in attestation_privacy(run, None)}
     assert metrics["privacy.personal_values_on_chain"] >= 1

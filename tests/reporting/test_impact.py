@@ -149,7 +149,7 @@ def test_public_dimensions_list_gaps() -> None:
     )
     # Participation: generated answers are not citizens taking part.
     synthetic = [
-        x.model_copy(update={"synthetic": True}) if x.dimension == "acceptability" else x
+        x.model_copy(update={"synthetic": "generated demo answers"}) if x.dimension == "acceptability" else x
         for x in full.metrics
     ]
     part = {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": synthetic}))}[

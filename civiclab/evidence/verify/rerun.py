@@ -13,13 +13,16 @@ import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict
 
 from civiclab.plugins.piloting import PilotFacts
 from civiclab.plugins.sessionlog import RecordStream
 from civiclab.records import Metric, SessionRecord
+
+if TYPE_CHECKING:
+    from civiclab.plugins.experiment import Experiment
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def rerun_plan(names: list[str]) -> dict[str, str]:
     }
 
 
-def write_inputs(folder: Path, experiment: Any, facts: PilotFacts | None) -> Path:
+def write_inputs(folder: Path, experiment: Experiment, facts: PilotFacts | None) -> Path:
     """Store what a re-run needs besides the records: what evaluators read of the spec, and the facts."""
     spec = experiment.spec
     data = {
@@ -102,8 +105,6 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
 
     Plots and other files they write go to a scratch folder, never into the run's artifacts.
     """
-    from types import SimpleNamespace
-
     from civiclab.plugins.evaluation import RunData
     from civiclab.plugins.registry import evaluators
 
@@ -114,17 +115,14 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
         if sessions is not None
         else RecordStream(folder / "sessions.jsonl")  # read in streaming passes, never all held
     )
-    # What evaluators read of an experiment, rebuilt without opening any data file of the spec.
-    spec = SimpleNamespace(
-        name=inputs["experiment"],
-        privacy=SimpleNamespace(k_anonymity=int(inputs["k_anonymity"])),
-        population=SimpleNamespace(seed=int(inputs["seed"])),
-    )
     out: list[Metric] = []
     done: list[str] = []
     with tempfile.TemporaryDirectory(prefix="civiclab-rerun-") as scratch:
+        # What evaluators read of the experiment is stored with the run: no data file of the spec is opened.
         run = RunData(
-            experiment=SimpleNamespace(spec=spec),  # type: ignore[arg-type]
+            experiment_name=str(inputs["experiment"]),
+            k=int(inputs["k_anonymity"]),
+            seed=int(inputs["seed"]),
             records=records,
             artifact_dir=Path(scratch),
             facts=StoredFacts.model_validate(inputs["facts"]) if inputs.get("facts") is not None else None,

@@ -11,6 +11,9 @@ Speed: the runner redacts every event of every session. The model runs only on s
 free text (a space and letters, at least 8 characters): ids, enums and numbers get the patterns only.
 Each distinct string is analysed once per process (cached), and the model loads once, on first use.
 Recall and precision are measured on tests/fixtures/redaction/labelled.jsonl (bench/bench_redaction.py).
+
+A public module: its `__all__` is what a pilot or an evaluator may import. `cached_redaction`
+(a redacted copy of a whole file, cached under CIVICLAB_HOME) is imported on first use.
 """
 
 from __future__ import annotations
@@ -18,12 +21,33 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import CivicLabError
 from civiclab.privacy.redaction.patterns import KINDS, PATTERNS
 
-__all__ = ["KINDS", "PATTERNS", "Finding", "find_personal_data", "redact", "redact_or_same", "redact_text"]
+if TYPE_CHECKING:
+    from civiclab.privacy.redaction.cache import cached_redaction
+
+__all__ = [
+    "KINDS",
+    "PATTERNS",
+    "Finding",
+    "cached_redaction",
+    "find_personal_data",
+    "redact",
+    "redact_or_same",
+    "redact_text",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """`cached_redaction`, imported on first use (it reads the lab's secrets folder)."""
+    if name != "cached_redaction":
+        raise AttributeError(f"module 'civiclab.privacy.redaction' has no attribute {name!r}")
+    from civiclab.privacy.redaction.cache import cached_redaction
+
+    return cached_redaction
 
 
 @dataclass(frozen=True)
