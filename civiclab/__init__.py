@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment, load_experiment, read_yaml, validation_to_spec_error
     from civiclab.plugins.population import sample_plans
     from civiclab.privacy.probe import PersonalValueProbe
+    from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
     from civiclab.stats.intervals import (
@@ -115,6 +116,8 @@ _LAZY: dict[str, str] = {
     # what evaluators of the evidence read
     "verify_audit_log": "civiclab.evidence.audit",
     "PersonalValueProbe": "civiclab.privacy.probe",
+    # drawing (matplotlib)
+    "funnel_plot": "civiclab.reporting.plots",
 }
 
 
@@ -174,6 +177,7 @@ __all__ = [
     "equity",
     "data_file_check",
     "evaluator",
+    "funnel_plot",
     "group_intersections",
     "group_keys",
     "group_name",

@@ -272,7 +272,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
             )
         )
     if steps and params.funnel_plot and total:
-        from civiclab.reporting.plots import funnel_plot
+        from civiclab import funnel_plot
 
         plot = funnel_plot(out)
         if plot is not None:

@@ -51,150 +51,15 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
 ROOT_FILES = frozenset({"__init__.py", "cli.py", "errors.py", "records.py", "home.py", "py.typed"})
 
-PUBLIC_MODULES = frozenset({"civiclab"})
-"""What a plugin may import: the package root's `__all__` (more modules join when they are made public)."""
+PUBLIC_MODULES = frozenset(
+    {"civiclab", "civiclab.text", "civiclab.survey", "civiclab.evm", "civiclab.privacy.redaction"}
+)
+"""What a plugin may import: the package root's `__all__` and the public feature packages, each its `__all__`."""
 
-_ERRORS = "error types: civiclab re-exports them"
-_RECORDS = "records (Metric, SessionRecord, ...): civiclab re-exports the main ones"
-_REGISTER = "registration decorators: civiclab re-exports pilot and evaluator"
-_EVALUATION = "RunData and the evaluation helpers (segments, k-anonymous groups)"
-_PILOTING = "the Pilot contract, its context and population helpers"
-_EXPERIMENT = "the experiment and its spec, read by a pilot's checks"
-_DATA_CHECK = "data_file_check: the validate-time check of the survey's response files"
-_STATS = "intervals and aggregates evaluators compute with"
-_PRIVACY = "redaction, credentials and disclosure helpers"
-_TEXT = "the text feature (words, readability, knowledge base) of the assistant"
-_SURVEY = "the survey feature the acceptability evaluator scores"
-_EVM = "the EVM client and registry contract the attestation pilot drives"
-_EVIDENCE = "the audit chain and provenance the auditability evaluator re-checks"
-_SCORING = "equity gaps and plots of the human-centred evaluator"
+_PROVENANCE = "the provenance tag names the auditability evaluator checks are present"
 
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("evaluators.acceptability", "civiclab.errors"): _ERRORS,
-    ("evaluators.acceptability", "civiclab.plugins.datafiles"): _DATA_CHECK,
-    ("evaluators.acceptability", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.acceptability", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.acceptability", "civiclab.privacy.redaction"): _PRIVACY,
-    ("evaluators.acceptability", "civiclab.privacy.redaction.cache"): _PRIVACY,
-    ("evaluators.acceptability", "civiclab.records"): _RECORDS,
-    ("evaluators.acceptability", "civiclab.spec.instruments"): _SURVEY,
-    ("evaluators.acceptability", "civiclab.survey.collect"): _SURVEY,
-    ("evaluators.acceptability", "civiclab.survey.responses"): _SURVEY,
-    ("evaluators.acceptability", "civiclab.survey.scoring"): _SURVEY,
-    ("evaluators.assistant", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.assistant", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.assistant", "civiclab.records"): _RECORDS,
-    ("evaluators.assistant", "civiclab.stats"): _STATS,
-    ("evaluators.assistant", "civiclab.stats.intervals"): _STATS,
-    ("evaluators.assistant", "civiclab.text.knowledge"): _TEXT,
-    ("evaluators.assistant", "civiclab.text.readability"): _TEXT,
-    ("evaluators.assistant", "civiclab.text.words"): _TEXT,
-    ("evaluators.assistant_audit", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.assistant_audit", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.assistant_audit", "civiclab.privacy.redaction"): _PRIVACY,
-    ("evaluators.assistant_audit", "civiclab.records"): _RECORDS,
-    ("evaluators.assistant_audit", "civiclab.spec.experiment"): _EXPERIMENT,
-    ("evaluators.assistant_audit", "civiclab.stats"): _STATS,
-    ("evaluators.assistant_audit", "civiclab.stats.intervals"): _STATS,
-    ("evaluators.assistant_audit", "civiclab.text.knowledge"): _TEXT,
-    ("evaluators.assistant_judge", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.assistant_judge", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.assistant_judge", "civiclab.privacy.credentials"): _PRIVACY,
-    ("evaluators.assistant_judge", "civiclab.privacy.redaction"): _PRIVACY,
-    ("evaluators.assistant_judge", "civiclab.records"): _RECORDS,
-    ("evaluators.assistant_judge", "civiclab.stats"): _STATS,
-    ("evaluators.assistant_judge", "civiclab.stats.intervals"): _STATS,
-    ("evaluators.assistant_judge", "civiclab.text.knowledge"): _TEXT,
-    ("evaluators.attestation", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.attestation", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.attestation", "civiclab.records"): _RECORDS,
-    ("evaluators.attestation", "civiclab.stats"): _STATS,
-    ("evaluators.attestation", "civiclab.stats.intervals"): _STATS,
-    ("evaluators.attestation_privacy", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.attestation_privacy", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.attestation_privacy", "civiclab.privacy.probe"): _PRIVACY,
-    ("evaluators.attestation_privacy", "civiclab.records"): _RECORDS,
-    ("evaluators.auditability", "civiclab.errors"): _ERRORS,
-    ("evaluators.auditability", "civiclab.evidence.audit"): _EVIDENCE,
-    ("evaluators.auditability", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.auditability", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.auditability", "civiclab.records"): _RECORDS,
-    ("evaluators.auditability", "civiclab.run.provenance"): _EVIDENCE,
-    ("evaluators.energy", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.energy", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.energy", "civiclab.records"): _RECORDS,
-    ("evaluators.grounding", "civiclab.text.words"): _TEXT,
-    ("evaluators.human_centered", "civiclab.plugins.evaluation"): _EVALUATION,
-    ("evaluators.human_centered", "civiclab.plugins.registry"): _REGISTER,
-    ("evaluators.human_centered", "civiclab.privacy.grouping"): _PRIVACY,
-    ("evaluators.human_centered", "civiclab.records"): _RECORDS,
-    ("evaluators.human_centered", "civiclab.reporting.plots"): _SCORING,
-    ("evaluators.human_centered", "civiclab.scoring.equity"): _SCORING,
-    ("evaluators.human_centered", "civiclab.stats"): _STATS,
-    ("evaluators.human_centered", "civiclab.stats.aggregates"): _STATS,
-    ("evaluators.human_centered", "civiclab.stats.intervals"): _STATS,
-    ("pilots.assistant.answering", "civiclab.errors"): _ERRORS,
-    ("pilots.assistant.answering", "civiclab.text.words"): _TEXT,
-    ("pilots.assistant.artifacts", "civiclab.records"): _RECORDS,
-    ("pilots.assistant.byo", "civiclab.errors"): _ERRORS,
-    ("pilots.assistant.byo", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.assistant.byo", "civiclab.privacy.credentials"): _PRIVACY,
-    ("pilots.assistant.byo", "civiclab.privacy.redaction"): _PRIVACY,
-    ("pilots.assistant.byo", "civiclab.records"): _RECORDS,
-    ("pilots.assistant.byo", "civiclab.text.knowledge"): _TEXT,
-    ("pilots.assistant.external", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.assistant.external", "civiclab.privacy.redaction"): _PRIVACY,
-    ("pilots.assistant.external", "civiclab.text.knowledge"): _TEXT,
-    ("pilots.assistant.external", "civiclab.text.words"): _TEXT,
-    ("pilots.assistant.params", "civiclab.spec.experiment"): _EXPERIMENT,
-    ("pilots.assistant.pilot", "civiclab.errors"): _ERRORS,
-    ("pilots.assistant.pilot", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.assistant.pilot", "civiclab.plugins.population"): _PILOTING,
-    ("pilots.assistant.pilot", "civiclab.plugins.registry"): _REGISTER,
-    ("pilots.assistant.pilot", "civiclab.privacy.redaction"): _PRIVACY,
-    ("pilots.assistant.pilot", "civiclab.records"): _RECORDS,
-    ("pilots.assistant.pilot", "civiclab.text.knowledge"): _TEXT,
-    ("pilots.assistant.retrieval", "civiclab.errors"): _ERRORS,
-    ("pilots.assistant.retrieval", "civiclab.text.knowledge"): _TEXT,
-    ("pilots.assistant.retrieval", "civiclab.text.words"): _TEXT,
-    ("pilots.assistant.session", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.assistant.session", "civiclab.records"): _RECORDS,
-    ("pilots.assistant.signals", "civiclab.text.words"): _TEXT,
-    ("pilots.assistant.standin", "civiclab.text.knowledge"): _TEXT,
-    ("pilots.assistant.standin", "civiclab.text.words"): _TEXT,
-    ("pilots.assistant.systems.dispatch", "civiclab.privacy.credentials"): _PRIVACY,
-    ("pilots.assistant.systems.http", "civiclab.privacy.credentials"): _PRIVACY,
-    ("pilots.assistant.systems.openai", "civiclab.privacy.credentials"): _PRIVACY,
-    ("pilots.attestation.credential", "civiclab.evm.registry"): _EVM,
-    ("pilots.attestation.documents", "civiclab.records"): _RECORDS,
-    ("pilots.attestation.pilot", "civiclab.errors"): _ERRORS,
-    ("pilots.attestation.pilot", "civiclab.evm.client"): _EVM,
-    ("pilots.attestation.pilot", "civiclab.evm.registry"): _EVM,
-    ("pilots.attestation.pilot", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.attestation.pilot", "civiclab.plugins.population"): _PILOTING,
-    ("pilots.attestation.pilot", "civiclab.plugins.registry"): _REGISTER,
-    ("pilots.attestation.pilot", "civiclab.records"): _RECORDS,
-    ("pilots.attestation.prepared", "civiclab.records"): _RECORDS,
-    ("pilots.attestation.tampering", "civiclab.evm.registry"): _EVM,
-    ("pilots.journey.lrs", "civiclab.errors"): _ERRORS,
-    ("pilots.journey.model", "civiclab.errors"): _ERRORS,
-    ("pilots.journey.model", "civiclab.plugins.experiment"): _EXPERIMENT,
-    ("pilots.journey.pilot", "civiclab.errors"): _ERRORS,
-    ("pilots.journey.pilot", "civiclab.plugins.experiment"): _EXPERIMENT,
-    ("pilots.journey.pilot", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.journey.pilot", "civiclab.plugins.registry"): _REGISTER,
-    ("pilots.journey.pilot", "civiclab.privacy.redaction"): _PRIVACY,
-    ("pilots.journey.pilot", "civiclab.records"): _RECORDS,
-    ("pilots.journey.pilot", "civiclab.spec.experiment"): _EXPERIMENT,
-    ("pilots.journey.record", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.journey.record", "civiclab.records"): _RECORDS,
-    ("pilots.journey.simulate", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.journey.simulate", "civiclab.records"): _RECORDS,
-    ("pilots.journey.xapi", "civiclab.records"): _RECORDS,
-    ("pilots.journey.xapi_archive", "civiclab.privacy.redaction"): _PRIVACY,
-    ("pilots.journey.xapi_session", "civiclab.plugins.piloting"): _PILOTING,
-    ("pilots.journey.xapi_session", "civiclab.records"): _RECORDS,
-    ("pilots.journey.xapi_statement", "civiclab.errors"): _ERRORS,
+    ("evaluators.auditability", "civiclab.run.provenance"): _PROVENANCE,
 }
 """(built-in module, internal civiclab module) imports the public API cannot serve yet. Only shrinks."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from civiclab.privacy.credentials import strip_credentials
+from civiclab import strip_credentials
 from pilots.assistant.systems.base import AssistantSystem, Question, Reply, TransientError
 from pilots.assistant.systems.config import Calls
 

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from civiclab.privacy.credentials import strip_url_credentials
+from civiclab import strip_url_credentials
 from pilots.assistant.systems.base import Question, Reply, SystemCallError, TransientError
 from pilots.assistant.systems.config import OpenAISystem
 
