@@ -18,6 +18,7 @@ from civiclab.errors import AuditError, ChainError, CivicLabError
 from civiclab.evidence.anchoring import check_anchor, describe_anchor
 from civiclab.evidence.audit import GENESIS, iter_chain
 from civiclab.evidence.manifest import Manifest, verify_folder
+from civiclab.store.schema import AUDIT_FILE, STATEMENT_FILE
 from civiclab.store.tracker import Tracker
 
 REVIEW_EVENT = "review"
@@ -73,7 +74,7 @@ def review_events(folder: Path) -> tuple[list[dict[str, Any]], str]:
     entries: list[dict[str, Any]] = []
     prev = GENESIS
     run_root: str | None = None
-    for entry in iter_chain(folder / "audit.jsonl"):
+    for entry in iter_chain(folder / AUDIT_FILE):
         event = entry.get("event") or {}
         if event.get("kind") == REVIEW_EVENT:
             if run_root is None:
@@ -147,7 +148,7 @@ def verify_folder_report(folder: Path, tags: dict[str, str], run_id: str) -> Ver
         return report
     if manifest.anchor:
         # A signed run anchors its statement's digest, an older run its audit root.
-        statement = folder / "statement.dsse.json"
+        statement = folder / STATEMENT_FILE
         anchored = report.run_audit_root or ""
         if statement.exists() and manifest.anchor.get("anchors") == "statement":
             from civiclab.evidence.signing.envelope import read_envelope

@@ -14,6 +14,7 @@ from civiclab.evidence.signing.trust import TrustFile
 from civiclab.evidence.verify.chaincheck import REVIEW_EVENT
 from civiclab.evidence.verify.checks import check_signature
 from civiclab.evidence.verify.reviewcheck import ReviewRow, check_reviews
+from civiclab.store.schema import AUDIT_FILE
 
 
 class SignatureSummary(BaseModel):
@@ -58,7 +59,7 @@ def signature_summary(
     entries = []
     from civiclab.store.files import unsafe_entries
 
-    chain = folder / "audit.jsonl"
+    chain = folder / AUDIT_FILE
     if unsafe_entries(folder):
         summary.problem = summary.problem or "a symbolic link or special file among the artifacts"
     elif chain.exists():
