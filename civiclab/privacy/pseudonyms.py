@@ -15,7 +15,6 @@ from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.secrets import key_id, lab_secret
 
 SECRET_NAME = "pseudonym-salt"
-KEY_ID_TAG = "civiclab.pseudonym_key_id"
 
 
 def pseudonym_salt(experiment: Experiment) -> str:
