@@ -25,6 +25,7 @@ from civiclab.store.schema import (
     RECOMMENDATION_TAG,
     SCORECARD_FILE,
     SPEC_SHA256_TAG,
+    TAG_PREFIX,
 )
 from civiclab.survey import cli as survey_cli
 
@@ -160,7 +161,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.start_time / 1000))
         print(
             f"{r.run_id:32}  {r.experiment[:28]:28}  {statuses[r.run_id]:9}  "
-            f"{r.tags.get('civiclab.recommendation', '-'):14}  {started}"
+            f"{r.tags.get(RECOMMENDATION_TAG, '-'):14}  {started}"
         )
     return 0
 
@@ -204,9 +205,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             ENERGY_METHOD_TAG,
         ):
             if key in run.tags:
-                print(f"  {key.removeprefix('civiclab.')}: {run.tags[key]}")
+                print(f"  {key.removeprefix(TAG_PREFIX)}: {run.tags[key]}")
         if ERROR_TAG in run.tags:
-            print(f"  error: {run.tags['civiclab.error']}")
+            print(f"  error: {run.tags[ERROR_TAG]}")
         if card_bytes is not None:
             print()
             print(to_table(Scorecard.model_validate_json(card_bytes)))
