@@ -17,6 +17,16 @@ from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
+from civiclab.store.schema import (
+    AUDIT_ROOT_TAG,
+    ENERGY_METHOD_TAG,
+    ERROR_TAG,
+    GIT_SHA_TAG,
+    RECOMMENDATION_TAG,
+    SCORECARD_FILE,
+    SPEC_SHA256_TAG,
+    TAG_PREFIX,
+)
 from civiclab.survey import cli as survey_cli
 
 EXPERIMENTS_DIR = Path("experiments")
@@ -135,7 +145,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                         "run_id": r.run_id,
                         "experiment": r.experiment,
                         "status": statuses[r.run_id],
-                        "recommendation": r.tags.get("civiclab.recommendation"),
+                        "recommendation": r.tags.get(RECOMMENDATION_TAG),
                         "start_time": r.start_time,
                     }
                     for r in runs
@@ -151,7 +161,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.start_time / 1000))
         print(
             f"{r.run_id:32}  {r.experiment[:28]:28}  {statuses[r.run_id]:9}  "
-            f"{r.tags.get('civiclab.recommendation', '-'):14}  {started}"
+            f"{r.tags.get(RECOMMENDATION_TAG, '-'):14}  {started}"
         )
     return 0
 
@@ -170,7 +180,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         from civiclab.store.files import read_artifact
 
         try:
-            card_bytes: bytes | None = read_artifact(folder, "scorecard.json")
+            card_bytes: bytes | None = read_artifact(folder, SCORECARD_FILE)
         except FileNotFoundError:
             card_bytes = None
         if args.json:
@@ -189,15 +199,15 @@ def cmd_show(args: argparse.Namespace) -> int:
             return 0
         print(f"run {run.run_id} · experiment {run.experiment} · status {run.status}")
         for key in (
-            "civiclab.spec_sha256",
-            "civiclab.audit_root",
-            "civiclab.git_sha",
-            "civiclab.energy_method",
+            SPEC_SHA256_TAG,
+            AUDIT_ROOT_TAG,
+            GIT_SHA_TAG,
+            ENERGY_METHOD_TAG,
         ):
             if key in run.tags:
-                print(f"  {key.removeprefix('civiclab.')}: {run.tags[key]}")
-        if "civiclab.error" in run.tags:
-            print(f"  error: {run.tags['civiclab.error']}")
+                print(f"  {key.removeprefix(TAG_PREFIX)}: {run.tags[key]}")
+        if ERROR_TAG in run.tags:
+            print(f"  error: {run.tags[ERROR_TAG]}")
         if card_bytes is not None:
             print()
             print(to_table(Scorecard.model_validate_json(card_bytes)))

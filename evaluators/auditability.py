@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from civiclab import AuditError, Metric, RunData, evaluator, verify_audit_log
-from civiclab.run.provenance import STACK
+from civiclab.store.schema import (
+    AUDIT_FILE,
+    GIT_SHA_TAG,
+    LIBRARY_TAG_PREFIX,
+    PYTHON_TAG,
+    RECORDED_LIBRARIES,
+    SPEC_SHA256_TAG,
+    VERSION_TAG,
+)
 
 DIM = "auditability"
-REQUIRED_TAGS = ("civiclab.spec_sha256", "civiclab.git_sha", "civiclab.version", "civiclab.python") + tuple(
-    f"civiclab.lib.{lib}" for lib in STACK
+REQUIRED_TAGS = (SPEC_SHA256_TAG, GIT_SHA_TAG, VERSION_TAG, PYTHON_TAG) + tuple(
+    LIBRARY_TAG_PREFIX + lib for lib in RECORDED_LIBRARIES
 )
 
 
@@ -26,7 +34,7 @@ def auditability(run: RunData, params: object) -> list[Metric]:
     """Audit log validity, session coverage, provenance and reproducibility of the run."""
     out: list[Metric] = []
     n = len(run.records)
-    path = run.artifact_dir / "audit.jsonl"
+    path = run.artifact_dir / AUDIT_FILE
     try:
         # The watcher re-verified the file on another core while it was written, when there is one.
         summary = run.audit_check() if run.audit_check is not None else verify_audit_log(path)

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from civiclab.plugins.experiment import load_experiment
-from civiclab.privacy.pseudonyms import KEY_ID_TAG, pseudonym_salt
+from civiclab.privacy.pseudonyms import pseudonym_salt
 from civiclab.privacy.secrets import lab_secret, secret_key_id
 from civiclab.run.runner import run_experiment
+from civiclab.store.schema import PSEUDONYM_KEY_ID_TAG
 from civiclab.store.tracker import Tracker
 
 FAST = {"energy.tracker": "none", "population.sessions": 30}
@@ -65,7 +66,11 @@ def test_a_run_records_the_key_id_and_never_the_salt(journey_spec: Path, store_u
     result = run_experiment(exp, tracking_uri=store_uri)
     salt = pseudonym_salt(exp.spec.privacy)
     run = Tracker(store_uri).get_run(result.run_id)
-    assert run.tags[KEY_ID_TAG] == secret_key_id(salt) == hashlib.sha256(salt.encode()).hexdigest()[:16]
+    assert (
+        run.tags[PSEUDONYM_KEY_ID_TAG]
+        == secret_key_id(salt)
+        == hashlib.sha256(salt.encode()).hexdigest()[:16]
+    )
     everything = json.dumps([run.tags, run.params, run.metrics])
     assert salt not in everything
     assert result.artifact_dir is not None

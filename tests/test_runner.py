@@ -316,7 +316,7 @@ def test_verbose_flag_logs_the_steps_of_a_run_on_stderr(journey_spec: Path, stor
     assert verbose.returncode == 0, verbose.stderr
     run_id = json.loads(verbose.stdout)["run_id"]
     assert f"INFO civiclab.run.runner: run {run_id} opened in {store_uri}" in verbose.stderr
-    assert "INFO civiclab.run.runner: 20 sessions recorded (0 failed)" in verbose.stderr
+    assert "INFO civiclab.run.recording: 20 sessions recorded (0 failed)" in verbose.stderr
     assert "DEBUG" not in verbose.stderr
     debug = subprocess.run([*command, "-vv", "runs"], capture_output=True, text=True, timeout=120)
     assert debug.returncode == 0, debug.stderr

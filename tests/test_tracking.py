@@ -43,3 +43,33 @@ def test_importing_tracking_leaves_the_environment_alone_opening_a_store_sets_it
     assert set(before.values()) == {None}
     assert after["MLFLOW_DISABLE_TELEMETRY"] == "true" and after["DO_NOT_TRACK"] == "true"
     assert Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}").list_runs() == []
+
+
+def test_sql_reads_give_what_mlflow_gives_in_the_same_order(tmp_path: Path) -> None:
+    """Runs opened within the same millisecond are ordered as MLflow orders them (by id), and a
+    cut-off list is the same newest runs."""
+    import pytest
+
+    from civiclab.store.access import RunNotFound
+    from civiclab.store.schema import STATUS_TAG, VERSION_TAG
+
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow_only = Tracker(tracker.uri, fast_reads=False)
+    for i in range(6):
+        tracker.start_run(
+            "one" if i % 2 else "two", f"r{i}", {"i": str(i)}, {VERSION_TAG: "t", STATUS_TAG: "x"}
+        )
+    tracker.start_run("one", "not civiclab", {}, {})
+    tracker.start_run("one", "empty version", {}, {VERSION_TAG: ""})
+    for experiment in (None, "one", "two", "none such"):
+        for limit in (1, 2, 1000):
+            assert tracker.list_runs(experiment, limit) == mlflow_only.list_runs(experiment, limit)
+    listed = tracker.list_runs()
+    assert len(listed) == 6
+    heads = tracker.list_run_heads([STATUS_TAG], "one")
+    assert [h.run_id for h in heads] == [r.run_id for r in tracker.list_runs("one")]
+    assert all(h.tags == {STATUS_TAG: "x"} and h.metrics == h.params == {} for h in heads)
+    with pytest.raises(RunNotFound):
+        tracker.get_run("0" * 32)
+    with pytest.raises(RunNotFound):
+        mlflow_only.get_run("0" * 32)

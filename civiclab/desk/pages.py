@@ -21,6 +21,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from civiclab.reporting.runs import local_folder
+from civiclab.store.schema import (
+    AUDIT_FILE,
+    AUDIT_ROOT_TAG,
+    MANIFEST_FILE,
+    MANIFEST_SHA256_TAG,
+    METRICS_FILE,
+    RECOMMENDATION_TAG,
+    REVIEW_DECISION_TAG,
+    REVIEWS_TAG,
+    SESSIONS_FILE,
+    STATEMENT_FILE,
+    STATEMENT_SHA256_TAG,
+)
 from civiclab.store.tracker import RunSummary, Tracker
 
 log = logging.getLogger(__name__)
@@ -39,16 +52,16 @@ VERIFY_STATUSES: tuple[str, ...] = (
 REVIEW_STATUSES: tuple[str, ...] = ("awaiting", "approved", "revise", "rejected")
 _DECISION_STATUS = {"approve": "approved", "revise": "revise", "reject": "rejected"}
 # Files a review or a tamper changes; their size and mtime are part of a verification's cache key.
-LISTED_FILES = ("audit.jsonl", "manifest.json", "statement.dsse.json")
-WATCHED_FILES = (*LISTED_FILES, "sessions.jsonl", "metrics.json")
+LISTED_FILES = (AUDIT_FILE, MANIFEST_FILE, STATEMENT_FILE)
+WATCHED_FILES = (*LISTED_FILES, SESSIONS_FILE, METRICS_FILE)
 # Tags the runs page reads: what it shows, and what a review or a re-signing changes.
 LISTED_TAGS = (
-    "civiclab.recommendation",
-    "civiclab.reviews",
-    "civiclab.review.decision",
-    "civiclab.statement_sha256",
-    "civiclab.manifest_sha256",
-    "civiclab.audit_root",
+    RECOMMENDATION_TAG,
+    REVIEWS_TAG,
+    REVIEW_DECISION_TAG,
+    STATEMENT_SHA256_TAG,
+    MANIFEST_SHA256_TAG,
+    AUDIT_ROOT_TAG,
 )
 # The runs page trusts a cached verification this long when only the store's metrics or params changed
 # (it reads neither, for speed); a run's own page always compares everything.
@@ -71,9 +84,9 @@ class RunRow:
 
 def review_status(tags: dict[str, str]) -> str:
     """awaiting, or the latest signed decision the run's tags record."""
-    if int(tags.get("civiclab.reviews", "0") or 0) == 0:
+    if int(tags.get(REVIEWS_TAG, "0") or 0) == 0:
         return "awaiting"
-    return _DECISION_STATUS.get(tags.get("civiclab.review.decision", ""), "awaiting")
+    return _DECISION_STATUS.get(tags.get(REVIEW_DECISION_TAG, ""), "awaiting")
 
 
 def verify_status(result: Any) -> str:
@@ -162,9 +175,8 @@ class VerifyCache:
     def verify(self, run_id: str, summary: RunSummary | None = None) -> Any:
         """The current verification of a run, computed now when the cache has none."""
         from civiclab.evidence.verify.verification import verify
-        from civiclab.store.reads import fast_get_run
 
-        summary = summary or fast_get_run(self.tracker, run_id)
+        summary = summary or self.tracker.get_run(run_id)
         key = cache_key(summary)
         with self._lock:
             hit = self._done.get(run_id)
@@ -207,9 +219,7 @@ def run_rows(
 ) -> tuple[list[RunRow], list[str]]:
     """The civiclab runs of the store (or one experiment), newest first, filtered; and every
     experiment that has runs (for the filter)."""
-    from civiclab.store.reads import list_run_heads
-
-    heads = list_run_heads(tracker, LISTED_TAGS)
+    heads = tracker.list_run_heads(LISTED_TAGS)
     names = sorted({s.experiment for s in heads})
     summaries = [s for s in heads if not experiment or s.experiment == experiment]
     summaries.sort(key=lambda s: s.start_time, reverse=True)
@@ -221,10 +231,10 @@ def run_rows(
             experiment=s.experiment,
             started=s.start_time,
             status=s.status,
-            recommendation=s.tags.get("civiclab.recommendation", "—"),
+            recommendation=s.tags.get(RECOMMENDATION_TAG, "—"),
             verify=verify_status(result) if result is not None else "unchecked",
             review=review_status(s.tags),
-            reviews=int(s.tags.get("civiclab.reviews", "0") or 0),
+            reviews=int(s.tags.get(REVIEWS_TAG, "0") or 0),
         )
         if verify and row.verify != verify:
             continue

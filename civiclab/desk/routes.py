@@ -29,7 +29,6 @@ from civiclab.desk.views import (
 )
 from civiclab.errors import TrackingError
 from civiclab.evidence.review import recover_pending
-from civiclab.store.reads import fast_get_run
 from civiclab.web.csrf import CsrfTokens
 from civiclab.web.templating import BASE_STYLESHEET
 
@@ -57,7 +56,7 @@ class ReportCache:
         from civiclab.reporting.render import render as render_report
 
         try:
-            key = (run_id, fmt, cache_key(fast_get_run(desk.tracker, run_id)))
+            key = (run_id, fmt, cache_key(desk.tracker.get_run(run_id)))
         except TrackingError:
             raise StarletteHTTPException(404) from None
         with self._lock:
@@ -192,7 +191,7 @@ def register(app: FastAPI, desk: Desk) -> None:
     ) -> Response:
         session, user = require(desk, request)
         try:
-            summary = await threaded(fast_get_run, desk.tracker, run_id)
+            summary = await threaded(desk.tracker.get_run, run_id)
         except TrackingError:
             raise StarletteHTTPException(404) from None
         verification = await threaded(desk.cache.verify, run_id, summary)

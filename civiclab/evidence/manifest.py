@@ -13,8 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from civiclab.errors import AuditError
 from civiclab.evidence.audit import AuditSummary, verify_audit_log
 from civiclab.records import canonical_json
+from civiclab.store.schema import (
+    AUDIT_FILE,
+    AUDIT_ROOT_TAG,
+    MANIFEST_FILE,
+    MANIFEST_SHA256_TAG,
+    SPEC_SHA256_TAG,
+)
 
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_FILE
 MANIFEST_VERSION = 1
 
 
@@ -101,21 +108,21 @@ def verify_folder(folder: Path, tags: dict[str, str]) -> tuple[Manifest, AuditSu
     if planted:
         raise AuditError(f"{planted[0]}: a symbolic link or special file, not a regular artifact")
     manifest = read_manifest(folder)
-    expected = tags.get("civiclab.manifest_sha256")
+    expected = tags.get(MANIFEST_SHA256_TAG)
     if expected is None:
         raise AuditError(
             "run has no civiclab.manifest_sha256 tag: it did not finish, or is not a civiclab run"
         )
     if manifest.digest() != expected:
         raise AuditError(f"{MANIFEST}: content does not match the digest recorded in the run's tags")
-    if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
+    if tags.get(SPEC_SHA256_TAG) != manifest.spec_digest:
         raise AuditError("spec digest in the manifest does not match the run's tag")
-    audit = verify_audit_log(folder / "audit.jsonl")
+    audit = verify_audit_log(folder / AUDIT_FILE)
     if audit.root != manifest.audit_root:
         raise AuditError(
             f"audit.jsonl: root {audit.root[:12]}… does not match the manifest's {manifest.audit_root[:12]}…"
         )
-    if tags.get("civiclab.audit_root") != manifest.audit_root:
+    if tags.get(AUDIT_ROOT_TAG) != manifest.audit_root:
         raise AuditError("audit root in the run's tags does not match the manifest")
     actual = artifact_digests(folder)
     for name, digest in sorted(manifest.artifacts.items()):

@@ -31,6 +31,15 @@ from civiclab.evidence.review_record import DECISIONS, REVIEW_EVENT, Review, pen
 from civiclab.evidence.verify.manifestcheck import verify_manifest
 from civiclab.home import text_setting
 from civiclab.privacy.redaction import redact_text
+from civiclab.store.schema import (
+    AUDIT_FILE,
+    AUDIT_ROOT_TAG,
+    MANIFEST_SHA256_TAG,
+    REVIEW_DECISION_TAG,
+    REVIEW_REVIEWER_TAG,
+    REVIEWS_TAG,
+    SCORECARD_FILE,
+)
 from civiclab.store.tracker import Tracker
 
 if TYPE_CHECKING:
@@ -54,7 +63,7 @@ def _exclusive(folder: Path | None) -> Iterator[None]:
     The lock is taken on the audit log itself: a lock file in the artifact folder would be an artifact
     the manifest does not list. Stores whose artifacts are remote are not locked.
     """
-    audit_file = folder / "audit.jsonl" if folder is not None else None
+    audit_file = folder / AUDIT_FILE if folder is not None else None
     if audit_file is None or not audit_file.exists():
         yield
         return
@@ -83,7 +92,7 @@ def _write_durably(path: Path, text: str) -> None:
 
 def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal: dict[str, Any]) -> Review:
     """Everything after the write-ahead record; each step can be redone after an interruption."""
-    audit_path = folder / "audit.jsonl"
+    audit_path = folder / AUDIT_FILE
     event = wal["event"]
     summary = verify_audit_log(audit_path) if audit_path.exists() else None
     events_before = int(wal["events_before"])
@@ -120,7 +129,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
     manifest = read_manifest(folder)
     manifest.audit_root = summary.root
     manifest.audit_events = summary.events
-    manifest.artifacts["audit.jsonl"] = sha256_file(audit_path)
+    manifest.artifacts[AUDIT_FILE] = sha256_file(audit_path)
     if not any(r.get("audit_seq") == review.audit_seq for r in manifest.reviews):
         manifest.reviews.append(review.model_dump(mode="json", exclude_none=True))
     manifest_sha = write_manifest(folder, manifest)
@@ -130,11 +139,11 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
     tracker.set_tags(
         run_id,
         {
-            "civiclab.audit_root": summary.root,
-            "civiclab.manifest_sha256": manifest_sha,
-            "civiclab.reviews": str(len(manifest.reviews)),
-            "civiclab.review.decision": review.decision,
-            "civiclab.review.reviewer": review.reviewer,
+            AUDIT_ROOT_TAG: summary.root,
+            MANIFEST_SHA256_TAG: manifest_sha,
+            REVIEWS_TAG: str(len(manifest.reviews)),
+            REVIEW_DECISION_TAG: review.decision,
+            REVIEW_REVIEWER_TAG: review.reviewer,
         },
     )
     _fault("review:after-tags")
@@ -163,7 +172,7 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
             return None
         wal = json.loads(wal_path.read_text(encoding="utf-8"))
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        audit_path = folder / "audit.jsonl"
+        audit_path = folder / AUDIT_FILE
         size = audit_path.stat().st_size
         done: str
         if size > int(wal["bytes_before"]) and not audit_path.read_bytes().endswith(b"\n"):
@@ -240,9 +249,9 @@ def add_review(
 
             subject = read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
         else:  # a legacy run: the review points at its manifest
-            subject = run.tags.get("civiclab.manifest_sha256", "")
+            subject = run.tags.get(MANIFEST_SHA256_TAG, "")
         manifest = read_manifest(folder)
-        card = folder / "scorecard.json"
+        card = folder / SCORECARD_FILE
         clean_comment = redact_text(comment.strip())
         clean_conditions = [redact_text(c.strip()) for c in conditions or [] if c.strip()]
         ts = now or _now()
@@ -271,13 +280,13 @@ def add_review(
                 "comment": clean_comment,
                 **({"conditions": clean_conditions} if clean_conditions else {}),
                 "scorecard_sha256": sha256_file(card) if card.exists() else None,
-                "previous_manifest_sha256": run.tags.get("civiclab.manifest_sha256"),
+                "previous_manifest_sha256": run.tags.get(MANIFEST_SHA256_TAG),
                 "statement_sha256": subject,
                 "keyid": signer.keyid,
                 "envelope": envelope.model_dump(by_alias=True),
             },
         }
-        audit_path = folder / "audit.jsonl"
+        audit_path = folder / AUDIT_FILE
         wal_path = pending_path(tracker, run_id, local)
         wal_path.parent.mkdir(parents=True, exist_ok=True)
         wal = {

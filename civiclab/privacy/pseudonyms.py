@@ -15,7 +15,6 @@ from civiclab.privacy.secrets import lab_secret, secret_key_id
 from civiclab.spec.experiment import PrivacySpec
 
 SECRET_NAME = "pseudonym-salt"
-KEY_ID_TAG = "civiclab.pseudonym_key_id"
 
 
 def pseudonym_salt(privacy: PrivacySpec) -> str:

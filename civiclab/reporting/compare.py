@@ -31,8 +31,9 @@ from civiclab.stats.significance import (
     paired_rate_test,
     rate_test,
 )
-from civiclab.store.status import unfinished
-from civiclab.store.tracker import RunSummary, Tracker
+from civiclab.store.schema import METRICS_FILE, RECOMMENDATION_TAG, SESSIONS_FILE, SESSIONS_TAG
+from civiclab.store.status import is_finished, unfinished
+from civiclab.store.tracker import MAX_LISTED, RunSummary, Tracker
 
 ALPHA = 0.05
 
@@ -112,10 +113,10 @@ def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
         from civiclab.store.files import UnsafeArtifact, read_artifact
 
         try:
-            metrics = [Metric.model_validate(m) for m in json.loads(read_artifact(folder, "metrics.json"))]
+            metrics = [Metric.model_validate(m) for m in json.loads(read_artifact(folder, METRICS_FILE))]
         except (OSError, ValueError, TypeError, UnsafeArtifact):
             metrics = None
-        sessions = folder / "sessions.jsonl"
+        sessions = folder / SESSIONS_FILE
         if with_sessions and sessions.exists():
             try:
                 obs = read_observations(sessions)
@@ -259,13 +260,7 @@ def select_runs(tracker: Tracker, run_ids: list[str] | None, experiment: str | N
         return [tracker.get_run(r) for r in run_ids]
     if not experiment:
         raise SpecError("compare", "RUN_ID / --experiment", "give two or more run ids, or --experiment NAME")
-    from civiclab.store.reads import fast_list_runs
-
-    runs = [
-        r
-        for r in fast_list_runs(tracker, experiment)
-        if r.tags.get("civiclab.status", "finished") == "finished"
-    ]
+    runs = [r for r in tracker.list_runs(experiment, max_results=MAX_LISTED) if is_finished(r.tags)]
     if len(runs) < 2:
         raise TrackingError(f"experiment {experiment!r} has {len(runs)} finished run(s): nothing to compare")
     return sorted(runs, key=lambda r: r.start_time)
@@ -320,8 +315,8 @@ def compare_runs(
                 run_id=r.summary.run_id,
                 experiment=r.summary.experiment,
                 started=_iso(r.summary.start_time),
-                recommendation=r.summary.tags.get("civiclab.recommendation"),
-                sessions=len(r.obs) if r.obs is not None else _int(r.summary.tags.get("civiclab.sessions")),
+                recommendation=r.summary.tags.get(RECOMMENDATION_TAG),
+                sessions=len(r.obs) if r.obs is not None else _int(r.summary.tags.get(SESSIONS_TAG)),
                 per_session=r.obs is not None,
             )
             for r in runs

@@ -20,6 +20,7 @@ from civiclab.scoring.dimensions import DimensionCoverage, RunEvidence, assess_d
 from civiclab.scoring.scorecard import Scorecard, build_scorecard
 from civiclab.spec.experiment import CriterionSpec, ScorecardSpec
 from civiclab.spec.impact import ImpactAssessment, ImpactScore, score_impact
+from civiclab.store.schema import AUDIT_ROOT_TAG, ENERGY_METHOD_TAG, RECOMMENDATION_TAG, SPEC_SHA256_TAG
 from civiclab.store.tracker import Tracker
 
 REPORT_VERSION = 1
@@ -152,12 +153,12 @@ def changes_since(current: RunRecord, previous: RunRecord) -> Changes:
     return Changes(
         previous_run_id=previous.run_id,
         previous_started=_iso(previous.summary.start_time),
-        previous_recommendation=previous.summary.tags.get("civiclab.recommendation"),
+        previous_recommendation=previous.summary.tags.get(RECOMMENDATION_TAG),
         metric_deltas=deltas,
         verdict_flips=flips,
         spec_changes=params,
-        spec_digest_changed=previous.summary.tags.get("civiclab.spec_sha256")
-        != current.summary.tags.get("civiclab.spec_sha256"),
+        spec_digest_changed=previous.summary.tags.get(SPEC_SHA256_TAG)
+        != current.summary.tags.get(SPEC_SHA256_TAG),
     )
 
 
@@ -186,18 +187,18 @@ def build_document(
         criteria=criteria,
         metrics=record.metrics,
         run_id=summary.run_id,
-        spec_digest=summary.tags.get("civiclab.spec_sha256", ""),
-        audit_root=summary.tags.get("civiclab.audit_root", ""),
+        spec_digest=summary.tags.get(SPEC_SHA256_TAG, ""),
+        audit_root=summary.tags.get(AUDIT_ROOT_TAG, ""),
     )
     card = card.model_copy(deep=True)
     card.reviews = list(record.manifest.reviews) if record.manifest is not None else []
-    card.audit_root = card.audit_root or summary.tags.get("civiclab.audit_root", "")
+    card.audit_root = card.audit_root or summary.tags.get(AUDIT_ROOT_TAG, "")
     evidence = RunEvidence(
         spec=record.spec,
         metrics=record.metrics,
         criteria=criteria,
         reviews=card.reviews,
-        tags=summary.tags,
+        energy_method=summary.tags.get(ENERGY_METHOD_TAG, ""),
         audit_root=card.audit_root,
         anchored=bool(record.manifest and record.manifest.anchor),
     )

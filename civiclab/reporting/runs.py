@@ -16,6 +16,15 @@ from civiclab.errors import CivicLabError
 from civiclab.evidence.manifest import Manifest
 from civiclab.records import Metric
 from civiclab.scoring.scorecard import Scorecard
+from civiclab.store.schema import (
+    FINISHED_VALUE,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    SCORECARD_FILE,
+    SESSIONS_FILE,
+    SPEC_COPY_FILE,
+    STATUS_TAG,
+)
 from civiclab.store.tracker import RunSummary, Tracker
 
 
@@ -38,7 +47,7 @@ class RunRecord:
     def sessions_path(self) -> Path | None:
         if self.folder is None:
             return None
-        path = self.folder / "sessions.jsonl"
+        path = self.folder / SESSIONS_FILE
         return path if path.exists() else None
 
     @property
@@ -133,26 +142,26 @@ class RunReader:
         metrics: list[Metric] | None = None
         record = RunRecord(summary=summary, folder=folder, metrics=[])
         if folder is not None:
-            raw = _read_json(folder, "metrics.json")
+            raw = _read_json(folder, METRICS_FILE)
             if isinstance(raw, list):
                 try:
                     metrics = [Metric.model_validate(m) for m in raw]
                 except ValueError:
                     metrics = None
-            card = _read_artifact(folder, "scorecard.json")
+            card = _read_artifact(folder, SCORECARD_FILE)
             if card is not None:
                 try:
                     record.scorecard = Scorecard.model_validate_json(card)
                 except ValueError:
                     record.scorecard = None
-            spec_raw = _read_artifact(folder, "spec.yaml")
+            spec_raw = _read_artifact(folder, SPEC_COPY_FILE)
             if spec_raw is not None:
                 try:
                     spec = yaml.safe_load(spec_raw.decode("utf-8", errors="replace"))
                     record.spec = spec if isinstance(spec, dict) else {}
                 except yaml.YAMLError:
                     record.spec = {}
-            manifest = _read_artifact(folder, "manifest.json")
+            manifest = _read_artifact(folder, MANIFEST_FILE)
             if manifest is not None:
                 try:
                     record.manifest = Manifest.model_validate_json(manifest)
@@ -163,17 +172,15 @@ class RunReader:
 
     def previous(self, summary: RunSummary) -> RunSummary | None:
         """The last finished run of the same experiment that started before this one."""
-        from civiclab.store.reads import fast_get_run, list_run_heads
-
         # Only the status tag of every run is read; the one run chosen is then read in full
         # (reading every run's metrics took 8 s in a store of 1,000 runs).
         earlier = [
             r
-            for r in list_run_heads(self.tracker, ["civiclab.status"], summary.experiment)
+            for r in self.tracker.list_run_heads([STATUS_TAG], summary.experiment)
             if r.run_id != summary.run_id
             and r.start_time < summary.start_time
-            and r.tags.get("civiclab.status") == "finished"
+            and r.tags.get(STATUS_TAG) == FINISHED_VALUE
         ]
         if not earlier:
             return None
-        return fast_get_run(self.tracker, max(earlier, key=lambda r: r.start_time).run_id)
+        return self.tracker.get_run(max(earlier, key=lambda r: r.start_time).run_id)

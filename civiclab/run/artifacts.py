@@ -1,4 +1,5 @@
-"""What a finished run leaves: metrics.json, the scorecard files, the spec, the manifest and its tags.
+"""What a finished run leaves: metrics.json, the scorecard files, the spec, the signed statement, the
+manifest and its tags.
 
 The manifest is written last, over every file of the artifact folder, so `civiclab verify` can
 name any file changed afterwards; the tags point at the manifest and the audit root.
@@ -8,27 +9,51 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civiclab.evidence.audit import AuditSummary
 from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, write_manifest
+from civiclab.evidence.verify.rerun import write_inputs
 from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.credentials import strip_credentials
 from civiclab.records import EnergyReading, Metric
+from civiclab.run.recording import Recorded
 from civiclab.scoring.scorecard import Scorecard
 from civiclab.scoring.scorecard_text import to_markdown
-from civiclab.store.tracker import Tracker
+from civiclab.store.schema import (
+    ANCHOR_TX_TAG,
+    AUDIT_ROOT_TAG,
+    ENERGY_METHOD_TAG,
+    ENERGY_SOURCE_TAG,
+    FINISHED,
+    MANIFEST_SHA256_TAG,
+    METRICS_FILE,
+    RECOMMENDATION_TAG,
+    SCORECARD_FILE,
+    SCORECARD_TEXT_FILE,
+    SESSIONS_TAG,
+    SIGNER_TAG,
+    SPEC_COPY_FILE,
+    STATEMENT_SHA256_TAG,
+)
+from civiclab.store.status import status_tag
+from civiclab.store.stored_run import StoredRun
+
+if TYPE_CHECKING:
+    from civiclab.evidence.signing.keys import Signer
+    from civiclab.plugins.piloting import PilotFacts
 
 log = logging.getLogger(__name__)
 
 
 def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], card: Scorecard) -> None:
     """metrics.json, scorecard.json, scorecard.md and a byte-for-byte copy of the spec."""
-    (folder / "metrics.json").write_text(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
-    (folder / "scorecard.json").write_text(card.model_dump_json(indent=2))
-    (folder / "scorecard.md").write_text(to_markdown(card), encoding="utf-8")
-    (folder / "spec.yaml").write_text(  # the spec as written, minus passwords in URLs
+    (folder / METRICS_FILE).write_text(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
+    (folder / SCORECARD_FILE).write_text(card.model_dump_json(indent=2))
+    (folder / SCORECARD_TEXT_FILE).write_text(to_markdown(card), encoding="utf-8")
+    (folder / SPEC_COPY_FILE).write_text(  # the spec as written, minus passwords in URLs
         strip_credentials(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
     )
 
@@ -36,11 +61,11 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
 def final_tags(card: Scorecard, energy: EnergyReading, sessions: int) -> dict[str, str]:
     """The tags a finished run ends with (signed in its statement, then set in the store)."""
     return {
-        "civiclab.recommendation": card.recommendation,
-        "civiclab.energy_method": energy.method,
-        "civiclab.energy_source": energy.source,
-        "civiclab.status": "finished",
-        "civiclab.sessions": str(sessions),
+        RECOMMENDATION_TAG: card.recommendation,
+        ENERGY_METHOD_TAG: energy.method,
+        ENERGY_SOURCE_TAG: energy.source,
+        **status_tag(FINISHED),
+        SESSIONS_TAG: str(sessions),
     }
 
 
@@ -84,34 +109,69 @@ def write_run_manifest(
     return write_manifest(folder, manifest)
 
 
-def store_results(
-    tracker: Tracker,
-    run_id: str,
+def stored_tags(
+    card: Scorecard,
+    energy: EnergyReading,
+    sessions: int,
+    audit: AuditSummary,
+    manifest_sha: str,
+    anchor: dict[str, Any] | None,
+    signed: dict[str, str],
+) -> dict[str, str]:
+    """The tags a finished run ends with in the store: the final ones, and those that point at the
+    evidence (`signed`: the tags naming the signed statement and its signer)."""
+    return {
+        AUDIT_ROOT_TAG: audit.root,
+        MANIFEST_SHA256_TAG: manifest_sha,
+        **final_tags(card, energy, sessions),
+        **signed,
+        **({ANCHOR_TX_TAG: str(anchor.get("tx_hash"))} if anchor else {}),
+    }
+
+
+def seal_and_store(
+    run: StoredRun,
+    experiment: Experiment,
     *,
+    signer: Signer,
+    started: str,
+    params: dict[str, str],
+    tags: dict[str, str],
     metrics: list[Metric],
     card: Scorecard,
-    audit: AuditSummary,
-    energy: EnergyReading,
-    manifest_sha: str,
-    sessions: int,
-    anchor: dict[str, Any] | None,
-    staging: Path | None,
-    signed: dict[str, str] | None = None,
+    recorded: Recorded,
+    facts: PilotFacts | None,
+    timings: dict[str, float],
 ) -> None:
-    """Metrics in batches, the tags that point at the evidence, and staged artifacts for a remote store.
+    """Write the results, sign the run's statement, anchor it if asked, write the manifest last, and
+    store metrics, tags and (for a remote store) the files."""
+    from civiclab.evidence.signing.seal import seal_run
 
-    `signed` are the tags naming the signed statement and its signer.
-    """
-    tracker.log_metrics(run_id, metrics)
-    tracker.set_tags(
-        run_id,
-        {
-            "civiclab.audit_root": audit.root,
-            "civiclab.manifest_sha256": manifest_sha,
-            **final_tags(card, energy, sessions),
-            **(signed or {}),
-            **({"civiclab.anchor_tx": str(anchor.get("tx_hash"))} if anchor else {}),
-        },
+    folder, audit, energy = run.folder, recorded.audit, recorded.energy
+    write_results(folder, experiment, metrics, card)
+    t_sign = time.perf_counter()
+    write_inputs(folder, experiment, facts)
+    hashed: DigestCache = {}  # the statement's file digests, reused by the manifest
+    seal = seal_run(
+        folder,
+        signer=signer,
+        run_id=run.run_id,
+        experiment=experiment,
+        artifacts=artifact_digests(folder, hashed),
+        metrics=metrics,
+        params=params,
+        tags={**tags, **final_tags(card, energy, recorded.sessions)},
+        audit_root=audit.root,
+        audit_events=audit.events,
+        sessions=recorded.sessions,
+        scorecard=card,
+        energy_method=energy.method,
+        started=started,
     )
-    if staging is not None:
-        tracker.log_artifacts(run_id, staging)
+    timings["signing_s"] = time.perf_counter() - t_sign  # inputs, digests, statement, signature
+    anchor = anchor_statement(experiment, seal.digest, run.run_id)
+    manifest_sha = write_run_manifest(folder, experiment, run.run_id, audit, anchor, hashed)
+    signed = {STATEMENT_SHA256_TAG: seal.digest, SIGNER_TAG: signer.keyid}
+    run.store_results(
+        metrics, stored_tags(card, energy, recorded.sessions, audit, manifest_sha, anchor, signed)
+    )

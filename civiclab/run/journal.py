@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from civiclab.evidence.audit import AuditSummary, AuditWriter
 from civiclab.privacy.redaction import redact, redact_or_same
 from civiclab.records import SessionRecord, canonical_bytes
+from civiclab.store.schema import AUDIT_FILE, SESSIONS_FILE
 
 if TYPE_CHECKING:
     from civiclab.run.resume import Recovery
@@ -115,14 +116,14 @@ class Journal:
         self._written = 0
         self._last_flush = time.perf_counter()
         if resume is None:
-            self.audit = AuditWriter(folder / "audit.jsonl", held=True)
-            self._sessions: IO[bytes] = (folder / "sessions.jsonl").open("wb")
+            self.audit = AuditWriter(folder / AUDIT_FILE, held=True)
+            self._sessions: IO[bytes] = (folder / SESSIONS_FILE).open("wb")
             self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
             self.opened = self.closed = self.failed = 0
         else:  # a killed run, cut back by `recover` to the sessions both files hold whole
             verified = (resume.events, resume.root)
-            self.audit = AuditWriter(folder / "audit.jsonl", resume=True, held=True, verified=verified)
-            self._sessions = (folder / "sessions.jsonl").open("ab")
+            self.audit = AuditWriter(folder / AUDIT_FILE, resume=True, held=True, verified=verified)
+            self._sessions = (folder / SESSIONS_FILE).open("ab")
             self._run_seq = resume.next_run_seq
             self.opened = self.closed = resume.sessions
             self.failed = resume.failed

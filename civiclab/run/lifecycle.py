@@ -15,14 +15,16 @@ import socket
 from types import FrameType
 from typing import Any, Literal
 
-from civiclab.privacy.credentials import strip_credentials
+from civiclab.store.schema import ERROR_TAG, FAILED, HOST_TAG, PID_STARTED_TAG, PID_TAG, RUNNING, STATE_TAGS
 from civiclab.store.status import status_tag
+from civiclab.store.stored_run import StoredRun
 from civiclab.store.tracker import RunSummary, Tracker
 
 log = logging.getLogger(__name__)
 
 EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
 ORPHAN_ERROR = "its process ended without closing the run (killed)"
+ORPHANS_LOOKED_AT = 1000
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -72,19 +74,19 @@ def process_started(pid: int | None = None) -> str:
 def process_tags() -> dict[str, str]:
     """The tags that let a later command tell whether this run's process is still alive."""
     return {  # civiclab.host comes with the provenance tags
-        "civiclab.pid": str(os.getpid()),
-        "civiclab.pid_started": process_started(),
+        PID_TAG: str(os.getpid()),
+        PID_STARTED_TAG: process_started(),
     }
 
 
 def is_orphan(run: RunSummary, host: str | None = None) -> bool:
     """A RUNNING run of this machine whose process is gone (read only: nothing is written)."""
     tags = run.tags
-    if run.status != "RUNNING" or tags.get("civiclab.host") != (host or socket.gethostname()):
+    if run.status != RUNNING or tags.get(HOST_TAG) != (host or socket.gethostname()):
         return False
-    if "civiclab.pid" not in tags:
+    if PID_TAG not in tags:
         return False
-    return process_started(int(tags["civiclab.pid"])) != tags.get("civiclab.pid_started", "?")
+    return process_started(int(tags[PID_TAG])) != tags.get(PID_STARTED_TAG, "?")
 
 
 def shown_status(run: RunSummary, host: str | None = None) -> str:
@@ -94,7 +96,7 @@ def shown_status(run: RunSummary, host: str | None = None) -> str:
     and `run_status`: a vanished process is a failure, KILLED is for SIGINT/SIGTERM), so a listing
     never says one status today and another after the next run.
     """
-    return "FAILED" if is_orphan(run, host) else run.status
+    return FAILED if is_orphan(run, host) else run.status
 
 
 def mark_orphans_failed(tracker: Tracker) -> list[str]:
@@ -104,35 +106,28 @@ def mark_orphans_failed(tracker: Tracker) -> list[str]:
     """
     host = socket.gethostname()
     closed: list[str] = []
-    for run in tracker.list_runs():
+    # The newest runs, tags only: this runs before every run, on stores of thousands of runs.
+    for run in tracker.list_run_heads((HOST_TAG, *STATE_TAGS), max_results=ORPHANS_LOOKED_AT):
         if not is_orphan(run, host):
             continue
-        tracker.set_tags(run.run_id, {**status_tag("FAILED"), "civiclab.error": ORPHAN_ERROR})
-        tracker.end_run(run.run_id, "FAILED")
+        tracker.set_tags(run.run_id, {**status_tag(FAILED), ERROR_TAG: ORPHAN_ERROR})
+        tracker.end_run(run.run_id, FAILED)
         log.warning("run %s: its process was killed; marked FAILED (its records stay readable)", run.run_id)
         closed.append(run.run_id)
     return closed
 
 
-def salvage(
-    tracker: Tracker, run_id: str, staging: Any, journal: Any, why: str, status: str = "FAILED"
-) -> None:
-    """Keep what was recorded readable (flushed audit log, partial sessions) and say why the run stopped.
+def salvage(run: StoredRun, journal: Any, why: str, status: EndStatus = FAILED) -> None:
+    """Keep what was recorded readable (flushed chain, partial sessions) and say why the run stopped.
 
-    Each step is tried on its own: a store that fails here must not hide the error that stopped
-    the run, so failures are logged and the caller re-raises the original error.
+    Each step is tried on its own: a failure here is logged, and the caller re-raises the original error.
     """
     if journal is not None:
         try:
             journal.close()
         except Exception:
-            log.warning("run %s: could not close the audit journal", run_id, exc_info=True)
-    try:
-        tracker.set_tags(run_id, {**status_tag(status), "civiclab.error": strip_credentials(why)[:4000]})
-        if staging is not None and any(staging.iterdir()):
-            tracker.log_artifacts(run_id, staging)
-    except Exception:
-        log.warning("run %s: could not record why it stopped in the store", run_id, exc_info=True)
+            log.warning("run %s: could not close the audit journal", run.run_id, exc_info=True)
+    run.salvage(why, status)
 
 
 def close_pilot(pilot: Any) -> None:
@@ -143,13 +138,3 @@ def close_pilot(pilot: Any) -> None:
         pilot.close()
     except Exception:
         log.warning("pilot %s: close() failed", type(pilot).__name__, exc_info=True)
-
-
-def end_run(tracker: Tracker, run_id: str, status: EndStatus) -> None:
-    """Set the run's final status in the store; a store gone at this point is logged, not raised."""
-    try:
-        tracker.end_run(run_id, status)
-    except Exception:
-        log.warning("run %s: could not mark it %s in the store", run_id, status, exc_info=True)
-    else:
-        log.info("run %s ended %s", run_id, status)

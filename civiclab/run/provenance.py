@@ -8,7 +8,16 @@ import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-STACK = ("mlflow", "codecarbon", "shap", "transformers", "langchain", "web3", "pydantic", "numpy")
+from civiclab.store.schema import (
+    GIT_DIRTY_TAG,
+    GIT_SHA_TAG,
+    HOST_TAG,
+    LIBRARY_TAG_PREFIX,
+    PLATFORM_TAG,
+    PYTHON_TAG,
+    RECORDED_LIBRARIES,
+    VERSION_TAG,
+)
 
 
 def package_version(name: str) -> str:
@@ -42,13 +51,13 @@ def git_state(where: Path) -> tuple[str, bool]:
 def provenance_tags(where: Path) -> dict[str, str]:
     sha, dirty = git_state(where)
     tags = {
-        "civiclab.version": package_version("civiclab"),
-        "civiclab.git_sha": sha,
-        "civiclab.git_dirty": str(dirty).lower(),
-        "civiclab.python": platform.python_version(),
-        "civiclab.host": socket.gethostname(),
-        "civiclab.platform": platform.platform(terse=True),
+        VERSION_TAG: package_version("civiclab"),
+        GIT_SHA_TAG: sha,
+        GIT_DIRTY_TAG: str(dirty).lower(),
+        PYTHON_TAG: platform.python_version(),
+        HOST_TAG: socket.gethostname(),
+        PLATFORM_TAG: platform.platform(terse=True),
     }
-    for lib in STACK:
-        tags[f"civiclab.lib.{lib}"] = package_version(lib)
+    for lib in RECORDED_LIBRARIES:
+        tags[LIBRARY_TAG_PREFIX + lib] = package_version(lib)
     return tags

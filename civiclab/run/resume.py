@@ -10,8 +10,6 @@ verified from the genesis. The run continues from the next plan, in plan order.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,15 +18,14 @@ import orjson
 
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import GENESIS, link_hash
-from civiclab.home import text_setting
+from civiclab.store.schema import AUDIT_FILE, RESUMABLE, RESUMED_TAG, SESSIONS_FILE, SPEC_SHA256_TAG
+from civiclab.store.stored_run import StoredRun
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
     from civiclab.store.tracker import Tracker
 
 log = logging.getLogger(__name__)
-
-RESUMABLE = ("FAILED", "KILLED")
 
 
 @dataclass(frozen=True)
@@ -110,7 +107,7 @@ def recover(art_dir: Path) -> Recovery:
     Raises:
         AuditError: the audit log is missing, has no `run.open`, or a kept line does not recompute.
     """
-    audit, sessions = art_dir / "audit.jsonl", art_dir / "sessions.jsonl"
+    audit, sessions = art_dir / AUDIT_FILE, art_dir / SESSIONS_FILE
     if not audit.exists():
         raise AuditError(f"{audit}: missing, nothing to resume")
     marks, whole_events = _audit_marks(audit)
@@ -160,12 +157,12 @@ def check_resumable(
         raise SpecError(
             "--resume", run_id, f"the run is {status}; only a FAILED or KILLED run can be resumed"
         )
-    if tags.get("civiclab.spec_sha256") != digest:
+    if tags.get(SPEC_SHA256_TAG) != digest:
         raise SpecError(
             "--resume",
             run_id,
             "the spec (or a data file, or --sessions) differs from the run's: spec digest "
-            f"{digest[:12]} vs {str(tags.get('civiclab.spec_sha256'))[:12]}",
+            f"{digest[:12]} vs {str(tags.get(SPEC_SHA256_TAG))[:12]}",
         )
     if params.get("population.seed") not in (None, str(seed)):
         raise SpecError(
@@ -185,7 +182,7 @@ def resume_payload(recovered: Recovery, experiment: Experiment) -> dict[str, Any
     }
 
 
-def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str, str]) -> str:
+def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str, str]) -> StoredRun:
     """Check that `run_id` may be resumed with this experiment and mark it running again.
 
     Raises:
@@ -196,26 +193,8 @@ def reopen(tracker: Tracker, run_id: str, experiment: Experiment, tags: dict[str
     check_resumable(
         run_id, run.status, run.tags, run.params, experiment.digest, experiment.spec.population.seed
     )
-    resumed = int(run.tags.get("civiclab.resumed", "0")) + 1
-    tracker.reopen_run(run_id, drop_tags=("civiclab.error",))
-    tags["civiclab.resumed"] = str(resumed)  # the caller signs these tags at the end of the run
-    tracker.set_tags(run_id, tags)
+    resumed = int(run.tags.get(RESUMED_TAG, "0")) + 1
+    tags[RESUMED_TAG] = str(resumed)  # the caller signs these tags at the end of the run
+    stored = StoredRun.reopen(tracker, run_id, tags)
     log.warning("run %s: resumed (%d)", run_id, resumed)
-    return run_id
-
-
-def staging_dir(tracker: Tracker, run_id: str, *, fetch: bool) -> Path:
-    """Where a run on a remote store keeps its files until they are logged.
-
-    A fixed place per run (under CIVICLAB_STAGING_DIR, else the temporary folder), so that a run
-    killed with SIGKILL can be resumed from what it wrote on this machine; when resuming and that
-    folder is gone, what was salvaged to the store is downloaded.
-    """
-    root = Path(text_setting("CIVICLAB_STAGING_DIR") or tempfile.gettempdir())
-    staging = root / f"civiclab-run-{run_id}"
-    if fetch and not (staging / "audit.jsonl").exists():
-        shutil.rmtree(staging, ignore_errors=True)
-        fetched = tracker.download(run_id, root / f"civiclab-fetch-{run_id}")
-        shutil.move(str(fetched), staging)
-    staging.mkdir(parents=True, exist_ok=True)
-    return staging
+    return stored

@@ -43,13 +43,13 @@ class DimensionCoverage(BaseModel):
 
 @dataclass
 class RunEvidence:
-    """What a report knows of a run: the spec as written, its metrics, criteria, reviews and tags."""
+    """What a report knows of a run: the spec as written, its metrics, criteria, reviews and energy method."""
 
     spec: dict[str, Any]
     metrics: list[Metric]
     criteria: list[CriterionSpec] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
+    energy_method: str = ""  # how the run's energy was measured (its tag), "" when unknown
     audit_root: str = ""
     anchored: bool = False
 
@@ -270,7 +270,7 @@ def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
     from civiclab.scoring.scorecard import uninformative
 
     bounded = [c for c in ev.criteria if c.metric.startswith("energy.")]
-    method = ev.tags.get("civiclab.energy_method")
+    method = ev.energy_method
     evidence, gaps = [], []
     if measured:
         evidence.append(f"energy measured: {_names(measured)}" + (f" ({method})" if method else ""))

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from civiclab.store.schema import ERROR_TAG, FINISHED, FINISHED_VALUE, STATUS_TAG, STATUS_TAG_VALUES
+
 if TYPE_CHECKING:
     from civiclab.store.tracker import RunSummary
-
-TAG = "civiclab.status"
-TAG_FOR_STATUS = {"RUNNING": "running", "FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 
 
 def status_tag(mlflow_status: str) -> dict[str, str]:
     """The `civiclab.status` tag that goes with an MLflow run status."""
-    return {TAG: TAG_FOR_STATUS[mlflow_status]}
+    return {STATUS_TAG: STATUS_TAG_VALUES[mlflow_status]}
+
+
+def is_finished(tags: dict[str, str]) -> bool:
+    """Whether a run's tags say it finished (a run without the tag, made before it existed, did)."""
+    return tags.get(STATUS_TAG, FINISHED_VALUE) == FINISHED_VALUE
 
 
 def unfinished(summary: RunSummary) -> str | None:
     """Why a run's results are partial (it did not finish), or None for a finished run."""
-    tag = summary.tags.get(TAG, "finished")
-    if summary.status == "FINISHED" and tag == "finished":
+    if summary.status == FINISHED and is_finished(summary.tags):
         return None
-    error = summary.tags.get("civiclab.error", "")
+    error = summary.tags.get(ERROR_TAG, "")
     return f"status {summary.status.lower()}" + (f": {error[:120]}" if error else "")

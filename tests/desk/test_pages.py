@@ -1,20 +1,22 @@
-"""What the pages read: the fast store reads equal MLflow's, and the verification cache follows the run."""
+"""What the pages read: the store's SQL reads equal MLflow's, and the verification cache follows the run."""
 
 from __future__ import annotations
 
 import time
 
 from civiclab.desk.pages import VerifyCache, run_rows
-from civiclab.store.reads import fast_get_run, list_run_heads
 from civiclab.store.tracker import Tracker
 from tests.desk.conftest import DeskStore
 
 
 def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
-    tracker = Tracker(desk_store.uri)
+    tracker, mlflow_only = Tracker(desk_store.uri), Tracker(desk_store.uri, fast_reads=False)
+    assert tracker.sql is not None and mlflow_only.sql is None
     for run_id in desk_store.runs:
-        assert fast_get_run(tracker, run_id) == tracker.get_run(run_id)
-    heads = {h.run_id: h for h in list_run_heads(tracker, ["civiclab.recommendation"])}
+        assert tracker.get_run(run_id) == mlflow_only.get_run(run_id)
+    assert tracker.list_runs() == mlflow_only.list_runs()  # same runs, same order (newest first)
+    assert tracker.list_runs(max_results=2) == mlflow_only.list_runs(max_results=2)
+    heads = {h.run_id: h for h in tracker.list_run_heads(["civiclab.recommendation"])}
     assert set(desk_store.runs) <= set(heads)
     full = tracker.get_run(desk_store.runs[0])
     head = heads[desk_store.runs[0]]

@@ -10,7 +10,6 @@ import numpy as np
 from civiclab.records import Metric
 from civiclab.reporting.observations import observation_for, read_observations
 from civiclab.reporting.runs import metrics_from_tracking
-from civiclab.store.reads import fast_list_runs
 from civiclab.store.tracker import Tracker
 
 
@@ -35,8 +34,8 @@ def test_fast_read_matches_mlflow_search(tmp_path: Path) -> None:
         ids.append(run_id)
     tracker.start_run("bulk", "not civiclab", {}, {})  # list_runs leaves runs without civiclab.version out
     tracker.start_run("other", "elsewhere", {}, {"civiclab.version": "t"})
-    fast = {r.run_id: r for r in fast_list_runs(tracker, "bulk")}
-    slow = {r.run_id: r for r in tracker.list_runs("bulk")}
+    fast = {r.run_id: r for r in tracker.list_runs("bulk")}
+    slow = {r.run_id: r for r in Tracker(tracker.uri, fast_reads=False).list_runs("bulk")}
     assert set(fast) == set(slow) == set(ids)
     for run_id in ids:
         f, s = fast[run_id], slow[run_id]
@@ -55,7 +54,7 @@ def test_fast_read_matches_mlflow_search(tmp_path: Path) -> None:
     rebuilt = {(m.name, m.segment): m for m in metrics_from_tracking(fast[ids[1]].metrics)}
     assert rebuilt[("x.rate", None)].ci_high == 0.5
     assert rebuilt[("x.rate", "age_band=80plus")].value == 0.2  # as MLflow keys store it
-    assert fast_list_runs(tracker, "no such experiment") == []
+    assert tracker.list_runs("no such experiment") == []
 
 
 def test_sessions_become_observations(tmp_path: Path) -> None:

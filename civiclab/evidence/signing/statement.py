@@ -16,28 +16,24 @@ from typing import Any
 
 from civiclab.evidence.signing.keys import b64url
 from civiclab.records import Metric
+from civiclab.store.schema import (
+    EVIDENCE_TAGS,
+    LIBRARY_TAG_PREFIX,
+    PYTHON_TAG,
+    STATEMENT_FILE,
+    TAG_PREFIX,
+    VERSION_TAG,
+)
 from civiclab.store.tracker import metric_rows
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://civiclab.eu/attestations/run/v1"
 REVIEW_PREDICATE_TYPE = "https://civiclab.eu/attestations/review/v1"
-STATEMENT_FILE = "statement.dsse.json"
 PREDICATE_VERSION = 1
 
 # Tags that change after the run is signed (reviews move the root; the statement and manifest
 # digests cannot be inside what they digest). `verify` derives each of them instead.
-POST_SIGNING_TAGS = frozenset(
-    {
-        "civiclab.audit_root",
-        "civiclab.manifest_sha256",
-        "civiclab.statement_sha256",
-        "civiclab.signer",
-        "civiclab.anchor_tx",
-        "civiclab.reviews",
-        "civiclab.review.decision",
-        "civiclab.review.reviewer",
-    }
-)
+POST_SIGNING_TAGS = frozenset(EVIDENCE_TAGS)
 
 
 def now_utc() -> str:
@@ -51,7 +47,7 @@ def _json_number(value: float) -> float | str:
 
 def signed_tags(tags: dict[str, str]) -> dict[str, str]:
     """The civiclab tags that are final when the run is signed."""
-    return {k: v for k, v in sorted(tags.items()) if k.startswith("civiclab.") and k not in POST_SIGNING_TAGS}
+    return {k: v for k, v in sorted(tags.items()) if k.startswith(TAG_PREFIX) and k not in POST_SIGNING_TAGS}
 
 
 def build_run_statement(
@@ -104,9 +100,11 @@ def build_run_statement(
             },
             "energy_method": energy_method,
             "versions": {
-                k.removeprefix("civiclab.lib."): v for k, v in tags.items() if k.startswith("civiclab.lib.")
+                k.removeprefix(LIBRARY_TAG_PREFIX): v
+                for k, v in tags.items()
+                if k.startswith(LIBRARY_TAG_PREFIX)
             }
-            | {"civiclab": tags.get("civiclab.version", ""), "python": tags.get("civiclab.python", "")},
+            | {"civiclab": tags.get(VERSION_TAG, ""), "python": tags.get(PYTHON_TAG, "")},
             "evaluators": deterministic,
             "signer": {"keyid": signer_keyid, "public_key": b64url(signer_public_key)},
         },

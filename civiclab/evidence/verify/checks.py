@@ -17,11 +17,12 @@ from civiclab.evidence.signing.keys import b64url_decode, public_key_id
 from civiclab.evidence.signing.statement import POST_SIGNING_TAGS, STATEMENT_FILE, subjects_of
 from civiclab.evidence.signing.trust import TrustFile
 from civiclab.evidence.verify.result import Check, failed, ok
+from civiclab.store.schema import AUDIT_FILE, MANIFEST_SHA256_TAG, SPEC_SHA256_TAG, TAG_PREFIX
 from civiclab.store.tracker import metric_rows
 
 # Files written after signing, each verified by its own check (the audit log is checked link by link
 # up to the signed root, because reviews extend it).
-UNSIGNED_FILES = frozenset({STATEMENT_FILE, MANIFEST, "audit.jsonl"})
+UNSIGNED_FILES = frozenset({STATEMENT_FILE, MANIFEST, AUDIT_FILE})
 
 
 def embedded_key(statement: dict[str, Any]) -> dict[str, bytes]:
@@ -115,11 +116,11 @@ def check_manifest(
         manifest = Manifest.model_validate_json(read_artifact(manifest_path.parent, manifest_path.name))
     except (OSError, ValueError) as exc:
         return failed(name, f"{MANIFEST}: missing or unreadable: {str(exc).splitlines()[0]}"), None
-    if manifest.digest() != tags.get("civiclab.manifest_sha256"):
+    if manifest.digest() != tags.get(MANIFEST_SHA256_TAG):
         return failed(
             name, f"{MANIFEST}: content does not match the digest recorded in the run's tags"
         ), manifest
-    if tags.get("civiclab.spec_sha256") != manifest.spec_digest:
+    if tags.get(SPEC_SHA256_TAG) != manifest.spec_digest:
         return failed(name, "spec digest in the manifest does not match the run's tag"), manifest
     if audit_root is not None and (manifest.audit_root, manifest.audit_events) != (audit_root, audit_events):
         return failed(name, f"{MANIFEST}: audit root or event count differs from audit.jsonl"), manifest
@@ -196,7 +197,7 @@ def check_tags(stored: dict[str, str], statement: dict[str, Any], derived: dict[
         if stored.get(key) != value:
             return failed(name, f"{key}: store has {stored.get(key)!r}, the run's files give {value!r}")
     unknown = sorted(
-        k for k in stored if k.startswith("civiclab.") and k not in signed and k not in POST_SIGNING_TAGS
+        k for k in stored if k.startswith(TAG_PREFIX) and k not in signed and k not in POST_SIGNING_TAGS
     )
     if unknown:
         return failed(name, f"{unknown[0]}: set after the run was signed")

@@ -20,13 +20,12 @@ from pydantic import ConfigDict
 from civiclab.plugins.piloting import PilotFacts
 from civiclab.plugins.sessionlog import RecordStream
 from civiclab.records import Metric, SessionRecord
+from civiclab.store.schema import INPUTS_FILE, SESSIONS_FILE
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
 
 log = logging.getLogger(__name__)
-
-INPUTS_FILE = "run_inputs.json"
 
 # Evaluators whose metrics depend only on stored records, spec and facts (bootstraps are seeded).
 DETERMINISTIC: frozenset[str] = frozenset({"human_centered", "attestation"})
@@ -113,7 +112,7 @@ def rerun_evaluators(folder: Path, sessions: list[dict[str, Any]] | None = None)
     records: Collection[SessionRecord] = (
         [SessionRecord.model_construct(**d) for d in sessions]
         if sessions is not None
-        else RecordStream(folder / "sessions.jsonl")  # read in streaming passes, never all held
+        else RecordStream(folder / SESSIONS_FILE)  # read in streaming passes, never all held
     )
     out: list[Metric] = []
     done: list[str] = []

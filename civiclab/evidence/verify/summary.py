@@ -15,6 +15,7 @@ from civiclab.evidence.signing.trust import TrustFile
 from civiclab.evidence.verify.checks import check_signature
 from civiclab.evidence.verify.result import ReviewRow
 from civiclab.evidence.verify.reviewcheck import check_reviews
+from civiclab.store.schema import AUDIT_FILE
 
 
 class SignatureSummary(BaseModel):
@@ -59,7 +60,7 @@ def signature_summary(
     entries = []
     from civiclab.store.files import unsafe_entries
 
-    audit_file = folder / "audit.jsonl"
+    audit_file = folder / AUDIT_FILE
     if unsafe_entries(folder):
         summary.problem = summary.problem or "a symbolic link or special file among the artifacts"
     elif audit_file.exists():

@@ -39,6 +39,16 @@ from civiclab.evidence.verify.result import Check, Verification, failed, ok
 from civiclab.evidence.verify.reviewcheck import check_reviews
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
+from civiclab.store.schema import (
+    AUDIT_FILE,
+    AUDIT_ROOT_TAG,
+    ERROR_TAG,
+    MANIFEST_FILE,
+    REVIEWS_TAG,
+    SESSIONS_FILE,
+    SIGNER_TAG,
+    STATEMENT_SHA256_TAG,
+)
 from civiclab.store.tracker import RunSummary, Tracker
 
 PENDING_REVIEW = "pending review"
@@ -69,7 +79,7 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
         if (folder / STATEMENT_FILE).exists():
             with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
                 result = _verify_signed(folder, run, trust)
-        elif "civiclab.statement_sha256" in run.tags:
+        elif STATEMENT_SHA256_TAG in run.tags:
             result = Verification(run_id=run_id, kind="signed")
             result.checks.append(
                 failed("signature", f"{STATEMENT_FILE}: missing, but the run is tagged as signed")
@@ -96,14 +106,14 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
 
 def _verify_killed(folder: Path, run: RunSummary) -> Verification:
     result = Verification(run_id=run.run_id, kind="incomplete (killed)")
-    audit_file = folder / "audit.jsonl"
+    audit_file = folder / AUDIT_FILE
     if not audit_file.exists():
         result.checks.append(failed("run", "incomplete run (killed): no audit chain was written"))
         return result
     facts = valid_prefix(audit_file)
-    sessions = folder / "sessions.jsonl"
+    sessions = folder / SESSIONS_FILE
     stored = sum(1 for line in sessions.open("rb") if line.strip()) if sessions.exists() else 0
-    why = run.tags.get("civiclab.error", "its process ended before the run closed")
+    why = run.tags.get(ERROR_TAG, "its process ended before the run closed")
     result.checks.append(
         failed(
             "run",
@@ -150,13 +160,13 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     result.checks += [audit_row, sessions_row]
 
     derived = {
-        "civiclab.statement_sha256": digest,
-        "civiclab.signer": envelope.signatures[0].keyid,
+        STATEMENT_SHA256_TAG: digest,
+        SIGNER_TAG: envelope.signatures[0].keyid,
     }
     if facts is not None:
-        derived["civiclab.audit_root"] = facts.root
+        derived[AUDIT_ROOT_TAG] = facts.root
         if facts.reviews:
-            derived["civiclab.reviews"] = str(len(facts.reviews))
+            derived[REVIEWS_TAG] = str(len(facts.reviews))
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))
@@ -172,8 +182,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     manifest_reviews = len(manifest.reviews) if manifest is not None else 0
     if facts is not None:
         recorded = {
-            "manifest.json": manifest_reviews,
-            "tag civiclab.reviews": int(run.tags.get("civiclab.reviews", "0") or 0),
+            MANIFEST_FILE: manifest_reviews,
+            "tag civiclab.reviews": int(run.tags.get(REVIEWS_TAG, "0") or 0),
         }
         review_row, result.reviews = check_reviews(facts.reviews, digest, trust, recorded)
         result.checks.append(review_row)
@@ -191,8 +201,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
 
 def _audit_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]]) -> tuple[Check, Check, Any]:
     events = int(audit.get("events", 0))
-    audit_file = folder / "audit.jsonl"
-    sessions = folder / "sessions.jsonl"
+    audit_file = folder / AUDIT_FILE
+    sessions = folder / SESSIONS_FILE
     if not audit_file.exists():
         return failed("audit chain", "audit.jsonl: missing"), Check(name="sessions", status="skipped"), None
     try:
@@ -203,7 +213,7 @@ def _audit_rows(folder: Path, audit: dict[str, Any], keep: list[dict[str, Any]])
             else failed("sessions", "sessions.jsonl: missing")
         )
     except AuditProblem as exc:
-        if not str(exc).startswith("sessions.jsonl"):
+        if not str(exc).startswith(SESSIONS_FILE):
             return (
                 failed("audit chain", str(exc)),
                 Check(name="sessions", status="skipped", detail="audit log does not verify"),
