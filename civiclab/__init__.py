@@ -137,8 +137,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AuditError",
-    "ChainError",
     "AuditSummary",
+    "ChainError",
     "CivicLabError",
     "DataFile",
     "EnergyReading",
@@ -173,9 +173,9 @@ __all__ = [
     "TrackingError",
     "__version__",
     "canonical_json",
+    "data_file_check",
     "difference",
     "equity",
-    "data_file_check",
     "evaluator",
     "funnel_plot",
     "group_intersections",
@@ -197,8 +197,8 @@ __all__ = [
     "sample_plans",
     "shown_groups",
     "statistic",
-    "validation_to_spec_error",
     "strip_credentials",
     "strip_url_credentials",
+    "validation_to_spec_error",
     "verify_audit_log",
 ]
