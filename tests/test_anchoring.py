@@ -106,6 +106,7 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
+@pytest.mark.evm_node
 def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, anvil_url: str) -> None:
     result, anchor = _anchored_run(tmp_path, anvil_url)
     assert anchor["ephemeral"] is False and anchor["rpc_url"] == anvil_url and anchor["chain_id"] == 31337
@@ -129,6 +130,7 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
 
 
 @pytest.mark.integration
+@pytest.mark.evm_node
 def test_anchoring_into_an_existing_registry_needs_an_authorised_issuer(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
     registry, _ = Registry.deploy(chain)
