@@ -89,6 +89,7 @@ def test_a_bad_anchor_spec_names_the_field(value: Any, field: str, problem: str)
     assert info.value.field == field and problem in info.value.problem
 
 
+@pytest.mark.slow
 def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> None:
     result, anchor = _anchored_run(tmp_path, True)
     assert anchor["ephemeral"] is True and anchor["rpc_url"] == "in-process"

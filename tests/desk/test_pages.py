@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from civiclab.desk.pages import VerifyCache, run_rows
 from civiclab.store.reads import fast_get_run, list_run_heads
 from civiclab.store.tracker import Tracker
 from tests.desk.conftest import DeskStore
 
 
+@pytest.mark.slow
 def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
     tracker = Tracker(desk_store.uri)
     for run_id in desk_store.runs:
@@ -26,6 +29,7 @@ def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
     )
 
 
+@pytest.mark.slow
 def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_store: DeskStore) -> None:
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.reviewing import sign_review

@@ -21,6 +21,8 @@ from civiclab.evidence.review import PENDING, add_review
 from civiclab.evidence.verify.verification import verify
 from civiclab.store.tracker import Tracker
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 # step killed at -> how many reviews the run holds once the next command has recovered it
 CASES = {
     "review:after-wal": 0,  # the chain line was never written: rolled back
