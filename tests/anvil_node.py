@@ -1,13 +1,13 @@
 """A local anvil node for integration tests: started on 127.0.0.1 with a free port, stopped after.
 
-Import the `anvil_url` fixture into a test module to use it. The binary comes from the npm package
-@foundry-rs/anvil (`npm install` in the repository); without it the tests are skipped, saying so.
+Import the `anvil_url` fixture into a test module, and mark its tests `evm_node`. The binary comes from
+the npm package @foundry-rs/anvil (`npm install` in the repository); without it the tests are skipped on a
+laptop and fail in CI, naming it (tests/tools.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import tools
+from tests.tools import require
 
 ANVIL = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "anvil"
 
@@ -39,11 +42,7 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="module")
 def anvil_url() -> Iterator[str]:
     """The JSON-RPC URL of a fresh anvil chain, alive for the test module."""
-    if not ANVIL.exists():
-        why = f"anvil binary not found at {ANVIL}: run `npm install` (package.json pins @foundry-rs/anvil)"
-        if os.environ.get("CI"):
-            pytest.fail(why)  # CI installs it through make: missing is a failure, not a skip
-        pytest.skip(why)
+    require(tools.ANVIL)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(

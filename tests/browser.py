@@ -1,17 +1,18 @@
-"""What the browser tests share: Debian's Chromium, axe-core from npm, and how to launch them."""
+"""What the browser tests share: Debian's Chromium, axe-core from npm, and how to launch them.
+
+A browser test module sets `pytestmark = pytest.mark.browser`; the tier's tools are checked before each
+of its tests (tests/tools.py: a skip on a laptop, a failure in CI).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,23 +26,6 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def browser_marks() -> list[pytest.MarkDecorator]:
-    """Marks for a browser test module: skipped without Chromium or axe-core, except in CI.
-
-    CI installs both (.ci/run and make), so there a missing one fails the test instead of hiding it.
-    """
-    marks = [pytest.mark.browser]
-    if os.environ.get("CI"):
-        return marks
-    return [
-        *marks,
-        pytest.mark.skipif(
-            not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
-        ),
-        pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (npm install)"),
-    ]
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite MLflow store per test, the repository's experiments, offline models."""
+"""Shared fixtures (a real SQLite MLflow store per test, the repository's experiments, offline models) and
+the test tiers: their timeouts, the tools they need, and a summary line of the tiers a run skipped."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.tools import TIER_TOOLS, ci_is_set, missing_tool_of, require, set_strict
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -17,6 +20,54 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
+
+# A unit test has the ini's `timeout` (pyproject); a test of a slower tier has this, unless it sets its own.
+TIERS = ("integration", "browser", "evm_node", "lrs", "ray", "slow", "packaging")
+TIER_TIMEOUT_S = 600
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-tools",
+        action="store_true",
+        help="fail, never skip, a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray) is missing; "
+        "on whenever CI is set",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    set_strict(bool(config.getoption("--require-tools")) or ci_is_set())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is None and any(item.get_closest_marker(t) for t in TIERS):
+            item.add_marker(pytest.mark.timeout(TIER_TIMEOUT_S))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for tier, tools in TIER_TOOLS.items():
+        if item.get_closest_marker(tier) is not None:
+            require(*tools)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per missing tool with the number of tests it skipped: a green run says what it left out."""
+    skipped: dict[tuple[str, str], int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        tool = missing_tool_of(reason)
+        if tool is not None:
+            skipped[tool] = skipped.get(tool, 0) + 1
+    if not skipped:
+        return
+    total = sum(skipped.values())
+    terminalreporter.write_sep("=", f"skipped because a tool is missing: {total} tests", yellow=True)
+    for (tool, install), count in sorted(skipped.items()):
+        tests = "test" if count == 1 else "tests"
+        terminalreporter.write_line(f"  {tool}: {count} {tests} skipped; install it with: {install}")
 
 
 @pytest.fixture(scope="session", autouse=True)

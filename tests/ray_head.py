@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.tools import RAY, require
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -40,16 +40,6 @@ class RayHead:
     @property
     def client_address(self) -> str:
         return f"ray://127.0.0.1:{self.client_port}"
-
-
-def ray_cli() -> Path:
-    """The `ray` command of the venv running the tests; in CI a missing Ray fails, never skips."""
-    ray = VENV_BIN / "ray"
-    if not ray.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"ray is not installed in {VENV_BIN} (pyproject's ray extra)")
-        pytest.skip("ray is not installed", allow_module_level=True)
-    return ray
 
 
 def free_port() -> int:
@@ -76,7 +66,7 @@ def ray_head(cwd: Path, *, python: Path | None = None, cpus: int = 2) -> Iterato
     The head requires a token of its own (Ray's token authentication, on by default since Ray turns it
     on when `~/.ray/auth_token` exists): a driver joins it with RAY_AUTH_MODE=token and RAY_AUTH_TOKEN.
     """
-    ray_cli()
+    require(RAY)
     # Ray's socket paths must stay under 107 characters: pytest's tmp_path is too long.
     temp_dir = Path(tempfile.mkdtemp(prefix="rh", dir="/tmp"))
     head = RayHead(free_port(), free_port(), temp_dir, secrets.token_hex(32))

@@ -222,6 +222,7 @@ def test_every_group_figure_of_the_streamed_pass_equals_the_one_over_records_in_
     assert reach  # and the narrowed groups too
 
 
+@pytest.mark.slow
 def test_scoring_a_streamed_run_holds_no_record_in_memory(
     streamed_run: tuple[Path, list[dict[str, object]]], journey_spec: Path, tmp_path: Path
 ) -> None:

@@ -89,6 +89,7 @@ def test_a_bad_anchor_spec_names_the_field(value: Any, field: str, problem: str)
     assert info.value.field == field and problem in info.value.problem
 
 
+@pytest.mark.slow
 def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> None:
     result, anchor = _anchored_run(tmp_path, True)
     assert anchor["ephemeral"] is True and anchor["rpc_url"] == "in-process"
@@ -110,6 +111,7 @@ def test_an_in_process_anchor_is_checked_as_far_as_it_can_be(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
+@pytest.mark.evm_node
 def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, anvil_url: str) -> None:
     result, anchor = _anchored_run(tmp_path, anvil_url)
     assert anchor["ephemeral"] is False and anchor["rpc_url"] == anvil_url and anchor["chain_id"] == 31337
@@ -133,6 +135,7 @@ def test_anchored_run_verifies_on_anvil_tampered_root_does_not(tmp_path: Path, a
 
 
 @pytest.mark.integration
+@pytest.mark.evm_node
 def test_anchoring_into_an_existing_registry_needs_an_authorised_issuer(anvil_url: str) -> None:
     chain = Chain.connect(anvil_url)
     registry, _ = AttestationRegistry.deploy(chain)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import random
 
+import pytest
+
 from civiclab.privacy.crossed_tables import Cell, suppress_crossed
 
 
@@ -62,6 +64,7 @@ def test_a_small_cell_hides_a_rectangle() -> None:
     assert all(len(v) > 1 for v in possible_values(cells, hidden, rows, columns).values())
 
 
+@pytest.mark.slow
 def test_random_tables_never_reveal_a_hidden_cell_exactly() -> None:
     rng = random.Random(7)
     checked = 0

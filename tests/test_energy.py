@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -75,17 +76,51 @@ def test_fallback_is_labelled_as_an_assumption_not_a_chip_tdp() -> None:
     assert unknown.startswith("generic fallback, 85 W assumed, held constant")
 
 
+def _assumed_cpu_watts(source: str) -> float | None:
+    """The CPU power an estimate rests on, as its label states it (None when the label states none)."""
+    found = re.search(r"TDP ([\d.]+) W of|= ([\d.]+) W|([\d.]+) W assumed", source)
+    return float(next(g for g in found.groups() if g)) if found else None
+
+
 def test_this_machine_says_what_codecarbon_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On this machine: RAPL if readable, else codecarbon's fallback named as such."""
+    """On every machine: a positive energy whose carbon, duration and power agree, and an honest method:
+    RAPL counters when readable, else codecarbon's CPU-model estimate or fallback, named as such."""
+    from codecarbon.input import DataSource
+
     monkeypatch.chdir(tmp_path)
     meter = EnergyMeter("FRA")
+    before = time.perf_counter()
     meter.start()
     meter.wait_started()
+    deadline = time.perf_counter() + 1.0
+    while time.perf_counter() < deadline:  # some CPU work to measure
+        sum(i * i for i in range(10_000))
     reading = meter.stop()
+    wall_s = time.perf_counter() - before
+
+    assert reading.method in ("measured", "estimated"), reading.source  # "unavailable": the tracker failed
+    assert reading.kwh > 0 and reading.cpu_power_w is not None and reading.cpu_power_w > 0
+    grams_per_kwh = DataSource().get_global_energy_mix_data()["FRA"]["carbon_intensity"]
+    assert reading.kg_co2e == pytest.approx(reading.kwh * grams_per_kwh / 1000, rel=1e-6)
+    assert 1.0 <= reading.duration_s <= wall_s
+    # Energy over the duration is a machine's average power: from 1 W to 2 kW, so never a Wh or a joule
+    # taken for a kWh.
+    average_w = reading.kwh * 3.6e6 / reading.duration_s
+    assert 1 <= average_w <= 2000, average_w
+
     rapl = Path("/sys/class/powercap/intel-rapl").exists()
-    if reading.method == "measured":
-        assert rapl and "RAPL" in reading.source
+    if reading.method == "measured":  # RAPL on Linux (Apple's and Intel's power tools elsewhere)
+        assert reading.source.startswith("RAPL counters of ") == rapl, reading.source
+        return
+    assert "RAPL not readable" in reading.source or "no real measurement" in reading.source
+    assumed = _assumed_cpu_watts(reading.source)
+    if "fallback" in reading.source:
+        # codecarbon does not know this CPU: the watts are its assumption, never called the chip's TDP.
+        assert "no real measurement" in reading.source and " TDP " not in reading.source
     else:
-        assert "no real measurement" in reading.source or "codecarbon's CPU table)" in reading.source
-        if "fallback" in reading.source:
-            assert " TDP " not in reading.source  # an assumption is never called the chip's TDP
+        assert "codecarbon's CPU table" in reading.source and assumed is not None
+    if assumed is not None:
+        # The reported CPU power is the assumed one, scaled down by the CPU load or held at it.
+        assert reading.cpu_power_w <= assumed * (1 + 1e-9), (reading.cpu_power_w, reading.source)
+        if "held constant" in reading.source:
+            assert reading.cpu_power_w == pytest.approx(assumed)

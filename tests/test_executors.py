@@ -39,6 +39,7 @@ def run_root(spec: Path, uri: str, **overrides: object) -> tuple[str, int]:
     return result.audit_root, result.sessions
 
 
+@pytest.mark.ray
 @pytest.mark.timeout(600)
 def test_serial_process_pool_and_ray_runs_have_the_same_audit_root(
     journey_spec: Path, tmp_path: Path, ray_cluster: object

@@ -86,6 +86,7 @@ def reproducible(metrics: list[Any]) -> float | None:
     return next(m.value for m in metrics if m.name == "auditability.reproducible" and m.segment is None)
 
 
+@pytest.mark.slow
 def test_serial_runs_set_the_pilot_up_once_and_replay_on_it(
     journey_spec: Path, store_uri: str, tmp_path: Path
 ) -> None:
@@ -95,6 +96,7 @@ def test_serial_runs_set_the_pilot_up_once_and_replay_on_it(
     assert reproducible(result.metrics) == 1.0
 
 
+@pytest.mark.slow
 def test_a_pool_sets_each_worker_up_once_and_the_parent_only_to_replay(
     journey_spec: Path, store_uri: str, tmp_path: Path
 ) -> None:

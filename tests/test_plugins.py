@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Writing your own pilot or evaluator"
 

@@ -7,11 +7,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from civiclab.plugins.experiment import load_experiment
 from civiclab.plugins.population import DRAW_CHUNK, iter_plans, session_seed
 
 
+@pytest.mark.slow
 def test_streamed_plans_are_those_of_one_draw_across_chunk_boundaries(journey_spec: Path) -> None:
     personas = load_experiment(journey_spec).personas
     n = DRAW_CHUNK + 5000

@@ -61,6 +61,7 @@ def test_salt_is_not_derivable_from_the_experiment(
     assert pseudonym_salt(exp.spec.privacy) == "shared-by-the-lab"
 
 
+@pytest.mark.slow
 def test_a_run_records_the_key_id_and_never_the_salt(journey_spec: Path, store_uri: str) -> None:
     exp = load_experiment(journey_spec, FAST)
     result = run_experiment(exp, tracking_uri=store_uri)

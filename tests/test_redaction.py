@@ -225,6 +225,7 @@ def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.slow
 def test_cli_redacts_a_file_and_prints_spans(tmp_path: Path) -> None:
     data = tmp_path / "answers.txt"
     data.write_text(
@@ -239,6 +240,7 @@ def test_cli_redacts_a_file_and_prints_spans(tmp_path: Path) -> None:
     assert spans[2]["spans"][0]["entity_type"] == "EMAIL" and spans[2]["spans"][0]["start"] == 6
 
 
+@pytest.mark.slow
 def test_cli_reads_stdin_and_rejects_a_bad_file_in_one_line(tmp_path: Path) -> None:
     out = _cli("-", stdin="call me on 06 12 34 56 78\n")
     assert out.returncode == 0 and out.stdout == "call me on [PHONE]\n"
@@ -251,6 +253,7 @@ def test_cli_reads_stdin_and_rejects_a_bad_file_in_one_line(tmp_path: Path) -> N
     assert bad.returncode == 2 and "not UTF-8 text" in bad.stderr and len(bad.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_the_engine_loads_without_torch_and_leaves_torch_importable() -> None:
     code = (
         "import sys; from civiclab.privacy.redaction import redact_text; "

@@ -162,6 +162,7 @@ _EVALUATE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_cache_hit_runs_the_evaluator_without_loading_spacy(
     journey_spec: Path, tmp_path: Path, fresh_home: Path
 ) -> None:

@@ -17,6 +17,8 @@ import pytest
 from civiclab.evidence.audit import iter_audit_log, verify_audit_log
 from civiclab.store.tracker import Tracker
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 SESSIONS = 6000
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -24,6 +24,8 @@ from civiclab.records import SessionPlan, SessionRecord
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 FAST = {"energy.tracker": "none", "population.sessions": 60}
 
 

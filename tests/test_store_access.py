@@ -82,6 +82,7 @@ def test_an_sqlite_store_that_cannot_exist_is_one_line(
         ["compare", "feedfacefeedfacefeedfacefeedface"],
     ],
 )
+@pytest.mark.slow
 def test_an_unknown_run_id_is_exit_2(
     command: list[str], store_uri: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

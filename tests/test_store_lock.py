@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from civiclab.store.tracker import Tracker
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Guards issue 15: on main the second run failed with `duplicate column name: step` or
 # `Online migration expected to match one row` (both processes migrated the new store).
+@pytest.mark.slow
 def test_two_runs_started_at_once_on_a_new_store_both_succeed(journey_spec: Path, tmp_path: Path) -> None:
     raw = yaml.safe_load(journey_spec.read_text(encoding="utf-8"))
     raw["energy"] = {"tracker": "none"}

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from civiclab.store.tracker import Tracker, spec_tracking_uri
 
 
@@ -19,6 +21,7 @@ def test_a_relative_sqlite_uri_in_a_spec_is_relative_to_the_spec_file(tmp_path: 
     assert spec_tracking_uri(None, lab) is None
 
 
+@pytest.mark.slow
 def test_importing_tracking_leaves_the_environment_alone_opening_a_store_sets_it(tmp_path: Path) -> None:
     script = (
         "import json, os, sys\n"

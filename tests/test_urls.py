@@ -48,6 +48,7 @@ def test_an_error_message_never_prints_a_password() -> None:
 # Guards issue 15: on main the password landed in an MLflow param, manifest.json, spec.yaml, the
 # verify output, the HTML report and error messages.
 @pytest.mark.integration
+@pytest.mark.evm_node
 def test_an_rpc_url_password_appears_in_no_artifact_param_or_output(
     tmp_path: Path, anvil_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.browser import axe_violations, browser_marks, chromium, served
+from tests.browser import axe_violations, chromium, served
 from tests.desk.conftest import PASSWORDS, DeskStore
 
-pytestmark = browser_marks()
+pytestmark = pytest.mark.browser  # Chromium and axe-core: see tests/tools.py
 
 
 @pytest.fixture

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from civiclab.desk.pages import VerifyCache, run_rows
 from civiclab.store.tracker import Tracker
 from tests.desk.conftest import DeskStore
 
 
+@pytest.mark.slow
 def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
     tracker, mlflow_only = Tracker(desk_store.uri), Tracker(desk_store.uri, fast_reads=False)
     assert tracker.sql is not None and mlflow_only.sql is None
@@ -28,6 +31,7 @@ def test_fast_reads_equal_mlflow(desk_store: DeskStore) -> None:
     )
 
 
+@pytest.mark.slow
 def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_store: DeskStore) -> None:
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.reviewing import sign_review

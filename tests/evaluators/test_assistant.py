@@ -142,6 +142,7 @@ def test_an_empty_knowledge_base_is_refused_before_the_run(tmp_path: Path) -> No
         load_experiment(write_spec(tmp_path, knowledge_base=str(empty)))
 
 
+@pytest.mark.slow
 def test_the_demo_experiment_runs_end_to_end_with_its_metrics(tmp_path: Path) -> None:
     experiment = load_experiment(
         ROOT / "experiments" / "assistant.yaml",

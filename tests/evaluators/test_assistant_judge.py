@@ -18,6 +18,8 @@ from tests.evaluators.fake_openai import fake_judge
 from tests.pilots.assistant_support import DATA
 from tests.pilots.byo_support import byo_spec, http_system, scenario_values
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 
 def test_the_judge_grades_every_answer_and_its_agreement_with_the_labels_is_reported(tmp_path: Path) -> None:
     with serve(DATA / "knowledge_base.yaml") as url, fake_judge() as (judge_url, prompts):

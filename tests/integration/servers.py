@@ -15,20 +15,13 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.tools import POSTGRES, require
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def missing(what: str) -> None:
-    """In CI a missing server is a failure (the CI script installs it); on a laptop, a skip."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is not installed: .ci/run must install it")
-    pytest.skip(f"{what} is not installed")
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
@@ -41,9 +34,8 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
     """A throwaway PostgreSQL cluster; yields a `postgresql://` URL of an empty database."""
+    require(POSTGRES)  # a skip on a laptop, a failure in CI
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not bins:
-        missing("PostgreSQL (Debian package postgresql)")
     bindir = Path(bins[-1]).parent
     folder = Path(tempfile.mkdtemp(prefix="civiclab-pg-", dir="/tmp"))
     os.chmod(folder, 0o755)

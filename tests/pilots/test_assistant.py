@@ -125,6 +125,7 @@ def test_plans_deal_questions_by_persona_profile(pilot: AssistantPilot) -> None:
         assert languages == ({"en"} if plan.segment["language"] == "en" else {"fr"})
 
 
+@pytest.mark.slow
 def test_run_artifacts_are_the_router_card_and_a_shap_summary_plot(
     pilot: AssistantPilot, tmp_path: Path
 ) -> None:

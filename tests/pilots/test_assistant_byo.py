@@ -14,6 +14,8 @@ from pilots.assistant.standin import serve
 from tests.pilots.assistant_support import DATA
 from tests.pilots.byo_support import byo_spec, http_system, scenario_values, values_in_artifacts
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 KB = DATA / "knowledge_base.yaml"
 
 

@@ -83,6 +83,7 @@ def test_nothing_personal_on_chain_or_in_the_logs(merkle_run: RunResult) -> None
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_batching_costs_a_fraction_of_the_per_document_baseline(
     merkle_run: RunResult, tmp_path: Path
 ) -> None:
@@ -103,12 +104,14 @@ def test_batching_costs_a_fraction_of_the_per_document_baseline(
     assert _metric(merkle_run, "attestation.latency_s_median") > 12
 
 
+@pytest.mark.slow
 def test_the_same_spec_and_seed_give_the_same_audit_root(tmp_path: Path) -> None:
     first = _run(tmp_path / "a", **{"population.sessions": 25, "pilot.params.batch_size": 8})
     second = _run(tmp_path / "b", **{"population.sessions": 25, "pilot.params.batch_size": 8})
     assert first.audit_root == second.audit_root
 
 
+@pytest.mark.slow
 def test_an_unreachable_node_fails_in_one_line_before_any_session(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,6 +168,7 @@ def test_sessions_outside_the_pilots_own_plans_are_refused() -> None:
         pilot.run_session(stranger)
 
 
+@pytest.mark.slow
 def test_several_workers_keep_the_sessions_in_the_one_process_that_holds_the_issuer(tmp_path: Path) -> None:
     # The pilot declares `parallel = False`: its issuance windows and nonces live in one process.
     experiment = load_experiment(SPEC, overrides={**FAST, "population.sessions": 20})
@@ -193,6 +197,7 @@ def test_no_personal_value_anywhere_in_the_store_after_the_run(merkle_run: RunRe
     assert leaks == []
 
 
+@pytest.mark.slow
 def test_random_salts_change_every_leaf_but_no_verdict(tmp_path: Path) -> None:
     runs = [
         _run(tmp_path / str(i), **{"population.sessions": 20, "pilot.params.salts": "random"}) for i in (1, 2)

@@ -20,7 +20,7 @@ SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 # anvil's first well-known development key (public: printed by anvil at start), never a real one.
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.evm_node]
 
 
 def test_the_pilot_on_anvil_accepts_no_fraud_and_leaks_nothing(tmp_path: Path, anvil_url: str) -> None:

@@ -108,6 +108,7 @@ def test_offline_seniors_abandon_at_the_first_step_with_no_human_in_reach(journe
     assert not any(e.kind == "assistance.request" for r in records for e in r.events)
 
 
+@pytest.mark.slow
 def test_demo_scorecard_names_the_offline_seniors_and_never_goes_on_synthetic_answers(
     journey_spec: Path, store_uri: str
 ) -> None:
@@ -160,6 +161,7 @@ def test_missing_accessibility_feature_makes_a_step_harder(journey) -> None:  # 
     assert behaviour.success_probability(blind, no_reader) < behaviour.success_probability(sighted, no_reader)
 
 
+@pytest.mark.slow
 def test_same_spec_and_seed_give_the_same_audit_root(journey_spec: Path, store_uri: str) -> None:
     exp = load_experiment(journey_spec, {**FAST, "population.sessions": 300})
     first = run_experiment(exp, tracking_uri=store_uri)
@@ -239,6 +241,7 @@ def write_statements(path: Path, n_sessions: int = 12) -> list[dict]:  # type: i
     return statements
 
 
+@pytest.mark.slow
 def test_observe_mode_reads_xapi_sessions_and_pseudonymises(journey_spec: Path, store_uri: str) -> None:
     statements = journey_spec.parent / "data/journey/statements.jsonl"
     written = write_statements(statements)

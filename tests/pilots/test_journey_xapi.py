@@ -224,6 +224,7 @@ def test_a_mapping_to_an_unknown_step_is_a_spec_error(journey_spec: Path) -> Non
         load_experiment(journey_spec, FAST)
 
 
+@pytest.mark.slow
 def test_unmapped_activities_are_reported_in_the_run(journey_spec: Path, store_uri: str) -> None:
     statements: list[dict[str, Any]] = []
     for i in range(6):

@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,6 +85,7 @@ def statements(draw: st.DrawFn) -> list[Any]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(statements())
+@pytest.mark.slow
 def test_random_statements_never_crash_and_every_one_is_accounted_for(sts: list[Any]) -> None:
     plans, observed = plans_from_statements(sts, "salt", {}, 100, ACTIVITIES)
     records = [session_from_statements(JOURNEY, p) for p in plans]

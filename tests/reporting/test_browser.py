@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +13,12 @@ from civiclab.reporting.compare import compare_runs
 from civiclab.reporting.compare_html import write_compare_html
 from civiclab.reporting.render import write_report
 from civiclab.store.tracker import Tracker
-from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS, browser_marks
+from tests.browser import AXE, CHROMIUM, LAUNCH_ARGS
+from tests.tools import PDFTOPPM, require
 
 from .conftest import make_runner, toy_spec
 
-pytestmark = browser_marks()
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,10 @@ def test_page_is_offline_and_accessible(name: str, pages: dict[str, Path], brows
     page.close()
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils is not installed")
 def test_every_pdf_page_renders(tmp_path: Path, pages: dict[str, Path]) -> None:
     import pypdf
+
+    require(PDFTOPPM)
 
     tracker_uri = f"sqlite:///{pages['scorecard'].parent}/mlflow.db"
     tracker = Tracker(tracker_uri)

@@ -104,6 +104,7 @@ def test_compare_needs_two_runs(runs: dict[str, Any]) -> None:
         compare_runs(Tracker(runs["store"]), run_ids=[runs["base"]])
 
 
+@pytest.mark.slow
 def test_cli_review_report_and_refusal(
     run_toy: Callable[..., Any], store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,6 +142,7 @@ def test_cli_review_report_and_refusal(
 
 
 # Guards issue 15: `compare` said nothing when its baseline had not finished (killed run).
+@pytest.mark.slow
 def test_compare_warns_when_the_baseline_did_not_finish(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

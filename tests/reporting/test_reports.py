@@ -147,6 +147,7 @@ def test_pdf_opens_with_its_pages_and_outline(two_runs: tuple[Any, Any, Tracker]
     assert "MISSING" in text and "Dr Martin" in text
 
 
+@pytest.mark.slow
 def test_report_of_a_tampered_run_says_so(run_toy: Callable[..., Any], store: str) -> None:
     run = run_toy()
     tracker = Tracker(store)

@@ -15,6 +15,8 @@ from civiclab.store.tracker import Tracker
 
 from .conftest import REVIEW_KEY
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 
 def test_fresh_run_verifies(run_toy: Callable[..., Any], store: str) -> None:
     result = run_toy()

@@ -17,7 +17,7 @@ from tests.signing import attacks as a
 from tests.signing.conftest import verify_cli
 from tests.signing.matrix import ATTACKS, write_trust
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.evm_node]
 anvil_url = anvil_node.anvil_url
 
 

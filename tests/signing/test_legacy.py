@@ -25,6 +25,7 @@ def _as_legacy(store_uri: str, run_id: str) -> None:
         client.delete_tag(run_id, tag)
 
 
+@pytest.mark.slow
 def test_a_legacy_run_verifies_as_unsigned(
     signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from civiclab.evidence.review import add_review
 from civiclab.reporting.render import write_report
 from civiclab.store.tracker import Tracker
 
 
+@pytest.mark.slow
 def test_reports_name_signers_and_their_trust(
     signed_run: Callable[..., Any], store_uri: str, trust_file: Path, keys: dict[str, Any], tmp_path: Path
 ) -> None:

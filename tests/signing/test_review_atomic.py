@@ -22,6 +22,8 @@ from civiclab.evidence.review_record import PENDING
 from civiclab.evidence.verify.verification import verify
 from civiclab.store.tracker import Tracker
 
+pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
+
 # step killed at -> how many reviews the run holds once the next command has recovered it
 CASES = {
     "review:after-wal": 0,  # the audit log line was never written: rolled back

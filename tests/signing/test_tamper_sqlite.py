@@ -19,6 +19,7 @@ def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('tamper') / 'mlflow.db'}"
 
 
+@pytest.mark.slow
 def test_an_untampered_signed_run_verifies(
     signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -84,6 +85,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
+@pytest.mark.slow
 def test_tamper_matrix_sqlite(
     attack: Attack,
     signed_run: Callable[..., Any],

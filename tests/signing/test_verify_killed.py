@@ -14,6 +14,7 @@ from tests.signing.conftest import verify_cli
 from tests.test_runner import start_slow_run
 
 
+@pytest.mark.slow
 def test_verify_a_killed_run(
     journey_spec: Path, store_uri: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from civiclab.survey.web import create_app
-from tests.browser import axe_violations, browser_marks, chromium, served
+from tests.browser import axe_violations, chromium, served
 from tests.survey.conftest import EXPERIMENT, SurveyServer
 
-pytestmark = browser_marks()
+pytestmark = pytest.mark.browser  # Chromium and axe-core: see tests/tools.py
 
 
 @pytest.fixture
