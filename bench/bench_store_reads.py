@@ -5,7 +5,7 @@ experiment) into a fresh SQLite store, then times, with `Tracker(uri)` (reads ML
 `Tracker(uri, fast_reads=False)` (MLflow's API only), the best of a few calls of: `get_run` of one run,
 `list_runs` of one experiment (what compare reads), `list_run_heads` of the whole store with two tags
 (the desk's runs page), `list_runs()` (civiclab runs) and `mark_orphans_failed` (before every run).
-Both paths give the same runs (tests/test_tracking.py checks it); only the time differs.
+Both paths give the same runs (tests/store/test_tracker.py checks it); only the time differs.
 
 Usage: python bench/bench_store_reads.py [--runs 400] [--metrics 300] [--store DIR]
 """

@@ -10,7 +10,7 @@ import pytest
 
 from civiclab.store.tracker import Tracker
 from tests.integration.servers import mlflow_server, postgres
-from tests.test_resume import SESSIONS, civiclab, comparable, kill_midway, run_args, without_timings
+from tests.run.test_resume import SESSIONS, civiclab, comparable, kill_midway, run_args, without_timings
 
 pytestmark = pytest.mark.integration
 

@@ -150,7 +150,7 @@ def test_compare_warns_when_the_baseline_did_not_finish(
     run = make_runner(tmp_path, store)
     base, other = run(toy_spec()).run_id, run(toy_spec()).run_id
     tracker = Tracker(store)
-    # What the runner leaves after SIGTERM (tests/test_runner.py kills a real process for this).
+    # What the runner leaves after SIGTERM (tests/run/test_runner.py kills a real process for this).
     tracker.set_tags(base, {"civiclab.status": "killed", "civiclab.error": "interrupted: SIGTERM"})
     tracker.end_run(base, "KILLED")
     report = compare_runs(tracker, run_ids=[base, other])

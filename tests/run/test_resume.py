@@ -20,7 +20,7 @@ from civiclab.store.tracker import Tracker
 pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
 
 SESSIONS = 6000
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def civiclab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from civiclab.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _alias_bomb(path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from civiclab.privacy.redaction import find_personal_data, redact, redact_text
 
 LABELLED = (
-    Path(__file__).resolve().parents[1] / "experiments" / "data" / "assistant" / "redaction_labelled.jsonl"
+    Path(__file__).resolve().parents[2] / "experiments" / "data" / "assistant" / "redaction_labelled.jsonl"
 )
 
 
@@ -119,7 +119,7 @@ def test_decimal_numbers_are_not_read_as_phones_or_nir() -> None:
 
 # --- Presidio + spaCy: the cases the regex-only redactor leaked, and the new labelled set ---------------
 
-NEW_SET = Path(__file__).resolve().parent / "fixtures" / "redaction" / "labelled.jsonl"
+NEW_SET = Path(__file__).resolve().parents[1] / "fixtures" / "redaction" / "labelled.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def _findings_cache_hits() -> int:
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     return subprocess.run(
         [sys.executable, "-m", "civiclab.cli", "redact", *args],

@@ -30,7 +30,7 @@ from civiclab.plugins.population import iter_plans
 from civiclab.run.sessions import build_pilot, record_fingerprint, safe_session
 from civiclab.run.shipping import PortablePilotFactory
 from tests.ray_head import RayHead, bare_python, ray_head
-from tests.test_executors import run_root
+from tests.run.test_executors import run_root
 
 pytestmark = pytest.mark.ray  # without Ray: skipped on a laptop, a failure in CI (tests/tools.py)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from civiclab.store.tracker import Tracker
-from tests.signing.conftest import verify_cli
-from tests.test_runner import start_slow_run
+from tests.evidence.signing.conftest import verify_cli
+from tests.run.test_runner import start_slow_run
 
 
 @pytest.mark.slow

@@ -166,7 +166,7 @@ def test_importing_the_public_api_loads_no_heavy_library() -> None:
 
     heavy = ("numpy", "mlflow", "torch", "transformers", "web3", "shap")
     code = f"import sys, civiclab; print([m for m in {heavy!r} if m in sys.modules])"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -191,7 +191,7 @@ def test_every_public_name_resolves_and_the_heavy_ones_only_on_first_use(name: s
     assert missing == []
     # Importing the module alone never loads numpy; the names that need it load it when used.
     code = f"import sys, {name}; print('numpy' in sys.modules)"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

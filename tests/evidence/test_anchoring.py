@@ -26,7 +26,7 @@ from civiclab.store.tracker import Tracker
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url  # the fixture: a fresh anvil node for this module
-SPEC = Path(__file__).resolve().parents[1] / "experiments" / "attestation.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 SMALL = {"energy.tracker": "none", "population.sessions": 12, "pilot.params.batch_size": 4}
 
 

@@ -16,7 +16,7 @@ from civiclab.store.tracker import Tracker
 from tests import anvil_node
 
 anvil_url = anvil_node.anvil_url
-SPEC = Path(__file__).resolve().parents[1] / "experiments" / "attestation.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 PASSWORD = "s3cretPassw0rd"
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from civiclab.errors import CivicLabError
 from civiclab.plugins.experiment import load_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(
     max_examples=60,
     deadline=None,

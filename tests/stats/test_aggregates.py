@@ -75,7 +75,7 @@ def streamed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[d
 
     import yaml
 
-    root = Path(__file__).resolve().parents[1] / "experiments"
+    root = Path(__file__).resolve().parents[2] / "experiments"
     folder = tmp_path_factory.mktemp("streamed")
     shutil.copytree(root / "data", folder / "data")
     raw = yaml.safe_load((root / "journey.yaml").read_text(encoding="utf-8"))
@@ -277,7 +277,7 @@ def test_a_pass_for_failed_sessions_parses_only_their_lines_and_misses_none(tmp_
 
     from civiclab.plugins.registry import evaluators
 
-    run = RunData.for_experiment(load_experiment(Path(__file__).parents[1] / "experiments" / "journey.yaml"),
+    run = RunData.for_experiment(load_experiment(Path(__file__).parents[2] / "experiments" / "journey.yaml"),
                   records=stream, artifact_dir=tmp_path)  # fmt: skip
     metrics = {m.name: m for m in evaluators.get("auditability").fn(run, None)}
     assert metrics["auditability.session_errors"].value == 2 / 5

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from civiclab.store.tracker import Tracker
-from tests.signing import attacks as a
-from tests.signing.conftest import verify_cli
+from tests.evidence.signing import attacks as a
+from tests.evidence.signing.conftest import verify_cli
 
 
 def _as_legacy(store_uri: str, run_id: str) -> None:

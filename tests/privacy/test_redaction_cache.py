@@ -18,7 +18,7 @@ from civiclab.privacy.redaction import cache
 from civiclab.privacy.redaction.cache import cache_dir, cached_redaction, entry_name
 from evaluators.acceptability import EXPORT_KIND, redacted_export
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
 PHONE = b"06 12 34 56 78"
 

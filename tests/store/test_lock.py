@@ -12,7 +12,7 @@ import yaml
 
 from civiclab.store.tracker import Tracker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # Guards issue 15: on main the second run failed with `duplicate column name: step` or

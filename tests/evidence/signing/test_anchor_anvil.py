@@ -13,9 +13,9 @@ from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
 from tests import anvil_node
-from tests.signing import attacks as a
-from tests.signing.conftest import verify_cli
-from tests.signing.matrix import ATTACKS, write_trust
+from tests.evidence.signing import attacks as a
+from tests.evidence.signing.conftest import verify_cli
+from tests.evidence.signing.matrix import ATTACKS, write_trust
 
 pytestmark = [pytest.mark.integration, pytest.mark.evm_node]
 anvil_url = anvil_node.anvil_url

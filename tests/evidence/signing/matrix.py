@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.signing import attacks as a
+from tests.evidence.signing import attacks as a
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from civiclab.evidence.signing.keys import Signer, init_key, keys_dir, load_signer
-from tests.signing.matrix import write_trust
+from tests.evidence.signing.matrix import write_trust
 
 LAB, MEMBER, OUTSIDER = "lab-belleval", "martin", "mallory"
 

@@ -14,7 +14,7 @@ import yaml
 
 pytestmark = pytest.mark.slow  # whole experiments: left out of `make test-fast`
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Writing your own pilot or evaluator"
 
 

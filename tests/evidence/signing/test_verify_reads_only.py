@@ -17,7 +17,7 @@ from civiclab.evidence.review import add_review
 from civiclab.evidence.review_record import PENDING
 from civiclab.evidence.verify.verification import verify
 from civiclab.store.tracker import Tracker
-from tests.signing.conftest import verify_cli
+from tests.evidence.signing.conftest import verify_cli
 
 
 class _Interrupted(Exception):

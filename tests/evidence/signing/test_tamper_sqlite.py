@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.signing.attacks import sqlite_store
-from tests.signing.conftest import verify_cli
-from tests.signing.matrix import ATTACKS, Attack
+from tests.evidence.signing.attacks import sqlite_store
+from tests.evidence.signing.conftest import verify_cli
+from tests.evidence.signing.matrix import ATTACKS, Attack
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from civiclab.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def civiclab(
