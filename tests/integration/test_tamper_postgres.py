@@ -15,10 +15,10 @@ import pytest
 
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
-from tests.integration.servers import mlflow_server, postgres
 from tests.evidence.signing.attacks import Store, postgres_store
 from tests.evidence.signing.conftest import keys, trust_file, verify_cli  # noqa: F401 - fixtures used below
 from tests.evidence.signing.matrix import ATTACKS
+from tests.integration.servers import mlflow_server, postgres
 
 pytestmark = pytest.mark.integration
 
