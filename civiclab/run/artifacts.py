@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from civiclab.evidence.audit import AuditSummary
 from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, write_manifest
-from civiclab.evidence.verify.rerun import write_inputs
+from civiclab.evidence.rerun_inputs import write_inputs
 from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.credentials import strip_credentials
 from civiclab.records import EnergyReading, Metric

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from civiclab.evidence.rerun_inputs import rerun_plan
 from civiclab.evidence.signing.envelope import Envelope, sign_statement
 from civiclab.evidence.signing.keys import Signer, ensure_demo_key, load_signer
 from civiclab.evidence.signing.statement import STATEMENT_FILE, build_run_statement, now_utc
-from civiclab.evidence.verify.rerun import rerun_plan
 from civiclab.home import lab_home
 from civiclab.records import Metric
 
