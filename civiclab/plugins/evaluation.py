@@ -129,10 +129,6 @@ class RunData:
             row["events"] = [e if isinstance(e, dict) else e.as_dict() for e in record.events]
             yield row
 
-    def published(self, sizes: dict[str, int]) -> list[str]:
-        """The segments that may be shown, given how many sessions each holds (at least k), sorted."""
-        return sorted(name for name, size in sizes.items() if size >= self.k)
-
     def segments(
         self, attributes: Iterable[str] = SEGMENT_ATTRIBUTES
     ) -> dict[str, Collection[SessionRecord]]:
