@@ -86,17 +86,7 @@ class SqlReads:
             if head is None:
                 return None
             data = self._data(db, [run_id], _DATA_TABLES)
-        name, status, start, artifact_uri = head
-        return RunSummary(
-            run_id=run_id,
-            experiment=str(name),
-            status=str(status),
-            start_time=int(start or 0),
-            tags=data["tags"][run_id],
-            metrics=data["latest_metrics"][run_id],
-            params=data["params"][run_id],
-            artifact_uri=str(artifact_uri),
-        )
+        return _summary((run_id, *head), data)
 
     def list_runs(
         self, experiment: str | None, max_results: int, tag_keys: Collection[str] | None = None
@@ -126,19 +116,7 @@ class SqlReads:
                 data = self._data(db, ids, _DATA_TABLES)
             else:
                 data = self._data(db, ids, (("tags", "key, value"),), sorted(tag_keys))
-        return [
-            RunSummary(
-                run_id=str(run_id),
-                experiment=str(name),
-                status=str(status),
-                start_time=int(start or 0),
-                tags=data["tags"][run_id],
-                metrics=data["latest_metrics"][run_id],
-                params=data["params"][run_id],
-                artifact_uri=str(artifact_uri),
-            )
-            for run_id, name, status, start, artifact_uri in runs
-        ]
+        return [_summary(tuple(row), data) for row in runs]
 
     @staticmethod
     def _data(
@@ -166,3 +144,19 @@ class SqlReads:
                 for row in db.execute(statement, {**params, "ids": batch}):
                     found[table][row[0]][row[1]] = _value(table, row)
         return found
+
+
+def _summary(row: tuple[Any, ...], data: dict[str, dict[str, dict[str, Any]]]) -> RunSummary:
+    """A run's summary from its `runs` row (id, experiment, status, start, artifacts) and its data."""
+    run_id, name, status, start, artifact_uri = row
+    run_id = str(run_id)
+    return RunSummary(
+        run_id=run_id,
+        experiment=str(name),
+        status=str(status),
+        start_time=int(start or 0),
+        tags=data["tags"][run_id],
+        metrics=data["latest_metrics"][run_id],
+        params=data["params"][run_id],
+        artifact_uri=str(artifact_uri),
+    )
