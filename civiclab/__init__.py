@@ -66,7 +66,7 @@ from civiclab.records import (
     SessionRecord,
     canonical_json,
 )
-from civiclab.spec.experiment import DataFile
+from civiclab.spec.paths import DataFile
 
 if TYPE_CHECKING:
     from civiclab.evidence.audit import verify_audit_log

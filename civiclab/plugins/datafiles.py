@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from civiclab.errors import RegistryError, SpecError
-from civiclab.spec.experiment import ExperimentSpec
 from civiclab.spec.limits import human_bytes, max_data_bytes
+
+if TYPE_CHECKING:  # the spec's models are loaded when an experiment is, not with `import civiclab`
+    from civiclab.spec.experiment import ExperimentSpec
 
 
 def check_data_path(spec_path: Path, path: Path) -> None:
@@ -36,7 +39,7 @@ def check_data_path(spec_path: Path, path: Path) -> None:
         )
 
 
-SectionCheck = Callable[[Path, ExperimentSpec], None]
+SectionCheck = Callable[[Path, "ExperimentSpec"], None]
 """`check(spec_path, spec)`: raise `SpecError` naming the field when a file the section names cannot be read."""
 
 _SECTION_CHECKS: dict[str, SectionCheck] = {}
@@ -51,6 +54,8 @@ def data_file_check(section: str) -> Callable[[SectionCheck], SectionCheck]:
     Raises:
         RegistryError: `section` is not a section of an experiment, or already has a check.
     """
+    from civiclab.spec.experiment import ExperimentSpec
+
     if section not in ExperimentSpec.model_fields:
         raise RegistryError(f"data-file check for {section!r}: not a section of an experiment")
 
