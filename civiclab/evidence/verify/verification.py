@@ -106,6 +106,10 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
 
 def _verify_killed(folder: Path, run: RunSummary) -> Verification:
     result = Verification(run_id=run.run_id, kind="incomplete (killed)")
+    planted = check_planted(folder)
+    if planted.status == "failed":  # a killed run's files are read too: never through a link
+        result.checks.append(planted)
+        return result
     audit_file = folder / AUDIT_FILE
     if not audit_file.exists():
         result.checks.append(failed("run", "incomplete run (killed): no audit chain was written"))

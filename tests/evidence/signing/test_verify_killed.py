@@ -38,3 +38,13 @@ def test_verify_a_killed_run(
     assert (
         f"verify failed: run {run.run_id}: run: incomplete run (killed), audit log valid up to event" in err
     )
+
+    # A link planted in place of the killed run's audit log (to /dev/zero: a naive reader never ends)
+    # is named, and nothing is read through it.
+    audit = folder / "audit.jsonl"
+    audit.rename(folder.parent / "audit.kept")
+    audit.symlink_to("/dev/zero")
+    code, table, _ = verify_cli(store_uri, run.run_id, None, capsys)
+    (row,) = table["checks"]
+    assert code == 1 and row["name"] == "artifacts"
+    assert row["detail"].startswith("audit.jsonl: a symbolic link or special file")
