@@ -5,7 +5,7 @@ experiment) into a fresh SQLite store, then times, with `Tracker(uri)` (reads ML
 `Tracker(uri, fast_reads=False)` (MLflow's API only), the best of a few calls of: `get_run` of one run,
 `list_runs` of one experiment (what compare reads), `list_run_heads` of the whole store with two tags
 (the desk's runs page), `list_runs()` (civiclab runs) and `mark_orphans_failed` (before every run).
-Both paths give the same runs (tests/store/test_tracker.py checks it); only the time differs.
+The ratio is the MLflow API (the baseline) over the SQL path. Both paths give the same runs (tests/store/test_tracker.py checks it); only the time differs.
 
 Usage: python bench/bench_store_reads.py [--runs 400] [--metrics 300] [--store DIR]
 """
@@ -77,9 +77,9 @@ def main() -> int:
         fill(uri, args.runs, args.metrics)
         print(f"{args.runs} runs x {args.metrics} metrics logged in {time.perf_counter() - started:.0f} s")
         sql, mlflow = figures(Tracker(uri)), figures(Tracker(uri, fast_reads=False))
-        print(f"{'read':40} {'SQL path':>10} {'MLflow API':>12}")
+        print(f"{'read':40} {'SQL path':>10} {'MLflow API':>12} {'ratio':>8}")
         for name in sql:
-            print(f"{name:40} {sql[name]:8.1f} ms {mlflow[name]:9.1f} ms")
+            print(f"{name:40} {sql[name]:8.1f} ms {mlflow[name]:9.1f} ms {mlflow[name] / sql[name]:7.0f}x")
     return 0
 
 
