@@ -28,7 +28,7 @@ from civiclab.store.schema import (
     MANIFEST_SHA256_TAG,
     METRICS_FILE,
     RECOMMENDATION_TAG,
-    REVIEW_DECISION_TAG,
+    REVIEW_HEAD_TAG,
     REVIEWS_TAG,
     SESSIONS_FILE,
     STATEMENT_FILE,
@@ -39,7 +39,18 @@ from civiclab.store.tracker import RunSummary, Tracker
 log = logging.getLogger(__name__)
 
 VerifyStatus = Literal["signed", "trusted", "anchored", "tampered", "legacy", "incomplete", "unchecked"]
-ReviewStatus = Literal["awaiting", "approved", "revise", "rejected"]
+ReviewStatus = Literal[
+    "awaiting",
+    "awaiting chair",
+    "awaiting conditions",
+    "approved",
+    "revise",
+    "rejected",
+    "conflict",
+    "not checked",
+    "broken",
+    "unchecked",
+]
 VERIFY_STATUSES: tuple[str, ...] = (
     "signed",
     "trusted",
@@ -49,8 +60,18 @@ VERIFY_STATUSES: tuple[str, ...] = (
     "incomplete",
     "unchecked",
 )
-REVIEW_STATUSES: tuple[str, ...] = ("awaiting", "approved", "revise", "rejected")
-_DECISION_STATUS = {"approve": "approved", "revise": "revise", "reject": "rejected"}
+REVIEW_STATUSES: tuple[str, ...] = (
+    "awaiting",
+    "awaiting chair",
+    "awaiting conditions",
+    "approved",
+    "revise",
+    "rejected",
+    "conflict",
+    "not checked",
+    "broken",
+    "unchecked",
+)
 # Files a review or a tamper changes; their size and mtime are part of a verification's cache key.
 LISTED_FILES = (AUDIT_FILE, MANIFEST_FILE, STATEMENT_FILE)
 WATCHED_FILES = (*LISTED_FILES, SESSIONS_FILE, METRICS_FILE)
@@ -58,7 +79,7 @@ WATCHED_FILES = (*LISTED_FILES, SESSIONS_FILE, METRICS_FILE)
 LISTED_TAGS = (
     RECOMMENDATION_TAG,
     REVIEWS_TAG,
-    REVIEW_DECISION_TAG,
+    REVIEW_HEAD_TAG,
     STATEMENT_SHA256_TAG,
     MANIFEST_SHA256_TAG,
     AUDIT_ROOT_TAG,
@@ -82,11 +103,11 @@ class RunRow:
     reviews: int
 
 
-def review_status(tags: dict[str, str]) -> str:
-    """awaiting, or the latest signed decision the run's tags record."""
-    if int(tags.get(REVIEWS_TAG, "0") or 0) == 0:
-        return "awaiting"
-    return _DECISION_STATUS.get(tags.get(REVIEW_DECISION_TAG, ""), "awaiting")
+def review_status(result: Any | None) -> str:
+    """The decision rule's outcome over the run's verified reviews ("unchecked" until verified)."""
+    if result is None or result.committee is None:
+        return "unchecked"
+    return str(result.committee.state)
 
 
 def verify_status(result: Any) -> str:
@@ -233,7 +254,7 @@ def run_rows(
             status=s.status,
             recommendation=s.tags.get(RECOMMENDATION_TAG, "—"),
             verify=verify_status(result) if result is not None else "unchecked",
-            review=review_status(s.tags),
+            review=review_status(result),
             reviews=int(s.tags.get(REVIEWS_TAG, "0") or 0),
         )
         if verify and row.verify != verify:

@@ -210,7 +210,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             run=summary,
             verification=verification,
             verify=verify_status(verification),
-            review=review_status(summary.tags),
+            review=review_status(verification),
             failure=failure,
             comments=await threaded(desk.accounts.comments, run_id),
             review_comments=await threaded(review_comments, desk.tracker, summary),

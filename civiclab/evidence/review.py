@@ -14,6 +14,7 @@ itself never writes. The event and manifest formats are in `civiclab.evidence.re
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -27,23 +28,16 @@ from typing import TYPE_CHECKING, Any
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import AuditWriter, verify_audit_log
 from civiclab.evidence.manifest import read_manifest, sha256_file, write_manifest
-from civiclab.evidence.review_record import DECISIONS, REVIEW_EVENT, Review, pending_path
-from civiclab.evidence.verify.manifestcheck import verify_manifest
+from civiclab.evidence.review_record import DECISIONS, REVIEW_EVENT, Review, pending_path, read_pending
 from civiclab.home import text_setting
-from civiclab.privacy.redaction import redact_text
-from civiclab.store.schema import (
-    AUDIT_FILE,
-    AUDIT_ROOT_TAG,
-    MANIFEST_SHA256_TAG,
-    REVIEW_DECISION_TAG,
-    REVIEW_REVIEWER_TAG,
-    REVIEWS_TAG,
-    SCORECARD_FILE,
-)
+from civiclab.store.schema import AUDIT_FILE, AUDIT_ROOT_TAG, MANIFEST_SHA256_TAG
 from civiclab.store.tracker import Tracker
 
 if TYPE_CHECKING:
+    from civiclab.evidence.signing.envelope import Envelope
     from civiclab.evidence.signing.keys import Signer
+    from civiclab.evidence.signing.trust import TrustFile
+    from civiclab.evidence.verify.result import ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +110,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
     payload = event["payload"]
     review = Review(
         reviewer=event["actor"],
+        sha256=payload.get("envelope_sha256"),
         decision=payload["decision"],
         comment=payload["comment"],
         conditions=list(payload.get("conditions") or []),
@@ -138,13 +133,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
         tracker.log_artifacts(run_id, folder)
     tracker.set_tags(
         run_id,
-        {
-            AUDIT_ROOT_TAG: summary.root,
-            MANIFEST_SHA256_TAG: manifest_sha,
-            REVIEWS_TAG: str(len(manifest.reviews)),
-            REVIEW_DECISION_TAG: review.decision,
-            REVIEW_REVIEWER_TAG: review.reviewer,
-        },
+        {AUDIT_ROOT_TAG: summary.root, MANIFEST_SHA256_TAG: manifest_sha} | dict(wal["tags"]),
     )
     _fault("review:after-tags")
     return review
@@ -170,7 +159,7 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
         # removed by its writer by the time the lock is ours. Only a record still here is interrupted.
         if not wal_path.exists():
             return None
-        wal = json.loads(wal_path.read_text(encoding="utf-8"))
+        wal = read_pending(wal_path)
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
         audit_path = folder / AUDIT_FILE
         size = audit_path.stat().st_size
@@ -189,6 +178,216 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
     return done
 
 
+@dataclasses.dataclass
+class _RunState:
+    """What a review is signed over and appended after, read under the run's lock."""
+
+    run_id: str
+    folder: Path
+    local: Path | None
+    subject: str
+    signed_run: bool
+    rows: list[ReviewRow]
+    entries: list[dict[str, Any]]
+    events_before: int
+    previous_manifest_sha256: str | None
+
+
+def _read_state(
+    tracker: Tracker, run_id: str, folder: Path, local: Path | None, trust: TrustFile | None
+) -> _RunState:
+    from civiclab.evidence.signing.envelope import read_envelope
+    from civiclab.evidence.signing.statement import STATEMENT_FILE
+    from civiclab.evidence.verify.manifestcheck import review_events, verify_manifest
+    from civiclab.evidence.verify.reviewcheck import read_reviews
+    from civiclab.store.files import read_artifact
+
+    run = tracker.get_run(run_id)
+    checked = verify_manifest(folder, run.tags, run.run_id)
+    if not checked.ok or checked.found is None:
+        raise AuditError(f"run {run_id} does not verify, review refused: {checked.problem}")
+    signed_run = (folder / STATEMENT_FILE).exists()
+    if signed_run:
+        subject = read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
+    else:  # a legacy run: the review points at its manifest
+        subject = run.tags.get(MANIFEST_SHA256_TAG, "")
+    entries, _ = review_events(folder)
+    rows, _ = read_reviews(entries, subject if signed_run else None, trust)
+    broken = next((r for r in rows if r.problem), None)
+    if broken is not None:
+        raise AuditError(f"run {run_id}: audit.jsonl line {broken.line}: {broken.problem}: review refused")
+    return _RunState(
+        run_id=run_id,
+        folder=folder,
+        local=local,
+        subject=subject,
+        signed_run=signed_run,
+        rows=rows,
+        entries=entries,
+        events_before=checked.found.audit_events,
+        previous_manifest_sha256=run.tags.get(MANIFEST_SHA256_TAG),
+    )
+
+
+def _statement_for(
+    state: _RunState,
+    signer: Signer,
+    *,
+    decision: str,
+    comment: str,
+    conditions: list[str] | None,
+    acknowledges: list[str] | None,
+    reviewer: str,
+    ts: str,
+) -> dict[str, Any]:
+    from civiclab.evidence.signing.statement import build_review_statement
+    from civiclab.privacy.redaction import redact_text
+
+    return build_review_statement(
+        run_id=state.run_id,
+        run_statement_sha256=state.subject,
+        decision=decision,
+        comment=redact_text(comment.strip()),
+        ts=ts,
+        reviewer=reviewer,
+        signer_keyid=signer.keyid,
+        signer_public_key=signer.public_key,
+        conditions=[redact_text(c.strip()) for c in conditions or [] if c.strip()],
+        sequence=len(state.rows),
+        previous_review_sha256=state.rows[-1].sha256 if state.rows else None,
+        acknowledges=[c for c in acknowledges or [] if c.strip()],
+    )
+
+
+def _check_envelope(state: _RunState, envelope: Envelope, trust: TrustFile | None) -> dict[str, Any]:
+    """The predicate of a signed review that may be appended now; else a one-line refusal."""
+    from civiclab.errors import SigningError
+    from civiclab.evidence.signing.envelope import verify_signature
+    from civiclab.evidence.signing.statement import REVIEW_PREDICATE_TYPE, subjects_of
+    from civiclab.evidence.verify.checks import embedded_key
+
+    try:
+        statement = envelope.statement()
+    except SigningError as exc:
+        raise SpecError("review", "envelope", str(exc).splitlines()[0]) from None
+    predicate: dict[str, Any] = statement.get("predicate") or {}
+    if statement.get("predicateType") != REVIEW_PREDICATE_TYPE:
+        raise SpecError("review", "envelope", "not a civiclab review")
+    if predicate.get("run_id") != state.run_id or state.subject not in subjects_of(statement).values():
+        raise SpecError(
+            "review", "envelope", f"signed for another run or statement than run {state.run_id}'s"
+        )
+    if predicate.get("decision") not in DECISIONS:
+        raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}")
+    previous = state.rows[-1].sha256 if state.rows else None
+    if predicate.get("sequence") != len(state.rows) or predicate.get("previous_review_sha256") != previous:
+        raise SpecError(
+            "review",
+            "envelope",
+            f"signed as review {int(predicate.get('sequence') or 0) + 1}, the run now has {len(state.rows)}: "
+            "another review landed since it was signed; sign it again",
+        )
+    if any(r.sha256 == envelope.digest() for r in state.rows):
+        raise SpecError("review", "envelope", "this signed review is already recorded")
+    ts = str(predicate.get("ts") or "")
+    if state.rows and ts < state.rows[-1].ts:
+        raise SpecError("review", "ts", f"{ts} is before the last review ({state.rows[-1].ts})")
+    keyid = verify_signature(envelope, embedded_key(statement))
+    if keyid is None:
+        raise SpecError("review", "envelope", "no signature verifies")
+    if trust is not None:
+        problem = trust.reviewer_problem(keyid)
+        if problem is not None:
+            raise SpecError("review", "--key", f"key {keyid[:16]}… may not review: {problem}")
+    return predicate
+
+
+def _append(tracker: Tracker, state: _RunState, envelope: Envelope, trust: TrustFile | None) -> Review:
+    """Append a checked signed review (the caller holds the run's lock)."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.verify.reviewcheck import read_reviews
+    from civiclab.store.schema import (
+        REVIEW_HEAD_TAG,
+        REVIEW_STATUS_TAG,
+        REVIEW_TRUST_TAG,
+        REVIEWS_TAG,
+        SCORECARD_FILE,
+    )
+
+    predicate = _check_envelope(state, envelope, trust)
+    card = state.folder / SCORECARD_FILE
+    event: dict[str, Any] = {
+        "session_id": "",
+        "seq": len(state.rows),
+        "ts": predicate["ts"],
+        "kind": REVIEW_EVENT,
+        "actor": predicate.get("reviewer"),
+        "payload": {
+            "decision": predicate["decision"],
+            "comment": predicate.get("comment"),
+            **({"conditions": predicate["conditions"]} if predicate.get("conditions") else {}),
+            "scorecard_sha256": sha256_file(card) if card.exists() else None,
+            "previous_manifest_sha256": state.previous_manifest_sha256,
+            "statement_sha256": state.subject,
+            "keyid": (predicate.get("signer") or {}).get("keyid"),
+            "envelope_sha256": envelope.digest(),
+            "envelope": envelope.model_dump(by_alias=True),
+        },
+    }
+    landed = {"seq": state.events_before, "hash": "", "event": event}
+    rows, status = read_reviews([*state.entries, landed], state.subject if state.signed_run else None, trust)
+    tags = {
+        REVIEWS_TAG: str(len(rows)),
+        REVIEW_HEAD_TAG: envelope.digest(),
+        REVIEW_STATUS_TAG: status.state,
+        REVIEW_TRUST_TAG: trust.sha256 if trust is not None else "",
+    }
+    audit_path = state.folder / AUDIT_FILE
+    wal_path = pending_path(tracker, state.run_id, state.local)
+    wal_path.parent.mkdir(parents=True, exist_ok=True)
+    wal = {
+        "run_id": state.run_id,
+        "event": event,
+        "events_before": state.events_before,
+        "bytes_before": audit_path.stat().st_size,
+        "tags": tags,
+    }
+    _write_durably(wal_path, json.dumps(wal))
+    _fault("review:after-wal")
+    review = _commit(tracker, state.run_id, state.folder, state.local, wal)
+    wal_path.unlink()
+    return review
+
+
+@contextlib.contextmanager
+def _run_state(tracker: Tracker, run_id: str, trust: TrustFile | None) -> Iterator[_RunState]:
+    """The run's state under its lock, after completing any interrupted review."""
+    recover_pending(tracker, run_id)
+    local = tracker.local_artifact_dir(run_id)
+    with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
+        # Read again under the lock: another review may just have landed.
+        folder = local if local is not None else tracker.download(run_id, Path(tmp))
+        yield _read_state(tracker, run_id, folder, local, trust)
+
+
+def _reviewer_signer(key: str, signer: Signer | None, trust: TrustFile | None) -> Signer:
+    """The reviewer's key, refused when it may not sign a review (before anything is written)."""
+    from civiclab.evidence.signing.keys import load_signer, reviewer_key_problem
+
+    if signer is None:
+        if not key:
+            raise SpecError("review", "--key", "a review is signed: name the reviewer's key")
+        problem = reviewer_key_problem(key)
+        if problem is not None:
+            raise SpecError("review", "--key", f"key {key!r} may not sign reviews: {problem}")
+        signer = load_signer(key)
+    if trust is not None:
+        problem = trust.reviewer_problem(signer.keyid)
+        if problem is not None:
+            raise SpecError("review", "--key", f"key {signer.name or key!r} may not review: {problem}")
+    return signer
+
+
 def add_review(
     tracker: Tracker,
     run_id: str,
@@ -200,6 +399,8 @@ def add_review(
     reviewer: str | None = None,
     signer: Signer | None = None,
     conditions: list[str] | None = None,
+    acknowledges: list[str] | None = None,
+    trust_path: str | Path | None = None,
 ) -> Review:
     """Sign a committee decision with the key `key` and append it to a run that verifies.
 
@@ -207,96 +408,106 @@ def add_review(
         tracker: the store holding the run.
         run_id: the run reviewed.
         key: the reviewer's key name (under CIVICLAB_HOME); the trust file says whose it is.
-        conditions: what the decision requires, one item each (redacted, then signed as a field).
-        signer: the reviewer's key already opened (the desk opens it with the member's password);
-            used instead of loading `key`.
+        signer: the reviewer's key already opened (the desk opens it with the member's password).
         decision: approve, revise or reject.
         comment: free text; personal data in it is redacted before it is signed and recorded.
+        conditions: what the decision requires, one item each (redacted, then signed as a field).
+        acknowledges: conditions of earlier reviews this review accepts.
         now: the review's timestamp (ISO 8601, UTC); the current time by default.
-        reviewer: the name shown in reports (signed with the decision); the key's name by default.
-            Who the key belongs to, and in which role, is what the trust file says.
+        reviewer: the name signed with the decision; the key's name by default. Every surface shows
+            the name the trust file gives the key instead, when it lists it.
+        trust_path: the trust file (default CIVICLAB_TRUST): a key it does not list for a reviewing
+            role is refused before anything is written; the status tag is computed under its rule.
 
     Raises:
-        SpecError: a bad decision or reviewer, or the key does not exist.
-        AuditError: the run's audit log, manifest or artifacts do not verify: nothing is written.
+        SpecError: a bad decision or reviewer, a key that does not exist or may not review.
+        AuditError: the run's audit log, manifest, artifacts or reviews do not verify: nothing is written.
         TrackingError: the run does not exist.
     """
-    from civiclab.evidence.signing.envelope import sign_statement
-    from civiclab.evidence.signing.keys import load_signer
-    from civiclab.evidence.signing.statement import STATEMENT_FILE, build_review_statement
-
+    trust = _trust(trust_path)
     if decision not in DECISIONS:
         raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    if signer is None:
-        if not key:
-            raise SpecError("review", "--key", "a review is signed: name the reviewer's key")
-        signer = load_signer(key)
+    signer = _reviewer_signer(key, signer, trust)
     shown = (reviewer if reviewer is not None else signer.name).strip()
     if not shown:
         raise SpecError("review", "reviewer", "a reviewer name is required")
-    recover_pending(tracker, run_id)
-    local = tracker.local_artifact_dir(run_id)
-    with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
-        run = tracker.get_run(run_id)  # read again under the lock: another review may just have landed
-        folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        checked = verify_manifest(folder, run.tags, run.run_id)
-        if not checked.ok or checked.found is None:
-            raise AuditError(f"run {run_id} does not verify, review refused: {checked.problem}")
-        statement_file = folder / STATEMENT_FILE
-        if statement_file.exists():
-            from civiclab.evidence.signing.envelope import read_envelope
-            from civiclab.store.files import read_artifact
-
-            subject = read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
-        else:  # a legacy run: the review points at its manifest
-            subject = run.tags.get(MANIFEST_SHA256_TAG, "")
-        manifest = read_manifest(folder)
-        card = folder / SCORECARD_FILE
-        clean_comment = redact_text(comment.strip())
-        clean_conditions = [redact_text(c.strip()) for c in conditions or [] if c.strip()]
+    with _run_state(tracker, run_id, trust) as state:
         ts = now or _now()
-        envelope = sign_statement(
-            build_review_statement(
-                run_id=run_id,
-                run_statement_sha256=subject,
-                decision=decision,
-                comment=clean_comment,
-                ts=ts,
-                reviewer=shown,
-                signer_keyid=signer.keyid,
-                signer_public_key=signer.public_key,
-                conditions=clean_conditions,
-            ),
+        if state.rows and ts < state.rows[-1].ts:
+            ts = state.rows[-1].ts  # a clock behind the last review's: never sign a time before it
+        envelope = _sign(
+            state,
             signer,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            acknowledges=acknowledges,
+            reviewer=shown,
+            ts=ts,
         )
-        event: dict[str, Any] = {
-            "session_id": "",
-            "seq": len(manifest.reviews),
-            "ts": ts,
-            "kind": REVIEW_EVENT,
-            "actor": shown,
-            "payload": {
-                "decision": decision,
-                "comment": clean_comment,
-                **({"conditions": clean_conditions} if clean_conditions else {}),
-                "scorecard_sha256": sha256_file(card) if card.exists() else None,
-                "previous_manifest_sha256": run.tags.get(MANIFEST_SHA256_TAG),
-                "statement_sha256": subject,
-                "keyid": signer.keyid,
-                "envelope": envelope.model_dump(by_alias=True),
-            },
-        }
-        audit_path = folder / AUDIT_FILE
-        wal_path = pending_path(tracker, run_id, local)
-        wal_path.parent.mkdir(parents=True, exist_ok=True)
-        wal = {
-            "run_id": run_id,
-            "event": event,
-            "events_before": checked.found.audit_events,
-            "bytes_before": audit_path.stat().st_size,
-        }
-        _write_durably(wal_path, json.dumps(wal))
-        _fault("review:after-wal")
-        review = _commit(tracker, run_id, folder, local, wal)
-        wal_path.unlink()
-    return review
+        return _append(tracker, state, envelope, trust)
+
+
+def sign_offline(
+    tracker: Tracker,
+    run_id: str,
+    *,
+    key: str,
+    decision: str,
+    comment: str = "",
+    reviewer: str | None = None,
+    conditions: list[str] | None = None,
+    acknowledges: list[str] | None = None,
+    trust_path: str | Path | None = None,
+) -> Envelope:
+    """A signed review of the run as it is now, written nowhere (`civiclab review --out`).
+
+    The member's key never has to leave their machine: the desk (or `civiclab review --signed FILE`)
+    appends the envelope later, if no other review landed meanwhile.
+    """
+    trust = _trust(trust_path)
+    if decision not in DECISIONS:
+        raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    signer = _reviewer_signer(key, None, trust)
+    local = tracker.local_artifact_dir(run_id)
+    with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp:
+        folder = local if local is not None else tracker.download(run_id, Path(tmp))
+        state = _read_state(tracker, run_id, folder, local, trust)
+        ts = max(_now(), state.rows[-1].ts) if state.rows else _now()
+        return _sign(
+            state,
+            signer,
+            decision=decision,
+            comment=comment,
+            conditions=conditions,
+            acknowledges=acknowledges,
+            reviewer=(reviewer or signer.name).strip(),
+            ts=ts,
+        )
+
+
+def append_signed_review(
+    tracker: Tracker, run_id: str, envelope: Envelope, *, trust_path: str | Path | None = None
+) -> Review:
+    """Append a review signed offline (its envelope), checked like one signed here.
+
+    Raises:
+        SpecError: the envelope is not a review of this run's current state, or its key may not review.
+        AuditError: the run does not verify.
+    """
+    trust = _trust(trust_path)
+    with _run_state(tracker, run_id, trust) as state:
+        return _append(tracker, state, envelope, trust)
+
+
+def _sign(state: _RunState, signer: Signer, **fields: Any) -> Envelope:
+    from civiclab.evidence.signing.envelope import sign_statement
+
+    return sign_statement(_statement_for(state, signer, **fields), signer)
+
+
+def _trust(trust_path: str | Path | None) -> TrustFile | None:
+    from civiclab.evidence.signing.trust import load_trust
+
+    loaded = load_trust(trust_path)
+    return loaded[0] if loaded else None

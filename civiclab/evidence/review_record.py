@@ -7,8 +7,9 @@ format from here, so that verifying never needs the module that writes.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +39,7 @@ class Review(BaseModel):
     hash: str
     keyid: str | None = None
     statement_sha256: str | None = None
+    sha256: str | None = Field(default=None, description="the review envelope's digest")
 
 
 def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:
@@ -49,6 +51,29 @@ def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:
         except ValueError:
             continue
     return out
+
+
+def read_pending(path: Path) -> dict[str, Any]:
+    """A review's write-ahead record.
+
+    Raises:
+        AuditError: it cannot be read or is not such a record (one line naming the file).
+    """
+    from civiclab.errors import AuditError
+
+    try:
+        wal = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(wal, dict) or not {"event", "events_before", "bytes_before"} <= set(wal):
+            raise ValueError("fields missing")
+        int(wal["events_before"]), int(wal["bytes_before"])
+        if not isinstance(wal["event"], dict):
+            raise ValueError("no event")
+    except (OSError, ValueError, TypeError) as exc:
+        raise AuditError(
+            f"{path}: not a readable pending review record ({str(exc).splitlines()[0][:80]}); "
+            "move it aside, then run civiclab verify"
+        ) from None
+    return wal
 
 
 def pending_path(tracker: Tracker, run_id: str, local: Path | None) -> Path:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -18,23 +19,55 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from civiclab.evidence.review import add_review
+    from civiclab.errors import SpecError
+    from civiclab.evidence.review import add_review, append_signed_review, sign_offline
     from civiclab.store.tracker import Tracker
 
-    review = add_review(
-        Tracker(args.tracking_uri),
-        args.run_id,
-        key=args.key,
-        reviewer=args.reviewer,
-        decision=args.decision,
-        comment=args.comment or "",
-        conditions=args.condition,
-    )
+    tracker = Tracker(args.tracking_uri)
+    if args.signed is not None:
+        review = append_signed_review(tracker, args.run_id, _read_signed(args.signed), trust_path=args.trust)
+    else:
+        if not args.key or not args.decision:
+            raise SpecError("review", "--key / --decision", "both are needed to sign (or --signed FILE)")
+        fields = {
+            "key": args.key,
+            "reviewer": args.reviewer,
+            "decision": args.decision,
+            "comment": args.comment or "",
+            "conditions": args.condition,
+            "acknowledges": args.acknowledge,
+            "trust_path": args.trust,
+        }
+        if args.out is not None:
+            envelope = sign_offline(tracker, args.run_id, **fields)
+            args.out.write_text(envelope.to_json(), encoding="utf-8")
+            print(
+                f"review signed for run {args.run_id}, not recorded: {args.out} "
+                "(upload it on the desk, or civiclab review RUN_ID --signed FILE)"
+            )
+            return 0
+        review = add_review(tracker, args.run_id, **fields)
     print(
-        f"review recorded: {review.decision.upper()} by {review.reviewer} on run {args.run_id} "
+        f"review recorded: {review.decision.upper()} signed as {review.reviewer} on run {args.run_id} "
         f"(audit line {review.audit_seq + 1}, hash {review.hash[:16]}…)"
     )
     return 0
+
+
+def _read_signed(path: Path) -> Any:
+    from civiclab.errors import SigningError, SpecError
+    from civiclab.evidence.signing.envelope import read_envelope
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > 1024 * 1024:
+        raise SpecError(path, "", "larger than 1 MB: not a signed review")
+    try:
+        return read_envelope(data)
+    except SigningError as exc:
+        raise SpecError(path, "envelope", str(exc).splitlines()[0]) from None
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -86,9 +119,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "does not verify. The trust file says whose key it is and in which role.",
     )
     p.add_argument("run_id")
-    p.add_argument("--key", required=True, help="your signing key (civiclab keys init --name NAME)")
-    p.add_argument("--reviewer", help="your name as reports show it (default: the key's name)")
-    p.add_argument("--decision", required=True, choices=["approve", "revise", "reject"])
+    p.add_argument(
+        "--key", help="your signing key, encrypted (civiclab keys init --name NAME --passphrase-env VAR)"
+    )
+    p.add_argument(
+        "--reviewer", help="the name you sign with (reports show the trust file's name for your key)"
+    )
+    p.add_argument("--decision", choices=["approve", "revise", "reject"])
     p.add_argument("--comment", default="", help="the committee's comment (personal data is redacted)")
     p.add_argument(
         "--condition",
@@ -97,6 +134,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="TEXT",
         help="a condition of the decision, signed as a field of its own (repeat for each)",
     )
+    p.add_argument(
+        "--acknowledge",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a condition of an earlier review that this review accepts (repeat for each)",
+    )
+    p.add_argument(
+        "--trust",
+        help="the committee's trust file (default: CIVICLAB_TRUST): a key it does not list for a reviewing "
+        "role is refused before anything is written",
+    )
+    p.add_argument("--out", type=Path, help="sign only: write the signed review to this file (for the desk)")
+    p.add_argument("--signed", type=Path, metavar="FILE", help="record a review signed with --out")
     p.set_defaults(handler=cmd_review)
 
     p = sub.add_parser(

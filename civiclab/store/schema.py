@@ -64,17 +64,21 @@ STATEMENT_SHA256_TAG = "civiclab.statement_sha256"
 SIGNER_TAG = "civiclab.signer"
 ANCHOR_TX_TAG = "civiclab.anchor_tx"
 REVIEWS_TAG = "civiclab.reviews"
-REVIEW_DECISION_TAG = "civiclab.review.decision"
-REVIEW_REVIEWER_TAG = "civiclab.review.reviewer"
+REVIEW_HEAD_TAG = "civiclab.review.head"
+"""The sha256 of the last signed review's envelope: the head of the run's review sequence."""
+REVIEW_STATUS_TAG = "civiclab.review.status"
+"""The committee's status (the decision rule's outcome) when the last review was recorded."""
+REVIEW_TRUST_TAG = "civiclab.review.trust_sha256"
+"""The trust file the status tag was computed with ("" when there was none: signers not checked)."""
+REVIEW_TAGS = (REVIEWS_TAG, REVIEW_HEAD_TAG, REVIEW_STATUS_TAG, REVIEW_TRUST_TAG)
+"""Caches of the signed reviews, for MLflow's UI and fast listings; `verify` compares each with them."""
 EVIDENCE_TAGS = (
     AUDIT_ROOT_TAG,
     MANIFEST_SHA256_TAG,
     STATEMENT_SHA256_TAG,
     SIGNER_TAG,
     ANCHOR_TX_TAG,
-    REVIEWS_TAG,
-    REVIEW_DECISION_TAG,
-    REVIEW_REVIEWER_TAG,
+    *REVIEW_TAGS,
 )
 """What points at a run's evidence. They change after the run is signed (a review moves the root; the
 statement's and manifest's digests cannot be inside what they digest), so `verify` derives each."""

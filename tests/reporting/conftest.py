@@ -78,11 +78,11 @@ REVIEW_KEY = "committee"
 @pytest.fixture(scope="session", autouse=True)
 def review_key(civiclab_home: Path) -> str:
     """The committee's signing key, made once in the test session's CIVICLAB_HOME."""
-    from civiclab.evidence.signing.keys import init_key, keys_dir
+    from civiclab.evidence.signing.keys import ensure_demo_key
+    from tests.reviewer_keys import reviewer_key
 
-    if not (keys_dir() / f"{REVIEW_KEY}.key").exists():
-        init_key(REVIEW_KEY)
-    return REVIEW_KEY
+    ensure_demo_key()  # the lab's key signs runs: made first, it is the default one
+    return reviewer_key(REVIEW_KEY)
 
 
 @pytest.fixture

@@ -47,7 +47,12 @@ def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str)
     assert report.found.run_audit_root == result.audit_root  # what an anchor holds is unchanged
     run = tracker.get_run(result.run_id)
     assert run.tags["civiclab.audit_root"] == report.found.audit_root
-    assert run.tags["civiclab.review.decision"] == "revise"
+    # The tags cache the signed sequence: its head, and the status under no trust file (not checked).
+    assert run.tags["civiclab.review.head"] == review.sha256
+    assert (run.tags["civiclab.review.status"], run.tags["civiclab.review.trust_sha256"]) == (
+        "not checked",
+        "",
+    )
     folder = tracker.local_artifact_dir(result.run_id)
     assert folder is not None
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -173,7 +178,7 @@ def test_conditions_are_signed_shown_and_checked_against_the_chain(
 ) -> None:
     from civiclab.evidence.signing.envelope import read_envelope
     from civiclab.evidence.signing.statement import STATEMENT_FILE
-    from civiclab.evidence.verify.reviewcheck import _review_row
+    from civiclab.evidence.verify.reviewcheck import _read as _review_row
     from civiclab.reporting.document import load_document
     from civiclab.reporting.render import render
 

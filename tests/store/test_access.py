@@ -88,8 +88,11 @@ def test_an_unknown_run_id_is_exit_2(
 ) -> None:
     name, *options = command
     if name == "review":  # a real reviewer's key, so that only the run id is wrong
-        main(["keys", "init", "--name", "store-access-reviewer"])
-        capsys.readouterr()
+        from civiclab.evidence.signing.keys import ensure_demo_key
+        from tests.reviewer_keys import reviewer_key
+
+        ensure_demo_key()
+        reviewer_key("store-access-reviewer")
     assert main(["--tracking-uri", store_uri, name, "feedfacefeedfacefeedfacefeedface", *options]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no run 'feedfacefeedfacefeedfacefeedface'" in err[0]

@@ -122,11 +122,17 @@ def build_review_statement(
     signer_keyid: str,
     signer_public_key: bytes,
     conditions: list[str] | None = None,
+    sequence: int | None = None,
+    previous_review_sha256: str | None = None,
+    acknowledges: list[str] | None = None,
 ) -> dict[str, Any]:
     """A committee decision as an in-toto Statement whose subject is the run's signed statement.
 
     `conditions` (what an approval or a revision requires, one item each) are signed as a field of
     their own, left out when there are none (so reviews signed before they existed read the same).
+    `sequence` (the review's position, from 0) and `previous_review_sha256` (the digest of the review
+    before it, None for the first) chain the reviews: dropping, reordering or replaying one breaks the
+    chain. `acknowledges` lists conditions of earlier reviews this one accepts.
     """
     statement: dict[str, Any] = {
         "_type": STATEMENT_TYPE,
@@ -144,6 +150,11 @@ def build_review_statement(
     }
     if conditions:
         statement["predicate"]["conditions"] = list(conditions)
+    if sequence is not None:
+        statement["predicate"]["sequence"] = sequence
+        statement["predicate"]["previous_review_sha256"] = previous_review_sha256
+    if acknowledges:
+        statement["predicate"]["acknowledges"] = list(acknowledges)
     return statement
 
 

@@ -15,6 +15,10 @@ RunKind = Literal["signed", "unsigned (legacy)", "incomplete (killed)"]
 AnchorStatus = Literal["none", "verified", "unchecked", "failed"]
 
 
+REVIEW_CHECKS = frozenset({"reviews", "pending review"})
+"""The rows that answer "which reviews count?"; every other row answers "is the evidence intact?"."""
+
+
 class Check(BaseModel):
     """One row of the verify table."""
 
@@ -34,7 +38,11 @@ def failed(name: str, detail: str) -> Check:
 
 
 class ReviewRow(BaseModel):
-    """A review as `civiclab verify` lists it: who signed it, in which role, and whether trusted."""
+    """A review as every surface lists it, read from its verified envelope only.
+
+    `signer` is the name the trust file gives the key (never an unsigned field); without a trust
+    file, or for a key it does not list, the name the review signed followed by its key id.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,10 +50,52 @@ class ReviewRow(BaseModel):
     decision: str
     ts: str
     signer: str
+    reviewer: str = Field(
+        default="", description="the name the review signed (the trust file's name is `signer`)"
+    )
     role: str = ""
     keyid: str = ""
     trusted: bool | None = None
-    problem: str = ""
+    problem: str = Field(default="", description="the record is broken (forged, altered, out of sequence)")
+    comment: str = ""
+    conditions: list[str] = Field(default_factory=list)
+    acknowledges: list[str] = Field(default_factory=list)
+    sha256: str = Field(default="", description="the review envelope's digest (what the next review signs)")
+    sequence: int | None = None
+    counted: bool = False
+    ignored: str = Field(default="", description="why the decision rule does not count it")
+
+
+CommitteeState = Literal[
+    "awaiting",
+    "awaiting chair",
+    "awaiting conditions",
+    "approved",
+    "revise",
+    "rejected",
+    "conflict",
+    "not checked",
+    "broken",
+]
+
+
+class CommitteeStatus(BaseModel):
+    """Which reviews count and what they decide, under the trust file's decision rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: CommitteeState
+    counted: int = 0
+    ignored: int = 0
+    members: int = 0
+    quorum: int = 1
+    chair_included: bool = False
+    pending_conditions: list[str] = Field(default_factory=list)
+    summary: str = Field(description="one sentence, in English")
+    summary_fr: str = Field(description="the same sentence, in French")
+
+    def words(self, lang: str = "en") -> str:
+        return self.summary_fr if lang == "fr" else self.summary
 
 
 class FolderFacts(BaseModel):
@@ -95,12 +145,23 @@ class Verification(BaseModel):
     statement_sha256: str | None = None
     checks: list[Check] = Field(default_factory=list)
     reviews: list[ReviewRow] = Field(default_factory=list)
+    committee: CommitteeStatus | None = None
     # Not part of the table (nor of `--json`): the manifest check's figures, for reports.
     found: FolderFacts | None = Field(default=None, exclude=True)
 
     @property
     def ok(self) -> bool:
         return all(c.status != "failed" for c in self.checks)
+
+    @property
+    def evidence_ok(self) -> bool:
+        """Is the evidence intact? Every check but the reviews' (which answer the other question)."""
+        return all(c.status != "failed" for c in self.checks if c.name not in REVIEW_CHECKS)
+
+    @property
+    def reviews_ok(self) -> bool:
+        """Is the record of reviews sound (whichever of them count)?"""
+        return all(c.status != "failed" for c in self.checks if c.name in REVIEW_CHECKS)
 
     def first_failure(self) -> Check | None:
         return next((c for c in self.checks if c.status == "failed"), None)

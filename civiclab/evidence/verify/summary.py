@@ -14,7 +14,7 @@ from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile
 from civiclab.evidence.verify.checks import check_signature
 from civiclab.evidence.verify.result import ReviewRow
-from civiclab.evidence.verify.reviewcheck import check_reviews
+from civiclab.evidence.verify.reviewcheck import read_reviews
 from civiclab.store.schema import AUDIT_FILE
 
 
@@ -68,5 +68,5 @@ def signature_summary(
             for number, line in enumerate(fh):
                 if number >= events and b'"kind":"' + REVIEW_EVENT.encode() + b'"' in line:
                     entries.append(orjson.loads(line))
-    _, summary.reviews = check_reviews(entries, envelope.digest(), trust, {})
+    summary.reviews, _ = read_reviews(entries, envelope.digest(), trust)
     return summary

@@ -34,17 +34,15 @@ from civiclab.evidence.verify.checks import (
     check_tags,
     file_digests,
 )
-from civiclab.evidence.verify.manifestcheck import verify_manifest
+from civiclab.evidence.verify.manifestcheck import review_events, verify_manifest
 from civiclab.evidence.verify.result import Check, Verification, failed, ok
-from civiclab.evidence.verify.reviewcheck import check_reviews
+from civiclab.evidence.verify.reviewcheck import check_reviews, read_reviews
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
 from civiclab.store.schema import (
     AUDIT_FILE,
     AUDIT_ROOT_TAG,
     ERROR_TAG,
-    MANIFEST_FILE,
-    REVIEWS_TAG,
     SESSIONS_FILE,
     SIGNER_TAG,
     STATEMENT_SHA256_TAG,
@@ -130,6 +128,10 @@ def _verify_killed(folder: Path, run: RunSummary) -> Verification:
 
 def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
     result = verify_manifest(folder, run.tags, run.run_id)
+    if result.ok:
+        # The manifest check matched its reviews with the audit log; who may count is the rule's.
+        entries, _ = review_events(folder)
+        result.reviews, result.committee = read_reviews(entries, None, trust)
     if trust is not None:
         signature = failed("signature", "unsigned (legacy): the trust file given requires signed runs")
     else:
@@ -169,8 +171,6 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     }
     if facts is not None:
         derived[AUDIT_ROOT_TAG] = facts.root
-        if facts.reviews:
-            derived[REVIEWS_TAG] = str(len(facts.reviews))
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))
@@ -183,13 +183,14 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
         folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0
     )
     result.checks.append(manifest_row)
-    manifest_reviews = len(manifest.reviews) if manifest is not None else 0
     if facts is not None:
-        recorded = {
-            MANIFEST_FILE: manifest_reviews,
-            "tag civiclab.reviews": int(run.tags.get(REVIEWS_TAG, "0") or 0),
-        }
-        review_row, result.reviews = check_reviews(facts.reviews, digest, trust, recorded)
+        review_row, result.reviews, result.committee = check_reviews(
+            facts.reviews,
+            digest,
+            trust,
+            manifest_reviews=manifest.reviews if manifest is not None else None,
+            tags=run.tags,
+        )
         result.checks.append(review_row)
     else:
         result.checks.append(

@@ -23,8 +23,11 @@ def _key(name: str) -> None:
 def keys(civiclab_home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The lab's signing key (the one runs use), a committee member's, an outsider's, and an
     attacker's key made in another home (the attacker has none of the others)."""
-    for name in (LAB, MEMBER, OUTSIDER):
-        _key(name)
+    from tests.reviewer_keys import reviewer_key
+
+    _key(LAB)
+    for name in (MEMBER, OUTSIDER):
+        reviewer_key(name)
     monkeypatch.setenv("CIVICLAB_KEY", LAB)
     attacker_home = civiclab_home.parent / "attacker-home"
     if not (attacker_home / "keys" / "attacker.key").exists():

@@ -140,10 +140,91 @@ def _statement_edited(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     store.tracker.set_tags(run_id, {"civiclab.statement_sha256": digest})
 
 
-def _untrusted_review(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+def _status_tag_flipped(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     from civiclab.evidence.review import add_review
 
-    add_review(store.tracker, run_id, key=ctx["outsider"], decision="approve", comment="looks fine")
+    add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
+    a.set_tag(store, run_id, "civiclab.review.status", "approved")  # one SQL update
+
+
+def _manifest_reviews_rewritten(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.evidence.review import add_review
+
+    add_review(
+        store.tracker,
+        run_id,
+        key=ctx["member"],
+        decision="approve",
+        comment="only if the counter stays",
+        conditions=["keep the counter open"],
+    )
+    folder = store.artifacts(run_id)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reviews"][0]["conditions"] = []
+    manifest["reviews"][0]["comment"] = "Looks great"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _actor_renamed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    from civiclab.evidence.review import add_review
+
+    add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
+    folder = store.artifacts(run_id)
+    events = [line["event"] for line in a.read_chain(folder)]
+    events[-1]["actor"] = "Pr Chair"
+    a.write_chain(folder, events)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reviews"][0]["reviewer"] = "Pr Chair"
+    manifest["reviews"][0]["hash"] = a.read_chain(folder)[-1]["hash"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    a.rewrite_manifest(store, run_id, folder)
+
+
+def _two_reviews(store: a.Store, run_id: str, ctx: dict[str, Any]) -> Path:
+    from civiclab.evidence.review import add_review
+
+    add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
+    add_review(store.tracker, run_id, key=ctx["outsider"], decision="approve", comment="fine")
+    return store.artifacts(run_id)
+
+
+def _rechain_reviews(store: a.Store, run_id: str, folder: Path, reviews: list[dict[str, Any]]) -> None:
+    """Write the run's events followed by `reviews`, and make the manifest and tags agree with them."""
+    events = [line["event"] for line in a.read_chain(folder)]
+    run_events = [e for e in events if e["kind"] != "review"]
+    a.write_chain(folder, run_events + reviews)
+    chain = a.read_chain(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    by_digest = {r["sha256"]: r for r in manifest["reviews"]}
+    listed = []
+    for line in chain[len(run_events) :]:
+        entry = dict(by_digest[line["event"]["payload"]["envelope_sha256"]])
+        entry["audit_seq"], entry["hash"] = line["seq"], line["hash"]
+        listed.append(entry)
+    manifest["reviews"] = listed
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    a.rewrite_manifest(store, run_id, folder)
+    last = reviews[-1]["payload"]["envelope_sha256"]
+    store.tracker.set_tags(run_id, {"civiclab.reviews": str(len(reviews)), "civiclab.review.head": last})
+
+
+def _first_review_dropped(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = _two_reviews(store, run_id, ctx)
+    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    _rechain_reviews(store, run_id, folder, reviews[1:])
+
+
+def _reviews_reordered(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = _two_reviews(store, run_id, ctx)
+    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    _rechain_reviews(store, run_id, folder, reviews[::-1])
+
+
+def _review_replayed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    folder = _two_reviews(store, run_id, ctx)
+    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    _rechain_reviews(store, run_id, folder, [*reviews, reviews[0]])
 
 
 def _statement_links_to_the_lab_key(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
@@ -191,7 +272,16 @@ ATTACKS: tuple[Attack, ...] = (
            (("signature", "untrusted"),)),
     Attack("signed statement edited, old signature kept", _statement_edited,
            (("signature", "no signature verifies"),)),
-    Attack("review signed by a key not in the trust file", _untrusted_review, (("reviews", "untrusted"),)),
+    Attack("review status tag flipped reject->approved", _status_tag_flipped,
+           (("reviews", "civiclab.review.status says 'approved'"),)),
+    Attack("manifest's copy of a review rewritten (conditions dropped)", _manifest_reviews_rewritten,
+           (("reviews", "manifest.json: reviews[0].comment differs from the signed review"),)),
+    Attack("reviewer renamed in the audit log", _actor_renamed,
+           (("reviews", "reviewer in the audit log differs from the signed review"),)),
+    Attack("first of two reviews dropped, the rest rewritten", _first_review_dropped,
+           (("reviews", "dropped, moved or replayed"),)),
+    Attack("two reviews swapped", _reviews_reordered, (("reviews", "dropped, moved or replayed"),)),
+    Attack("a review replayed at the end", _review_replayed, (("reviews", "replayed"),)),
     Attack("statement replaced by a link to the lab's private key", _statement_links_to_the_lab_key,
            (("signature", "symbolic link or special file"),), local_files=True),
     Attack("a FIFO planted among the artifacts", _fifo_planted,
