@@ -219,6 +219,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from civiclab.evidence.review import recover_pending
     from civiclab.evidence.signing.trust import load_trust
+    from civiclab.evidence.verify.headline import exit_code, headline
     from civiclab.evidence.verify.verification import recovered_row, verify
     from civiclab.store.tracker import Tracker
 
@@ -230,9 +231,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     result = verify(tracker, args.run_id, args.trust)
     if recovered:
         result.checks.insert(0, recovered_row(recovered))
+    code = exit_code(result)
     if args.json:
-        print(json.dumps(result.model_dump(mode="json") | {"ok": result.ok}))
+        print(
+            json.dumps(
+                result.model_dump(mode="json")
+                | {
+                    "ok": result.ok,
+                    "evidence_ok": result.evidence_ok,
+                    "reviews_ok": result.reviews_ok,
+                    "exit_code": code,
+                    "headline": headline(result, args.lang),
+                }
+            )
+        )
     else:
+        print("\n".join(headline(result, args.lang)))
+        print()
         print(result.table())
     if not result.ok:
         failure = result.first_failure()
@@ -240,8 +255,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(
             f"civiclab: verify failed: run {args.run_id}: {failure.name}: {failure.detail}", file=sys.stderr
         )
-        return 1
-    return 0
+    elif code != 0:
+        print(
+            f"civiclab: verify: run {args.run_id}: evidence intact, signer not checked (no trust file)",
+            file=sys.stderr,
+        )
+    return code
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -386,10 +405,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "verify",
         help="check a run against its signed statement: signature, store, files, audit log, evaluators, reviews, anchor",
+        description="Answers two questions: is the evidence intact, and which committee reviews count (under "
+        "the trust file's decision rule). Exit 0: intact, signer trusted, reviews sound; 1: something does "
+        "not verify; 3: intact, but no trust file was given, so whose signature it is was not checked.",
     )
     p.add_argument("run_id")
     p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
     p.add_argument("--json", action="store_true", help="print the table as one JSON object")
+    p.add_argument(
+        "--lang",
+        choices=["en", "fr"],
+        default="fr" if os.environ.get("LANG", "").lower().startswith("fr") else "en",
+        help="language of the headline (default: from LANG)",
+    )
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser("list", help="list registered pilots and evaluators")

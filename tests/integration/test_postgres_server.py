@@ -48,8 +48,10 @@ def test_run_against_a_postgresql_backed_server_and_read_it_back(journey_spec: P
         assert any((tmp_path / "artifacts").rglob("manifest.json"))
 
         verify = civiclab("--tracking-uri", server, "verify", out["run_id"])
-        assert verify.returncode == 0, verify.stderr
-        assert verify.stdout.startswith(f"OK: run {out['run_id']} (signed)"), verify.stdout
+        # Intact, but no trust file: whose signature it is was not checked (exit 3, never a plain OK).
+        assert verify.returncode == 3, verify.stderr
+        assert verify.stdout.startswith(f"EVIDENCE INTACT — run {out['run_id']}"), verify.stdout
+        assert f"NOT CHECKED: run {out['run_id']} (signed)" in verify.stdout
         assert "store: metrics     OK" in verify.stdout and "audit chain        OK" in verify.stdout
         listed = civiclab("--tracking-uri", server, "runs", "--json")
         assert out["run_id"] in {r["run_id"] for r in json.loads(listed.stdout)}

@@ -32,7 +32,7 @@ def test_a_sigkilled_run_on_a_postgresql_server_resumes(
         assert run.status == "FINISHED" and run.tags["civiclab.resumed"] == "1"
         folder = tracker.download(killed, tmp_path / "download")
         verified = civiclab("--tracking-uri", server, "verify", killed)
-        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.returncode == 3, verified.stdout + verified.stderr  # intact; no trust file given
 
     reference_uri = f"sqlite:///{tmp_path / 'reference' / 'mlflow.db'}"
     whole = civiclab(*run_args(journey_spec, reference_uri))

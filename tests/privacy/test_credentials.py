@@ -74,7 +74,7 @@ def test_an_rpc_url_password_appears_in_no_artifact_param_or_output(
     assert run.params["audit.anchor"].startswith("http://lab:***@")
 
     capsys.readouterr()
-    assert main(["--tracking-uri", store, "verify", result.run_id]) == 0
+    assert main(["--tracking-uri", store, "verify", result.run_id]) == 3  # intact; no trust file given
     assert main(["--tracking-uri", store, "report", result.run_id, "--output", str(tmp_path / "r.html")]) == 0
     out = capsys.readouterr()
     assert PASSWORD not in out.out + out.err

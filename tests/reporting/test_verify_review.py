@@ -24,7 +24,7 @@ def test_fresh_run_verifies(run_toy: Callable[..., Any], store: str) -> None:
     assert report.ok and report.problem is None
     assert report.found.audit_root == result.audit_root == report.found.run_audit_root
     assert report.found.reviews == 0 and report.found.anchor == "none"
-    assert report.table().startswith(f"OK: run {result.run_id}")
+    assert report.table().startswith(f"NOT CHECKED: run {result.run_id}")  # no trust file given
 
 
 def test_review_is_chained_and_verifies(run_toy: Callable[..., Any], store: str) -> None:

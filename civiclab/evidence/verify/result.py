@@ -146,6 +146,10 @@ class Verification(BaseModel):
     checks: list[Check] = Field(default_factory=list)
     reviews: list[ReviewRow] = Field(default_factory=list)
     committee: CommitteeStatus | None = None
+    synthetic: list[str] | None = Field(
+        default=None, description="why the data are synthetic ([] when observed; None when unknown)"
+    )
+    recommendation: str | None = None
     # Not part of the table (nor of `--json`): the manifest check's figures, for reports.
     found: FolderFacts | None = Field(default=None, exclude=True)
 
@@ -173,7 +177,7 @@ class Verification(BaseModel):
         return failure.detail if failure is not None else None
 
     def table(self) -> str:
-        verdict = "OK" if self.ok else "FAILED"
+        verdict = ("OK" if self.trust_file else "NOT CHECKED") if self.ok else "FAILED"
         head = f"{verdict}: run {self.run_id} ({self.kind})"
         if self.signer:
             trust = {True: "trusted", False: "UNTRUSTED", None: "trust not checked"}[self.trusted]
@@ -185,7 +189,11 @@ class Verification(BaseModel):
         for r in self.reviews:
             trust = {True: "trusted", False: "UNTRUSTED", None: "not checked"}[r.trusted]
             role = f", {r.role}" if r.role else ""
+            counted = "counted" if r.counted else f"ignored: {r.ignored}" if r.ignored else trust
             lines.append(
-                f"  review line {r.line}: {r.decision.upper()} by {r.signer}{role} at {r.ts} ({trust})"
+                f"  review line {r.line}: {r.decision.upper()} by {r.signer}{role} at {r.ts} ({counted})"
             )
+            if r.comment or r.conditions:
+                said = r.comment + (" — conditions: " + "; ".join(r.conditions) if r.conditions else "")
+                lines.append(f"      {said.strip()}")
         return "\n".join(lines)

@@ -86,6 +86,7 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
             result = _verify_killed(folder, run)
         else:
             result = _verify_legacy(folder, run, trust)
+        _read_nature(folder, result)
     result.trust_file = trust_file
     if pending_path(tracker, run_id, local).exists():
         # Completing it writes to the run: left to `civiclab verify`, `civiclab review` and the desk's
@@ -100,6 +101,23 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
             ),
         )
     return result
+
+
+def _read_nature(folder: Path, result: Verification) -> None:
+    """What the evidence is (synthetic or observed) and what it recommends, from its scorecard."""
+    import json
+
+    from civiclab.store.schema import SCORECARD_FILE
+
+    if result.kind == "incomplete (killed)" or not result.evidence_ok:
+        return  # nothing of an unverified run is stated as its nature
+    try:
+        card = json.loads(read_artifact(folder, SCORECARD_FILE))
+    except (OSError, ValueError, AuditError):
+        return
+    if isinstance(card, dict):
+        result.synthetic = [str(s) for s in card.get("synthetic") or []]
+        result.recommendation = str(card.get("recommendation") or "") or None
 
 
 def _verify_killed(folder: Path, run: RunSummary) -> Verification:
