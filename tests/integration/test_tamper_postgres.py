@@ -56,3 +56,33 @@ def test_tamper_matrix_on_a_postgresql_backed_server(
             assert words in rows[check]["detail"], (attack.name, check, rows[check]["detail"])
         caught[attack.name] = next(c["name"] for c in table["checks"] if c["status"] == "failed")
     assert set(caught) == {a.name for a in served}
+
+
+def test_an_untrusted_review_through_a_postgresql_backed_server(
+    server_store: Store,
+    journey_spec: Path,
+    trust_file: Path,  # noqa: F811
+    keys: dict[str, Any],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from civiclab.evidence.review import add_review
+
+    experiment = load_experiment(journey_spec, {"population.sessions": 60, "energy.tracker": "none"})
+    run_id = run_experiment(experiment, tracking_uri=server_store.uri).run_id
+    tracker = server_store.tracker
+    add_review(tracker, run_id, key=keys["outsider"], reviewer="Dr Martin", decision="approve", comment="GO")
+    code, table, err = verify_cli(server_store.uri, run_id, trust_file, capsys)
+    assert code == 0, err
+    assert table["evidence_ok"] and table["committee"]["state"] == "awaiting"
+    rows = {c["name"]: c for c in table["checks"]}
+    assert rows["reviews"]["detail"].endswith("0 counted, 1 untrusted, ignored")
+    assert tracker.get_run(run_id).tags["civiclab.review.status"] == "not checked"
+
+    add_review(tracker, run_id, key=keys["member"], decision="reject", comment="no", trust_path=trust_file)
+    code, table, err = verify_cli(server_store.uri, run_id, trust_file, capsys)
+    assert code == 0, err
+    assert (
+        table["committee"]["summary"]
+        == "rejected by 1 of 1 member(s), chair included; 1 review(s) not counted"
+    )
+    assert tracker.get_run(run_id).tags["civiclab.review.status"] == "rejected"
