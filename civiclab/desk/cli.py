@@ -75,6 +75,12 @@ def cmd_desk(args: argparse.Namespace) -> int:
                 f"warning: binding {args.host}: serve the desk behind a TLS reverse proxy; cookies are Secure",
                 file=sys.stderr,
             )
+            if not args.trusted_proxy:
+                # Every client would otherwise share the proxy's address in the login limit.
+                print(
+                    "warning: name that proxy with --trusted-proxy IP, so that limits count clients",
+                    file=sys.stderr,
+                )
         app = create_app(tracker, accounts, trust=loaded[1] if loaded else None, secure_cookies=secure)
         print(
             f"civiclab desk serving on http://{args.host}:{args.port}/ (store {tracker.uri})", file=sys.stderr
