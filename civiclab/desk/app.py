@@ -2,7 +2,7 @@
 
 Every page but /login needs a session (else 303 to /login). Forms carry a CSRF token bound to the
 session (403 without it). Members sign reviews; lab staff comment; viewers read. Login failures
-are limited per address and per account (429).
+and wrong signing passwords are limited (429, `civiclab.desk.auth`). Sessions live in desk.db.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def create_app(
         accounts=accounts,
         cache=VerifyCache(tracker, trust, background=background_verify),
         secure_cookies=secure_cookies,
-        sessions=Sessions(),
+        sessions=Sessions(accounts),
         limiter=limiter or LoginLimiter(),
         csrf=CsrfTokens(),
     )

@@ -1,13 +1,13 @@
-"""`civiclab desk`: serve the committee's desk; `civiclab desk user add`: create an account."""
+"""`civiclab desk`: serve the committee's desk; `civiclab desk user ...`: manage its accounts."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import socket
 import sys
+from typing import Any
 
+from civiclab.desk.user_commands import add_user_commands, run_user_command
 from civiclab.errors import SpecError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -29,9 +29,27 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def server_config(app: Any, trusted_proxies: list[str] | None = None) -> Any:
+    """uvicorn's configuration of the desk: proxy headers are read only from the proxies named.
+
+    uvicorn otherwise takes X-Forwarded-For from 127.0.0.1 by default: any local client, or a proxy
+    passing the header through unchecked, could then give itself a new address for every password
+    guess. The login limit must count the real peer.
+    """
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) if trusted_proxies else [],
+    )
+
+
 def cmd_desk(args: argparse.Namespace) -> int:
     if getattr(args, "desk_command", None) == "user":
-        return cmd_user_add(args)
+        return run_user_command(args)
     import uvicorn
 
     from civiclab.desk.accounts import AccountStore
@@ -46,49 +64,36 @@ def cmd_desk(args: argparse.Namespace) -> int:
         accounts = AccountStore()
         if not accounts.users():
             print("warning: no desk account yet: civiclab desk user add NAME --role member", file=sys.stderr)
+        if loaded is None:
+            print(
+                "warning: no trust file (--trust or CIVICLAB_TRUST): members cannot sign reviews",
+                file=sys.stderr,
+            )
         secure = args.host not in LOOPBACK
         if secure:
             print(
                 f"warning: binding {args.host}: serve the desk behind a TLS reverse proxy; cookies are Secure",
                 file=sys.stderr,
             )
+            if not args.trusted_proxy:
+                # Every client would otherwise share the proxy's address in the login limit.
+                print(
+                    "warning: name that proxy with --trusted-proxy IP, so that limits count clients",
+                    file=sys.stderr,
+                )
         app = create_app(tracker, accounts, trust=loaded[1] if loaded else None, secure_cookies=secure)
         print(
             f"civiclab desk serving on http://{args.host}:{args.port}/ (store {tracker.uri})", file=sys.stderr
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+        server = uvicorn.Server(server_config(app, args.trusted_proxy))
         server.run(sockets=[sock])
     finally:
         sock.close()
     return 0
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    from civiclab.desk.accounts import AccountStore
-
-    if args.password_env:
-        password = os.environ.get(args.password_env, "")
-        if not password:
-            raise SpecError(
-                "desk user", "--password-env", f"environment variable {args.password_env} is not set"
-            )
-    else:
-        password = getpass.getpass(f"password for {args.name}: ")
-        if password != getpass.getpass("again: "):
-            raise SpecError("desk user", "password", "the two passwords differ")
-    store = AccountStore()
-    user = store.add_user(args.name, args.role, password, key=args.key)
-    print(f"desk user {user.name} added ({user.role}) in {store.path}")
-    if user.key_name:
-        print(
-            f"signs reviews with key {user.key_name} (encrypted with the password); add it to the committee's "
-            f"trust file: civiclab keys export {user.key_name} --format jwk"
-        )
-    return 0
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register `desk` (and `desk user add`) on the civiclab command line."""
+    """Register `desk` (and `desk user ACTION`) on the civiclab command line."""
     p = sub.add_parser(
         "desk",
         help="the committee's desk: a web page to read, compare and sign reviews",
@@ -99,13 +104,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
     p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store to read")
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="IP",
+        help="the reverse proxy whose X-Forwarded-For gives the client's address (repeat for several); "
+        "without it, proxy headers are ignored",
+    )
     p.set_defaults(handler=cmd_desk)
-    commands = p.add_subparsers(dest="desk_command", metavar="user")
-    user = commands.add_parser("user", help="desk accounts")
-    actions = user.add_subparsers(dest="user_action", metavar="add", required=True)
-    add = actions.add_parser("add", help="create an account (asks the password, or --password-env VAR)")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["member", "lab", "viewer"])
-    add.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
-    add.add_argument("--key", help="link an existing encrypted signing key instead of creating one (members)")
-    add.set_defaults(handler=cmd_desk)
+    add_user_commands(p, cmd_desk)

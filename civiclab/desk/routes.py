@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civiclab.desk import i18n
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
 from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
-from civiclab.desk.reviewing import ReviewRefused, sign_review
+from civiclab.desk.reviewing import WRONG_PASSWORD, ReviewRefused, TooManyAttempts, sign_review
 from civiclab.desk.views import (
     HERE,
     Desk,
@@ -311,9 +311,17 @@ def register(app: FastAPI, desk: Desk) -> None:
                 fields.get("decision", ""),
                 fields.get("comment", "")[:4000],
                 fields.get("conditions", "")[:4000],
+                trust=desk.cache.trust,
+                limiter=desk.signing,
+                session_id=session.sid,
             )
+        except TooManyAttempts as exc:
+            why = t["too_many_signing"].format(s=exc.wait_s)
+            limited = await run_view(request, run_id, problem=t["sign_failed"].format(why=why), status=429)
+            limited.headers["retry-after"] = str(exc.wait_s)
+            return limited
         except ReviewRefused as exc:
-            why = t["wrong_password"] if str(exc) == "wrong password" else str(exc)
+            why = t["wrong_password"] if str(exc) == WRONG_PASSWORD else str(exc)
             return await run_view(request, run_id, problem=t["sign_failed"].format(why=why), status=422)
         return RedirectResponse(
             f"/runs/{run_id}?signed=1&decision={quote(signed.decision)}&line={signed.audit_seq + 1}",

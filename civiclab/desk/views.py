@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n
 from civiclab.desk.accounts import AccountStore, User
-from civiclab.desk.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions
+from civiclab.desk.auth import SESSION_COOKIE, LoginLimiter, Session, Sessions, SigningLimiter
 from civiclab.desk.pages import REVIEW_STATUSES, VERIFY_STATUSES, VerifyCache
 from civiclab.store.tracker import Tracker
 from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
@@ -41,6 +41,7 @@ class Desk:
     sessions: Sessions
     limiter: LoginLimiter
     csrf: CsrfTokens
+    signing: SigningLimiter = field(default_factory=SigningLimiter)
 
 
 # Helpers the routes share -------------------------------------------------------------------------
@@ -69,7 +70,7 @@ def session_of(desk: Desk, request: Request) -> tuple[Session, User] | None:
     if session is None:
         return None
     user = desk.accounts.get(session.user)
-    return (session, user) if user is not None else None
+    return (session, user) if user is not None and user.active else None
 
 
 def require(desk: Desk, request: Request) -> tuple[Session, User]:

@@ -51,7 +51,7 @@ def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_sto
         assert row.verify == "trusted"
         user = AccountStore(desk_store.db).get("carol")
         assert user is not None
-        sign_review(tracker, run, user, PASSWORDS["carol"], "reject", "not yet")
+        sign_review(tracker, run, user, PASSWORDS["carol"], "reject", "not yet", trust=desk_store.trust)
         after = {r.run_id: r for r in run_rows(tracker, cache, review="rejected")[0]}
         assert run in after and after[run].verify == "unchecked"  # re-checked, never shown stale
     finally:

@@ -336,7 +336,13 @@ def test_two_members_signing_at_once_both_land_in_order(desk_store: DeskStore) -
         assert user is not None
         start.wait()
         results[name] = sign_review(
-            Tracker(desk_store.uri), run, user, PASSWORDS[name], "approve", f"by {name}"
+            Tracker(desk_store.uri),
+            run,
+            user,
+            PASSWORDS[name],
+            "approve",
+            f"by {name}",
+            trust=desk_store.trust,
         )
 
     threads = [threading.Thread(target=sign, args=(n,)) for n in ("alice", "carol")]
@@ -396,13 +402,27 @@ def test_a_member_password_never_enters_the_process_environment(
     user = AccountStore(desk_store.db).get("carol")
     assert user is not None
     review = sign_review(
-        Tracker(desk_store.uri), desk_store.runs[1], user, PASSWORDS["carol"], "revise", "the rural gap"
+        Tracker(desk_store.uri),
+        desk_store.runs[1],
+        user,
+        PASSWORDS["carol"],
+        "revise",
+        "the rural gap",
+        trust=desk_store.trust,
     )
     assert review.decision == "revise" and seen
     assert all(PASSWORDS["carol"] not in env.values() for env in seen)
     assert PASSWORDS["carol"] not in os.environ.values()
     with pytest.raises(ReviewRefused, match="wrong password"):
-        sign_review(Tracker(desk_store.uri), desk_store.runs[1], user, "not her password", "approve", "")
+        sign_review(
+            Tracker(desk_store.uri),
+            desk_store.runs[1],
+            user,
+            "not her password",
+            "approve",
+            "",
+            trust=desk_store.trust,
+        )
 
 
 def test_the_statement_route_never_serves_a_planted_link_or_special_file(

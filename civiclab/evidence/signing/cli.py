@@ -18,7 +18,7 @@ def cmd_keys_init(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    from civiclab.evidence.signing.keys import keys_dir, list_keys
+    from civiclab.evidence.signing.keys import KDF_LABELS, keys_dir, list_keys
 
     keys = list_keys()
     if args.json:
@@ -27,11 +27,35 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     if not keys:
         print(f"no keys in {keys_dir()}: create one with `civiclab keys init --name NAME`")
         return 0
+    print(f"{'NAME':20} {'KEY ID':17}  {'KDF':7} CREATED")
     for k in keys:
-        flags = ", ".join(
-            f for f in ("default" if k.default else "", "encrypted" if k.encrypted else "") if f
+        notes = ", ".join(
+            n for n in ("default" if k.default else "", KDF_LABELS[k.kdf] if k.weak else "") if n
         )
-        print(f"{k.name:20} {k.keyid[:16]}…  created {k.created}{f'  ({flags})' if flags else ''}")
+        print(f"{k.name:20} {k.keyid[:16]}…  {k.kdf:7} {k.created}{f'  ({notes})' if notes else ''}")
+    return 0
+
+
+def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
+    import os
+
+    from civiclab.errors import SpecError
+    from civiclab.evidence.signing.keys import reencrypt_key
+
+    new = os.environ.get(args.passphrase_env, "")
+    if not new:
+        raise SpecError("keys", "--passphrase-env", f"environment variable {args.passphrase_env} is not set")
+    old = None
+    if args.old_passphrase_env:
+        old = os.environ.get(args.old_passphrase_env) or None
+        if old is None:
+            raise SpecError(
+                "keys", "--old-passphrase-env", f"environment variable {args.old_passphrase_env} is not set"
+            )
+    info = reencrypt_key(args.name, new, passphrase=old, passphrase_env=args.passphrase_env)
+    print(
+        f"key {info.name} encrypted with {info.kdf} (passphrase in {info.passphrase_env}); key id unchanged"
+    )
     return 0
 
 
@@ -43,7 +67,7 @@ def cmd_keys_export(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register `keys init|list|export` on the civiclab command line."""
+    """Register `keys init|list|export|reencrypt` on the civiclab command line."""
     p = sub.add_parser(
         "keys",
         help="create, list and export the Ed25519 keys that sign runs and reviews",
@@ -64,3 +88,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     k.add_argument("name")
     k.add_argument("--format", choices=["pem", "jwk"], default="pem")
     k.set_defaults(handler=cmd_keys_export)
+    k = keys.add_parser(
+        "reencrypt",
+        help="encrypt a key anew with scrypt (a weak PBKDF2 key, an unencrypted key, a new passphrase)",
+    )
+    k.add_argument("name")
+    k.add_argument("--passphrase-env", metavar="VAR", required=True, help="the new passphrase")
+    k.add_argument(
+        "--old-passphrase-env",
+        metavar="VAR",
+        help="the current passphrase (default: the variable the key's metadata names)",
+    )
+    k.set_defaults(handler=cmd_keys_reencrypt)

@@ -1,8 +1,9 @@
 """Ed25519 signing keys of a lab or a committee member, kept under CIVICLAB_HOME.
 
-Layout: `$CIVICLAB_HOME/keys/NAME.key` (PKCS#8 PEM, mode 0600, encrypted when a passphrase is
-given), `NAME.pub` (SubjectPublicKeyInfo PEM) and `NAME.json` (key id, whether it is encrypted and
-which environment variable holds its passphrase). A private key is never printed nor logged.
+Layout: `$CIVICLAB_HOME/keys/NAME.key` (mode 0600: PKCS#8 PEM, or when a passphrase is given the
+scrypt + AES-256-GCM block of `civiclab.evidence.signing.keyfile`), `NAME.pub` (SubjectPublicKeyInfo
+PEM) and `NAME.json` (key id and which environment variable holds its passphrase). A private key is
+never printed nor logged.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import json
 import logging
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from civiclab.errors import SigningError, SpecError
+from civiclab.evidence.signing.keyfile import BadKeyFile, Kdf, decrypt_private, encrypt_private, kdf_of
 from civiclab.home import lab_home, text_setting
 
 if TYPE_CHECKING:
@@ -57,9 +60,20 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+KDF_LABELS: dict[str, str] = {
+    "scrypt": "scrypt",
+    "pbkdf2": "weak encryption (PBKDF2): re-encrypt",
+    "none": "not encrypted",
+}
+
+
 @dataclass(frozen=True)
 class KeyInfo:
-    """A key as `civiclab keys list` shows it (never its private part)."""
+    """A key as `civiclab keys list` shows it (never its private part).
+
+    `kdf` is read from the key file itself: "scrypt" (keys made now), "pbkdf2" (encrypted keys made
+    by earlier versions: weak, to re-encrypt) or "none".
+    """
 
     name: str
     keyid: str
@@ -67,6 +81,11 @@ class KeyInfo:
     passphrase_env: str | None
     created: str
     default: bool = False
+    kdf: Kdf = "none"
+
+    @property
+    def weak(self) -> bool:
+        return self.kdf == "pbkdf2"
 
 
 @dataclass(frozen=True)
@@ -115,23 +134,14 @@ def init_key(
     folder = keys_dir(home)
     if (folder / f"{name}.key").exists():
         raise SpecError("keys", "name", f"a key named {name!r} already exists in {folder}")
-    encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
     if passphrase is None and passphrase_env:
-        passphrase = os.environ.get(passphrase_env)
-        if not passphrase:
-            raise SpecError("keys", "--passphrase-env", f"environment variable {passphrase_env} is not set")
-    if passphrase is not None:
-        if not passphrase:
-            raise SpecError("keys", "passphrase", "an empty passphrase encrypts nothing")
-        encryption = serialization.BestAvailableEncryption(passphrase.encode())
+        passphrase = _passphrase_from(passphrase_env)
+    if passphrase is not None and not passphrase:
+        raise SpecError("keys", "passphrase", "an empty passphrase encrypts nothing")
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    # Created with 0600 from the start: never a moment when another user could read it.
-    fd = os.open(folder / f"{name}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    _write_private(folder / f"{name}.key", _private_file(private, passphrase), replace=False)
     public = private.public_key()
     (folder / f"{name}.pub").write_bytes(
         public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -152,18 +162,56 @@ def init_key(
     return _info(folder, name)
 
 
+def _passphrase_from(variable: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        raise SpecError("keys", "--passphrase-env", f"environment variable {variable} is not set")
+    return value
+
+
+def _private_file(private: Ed25519PrivateKey, passphrase: str | None) -> bytes:
+    """The bytes of NAME.key: the scrypt + AES-256-GCM block with a passphrase, else PKCS#8 PEM."""
+    from cryptography.hazmat.primitives import serialization
+
+    if passphrase is None:
+        return private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    der = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return encrypt_private(der, passphrase)
+
+
+def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write a private key file created with mode 0600: never a moment when another user could read it."""
+    target = path.with_name(path.name + ".new") if replace else path
+    if replace:
+        target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if replace:
+        os.replace(target, path)
+
+
 def _info(folder: Path, name: str) -> KeyInfo:
     try:
         meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        with (folder / f"{name}.key").open("rb") as fh:
+            kdf = kdf_of(fh.read(128))  # the file says how it is protected, not the metadata
     except (OSError, ValueError) as exc:
         raise SigningError(f"key {name!r}: unreadable metadata in {folder}: {exc}") from None
     return KeyInfo(
         name=name,
         keyid=str(meta["keyid"]),
-        encrypted=bool(meta.get("encrypted")),
+        encrypted=kdf != "none",
         passphrase_env=meta.get("passphrase_env"),
         created=str(meta.get("created", "")),
         default=default_key_name(folder.parent) == name,
+        kdf=kdf,
     )
 
 
@@ -202,15 +250,13 @@ def load_signer(
     """Load a private key (the default one when `name` is None), decrypting it if needed.
 
     An encrypted key is opened with `passphrase` when the caller holds it (the desk, with the
-    password just typed), else with the environment variable its metadata names (the CLI).
+    password just typed), else with the environment variable its metadata names (the CLI). Keys
+    encrypted by earlier versions (PKCS#8 with PBKDF2) still open.
 
     Raises:
         SpecError: no such key, or its passphrase variable is not set.
         SigningError: the key file is unreadable or the passphrase is wrong.
     """
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     name = name or default_key_name(home)
     if not name:
         raise SpecError("keys", "name", "no signing key: create one with `civiclab keys init --name NAME`")
@@ -219,23 +265,104 @@ def load_signer(
     if not path.exists():
         raise SpecError("keys", "name", f"no key named {name!r} in {folder}")
     info = _info(folder, name)
-    password = None
-    if info.encrypted and passphrase is not None:
-        password = passphrase.encode()
-    elif info.encrypted:
+    if info.encrypted and passphrase is None:
         var = info.passphrase_env or ""
         if not os.environ.get(var):
             raise SpecError("keys", name, f"key is encrypted: set its passphrase in {var}")
-        password = os.environ[var].encode()
+        passphrase = os.environ[var]
+    private = _open_private(name, path.read_bytes(), passphrase if info.encrypted else None)
+    raw = public_raw(private.public_key())
+    return Signer(name=name, keyid=public_key_id(raw), public_key=raw, _private=private)
+
+
+def _open_private(name: str, data: bytes, passphrase: str | None) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
-        private = serialization.load_pem_private_key(path.read_bytes(), password=password)
-    except (ValueError, TypeError):
+        if kdf_of(data) == "scrypt":
+            private = serialization.load_der_private_key(decrypt_private(data, passphrase or ""), None)
+        else:
+            password = passphrase.encode() if passphrase is not None else None
+            private = serialization.load_pem_private_key(data, password=password)
+    except (BadKeyFile, ValueError, TypeError):
         # The message of cryptography never holds key material, but keep ours to one fixed line.
         raise SigningError(f"key {name!r}: cannot be loaded (wrong passphrase or damaged file)") from None
     if not isinstance(private, Ed25519PrivateKey):
         raise SigningError(f"key {name!r}: not an Ed25519 key")
-    raw = public_raw(private.public_key())
-    return Signer(name=name, keyid=public_key_id(raw), public_key=raw, _private=private)
+    return private
+
+
+def reencrypt_key(
+    name: str,
+    new_passphrase: str,
+    *,
+    passphrase: str | None = None,
+    passphrase_env: str | None = None,
+    home: Path | None = None,
+) -> KeyInfo:
+    """Encrypt key NAME anew with scrypt under `new_passphrase` (a weak or unencrypted key, a new password).
+
+    The key is opened as `load_signer` opens it (`passphrase`, else its own variable), then
+    replaced in one step: a crash leaves the old file or the new one, never half of either.
+    `passphrase_env`, when given, becomes the variable the CLI reads the new passphrase from.
+
+    Raises:
+        SpecError: no such key, an empty passphrase, or the old passphrase is not available.
+        SigningError: the old passphrase does not open the key.
+    """
+    if not new_passphrase:
+        raise SpecError("keys", "passphrase", "an empty passphrase encrypts nothing")
+    folder = keys_dir(home)
+    signer = load_signer(name, home, passphrase=passphrase)
+    _write_private(folder / f"{name}.key", _private_file(signer._private, new_passphrase), replace=True)
+    meta_file = folder / f"{name}.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["encrypted"] = True
+    if passphrase_env:
+        meta["passphrase_env"] = passphrase_env
+    meta_file.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    log.info("re-encrypted signing key %s (%s) with scrypt", name, signer.keyid[:16])
+    return _info(folder, name)
+
+
+def reviewer_key_problem(
+    key: KeyInfo | str, *, lab_keyids: Collection[str] = (), home: Path | None = None
+) -> str | None:
+    """Why a key may not sign reviews, in one line, or None when it may.
+
+    A reviewer's key must be encrypted, with scrypt (a PBKDF2 key is cracked too cheaply if its
+    file leaks), and must not be a key that signs runs: the lab's default key (CIVICLAB_KEY, else
+    the first key made) or one of `lab_keyids` (the trust file's `labs`, when the caller has one).
+
+    Raises:
+        SpecError: `key` names no key.
+    """
+    info = key if isinstance(key, KeyInfo) else key_info(key, home)
+    if not info.encrypted:
+        return f"key {info.name!r} is not encrypted: a reviewer's key must be encrypted with a passphrase"
+    if info.weak:
+        return (
+            f"key {info.name!r} has weak encryption (PBKDF2): re-encrypt it with "
+            f"`civiclab keys reencrypt {info.name} --passphrase-env VAR`"
+        )
+    if info.name == default_key_name(home):
+        return f"key {info.name!r} is the lab's default run-signing key: a review needs the member's own key"
+    if info.keyid in lab_keyids:
+        return f"key {info.name!r} is a lab's run-signing key in the trust file: it cannot sign reviews"
+    return None
+
+
+def key_info(name: str, home: Path | None = None) -> KeyInfo:
+    """The key NAME as `civiclab keys list` shows it.
+
+    Raises:
+        SpecError: no such key.
+    """
+    folder = keys_dir(home)
+    if not (folder / f"{_check_name(name)}.key").exists():
+        raise SpecError("keys", "name", f"no key named {name!r} in {folder}")
+    return _info(folder, name)
 
 
 def ensure_demo_key(home: Path | None = None) -> tuple[str, bool]:

@@ -26,8 +26,9 @@ def test_keys_init_list_export(
     out = capsys.readouterr().out
     assert "BEGIN PRIVATE KEY" not in out and private.read_text() not in out
     assert main(["keys", "list"]) == 0
-    listed = capsys.readouterr().out
-    assert listed.startswith("lab ") and "(default)" in listed
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["NAME", "KEY", "ID", "KDF", "CREATED"]
+    assert listed[1].startswith("lab ") and listed[1].split()[2] == "none" and "(default)" in listed[1]
     assert main(["keys", "export", "lab", "--format", "jwk"]) == 0
     jwk = json.loads(capsys.readouterr().out)
     signer = load_signer("lab")
@@ -52,6 +53,153 @@ def test_passphrase_encrypted_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SpecError, match="set its passphrase in LAB_PASS"):
         load_signer("lab", home=home)
     assert [k.name for k in list_keys(home)] == ["lab"]
+
+
+def _legacy_key(home: Path, name: str, passphrase: str) -> str:
+    """A key as earlier versions wrote it: PKCS#8 PEM encrypted by cryptography (PBKDF2), and its metadata."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from civiclab.evidence.signing.keys import public_key_id, public_raw
+
+    private = Ed25519PrivateKey.generate()
+    folder = keys_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.key").write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase.encode()),
+        )
+    )
+    (folder / f"{name}.pub").write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    keyid = public_key_id(public_raw(private.public_key()))
+    meta = {"name": name, "keyid": keyid, "encrypted": True, "passphrase_env": "OLD_PASS", "created": "2024"}
+    (folder / f"{name}.json").write_text(json.dumps(meta))
+    return keyid
+
+
+def test_new_encrypted_keys_use_scrypt_and_aes_gcm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import time
+
+    from civiclab.evidence.signing.keyfile import SCRYPT_N, decrypt_private
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEMBER_PASS", "a member's passphrase")
+    info = init_key("member", passphrase_env="MEMBER_PASS", home=home)
+    data = (keys_dir(home) / "member.key").read_bytes()
+    assert data.startswith(b"-----BEGIN CIVICLAB ENCRYPTED PRIVATE KEY-----\nFormat: civiclab-key-1\n")
+    assert f"KDF: scrypt n={SCRYPT_N} r=8 p=1".encode() in data and b"Cipher: AES-256-GCM" in data
+    assert SCRYPT_N >= 2**15
+    assert (info.kdf, info.encrypted, info.weak) == ("scrypt", True, False)
+    started = time.perf_counter()
+    signer = load_signer("member", home=home)
+    unlock_s = time.perf_counter() - started
+    assert signer.keyid == info.keyid == hashlib.sha256(signer.public_key).hexdigest()
+    assert 0.02 < unlock_s < 5, unlock_s  # memory-hard: not free, yet quick enough to sign interactively
+    assert load_signer("member", home=home, passphrase="a member's passphrase").keyid == info.keyid
+    with pytest.raises(SigningError) as wrong:
+        load_signer("member", home=home, passphrase="a member's passphrasE")
+    assert str(wrong.value) == "key 'member': cannot be loaded (wrong passphrase or damaged file)"
+    # The header is bound to the ciphertext: cheaper parameters written into it do not open the key,
+    # and parameters past the bounds are refused before any memory is spent.
+    for edit in (b"n=16384 r=8", b"n=1073741824 r=8"):
+        (keys_dir(home) / "member.key").write_bytes(data.replace(f"n={SCRYPT_N} r=8".encode(), edit))
+        started = time.perf_counter()
+        with pytest.raises(SigningError, match="wrong passphrase or damaged file"):
+            load_signer("member", home=home, passphrase="a member's passphrase")
+        assert time.perf_counter() - started < 5
+    with pytest.raises(ValueError):
+        decrypt_private(data.replace(b"Format: civiclab-key-1", b"Format: other"), "a member's passphrase")
+
+
+def test_an_old_pbkdf2_key_still_opens_and_is_flagged_weak(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from civiclab.evidence.signing.keys import key_info, reviewer_key_problem
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("CIVICLAB_HOME", str(home))
+    keyid = _legacy_key(home, "old-member", "the old passphrase")
+    monkeypatch.setenv("OLD_PASS", "the old passphrase")
+    assert load_signer("old-member").keyid == keyid  # existing homes keep working
+    info = key_info("old-member")
+    assert (info.kdf, info.encrypted, info.weak) == ("pbkdf2", True, True)
+    with pytest.raises(SigningError, match="wrong passphrase"):
+        load_signer("old-member", passphrase="not the old one")
+    assert main(["keys", "list"]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("old-member "))
+    assert line.split()[2] == "pbkdf2" and "weak encryption (PBKDF2): re-encrypt" in line
+    assert main(["keys", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["kdf"] == "pbkdf2"
+    problem = reviewer_key_problem("old-member")
+    assert problem is not None and "weak encryption (PBKDF2)" in problem
+
+    # Re-encrypted in place: same key id, scrypt, the new passphrase opens it and the old one no more.
+    monkeypatch.setenv("NEW_PASS", "the new passphrase")
+    assert main(["keys", "reencrypt", "old-member", "--passphrase-env", "NEW_PASS"]) == 0
+    assert "encrypted with scrypt" in capsys.readouterr().out
+    info = key_info("old-member")
+    assert (info.kdf, info.keyid, info.passphrase_env) == ("scrypt", keyid, "NEW_PASS")
+    assert load_signer("old-member").keyid == keyid
+    with pytest.raises(SigningError):
+        load_signer("old-member", passphrase="the old passphrase")
+    assert stat.S_IMODE((keys_dir() / "old-member.key").stat().st_mode) == 0o600
+    assert sorted(p.name for p in keys_dir().iterdir() if "old-member" in p.name) == [
+        "old-member.json",
+        "old-member.key",
+        "old-member.pub",
+    ]
+    assert reviewer_key_problem("old-member") is None
+    # A wrong old passphrase changes nothing and says so in one line.
+    monkeypatch.setenv("WRONG", "not it at all")
+    before = (keys_dir() / "old-member.key").read_bytes()
+    assert (
+        main(
+            [
+                "keys",
+                "reencrypt",
+                "old-member",
+                "--passphrase-env",
+                "NEW_PASS",
+                "--old-passphrase-env",
+                "WRONG",
+            ]
+        )
+        == 1
+    )
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "civiclab: error: key 'old-member': cannot be loaded (wrong passphrase or damaged file)"
+    ]
+    assert (keys_dir() / "old-member.key").read_bytes() == before
+
+
+def test_reviewer_key_problem_names_why_a_key_may_not_sign_reviews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civiclab.evidence.signing.keys import key_info, reviewer_key_problem
+
+    monkeypatch.setenv("CIVICLAB_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CIVICLAB_KEY", raising=False)
+    init_key("lab")  # the first key: the lab's default for signing runs
+    init_key("member", passphrase="the member's passphrase")
+    init_key("other-lab", passphrase="another lab's passphrase")
+    assert "is not encrypted" in str(reviewer_key_problem("lab"))
+    assert reviewer_key_problem("member") is None
+    assert reviewer_key_problem(key_info("member")) is None
+    other = key_info("other-lab").keyid
+    assert "a lab's run-signing key in the trust file" in str(
+        reviewer_key_problem("other-lab", lab_keyids={other})
+    )
+    monkeypatch.setenv("CIVICLAB_KEY", "member")
+    assert "the lab's default run-signing key" in str(reviewer_key_problem("member"))
+    with pytest.raises(SpecError, match="no key named 'nobody'"):
+        reviewer_key_problem("nobody")
 
 
 def test_envelope_signature_covers_type_and_payload(tmp_path: Path) -> None:
