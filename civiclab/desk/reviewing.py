@@ -115,6 +115,7 @@ def sign_review(
             decision=decision,
             comment=comment.strip(),
             conditions=conditions.splitlines(),  # one per line in the form; signed as their own field
+            trust_path=trust,  # the status tag is the desk's decision rule's outcome
         )
     except (SpecError, CivicLabError) as exc:
         raise ReviewRefused(str(exc)) from None

@@ -377,9 +377,9 @@ def _reviewer_signer(key: str, signer: Signer | None, trust: TrustFile | None) -
     if signer is None:
         if not key:
             raise SpecError("review", "--key", "a review is signed: name the reviewer's key")
-        problem = reviewer_key_problem(key)
+        problem = reviewer_key_problem(key, lab_keyids=trust.lab_keys() if trust is not None else ())
         if problem is not None:
-            raise SpecError("review", "--key", f"key {key!r} may not sign reviews: {problem}")
+            raise SpecError("review", "--key", problem)
         signer = load_signer(key)
     if trust is not None:
         problem = trust.reviewer_problem(signer.keyid)

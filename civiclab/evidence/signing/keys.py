@@ -389,20 +389,3 @@ def export_public(name: str, fmt: ExportFormat = "pem", home: Path | None = None
         ).decode()
     raw = public_raw(public)
     return json.dumps({"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": public_key_id(raw)})
-
-
-def reviewer_key_problem(name: str, home: Path | None = None) -> str | None:
-    """Why the key `name` may not sign committee reviews, or None when it may.
-
-    A reviewer's key is encrypted (it vouches for a person, not a machine) and is never a key that
-    signs runs (the lab would review its own run).
-    """
-    folder = keys_dir(home)
-    if not (folder / f"{_check_name(name)}.key").exists():
-        return None  # load_signer names the missing key
-    info = _info(folder, name)
-    if not info.encrypted:
-        return "it is not encrypted (civiclab keys init --name NAME --passphrase-env VAR)"
-    if name == default_key_name(home):
-        return "it is the key that signs this lab's runs"
-    return None
