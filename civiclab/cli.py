@@ -14,6 +14,7 @@ from typing import Any
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.evidence.signing import cli as signing_cli
+from civiclab.evidence.verify import cli as verify_cli
 from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
@@ -216,53 +217,6 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from civiclab.evidence.review import recover_pending
-    from civiclab.evidence.signing.trust import load_trust
-    from civiclab.evidence.verify.headline import exit_code, headline
-    from civiclab.evidence.verify.verification import recovered_row, verify
-    from civiclab.store.tracker import Tracker
-
-    tracker = Tracker(args.tracking_uri)
-    load_trust(args.trust)  # a bad trust file is named before anything is written
-    # Verifying only reads; completing a review left half-recorded is this command's own write,
-    # done first (so the run is verified as completed) and shown as the table's first row.
-    recovered = recover_pending(tracker, args.run_id)
-    result = verify(tracker, args.run_id, args.trust)
-    if recovered:
-        result.checks.insert(0, recovered_row(recovered))
-    code = exit_code(result)
-    if args.json:
-        print(
-            json.dumps(
-                result.model_dump(mode="json")
-                | {
-                    "ok": result.ok,
-                    "evidence_ok": result.evidence_ok,
-                    "reviews_ok": result.reviews_ok,
-                    "exit_code": code,
-                    "headline": headline(result, args.lang),
-                }
-            )
-        )
-    else:
-        print("\n".join(headline(result, args.lang)))
-        print()
-        print(result.table())
-    if not result.ok:
-        failure = result.first_failure()
-        assert failure is not None
-        print(
-            f"civiclab: verify failed: run {args.run_id}: {failure.name}: {failure.detail}", file=sys.stderr
-        )
-    elif code != 0:
-        print(
-            f"civiclab: verify: run {args.run_id}: evidence intact, signer not checked (no trust file)",
-            file=sys.stderr,
-        )
-    return code
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     from civiclab.plugins.registry import evaluators, pilots
 
@@ -402,24 +356,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser(
-        "verify",
-        help="check a run against its signed statement: signature, store, files, audit log, evaluators, reviews, anchor",
-        description="Answers two questions: is the evidence intact, and which committee reviews count (under "
-        "the trust file's decision rule). Exit 0: intact, signer trusted, reviews sound; 1: something does "
-        "not verify; 3: intact, but no trust file was given, so whose signature it is was not checked.",
-    )
-    p.add_argument("run_id")
-    p.add_argument("--trust", help="the committee's trust file (default: CIVICLAB_TRUST)")
-    p.add_argument("--json", action="store_true", help="print the table as one JSON object")
-    p.add_argument(
-        "--lang",
-        choices=["en", "fr"],
-        default="fr" if os.environ.get("LANG", "").lower().startswith("fr") else "en",
-        help="language of the headline (default: from LANG)",
-    )
-    p.set_defaults(handler=cmd_verify)
-
     p = sub.add_parser("list", help="list registered pilots and evaluators")
     p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
     p.set_defaults(handler=cmd_list)
@@ -441,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
+    verify_cli.add_commands(sub)
     redaction_cli.add_commands(sub)
     desk_cli.add_commands(sub)
     return parser

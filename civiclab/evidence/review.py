@@ -14,7 +14,6 @@ itself never writes. The event and manifest formats are in `civiclab.evidence.re
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -29,6 +28,7 @@ from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import AuditWriter, verify_audit_log
 from civiclab.evidence.manifest import read_manifest, sha256_file, write_manifest
 from civiclab.evidence.review_record import DECISIONS, REVIEW_EVENT, Review, pending_path, read_pending
+from civiclab.evidence.review_state import RunState, check_envelope, read_state, review_statement
 from civiclab.home import text_setting
 from civiclab.store.schema import AUDIT_FILE, AUDIT_ROOT_TAG, MANIFEST_SHA256_TAG
 from civiclab.store.tracker import Tracker
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from civiclab.evidence.signing.envelope import Envelope
     from civiclab.evidence.signing.keys import Signer
     from civiclab.evidence.signing.trust import TrustFile
-    from civiclab.evidence.verify.result import ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -178,131 +177,7 @@ def recover_pending(tracker: Tracker, run_id: str) -> str | None:
     return done
 
 
-@dataclasses.dataclass
-class _RunState:
-    """What a review is signed over and appended after, read under the run's lock."""
-
-    run_id: str
-    folder: Path
-    local: Path | None
-    subject: str
-    signed_run: bool
-    rows: list[ReviewRow]
-    entries: list[dict[str, Any]]
-    events_before: int
-    previous_manifest_sha256: str | None
-
-
-def _read_state(
-    tracker: Tracker, run_id: str, folder: Path, local: Path | None, trust: TrustFile | None
-) -> _RunState:
-    from civiclab.evidence.signing.envelope import read_envelope
-    from civiclab.evidence.signing.statement import STATEMENT_FILE
-    from civiclab.evidence.verify.manifestcheck import review_events, verify_manifest
-    from civiclab.evidence.verify.reviewcheck import read_reviews
-    from civiclab.store.files import read_artifact
-
-    run = tracker.get_run(run_id)
-    checked = verify_manifest(folder, run.tags, run.run_id)
-    if not checked.ok or checked.found is None:
-        raise AuditError(f"run {run_id} does not verify, review refused: {checked.problem}")
-    signed_run = (folder / STATEMENT_FILE).exists()
-    if signed_run:
-        subject = read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
-    else:  # a legacy run: the review points at its manifest
-        subject = run.tags.get(MANIFEST_SHA256_TAG, "")
-    entries, _ = review_events(folder)
-    rows, _ = read_reviews(entries, subject if signed_run else None, trust)
-    broken = next((r for r in rows if r.problem), None)
-    if broken is not None:
-        raise AuditError(f"run {run_id}: audit.jsonl line {broken.line}: {broken.problem}: review refused")
-    return _RunState(
-        run_id=run_id,
-        folder=folder,
-        local=local,
-        subject=subject,
-        signed_run=signed_run,
-        rows=rows,
-        entries=entries,
-        events_before=checked.found.audit_events,
-        previous_manifest_sha256=run.tags.get(MANIFEST_SHA256_TAG),
-    )
-
-
-def _statement_for(
-    state: _RunState,
-    signer: Signer,
-    *,
-    decision: str,
-    comment: str,
-    conditions: list[str] | None,
-    acknowledges: list[str] | None,
-    reviewer: str,
-    ts: str,
-) -> dict[str, Any]:
-    from civiclab.evidence.signing.statement import build_review_statement
-    from civiclab.privacy.redaction import redact_text
-
-    return build_review_statement(
-        run_id=state.run_id,
-        run_statement_sha256=state.subject,
-        decision=decision,
-        comment=redact_text(comment.strip()),
-        ts=ts,
-        reviewer=reviewer,
-        signer_keyid=signer.keyid,
-        signer_public_key=signer.public_key,
-        conditions=[redact_text(c.strip()) for c in conditions or [] if c.strip()],
-        sequence=len(state.rows),
-        previous_review_sha256=state.rows[-1].sha256 if state.rows else None,
-        acknowledges=[c for c in acknowledges or [] if c.strip()],
-    )
-
-
-def _check_envelope(state: _RunState, envelope: Envelope, trust: TrustFile | None) -> dict[str, Any]:
-    """The predicate of a signed review that may be appended now; else a one-line refusal."""
-    from civiclab.errors import SigningError
-    from civiclab.evidence.signing.envelope import verify_signature
-    from civiclab.evidence.signing.statement import REVIEW_PREDICATE_TYPE, subjects_of
-    from civiclab.evidence.verify.checks import embedded_key
-
-    try:
-        statement = envelope.statement()
-    except SigningError as exc:
-        raise SpecError("review", "envelope", str(exc).splitlines()[0]) from None
-    predicate: dict[str, Any] = statement.get("predicate") or {}
-    if statement.get("predicateType") != REVIEW_PREDICATE_TYPE:
-        raise SpecError("review", "envelope", "not a civiclab review")
-    if predicate.get("run_id") != state.run_id or state.subject not in subjects_of(statement).values():
-        raise SpecError(
-            "review", "envelope", f"signed for another run or statement than run {state.run_id}'s"
-        )
-    if predicate.get("decision") not in DECISIONS:
-        raise SpecError("review", "decision", f"must be one of {', '.join(DECISIONS)}")
-    previous = state.rows[-1].sha256 if state.rows else None
-    if predicate.get("sequence") != len(state.rows) or predicate.get("previous_review_sha256") != previous:
-        raise SpecError(
-            "review",
-            "envelope",
-            f"signed as review {int(predicate.get('sequence') or 0) + 1}, the run now has {len(state.rows)}: "
-            "another review landed since it was signed; sign it again",
-        )
-    if any(r.sha256 == envelope.digest() for r in state.rows):
-        raise SpecError("review", "envelope", "this signed review is already recorded")
-    ts = str(predicate.get("ts") or "")
-    if state.rows and ts < state.rows[-1].ts:
-        raise SpecError("review", "ts", f"{ts} is before the last review ({state.rows[-1].ts})")
-    keyid = verify_signature(envelope, embedded_key(statement))
-    if keyid is None:
-        raise SpecError("review", "envelope", "no signature verifies")
-    if trust is not None:
-        problem = trust.reviewer_problem(keyid)
-        if problem is not None:
-            raise SpecError("review", "--key", f"key {keyid[:16]}… may not review: {problem}")
-    return predicate
-
-
-def _append(tracker: Tracker, state: _RunState, envelope: Envelope, trust: TrustFile | None) -> Review:
+def _append(tracker: Tracker, state: RunState, envelope: Envelope, trust: TrustFile | None) -> Review:
     """Append a checked signed review (the caller holds the run's lock)."""
     from civiclab.evidence.manifest import sha256_file
     from civiclab.evidence.verify.reviewcheck import read_reviews
@@ -314,7 +189,7 @@ def _append(tracker: Tracker, state: _RunState, envelope: Envelope, trust: Trust
         SCORECARD_FILE,
     )
 
-    predicate = _check_envelope(state, envelope, trust)
+    predicate = check_envelope(state, envelope, trust)
     card = state.folder / SCORECARD_FILE
     event: dict[str, Any] = {
         "session_id": "",
@@ -360,14 +235,14 @@ def _append(tracker: Tracker, state: _RunState, envelope: Envelope, trust: Trust
 
 
 @contextlib.contextmanager
-def _run_state(tracker: Tracker, run_id: str, trust: TrustFile | None) -> Iterator[_RunState]:
+def _run_state(tracker: Tracker, run_id: str, trust: TrustFile | None) -> Iterator[RunState]:
     """The run's state under its lock, after completing any interrupted review."""
     recover_pending(tracker, run_id)
     local = tracker.local_artifact_dir(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp, _exclusive(local):
         # Read again under the lock: another review may just have landed.
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        yield _read_state(tracker, run_id, folder, local, trust)
+        yield read_state(tracker, run_id, folder, local, trust)
 
 
 def _reviewer_signer(key: str, signer: Signer | None, trust: TrustFile | None) -> Signer:
@@ -472,7 +347,7 @@ def sign_offline(
     local = tracker.local_artifact_dir(run_id)
     with tempfile.TemporaryDirectory(prefix="civiclab-review-") as tmp:
         folder = local if local is not None else tracker.download(run_id, Path(tmp))
-        state = _read_state(tracker, run_id, folder, local, trust)
+        state = read_state(tracker, run_id, folder, local, trust)
         ts = max(_now(), state.rows[-1].ts) if state.rows else _now()
         return _sign(
             state,
@@ -500,10 +375,10 @@ def append_signed_review(
         return _append(tracker, state, envelope, trust)
 
 
-def _sign(state: _RunState, signer: Signer, **fields: Any) -> Envelope:
+def _sign(state: RunState, signer: Signer, **fields: Any) -> Envelope:
     from civiclab.evidence.signing.envelope import sign_statement
 
-    return sign_statement(_statement_for(state, signer, **fields), signer)
+    return sign_statement(review_statement(state, signer, **fields), signer)
 
 
 def _trust(trust_path: str | Path | None) -> TrustFile | None:

@@ -52,7 +52,12 @@ def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_sto
         user = AccountStore(desk_store.db).get("carol")
         assert user is not None
         sign_review(tracker, run, user, PASSWORDS["carol"], "reject", "not yet", trust=desk_store.trust)
-        after = {r.run_id: r for r in run_rows(tracker, cache, review="rejected")[0]}
-        assert run in after and after[run].verify == "unchecked"  # re-checked, never shown stale
+        after = {r.run_id: r for r in run_rows(tracker, cache)[0]}
+        assert (after[run].verify, after[run].review) == ("unchecked", "unchecked")  # never shown stale
+        while not {r.run_id for r in run_rows(tracker, cache, review="rejected")[0]} >= {run}:
+            assert time.monotonic() < deadline, "the background worker never verified the reviewed run"
+            time.sleep(0.5)
+        row = {r.run_id: r for r in run_rows(tracker, cache)[0]}[run]
+        assert (row.verify, row.review) == ("trusted", "rejected")  # the decision rule's outcome
     finally:
         cache.close()
