@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
         "unset: the key opens only in the desk",
     ),
     Setting(
+        "CIVICLAB_DESK_OIDC_SECRET",
+        None,
+        "the desk's client secret at the identity provider (`civiclab desk --oidc-issuer`)",
+        "unset: needed only with `--oidc-issuer`",
+    ),
+    Setting(
         "CIVICLAB_FAULT_AT",
         None,
         "tests only: kill the process at a named step of recording a review",

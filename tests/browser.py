@@ -28,14 +28,19 @@ LAUNCH_ARGS = [
 ]
 
 
-@contextlib.contextmanager
-def served(app: Any, what: str) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on a free 127.0.0.1 port for one test; yields its base URL."""
-    import uvicorn
-
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free at the time of asking."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(app: Any, what: str, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (`port`, else a free one) for one test; yields its base URL."""
+    import uvicorn
+
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

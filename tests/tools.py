@@ -12,6 +12,7 @@ import glob
 import importlib.util
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,14 @@ ANVIL = Tool(
     "anvil (node_modules/.bin/anvil)",
     "npm install, or make node (package.json pins @foundry-rs/anvil)",
     lambda: (ROOT / "node_modules" / ".bin" / "anvil").exists(),
+)
+OIDC_PROVIDER = Tool(
+    "oidc-provider (node, node_modules/oidc-provider)",
+    "npm install, or make node (package.json pins oidc-provider; node 20 or later)",
+    lambda: (
+        shutil.which("node") is not None
+        and (ROOT / "node_modules" / "oidc-provider" / "package.json").exists()
+    ),
 )
 RALPH = Tool(
     "Ralph LRS (.venv-lrs)",

@@ -1,8 +1,9 @@
 """The desk's web application: FastAPI with server-rendered, accessible pages in French and English.
 
-Every page but /login needs a session (else 303 to /login). Forms carry a CSRF token bound to the
-session (403 without it). Members sign reviews; lab staff comment; viewers read. Login failures
-and wrong signing passwords are limited (429, `civiclab.desk.auth`). Sessions live in desk.db.
+Every page but /login (and the sign-in with an identity provider, /login/oidc) needs a session (else
+303 to /login). Forms carry a CSRF token bound to the session (403 without it). Members sign reviews;
+lab staff comment; viewers read. Login failures and wrong signing passwords are limited (429,
+`civiclab.desk.auth`). Sessions live in desk.db.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -22,6 +23,9 @@ from civiclab.store.tracker import Tracker
 from civiclab.web.asgi import Headers, Scope
 from civiclab.web.csrf import CsrfTokens
 from civiclab.web.headers import SecurityHeaders, security_headers
+
+if TYPE_CHECKING:
+    from civiclab.desk.oidc import OidcSignIn
 
 MAX_BODY = 32 * 1024
 PAGE_CSP = (
@@ -50,6 +54,7 @@ def create_app(
     secure_cookies: bool = False,
     background_verify: bool = True,
     limiter: LoginLimiter | None = None,
+    oidc: OidcSignIn | None = None,
 ) -> Any:
     """The ASGI application of the desk (FastAPI behind the body limit and security headers)."""
     from civiclab.desk import routes
@@ -63,6 +68,7 @@ def create_app(
         sessions=Sessions(accounts),
         limiter=limiter or LoginLimiter(),
         csrf=CsrfTokens(),
+        oidc=oidc,
     )
 
     @contextlib.asynccontextmanager

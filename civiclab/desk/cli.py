@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from civiclab.desk.oidc import CALLBACK_PATH, SECRET_SETTING
 from civiclab.desk.user_commands import add_user_commands, run_user_command
 from civiclab.errors import SpecError
+
+if TYPE_CHECKING:
+    from civiclab.desk.oidc import OidcSignIn
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -60,6 +64,7 @@ def cmd_desk(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)
     try:
         loaded = load_trust(args.trust)  # a bad trust file is refused before serving
+        oidc = _oidc_sign_in(args)  # and so is an identity provider that cannot be read
         tracker = Tracker(args.tracking_uri)
         accounts = AccountStore()
         if not accounts.users():
@@ -81,7 +86,9 @@ def cmd_desk(args: argparse.Namespace) -> int:
                     "warning: name that proxy with --trusted-proxy IP, so that limits count clients",
                     file=sys.stderr,
                 )
-        app = create_app(tracker, accounts, trust=loaded[1] if loaded else None, secure_cookies=secure)
+        app = create_app(
+            tracker, accounts, trust=loaded[1] if loaded else None, secure_cookies=secure, oidc=oidc
+        )
         print(
             f"civiclab desk serving on http://{args.host}:{args.port}/ (store {tracker.uri})", file=sys.stderr
         )
@@ -90,6 +97,27 @@ def cmd_desk(args: argparse.Namespace) -> int:
     finally:
         sock.close()
     return 0
+
+
+def _oidc_sign_in(args: argparse.Namespace) -> OidcSignIn | None:
+    """The sign-in with the identity provider the flags name, read from the provider now (None without one)."""
+    from civiclab.desk.oidc import discover, settings_from_flags
+
+    settings = settings_from_flags(
+        issuer=args.oidc_issuer,
+        client_id=args.oidc_client_id,
+        redirect_base=args.oidc_redirect_base,
+        account_claim=args.oidc_claim,
+        email_domain=args.oidc_email_domain,
+        role_claim=args.oidc_role_claim,
+        name=args.oidc_name,
+        only=args.oidc_only,
+    )
+    if settings is None:
+        return None
+    sign_in = discover(settings)
+    print(f"sign-in with {sign_in.name} ({settings.issuer}) as {settings.redirect_uri}", file=sys.stderr)
+    return sign_in
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -111,5 +139,39 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="the reverse proxy whose X-Forwarded-For gives the client's address (repeat for several); "
         "without it, proxy headers are ignored",
     )
+    oidc = p.add_argument_group(
+        "sign-in with an identity provider (OpenID Connect)",
+        f"The client secret is read from {SECRET_SETTING}, never from the command line. Only existing desk "
+        "accounts sign in; a member still signs reviews with the key their desk password opens.",
+    )
+    oidc.add_argument(
+        "--oidc-issuer", metavar="URL", help="the provider's issuer (its discovery document is read)"
+    )
+    oidc.add_argument("--oidc-client-id", metavar="ID", help="the desk's client id at the provider")
+    oidc.add_argument(
+        "--oidc-redirect-base",
+        metavar="URL",
+        help=f"the desk's public URL; the provider sends people back to URL{CALLBACK_PATH}",
+    )
+    oidc.add_argument(
+        "--oidc-claim",
+        choices=["preferred_username", "email"],
+        default="preferred_username",
+        help="the claim that names the desk account (default: preferred_username)",
+    )
+    oidc.add_argument(
+        "--oidc-email-domain",
+        metavar="DOMAIN",
+        help="with --oidc-claim email: a verified address NAME@DOMAIN signs in as desk account NAME",
+    )
+    oidc.add_argument(
+        "--oidc-role-claim",
+        metavar="CLAIM",
+        help="a claim that must hold the account's desk role (member, lab, viewer); it can only refuse",
+    )
+    oidc.add_argument(
+        "--oidc-name", metavar="TEXT", help="the provider's name on the button (default: its host)"
+    )
+    oidc.add_argument("--oidc-only", action="store_true", help="no password login: only the provider")
     p.set_defaults(handler=cmd_desk)
     add_user_commands(p, cmd_desk)

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civiclab.desk import i18n
+from civiclab.desk import i18n, oidc_routes
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
 from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
 from civiclab.desk.reviewing import WRONG_PASSWORD, ReviewRefused, TooManyAttempts, sign_review
@@ -27,6 +27,7 @@ from civiclab.desk.views import (
     set_cookie,
     threaded,
 )
+from civiclab.desk.views import safe_next as _safe_next  # shared with the identity provider's sign-in
 from civiclab.errors import TrackingError
 from civiclab.evidence.review import recover_pending
 from civiclab.web.csrf import CsrfTokens
@@ -94,12 +95,6 @@ def register(app: FastAPI, desk: Desk) -> None:
 
     # Login and logout ------------------------------------------------------------------------------
 
-    def _safe_next(target: str | None) -> str:
-        # Only a path of this site: never an open redirect to another host.
-        if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-            return "/runs"
-        return target
-
     def login_page(request: Request, anchor: str, status: int = 200, error: str = "") -> HTMLResponse:
         t = i18n.MESSAGES[app_lang(request)]
         response = render(
@@ -111,6 +106,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             page_title=t["login_title"],
             error=error,
             next=_safe_next(request.query_params.get("next")),
+            oidc=desk.oidc,
         )
         set_cookie(desk, response, PRELOGIN_COOKIE, anchor)
         return response
@@ -129,6 +125,8 @@ def register(app: FastAPI, desk: Desk) -> None:
 
     @app.post("/login")
     async def login_post(request: Request) -> Response:
+        if desk.oidc is not None and desk.oidc.only:  # --oidc-only: no password login at all
+            raise StarletteHTTPException(404)
         anchor = request.cookies.get(PRELOGIN_COOKIE)
         fields = await read_form(desk, request, anchor)
         assert anchor is not None
@@ -153,6 +151,8 @@ def register(app: FastAPI, desk: Desk) -> None:
             PRELOGIN_COOKIE, path="/", httponly=True, samesite="strict", secure=desk.secure_cookies
         )
         return done
+
+    oidc_routes.register(app, desk, login_page)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -21,6 +21,9 @@ from civiclab.store.tracker import Tracker
 from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
 from civiclab.web.i18n import choose_language, language_links
 from civiclab.web.templating import environment
+
+if TYPE_CHECKING:
+    from civiclab.desk.oidc import OidcSignIn
 
 HERE = Path(__file__).parent
 
@@ -42,6 +45,8 @@ class Desk:
     limiter: LoginLimiter
     csrf: CsrfTokens
     signing: SigningLimiter = field(default_factory=SigningLimiter)
+    oidc: OidcSignIn | None = None
+    """Sign-in with the administration's identity provider, when the desk was started with one."""
 
 
 # Helpers the routes share -------------------------------------------------------------------------
@@ -78,6 +83,13 @@ def require(desk: Desk, request: Request) -> tuple[Session, User]:
     if found is None:
         raise LoginRequired(request.url.path)
     return found
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path of this site, never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/runs"
+    return target
 
 
 def set_cookie(desk: Desk, response: Response, name: str, value: str, max_age: int | None = None) -> None:
