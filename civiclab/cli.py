@@ -13,7 +13,7 @@ from typing import Any
 
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
-from civiclab.evidence import verify_command as verify_cli
+from civiclab.evidence import cli as verify_cli
 from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
