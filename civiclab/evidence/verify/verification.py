@@ -2,8 +2,9 @@
 
 A signed run is compared against its signed statement and re-derived where it can be (sessions
 from the audit log, metrics from the records); a legacy run (made before runs were signed) is
-verified as before and reported `unsigned (legacy)`, never as signed; a killed run is reported
-as incomplete, with how far its audit log is valid.
+verified as before and reported `unsigned (legacy)`, never as signed, and a run without a statement
+is legacy only if nothing shows that a signing civiclab made it (`signing_era`); a killed run is
+reported as incomplete, with how far its audit log is valid.
 
 Verifying only reads: a review left half-recorded is named in the table, and completed by the
 commands that write (`civiclab verify` and `civiclab review` call `recover_pending` first).
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import AuditError, SigningError
-from civiclab.evidence.manifest import MANIFEST
+from civiclab.evidence.manifest import MANIFEST, read_manifest
 from civiclab.evidence.review_record import pending_path
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
@@ -37,6 +38,7 @@ from civiclab.evidence.verify.checks import (
 from civiclab.evidence.verify.manifestcheck import verify_manifest
 from civiclab.evidence.verify.result import Check, Verification, failed, ok
 from civiclab.evidence.verify.reviewcheck import check_reviews
+from civiclab.evidence.verify.signing_era import why_signed
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
 from civiclab.store.schema import (
@@ -79,12 +81,7 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
         if (folder / STATEMENT_FILE).exists():
             with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
                 result = _verify_signed(folder, run, trust)
-        elif STATEMENT_SHA256_TAG in run.tags:
-            result = Verification(run_id=run_id, kind="signed")
-            result.checks.append(
-                failed("signature", f"{STATEMENT_FILE}: missing, but the run is tagged as signed")
-            )
-        elif not (folder / MANIFEST).exists():
+        elif not (folder / MANIFEST).exists() and STATEMENT_SHA256_TAG not in run.tags:
             result = _verify_killed(folder, run)
         else:
             result = _verify_legacy(folder, run, trust)
@@ -129,6 +126,16 @@ def _verify_killed(folder: Path, run: RunSummary) -> Verification:
 
 
 def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
+    """A run without a statement: legacy only if nothing shows a signing civiclab made it."""
+    try:
+        manifest = read_manifest(folder)
+    except (AuditError, OSError):
+        manifest = None
+    signed = why_signed(folder, run.tags, manifest)
+    if signed is not None:  # a signed run stripped of its statement is not a legacy run
+        result = Verification(run_id=run.run_id, kind="signed")
+        result.checks.append(failed("signature", f"{STATEMENT_FILE}: {signed}"))
+        return result
     result = verify_manifest(folder, run.tags, run.run_id)
     if trust is not None:
         signature = failed("signature", "unsigned (legacy): the trust file given requires signed runs")

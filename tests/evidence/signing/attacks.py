@@ -83,6 +83,10 @@ def set_tag(store: Store, run_id: str, key: str, value: str) -> None:
     store.execute("UPDATE tags SET value = ? WHERE run_uuid = ? AND key = ?", (value, run_id, key))
 
 
+def delete_tag(store: Store, run_id: str, key: str) -> None:
+    store.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", (run_id, key))
+
+
 # --- edits of the artifacts ----------------------------------------------------------------------
 
 

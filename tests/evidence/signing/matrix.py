@@ -166,6 +166,23 @@ def _folder_link_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> No
     (store.artifacts(run_id) / "evidence").symlink_to(keys_dir(), target_is_directory=True)
 
 
+def _downgraded_to_legacy(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """A signed run rewritten as a run of the civiclab before signing: its statement, run inputs and
+    signing tags gone, a metric and the recommendation changed, the manifest and its tag rewritten."""
+    folder = store.artifacts(run_id)
+    (folder / "statement.dsse.json").unlink()
+    (folder / "run_inputs.json").unlink()
+    for tag in ("civiclab.statement_sha256", "civiclab.signer", "civiclab.executor"):
+        a.delete_tag(store, run_id, tag)
+    a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
+    a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go"})
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("1 metric value edited in the store", _metric_value,
            (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
@@ -198,6 +215,8 @@ ATTACKS: tuple[Attack, ...] = (
            (("artifacts", "notes.txt: a symbolic link or special file"),), local_files=True),
     Attack("a link to a folder planted among the artifacts", _folder_link_planted,
            (("artifacts", "evidence: a symbolic link or special file"),), local_files=True),
+    Attack("signed run rewritten as unsigned (legacy), metric and recommendation changed", _downgraded_to_legacy,
+           (("signature", "which signs every run: its signed statement is missing"),)),
 )  # fmt: skip
 
 

@@ -1,0 +1,136 @@
+"""The doors `civiclab verify` keeps shut on a run's evidence: a signed run rewritten as legacy, a run
+moved or renamed in the store, a statement re-signed with another conclusion than its metrics give,
+a run's statement anchored twice, and a desk that shows a verification older than the run or the
+trust file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civiclab.evidence.manifest import Manifest
+from civiclab.evidence.signing.envelope import read_envelope
+from civiclab.store.tracker import Tracker
+from tests.evidence.signing import attacks as a
+from tests.evidence.signing import matrix
+from tests.evidence.signing.conftest import verify_cli
+
+
+@pytest.fixture(scope="module")
+def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('doors') / 'mlflow.db'}"
+
+
+def _rows(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["name"]: c for c in table["checks"]}
+
+
+def _failed(table: dict[str, Any]) -> list[str]:
+    return [c["name"] for c in table["checks"] if c["status"] == "failed"]
+
+
+def _statement(store_uri: str, run_id: str) -> dict[str, Any]:
+    folder = a.sqlite_store(store_uri).artifacts(run_id)
+    return read_envelope((folder / "statement.dsse.json").read_bytes()).statement()
+
+
+# --- 1. a signed run is never legacy -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_signed_run_rewritten_as_legacy_is_refused_without_a_trust_file(
+    signed_run: Callable[..., Any], store_uri: str, keys: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Statement deleted, manifest and tags rewritten, a metric and the recommendation changed: without a
+    trust file this verified as "unsigned (legacy)"; the run's version tag says its civiclab signs."""
+    result = signed_run(store_uri)
+    version = Tracker(store_uri).get_run(result.run_id).tags["civiclab.version"]
+    matrix._downgraded_to_legacy(a.sqlite_store(store_uri), result.run_id, keys)
+    code, table, err = verify_cli(store_uri, result.run_id, None, capsys)
+    assert code == 1, table
+    assert table["kind"] == "signed"
+    assert table["checks"] == [
+        {
+            "name": "signature",
+            "status": "failed",
+            "detail": f"statement.dsse.json: this run was made by civiclab {version}, which signs every "
+            "run: its signed statement is missing",
+        }
+    ]
+    assert "which signs every run" in err
+
+
+def _manifest(**changes: Any) -> Manifest:
+    base: dict[str, Any] = {
+        "run_id": "r1",
+        "experiment": "journey",
+        "spec_digest": "0" * 64,
+        "audit_root": "1" * 64,
+        "audit_events": 3,
+        "artifacts": {"audit.jsonl": "2" * 64, "metrics.json": "3" * 64},
+    }
+    return Manifest.model_validate({**base, **changes})
+
+
+@pytest.mark.parametrize(
+    ("tags", "files", "manifest", "reason"),
+    [
+        ({"civiclab.version": "0.0.9"}, [], _manifest(), None),
+        ({"civiclab.version": "0.0.9", "civiclab.pseudonym_key_id": "k"}, [], _manifest(), None),
+        ({"civiclab.version": "0.1.0"}, [], _manifest(), "made by civiclab 0.1.0, which signs every run"),
+        ({"civiclab.version": "0.1"}, [], None, "made by civiclab 0.1, which signs every run"),
+        ({"civiclab.version": "0.2.0rc1"}, [], None, "made by civiclab 0.2.0rc1, which signs every run"),
+        (
+            {"civiclab.version": "absent"},
+            [],
+            None,
+            "is 'absent', which does not show a civiclab older than 0.1.0",
+        ),
+        ({}, [], None, "has no civiclab.version tag"),
+        (
+            {"civiclab.version": "0.0.9", "civiclab.executor": "serial"},
+            [],
+            None,
+            "tagged civiclab.executor, which only a civiclab that signs runs sets",
+        ),
+        (
+            {"civiclab.version": "0.0.9", "civiclab.signer": "abc"},
+            [],
+            None,
+            "tagged civiclab.signer",
+        ),
+        (
+            {"civiclab.version": "0.0.9"},
+            ["run_inputs.json"],
+            None,
+            "run_inputs.json is among the run's files",
+        ),
+        (
+            {"civiclab.version": "0.0.9"},
+            [],
+            _manifest(artifacts={"statement.dsse.json": "4" * 64}),
+            "manifest.json lists statement.dsse.json",
+        ),
+        (
+            {"civiclab.version": "0.0.9"},
+            [],
+            _manifest(anchor={"anchors": "statement", "statement_sha256": "0x" + "5" * 64}),
+            "records an anchor of the run's signed statement",
+        ),
+    ],
+)
+def test_what_shows_a_run_without_a_statement_was_signed(
+    tmp_path: Path, tags: dict[str, str], files: list[str], manifest: Manifest | None, reason: str | None
+) -> None:
+    from civiclab.evidence.verify.signing_era import why_signed
+
+    for name in files:
+        (tmp_path / name).write_text("{}")
+    found = why_signed(tmp_path, tags, manifest)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and reason in found and found.endswith("its signed statement is missing")
