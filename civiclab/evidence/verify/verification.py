@@ -32,6 +32,7 @@ from civiclab.evidence.verify.checks import (
     check_planted,
     check_rerun,
     check_signature,
+    check_store_run,
     check_tags,
     file_digests,
 )
@@ -178,6 +179,7 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
         derived[AUDIT_ROOT_TAG] = facts.root
         if facts.reviews:
             derived[REVIEWS_TAG] = str(len(facts.reviews))
+    result.checks.append(check_store_run(run, statement))
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))

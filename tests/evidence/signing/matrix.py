@@ -183,6 +183,14 @@ def _downgraded_to_legacy(store: a.Store, run_id: str, ctx: dict[str, Any]) -> N
     store.tracker.set_tags(run_id, {"civiclab.recommendation": "go"})
 
 
+def _moved(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.move_run(store, run_id, f"approved-pilots-{run_id[:8]}")
+
+
+def _renamed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.rename_run(store, run_id, "journey-final-approved")
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("1 metric value edited in the store", _metric_value,
            (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
@@ -217,6 +225,9 @@ ATTACKS: tuple[Attack, ...] = (
            (("artifacts", "evidence: a symbolic link or special file"),), local_files=True),
     Attack("signed run rewritten as unsigned (legacy), metric and recommendation changed", _downgraded_to_legacy,
            (("signature", "which signs every run: its signed statement is missing"),)),
+    Attack("run moved to another experiment", _moved,
+           (("store: run", "the store files the run under 'approved-pilots-"),)),
+    Attack("run renamed", _renamed, (("store: run", "store has 'journey-final-approved'"),)),
 )  # fmt: skip
 
 

@@ -134,3 +134,91 @@ def test_what_shows_a_run_without_a_statement_was_signed(
         assert found is None
     else:
         assert found is not None and reason in found and found.endswith("its signed statement is missing")
+
+
+# --- 2. the store files the run where it was signed, under its signed name -----------------------
+
+
+@pytest.mark.slow
+def test_a_run_moved_or_renamed_in_the_store_fails_naming_both_values(
+    signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = signed_run(store_uri)
+    run = Tracker(store_uri).get_run(result.run_id)
+    predicate = _statement(store_uri, result.run_id)["predicate"]
+    assert (predicate["tracking_experiment"], predicate["run_name"]) == (run.experiment, run.run_name)
+    assert run.run_name == "housing-benefit-journey-seed42"
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 0 and _rows(table)["store: run"]["detail"] == (
+        "experiment 'housing-benefit-journey' and run name 'housing-benefit-journey-seed42' match"
+    )
+
+    store = a.sqlite_store(store_uri)
+    a.move_run(store, result.run_id, "approved-pilots")
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and _failed(table) == ["store: run"]
+    assert _rows(table)["store: run"]["detail"] == (
+        "experiment: the store files the run under 'approved-pilots', the signed one is 'housing-benefit-journey'"
+    )
+
+    original = Tracker(store_uri).client.get_experiment_by_name("housing-benefit-journey")
+    assert original is not None
+    store.execute(
+        "UPDATE runs SET experiment_id = ? WHERE run_uuid = ?", (int(original.experiment_id), result.run_id)
+    )
+    Tracker(store_uri).client.update_run(result.run_id, name="journey-approved")  # as MLflow's UI renames
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and _failed(table) == ["store: run"]
+    assert _rows(table)["store: run"]["detail"] == (
+        "run name: store has 'journey-approved', the signed name is 'housing-benefit-journey-seed42'"
+    )
+
+    store.execute(
+        "UPDATE runs SET name = ? WHERE run_uuid = ?", ("housing-benefit-journey-seed42", result.run_id)
+    )
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert (
+        code == 1 and "mlflow.runName: store has 'journey-approved'" in _rows(table)["store: run"]["detail"]
+    )
+
+
+@pytest.mark.slow
+def test_a_statement_signed_before_names_were_signed_is_compared_on_its_experiment(
+    signed_run: Callable[..., Any],
+    journey_spec: Path,
+    store_uri: str,
+    keys: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Older statements sign the spec's name and its params: the store experiment is the spec's
+    `tracking.experiment` when set, and the run's name is not compared."""
+    import yaml
+
+    from civiclab.evidence.signing.keys import load_signer
+
+    spec = yaml.safe_load(journey_spec.read_text())
+    spec["tracking"] = {"experiment": "belleval-pilots"}
+    journey_spec.write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = signed_run(store_uri)
+    store = a.sqlite_store(store_uri)
+    folder = store.artifacts(result.run_id)
+
+    def older(statement: dict[str, Any]) -> None:
+        del statement["predicate"]["tracking_experiment"], statement["predicate"]["run_name"]
+
+    digest = a.resign_statement(folder, older, load_signer(keys["lab"]))
+    a.rewrite_manifest(store, result.run_id, folder)
+    store.tracker.set_tags(result.run_id, {"civiclab.statement_sha256": digest})
+    code, table, err = verify_cli(store_uri, result.run_id, None, capsys)
+    assert code == 0, err
+    assert _rows(table)["store: run"]["detail"] == (
+        "experiment 'belleval-pilots' matches (this run's statement does not sign its name)"
+    )
+    a.rename_run(store, result.run_id, "anything")
+    assert verify_cli(store_uri, result.run_id, None, capsys)[0] == 0
+    a.move_run(store, result.run_id, "housing-benefit-journey-approved")
+    code, table, _ = verify_cli(store_uri, result.run_id, None, capsys)
+    assert code == 1 and _rows(table)["store: run"]["detail"] == (
+        "experiment: the store files the run under 'housing-benefit-journey-approved', "
+        "the signed one is 'belleval-pilots'"
+    )

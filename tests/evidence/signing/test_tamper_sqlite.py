@@ -34,6 +34,7 @@ def test_an_untampered_signed_run_verifies(
         "artifacts": "ok",
         "audit chain": "ok",
         "sessions": "ok",
+        "store: run": "ok",
         "store: metrics": "ok",
         "store: params": "ok",
         "store: tags": "ok",
