@@ -154,7 +154,8 @@ def check_planted(folder: Path) -> Check:
     return ok("artifacts", "regular files only")
 
 
-def _same(a: float, b: Any) -> bool:
+def same_number(a: float, b: Any) -> bool:
+    """A value as stored or re-computed, and as signed (non-finite values are signed as text)."""
     if isinstance(b, str):  # non-finite values are signed as text
         return repr(float(a)) == b
     return a == b or math.isclose(a, float(b), rel_tol=1e-12, abs_tol=0.0)
@@ -166,7 +167,7 @@ def check_metrics(stored: dict[str, float], statement: dict[str, Any]) -> Check:
     for key, value in sorted(signed.items()):
         if key not in stored:
             return failed(name, f"{key}: signed but missing from the tracking store (deleted?)")
-        if not _same(stored[key], value):
+        if not same_number(stored[key], value):
             return failed(name, f"{key}: store has {stored[key]!r}, the signed value is {value!r}")
     extra = sorted(set(stored) - set(signed))
     if extra:
@@ -261,7 +262,7 @@ def check_rerun(
     for key, value in sorted(rows.items()):
         if key not in signed:
             return failed(name, f"{key}: re-computed from the records but not signed")
-        if not _same(value, signed[key]):
+        if not same_number(value, signed[key]):
             return failed(name, f"{key}: the records give {value!r}, the signed value is {signed[key]!r}")
     skipped = "; ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
     detail = f"{', '.join(result.rerun) or 'none'} re-run, {len(rows)} values equal"

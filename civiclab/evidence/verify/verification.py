@@ -1,10 +1,11 @@
 """`civiclab verify`: every check of a run, signed or legacy, as one table.
 
 A signed run is compared against its signed statement and re-derived where it can be (sessions
-from the audit log, metrics from the records); a legacy run (made before runs were signed) is
-verified as before and reported `unsigned (legacy)`, never as signed, and a run without a statement
-is legacy only if nothing shows that a signing civiclab made it (`signing_era`); a killed run is
-reported as incomplete, with how far its audit log is valid.
+from the audit log, metrics from the records, verdicts and recommendation from the signed metrics
+and spec); a legacy run (made before runs were signed) is verified as before and reported
+`unsigned (legacy)`, never as signed, and a run without a statement is legacy only if nothing shows
+that a signing civiclab made it (`signing_era`); a killed run is reported as incomplete, with how
+far its audit log is valid.
 
 Verifying only reads: a review left half-recorded is named in the table, and completed by the
 commands that write (`civiclab verify` and `civiclab review` call `recover_pending` first).
@@ -40,6 +41,7 @@ from civiclab.evidence.verify.manifestcheck import verify_manifest
 from civiclab.evidence.verify.result import Check, Verification, failed, ok
 from civiclab.evidence.verify.reviewcheck import check_reviews
 from civiclab.evidence.verify.signing_era import why_signed
+from civiclab.evidence.verify.verdictcheck import check_verdicts
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
 from civiclab.store.schema import (
@@ -187,6 +189,7 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     # sessions.jsonl, which the pass has just found equal to the audit log.
     complete = sessions_row.status == "ok" and facts is not None and len(sessions) == facts.closed
     result.checks.append(check_rerun(folder, statement, sessions if complete else None))
+    result.checks.append(check_verdicts(folder, statement, digests))
 
     manifest_row, manifest = check_manifest(
         folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0

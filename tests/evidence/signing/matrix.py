@@ -191,6 +191,51 @@ def _renamed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     a.rename_run(store, run_id, "journey-final-approved")
 
 
+def _insider_flips_the_recommendation(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """Someone holding the lab's key re-signs the run with GO, everywhere it is stated; the metrics
+    and the spec, which give the real recommendation, are left as they were."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    scorecard_sha = sha256_file(folder / "scorecard.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        statement["predicate"]["scorecard"]["recommendation"] = "go"
+        statement["predicate"]["tags"]["civiclab.recommendation"] = "go"
+        for subject in statement["subject"]:
+            if subject["name"] == "scorecard.json":
+                subject["digest"]["sha256"] = scorecard_sha
+
+    digest = a.resign_statement(folder, mutate, load_signer(ctx["lab"]))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go", "civiclab.statement_sha256": digest})
+
+
+def _insider_flips_the_scorecard_file(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """The lab's key re-signs only scorecard.json's new digest (what the desk and reports show) as GO."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    scorecard_sha = sha256_file(folder / "scorecard.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        for subject in statement["subject"]:
+            if subject["name"] == "scorecard.json":
+                subject["digest"]["sha256"] = scorecard_sha
+
+    digest = a.resign_statement(folder, mutate, load_signer(ctx["lab"]))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.statement_sha256": digest})
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("1 metric value edited in the store", _metric_value,
            (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
@@ -228,6 +273,10 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("run moved to another experiment", _moved,
            (("store: run", "the store files the run under 'approved-pilots-"),)),
     Attack("run renamed", _renamed, (("store: run", "store has 'journey-final-approved'"),)),
+    Attack("lab key re-signs the run with the recommendation flipped to go", _insider_flips_the_recommendation,
+           (("verdicts", "the statement says GO"),)),
+    Attack("lab key re-signs scorecard.json flipped to go", _insider_flips_the_scorecard_file,
+           (("verdicts", "scorecard.json says GO"),)),
 )  # fmt: skip
 
 

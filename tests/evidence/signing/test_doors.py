@@ -222,3 +222,88 @@ def test_a_statement_signed_before_names_were_signed_is_compared_on_its_experime
         "experiment: the store files the run under 'housing-benefit-journey-approved', "
         "the signed one is 'belleval-pilots'"
     )
+
+
+# --- 3. the conclusion follows from the signed metrics and spec ----------------------------------
+
+
+@pytest.mark.slow
+def test_the_lab_key_re_signing_a_flipped_recommendation_fails_the_verdicts(
+    signed_run: Callable[..., Any],
+    store_uri: str,
+    trust_file: Path,
+    keys: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Everything consistent and signed by the trusted lab key: only re-judging the metrics shows it."""
+    result = signed_run(store_uri)
+    real = result.scorecard.recommendation
+    assert real != "go"
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 0 and _rows(table)["verdicts"]["detail"].startswith(
+        f"{real.upper()}: 14 criteria and 4 dim"
+    )
+
+    matrix._insider_flips_the_recommendation(a.sqlite_store(store_uri), result.run_id, keys)
+    code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and table["trusted"] is True
+    assert _failed(table) == ["verdicts"]
+    assert (
+        _rows(table)["verdicts"]["detail"] == f"the signed metrics give {real.upper()}, the statement says GO"
+    )
+    assert f"verdicts: the signed metrics give {real.upper()}, the statement says GO" in err
+
+
+@pytest.mark.slow
+def test_a_criterion_re_signed_with_another_verdict_or_threshold_is_named(
+    signed_run: Callable[..., Any],
+    store_uri: str,
+    trust_file: Path,
+    keys: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    result = signed_run(store_uri)
+    store = a.sqlite_store(store_uri)
+    folder = store.artifacts(result.run_id)
+    lab = load_signer(keys["lab"])
+    failing = next(c for c in result.scorecard.criteria if c.verdict == "fail")
+
+    def passed(statement: dict[str, Any]) -> None:
+        for c in statement["predicate"]["scorecard"]["criteria"]:
+            if c["label"] == failing.label:
+                c["verdict"] = "pass"
+
+    digest = a.resign_statement(folder, passed, lab)
+    a.rewrite_manifest(store, result.run_id, folder)
+    store.tracker.set_tags(result.run_id, {"civiclab.statement_sha256": digest})
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and _failed(table) == ["verdicts"]
+    assert _rows(table)["verdicts"]["detail"] == (
+        f"criterion {failing.label!r}: the signed metrics give fail, the statement says pass"
+    )
+
+    # The threshold loosened in the stored spec and re-signed: the spec no longer is the one run.
+    spec = (folder / "spec.yaml").read_text()
+    first = result.scorecard.criteria[0].threshold
+    text = spec.replace(f"at_least: {first}", "at_least: 0.01", 1)
+    assert text != spec
+    (folder / "spec.yaml").write_text(text)
+    spec_sha = sha256_file(folder / "spec.yaml")
+
+    def loosened(statement: dict[str, Any]) -> None:
+        passed(statement)
+        for subject in statement["subject"]:
+            if subject["name"] == "spec.yaml":
+                subject["digest"]["sha256"] = spec_sha
+
+    digest = a.resign_statement(folder, loosened, lab)
+    a.rewrite_manifest(store, result.run_id, folder)
+    store.tracker.set_tags(result.run_id, {"civiclab.statement_sha256": digest})
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and _failed(table) == ["verdicts"]
+    assert _rows(table)["verdicts"]["detail"] == (
+        f"spec.yaml: scorecard.criteria.0.at_least is '0.01', the run was made with '{first}'"
+    )

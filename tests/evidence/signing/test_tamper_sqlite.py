@@ -39,6 +39,7 @@ def test_an_untampered_signed_run_verifies(
         "store: params": "ok",
         "store: tags": "ok",
         "evaluators re-run": "ok",
+        "verdicts": "ok",
         "manifest": "ok",
         "reviews": "ok",
         "anchor": "skipped",
