@@ -14,9 +14,12 @@ import pytest
 from civiclab.evidence.manifest import Manifest
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.store.tracker import Tracker
+from tests import anvil_node
 from tests.evidence.signing import attacks as a
 from tests.evidence.signing import matrix
 from tests.evidence.signing.conftest import verify_cli
+
+anvil_url = anvil_node.anvil_url
 
 
 @pytest.fixture(scope="module")
@@ -306,4 +309,151 @@ def test_a_criterion_re_signed_with_another_verdict_or_threshold_is_named(
     assert code == 1 and _failed(table) == ["verdicts"]
     assert _rows(table)["verdicts"]["detail"] == (
         f"spec.yaml: scorecard.criteria.0.at_least is '0.01', the run was made with '{first}'"
+    )
+
+
+# --- 4. a run's statement is anchored once -------------------------------------------------------
+
+
+def _anchor_trust(registry: Any) -> Any:
+    from civiclab.evidence.signing.trust import AnchorTrust
+
+    chain = registry.chain
+    return AnchorTrust(
+        chain_id=chain.chain_id, registry=registry.address, issuer=chain.sender, max_delay_s=3600
+    )
+
+
+@pytest.mark.slow
+def test_an_earlier_anchor_of_the_same_run_fails_a_re_signed_statement(
+    signed_run: Callable[..., Any], store_uri: str, keys: dict[str, Any]
+) -> None:
+    """On the in-process chain: the lab anchors its run's statement, then someone holding the lab's key
+    and the issuer's account re-signs the run with GO and anchors that statement too, in time."""
+    from civiclab.evidence.anchoring import anchor_uri
+    from civiclab.evidence.verify.anchorcheck import check_anchor_on
+    from civiclab.evm import AttestationRegistry, Chain
+
+    result = signed_run(store_uri)
+    chain = Chain.connect(None)
+    registry, _ = AttestationRegistry.deploy(chain)
+    registry.set_issuer(chain.sender, True)
+    trust = _anchor_trust(registry)
+    signed = Tracker(store_uri).get_run(result.run_id).tags["civiclab.statement_sha256"]
+    statement = _statement(store_uri, result.run_id)
+    first = registry.anchor(bytes.fromhex(signed), 1, anchor_uri(result.run_id))
+
+    # Another issuer the registry authorised anchors something under the run's name: it is not the
+    # trusted issuer, so it neither counts nor disturbs the run's own anchor.
+    other = chain.w3.eth.accounts[1]
+    registry.set_issuer(other, True)
+    registry.anchor(b"\x07" * 32, 1, anchor_uri(result.run_id), sender=other)
+    row = check_anchor_on(chain, signed, statement, trust)
+    assert row.status == "ok", row
+    assert f"block {first.block_number}," in row.detail
+    assert row.detail.endswith("the only statement of this run its issuer anchored")
+
+    matrix._insider_flips_the_recommendation(a.sqlite_store(store_uri), result.run_id, keys)
+    resigned = Tracker(store_uri).get_run(result.run_id).tags["civiclab.statement_sha256"]
+    restatement = _statement(store_uri, result.run_id)
+    assert resigned != signed
+
+    # Not anchored yet: it is not, and the earlier one is named.
+    row = check_anchor_on(chain, resigned, restatement, trust)
+    assert row.status == "failed"
+    assert row.detail.endswith(
+        f"is not anchored on the trusted registry {registry.address}; another statement of this run was "
+        f"anchored at block {first.block_number}: re-signed"
+    )
+
+    second = registry.anchor(bytes.fromhex(resigned), 1, anchor_uri(result.run_id))
+    row = check_anchor_on(chain, resigned, restatement, trust)
+    assert row.status == "failed"
+    assert row.detail.startswith(
+        f"an earlier statement of this run was anchored at block {first.block_number}: re-signed (statement "
+        f"{signed[:12]}… then, this one {resigned[:12]}… at block {second.block_number})"
+    )
+    # And the first statement, put back, is no better: the run was signed again after it.
+    row = check_anchor_on(chain, signed, statement, trust)
+    assert row.status == "failed"
+    assert row.detail.startswith(f"a later statement of this run was anchored at block {second.block_number}")
+
+
+def test_anchors_are_read_by_issuer_and_run() -> None:
+    """`AttestationRegistry.anchored_by`: every root one issuer anchored under one URI, oldest first."""
+    from civiclab.evm import AttestationRegistry, Chain
+
+    chain = Chain.connect(None)
+    registry, _ = AttestationRegistry.deploy(chain)
+    registry.set_issuer(chain.sender, True)
+    other = chain.w3.eth.accounts[1]
+    registry.set_issuer(other, True)
+    one = registry.anchor(b"\x01" * 32, 1, "civiclab:run:a")
+    registry.anchor(b"\x02" * 32, 1, "civiclab:run:b")
+    registry.anchor(b"\x03" * 32, 1, "civiclab:run:a", sender=other)
+    three = registry.anchor(b"\x04" * 32, 1, "civiclab:run:a")
+    assert registry.anchored_by(chain.sender, "civiclab:run:a") == [
+        (b"\x01" * 32, one.block_number),
+        (b"\x04" * 32, three.block_number),
+    ]
+    assert registry.anchored_by(other, "civiclab:run:a") == [(b"\x03" * 32, three.block_number - 1)]
+    assert registry.anchored_by(chain.sender, "civiclab:run:c") == []
+
+
+@pytest.mark.integration
+@pytest.mark.evm_node
+def test_verify_names_a_re_signed_and_re_anchored_run_on_a_node(
+    journey_spec: Path,
+    store_uri: str,
+    keys: dict[str, Any],
+    anvil_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """End to end on anvil with the trust file's anchoring: the run anchors itself through its spec;
+    the insider re-signs, anchors the new statement on the same registry in time, and verify names
+    the earlier anchor (and the verdicts)."""
+    from civiclab.evidence.anchoring import anchor_statement
+    from civiclab.evm import AttestationRegistry, Chain
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
+
+    chain = Chain.connect(anvil_url)
+    registry, _ = AttestationRegistry.deploy(chain)
+    registry.set_issuer(chain.sender, True)
+    overrides = {
+        "population.sessions": 60,
+        "energy.tracker": "none",
+        "audit.anchor": {"chain": anvil_url, "contract": registry.address},
+    }
+    result = run_experiment(load_experiment(journey_spec, overrides), tracking_uri=store_uri)
+    trust = matrix.write_trust(
+        tmp_path / "trust.yaml",
+        keys["lab"],
+        keys["member"],
+        {
+            "rpc_url": anvil_url,
+            "chain_id": chain.chain_id,
+            "registry": registry.address,
+            "issuer": chain.sender,
+            "max_delay_s": 3600,
+        },
+    )
+    code, table, err = verify_cli(store_uri, result.run_id, trust, capsys)
+    assert code == 0, err
+    first_block = int(str(_rows(table)["anchor"]["detail"]).split(" block ")[1].split(",")[0])
+
+    store = a.sqlite_store(store_uri)
+    matrix._insider_flips_the_recommendation(store, result.run_id, keys)
+    resigned = Tracker(store_uri).get_run(result.run_id).tags["civiclab.statement_sha256"]
+    folder = store.artifacts(result.run_id)
+    record = anchor_statement(
+        {"chain": anvil_url, "contract": registry.address}, resigned, result.run_id, None
+    )
+    a.rewrite_manifest(store, result.run_id, folder, anchor=record)
+    code, table, _ = verify_cli(store_uri, result.run_id, trust, capsys)
+    assert code == 1
+    assert _failed(table) == ["verdicts", "anchor"]
+    assert _rows(table)["anchor"]["detail"].startswith(
+        f"an earlier statement of this run was anchored at block {first_block}: re-signed"
     )
