@@ -5,6 +5,7 @@ trust file."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -457,3 +458,68 @@ def test_verify_names_a_re_signed_and_re_anchored_run_on_a_node(
     assert _rows(table)["anchor"]["detail"].startswith(
         f"an earlier statement of this run was anchored at block {first_block}: re-signed"
     )
+
+
+# --- 5. the desk never shows a verification older than the run or the trust file ----------------
+
+
+@pytest.mark.slow
+def test_the_desks_cache_sees_a_revoked_key_and_any_changed_artifact(
+    signed_run: Callable[..., Any], store_uri: str, tmp_path: Path, keys: dict[str, Any]
+) -> None:
+    """The real desk cache over a real store: the trust file edited under a running desk (the lab's key
+    revoked), then scorecard.json edited to GO, then a file planted in a sub-folder: each is seen by
+    the next verification and the runs page never shows the old status."""
+    from civiclab.desk.pages import VerifyCache, run_rows
+
+    result = signed_run(store_uri)
+    trust = matrix.write_trust(tmp_path / "trust.yaml", keys["lab"], keys["member"])
+    tracker = Tracker(store_uri)
+    cache = VerifyCache(tracker, trust, background=False)
+
+    def listed() -> str:
+        return {r.run_id: r.verify for r in run_rows(tracker, cache)[0]}[result.run_id]
+
+    try:
+        assert listed() == "unchecked"
+        assert cache.verify(result.run_id).trusted is True
+        assert listed() == "trusted"
+
+        # The committee revokes the lab's key: the same run is no longer signed by a trusted lab.
+        revoked = matrix.write_trust(tmp_path / "revoked.yaml", keys["outsider"], keys["member"])
+        trust.write_bytes(revoked.read_bytes())
+        assert listed() == "unchecked"  # never the status verified under the old trust file
+        after = cache.verify(result.run_id)
+        assert not after.ok and after.first_failure() is not None
+        assert "untrusted" in after.first_failure().detail  # type: ignore[union-attr]
+        assert listed() == "tampered"
+
+        matrix.write_trust(trust, keys["lab"], keys["member"])
+        assert cache.verify(result.run_id).ok
+        assert listed() == "trusted"
+
+        folder = a.sqlite_store(store_uri).artifacts(result.run_id)
+        signed_card = (folder / "scorecard.json").read_bytes()
+        card = json.loads(signed_card)
+        card["recommendation"] = "go"
+        (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+        assert listed() == "unchecked"
+        edited = cache.verify(result.run_id)
+        assert edited.first_failure() is not None
+        assert edited.first_failure().detail == "scorecard.json: sha256 differs from the signed statement"  # type: ignore[union-attr]
+    finally:
+        cache.close()
+
+    # A fresh cache on the restored run, then a file planted two folders down.
+    (folder / "scorecard.json").write_bytes(signed_card)
+    cache = VerifyCache(tracker, trust, background=False)
+    planted = folder / "plots" / "extra"
+    try:
+        cache.verify(result.run_id)
+        planted.mkdir(parents=True)
+        (planted / "note.txt").write_text("not signed")
+        assert listed() == "unchecked"
+        check = cache.verify(result.run_id).first_failure()
+        assert check is not None and "plots/extra/note.txt" in check.detail
+    finally:
+        cache.close()
