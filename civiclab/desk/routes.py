@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n, oidc_routes
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
-from civiclab.desk.pages import cache_key, review_comments, run_rows, statement_bytes
+from civiclab.desk.pages import review_comments, run_rows, statement_bytes
 from civiclab.desk.reviewing import WRONG_PASSWORD, ReviewRefused, TooManyAttempts, sign_review
 from civiclab.desk.views import (
     HERE,
@@ -57,7 +57,7 @@ class ReportCache:
         from civiclab.reporting.render import render as render_report
 
         try:
-            key = (run_id, fmt, cache_key(desk.tracker.get_run(run_id)))
+            key = (run_id, fmt, desk.cache.key(desk.tracker.get_run(run_id)))
         except TrackingError:
             raise StarletteHTTPException(404) from None
         with self._lock:

@@ -29,6 +29,11 @@ class EphemeralChain(ChainError):
     """The anchor's chain no longer exists (in-process): only the record could be checked, not the chain."""
 
 
+def anchor_uri(run_id: str) -> str:
+    """What a run's anchor carries beside the digest: which run it is for (events are searched by it)."""
+    return f"civiclab:run:{run_id}"
+
+
 def _spec(anchor_cfg: AnchorSpec | dict[str, Any]) -> AnchorSpec:
     return anchor_cfg if isinstance(anchor_cfg, AnchorSpec) else AnchorSpec.model_validate(anchor_cfg)
 
@@ -78,7 +83,7 @@ def anchor_audit_root(
     else:
         registry, _ = AttestationRegistry.deploy(chain)
         registry.set_issuer(chain.sender, True)
-    uri = f"civiclab:run:{run_id}"
+    uri = anchor_uri(run_id)
     tx = registry.anchor(root, 1, uri)
     block = chain.w3.eth.get_block(tx.block_number)
     sent = chain.w3.eth.get_transaction(tx.tx_hash)

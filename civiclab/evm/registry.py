@@ -97,6 +97,34 @@ class AttestationRegistry:
         issuer, count, block = self.contract.functions.batches(root).call()
         return str(issuer), int(count), int(block)
 
+    def anchored_by(self, issuer: str, uri: str) -> list[tuple[bytes, int]]:
+        """Every root `issuer` anchored with `uri`, and its block, oldest first (read from the events).
+
+        Raises:
+            ChainError: the node cannot give the registry's logs.
+        """
+        w3 = self.chain.w3
+        event = self.contract.events.BatchAnchored()
+        topic = w3.keccak(text="BatchAnchored(bytes32,address,uint256,string)")
+        sender = "0x" + bytes.fromhex(w3.to_checksum_address(issuer)[2:]).rjust(32, b"\0").hex()
+        try:
+            logs = w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": self.deployed_at,
+                    "toBlock": "latest",
+                    "topics": ["0x" + bytes(topic).hex(), None, sender],
+                }
+            )
+        except Exception as exc:
+            raise ChainError(f"reading the registry's anchors on {self.chain.label}: {exc}") from None
+        found = []
+        for log in logs:
+            ev = event.process_log(log)
+            if ev["args"]["uri"] == uri:
+                found.append((bytes(ev["args"]["root"]), int(ev["blockNumber"])))
+        return sorted(found, key=lambda f: f[1])
+
     def view(self) -> AttestationRegistryView:
         """A verifier-side copy of the registry's state, synced from its events up to the head."""
         head = self.chain.head

@@ -142,9 +142,14 @@ def seal_and_store(
     recorded: Recorded,
     facts: PilotFacts | None,
     timings: dict[str, float],
+    names: tuple[str, str],
 ) -> None:
     """Write the results, sign the run's statement, anchor it if asked, write the manifest last, and
-    store metrics, tags and (for a remote store) the files."""
+    store metrics, tags and (for a remote store) the files.
+
+    Args:
+        names: the MLflow experiment the run is filed under, and the run's name (both are signed).
+    """
     from civiclab.evidence.signing.seal import seal_run
 
     folder, audit, energy = run.folder, recorded.audit, recorded.energy
@@ -157,6 +162,8 @@ def seal_and_store(
         signer=signer,
         run_id=run.run_id,
         experiment=experiment,
+        tracking_experiment=names[0],
+        run_name=names[1],
         artifacts=artifact_digests(folder, hashed),
         metrics=metrics,
         params=params,

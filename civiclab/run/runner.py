@@ -151,6 +151,7 @@ def run_experiment(
                 recorded=recorded,
                 facts=data.facts,
                 timings=recording.timings,
+                names=run_names(experiment),
             )
             status = FINISHED
             recording.timings["total_s"] = time.perf_counter() - t0
@@ -203,6 +204,12 @@ def opening_tags(experiment: Experiment) -> dict[str, str]:
     return tags
 
 
+def run_names(experiment: Experiment) -> tuple[str, str]:
+    """The MLflow experiment a run of `experiment` is filed under, and the run's name (both signed)."""
+    spec = experiment.spec
+    return spec.tracking.experiment or spec.name, f"{spec.name}-seed{spec.population.seed}"
+
+
 def _open_run(
     tracker: Tracker, experiment: Experiment, params: dict[str, str], tags: dict[str, str], resume: str | None
 ) -> StoredRun:
@@ -211,9 +218,8 @@ def _open_run(
         run = reopen(tracker, resume, experiment, tags)
         log.info("run %s reopened in %s to be resumed", run.run_id, tracker.uri)
         return run
-    spec = experiment.spec
-    run_name = f"{spec.name}-seed{spec.population.seed}"
-    run = StoredRun.open(tracker, spec.tracking.experiment or spec.name, run_name, params, tags)
+    tracking_experiment, run_name = run_names(experiment)
+    run = StoredRun.open(tracker, tracking_experiment, run_name, params, tags)
     log.info("run %s opened in %s", run.run_id, tracker.uri)
     return run
 

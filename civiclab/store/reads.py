@@ -37,6 +37,7 @@ class RunSummary:
     metrics: dict[str, float]
     params: dict[str, str]
     artifact_uri: str
+    run_name: str = ""
 
 
 def _value(table: str, row: Any) -> Any:
@@ -78,7 +79,7 @@ class SqlReads:
         with self.engine.connect() as db:
             head = db.execute(
                 sqlalchemy.text(
-                    "SELECT e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
+                    "SELECT e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
                     "JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = :r"
                 ),
                 {"r": run_id},
@@ -100,7 +101,7 @@ class SqlReads:
         import sqlalchemy
 
         query = (
-            "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri FROM runs r "
+            "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
             "JOIN experiments e ON e.experiment_id = r.experiment_id "
             "WHERE r.lifecycle_stage = 'active' AND EXISTS (SELECT 1 FROM tags t "
             "WHERE t.run_uuid = r.run_uuid AND t.key = :version AND t.value != '') "
@@ -147,8 +148,8 @@ class SqlReads:
 
 
 def _summary(row: tuple[Any, ...], data: dict[str, dict[str, dict[str, Any]]]) -> RunSummary:
-    """A run's summary from its `runs` row (id, experiment, status, start, artifacts) and its data."""
-    run_id, name, status, start, artifact_uri = row
+    """A run's summary from its `runs` row (id, experiment, status, start, artifacts, run name) and its data."""
+    run_id, name, status, start, artifact_uri, run_name = row
     run_id = str(run_id)
     return RunSummary(
         run_id=run_id,
@@ -159,4 +160,5 @@ def _summary(row: tuple[Any, ...], data: dict[str, dict[str, dict[str, Any]]]) -
         metrics=data["latest_metrics"][run_id],
         params=data["params"][run_id],
         artifact_uri=str(artifact_uri),
+        run_name=str(run_name or ""),
     )

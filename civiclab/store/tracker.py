@@ -319,6 +319,7 @@ class Tracker:
             metrics=dict(run.data.metrics),
             params=dict(run.data.params),
             artifact_uri=run.info.artifact_uri,
+            run_name=run.info.run_name or "",
         )
 
     def _mlflow_list_runs(self, experiment: str | None, max_results: int) -> list[RunSummary]:
@@ -346,6 +347,7 @@ class Tracker:
                 metrics=dict(r.data.metrics),
                 params=dict(r.data.params),
                 artifact_uri=r.info.artifact_uri,
+                run_name=r.info.run_name or "",
             )
             for r in runs
         ]

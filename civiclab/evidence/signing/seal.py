@@ -51,6 +51,8 @@ def seal_run(
     signer: Signer,
     run_id: str,
     experiment: Any,
+    tracking_experiment: str,
+    run_name: str,
     artifacts: dict[str, str],
     metrics: list[Metric],
     params: dict[str, str],
@@ -67,6 +69,8 @@ def seal_run(
     statement = build_run_statement(
         run_id=run_id,
         experiment=experiment.spec.name,
+        tracking_experiment=tracking_experiment,
+        run_name=run_name,
         spec_digest=experiment.digest,
         artifacts=artifacts,
         metrics=metrics,

@@ -54,6 +54,8 @@ def build_run_statement(
     *,
     run_id: str,
     experiment: str,
+    tracking_experiment: str,
+    run_name: str,
     spec_digest: str,
     artifacts: dict[str, str],
     metrics: Iterable[Metric],
@@ -70,7 +72,14 @@ def build_run_statement(
     signer_public_key: bytes,
     deterministic: dict[str, str],
 ) -> dict[str, Any]:
-    """The in-toto Statement v1 of a finished run (a plain JSON value, ready to canonicalise)."""
+    """The in-toto Statement v1 of a finished run (a plain JSON value, ready to canonicalise).
+
+    Args:
+        experiment: the experiment's name in its spec.
+        tracking_experiment: the MLflow experiment the run is filed under (the spec's
+            `tracking.experiment`, else its name); with `run_name`, what `verify` compares with the
+            store, so a run moved or renamed there is seen.
+    """
     rows = metric_rows(metrics)
     card = scorecard
     return {
@@ -83,6 +92,8 @@ def build_run_statement(
             "version": PREDICATE_VERSION,
             "run_id": run_id,
             "experiment": experiment,
+            "tracking_experiment": tracking_experiment,
+            "run_name": run_name,
             "spec_sha256": spec_digest,
             "started": started,
             "ended": ended,

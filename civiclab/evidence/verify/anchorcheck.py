@@ -2,17 +2,22 @@
 
 The chain, registry and issuer come from the committee's trust file, never from the run's own
 record (which whoever can write the store can rewrite): a statement re-anchored later on a newly
-deployed registry, or by another sender, or long after the run ended, does not count.
+deployed registry, or by another sender, or long after the run ended, does not count. A run is
+anchored once: another statement of the same run anchored by the trusted issuer means it was signed
+again after it ended (an insider with the lab's key re-signing a changed run), and neither counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import ChainError
 from civiclab.evidence.signing.trust import AnchorTrust
 from civiclab.evidence.verify.result import Check, failed, ok
+
+if TYPE_CHECKING:
+    from civiclab.evm import AttestationRegistry, Chain
 
 # Clocks of the lab's machine and of the chain's validators are not the same clock.
 CLOCK_SKEW_S = 120.0
@@ -37,7 +42,7 @@ def check_statement_anchor(
         return Check(name=name, status="skipped", detail="no anchoring in the trust file")
     if not trust.rpc_url:
         return failed(name, "the trust file's anchoring has no rpc_url to read the chain from")
-    from civiclab.evm import ZERO_ADDRESS, AttestationRegistry, Chain
+    from civiclab.evm import Chain
 
     try:
         chain = Chain.connect(trust.rpc_url, timeout_s=15.0)
@@ -48,17 +53,58 @@ def check_statement_anchor(
             name,
             f"the node at {trust.rpc_url} is chain {chain.chain_id}, the trust file says {trust.chain_id}",
         )
+    return check_anchor_on(chain, digest, statement, trust)
+
+
+def _other_statements(
+    registry: AttestationRegistry, digest: str, statement: dict[str, Any], trust: AnchorTrust
+) -> list[tuple[bytes, int]]:
+    """Every other digest the trusted issuer anchored for this run, with its block, oldest first."""
+    from civiclab.evidence.anchoring import anchor_uri
+
+    run_id = str((statement.get("predicate") or {}).get("run_id", ""))
+    return [
+        a for a in registry.anchored_by(trust.issuer, anchor_uri(run_id)) if a[0] != bytes.fromhex(digest)
+    ]
+
+
+def check_anchor_on(chain: Chain, digest: str, statement: dict[str, Any], trust: AnchorTrust) -> Check:
+    """The anchor check on a chain already reached (the trust file's node, checked to be its chain).
+
+    Besides this statement's anchor, every anchor the trusted issuer made for the same run is read: a
+    run's statement is anchored once, so another one means the run was signed again after it ended.
+    """
+    from civiclab.evm import ZERO_ADDRESS, AttestationRegistry
+
+    name = "anchor"
     try:
         registry = AttestationRegistry.attach(chain, trust.registry)
         issuer, _, block_number = registry.batch(bytes.fromhex(digest))
+        others = _other_statements(registry, digest, statement, trust)
     except (ChainError, ValueError) as exc:
         return failed(name, f"cannot read the trusted registry {trust.registry}: {exc}")
+    earlier = [o for o in others if issuer.lower() == ZERO_ADDRESS or o[1] <= block_number]
     if issuer.lower() == ZERO_ADDRESS:
-        return failed(
-            name, f"statement {digest[:12]}… is not anchored on the trusted registry {trust.registry}"
-        )
+        detail = f"statement {digest[:12]}… is not anchored on the trusted registry {trust.registry}"
+        if earlier:
+            detail += f"; another statement of this run was anchored at block {earlier[0][1]}: re-signed"
+        return failed(name, detail)
     if issuer.lower() != trust.issuer.lower():
         return failed(name, f"anchored by {issuer}, not by the trusted issuer {trust.issuer}")
+    if earlier:
+        root, block = earlier[0]
+        return failed(
+            name,
+            f"an earlier statement of this run was anchored at block {block}: re-signed (statement "
+            f"{root.hex()[:12]}… then, this one {digest[:12]}… at block {block_number})",
+        )
+    if others:
+        root, block = others[0]
+        return failed(
+            name,
+            f"a later statement of this run was anchored at block {block}: the run was signed again "
+            f"(statement {root.hex()[:12]}…) after this one (block {block_number})",
+        )
     block = chain.w3.eth.get_block(block_number)
     anchored_at = dt.datetime.fromtimestamp(int(block["timestamp"]), dt.UTC)
     ended = _parse_ts(str((statement.get("predicate") or {}).get("ended", "")))
@@ -76,5 +122,6 @@ def check_statement_anchor(
         )
     return ok(
         name,
-        f"chain {trust.chain_id} registry {trust.registry} block {block_number}, {max(delay, 0):.0f} s after the run ended",
+        f"chain {trust.chain_id} registry {trust.registry} block {block_number}, {max(delay, 0):.0f} s after "
+        "the run ended, the only statement of this run its issuer anchored",
     )

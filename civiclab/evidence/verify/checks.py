@@ -18,7 +18,7 @@ from civiclab.evidence.signing.statement import POST_SIGNING_TAGS, STATEMENT_FIL
 from civiclab.evidence.signing.trust import TrustFile
 from civiclab.evidence.verify.result import Check, failed, ok
 from civiclab.store.schema import AUDIT_FILE, MANIFEST_SHA256_TAG, SPEC_SHA256_TAG, TAG_PREFIX
-from civiclab.store.tracker import metric_rows
+from civiclab.store.tracker import RunSummary, metric_rows
 
 # Files written after signing, each verified by its own check (the audit log is checked link by link
 # up to the signed root, because reviews extend it).
@@ -154,7 +154,8 @@ def check_planted(folder: Path) -> Check:
     return ok("artifacts", "regular files only")
 
 
-def _same(a: float, b: Any) -> bool:
+def same_number(a: float, b: Any) -> bool:
+    """A value as stored or re-computed, and as signed (non-finite values are signed as text)."""
     if isinstance(b, str):  # non-finite values are signed as text
         return repr(float(a)) == b
     return a == b or math.isclose(a, float(b), rel_tol=1e-12, abs_tol=0.0)
@@ -166,12 +167,49 @@ def check_metrics(stored: dict[str, float], statement: dict[str, Any]) -> Check:
     for key, value in sorted(signed.items()):
         if key not in stored:
             return failed(name, f"{key}: signed but missing from the tracking store (deleted?)")
-        if not _same(stored[key], value):
+        if not same_number(stored[key], value):
             return failed(name, f"{key}: store has {stored[key]!r}, the signed value is {value!r}")
     extra = sorted(set(stored) - set(signed))
     if extra:
         return failed(name, f"{extra[0]}: in the tracking store but not in the signed statement")
     return ok(name, f"{len(signed)} values match")
+
+
+MLFLOW_RUN_NAME_TAG = "mlflow.runName"  # MLflow keeps the run's name in this tag too
+
+
+def signed_tracking_experiment(predicate: dict[str, Any]) -> str:
+    """The MLflow experiment the statement files the run under.
+
+    Statements signed before it was a field of its own give it through the spec as run (its signed
+    params): `tracking.experiment` when the spec set one, else the experiment's name.
+    """
+    if "tracking_experiment" in predicate:
+        return str(predicate["tracking_experiment"])
+    chosen = str((predicate.get("params") or {}).get("tracking.experiment", ""))
+    return chosen if chosen not in ("", "None") else str(predicate.get("experiment", ""))
+
+
+def check_store_run(run: RunSummary, statement: dict[str, Any]) -> Check:
+    """The experiment the store files the run under, and its name, are the signed ones."""
+    name = "store: run"
+    predicate = statement.get("predicate") or {}
+    experiment = signed_tracking_experiment(predicate)
+    if run.experiment != experiment:
+        return failed(
+            name,
+            f"experiment: the store files the run under {run.experiment!r}, the signed one is {experiment!r}",
+        )
+    if "run_name" not in predicate:
+        return ok(name, f"experiment {experiment!r} matches (this run's statement does not sign its name)")
+    signed = str(predicate["run_name"])
+    for where, stored in (
+        ("run name", run.run_name),
+        (MLFLOW_RUN_NAME_TAG, run.tags.get(MLFLOW_RUN_NAME_TAG)),
+    ):
+        if stored is not None and stored != signed:
+            return failed(name, f"{where}: store has {stored!r}, the signed name is {signed!r}")
+    return ok(name, f"experiment {experiment!r} and run name {signed!r} match")
 
 
 def check_params(stored: dict[str, str], statement: dict[str, Any]) -> Check:
@@ -224,7 +262,7 @@ def check_rerun(
     for key, value in sorted(rows.items()):
         if key not in signed:
             return failed(name, f"{key}: re-computed from the records but not signed")
-        if not _same(value, signed[key]):
+        if not same_number(value, signed[key]):
             return failed(name, f"{key}: the records give {value!r}, the signed value is {signed[key]!r}")
     skipped = "; ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
     detail = f"{', '.join(result.rerun) or 'none'} re-run, {len(rows)} values equal"

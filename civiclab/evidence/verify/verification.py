@@ -1,9 +1,11 @@
 """`civiclab verify`: every check of a run, signed or legacy, as one table.
 
 A signed run is compared against its signed statement and re-derived where it can be (sessions
-from the audit log, metrics from the records); a legacy run (made before runs were signed) is
-verified as before and reported `unsigned (legacy)`, never as signed; a killed run is reported
-as incomplete, with how far its audit log is valid.
+from the audit log, metrics from the records, verdicts and recommendation from the signed metrics
+and spec); a legacy run (made before runs were signed) is verified as before and reported
+`unsigned (legacy)`, never as signed, and a run without a statement is legacy only if nothing shows
+that a signing civiclab made it (`signing_era`); a killed run is reported as incomplete, with how
+far its audit log is valid.
 
 Verifying only reads: a review left half-recorded is named in the table, and completed by the
 commands that write (`civiclab verify` and `civiclab review` call `recover_pending` first).
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from civiclab.errors import AuditError, SigningError
-from civiclab.evidence.manifest import MANIFEST
+from civiclab.evidence.manifest import MANIFEST, read_manifest
 from civiclab.evidence.review_record import pending_path
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
@@ -31,12 +33,15 @@ from civiclab.evidence.verify.checks import (
     check_planted,
     check_rerun,
     check_signature,
+    check_store_run,
     check_tags,
     file_digests,
 )
 from civiclab.evidence.verify.manifestcheck import review_events, verify_manifest
 from civiclab.evidence.verify.result import Check, Verification, failed, ok
 from civiclab.evidence.verify.reviewcheck import check_reviews, read_reviews
+from civiclab.evidence.verify.signing_era import why_signed
+from civiclab.evidence.verify.verdictcheck import check_verdicts
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.files import read_artifact
 from civiclab.store.schema import (
@@ -77,12 +82,7 @@ def verify(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) 
         if (folder / STATEMENT_FILE).exists():
             with gc_tuned():  # every session is parsed and kept for the evaluators' re-run
                 result = _verify_signed(folder, run, trust)
-        elif STATEMENT_SHA256_TAG in run.tags:
-            result = Verification(run_id=run_id, kind="signed")
-            result.checks.append(
-                failed("signature", f"{STATEMENT_FILE}: missing, but the run is tagged as signed")
-            )
-        elif not (folder / MANIFEST).exists():
+        elif not (folder / MANIFEST).exists() and STATEMENT_SHA256_TAG not in run.tags:
             result = _verify_killed(folder, run)
         else:
             result = _verify_legacy(folder, run, trust)
@@ -145,6 +145,16 @@ def _verify_killed(folder: Path, run: RunSummary) -> Verification:
 
 
 def _verify_legacy(folder: Path, run: RunSummary, trust: TrustFile | None) -> Verification:
+    """A run without a statement: legacy only if nothing shows a signing civiclab made it."""
+    try:
+        manifest = read_manifest(folder)
+    except (AuditError, OSError):
+        manifest = None
+    signed = why_signed(folder, run.tags, manifest)
+    if signed is not None:  # a signed run stripped of its statement is not a legacy run
+        result = Verification(run_id=run.run_id, kind="signed")
+        result.checks.append(failed("signature", f"{STATEMENT_FILE}: {signed}"))
+        return result
     result = verify_manifest(folder, run.tags, run.run_id)
     if result.ok:
         # The manifest check matched its reviews with the audit log; who may count is the rule's.
@@ -189,6 +199,7 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     }
     if facts is not None:
         derived[AUDIT_ROOT_TAG] = facts.root
+    result.checks.append(check_store_run(run, statement))
     result.checks.append(check_metrics(run.metrics, statement))
     result.checks.append(check_params(run.params, statement))
     result.checks.append(check_tags(run.tags, statement, derived))
@@ -196,6 +207,7 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
     # sessions.jsonl, which the pass has just found equal to the audit log.
     complete = sessions_row.status == "ok" and facts is not None and len(sessions) == facts.closed
     result.checks.append(check_rerun(folder, statement, sessions if complete else None))
+    result.checks.append(check_verdicts(folder, statement, digests))
 
     manifest_row, manifest = check_manifest(
         folder / MANIFEST, run.tags, digests, facts.root if facts else None, facts.events if facts else 0

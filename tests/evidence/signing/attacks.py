@@ -83,6 +83,22 @@ def set_tag(store: Store, run_id: str, key: str, value: str) -> None:
     store.execute("UPDATE tags SET value = ? WHERE run_uuid = ? AND key = ?", (value, run_id, key))
 
 
+def delete_tag(store: Store, run_id: str, key: str) -> None:
+    store.execute("DELETE FROM tags WHERE run_uuid = ? AND key = ?", (run_id, key))
+
+
+def move_run(store: Store, run_id: str, experiment: str) -> None:
+    """File the run under another experiment (made for it), as an UPDATE of the runs table does."""
+    experiment_id = store.tracker.client.create_experiment(experiment)
+    store.execute("UPDATE runs SET experiment_id = ? WHERE run_uuid = ?", (int(experiment_id), run_id))
+
+
+def rename_run(store: Store, run_id: str, name: str) -> None:
+    """Rename the run in the runs table and in the tag MLflow keeps its name in."""
+    store.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", (name, run_id))
+    set_tag(store, run_id, "mlflow.runName", name)
+
+
 # --- edits of the artifacts ----------------------------------------------------------------------
 
 

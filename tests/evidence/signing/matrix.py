@@ -247,6 +247,76 @@ def _folder_link_planted(store: a.Store, run_id: str, ctx: dict[str, Any]) -> No
     (store.artifacts(run_id) / "evidence").symlink_to(keys_dir(), target_is_directory=True)
 
 
+def _downgraded_to_legacy(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """A signed run rewritten as a run of the civiclab before signing: its statement, run inputs and
+    signing tags gone, a metric and the recommendation changed, the manifest and its tag rewritten."""
+    folder = store.artifacts(run_id)
+    (folder / "statement.dsse.json").unlink()
+    (folder / "run_inputs.json").unlink()
+    for tag in ("civiclab.statement_sha256", "civiclab.signer", "civiclab.executor"):
+        a.delete_tag(store, run_id, tag)
+    a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
+    a.set_metric(store, run_id, "human_centered.completion_rate", 0.99)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go"})
+
+
+def _moved(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.move_run(store, run_id, f"approved-pilots-{run_id[:8]}")
+
+
+def _renamed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    a.rename_run(store, run_id, "journey-final-approved")
+
+
+def _insider_flips_the_recommendation(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """Someone holding the lab's key re-signs the run with GO, everywhere it is stated; the metrics
+    and the spec, which give the real recommendation, are left as they were."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    scorecard_sha = sha256_file(folder / "scorecard.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        statement["predicate"]["scorecard"]["recommendation"] = "go"
+        statement["predicate"]["tags"]["civiclab.recommendation"] = "go"
+        for subject in statement["subject"]:
+            if subject["name"] == "scorecard.json":
+                subject["digest"]["sha256"] = scorecard_sha
+
+    digest = a.resign_statement(folder, mutate, load_signer(ctx["lab"]))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.recommendation": "go", "civiclab.statement_sha256": digest})
+
+
+def _insider_flips_the_scorecard_file(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
+    """The lab's key re-signs only scorecard.json's new digest (what the desk and reports show) as GO."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["recommendation"] = "go"
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    scorecard_sha = sha256_file(folder / "scorecard.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        for subject in statement["subject"]:
+            if subject["name"] == "scorecard.json":
+                subject["digest"]["sha256"] = scorecard_sha
+
+    digest = a.resign_statement(folder, mutate, load_signer(ctx["lab"]))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(run_id, {"civiclab.statement_sha256": digest})
+
+
 ATTACKS: tuple[Attack, ...] = (
     Attack("1 metric value edited in the store", _metric_value,
            (("store: metrics", "human_centered.completion_rate: store has 0.99"),)),
@@ -288,6 +358,15 @@ ATTACKS: tuple[Attack, ...] = (
            (("artifacts", "notes.txt: a symbolic link or special file"),), local_files=True),
     Attack("a link to a folder planted among the artifacts", _folder_link_planted,
            (("artifacts", "evidence: a symbolic link or special file"),), local_files=True),
+    Attack("signed run rewritten as unsigned (legacy), metric and recommendation changed", _downgraded_to_legacy,
+           (("signature", "which signs every run: its signed statement is missing"),)),
+    Attack("run moved to another experiment", _moved,
+           (("store: run", "the store files the run under 'approved-pilots-"),)),
+    Attack("run renamed", _renamed, (("store: run", "store has 'journey-final-approved'"),)),
+    Attack("lab key re-signs the run with the recommendation flipped to go", _insider_flips_the_recommendation,
+           (("verdicts", "the statement says GO"),)),
+    Attack("lab key re-signs scorecard.json flipped to go", _insider_flips_the_scorecard_file,
+           (("verdicts", "scorecard.json says GO"),)),
 )  # fmt: skip
 
 

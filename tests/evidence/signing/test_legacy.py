@@ -14,15 +14,17 @@ from tests.evidence.signing.conftest import verify_cli
 
 
 def _as_legacy(store_uri: str, run_id: str) -> None:
-    """What a run of the previous civiclab left: no statement, no run inputs, no signing tags."""
+    """What a run of a civiclab older than signing left: no statement, no run inputs, no signing-era
+    tags, and that civiclab's version (older than `SIGNING_SINCE`) in its version tag."""
     store = a.sqlite_store(store_uri)
     folder = store.artifacts(run_id)
     (folder / "statement.dsse.json").unlink()
     (folder / "run_inputs.json").unlink()
     a.rewrite_manifest(store, run_id, folder)
     client = Tracker(store_uri).client
-    for tag in ("civiclab.statement_sha256", "civiclab.signer"):
+    for tag in ("civiclab.statement_sha256", "civiclab.signer", "civiclab.executor"):
         client.delete_tag(run_id, tag)
+    client.set_tag(run_id, "civiclab.version", "0.0.9")
 
 
 @pytest.mark.slow
