@@ -214,12 +214,12 @@ def test_a_statement_signed_before_names_were_signed_is_compared_on_its_experime
     a.rewrite_manifest(store, result.run_id, folder)
     store.tracker.set_tags(result.run_id, {"civiclab.statement_sha256": digest})
     code, table, err = verify_cli(store_uri, result.run_id, None, capsys)
-    assert code == 0, err
+    assert code == 3, err  # intact; no trust file given
     assert _rows(table)["store: run"]["detail"] == (
         "experiment 'belleval-pilots' matches (this run's statement does not sign its name)"
     )
     a.rename_run(store, result.run_id, "anything")
-    assert verify_cli(store_uri, result.run_id, None, capsys)[0] == 0
+    assert verify_cli(store_uri, result.run_id, None, capsys)[0] == 3
     a.move_run(store, result.run_id, "housing-benefit-journey-approved")
     code, table, _ = verify_cli(store_uri, result.run_id, None, capsys)
     assert code == 1 and _rows(table)["store: run"]["detail"] == (
