@@ -34,6 +34,11 @@ def anchor_uri(run_id: str) -> str:
     return f"civiclab:run:{run_id}"
 
 
+def review_anchor_uri(run_id: str) -> str:
+    """What each committee review's anchor carries: the run it reviews (every review of it is found by it)."""
+    return f"civiclab:review:{run_id}"
+
+
 def _spec(anchor_cfg: AnchorSpec | dict[str, Any]) -> AnchorSpec:
     return anchor_cfg if isinstance(anchor_cfg, AnchorSpec) else AnchorSpec.model_validate(anchor_cfg)
 
@@ -64,7 +69,11 @@ def preflight(anchor_cfg: AnchorSpec | dict[str, Any]) -> None:
 
 
 def anchor_audit_root(
-    anchor_cfg: AnchorSpec | dict[str, Any], audit_root: str, run_id: str, experiment: Any
+    anchor_cfg: AnchorSpec | dict[str, Any],
+    audit_root: str,
+    run_id: str,
+    experiment: Any,
+    uri: str | None = None,
 ) -> dict[str, Any]:
     """Anchor `audit_root` on the configured chain and return what the manifest records.
 
@@ -83,7 +92,7 @@ def anchor_audit_root(
     else:
         registry, _ = AttestationRegistry.deploy(chain)
         registry.set_issuer(chain.sender, True)
-    uri = anchor_uri(run_id)
+    uri = uri or anchor_uri(run_id)
     tx = registry.anchor(root, 1, uri)
     block = chain.w3.eth.get_block(tx.block_number)
     sent = chain.w3.eth.get_transaction(tx.tx_hash)

@@ -110,6 +110,7 @@ def _commit(tracker: Tracker, run_id: str, folder: Path, local: Path | None, wal
     review = Review(
         reviewer=event["actor"],
         sha256=payload.get("envelope_sha256"),
+        anchor=payload.get("anchor"),
         decision=payload["decision"],
         comment=payload["comment"],
         conditions=list(payload.get("conditions") or []),
@@ -190,6 +191,10 @@ def _append(tracker: Tracker, state: RunState, envelope: Envelope, trust: TrustF
     )
 
     predicate = check_envelope(state, envelope, trust)
+    from civiclab.evidence.review_anchor import anchor_review
+
+    # Before anything is written: a review of a run anchored on a node is anchored, or not recorded.
+    anchor = anchor_review(state.folder, state.run_id, envelope.digest())
     card = state.folder / SCORECARD_FILE
     event: dict[str, Any] = {
         "session_id": "",
@@ -207,6 +212,7 @@ def _append(tracker: Tracker, state: RunState, envelope: Envelope, trust: TrustF
             "keyid": (predicate.get("signer") or {}).get("keyid"),
             "envelope_sha256": envelope.digest(),
             "envelope": envelope.model_dump(by_alias=True),
+            **({"anchor": anchor} if anchor else {}),
         },
     }
     landed = {"seq": state.events_before, "hash": "", "event": event}

@@ -40,6 +40,7 @@ class Review(BaseModel):
     keyid: str | None = None
     statement_sha256: str | None = None
     sha256: str | None = Field(default=None, description="the review envelope's digest")
+    anchor: dict[str, Any] | None = Field(default=None, description="where the review's digest is anchored")
 
 
 def reviews_of(manifest_reviews: list[dict[str, object]]) -> list[Review]:

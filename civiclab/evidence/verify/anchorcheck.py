@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import ChainError
 from civiclab.evidence.signing.trust import AnchorTrust
-from civiclab.evidence.verify.result import Check, failed, ok
+from civiclab.evidence.verify.result import Check, ReviewRow, failed, ok
 
 if TYPE_CHECKING:
     from civiclab.evm import AttestationRegistry, Chain
@@ -125,3 +125,41 @@ def check_anchor_on(chain: Chain, digest: str, statement: dict[str, Any], trust:
         f"chain {trust.chain_id} registry {trust.registry} block {block_number}, {max(delay, 0):.0f} s after "
         "the run ended, the only statement of this run its issuer anchored",
     )
+
+
+def check_review_anchors(rows: list[ReviewRow], run_id: str, trust: AnchorTrust) -> Check:
+    """Every review of the run anchored by the trusted issuer, and no anchored review missing from the run.
+
+    The last review of a run can be cut by whoever rewrites the store, the artifacts and every copy;
+    its anchor cannot be: an anchored review the chain no longer holds was dropped (or its recording
+    was interrupted after it was anchored, which the reviewer then knows).
+    """
+    from civiclab.evidence.anchoring import review_anchor_uri
+    from civiclab.evm import AttestationRegistry, Chain
+
+    name = "review anchors"
+    try:
+        chain = Chain.connect(trust.rpc_url, timeout_s=15.0) if trust.rpc_url else None
+        if chain is None:
+            return failed(name, "the trust file's anchoring has no rpc_url to read the chain from")
+        registry = AttestationRegistry.attach(chain, trust.registry)
+        anchored = registry.anchored_by(trust.issuer, review_anchor_uri(run_id))
+    except (ChainError, ValueError) as exc:
+        return failed(name, f"cannot read the trusted registry {trust.registry}: {exc}")
+    held = {r.sha256 for r in rows if r.sha256}
+    for digest, block in anchored:
+        if digest.hex() not in held:
+            return failed(
+                name,
+                f"a review anchored at block {block} ({digest.hex()[:12]}…) is not in the run's chain: dropped "
+                "(or its recording was interrupted after it was anchored)",
+            )
+    blocks = {digest.hex(): block for digest, block in anchored}
+    missing = next((r for r in rows if r.sha256 and r.sha256 not in blocks), None)
+    if missing is not None:
+        return failed(
+            name, f"review line {missing.line} is not anchored on the trusted registry {trust.registry}"
+        )
+    if not rows:
+        return ok(name, "no review, and none anchored for this run")
+    return ok(name, f"{len(rows)} review(s) anchored by the trusted issuer, none missing from the run")

@@ -15,7 +15,7 @@ RunKind = Literal["signed", "unsigned (legacy)", "incomplete (killed)"]
 AnchorStatus = Literal["none", "verified", "unchecked", "failed"]
 
 
-REVIEW_CHECKS = frozenset({"reviews", "pending review"})
+REVIEW_CHECKS = frozenset({"reviews", "review anchors", "pending review"})
 """The rows that answer "which reviews count?"; every other row answers "is the evidence intact?"."""
 
 

@@ -23,7 +23,7 @@ from civiclab.evidence.review_record import pending_path
 from civiclab.evidence.signing.envelope import read_envelope
 from civiclab.evidence.signing.statement import STATEMENT_FILE
 from civiclab.evidence.signing.trust import TrustFile, load_trust
-from civiclab.evidence.verify.anchorcheck import check_statement_anchor
+from civiclab.evidence.verify.anchorcheck import check_review_anchors, check_statement_anchor
 from civiclab.evidence.verify.auditcheck import AuditProblem, check_audit_log, valid_prefix
 from civiclab.evidence.verify.checks import (
     check_artifacts,
@@ -231,6 +231,8 @@ def _verify_signed(folder: Path, run: RunSummary, trust: TrustFile | None) -> Ve
             digest, statement, trust.anchoring if trust else None, manifest.anchor if manifest else None
         )
     )
+    if trust is not None and trust.anchoring is not None and facts is not None:
+        result.checks.append(check_review_anchors(result.reviews, run.run_id, trust.anchoring))
     return result
 
 

@@ -80,6 +80,51 @@ def test_anchored_run_verifies_against_the_trust_file(
     assert "chain 31337 registry" in _rows(table)["anchor"]["detail"]
 
 
+def test_each_review_is_anchored_and_dropping_the_last_one_is_caught(
+    anchored: Callable[..., Any], store_uri: str, keys: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The known limit of unanchored runs: the last review cut, every copy rewritten. Anchored, it is seen."""
+    from civiclab.evidence.review import add_review
+
+    result, trust = anchored()
+    tracker = Tracker(store_uri)
+    add_review(
+        tracker, result.run_id, key=keys["member"], decision="revise", comment="rural gap", trust_path=trust
+    )
+    add_review(
+        tracker, result.run_id, key=keys["member"], decision="reject", comment="worse", trust_path=trust
+    )
+    code, table, err = verify_cli(store_uri, result.run_id, trust, capsys)
+    assert code == 0, err
+    assert _rows(table)["review anchors"]["detail"] == (
+        "2 review(s) anchored by the trusted issuer, none missing from the run"
+    )
+    assert table["committee"]["state"] == "rejected"
+
+    # The last review (the REJECT) cut consistently: chain, manifest, tags.
+    store = a.sqlite_store(store_uri)
+    folder = store.artifacts(result.run_id)
+    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-1])
+    import json
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reviews"] = manifest["reviews"][:1]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    a.rewrite_manifest(store, result.run_id, folder)
+    first = manifest["reviews"][0]["sha256"]
+    tracker.set_tags(
+        result.run_id,
+        {"civiclab.reviews": "1", "civiclab.review.head": first, "civiclab.review.status": "revise"},
+    )
+    code, table, _ = verify_cli(store_uri, result.run_id, trust, capsys)
+    assert code == 1
+    rows = _rows(table)
+    assert rows["reviews"]["status"] == "ok"  # every copy agrees: only the chain knows
+    assert rows["review anchors"]["status"] == "failed"
+    assert "is not in the run's chain: dropped" in rows["review anchors"]["detail"]
+    assert table["evidence_ok"] is True and table["reviews_ok"] is False
+
+
 def test_attack_5_forged_scorecard_with_an_anchor(
     anchored: Callable[..., Any], store_uri: str, keys: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
