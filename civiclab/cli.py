@@ -231,7 +231,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if recovered:
         result.checks.insert(0, recovered_row(recovered))
     if args.json:
-        print(json.dumps(result.model_dump(mode="json") | {"ok": result.ok}))
+        answers = {"ok": result.ok, "evidence_ok": result.evidence_ok, "reviews_ok": result.reviews_ok}
+        print(json.dumps(result.model_dump(mode="json") | answers))
     else:
         print(result.table())
     if not result.ok:
