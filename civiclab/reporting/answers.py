@@ -16,7 +16,7 @@ from civiclab.scoring.dimensions import CountedReview
 NOT_READ = "skipped"
 """The committee state surfaces show when verify read no review: the evidence it would rest on fails."""
 
-_NOT_READ_WORDS = {
+NOT_READ_WORDS = {  # what surfaces say of the committee then
     "en": "reviews not read: the evidence they rest on does not verify",
     "fr": "avis non lus : les preuves sur lesquelles ils reposent ne se vérifient pas",
 }
@@ -54,7 +54,7 @@ def committee_state(v: Verification) -> str:
 def committee_words(v: Verification, lang: str = "en") -> str:
     """The committee's one-sentence status in English or French (`CommitteeStatus.words`)."""
     if v.committee is None:
-        return _NOT_READ_WORDS["fr" if lang == "fr" else "en"]
+        return NOT_READ_WORDS["fr" if lang == "fr" else "en"]
     return v.committee.words(lang)
 
 
