@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from civiclab.desk.oidc import OidcSignIn
 
 MAX_BODY = 32 * 1024
+UPLOAD_BODY = 2 * 1024 * 1024  # a signed review's upload form: the file (1 MB at most) and its envelope
+UPLOAD_PATH_END = "/review/upload"
 PAGE_CSP = (
     b"default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; form-action 'self'; "
     b"frame-ancestors 'none'; base-uri 'none'"
@@ -83,4 +85,9 @@ def create_app(
     def too_large(scope: Any) -> tuple[bytes, bytes]:
         return b"request too large", b"text/plain; charset=utf-8"
 
-    return SecurityHeaders(BodyLimit(app, MAX_BODY, too_large), headers_for)  # type: ignore[arg-type]
+    def upload_limit(scope: Any) -> int | None:
+        return UPLOAD_BODY if str(scope.get("path", "")).endswith(UPLOAD_PATH_END) else None
+
+    return SecurityHeaders(  # type: ignore[arg-type]
+        BodyLimit(app, MAX_BODY, too_large, limit_for=upload_limit), headers_for
+    )

@@ -29,7 +29,9 @@ from civiclab.store.schema import (
     RECOMMENDATION_TAG,
     REVIEW_HEAD_TAG,
     REVIEWS_TAG,
+    SCORECARD_FILE,
     STATEMENT_SHA256_TAG,
+    SYNTHETIC_TAG,
 )
 from civiclab.store.tracker import RunSummary, Tracker
 
@@ -46,6 +48,7 @@ ReviewStatus = Literal[
     "conflict",
     "not checked",
     "broken",
+    "skipped",
     "unchecked",
 ]
 VERIFY_STATUSES: tuple[str, ...] = (
@@ -67,6 +70,7 @@ REVIEW_STATUSES: tuple[str, ...] = (
     "conflict",
     "not checked",
     "broken",
+    "skipped",
     "unchecked",
 )
 # Tags the runs page reads: what it shows, and what a review or a re-signing changes.
@@ -94,27 +98,70 @@ class RunRow:
     recommendation: str
     verify: str
     review: str
-    reviews: int
+    committee: dict[str, str]  # the committee's status in one sentence, by language ({} until verified)
+    synthetic: str  # the dimensions computed from generated data, comma-separated ("" for none)
 
 
 def review_status(result: Any | None) -> str:
-    """The decision rule's outcome over the run's verified reviews ("unchecked" until verified)."""
-    if result is None or result.committee is None:
-        return "unchecked"
-    return str(result.committee.state)
+    """The decision rule's state over the run's verified reviews ("unchecked" until verified)."""
+    from civiclab.reporting.answers import committee_state
+
+    return "unchecked" if result is None else committee_state(result)
 
 
 def verify_status(result: Any) -> str:
-    """One word for a `civiclab.evidence.verify.result.Verification`."""
+    """One word for whether a `civiclab.evidence.verify.result.Verification`'s evidence is intact."""
     if result.kind == "incomplete (killed)":
         return "incomplete"
-    if not result.ok:
+    if not result.evidence_ok:
         return "tampered"
     if result.kind == "unsigned (legacy)":
         return "legacy"
     if any(c.name.startswith("anchor") and c.status == "ok" for c in result.checks):
         return "anchored"
     return "trusted" if result.trusted else "signed"
+
+
+def committee_sentences(result: Any | None) -> dict[str, str]:
+    """The committee's one-sentence status in each of the desk's languages ({} until verified)."""
+    if result is None:
+        return {}
+    from civiclab.desk.i18n import LANGUAGES
+    from civiclab.reporting.answers import committee_words
+
+    return {lang: committee_words(result, lang) for lang in LANGUAGES}
+
+
+_SYNTHETIC_READ: dict[str, str] = {}  # run id -> scorecard.json's synthetic dimensions (runs before the tag)
+_SYNTHETIC_READ_MAX = 10_000
+
+
+def synthetic_of(summary: RunSummary) -> str:
+    """The dimensions of a run computed from generated data ("" for none), from its tag.
+
+    A run made before the tag existed is read once from its scorecard.json (signed, so it never
+    changes) when its artifacts are on this machine; a remote one shows "" until it is verified.
+    """
+    tagged = summary.tags.get(SYNTHETIC_TAG)
+    if tagged is not None:
+        return tagged
+    if summary.run_id in _SYNTHETIC_READ:
+        return _SYNTHETIC_READ[summary.run_id]
+    folder = local_folder(summary.artifact_uri)
+    found = ""
+    if folder is not None:
+        from civiclab.errors import CivicLabError
+        from civiclab.store.files import read_artifact
+
+        try:
+            card = json.loads(read_artifact(folder, SCORECARD_FILE))
+            found = ",".join(str(line).split(":", 1)[0] for line in card.get("synthetic") or [])
+        except (OSError, ValueError, AttributeError, CivicLabError):
+            found = ""
+    if len(_SYNTHETIC_READ) >= _SYNTHETIC_READ_MAX:
+        _SYNTHETIC_READ.clear()
+    _SYNTHETIC_READ[summary.run_id] = found
+    return found
 
 
 def _local_root(artifact_uri: str) -> str | None:
@@ -293,16 +340,22 @@ def run_rows(
     verify: str | None = None,
     review: str | None = None,
     recommendation: str | None = None,
+    synthetic: str | None = None,
 ) -> tuple[list[RunRow], list[str]]:
     """The civiclab runs of the store (or one experiment), newest first, filtered; and every
-    experiment that has runs (for the filter)."""
-    heads = tracker.list_run_heads(LISTED_TAGS)
+    experiment that has runs (for the filter).
+
+    Args:
+        synthetic: "yes" keeps the runs with evidence computed from generated data, "no" the others.
+    """
+    heads = tracker.list_run_heads((*LISTED_TAGS, SYNTHETIC_TAG))
     names = sorted({s.experiment for s in heads})
     summaries = [s for s in heads if not experiment or s.experiment == experiment]
     summaries.sort(key=lambda s: s.start_time, reverse=True)
     rows: list[RunRow] = []
     for s in summaries:
         result = cache.listed(s)
+        generated = synthetic_of(s)
         row = RunRow(
             run_id=s.run_id,
             experiment=s.experiment,
@@ -311,13 +364,16 @@ def run_rows(
             recommendation=s.tags.get(RECOMMENDATION_TAG, "—"),
             verify=verify_status(result) if result is not None else "unchecked",
             review=review_status(result),
-            reviews=int(s.tags.get(REVIEWS_TAG, "0") or 0),
+            committee=committee_sentences(result),
+            synthetic=generated,
         )
         if verify and row.verify != verify:
             continue
         if review and row.review != review:
             continue
         if recommendation and row.recommendation != recommendation:
+            continue
+        if synthetic and (synthetic == "yes") != bool(row.synthetic):
             continue
         rows.append(row)
     return rows, names
@@ -343,22 +399,3 @@ def statement_bytes(tracker: Tracker, run_id: str) -> bytes | None:
             log.warning("run %s: %s not served: %s", run_id, STATEMENT_FILE, exc)
             return None
         return data
-
-
-def review_comments(tracker: Tracker, summary: RunSummary) -> dict[int, str]:
-    """The signed comment of each review, by audit line (as the manifest lists them)."""
-    import tempfile
-
-    from civiclab.errors import AuditError
-    from civiclab.evidence.manifest import read_manifest
-    from civiclab.evidence.review_record import reviews_of
-    from civiclab.scoring.format import shown_comment
-
-    with tempfile.TemporaryDirectory(prefix="civiclab-desk-") as tmp:
-        try:
-            folder = local_folder(summary.artifact_uri) or tracker.download(summary.run_id, Path(tmp))
-            manifest = read_manifest(folder)
-        except (AuditError, OSError, ValueError) as exc:
-            log.info("run %s: no readable manifest (%s)", summary.run_id, exc)
-            return {}
-    return {r.audit_seq + 1: shown_comment(r.model_dump()) for r in reviews_of(manifest.reviews)}

@@ -1,9 +1,12 @@
-"""Signing a review from the desk: the member's own key, opened with the password just typed.
+"""Reviews recorded from the desk: signed here with the member's own key (opened with the password just
+typed), or signed offline and uploaded.
 
 The review is made by `civiclab.evidence.review.add_review`, the very function `civiclab review` calls,
 so the desk's review is the same signed statement, appended to the audit log under the same lock.
 The desk signs only with a key its trust file lists in the committee: a review it cannot attribute
-to a member of the committee is not made at all.
+to a member of the committee is not made at all. An
+uploaded one (`civiclab review RUN --key K --decision D --out review.json`) is appended by
+`append_signed_review`, checked as `civiclab review --signed FILE` checks it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from pathlib import Path
 from civiclab.desk.accounts import User
 from civiclab.desk.auth import SigningLimiter
 from civiclab.errors import CivicLabError, SigningError, SpecError
-from civiclab.evidence.review import DECISIONS, Review, add_review
+from civiclab.evidence.review import DECISIONS, Review, add_review, append_signed_review
 from civiclab.store.tracker import Tracker
 
 NO_TRUST = "the desk has no trust file: reviews cannot be attributed"
 WRONG_PASSWORD = "wrong password"
+
+MAX_UPLOAD = 1024 * 1024
+"""The largest signed review the desk accepts (a review is a few kilobytes)."""
 
 
 class ReviewRefused(Exception):
@@ -119,3 +125,30 @@ def sign_review(
         )
     except (SpecError, CivicLabError) as exc:
         raise ReviewRefused(str(exc)) from None
+
+
+def append_uploaded(tracker: Tracker, run_id: str, data: bytes, trust: Path | None) -> Review:
+    """Append a review signed offline (the uploaded file's bytes), under the desk's trust file.
+
+    Raises:
+        ReviewRefused: not a signed review, too large, signed for another run or state of the run, a
+            key the trust file does not let review, or a run that does not verify (nothing is written).
+    """
+    from civiclab.evidence.signing.envelope import read_envelope
+
+    if len(data) > MAX_UPLOAD:
+        raise ReviewRefused("the file is larger than 1 MB: not a signed review")
+    try:
+        envelope = read_envelope(data)
+    except SigningError as exc:
+        raise ReviewRefused(_one_line(str(exc))) from None
+    try:
+        return append_signed_review(tracker, run_id, envelope, trust_path=trust)
+    except SpecError as exc:
+        raise ReviewRefused(_one_line(exc.problem)) from None
+    except CivicLabError as exc:
+        raise ReviewRefused(_one_line(str(exc))) from None
+
+
+def _one_line(text: str) -> str:
+    return text.splitlines()[0] if text else "refused"

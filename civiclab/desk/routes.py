@@ -13,8 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civiclab.desk import i18n, oidc_routes
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
-from civiclab.desk.pages import review_comments, run_rows, statement_bytes
-from civiclab.desk.reviewing import WRONG_PASSWORD, ReviewRefused, TooManyAttempts, sign_review
+from civiclab.desk.pages import run_rows, statement_bytes
+from civiclab.desk.reviewing import (
+    MAX_UPLOAD,
+    WRONG_PASSWORD,
+    ReviewRefused,
+    TooManyAttempts,
+    append_uploaded,
+    sign_review,
+)
 from civiclab.desk.views import (
     HERE,
     Desk,
@@ -64,7 +71,8 @@ class ReportCache:
             hit = self._items.get(key)
         if hit is not None:
             return hit
-        data = render_report(load_document(desk.tracker, run_id, desk.cache.trust), fmt)
+        verification = desk.cache.verify(run_id)
+        data = render_report(load_document(desk.tracker, run_id, verification=verification), fmt)
         with self._lock:
             if len(self._items) >= self.limit:
                 self._items.pop(next(iter(self._items)))
@@ -171,7 +179,9 @@ def register(app: FastAPI, desk: Desk) -> None:
     async def runs(request: Request) -> Response:
         session, user = require(desk, request)
         q = request.query_params
-        chosen = {k: (q.get(k) or None) for k in ("experiment", "verify", "review", "recommendation")}
+        chosen = {
+            k: (q.get(k) or None) for k in ("experiment", "verify", "review", "recommendation", "synthetic")
+        }
         rows, names = await threaded(run_rows, desk.tracker, desk.cache, **chosen)
         t = i18n.MESSAGES[app_lang(request)]
         return render(
@@ -195,9 +205,11 @@ def register(app: FastAPI, desk: Desk) -> None:
         except TrackingError:
             raise StarletteHTTPException(404) from None
         verification = await threaded(desk.cache.verify, run_id, summary)
-        from civiclab.desk.pages import review_status, verify_status
+        from civiclab.desk.pages import review_status, synthetic_of, verify_status
+        from civiclab.reporting.answers import committee_words, reviews_problem
 
-        t = i18n.MESSAGES[app_lang(request)]
+        lang = app_lang(request)
+        t = i18n.MESSAGES[lang]
         failure = verification.first_failure()
         return render(
             desk,
@@ -211,9 +223,11 @@ def register(app: FastAPI, desk: Desk) -> None:
             verification=verification,
             verify=verify_status(verification),
             review=review_status(verification),
+            committee=committee_words(verification, lang),
+            reviews_problem=reviews_problem(verification),
+            synthetic=synthetic_of(summary),
             failure=failure,
             comments=await threaded(desk.accounts.comments, run_id),
-            review_comments=await threaded(review_comments, desk.tracker, summary),
             notice=notice,
             problem=problem,
         )
@@ -223,8 +237,9 @@ def register(app: FastAPI, desk: Desk) -> None:
         run_id = _run_id(run_id)
         t = i18n.MESSAGES[app_lang(request)]
         notice = ""
-        if request.query_params.get("signed"):
-            notice = t["signed_ok"].format(
+        if request.query_params.get("signed") or request.query_params.get("uploaded"):
+            key = "upload_ok" if request.query_params.get("uploaded") else "signed_ok"
+            notice = t[key].format(
                 decision=t.get("d_" + request.query_params.get("decision", ""), ""),
                 line=request.query_params.get("line", "?")[:8],
             )
@@ -270,8 +285,10 @@ def register(app: FastAPI, desk: Desk) -> None:
         from civiclab.reporting.document import load_document
 
         session, user = require(desk, request)
+        run_id = _run_id(run_id)
         try:
-            doc = await threaded(load_document, desk.tracker, _run_id(run_id), desk.cache.trust)
+            verification = await threaded(desk.cache.verify, run_id)
+            doc = await threaded(load_document, desk.tracker, run_id, verification=verification)
         except TrackingError:
             raise StarletteHTTPException(404) from None
         t = i18n.MESSAGES[app_lang(request)]
@@ -325,6 +342,38 @@ def register(app: FastAPI, desk: Desk) -> None:
             return await run_view(request, run_id, problem=t["sign_failed"].format(why=why), status=422)
         return RedirectResponse(
             f"/runs/{run_id}?signed=1&decision={quote(signed.decision)}&line={signed.audit_seq + 1}",
+            status_code=303,
+        )
+
+    @app.post("/runs/{run_id}/review/upload")
+    async def review_upload(request: Request, run_id: str) -> Response:
+        from civiclab.desk.upload import read_upload
+
+        run_id = _run_id(run_id)
+        session, user = require(desk, request)
+        data = await read_upload(desk, request, session.sid, "review", MAX_UPLOAD)
+        if not user.may_sign:
+            raise StarletteHTTPException(403)
+        t = i18n.MESSAGES[app_lang(request)]
+        try:
+            await threaded(desk.tracker.get_run, run_id)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        if data is None:
+            why = t["upload_missing"]
+            return await run_view(request, run_id, problem=t["upload_refused"].format(why=why), status=400)
+        if len(data) > MAX_UPLOAD:
+            why = t["upload_too_large"]
+            return await run_view(request, run_id, problem=t["upload_refused"].format(why=why), status=413)
+        # A review left half-recorded is completed (or rolled back) first, as for a review signed here.
+        await threaded(recover_pending, desk.tracker, run_id)
+        try:
+            landed = await threaded(append_uploaded, desk.tracker, run_id, data, desk.cache.trust)
+        except ReviewRefused as exc:
+            problem = t["upload_refused"].format(why=str(exc))
+            return await run_view(request, run_id, problem=problem, status=422)
+        return RedirectResponse(
+            f"/runs/{run_id}?uploaded=1&decision={quote(landed.decision)}&line={landed.audit_seq + 1}",
             status_code=303,
         )
 

@@ -58,7 +58,13 @@ def when(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def slug(state: str) -> str:
+    """A state as a CSS class name: "awaiting chair" -> "awaiting-chair"."""
+    return "-".join(str(state).split())
+
+
 ENV.globals.update(when=when, VERIFY_STATUSES=VERIFY_STATUSES, REVIEW_STATUSES=REVIEW_STATUSES)
+ENV.filters["slug"] = slug
 
 
 def language(request: Request) -> str:
@@ -111,7 +117,11 @@ def render(
     lang = language(request)
     t = i18n.MESSAGES[lang]
     # The same page (its runs, filters) in the other language.
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "signed", "commented")]
+    kept = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in ("lang", "signed", "uploaded", "commented")
+    ]
     switch = language_links(
         lang,
         i18n.LANGUAGES,

@@ -1,5 +1,6 @@
 """The content of a committee report: scorecard, public-service dimensions, impact, ALTAI, changes since
-the previous run of the same experiment, and whether the run verifies. Renderers only format this."""
+the previous run of the same experiment, and the two answers of `civiclab verify` (is the evidence intact?
+what has the committee decided?). Renderers only format this."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from civiclab.evidence.signing.trust import TrustFile, load_trust
-from civiclab.evidence.verify.manifestcheck import verify_manifest
 from civiclab.evidence.verify.result import Verification
-from civiclab.evidence.verify.summary import SignatureSummary, signature_summary
+from civiclab.evidence.verify.verification import verify
 from civiclab.records import Metric
+from civiclab.reporting.answers import committee_words, counted_reviews, review_entries
 from civiclab.reporting.runs import RunReader, RunRecord
 from civiclab.scoring.altai import altai_map
 from civiclab.scoring.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
@@ -81,8 +81,7 @@ class ReportDocument(BaseModel):
     started: str
     scorecard: Scorecard
     verification: Verification
-    """The manifest's consistency check: its `found` figures are what the integrity line states."""
-    signatures: SignatureSummary | None = None
+    """`civiclab verify` of the run: the evidence verdict, the committee's status and every review."""
     public_dimensions: list[DimensionCoverage]
     altai: list[DimensionCoverage]
     impact: ImpactScore | None = None
@@ -162,25 +161,27 @@ def changes_since(current: RunRecord, previous: RunRecord) -> Changes:
     )
 
 
+def _anchored(v: Verification) -> bool:
+    """Whether verify found the run's anchor on chain (a signed run's row, a legacy run's manifest)."""
+    if any(c.name.startswith("anchor") and c.status == "ok" for c in v.checks):
+        return True
+    return v.found is not None and v.found.anchor == "verified"
+
+
 def build_document(
     reader: RunReader,
     record: RunRecord,
+    verification: Verification,
     *,
     compare_previous: bool = True,
-    trust: tuple[TrustFile, Path] | None = None,
 ) -> ReportDocument:
-    """Assemble the report of one run from its verified artifacts.
+    """Assemble the report of one run from its artifacts and its verification.
 
     Args:
-        trust: the trust file (and its path) that says whether the run's and reviews' signers are trusted.
+        verification: `civiclab verify` of the run; the only source of what the report says of its
+            evidence, its signers and its reviews.
     """
     summary = record.summary
-    signatures: SignatureSummary | None = None
-    verification = verify_manifest(record.folder, summary.tags, summary.run_id)
-    if record.folder is not None:
-        signatures = signature_summary(
-            record.folder, summary.run_id, trust[0] if trust else None, str(trust[1]) if trust else None
-        )
     criteria = criteria_of(record.spec)
     card = record.scorecard or build_scorecard(
         experiment=summary.experiment,
@@ -191,16 +192,17 @@ def build_document(
         audit_root=summary.tags.get(AUDIT_ROOT_TAG, ""),
     )
     card = card.model_copy(deep=True)
-    card.reviews = list(record.manifest.reviews) if record.manifest is not None else []
+    card.reviews = review_entries(verification)
     card.audit_root = card.audit_root or summary.tags.get(AUDIT_ROOT_TAG, "")
     evidence = RunEvidence(
         spec=record.spec,
         metrics=record.metrics,
         criteria=criteria,
-        reviews=card.reviews,
+        reviews=counted_reviews(verification),
+        committee=committee_words(verification),
         energy_method=summary.tags.get(ENERGY_METHOD_TAG, ""),
         audit_root=card.audit_root,
-        anchored=bool(record.manifest and record.manifest.anchor),
+        anchored=_anchored(verification),
     )
     assessment: ImpactAssessment | None = None
     impact_note: str | None = None
@@ -224,7 +226,6 @@ def build_document(
         started=_iso(summary.start_time),
         scorecard=card,
         verification=verification,
-        signatures=signatures,
         public_dimensions=assess_dimensions(evidence),
         altai=altai_map(evidence, assessment),
         impact=score_impact(assessment) if assessment is not None else None,
@@ -236,11 +237,19 @@ def build_document(
     )
 
 
-def load_document(tracker: Tracker, run_id: str, trust_path: str | Path | None = None) -> ReportDocument:
+def load_document(
+    tracker: Tracker,
+    run_id: str,
+    trust_path: str | Path | None = None,
+    *,
+    verification: Verification | None = None,
+) -> ReportDocument:
     """The report of a run in a store (reads its artifacts and the previous run's).
 
-    Signers are checked against `trust_path` (else CIVICLAB_TRUST; with neither, they are shown unchecked).
+    The run is verified against `trust_path` (else CIVICLAB_TRUST; with neither, signers are shown
+    unchecked), unless `verification` is given (the desk's, already computed with its trust file).
     """
-    trust = load_trust(trust_path)
+    if verification is None:
+        verification = verify(tracker, run_id, trust_path)
     with RunReader(tracker) as reader:
-        return build_document(reader, reader.load(run_id), trust=trust)
+        return build_document(reader, reader.load(run_id), verification)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
-from civiclab.scoring.format import SIGN, fmt, interval_text, shown_comment, verdict_text
+from civiclab.scoring.format import SIGN, fmt, interval_text, verdict_text
 
 HERE = Path(__file__).parent
 
@@ -33,7 +34,10 @@ def environment() -> Any:
         sign=SIGN,
         verdict_text=verdict_text,
         interval_text=interval_text,
-        shown_comment=shown_comment,
+        evidence_words=evidence_words,
+        evidence_detail=evidence_detail,
+        committee_words=committee_words,
+        reviews_problem=reviews_problem,
     )
     return env
 

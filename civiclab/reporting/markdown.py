@@ -1,7 +1,9 @@
-"""The scorecard report as Markdown: the scorecard, then dimensions, impact, changes and integrity."""
+"""The scorecard report as Markdown: the evidence and committee answers, the scorecard, then dimensions,
+impact and changes."""
 
 from __future__ import annotations
 
+from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
 from civiclab.scoring.dimensions import DimensionCoverage
 from civiclab.scoring.format import fmt, synthetic_banner
@@ -12,15 +14,16 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def integrity_line(doc: ReportDocument) -> str:
-    v, found = doc.verification, doc.verification.found
-    if not v.ok or found is None:
-        return f"**Integrity: DOES NOT VERIFY** — {v.problem}. Do not rely on this scorecard."
-    anchor = found.anchor + (f" ({found.anchor_detail})" if found.anchor_detail else "")
-    return (
-        f"**Integrity: verified** — audit chain of {found.audit_events} events, {found.artifacts} artifacts "
-        f"and {found.reviews} review(s) match the manifest and the run's tags; anchor: {anchor}."
-    )
+def evidence_line(doc: ReportDocument) -> str:
+    """ "Evidence: intact" or "Evidence: DOES NOT VERIFY — <first failed row>", as `civiclab verify` says."""
+    return f"**Evidence: {evidence_words(doc.verification)}** — {evidence_detail(doc.verification)}."
+
+
+def committee_line(doc: ReportDocument) -> str:
+    """ "Committee: <the decision rule's status in one sentence>", and what breaks the record of reviews."""
+    line = f"**Committee: {committee_words(doc.verification)}.**"
+    problem = reviews_problem(doc.verification)
+    return line + (f" The record of reviews does not verify: {problem}." if problem else "")
 
 
 def _coverage(title: str, rows: list[DimensionCoverage]) -> list[str]:
@@ -33,24 +36,10 @@ def _coverage(title: str, rows: list[DimensionCoverage]) -> list[str]:
     return lines
 
 
-def signature_line(doc: ReportDocument) -> str:
-    sg = doc.signatures
-    if sg is None or not sg.signed:
-        return f"**Signature: none** ({sg.problem if sg else 'no artifacts'})."
-    reviews = "; ".join(
-        f"{r.decision.upper()} signed by {r.signer}{f' ({r.role})' if r.role else ''}: "
-        f"{r.problem or sg.trust_words(r.trusted)}"
-        for r in sg.reviews
-    )
-    return f"**Signature:** run signed by {sg.signer}, {sg.trust_words(sg.trusted)}." + (
-        f" Reviews: {reviews}." if reviews else ""
-    )
-
-
 def render_markdown(doc: ReportDocument) -> str:
     """The whole report as Markdown."""
     head, _, rest = to_markdown(doc.scorecard).partition("\n")
-    lines = [head, "", integrity_line(doc), rest.rstrip(), "", signature_line(doc)]
+    lines = [head, "", evidence_line(doc), "", committee_line(doc), rest.rstrip()]
     lines += _coverage("Public-service dimensions", doc.public_dimensions)
     lines += _coverage("Trustworthy AI requirements (ALTAI)", doc.altai)
     lines += ["", "## Impact assessment", ""]

@@ -10,11 +10,12 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from civiclab.reporting.answers import reviews_problem
 from civiclab.reporting.document import ReportDocument
-from civiclab.reporting.markdown import integrity_line
+from civiclab.reporting.markdown import committee_line, evidence_line
 from civiclab.reporting.plots import Plot
 from civiclab.scoring.dimensions import DimensionCoverage
-from civiclab.scoring.format import SIGN, fmt, interval_text, shown_comment, synthetic_banner, verdict_text
+from civiclab.scoring.format import SIGN, fmt, interval_text, synthetic_banner, verdict_text
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"
@@ -158,7 +159,9 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
     w.text(f"Recommendation: {card.recommendation.upper()}", size=13, style="B", colour=card.recommendation)
     w.bullets(card.reasons)
     w.pdf.ln(2)
-    w.text(integrity_line(doc).replace("**", ""), style="B", colour="pass" if doc.verification.ok else "fail")
+    v = doc.verification
+    w.text(evidence_line(doc).replace("**", ""), style="B", colour="pass" if v.evidence_ok else "fail")
+    w.text(committee_line(doc).replace("**", ""), style="B", colour="fail" if reviews_problem(v) else None)
     w.heading("Run", 1)
     run_rows = [
         ("Run", doc.run_id),
@@ -276,47 +279,26 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         w.table(("Field", "Declared"), gov, (45, 135))
     else:
         w.text("Nothing declared.", colour="gap")
-    w.heading("Signatures")
-    sg = doc.signatures
-    if sg is not None and sg.signed:
-        colour = "pass" if sg.trusted else ("gap" if sg.trusted is None else "fail")
-        w.text(
-            f"Run signed by {sg.signer}: {sg.trust_words(sg.trusted)}. {sg.problem}".strip(), colour=colour
-        )
-        if sg.reviews:
-            w.table(
-                ("Audit line", "Decision", "Signed by", "Role", "Trust"),
-                [
-                    (
-                        f"#{r.line}",
-                        r.decision.upper(),
-                        r.signer,
-                        r.role or "-",
-                        r.problem or sg.trust_words(r.trusted),
-                    )
-                    for r in sg.reviews
-                ],
-                (20, 20, 50, 25, 65),
-                verdict_col=1,
-            )
-    else:
-        w.text(f"This run is not signed ({sg.problem if sg else 'no artifacts'}).", colour="gap")
     w.heading("Committee reviews")
+    w.text(committee_line(doc).replace("**", ""))
     if card.reviews:
         w.table(
-            ("When (UTC)", "Reviewer", "Decision", "Comment", "Audit line"),
+            ("Line", "When (UTC)", "Signed by", "Role", "Decision", "Comment", "Conditions", "Counted"),
             [
                 (
+                    f"#{r.get('line')}",
                     str(r.get("ts")),
-                    str(r.get("reviewer")),
+                    str(r.get("signer")),
+                    str(r.get("role") or "-"),
                     str(r.get("decision", "")).upper(),
-                    shown_comment(r),
-                    f"#{int(r.get('audit_seq', 0)) + 1} {str(r.get('hash', ''))[:16]}…",
+                    str(r.get("comment") or "-"),
+                    "; ".join(str(c) for c in r.get("conditions") or []) or "-",
+                    str(r.get("status")),
                 )
                 for r in card.reviews
             ],
-            (30, 35, 20, 65, 30),
-            verdict_col=2,
+            (12, 24, 30, 14, 18, 34, 26, 22),
+            verdict_col=4,
         )
     else:
         w.text(f"No decision recorded yet (civiclab review {doc.run_id} ...).")

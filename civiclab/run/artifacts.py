@@ -37,6 +37,7 @@ from civiclab.store.schema import (
     SIGNER_TAG,
     SPEC_COPY_FILE,
     STATEMENT_SHA256_TAG,
+    SYNTHETIC_TAG,
 )
 from civiclab.store.status import status_tag
 from civiclab.store.stored_run import StoredRun
@@ -66,6 +67,8 @@ def final_tags(card: Scorecard, energy: EnergyReading, sessions: int) -> dict[st
         ENERGY_SOURCE_TAG: energy.source,
         **status_tag(FINISHED),
         SESSIONS_TAG: str(sessions),
+        # Listings (the desk's runs page) mark generated evidence without opening scorecard.json.
+        SYNTHETIC_TAG: ",".join(line.split(":", 1)[0] for line in card.synthetic),
     }
 
 

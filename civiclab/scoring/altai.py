@@ -26,9 +26,9 @@ def altai_map(ev: RunEvidence, assessment: ImpactAssessment | None = None) -> li
         [f"hand-over to a human measured ({', '.join(sorted({m.name for m in human})[:3])})"] if human else []
     )
     e += [f"fallback channels: {', '.join(gov.fallback_channels)}"] if gov.fallback_channels else []
-    e += [f"{len(ev.reviews)} committee decision(s) recorded"] if ev.reviews else []
+    e += [f"{len(ev.reviews)} committee decision(s) counted"] if ev.reviews else []
     g += [] if human else ["no measure of citizens reaching a human"]
-    g += [] if ev.reviews else ["no human oversight decision recorded on the run"]
+    g += [] if ev.reviews else ["no human oversight decision counted on the run"]
     out.append(_cov("human_agency", "1. Human agency and oversight", e, g))
 
     robust = ev.measured(contains=("reproducible", "session_errors", "failure_rate", "chain_valid"))
@@ -81,7 +81,7 @@ def altai_map(ev: RunEvidence, assessment: ImpactAssessment | None = None) -> li
     e += ["impact assessment completed"] if assessment is not None else []
     waived = [c for c in ev.criteria if c.waiver is not None]
     e += [f"{len(waived)} waiver(s) with justification and grantor"] if waived else []
-    e += ["decisions recorded in the audit chain"] if ev.reviews else []
+    e += ["signed decisions of the committee, counted by its trust file's rule"] if ev.reviews else []
     g += [] if gov.reviewers else ["no reviewer declared"]
     g += [] if assessment is not None else ["no impact assessment (impact_assessment)"]
     out.append(_cov("accountability", "7. Accountability", e, g))

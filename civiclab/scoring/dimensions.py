@@ -12,7 +12,9 @@ Judged on evidence, not presence:
 - citizen participation counts real responses only: synthetic (generated) answers are a gap, and
   without a response rate (people invited) it is at most partial;
 - energy sobriety needs a criterion that could fail: a threshold 100x or more above the measured
-  value is uninformative, and the dimension is at most partial.
+  value is uninformative, and the dimension is at most partial;
+- co-construction counts only the reviews the committee's decision rule counts (`CountedReview`, given by
+  the report from `civiclab verify`), named as the trust file names their signers.
 """
 
 from __future__ import annotations
@@ -41,14 +43,25 @@ class DimensionCoverage(BaseModel):
     gaps: list[str] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CountedReview:
+    """A review the committee's decision rule counts: the trust file's name of its signer, role, decision."""
+
+    name: str
+    role: str
+    decision: str
+
+
 @dataclass
 class RunEvidence:
-    """What a report knows of a run: the spec as written, its metrics, criteria, reviews and energy method."""
+    """What a report knows of a run: the spec as written, its metrics, criteria, counted reviews and
+    energy method."""
 
     spec: dict[str, Any]
     metrics: list[Metric]
     criteria: list[CriterionSpec] = field(default_factory=list)
-    reviews: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[CountedReview] = field(default_factory=list)
+    committee: str = ""  # the committee's status in one sentence ("" when the report did not verify it)
     energy_method: str = ""  # how the run's energy was measured (its tag), "" when unknown
     audit_root: str = ""
     anchored: bool = False
@@ -213,10 +226,12 @@ def co_construction(ev: RunEvidence) -> DimensionCoverage:
     else:
         gaps.append("nobody declared as reviewer (governance.reviewers)")
     if ev.reviews:
-        names = sorted({str(r.get("reviewer")) for r in ev.reviews})
-        evidence.append(f"{len(ev.reviews)} decision(s) recorded in the audit chain by {', '.join(names)}")
+        who = "; ".join(f"{r.name}{f' ({r.role})' if r.role else ''}: {r.decision}" for r in ev.reviews)
+        evidence.append(f"{len(ev.reviews)} signed decision(s) counted by the committee's rule: {who}")
     else:
-        gaps.append("no committee decision recorded on this run yet (civiclab review)")
+        gaps.append("no committee decision counted on this run yet (civiclab review, and the trust file)")
+    if ev.committee:
+        evidence.append(f"committee: {ev.committee}")
     return DimensionCoverage(
         key="co_construction",
         label="Co-construction",

@@ -7,7 +7,6 @@ from civiclab.scoring.format import (
     SIGN,
     fmt,
     interval_text,
-    shown_comment,
     synthetic_banner,
     verdict_text,
 )
@@ -90,13 +89,15 @@ def to_markdown(card: Scorecard) -> str:
             "",
             "## Committee reviews",
             "",
-            "| when | reviewer | decision | comment |",
-            "| --- | --- | --- | --- |",
+            "| when | signed by | role | decision | comment | conditions | counted |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in card.reviews:
+            conditions = "; ".join(str(c) for c in r.get("conditions") or []) or "—"
             lines.append(
-                f"| {r.get('ts', '')} | {_cell(str(r.get('reviewer', '')))} | {str(r.get('decision', '')).upper()} "
-                f"| {_cell(shown_comment(r))} |"
+                f"| {r.get('ts', '')} | {_cell(r.get('signer', ''))} | {_cell(r.get('role') or '—')} "
+                f"| {str(r.get('decision', '')).upper()} | {_cell(r.get('comment') or '—')} "
+                f"| {_cell(conditions)} | {_cell(r.get('status', ''))} |"
             )
     lines += [
         "",
@@ -148,7 +149,10 @@ def to_table(card: Scorecard) -> str:
     if any(v.confident is False for v in card.criteria):
         out.append("* on the point estimate only: its 95% interval crosses the threshold")
     for r in card.reviews:
-        out.append(f"review: {str(r.get('decision', '')).upper()} by {r.get('reviewer')} ({r.get('ts')})")
+        out.append(
+            f"review: {str(r.get('decision', '')).upper()} signed by {r.get('signer')} ({r.get('ts')}), "
+            f"{r.get('status')}"
+        )
     out.append(f"RECOMMENDATION: {card.recommendation.upper()}")
     out.extend(f"  - {r}" for r in card.reasons)
     return "\n".join(out)

@@ -103,7 +103,9 @@ class Scorecard(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     reviews: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="committee decisions, from the run's manifest (see civiclab.evidence.review)",
+        description="the run's signed reviews as `civiclab verify` reads them (signer as the trust file "
+        "names it, role, decision, comment, conditions, counted or why ignored); set by reports, never "
+        "from the manifest (see civiclab.reporting.answers.review_entries)",
     )
 
     @property

@@ -55,7 +55,9 @@ RECOMMENDATION_TAG = "civiclab.recommendation"
 SESSIONS_TAG = "civiclab.sessions"
 ENERGY_METHOD_TAG = "civiclab.energy_method"
 ENERGY_SOURCE_TAG = "civiclab.energy_source"
-RESULT_TAGS = (RECOMMENDATION_TAG, SESSIONS_TAG, ENERGY_METHOD_TAG, ENERGY_SOURCE_TAG)
+SYNTHETIC_TAG = "civiclab.synthetic"
+"""The dimensions whose evidence was computed from generated data, comma-separated ("" for none)."""
+RESULT_TAGS = (RECOMMENDATION_TAG, SESSIONS_TAG, ENERGY_METHOD_TAG, ENERGY_SOURCE_TAG, SYNTHETIC_TAG)
 """What a finished run concluded: set at its end, signed in its statement."""
 
 AUDIT_ROOT_TAG = "civiclab.audit_root"

@@ -117,10 +117,17 @@ class BodyLimit:
     chunked upload without Content-Length is bounded as well as a declared one.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, on_too_large: Refusal) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        on_too_large: Refusal,
+        limit_for: Callable[[Scope], int | None] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.on_too_large = on_too_large
+        self.limit_for = limit_for  # a larger bound for some paths (an upload form); None keeps `limit`
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body, content_type = self.on_too_large(scope)
@@ -130,13 +137,16 @@ class BodyLimit:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if self.limit_for is not None:
+            limit = self.limit_for(scope) or limit
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.limit + 1
-                if declared > self.limit:
+                    declared = limit + 1
+                if declared > limit:
                     await self._refuse(scope, send)
                     return
         chunks: list[bytes] = []
@@ -147,7 +157,7 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
+            if size > limit:
                 await self._refuse(scope, send)
                 return
             chunks.append(chunk)

@@ -127,3 +127,57 @@ def test_member_reads_compares_signs_and_verify_shows_it(
     other.goto(f"{base_url}/runs/does-not-exist")
     problems["error page"] = axe_violations(other)
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_runs_list_run_page_and_upload_have_no_violation(
+    base_url: str, browser: Any, desk_store: DeskStore, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SYNTHETIC column and filter, the committee's sentence, an ignored review, and the upload form
+    (refused, then accepted), in both languages: axe-core finds no violation."""
+    from civiclab.cli import main
+    from civiclab.desk.accounts import passphrase_variable
+    from civiclab.evidence.review import add_review
+    from civiclab.evidence.verify.verification import verify
+    from civiclab.store.tracker import Tracker
+    from tests.reviewer_keys import reviewer_key
+
+    run = desk_store.runs[1]
+    tracker = Tracker(desk_store.uri)
+    add_review(tracker, run, key=reviewer_key("desk-outsider"), reviewer="carol", decision="approve")
+    monkeypatch.setenv(passphrase_variable("desk-carol"), PASSWORDS["carol"])
+    signed = tmp_path / "review.json"
+    args = ["--tracking-uri", desk_store.uri, "review", run, "--key", "desk-carol", "--decision", "revise"]
+    assert main([*args, "--condition", "a counter in every town", "--out", str(signed)]) == 0
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text('{"payload": "not a review"}')
+
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.goto(f"{base_url}/login")
+    page.fill("#username", "carol")
+    page.fill("#password", PASSWORDS["carol"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("table#runs")
+    problems: dict[str, list[str]] = {}
+    for lang in ("en", "fr"):
+        page.goto(f"{base_url}/runs?synthetic=yes&lang={lang}")
+        assert page.locator("table#runs .status-synthetic").count() >= 3
+        problems[f"runs, synthetic, {lang}"] = axe_violations(page)
+        page.goto(f"{base_url}/runs/{run}?lang={lang}")
+        assert page.locator("#committee-words").inner_text()
+        problems[f"run with an ignored review, {lang}"] = axe_violations(page)
+
+    page.goto(f"{base_url}/runs/{run}?lang=en")
+    page.set_input_files("#review-file", str(garbage))
+    page.click("form[enctype] button")
+    page.wait_for_selector("p.problem")
+    assert "The review was not recorded: not a DSSE envelope" in page.inner_text("p.problem")
+    problems["upload refused"] = axe_violations(page)
+    page.set_input_files("#review-file", str(signed))
+    page.click("form[enctype] button")
+    page.wait_for_selector("p.success")
+    assert "Review uploaded" in page.inner_text("p.success")
+    assert "a counter in every town" in page.inner_text("#main")
+    problems["run after upload"] = axe_violations(page)
+    result = verify(tracker, run, desk_store.trust)
+    assert result.ok and (result.reviews[-1].signer, result.reviews[-1].decision) == ("carol", "revise")
+    assert {k: v for k, v in problems.items() if v} == {}

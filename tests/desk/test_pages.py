@@ -52,12 +52,18 @@ def test_background_worker_fills_statuses_and_a_review_invalidates_them(desk_sto
         user = AccountStore(desk_store.db).get("carol")
         assert user is not None
         sign_review(tracker, run, user, PASSWORDS["carol"], "reject", "not yet", trust=desk_store.trust)
-        after = {r.run_id: r for r in run_rows(tracker, cache)[0]}
-        assert (after[run].verify, after[run].review) == ("unchecked", "unchecked")  # never shown stale
-        while not {r.run_id for r in run_rows(tracker, cache, review="rejected")[0]} >= {run}:
+        after = {r.run_id: r for r in run_rows(tracker, cache)[0]}[run]
+        # Re-checked, never shown stale: the committee's state is verify's, and unknown until then.
+        assert (after.verify, after.review, after.committee) == ("unchecked", "unchecked", {})
+        while (row := {r.run_id: r for r in run_rows(tracker, cache)[0]}[run]).review == "unchecked":
             assert time.monotonic() < deadline, "the background worker never verified the reviewed run"
             time.sleep(0.5)
-        row = {r.run_id: r for r in run_rows(tracker, cache)[0]}[run]
-        assert (row.verify, row.review) == ("trusted", "rejected")  # the decision rule's outcome
+        from civiclab.evidence.verify.verification import verify
+
+        expected = verify(tracker, run, desk_store.trust)
+        assert expected.committee is not None and expected.reviews[-1].decision == "reject"
+        assert row.review == expected.committee.state
+        assert row.committee == {"en": expected.committee.words("en"), "fr": expected.committee.words("fr")}
+        assert run in {r.run_id for r in run_rows(tracker, cache, review=expected.committee.state)[0]}
     finally:
         cache.close()

@@ -294,10 +294,12 @@ def test_desk_review_and_cli_review_are_the_same_statement(
     assert {k: v for k, v in desk_event.items() if k not in strip}.keys() == cli_event.keys() - strip
     d, c = desk_event["payload"]["statement"], cli_event["payload"]["statement"]
     assert d["predicateType"] == c["predicateType"] and d["subject"] == c["subject"]
-    # The same fields, but the CLI's review is the next link of the sequence: it signs the desk's.
-    place = ("ts", "timestamp", "sequence", "previous_review_sha256")
-    assert {k: v for k, v in d["predicate"].items() if k not in place} == {
-        k: v for k, v in c["predicate"].items() if k not in place
+    # Each review signs its place in the sequence: the CLI's follows the desk's.
+    assert c["predicate"]["sequence"] == d["predicate"]["sequence"] + 1
+    assert c["predicate"]["previous_review_sha256"] == desk_event["payload"]["envelope_sha256"]
+    placed = ("ts", "timestamp", "sequence", "previous_review_sha256")
+    assert {k: v for k, v in d["predicate"].items() if k not in placed} == {
+        k: v for k, v in c["predicate"].items() if k not in placed
     }
     assert c["predicate"]["sequence"] == d["predicate"]["sequence"] + 1
     assert c["predicate"]["previous_review_sha256"] == desk_event["payload"]["envelope_sha256"]

@@ -85,6 +85,36 @@ def review_key(civiclab_home: Path) -> str:
     return reviewer_key(REVIEW_KEY)
 
 
+@pytest.fixture(scope="session")
+def report_trust(tmp_path_factory: pytest.TempPathFactory, review_key: str) -> Path:
+    """The committee's trust file: the lab's key signs runs, the committee key is Dr Martin's, the chair."""
+    import json
+
+    from civiclab.evidence.signing.keys import default_key_name, export_public
+
+    lab = default_key_name()
+    assert lab is not None
+    path = tmp_path_factory.mktemp("trust") / "trust.yaml"
+    committee = [
+        {
+            "name": "Dr Martin",
+            "role": "chair",
+            "public_key": json.loads(export_public(review_key, "jwk"))["x"],
+        }
+    ]
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "labs": [{"name": "Lab Toy", "public_key": export_public(lab, "pem")}],
+                "committee": committee,
+            },
+            sort_keys=False,
+        )
+    )
+    return path
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/mlflow.db"

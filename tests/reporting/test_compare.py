@@ -128,10 +128,14 @@ def test_cli_review_report_and_refusal(
         )
         == 0
     )
-    assert "review recorded: APPROVE by Comité" in capsys.readouterr().out
+    assert "review recorded: APPROVE signed as Comité" in capsys.readouterr().out
     out = tmp_path / "r.md"
     assert main(["--tracking-uri", store, "report", run.run_id, "--format", "md", "--output", str(out)]) == 0
-    assert "| Comité | APPROVE | ok |" in out.read_text()
+    assert "| Comité (key " in out.read_text()  # no trust file: the signed name, marked unchecked
+    assert (
+        "not checked (no trust file) | — | APPROVE | ok | — | ignored: no trust file, signers not checked |"
+        in out.read_text()
+    )
     folder = Tracker(store).local_artifact_dir(run.run_id)
     assert folder is not None
     (folder / "sessions.jsonl").write_text("")

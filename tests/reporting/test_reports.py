@@ -66,10 +66,19 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Tracke
     return first, second, tracker
 
 
-def test_document_binds_every_kind_of_evidence(two_runs: tuple[Any, Any, Tracker]) -> None:
+def test_document_binds_every_kind_of_evidence(
+    two_runs: tuple[Any, Any, Tracker], report_trust: Path
+) -> None:
     first, second, tracker = two_runs
-    doc = load_document(tracker, second.run_id)
-    assert doc.verification.ok and doc.verification.found.reviews == 1
+    doc = load_document(tracker, second.run_id, report_trust)
+    assert doc.verification.ok and doc.verification.committee is not None
+    assert doc.verification.committee.state == "revise"
+    # The scorecard's committee table is verify's rows: the trust file's name, counted.
+    assert [(r["signer"], r["role"], r["decision"], r["status"]) for r in doc.scorecard.reviews] == [
+        ("Dr Martin", "chair", "revise", "counted")
+    ]
+    co = next(d for d in doc.public_dimensions if d.key == "co_construction")
+    assert "1 signed decision(s) counted by the committee's rule: Dr Martin (chair): revise" in co.evidence
     verdicts = {v.label: v.verdict for v in doc.scorecard.criteria}
     assert verdicts["trust"] == "missing"
     assert verdicts["human_centered.abandonment_rate"] == "waived"
@@ -91,9 +100,9 @@ def test_document_binds_every_kind_of_evidence(two_runs: tuple[Any, Any, Tracker
     assert len(doc.altai) == 7
 
 
-def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker]) -> None:
+def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker], report_trust: Path) -> None:
     _, second, tracker = two_runs
-    doc = load_document(tracker, second.run_id)
+    doc = load_document(tracker, second.run_id, report_trust)
     html = render(doc, "html").decode()
     assert '<html lang="en">' in html and "<main" in html
     assert not re.search(r"""(?:src|href)=["'](?:https?:)?//""", html)  # no external asset
@@ -107,8 +116,8 @@ def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker])
         "granted by Ethics chair",
         doc.scorecard.spec_digest,
         doc.scorecard.audit_root,
-        doc.verification.found.run_audit_root,
-        "Integrity: verified",
+        "<strong>Evidence: intact</strong> — signed by Lab Toy, trusted by",
+        "<strong>Committee: revision asked by 1 of 1 member(s), chair included.</strong>",
         "impact level III",
         "Verdicts that flipped",
         "pilot.params.complete_p",
@@ -121,13 +130,22 @@ def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker])
         assert text in html, text
 
 
-def test_markdown_report(two_runs: tuple[Any, Any, Tracker]) -> None:
+def test_markdown_report(two_runs: tuple[Any, Any, Tracker], report_trust: Path) -> None:
     _, second, tracker = two_runs
-    md = render(load_document(tracker, second.run_id), "md").decode()
+    md = render(load_document(tracker, second.run_id, report_trust), "md").decode()
+    assert md.splitlines()[2].startswith("**Evidence: intact** — signed by Lab Toy, trusted by")
+    assert md.splitlines()[4] == "**Committee: revision asked by 1 of 1 member(s), chair included.**"
     assert "**Recommendation: STOP**" in md
     assert "| trust | blocking | — | — | — | ≥ 3.5 | MISSING | no evidence for this metric |" in md
     assert "- completion: pass → **fail**" in md
-    assert "| Dr Martin | REVISE | Fix the rural gap |" in md
+    assert "| Dr Martin | chair | REVISE | Fix the rural gap | — | counted |" in md
+    # Without a trust file nobody is named as the committee would: the signed name is marked unchecked.
+    plain = render(load_document(tracker, second.run_id), "md").decode()
+    assert (
+        "**Committee: 1 signed review(s), signers not checked (no trust file); the last says revise.**"
+        in plain
+    )
+    assert "| Dr Martin (key " in plain and "not checked (no trust file) | — | REVISE |" in plain
 
 
 def test_pdf_opens_with_its_pages_and_outline(two_runs: tuple[Any, Any, Tracker], tmp_path: Path) -> None:
@@ -140,7 +158,7 @@ def test_pdf_opens_with_its_pages_and_outline(two_runs: tuple[Any, Any, Tracker]
     assert outline[:3] == ["Scorecard — toy-pilot", "Criteria", "Families of evidence"]
     assert {"Impact assessment", "Changes since the previous run", "Committee reviews"} <= set(outline)
     first_page = reader.pages[0].extract_text()
-    assert "Recommendation: STOP" in first_page and "Integrity: verified" in first_page
+    assert "Recommendation: STOP" in first_page and "Evidence: intact" in first_page
     text = "".join(p.extract_text() for p in reader.pages).replace("\n", "")
     card = load_document(tracker, second.run_id).scorecard
     assert card.audit_root in text.replace(" ", "") and card.spec_digest in text.replace(" ", "")
@@ -155,7 +173,8 @@ def test_report_of_a_tampered_run_says_so(run_toy: Callable[..., Any], store: st
     assert folder is not None
     (folder / "scorecard.md").write_text("# all good\n")
     html = render(load_document(tracker, run.run_id), "html").decode()
-    assert "Integrity: DOES NOT VERIFY" in html and "scorecard.md: sha256 does not match" in html
+    assert "<strong>Evidence: DOES NOT VERIFY — artifacts: scorecard.md" in html
+    assert "Do not rely on this scorecard." in html
 
 
 def test_reports_are_written_outside_the_run(
@@ -198,7 +217,7 @@ def test_synthetic_evidence_is_marked_on_every_page_of_every_format(
                    kind="at_least", confident=True, severity="blocking")
     ]  # fmt: skip
     md = render(doc, "md").decode()
-    head = md.splitlines()[:6]  # title, integrity line, then the warning, before any figure
+    head = md.splitlines()[:8]  # title, evidence and committee lines, then the warning, before any figure
     assert any(line.startswith("**SYNTHETIC DATA — not real people:**") for line in head), head
     assert md.count("SYNTHETIC DATA") == 2  # and again at the end
     html = render(doc, "html").decode()

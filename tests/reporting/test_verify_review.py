@@ -196,7 +196,7 @@ def test_conditions_are_signed_shown_and_checked_against_the_chain(
     assert review.conditions == ["keep the counter open", "call [PHONE] for the rural test"]
     assert verify_run_manifest(tracker, result.run_id).ok
     markdown = render(load_document(tracker, result.run_id), "md").decode()
-    assert "good enough — Conditions: keep the counter open; call [PHONE] for the rural test" in markdown
+    assert "| APPROVE | good enough | keep the counter open; call [PHONE] for the rural test |" in markdown
 
     folder = tracker.local_artifact_dir(result.run_id)
     assert folder is not None

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from civiclab.records import Metric
 from civiclab.scoring.altai import altai_map
-from civiclab.scoring.dimensions import RunEvidence, assess_dimensions
+from civiclab.scoring.dimensions import CountedReview, RunEvidence, assess_dimensions
 from civiclab.spec.experiment import CriterionSpec, ExperimentSpec
 from civiclab.spec.impact import ImpactAssessment, score_impact
 
@@ -135,7 +135,7 @@ def test_public_dimensions_list_gaps() -> None:
             CriterionSpec(metric="human_centered.completion_rate", max_gap=0.2),
             CriterionSpec(metric="energy.kwh", at_most=1),
         ],
-        reviews=[{"reviewer": "Dr M", "decision": "approve"}],
+        reviews=[CountedReview(name="Dr M", role="chair", decision="approve")],
     )
     assert {d.key: d.status for d in assess_dimensions(full)} == dict.fromkeys(dims, "covered")
 

@@ -185,12 +185,26 @@ def test_renderings_show_verdicts_missing_evidence_and_digests() -> None:
         audit_root="b" * 64,
         run_id="r1",
     )
-    c.reviews = [{"reviewer": "Dr M", "decision": "approve", "comment": "fine", "ts": "2026-11-25T17:00:00Z"}]
+    c.reviews = [
+        {
+            "signer": "Dr M",
+            "role": "chair",
+            "decision": "approve",
+            "comment": "fine",
+            "conditions": ["keep | the counter"],
+            "ts": "2026-11-25T17:00:00Z",
+            "status": "counted",
+        }
+    ]
     md = to_markdown(c)
     assert "completion \\| all" in md  # a pipe in a label does not break the table
     assert "PASS (point estimate only)" in md
     assert "## Missing evidence" in md and "- **trust** (blocking): no evidence for this metric" in md
-    assert "a" * 64 in md and "b" * 64 in md and "| Dr M | APPROVE | fine |" in md
+    assert (
+        "a" * 64 in md
+        and "b" * 64 in md
+        and "| Dr M | chair | APPROVE | fine | keep \\| the counter | counted |" in md
+    )
     table = to_table(c)
     assert "PASS*" in table and "MISSING" in table and "RECOMMENDATION: ITERATE" in table
     assert Scorecard.model_validate_json(c.model_dump_json()) == c
