@@ -158,7 +158,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    print(outcome.line(ctx.experiment))
+    for line in outcome.lines(ctx.experiment):
+        print(line)
     if outcome.collisions:
         print(
             f"warning: {len(outcome.collisions)} responses of {args.file} have the id of a stored response "

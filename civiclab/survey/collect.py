@@ -103,7 +103,7 @@ def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> S
 
 @dataclass
 class Gathered:
-    """Responses of one experiment, deduplicated, with what was read to get them."""
+    """Responses of one experiment, each counted once, with what was read to get them."""
 
     responses: list[SurveyResponse]
     reports: list[ImportReport]
@@ -113,6 +113,8 @@ class Gathered:
     store_url: str | None
     collisions: list[str] = field(default_factory=list)
     """uids met twice with different answers (a file and the store disagree): the first one is kept."""
+    duplicates: int = 0
+    """Responses met again with the same content (a declared file also imported, a file declared twice)."""
 
 
 def open_store_if_present(url: str) -> SurveyStore | None:
@@ -127,15 +129,30 @@ def open_store_if_present(url: str) -> SurveyStore | None:
 
 
 def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -> Gathered:
-    """Read the spec's response files and the store's responses; a uid seen twice is kept once."""
+    """Read the spec's response files and the store's responses, each response counted once.
+
+    A declared file's responses are identified by the file's digest as well as their id, so that a
+    lab's real export whose ids are those of a synthetic file (`limesurvey:1`...) keeps its rows;
+    a response met again with the same content (a declared file also imported) is counted once, and
+    synthetic if either copy is.
+    """
     responses: list[SurveyResponse] = []
     seen: dict[str, SurveyResponse] = {}
+    by_content: dict[str, SurveyResponse] = {}
     collisions: list[str] = []
+    duplicates = 0
 
     def keep(r: SurveyResponse) -> bool:
+        nonlocal duplicates
+        same = by_content.get(r.fingerprint)
+        if same is not None:
+            duplicates += 1
+            same.synthetic = same.synthetic or r.synthetic
+            return False
         first = seen.get(r.uid)
         if first is None:
             seen[r.uid] = r
+            by_content[r.fingerprint] = r
             return True
         if first.answers != r.answers or first.complete != r.complete:
             collisions.append(r.uid)
@@ -154,14 +171,14 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             segments=spec.segments,
             wave=source.wave,
             allow_missing_items=source.allow_missing_items,
+            digest_in_source=True,
         )
         reports.append(report)
         raw_files.append((source.path.name, raw))
-        if source.synthetic:
-            synthetic.append(source.path.name)
         for r in report.accepted:
+            if source.synthetic:
+                r.synthetic = r.synthetic or f"declared synthetic in the experiment ({source.path.name})"
             if keep(r):
-                r.source = source.path.name
                 responses.append(r)
     invited = spec.invited
     used_url: str | None = None
@@ -181,6 +198,11 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
                     invited = store.invited_count(experiment) or None
             finally:
                 store.close()
+    for r in responses:
+        # Every file some synthetic response came from, declared so or marked so in the file itself.
+        name = r.filename or r.source
+        if r.synthetic is not None and name not in synthetic:
+            synthetic.append(name)
     if collisions:
         # Never silent: the same id from two sources with different answers is another wave's row.
         log.warning(
@@ -190,7 +212,16 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             len(collisions),
             ", ".join(collisions[:5]),
         )
-    return Gathered(responses, reports, raw_files, invited, synthetic, used_url, collisions)
+    return Gathered(
+        responses,
+        reports,
+        raw_files,
+        invited,
+        synthetic,
+        used_url,
+        collisions,
+        duplicates=duplicates,
+    )
 
 
 def check_response_files(spec_path: Path, spec: ExperimentSpec) -> None:
