@@ -249,14 +249,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_results(args: argparse.Namespace) -> int:
     from civiclab.survey.collect import gather
     from civiclab.survey.results import public_results, render_html
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import score_survey
 
     ctx = _context(args)
     got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
     metrics = score_survey(
         ctx.instruments,
         got.responses,
-        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+        got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
     )
     results = public_results(ctx.instruments, metrics, args.lang, ctx.k)
     results.synthetic = bool(got.synthetic_files)
@@ -281,14 +281,14 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from civiclab.survey.collect import gather
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import score_survey
 
     ctx = _context(args)
     got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
     metrics = score_survey(
         ctx.instruments,
         got.responses,
-        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+        got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
     )
     if args.json:
         print(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))

@@ -16,6 +16,7 @@ from civiclab.survey.importer import ImportReport, read_export_file
 from civiclab.survey.responses import SurveyResponse
 
 if TYPE_CHECKING:
+    from civiclab.survey.scoring import InvitedFrom, ScoringOptions
     from civiclab.survey.store import SurveyStore
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,22 @@ class Gathered:
     store_url: str | None
     collisions: list[str] = field(default_factory=list)
     """uids met twice with different answers (a file and the store disagree): the first one is kept."""
+    invited_from: InvitedFrom = "declared"
+    """Where `invited` comes from: the spec's `survey.invited`, or the invitation codes issued."""
     duplicates: int = 0
     """Responses met again with the same content (a declared file also imported, a file declared twice)."""
+
+    def scoring_options(self, k: int, *, seed: int = 0, resamples: int | None = None) -> ScoringOptions:
+        """How to score these responses: k, and the invitations the response rate is over."""
+        from civiclab.survey.scoring import DEFAULT_RESAMPLES, ScoringOptions  # numpy: only when scoring
+
+        return ScoringOptions(
+            k=k,
+            invited=self.invited,
+            invited_from=self.invited_from,
+            seed=seed,
+            resamples=DEFAULT_RESAMPLES if resamples is None else resamples,
+        )
 
 
 def open_store_if_present(url: str) -> SurveyStore | None:
@@ -181,6 +196,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             if keep(r):
                 responses.append(r)
     invited = spec.invited
+    invited_from: InvitedFrom = "declared"
     used_url: str | None = None
     if spec.read_store:
         url = store_url or text_setting(STORE_ENV) or spec.store or default_store_url()
@@ -196,6 +212,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
                         raw_files.append((f"import-{sha[:12]}-{Path(filename).name}", content))
                 if invited is None:
                     invited = store.invited_count(experiment) or None
+                    invited_from = "codes"
             finally:
                 store.close()
     for r in responses:
@@ -220,6 +237,7 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
         synthetic,
         used_url,
         collisions,
+        invited_from=invited_from,
         duplicates=duplicates,
     )
 

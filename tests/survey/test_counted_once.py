@@ -1,4 +1,4 @@
-"""Surveys count each person once (issue 21): content identity, synthetic sources."""
+"""Surveys count each person once (issue 21): content identity, synthetic sources, the response rate."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_a_synthetic_marker_column_marks_its_rows_and_the_scorecard_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from civiclab.scoring.scorecard import synthetic_evidence
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import score_survey
 
     header, rows = _table()
     marker = header.index("datasource")
@@ -194,10 +194,67 @@ def test_a_synthetic_marker_column_marks_its_rows_and_the_scorecard_says_so(
     # What the acceptability evaluator does with them: every figure says SYNTHETIC, and so does the card.
     from evaluators.acceptability import synthetic_reason
 
-    metrics = score_survey(SurveySpec().load_instruments(), got.responses, ScoringOptions(k=5))
+    metrics = score_survey(SurveySpec().load_instruments(), got.responses, got.scoring_options(5))
     reason = synthetic_reason(got)
     assert reason is not None and "mixed.csv" in reason
     for m in metrics:
         m.synthetic = reason
     [line] = synthetic_evidence(metrics)
     assert line.startswith("acceptability: ") and line.endswith(reason)
+
+
+# Guards issue 21: "with 5 invitation codes issued and 358 uncoded responses, the response rate equals
+# the completion rate and the public page says '83% of the people invited answered'".
+def test_the_response_rate_is_over_issued_invitations_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header, rows = _table()
+    uncoded, uncoded_complete = _counts(header, rows)
+    store = SurveyStore(_url(tmp_path))
+    codes = store.create_invitations(EXPERIMENT, 5)
+    for code in codes[:2]:
+        store.submit(EXPERIMENT, code, {f"SUS[SQ{i:03d}]": 4 if i % 2 else 2 for i in range(1, 11)}, "en", 4)
+    store.close()
+    assert _import(tmp_path, DEMO) == 0
+    metrics = _score(tmp_path, capsys)
+    completion = metrics["acceptability.completion_rate"]
+    assert completion["value"] == pytest.approx((uncoded_complete + 2) / (uncoded + 2))
+    rate = metrics["acceptability.response_rate"]
+    assert rate["value"] == pytest.approx(2 / 5) and rate["n"] == 5
+    assert f"{uncoded} responses came without a code" in str(rate["note"])
+    assert metrics["acceptability.uncoded_responses"]["value"] == uncoded == 179
+
+    assert (
+        main(["survey", "results", "--experiment", EXPERIMENT, "--store", _url(tmp_path), "--lang", "en"])
+        == 0
+    )
+    page = capsys.readouterr().out
+    assert "of the people invited answered" not in page and "83% of the people" not in page
+    assert f"{uncoded} answers came without an invitation code" in page
+    assert "Of the 5 people who received an invitation code, 40% answered." in page
+    assert (
+        main(["survey", "results", "--experiment", EXPERIMENT, "--store", _url(tmp_path), "--lang", "fr"])
+        == 0
+    )
+    page = capsys.readouterr().out
+    assert "des personnes invitées ont répondu" not in page
+    assert f"{uncoded} réponses sont arrivées sans code d'invitation" in page
+
+
+def test_a_declared_invited_count_below_the_responses_gives_no_rate() -> None:
+    from civiclab.spec.instruments import load_instrument
+    from civiclab.survey.responses import SurveyResponse
+    from civiclab.survey.scoring import ScoringOptions, score_survey
+
+    sus = load_instrument("sus")
+    answers = {f"SUS[SQ{i:03d}]": 3 for i in range(1, 11)}
+    people = [SurveyResponse(uid=f"p{i}", complete=True, answers=answers) for i in range(12)]
+    by_name = {
+        m.name: m for m in score_survey([sus], people, ScoringOptions(invited=10)) if m.segment is None
+    }
+    rate = by_name["acceptability.response_rate"]
+    assert rate.value is None and "12 responses for 10 people invited" in (rate.error or "")
+    by_name = {
+        m.name: m for m in score_survey([sus], people, ScoringOptions(invited=40)) if m.segment is None
+    }
+    assert by_name["acceptability.response_rate"].value == pytest.approx(12 / 40)
