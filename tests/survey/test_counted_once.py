@@ -258,3 +258,45 @@ def test_a_declared_invited_count_below_the_responses_gives_no_rate() -> None:
         m.name: m for m in score_survey([sus], people, ScoringOptions(invited=40)) if m.segment is None
     }
     assert by_name["acceptability.response_rate"].value == pytest.approx(12 / 40)
+
+
+# Guards issue 21 on stores written before content identity: a file imported twice then is counted once now.
+def test_a_store_that_already_holds_a_file_twice_counts_each_response_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from civiclab.survey.importer import read_export_file
+
+    db = sqlite3.connect(tmp_path / "survey.db")
+    db.execute(  # the table as civiclab 0.1 created it: no missing_items, filename or synthetic column
+        "CREATE TABLE survey_responses (id INTEGER PRIMARY KEY AUTOINCREMENT, experiment VARCHAR(64) NOT NULL, "
+        "uid VARCHAR(128) NOT NULL, source VARCHAR(300) NOT NULL, complete BOOLEAN NOT NULL, "
+        "submitted_at VARCHAR(32), lastpage INTEGER, language VARCHAR(8) NOT NULL, segment JSON NOT NULL, "
+        "answers JSON NOT NULL, stored_at VARCHAR(32) NOT NULL, "
+        "CONSTRAINT uq_survey_response_uid UNIQUE (experiment, uid))"
+    )
+    instruments = SurveySpec().load_instruments()
+    for wave in ("w1", None):  # what `import --wave w1` then `import` stored before
+        report, _ = read_export_file(DEMO, instruments, segments=SurveySpec().segments, wave=wave)
+        db.executemany(
+            "INSERT INTO survey_responses (experiment, uid, source, complete, submitted_at, lastpage, language, "
+            "segment, answers, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-01-01')",
+            [
+                (EXPERIMENT, r.uid, r.source, r.complete, r.submitted_at, r.lastpage, r.language)
+                + (json.dumps(r.segment), json.dumps(r.answers))
+                for r in report.accepted
+            ],
+        )
+    db.commit()
+    db.close()
+    header, rows = _table()
+    stored, complete = _counts(header, rows)
+    assert _stored(tmp_path) == 2 * stored  # the store holds every response twice
+    metrics = _score(tmp_path, capsys)
+    assert metrics["acceptability.respondents"]["value"] == complete == 149
+    assert metrics["acceptability.started"]["value"] == stored
+    assert _import(tmp_path, DEMO, "--wave", "w3") == 0
+    assert f"{stored} responses already imported from an earlier import (wave w1): skipped" in (
+        capsys.readouterr().out
+    )
