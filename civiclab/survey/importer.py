@@ -17,6 +17,8 @@ column per sub-question of an array as `CODE[SQ001]`. Rules:
   (`results-survey123456.csv`), else none (`limesurvey:ID`, as before waves existed); a file an
   experiment declares adds its digest (`limesurvey@3fa2c0d1e2f3:ID`), so that its rows never take
   the place of another file's;
+- a `token` column (LimeSurvey's participant token) links one person's answers across waves: only
+  a keyed hash of it is kept (`civiclab.survey.codes.person_key`);
 - a `datasource` column whose cell starts with `SYNTHETIC` (as `scripts/make_synthetic_survey.py`
   writes it) marks that row's response synthetic: generated, not a real person's.
 """
@@ -41,6 +43,7 @@ SURVEY_ID_IN_NAME = re.compile(r"survey[_-]?(\d{3,10})", re.IGNORECASE)
 WAVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_SEGMENT_CHARS = 64
+TOKEN_COLUMN = "token"
 MARKER_COLUMNS = ("datasource", "data_source")
 """Headings (any case) of the column that says where a row comes from; `SYNTHETIC...` marks it generated."""
 csv.field_size_limit(1024 * 1024)
@@ -222,7 +225,7 @@ def read_export(
     by_code = {inst.code: inst for inst in instruments}
     item_columns: dict[int, tuple[Instrument, Item, str]] = {}
     ignored: list[str] = []
-    system = {"id", "submitdate", "lastpage", "startlanguage"}
+    system = {"id", "submitdate", "lastpage", "startlanguage", TOKEN_COLUMN}
     segment_columns = {col: attr for attr, col in (segments or {}).items()}
     marker = next((h for h in header if h.lower() in MARKER_COLUMNS and h not in segment_columns), None)
     for i, heading in enumerate(header):
@@ -270,6 +273,7 @@ def read_export(
     )
     index = {h: i for i, h in enumerate(header)}
     seen_ids: set[str] = set()
+    secret: bytes | None = None
     line = 1
     row_number = 0
     while True:
@@ -293,6 +297,13 @@ def read_export(
             response.filename = Path(name).name
             if marker is not None:
                 response.synthetic = synthetic_marker(cells[index[marker]], marker, response.filename)
+            token = cells[index[TOKEN_COLUMN]].strip() if TOKEN_COLUMN in index else ""
+            if token:
+                from civiclab.privacy.secrets import lab_secret
+                from civiclab.survey.codes import SECRET_NAME, person_key
+
+                secret = secret or lab_secret(SECRET_NAME)
+                response.person = person_key(token, secret)
             report.accepted.append(response)
         except ValueError as exc:
             report.rejected.append(RejectedRow(row_number, start, str(exc)))

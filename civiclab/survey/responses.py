@@ -36,6 +36,8 @@ class SurveyResponse:
     """Why the response is not a real person's (a declared synthetic file, a SYNTHETIC marker column)."""
     filename: str | None = None
     """The file it was read from (None for a web submission)."""
+    person: str | None = None
+    """A keyed hash of the participant's token (`civiclab.survey.codes.person_key`): the same person in two waves."""
 
     @property
     def fingerprint(self) -> str:

@@ -57,6 +57,9 @@ responses = sa.Table(
     sa.Column("missing_items", sa.JSON, nullable=True),  # added after 0.1: see `_migrate`
     sa.Column("filename", sa.String(500), nullable=True),  # added with content identity: see `_migrate`
     sa.Column("synthetic", sa.String(300), nullable=True),  # why it is not a real person's, if it is not
+    sa.Column(
+        "person", sa.String(64), nullable=True
+    ),  # keyed hash of a participant token: one person's waves
     sa.UniqueConstraint("experiment", "uid", name="uq_survey_response_uid"),
 )
 
@@ -134,6 +137,7 @@ def _migrate(engine: Engine) -> None:
         "missing_items": "JSON",
         "filename": "VARCHAR(500)",
         "synthetic": "VARCHAR(300)",
+        "person": "VARCHAR(64)",
     }
     for name, kind in added.items():
         if name not in columns:
@@ -160,6 +164,7 @@ def _row_values(r: SurveyResponse) -> dict[str, Any]:
         "missing_items": list(r.missing_items) or None,
         "filename": (r.filename or None) and str(r.filename)[:500],
         "synthetic": (r.synthetic or None) and str(r.synthetic)[:300],
+        "person": r.person,
     }
 
 
@@ -177,6 +182,7 @@ def _stored_response(row: Any) -> SurveyResponse:
         local_id=row.uid.removeprefix(f"{row.source}:"),
         synthetic=row.synthetic,
         filename=row.filename,
+        person=row.person,
     )
 
 
