@@ -19,7 +19,7 @@ from civiclab.privacy.redaction import cached_redaction, redact_text
 from civiclab.survey import check_response_files
 
 if TYPE_CHECKING:
-    from civiclab.survey import Gathered, Instrument, SurveyResponse
+    from civiclab.survey import Instrument, SurveyResponse
 
 DIM = "acceptability"
 # What the cached redactions are made by: this module's digest, so that an edit of `redacted_export`
@@ -136,23 +136,12 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
             note="; ".join(str(x) for r in got.reports for x in r.rejected[:5]) or None,
         )
     )
-    reason = synthetic_reason(got)
+    reason = got.synthetic_reason
     if reason is not None:
         # Any generated answer taints every figure computed with it: all of them say so, and why.
         for m in metrics:
             m.synthetic = reason
     return metrics
-
-
-def synthetic_reason(got: Gathered) -> str | None:
-    """Why the figures are not evidence about real people, naming the files; None when no answer is generated.
-
-    A file is synthetic when the experiment declares it so, or when its own `datasource` column marks
-    its rows SYNTHETIC (imported into the store or declared).
-    """
-    if not got.synthetic_files:
-        return None
-    return f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
 
 
 def _safe_url(url: str | None) -> str | None:

@@ -297,9 +297,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         got.responses,
         got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
     )
+    reason = got.synthetic_reason
+    for m in metrics:
+        m.synthetic = reason
     if args.json:
         print(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
         return 0
+    if reason is not None:
+        print(reason)
     for m in metrics:
         if m.segment is not None:
             continue
@@ -326,10 +331,12 @@ def cmd_waves(args: argparse.Namespace) -> int:
         if args.before is not None
         else []
     )
+    reason = got.synthetic_reason
     if args.json:
         print(
             json.dumps(
                 {
+                    "synthetic": reason,
                     "waves": {
                         wave: [m.model_dump(mode="json") for m in metrics if m.segment is None]
                         for wave, metrics in waves.items()
@@ -350,6 +357,8 @@ def cmd_waves(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    if reason is not None:
+        print(reason)
     for wave, metrics in waves.items():
         shown = {m.name: m for m in metrics if m.segment is None}
         respondents = shown.get("acceptability.respondents")

@@ -119,6 +119,17 @@ class Gathered:
     duplicates: int = 0
     """Responses met again with the same content (a declared file also imported, a file declared twice)."""
 
+    @property
+    def synthetic_reason(self) -> str | None:
+        """Why figures from these responses are not evidence about real people, naming the files; None if none is.
+
+        A file is synthetic when the experiment declares it so, or when its own `datasource` column marks
+        its rows SYNTHETIC (imported into the store or declared).
+        """
+        if not self.synthetic_files:
+            return None
+        return f"SYNTHETIC responses from {', '.join(self.synthetic_files)} (demo data, not real people)"
+
     def scoring_options(self, k: int, *, seed: int = 0, resamples: int | None = None) -> ScoringOptions:
         """How to score these responses: k, and the invitations the response rate is over."""
         from civiclab.survey.scoring import DEFAULT_RESAMPLES, ScoringOptions  # numpy: only when scoring

@@ -192,15 +192,15 @@ def test_a_synthetic_marker_column_marks_its_rows_and_the_scorecard_says_so(
     assert all("datasource column of mixed.csv" in (r.synthetic or "") for r in marked)
 
     # What the acceptability evaluator does with them: every figure says SYNTHETIC, and so does the card.
-    from evaluators.acceptability import synthetic_reason
-
     metrics = score_survey(SurveySpec().load_instruments(), got.responses, got.scoring_options(5))
-    reason = synthetic_reason(got)
+    reason = got.synthetic_reason
     assert reason is not None and "mixed.csv" in reason
     for m in metrics:
         m.synthetic = reason
     [line] = synthetic_evidence(metrics)
     assert line.startswith("acceptability: ") and line.endswith(reason)
+    scored = _score(tmp_path, capsys)  # `survey score` says so too
+    assert {m["synthetic"] for m in scored.values()} == {reason}
 
 
 # Guards issue 21: "with 5 invitation codes issued and 358 uncoded responses, the response rate equals

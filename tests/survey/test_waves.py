@@ -79,6 +79,8 @@ def test_each_wave_is_scored_on_its_own_and_the_change_is_paired_by_person(
     got = _run(tmp_path, capsys)
     waves = {w: {m["name"]: m for m in ms} for w, ms in got["waves"].items()}  # type: ignore[attr-defined]
     assert set(waves) == {"before", "after"}
+    # The demo rows carry their SYNTHETIC marker into both waves: the comparison says so.
+    assert got["synthetic"] == "SYNTHETIC responses from before.csv, after.csv (demo data, not real people)"
     assert waves["before"]["acceptability.sus"]["value"] == pytest.approx(np.mean(before))
     assert waves["after"]["acceptability.sus"]["value"] == pytest.approx(np.mean(after))
     assert waves["before"]["acceptability.respondents"]["value"] == 80
