@@ -74,7 +74,8 @@ def redacted_export(raw: bytes) -> bytes:
         "acceptability.distrust": "distrust of automation, 1-7 (items 1-5); lower is better",
         "acceptability.utaut.<construct>": "UTAUT constructs, 1-5: performance_expectancy, effort_expectancy, "
         "social_influence, facilitating_conditions, behavioural_intention",
-        "acceptability.response_rate": "complete responses / people invited",
+        "acceptability.response_rate": "complete responses / invitations issued (declared, or codes: coded responses only)",
+        "acceptability.uncoded_responses": "responses without an invitation code, outside the response rate",
         "acceptability.completion_rate": "complete responses / responses started (drop-off)",
         "acceptability.respondents": "complete responses scored",
         "acceptability.rejected_rows": "rows of response files rejected (see survey/import-report.json)",
@@ -82,7 +83,7 @@ def redacted_export(raw: bytes) -> bytes:
 )
 def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
     """Construct means with bootstrap CIs, Cronbach's alpha, response and completion rates, k-anonymous."""
-    from civiclab.survey import ScoringOptions, gather, score_survey
+    from civiclab.survey import gather, score_survey
 
     if run.experiment is None:
         raise EvaluatorError("the survey is read from the loaded experiment, which this run was not given")
@@ -91,7 +92,7 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
         raise EvaluatorError("the experiment has no `survey:` section to score")
     name = run.experiment_name
     got = gather(name, spec, store_url=params.store)
-    options = ScoringOptions(k=run.k, invited=got.invited, seed=run.seed, resamples=spec.resamples)
+    options = got.scoring_options(run.k, seed=run.seed, resamples=spec.resamples)
     metrics = score_survey(spec.load_instruments(), got.responses, options)
 
     out_dir = run.artifact_dir / "survey"
@@ -135,9 +136,9 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
             note="; ".join(str(x) for r in got.reports for x in r.rejected[:5]) or None,
         )
     )
-    if got.synthetic_files:
+    reason = got.synthetic_reason
+    if reason is not None:
         # Any generated answer taints every figure computed with it: all of them say so, and why.
-        reason = f"SYNTHETIC responses from {', '.join(got.synthetic_files)} (demo data, not real people)"
         for m in metrics:
             m.synthetic = reason
     return metrics

@@ -90,6 +90,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--html", type=Path, default=None, help="write a standalone HTML page to publish")
     p.set_defaults(handler=cmd_results)
 
+    p = commands.add_parser("waves", help="scores per wave, and a before/after comparison of two waves")
+    common(p)
+    p.add_argument("--before", default=None, metavar="WAVE", help="the wave before the change")
+    p.add_argument("--after", default=None, metavar="WAVE", help="the wave after the change")
+    p.add_argument("--json", action="store_true", help="print the waves and the comparison as JSON")
+    p.set_defaults(handler=cmd_waves)
+
     p = commands.add_parser("score", help="score the stored and declared responses of an experiment")
     common(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -158,7 +165,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
-    print(outcome.line(ctx.experiment))
+    for line in outcome.lines(ctx.experiment):
+        print(line)
     if outcome.collisions:
         print(
             f"warning: {len(outcome.collisions)} responses of {args.file} have the id of a stored response "
@@ -248,14 +256,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_results(args: argparse.Namespace) -> int:
     from civiclab.survey.collect import gather
     from civiclab.survey.results import public_results, render_html
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import score_survey
 
     ctx = _context(args)
     got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
     metrics = score_survey(
         ctx.instruments,
         got.responses,
-        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+        got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
     )
     results = public_results(ctx.instruments, metrics, args.lang, ctx.k)
     results.synthetic = bool(got.synthetic_files)
@@ -280,18 +288,23 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from civiclab.survey.collect import gather
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import score_survey
 
     ctx = _context(args)
     got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
     metrics = score_survey(
         ctx.instruments,
         got.responses,
-        ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+        got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
     )
+    reason = got.synthetic_reason
+    for m in metrics:
+        m.synthetic = reason
     if args.json:
         print(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
         return 0
+    if reason is not None:
+        print(reason)
     for m in metrics:
         if m.segment is not None:
             continue
@@ -300,4 +313,67 @@ def cmd_score(args: argparse.Namespace) -> int:
             continue
         ci = f"  [{m.ci_low:.3g}, {m.ci_high:.3g}]" if m.ci_low is not None and m.ci_high is not None else ""
         print(f"{m.name:55s} {m.value:.4g}{ci}  n={m.n}")
+    return 0
+
+
+def cmd_waves(args: argparse.Namespace) -> int:
+    from civiclab.survey.collect import gather
+    from civiclab.survey.waves import compare_waves, score_waves
+
+    if (args.before is None) != (args.after is None):
+        raise SurveyError("--before and --after: give both waves to compare, or neither")
+    ctx = _context(args)
+    got = gather(ctx.experiment, ctx.spec, store_url=ctx.store_url(args.store))
+    options = got.scoring_options(ctx.k, resamples=ctx.spec.resamples)
+    waves = score_waves(ctx.instruments, got.responses, options)
+    comparison = (
+        compare_waves(ctx.instruments, got.responses, args.before, args.after, options)
+        if args.before is not None
+        else []
+    )
+    reason = got.synthetic_reason
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "synthetic": reason,
+                    "waves": {
+                        wave: [m.model_dump(mode="json") for m in metrics if m.segment is None]
+                        for wave, metrics in waves.items()
+                    },
+                    "comparison": [
+                        {
+                            "metric": c.metric,
+                            "before": c.before,
+                            "after": c.after,
+                            "pairs": c.pairs,
+                            "note": c.note,
+                            "result": None if c.result is None else vars(c.result),
+                        }
+                        for c in comparison
+                    ],
+                },
+                indent=1,
+            )
+        )
+        return 0
+    if reason is not None:
+        print(reason)
+    for wave, metrics in waves.items():
+        shown = {m.name: m for m in metrics if m.segment is None}
+        respondents = shown.get("acceptability.respondents")
+        print(f"wave {wave}: {int(respondents.value or 0) if respondents else 0} complete responses")
+        for m in metrics:
+            if m.segment is None and m.value is not None and m.ci_low is not None and m.unit != "alpha":
+                print(f"  {m.name:50s} {m.value:.4g}  [{m.ci_low:.3g}, {m.ci_high:.3g}]  n={m.n}")
+    for c in comparison:
+        r = c.result
+        if r is None or r.delta is None:
+            print(f"{c.metric} {c.after} - {c.before}: {c.note}")
+            continue
+        p = "—" if r.p_value is None else f"{r.p_value:.3g}"
+        print(
+            f"{c.metric} {c.after} - {c.before}: {r.delta:+.3g} [{r.delta_low:.3g}, {r.delta_high:.3g}] "
+            f"p={p} ({c.note})"
+        )
     return 0

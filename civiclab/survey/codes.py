@@ -37,6 +37,13 @@ def legacy_hash_code(experiment: str, code: str) -> str:
     return hashlib.sha256(f"civiclab-survey:{experiment}:{normalise_code(code)}".encode()).hexdigest()
 
 
+def person_key(token: str, secret: bytes | None = None) -> str:
+    """What is kept of a participant token (LimeSurvey's `token`): a keyed hash that links one person's
+    answers across waves without storing the token itself."""
+    key = secret if secret is not None else lab_secret(SECRET_NAME)
+    return hmac.new(key, f"civiclab-survey-person:{token.strip()}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP_LEN))
     return "-".join(raw[i : i + CODE_GROUP_LEN] for i in range(0, len(raw), CODE_GROUP_LEN))

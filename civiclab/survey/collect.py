@@ -16,6 +16,7 @@ from civiclab.survey.importer import ImportReport, read_export_file
 from civiclab.survey.responses import SurveyResponse
 
 if TYPE_CHECKING:
+    from civiclab.survey.scoring import InvitedFrom, ScoringOptions
     from civiclab.survey.store import SurveyStore
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def survey_context(experiment: str, *, experiments_dir: Path | None = None) -> S
 
 @dataclass
 class Gathered:
-    """Responses of one experiment, deduplicated, with what was read to get them."""
+    """Responses of one experiment, each counted once, with what was read to get them."""
 
     responses: list[SurveyResponse]
     reports: list[ImportReport]
@@ -113,6 +114,33 @@ class Gathered:
     store_url: str | None
     collisions: list[str] = field(default_factory=list)
     """uids met twice with different answers (a file and the store disagree): the first one is kept."""
+    invited_from: InvitedFrom = "declared"
+    """Where `invited` comes from: the spec's `survey.invited`, or the invitation codes issued."""
+    duplicates: int = 0
+    """Responses met again with the same content (a declared file also imported, a file declared twice)."""
+
+    @property
+    def synthetic_reason(self) -> str | None:
+        """Why figures from these responses are not evidence about real people, naming the files; None if none is.
+
+        A file is synthetic when the experiment declares it so, or when its own `datasource` column marks
+        its rows SYNTHETIC (imported into the store or declared).
+        """
+        if not self.synthetic_files:
+            return None
+        return f"SYNTHETIC responses from {', '.join(self.synthetic_files)} (demo data, not real people)"
+
+    def scoring_options(self, k: int, *, seed: int = 0, resamples: int | None = None) -> ScoringOptions:
+        """How to score these responses: k, and the invitations the response rate is over."""
+        from civiclab.survey.scoring import DEFAULT_RESAMPLES, ScoringOptions  # numpy: only when scoring
+
+        return ScoringOptions(
+            k=k,
+            invited=self.invited,
+            invited_from=self.invited_from,
+            seed=seed,
+            resamples=DEFAULT_RESAMPLES if resamples is None else resamples,
+        )
 
 
 def open_store_if_present(url: str) -> SurveyStore | None:
@@ -127,15 +155,30 @@ def open_store_if_present(url: str) -> SurveyStore | None:
 
 
 def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -> Gathered:
-    """Read the spec's response files and the store's responses; a uid seen twice is kept once."""
+    """Read the spec's response files and the store's responses, each response counted once.
+
+    A declared file's responses are identified by the file's digest as well as their id, so that a
+    lab's real export whose ids are those of a synthetic file (`limesurvey:1`...) keeps its rows;
+    a response met again with the same content (a declared file also imported) is counted once, and
+    synthetic if either copy is.
+    """
     responses: list[SurveyResponse] = []
     seen: dict[str, SurveyResponse] = {}
+    by_content: dict[str, SurveyResponse] = {}
     collisions: list[str] = []
+    duplicates = 0
 
     def keep(r: SurveyResponse) -> bool:
+        nonlocal duplicates
+        same = by_content.get(r.fingerprint)
+        if same is not None:
+            duplicates += 1
+            same.synthetic = same.synthetic or r.synthetic
+            return False
         first = seen.get(r.uid)
         if first is None:
             seen[r.uid] = r
+            by_content[r.fingerprint] = r
             return True
         if first.answers != r.answers or first.complete != r.complete:
             collisions.append(r.uid)
@@ -154,16 +197,17 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             segments=spec.segments,
             wave=source.wave,
             allow_missing_items=source.allow_missing_items,
+            digest_in_source=True,
         )
         reports.append(report)
         raw_files.append((source.path.name, raw))
-        if source.synthetic:
-            synthetic.append(source.path.name)
         for r in report.accepted:
+            if source.synthetic:
+                r.synthetic = r.synthetic or f"declared synthetic in the experiment ({source.path.name})"
             if keep(r):
-                r.source = source.path.name
                 responses.append(r)
     invited = spec.invited
+    invited_from: InvitedFrom = "declared"
     used_url: str | None = None
     if spec.read_store:
         url = store_url or text_setting(STORE_ENV) or spec.store or default_store_url()
@@ -179,8 +223,14 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
                         raw_files.append((f"import-{sha[:12]}-{Path(filename).name}", content))
                 if invited is None:
                     invited = store.invited_count(experiment) or None
+                    invited_from = "codes"
             finally:
                 store.close()
+    for r in responses:
+        # Every file some synthetic response came from, declared so or marked so in the file itself.
+        name = r.filename or r.source
+        if r.synthetic is not None and name not in synthetic:
+            synthetic.append(name)
     if collisions:
         # Never silent: the same id from two sources with different answers is another wave's row.
         log.warning(
@@ -190,7 +240,17 @@ def gather(experiment: str, spec: SurveySpec, *, store_url: str | None = None) -
             len(collisions),
             ", ".join(collisions[:5]),
         )
-    return Gathered(responses, reports, raw_files, invited, synthetic, used_url, collisions)
+    return Gathered(
+        responses,
+        reports,
+        raw_files,
+        invited,
+        synthetic,
+        used_url,
+        collisions,
+        invited_from=invited_from,
+        duplicates=duplicates,
+    )
 
 
 def check_response_files(spec_path: Path, spec: ExperimentSpec) -> None:

@@ -14,7 +14,13 @@ column per sub-question of an array as `CODE[SQ001]`. Rules:
   score they enter says so (SUS would otherwise silently impute the centre point);
 - a response's identity includes its source, so that two waves whose LimeSurvey ids both start
   at 1 do not collide: `wave` when given, else the survey id in a LimeSurvey export's file name
-  (`results-survey123456.csv`), else none (`limesurvey:ID`, as before waves existed).
+  (`results-survey123456.csv`), else none (`limesurvey:ID`, as before waves existed); a file an
+  experiment declares adds its digest (`limesurvey@3fa2c0d1e2f3:ID`), so that its rows never take
+  the place of another file's;
+- a `token` column (LimeSurvey's participant token) links one person's answers across waves: only
+  a keyed hash of it is kept (`civiclab.survey.codes.person_key`);
+- a `datasource` column whose cell starts with `SYNTHETIC` (as `scripts/make_synthetic_survey.py`
+  writes it) marks that row's response synthetic: generated, not a real person's.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ SURVEY_ID_IN_NAME = re.compile(r"survey[_-]?(\d{3,10})", re.IGNORECASE)
 WAVE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_SEGMENT_CHARS = 64
+TOKEN_COLUMN = "token"
+MARKER_COLUMNS = ("datasource", "data_source")
+"""Headings (any case) of the column that says where a row comes from; `SYNTHETIC...` marks it generated."""
 csv.field_size_limit(1024 * 1024)
 
 
@@ -64,10 +73,16 @@ class ImportReport:
     item_columns: int = 0
     source: str = ""
     missing_items: list[str] = field(default_factory=list)
+    marker_column: str | None = None
 
     @property
     def complete(self) -> int:
         return sum(r.complete for r in self.accepted)
+
+    @property
+    def synthetic(self) -> int:
+        """Accepted responses marked SYNTHETIC by the file's own marker column."""
+        return sum(r.synthetic is not None for r in self.accepted)
 
     @property
     def incomplete(self) -> int:
@@ -80,6 +95,11 @@ class ImportReport:
             f"({self.complete} complete, {self.incomplete} incomplete), {len(self.rejected)} rejected",
             f"sha256 {self.sha256}; {self.item_columns} item columns; source {self.source}",
         ]
+        if self.synthetic:
+            out.append(
+                f"SYNTHETIC: {self.synthetic} of {len(self.accepted)} responses are marked SYNTHETIC in the "
+                f"{self.marker_column} column (generated, not real people): every score they enter says so"
+            )
         if self.missing_items:
             out.append(
                 f"MISSING item columns (scores that use them are flagged): {', '.join(self.missing_items)}"
@@ -103,6 +123,7 @@ class ImportReport:
             "ignored_columns": self.ignored_columns,
             "source": self.source,
             "missing_items": self.missing_items,
+            "synthetic": self.synthetic,
         }
 
 
@@ -157,6 +178,7 @@ def read_export(
     segments: dict[str, str] | None = None,
     wave: str | None = None,
     allow_missing_items: bool = False,
+    digest_in_source: bool = False,
 ) -> ImportReport:
     """Validate an export and return what can be used from it.
 
@@ -169,6 +191,7 @@ def read_export(
         segments: segment attribute -> column holding it.
         wave: the source of the responses (`--wave NAME`), part of each response's identity.
         allow_missing_items: accept a file without some scored item columns (flagged, not refused).
+        digest_in_source: add the file's digest to the source (a file an experiment declares).
 
     Raises:
         SurveyError: the file as a whole cannot be used (one line naming the file and the problem).
@@ -202,8 +225,9 @@ def read_export(
     by_code = {inst.code: inst for inst in instruments}
     item_columns: dict[int, tuple[Instrument, Item, str]] = {}
     ignored: list[str] = []
-    system = {"id", "submitdate", "lastpage", "startlanguage"}
+    system = {"id", "submitdate", "lastpage", "startlanguage", TOKEN_COLUMN}
     segment_columns = {col: attr for attr, col in (segments or {}).items()}
+    marker = next((h for h in header if h.lower() in MARKER_COLUMNS and h not in segment_columns), None)
     for i, heading in enumerate(header):
         match = ARRAY_COLUMN.match(heading)
         if match and match.group(1) in by_code:
@@ -216,7 +240,7 @@ def read_export(
                     f"(known: {known})"
                 )
             item_columns[i] = (instrument, item, heading)
-        elif heading not in system and heading not in segment_columns:
+        elif heading not in system and heading not in segment_columns and heading != marker:
             ignored.append(heading)
     if not item_columns:
         codes = ", ".join(f"{c}[...]" for c in by_code)
@@ -234,6 +258,8 @@ def read_export(
             "export every item, or pass --allow-missing-items to flag the scores that lack them"
         )
     source = response_source(format, name, wave)
+    if digest_in_source:
+        source = f"{source}@{sha[:12]}"
 
     report = ImportReport(
         file=name,
@@ -243,9 +269,11 @@ def read_export(
         item_columns=len(item_columns),
         source=source,
         missing_items=missing,
+        marker_column=marker,
     )
     index = {h: i for i, h in enumerate(header)}
     seen_ids: set[str] = set()
+    secret: bytes | None = None
     line = 1
     row_number = 0
     while True:
@@ -266,6 +294,16 @@ def read_export(
                 cells, header, index, item_columns, segment_columns, seen_ids, row_number, format, source
             )
             response.missing_items = list(missing)
+            response.filename = Path(name).name
+            if marker is not None:
+                response.synthetic = synthetic_marker(cells[index[marker]], marker, response.filename)
+            token = cells[index[TOKEN_COLUMN]].strip() if TOKEN_COLUMN in index else ""
+            if token:
+                from civiclab.privacy.secrets import lab_secret
+                from civiclab.survey.codes import SECRET_NAME, person_key
+
+                secret = secret or lab_secret(SECRET_NAME)
+                response.person = person_key(token, secret)
             report.accepted.append(response)
         except ValueError as exc:
             report.rejected.append(RejectedRow(row_number, start, str(exc)))
@@ -329,7 +367,16 @@ def _read_row(
         lastpage=lastpage,
         source=source,
         submitted_at=submitdate or None,
+        local_id=rid,
     )
+
+
+def synthetic_marker(cell: str, column: str, filename: str) -> str | None:
+    """Why a row is synthetic, from its marker cell (`SYNTHETIC scripts/... seed=101`), or None when it is real."""
+    text = cell.strip()
+    if not text.upper().startswith("SYNTHETIC"):
+        return None
+    return f"marked SYNTHETIC in the {column} column of {filename} ({text[:80]})"
 
 
 def response_source(format: str, name: str, wave: str | None) -> str:
@@ -357,6 +404,7 @@ def read_export_file(
     segments: dict[str, str] | None = None,
     wave: str | None = None,
     allow_missing_items: bool = False,
+    digest_in_source: bool = False,
 ) -> tuple[ImportReport, bytes]:
     """`read_export` on a file; returns the report and the raw bytes (to archive them)."""
     from civiclab.spec.limits import max_data_bytes
@@ -387,5 +435,6 @@ def read_export_file(
         segments=segments,
         wave=wave,
         allow_missing_items=allow_missing_items,
+        digest_in_source=digest_in_source,
     )
     return report, raw

@@ -123,6 +123,40 @@ def _sentence(instrument: Instrument, construct: Construct, metric: Metric, lang
     )
 
 
+def _response_rate_sentences(overall: dict[str, Metric], lang: str) -> list[str]:
+    """What the response rate says: over everyone invited, or over invitation codes only, or nothing."""
+    rate = overall.get(f"{PREFIX}response_rate")
+    uncoded_metric = overall.get(f"{PREFIX}uncoded_responses")
+    uncoded = int(uncoded_metric.value or 0) if uncoded_metric is not None else 0
+    known = rate is not None and rate.value is not None
+    if not uncoded:
+        if not known:
+            return []
+        assert rate is not None and rate.value is not None
+        return [
+            f"{percent(rate.value, lang)} des personnes invitées ont répondu."
+            if lang == "fr"
+            else f"{percent(rate.value, lang)} of the people invited answered."
+        ]
+    # Some answers came without an invitation code: no share of "the people invited" is known.
+    out = [
+        f"{uncoded} réponses sont arrivées sans code d'invitation : on ne sait pas quelle part des personnes "
+        "sollicitées a répondu."
+        if lang == "fr"
+        else f"{uncoded} answers came without an invitation code: the share of the people asked who answered "
+        "is not known."
+    ]
+    if known:
+        assert rate is not None and rate.value is not None
+        out.append(
+            f"Parmi les {rate.n} personnes qui ont reçu un code d'invitation, {percent(rate.value, lang)} ont "
+            "répondu."
+            if lang == "fr"
+            else f"Of the {rate.n} people who received an invitation code, {percent(rate.value, lang)} answered."
+        )
+    return out
+
+
 def public_results(
     instruments: Sequence[Instrument], metrics: Sequence[Metric], lang: str, k: int
 ) -> PublicResults:
@@ -138,13 +172,7 @@ def public_results(
             if lang == "fr"
             else f"{respondents} people answered the whole survey."
         )
-        rate = overall.get(f"{PREFIX}response_rate")
-        if rate is not None and rate.value is not None:
-            participation.append(
-                f"{percent(rate.value, lang)} des personnes invitées ont répondu."
-                if lang == "fr"
-                else f"{percent(rate.value, lang)} of the people invited answered."
-            )
+        participation.extend(_response_rate_sentences(overall, lang))
         completion = overall.get(f"{PREFIX}completion_rate")
         if completion is not None and completion.value is not None:
             participation.append(

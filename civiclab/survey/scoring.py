@@ -9,6 +9,10 @@
   construct, with Feldt's (1965) exact interval under normality: (1 - alpha) / (1 - alpha_hat)
   follows F(n - 1, (n - 1)(k - 1)).
 - No number is ever given for fewer than k respondents, overall or in a segment.
+- The response rate is over issued invitations only: the people the lab declares invited
+  (`survey.invited`), over every response; or the invitation codes issued, over the responses that
+  used one (web submissions), never over responses that came without a code. Without either, or
+  with more responses than invitations, it is unknown: never the completion rate in disguise.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -29,6 +34,8 @@ from civiclab.survey.responses import SurveyResponse
 
 DIMENSION = "acceptability"
 PREFIX = "acceptability."
+DEFAULT_RESAMPLES = stats.DEFAULT_RESAMPLES
+InvitedFrom = Literal["declared", "codes"]
 
 
 def item_matrix(
@@ -142,6 +149,8 @@ def bootstrap_mean(
 class ScoringOptions:
     k: int = 5
     invited: int | None = None
+    invited_from: InvitedFrom = "declared"
+    """`declared`: `invited` people were asked by any channel; `codes`: `invited` invitation codes were issued."""
     seed: int = 0
     resamples: int = stats.DEFAULT_RESAMPLES
 
@@ -186,26 +195,72 @@ def _rates(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list
             error=None if started else "no response started",
         )
     )
+    return out + _response_rate(responses, options)
+
+
+def _unknown_rate(why: str) -> Metric:
+    return Metric(
+        name=f"{PREFIX}response_rate",
+        value=None,
+        unit="ratio",
+        dimension=DIMENSION,
+        higher_is_better=True,
+        error=why,
+    )
+
+
+def _response_rate(responses: Sequence[SurveyResponse], options: ScoringOptions) -> list[Metric]:
+    """Complete responses over the invitations issued, counting only responses those invitations cover."""
     invited = options.invited
     if invited is None:
-        out.append(
-            Metric(
-                name=f"{PREFIX}response_rate",
-                value=None,
-                unit="ratio",
-                dimension=DIMENSION,
-                higher_is_better=True,
-                error="number of people invited unknown: set survey.invited or create invitation codes",
+        return [
+            _unknown_rate("number of people invited unknown: set survey.invited or create invitation codes")
+        ]
+    out: list[Metric] = []
+    covered = list(responses)
+    note = None
+    if options.invited_from == "codes":
+        covered = [r for r in responses if r.by_invitation]
+        uncoded = len(responses) - len(covered)
+        if uncoded:
+            note = (
+                f"over the {invited} invitation codes issued only: {uncoded} responses came without a code "
+                "and are not in it (set survey.invited to count everyone invited)"
             )
-        )
-    else:
-        invited = max(invited, started)  # a response without an invitation still means someone was asked
-        response = stats.rate([True] * complete + [False] * (invited - complete), seed=options.seed)
-        out.append(  # its n is the people invited
-            metric_from(
-                f"{PREFIX}response_rate", response, dimension=DIMENSION, unit="ratio", higher_is_better=True
+            out.append(
+                Metric(
+                    name=f"{PREFIX}uncoded_responses",
+                    value=float(uncoded),
+                    unit="responses",
+                    dimension=DIMENSION,
+                    n=len(responses),
+                    note="responses without an invitation code: no response rate covers them",
+                )
             )
+    started = len(covered)
+    complete = sum(r.complete for r in covered)
+    if started > invited:
+        whom = (
+            "invitation codes issued"
+            if options.invited_from == "codes"
+            else "people invited (survey.invited)"
         )
+        return [
+            _unknown_rate(f"{started} responses for {invited} {whom}: the response rate is unknown"),
+            *out,
+        ]
+    response = stats.rate([True] * complete + [False] * (invited - complete), seed=options.seed)
+    out.insert(  # its n is the invitations issued
+        0,
+        metric_from(
+            f"{PREFIX}response_rate",
+            response,
+            dimension=DIMENSION,
+            unit="ratio",
+            higher_is_better=True,
+            note=note,
+        ),
+    )
     return out
 
 

@@ -3,7 +3,8 @@
 SQLite by default (one file, WAL journal), PostgreSQL with a `postgresql+psycopg://` URL.
 Every write is one transaction: an import stores all its accepted rows or none, and a web
 submission marks its invitation used and stores the response together, so a code can never
-be used twice, even by concurrent requests.
+be used twice, even by concurrent requests. An import stores each response once: one whose
+content (`SurveyResponse.fingerprint`) is already stored, from whichever file or wave, is skipped.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ from civiclab.errors import SurveyError
 from civiclab.privacy.secrets import lab_secret
 from civiclab.survey.codes import SECRET_NAME, hash_code, legacy_hash_code, new_code
 from civiclab.survey.codes import normalise_code as normalise_code  # re-exported for the web form
+from civiclab.survey.outcome import StoredImport
 from civiclab.survey.responses import Answer, SurveyResponse
 
 metadata = sa.MetaData()
@@ -53,6 +55,11 @@ responses = sa.Table(
     sa.Column("answers", sa.JSON, nullable=False),
     sa.Column("stored_at", sa.String(32), nullable=False),
     sa.Column("missing_items", sa.JSON, nullable=True),  # added after 0.1: see `_migrate`
+    sa.Column("filename", sa.String(500), nullable=True),  # added with content identity: see `_migrate`
+    sa.Column("synthetic", sa.String(300), nullable=True),  # why it is not a real person's, if it is not
+    sa.Column(
+        "person", sa.String(64), nullable=True
+    ),  # keyed hash of a participant token: one person's waves
     sa.UniqueConstraint("experiment", "uid", name="uq_survey_response_uid"),
 )
 
@@ -78,30 +85,6 @@ class InvitationUnknown(SurveyError):
 
 class InvitationUsed(SurveyError):
     """The invitation code has already been used for a submission."""
-
-
-@dataclass
-class StoredImport:
-    """What storing an import did: new responses, ones now complete, unchanged ones, and collisions."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    collisions: list[str] = field(default_factory=list)
-    archived: bool = False
-
-    def line(self, experiment: str) -> str:
-        text = (
-            f"stored {self.added} new responses for {experiment!r}, completed {self.updated} that were "
-            f"incomplete, {self.unchanged} already stored unchanged"
-        )
-        if self.collisions:
-            text += (
-                f"; {len(self.collisions)} COLLISIONS left unchanged (same id, different answers: "
-                f"{', '.join(self.collisions[:5])}{' ...' if len(self.collisions) > 5 else ''}; "
-                "another wave? import it with --wave NAME)"
-            )
-        return text
 
 
 @dataclass(frozen=True)
@@ -150,9 +133,16 @@ def _engine(url: str) -> Engine:
 def _migrate(engine: Engine) -> None:
     """Bring a store created by an earlier civiclab up to date (columns added since, nullable)."""
     columns = {c["name"] for c in sa.inspect(engine).get_columns("survey_responses")}
-    if "missing_items" not in columns:
-        with engine.begin() as conn:
-            conn.execute(sa.text("ALTER TABLE survey_responses ADD COLUMN missing_items JSON"))
+    added = {
+        "missing_items": "JSON",
+        "filename": "VARCHAR(500)",
+        "synthetic": "VARCHAR(300)",
+        "person": "VARCHAR(64)",
+    }
+    for name, kind in added.items():
+        if name not in columns:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE survey_responses ADD COLUMN {name} {kind}"))
 
 
 def _continues(stored: dict[str, Any], later: SurveyResponse) -> bool:
@@ -172,7 +162,28 @@ def _row_values(r: SurveyResponse) -> dict[str, Any]:
         "segment": r.segment,
         "answers": r.answers,
         "missing_items": list(r.missing_items) or None,
+        "filename": (r.filename or None) and str(r.filename)[:500],
+        "synthetic": (r.synthetic or None) and str(r.synthetic)[:300],
+        "person": r.person,
     }
+
+
+def _stored_response(row: Any) -> SurveyResponse:
+    return SurveyResponse(
+        uid=row.uid,
+        complete=bool(row.complete),
+        answers=dict(row.answers or {}),
+        segment=dict(row.segment or {}),
+        language=row.language,
+        lastpage=row.lastpage,
+        source=row.source,
+        submitted_at=row.submitted_at,
+        missing_items=list(row.missing_items or []),
+        local_id=row.uid.removeprefix(f"{row.source}:"),
+        synthetic=row.synthetic,
+        filename=row.filename,
+        person=row.person,
+    )
 
 
 class SurveyStore:
@@ -330,25 +341,29 @@ class SurveyStore:
     ) -> StoredImport:
         """Store imported responses in one transaction.
 
-        A response whose uid (source and id) is new is added; one stored incomplete that a later
-        export shows further on (same answers, more of them or submitted) is updated; an identical one is left as is;
-        one with the same uid but different answers is a collision, reported and left unchanged.
+        A response whose content is already stored (`SurveyResponse.fingerprint`: the same respondent's
+        same answers, from this file or another, under any wave) is skipped and counted by the file it
+        was first imported from. Otherwise, one whose uid (source and id) is new is added; one stored
+        incomplete that a later export shows further on (same answers, more of them or submitted) is
+        updated; an identical one is left as is; one with the same uid but different answers is a
+        collision, reported and left unchanged.
         The raw file is archived once per content (a re-import of the same file is not archived again).
         """
         items = list(rows)
         stamp = now_iso()
         outcome = StoredImport()
         with self._write() as conn:
-            stored = {
-                r.uid: r
-                for r in conn.execute(
-                    sa.select(
-                        responses.c.id, responses.c.uid, responses.c.complete, responses.c.answers
-                    ).where(responses.c.experiment == experiment)
-                )
-            }
+            table = conn.execute(sa.select(responses).where(responses.c.experiment == experiment)).all()
+            stored = {r.uid: r for r in table}
+            first_seen = {_stored_response(r).fingerprint: (r.filename or "", r.source) for r in table}
             fresh = []
             for r in items:
+                earlier = first_seen.get(r.fingerprint)
+                if earlier is not None:
+                    outcome.skipped[earlier] = outcome.skipped.get(earlier, 0) + 1
+                    outcome.unchanged += 1
+                    continue
+                first_seen[r.fingerprint] = (r.filename or filename, r.source)
                 old = stored.get(r.uid)
                 if old is None:
                     fresh.append(r)
@@ -400,20 +415,7 @@ class SurveyStore:
             rows = conn.execute(
                 sa.select(responses).where(responses.c.experiment == experiment).order_by(responses.c.id)
             ).all()
-        return [
-            SurveyResponse(
-                uid=r.uid,
-                complete=bool(r.complete),
-                answers=dict(r.answers or {}),
-                segment=dict(r.segment or {}),
-                language=r.language,
-                lastpage=r.lastpage,
-                source=r.source,
-                submitted_at=r.submitted_at,
-                missing_items=list(r.missing_items or []),
-            )
-            for r in rows
-        ]
+        return [_stored_response(r) for r in rows]
 
     def raw_imports(self, experiment: str) -> list[tuple[str, str, bytes]]:
         """(filename, sha256, raw bytes) of every file archived for an experiment, each content once."""

@@ -26,7 +26,7 @@ from civiclab.survey.collect import SurveyContext, gather
 from civiclab.survey.messages import MESSAGES, messages
 from civiclab.survey.ratelimit import configured_limit
 from civiclab.survey.results import public_results
-from civiclab.survey.scoring import ScoringOptions, score_survey
+from civiclab.survey.scoring import score_survey
 from civiclab.survey.security import CSRF_COOKIE, FORM_HEADERS, admin_token_ok
 from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
 from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
@@ -276,7 +276,7 @@ def create_app(
         metrics = score_survey(
             instruments,
             got.responses,
-            ScoringOptions(k=ctx.k, invited=got.invited, resamples=ctx.spec.resamples),
+            got.scoring_options(ctx.k, resamples=ctx.spec.resamples),
         )
         results_cache["metrics"] = (time.monotonic(), (metrics, bool(got.synthetic_files)))
         return metrics, bool(got.synthetic_files)

@@ -194,3 +194,26 @@ def test_a_re_run_from_stored_inputs_cannot_score_the_survey(journey_spec: Path,
         "acceptability: EvaluatorError: the survey is read from the loaded experiment, which this run was not given"
     ]
     assert metrics[0].error is not None and metrics[0].value is None
+
+
+# Guards issue 21: "a file's own `datasource: SYNTHETIC` column is ignored on import".
+def test_an_import_marked_synthetic_in_its_own_column_makes_the_run_say_so(
+    journey_spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civiclab.cli import main
+    from civiclab.scoring.scorecard import synthetic_evidence
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    exp = load_experiment(with_survey(journey_spec, {"store": url}))  # nothing declared synthetic
+    assert main(["survey", "import", str(DEMO), "--experiment", exp.spec.name, "--store", url]) == 0
+    run = RunData.for_experiment(exp, records=[], artifact_dir=tmp_path / "artifacts")
+    metrics = acceptability(run, AcceptabilityParams())
+    assert metric(metrics, "acceptability.respondents").value == sus_by_hand(DEMO)[1] == 149
+    assert {m.synthetic for m in metrics} == {
+        "SYNTHETIC responses from responses.csv (demo data, not real people)"
+    }
+    [line] = synthetic_evidence(metrics)
+    assert line.startswith("acceptability: ") and "responses.csv" in line
+    report = json.loads((tmp_path / "artifacts" / "survey" / "import-report.json").read_text())
+    assert report["synthetic_files"] == ["responses.csv"]

@@ -82,7 +82,9 @@ def test_a_second_wave_without_a_name_is_reported_as_collisions_not_dropped_sile
 def test_the_survey_id_in_a_limesurvey_file_name_is_the_source(tmp_path: Path) -> None:
     header, rows = _rows()
     assert _import(tmp_path, _write(tmp_path / "results-survey123456.csv", header, rows[:20])) == 0
-    assert _import(tmp_path, _write(tmp_path / "results-survey654321.csv", header, rows[:20])) == 0
+    # Another survey whose ids also start at 1, answered by other people (rows 21-40's answers).
+    other = [[row[0], *later[1:]] for row, later in zip(rows[:20], rows[20:40], strict=True)]
+    assert _import(tmp_path, _write(tmp_path / "results-survey654321.csv", header, other)) == 0
     uids = [r.uid for r in _stored(tmp_path).responses("wave-test")]
     assert len(uids) == 40 and uids[0] == f"limesurvey:survey123456:{rows[0][0]}"
 
@@ -144,14 +146,15 @@ def test_a_missing_item_column_is_refused_or_flags_every_score_it_enters(
     assert trust and not any("MISSING" in (m["note"] or "") for m in trust)
 
 
-# Guards issue 15 "never silent": a declared response file and the store disagree on one id.
-def test_gather_reports_a_file_and_the_store_disagreeing_on_an_id(
+# Guards issue 15 "never silent", then issue 21: a declared file and the store sharing ids are two sources.
+def test_a_declared_file_and_the_store_sharing_ids_both_count(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from civiclab.spec.survey import SurveySpec
     from civiclab.survey.collect import gather
 
     assert _import(tmp_path, DEMO) == 0
+    stored = len(_stored(tmp_path).responses("wave-test"))
     wave2 = _second_wave(tmp_path)
     spec = SurveySpec.model_validate(
         {"store": f"sqlite:///{tmp_path / 'survey.db'}", "responses": [{"path": str(wave2)}]},
@@ -159,8 +162,9 @@ def test_gather_reports_a_file_and_the_store_disagreeing_on_an_id(
     )
     with caplog.at_level("WARNING"):
         got = gather("wave-test", spec)
-    assert len(got.collisions) > 100 and "have the id of another with different answers" in caplog.text
-    # With its wave named, the file is another source: nothing collides, every response counts.
+    # The declared file's identity includes its digest: its ids never take the place of the store's.
+    assert got.collisions == [] and "different answers" not in caplog.text
+    assert len(got.responses) == 2 * stored
     spec.responses[0].wave = "2026-autumn"
     got = gather("wave-test", spec)
-    assert got.collisions == [] and len(got.responses) == 2 * len(_stored(tmp_path).responses("wave-test"))
+    assert got.collisions == [] and len(got.responses) == 2 * stored
