@@ -275,12 +275,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _tracking_uri_after_commands(parser: argparse.ArgumentParser) -> None:
-    """Accept `--tracking-uri` after any command too (`civiclab runs --tracking-uri URI`)."""
+    """Accept `--tracking-uri` after any command too (`civiclab runs --tracking-uri URI`), as the global
+    option it is (shown once, in `civiclab --help`)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for command in {id(p): p for p in action.choices.values()}.values():
                 if "--tracking-uri" not in command._option_string_actions:
-                    command.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store")
+                    command.add_argument("--tracking-uri", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
                 _tracking_uri_after_commands(command)
 
 
