@@ -8,7 +8,8 @@ The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from 
   `PilotFacts`, `EventLog`, `sample_plans`), what a run produces (`Event`, `SessionPlan`,
   `SessionRecord` and its typed `data_as`, `Metric`), the evaluator's side (`RunData`,
   `per_segment`, `metric_from`), intervals (`Estimate`, `proportion`, `rate`, `mean`, `quantile`...),
-  what may be shown (k-anonymous groups: `group_records`, `group_keys`, `GroupTally`...), the audit
+  what may be shown (k-anonymous groups: `group_records`, `group_keys`, `GroupTally`...; CSV cells
+  a spreadsheet cannot run: `neutralise_cell`), the audit
   log (`verify_audit_log`) and the errors.
 - `civiclab.text`: words, sentences, readability and knowledge bases.
 - `civiclab.survey`: gathering and scoring survey responses.
@@ -54,6 +55,7 @@ from civiclab.privacy.grouping import (
     hidden_segments,
     shown_groups,
 )
+from civiclab.privacy.spreadsheet import neutralise_cell
 from civiclab.records import (
     OUTCOMES,
     SEGMENT_ATTRIBUTES,
@@ -187,6 +189,7 @@ __all__ = [
     "load_experiment",
     "mean",
     "metric_from",
+    "neutralise_cell",
     "per_segment",
     "pilot",
     "proportion",

@@ -9,13 +9,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
 from civiclab.evidence import cli as verify_cli
 from civiclab.evidence.signing import cli as signing_cli
-from civiclab.privacy.credentials import strip_credentials_in, strip_url_credentials
+from civiclab.privacy.credentials import strip_credentials, strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
 from civiclab.store.schema import (
@@ -56,29 +56,6 @@ def _experiment_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-class _ProgressBar:
-    """A one-line progress bar on stderr for long runs (only on a terminal)."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.enabled = sys.stderr.isatty()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total < 200:
-            return
-        now = time.monotonic()
-        if done != total and now - self._last < 0.1:
-            return
-        self._last = now
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     from civiclab.plugins.experiment import load_experiment
 
@@ -96,6 +73,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
     import contextlib
 
     from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.progress import ProgressBar
     from civiclab.run.runner import run_experiment
 
     exp = load_experiment(spec, _experiment_overrides(args))
@@ -111,7 +89,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
             exp,
             tracking_uri=args.tracking_uri,
             workers=getattr(args, "workers", 1) or 1,
-            progress=_ProgressBar(exp.spec.name),
+            progress=ProgressBar(exp.spec.name),
             resume=getattr(args, "resume", None),
             key=getattr(args, "key", None),
         )
@@ -289,8 +267,26 @@ def _demo_reports(run_id: str, args: argparse.Namespace) -> str:
     return str(demo_reports(run_id, args.tracking_uri))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a value it echoes in an error (a tracking URI) never shows a password."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(strip_credentials(message))
+
+
+def _tracking_uri_after_commands(parser: argparse.ArgumentParser) -> None:
+    """Accept `--tracking-uri` after any command too (`civiclab runs --tracking-uri URI`), as the global
+    option it is (shown once, in `civiclab --help`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in {id(p): p for p in action.choices.values()}.values():
+                if "--tracking-uri" not in command._option_string_actions:
+                    command.add_argument("--tracking-uri", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                _tracking_uri_after_commands(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="civiclab",
         description="Run, measure, score and verify pilots of emerging technologies in public services.",
     )
@@ -380,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_cli.add_commands(sub)
     redaction_cli.add_commands(sub)
     desk_cli.add_commands(sub)
+    _tracking_uri_after_commands(parser)
     return parser
 
 
@@ -413,6 +410,18 @@ def configure_logging(verbosity: int) -> None:
         logger.setLevel(level)
 
 
+def _reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (not some other broken pipe of a command)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     for name, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(name, value)
@@ -423,7 +432,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a reader that went away (`| head -1`) is seen here, not at exit
+        return code
+    except BrokenPipeError:
+        if not _reader_gone():
+            raise
+        # Output piped to a reader that stopped reading: stop quietly, as `cat` does (128 + SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except CivicLabError as exc:
         print(f"civiclab: error: {exc}", file=sys.stderr)
         return exc.exit_code

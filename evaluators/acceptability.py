@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civiclab import EvaluatorError, Metric, RunData, data_file_check, evaluator
+from civiclab import EvaluatorError, Metric, RunData, data_file_check, evaluator, neutralise_cell
 from civiclab.privacy.redaction import cached_redaction, redact_text
 from civiclab.survey import check_response_files
 
@@ -42,7 +42,8 @@ class AcceptabilityParams(BaseModel):
 
 
 def redacted_export(raw: bytes) -> bytes:
-    """A response export with each cell redacted; numbers, codes and dates are left as they are."""
+    """A response export with each cell redacted and no cell a spreadsheet would run as a formula;
+    numbers, codes and dates are left as they are."""
     import csv
     import io
 
@@ -57,9 +58,10 @@ def redacted_export(raw: bytes) -> bytes:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(rows[0] if rows else [])
+    writer.writerow([neutralise_cell(cell) for cell in rows[0]] if rows else [])
     for row in rows[1:]:
-        writer.writerow([redact_text(cell) if cell else cell for cell in row])
+        # No formula runs when the archived copy is opened in a spreadsheet (as the admin export).
+        writer.writerow([neutralise_cell(redact_text(cell)) if cell else cell for cell in row])
     return out.getvalue().encode("utf-8")
 
 

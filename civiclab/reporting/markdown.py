@@ -6,7 +6,7 @@ from __future__ import annotations
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
 from civiclab.scoring.dimensions import DimensionCoverage
-from civiclab.scoring.format import fmt, synthetic_banner
+from civiclab.scoring.format import fmt, no_raw_html, synthetic_banner
 from civiclab.scoring.scorecard_text import to_markdown
 
 
@@ -96,4 +96,4 @@ def render_markdown(doc: ReportDocument) -> str:
     if doc.scorecard.synthetic:
         lines += ["", synthetic_banner(doc.scorecard)]
     lines += ["", f"_Report generated {doc.generated}. Verify with `civiclab verify {doc.run_id}`._", ""]
-    return "\n".join(lines)
+    return no_raw_html("\n".join(lines))

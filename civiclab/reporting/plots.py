@@ -33,6 +33,8 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    # Labels are what a lab wrote (`cost in $ per file`): text, never TeX to parse (a lone `$` crashed it).
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     return plt

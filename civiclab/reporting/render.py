@@ -6,9 +6,11 @@ folder), so a finished run's manifest, and `civiclab verify`, never change becau
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Literal
 
+from civiclab.errors import SpecError
 from civiclab.reporting.document import ReportDocument, load_document
 from civiclab.reporting.plots import Plot
 from civiclab.store.tracker import Tracker
@@ -49,14 +51,23 @@ def write_report(
     output: Path | None = None,
     trust: str | Path | None = None,
 ) -> Path:
-    """Render a run's report and write it (atomically) to `output` or the default path."""
+    """Render a run's report and write it (atomically) to `output` or the default path.
+
+    Raises:
+        SpecError: the report cannot be written there (`--output` in a read-only or special folder).
+    """
     doc = load_document(tracker, run_id, trust)
     path = output or default_path(run_id, fmt)
     if path.is_dir():
         path = path / f"scorecard.{fmt}"
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = render(doc, fmt)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # what a full disk left half-written
+        raise SpecError(path, "--output", f"cannot write the report: {exc.strerror or exc}") from None
     return path

@@ -18,6 +18,7 @@ from civiclab.evidence.manifest import DigestCache, Manifest, artifact_digests, 
 from civiclab.evidence.rerun_inputs import write_inputs
 from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.credentials import strip_credentials
+from civiclab.privacy.spec_text import stored_spec_text
 from civiclab.records import EnergyReading, Metric
 from civiclab.run.recording import Recorded
 from civiclab.scoring.scorecard import Scorecard
@@ -54,8 +55,8 @@ def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], c
     (folder / METRICS_FILE).write_text(json.dumps([m.model_dump(mode="json") for m in metrics], indent=1))
     (folder / SCORECARD_FILE).write_text(card.model_dump_json(indent=2))
     (folder / SCORECARD_TEXT_FILE).write_text(to_markdown(card), encoding="utf-8")
-    (folder / SPEC_COPY_FILE).write_text(  # the spec as written, minus passwords in URLs
-        strip_credentials(experiment.path.read_text(encoding="utf-8")), encoding="utf-8"
+    (folder / SPEC_COPY_FILE).write_text(  # the spec as written, minus passwords in URLs and personal data
+        stored_spec_text(strip_credentials(experiment.path.read_text(encoding="utf-8"))), encoding="utf-8"
     )
 
 

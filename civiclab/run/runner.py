@@ -21,6 +21,7 @@ from civiclab.plugins.evaluation import RunData, run_evaluators
 from civiclab.plugins.experiment import Experiment
 from civiclab.privacy.credentials import strip_credentials_in
 from civiclab.privacy.pseudonyms import pseudonym_key_id, pseudonym_salt
+from civiclab.privacy.spec_text import redact_free_text
 from civiclab.records import Metric
 from civiclab.run import artifacts, lifecycle
 from civiclab.run.journal import record_dict, redact_record
@@ -131,7 +132,8 @@ def run_experiment(
     _preflight_anchor(experiment)  # an unreachable node fails before any run is created
     t0 = time.perf_counter()
     tags = opening_tags(experiment)
-    params = flatten(strip_credentials_in(experiment.raw))  # no credentials of a URL in the store
+    # No credentials of a URL, nor personal data written in the spec's free text, in the store.
+    params = flatten(strip_credentials_in(redact_free_text(experiment.raw)))
     run = _open_run(tracker, experiment, params, tags, resume)
     recording = Recording(experiment, run.folder, workers)
     status: EndStatus = FAILED
@@ -252,7 +254,7 @@ def _evaluate(
     spec, energy = experiment.spec, recorded.energy
     card = build_scorecard(
         experiment=spec.name,
-        description=spec.description,
+        description=str(redact_free_text(experiment.raw).get("description", spec.description)),
         criteria=spec.scorecard.criteria,
         metrics=metrics,
         run_id=run.run_id,

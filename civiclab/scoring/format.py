@@ -7,7 +7,16 @@ from typing import Any
 
 from civiclab.scoring.scorecard import SIGN, CriterionVerdict, Scorecard
 
-__all__ = ["ASCII_SIGN", "SIGN", "cell", "fmt", "interval_text", "synthetic_banner", "verdict_text"]
+__all__ = [
+    "ASCII_SIGN",
+    "SIGN",
+    "cell",
+    "fmt",
+    "interval_text",
+    "no_raw_html",
+    "synthetic_banner",
+    "verdict_text",
+]
 
 ASCII_SIGN = {"at_least": ">=", "at_most": "<=", "max_gap": "gap<=", "min_ratio": "ratio>="}
 
@@ -37,6 +46,15 @@ def verdict_text(v: CriterionVerdict) -> str:
 def synthetic_banner(card: Scorecard) -> str:
     """The warning every rendering of a scorecard built on generated data starts with."""
     return "**SYNTHETIC DATA — not real people:** " + "; ".join(card.synthetic)
+
+
+def no_raw_html(markdown: str) -> str:
+    """Markdown in which no text a lab, a reviewer or a participant wrote opens an HTML tag.
+
+    Markdown passes raw HTML through (`<script>` in a description would run where the file is shown);
+    civiclab's own Markdown holds no HTML, so every `<` is written as the entity `&lt;`.
+    """
+    return markdown.replace("<", "&lt;")
 
 
 def cell(text: object) -> str:

@@ -7,6 +7,7 @@ from civiclab.scoring.format import (
     SIGN,
     fmt,
     interval_text,
+    no_raw_html,
     synthetic_banner,
     verdict_text,
 )
@@ -110,7 +111,7 @@ def to_markdown(card: Scorecard) -> str:
         f"- created: {card.created}",
         "",
     ]
-    return "\n".join(lines)
+    return no_raw_html("\n".join(lines))
 
 
 def to_table(card: Scorecard) -> str:

@@ -11,10 +11,12 @@ How long and how often is set by `CIVICLAB_TRACKING_TIMEOUT_S` and `CIVICLAB_TRA
 
 from __future__ import annotations
 
+import functools
 import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from civiclab.errors import TrackingError
 from civiclab.home import int_setting, parse_number
@@ -93,11 +95,29 @@ def check_database_server(uri: str, timeout_s: float) -> None:
         ) from None
 
 
+def _health_request(uri: str) -> urllib.request.Request:
+    """GET URI/health; credentials written in the URI (`http://user:pw@host`) go in a Basic header, as
+    MLflow's requests send them (urllib would take them for part of the host name)."""
+    import base64
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(uri.rstrip("/") + "/health")
+    if parts.username is None:
+        return urllib.request.Request(parts.geturl())
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    url = parts._replace(netloc=netloc).geturl()
+    return urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+
+
 def check_http_server(uri: str, timeout_s: float) -> None:
     """GET /health of a tracking server (bounded by `timeout_s`), or `StoreUnreachable` naming it."""
-    url = uri.rstrip("/") + "/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
+        request = _health_request(uri)
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - http(s) only
             response.read(64)
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
@@ -127,3 +147,49 @@ def first_line(exc: BaseException) -> str:
     """An exception's message without SQLAlchemy's background notes and continuation lines."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unanswered(exc: BaseException) -> bool:
+    """Whether MLflow gave up on a request to the tracking server (timed out, refused, reset)."""
+    return type(exc).__name__ == "MlflowException" and str(exc).startswith("API request to ")
+
+
+class AnsweringClient:
+    """MLflow's client, except that a tracking server that stops answering is one line, not a traceback.
+
+    The server answered /health (`check_store`) but its API may still hang or drop connections:
+    each request is bounded by MLflow's timeout and retries (`bound_http_retries`), after which
+    MLflow raises a bare `MlflowException`; this says which server, and what bounded the wait.
+    """
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client = client
+        self._uri = uri
+
+    def __getattr__(self, name: str) -> Any:
+        member = getattr(self._client, name)
+        if not callable(member):
+            return member
+
+        @functools.wraps(member)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return member(*args, **kwargs)
+            except Exception as exc:
+                if not unanswered(exc):
+                    raise
+                raise StoreUnreachable(self._problem(exc)) from None
+
+        return call
+
+    def _problem(self, exc: BaseException) -> str:
+        server = f"tracking server {strip_url_credentials(self._uri)}"
+        text = first_line(exc)
+        if "timed out" in text or "timeout" in text.lower():
+            timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", "?")
+            retries = os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "?")
+            return (
+                f"{server} answers /health but its API did not answer within {timeout} s "
+                f"({retries} retries; CIVICLAB_TRACKING_TIMEOUT_S and CIVICLAB_TRACKING_RETRIES set them)"
+            )
+        return f"{server} answers /health but its API failed: {text}"

@@ -16,14 +16,17 @@ import time
 import urllib.parse
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from civiclab.errors import TrackingError
 from civiclab.records import Metric
-from civiclab.store.access import RunNotFound, StoreUnreachable, check_store, first_line
+from civiclab.store.access import AnsweringClient, RunNotFound, StoreUnreachable, check_store, first_line
 from civiclab.store.lock import store_lock
 from civiclab.store.reads import SQL_SCHEMES, RunSummary, SqlReads
 from civiclab.store.schema import RUNNING, VERSION_TAG
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 __all__ = ["MAX_LISTED", "RunSummary", "Tracker"]
 
@@ -148,11 +151,15 @@ class Tracker:
                 if self.uri.startswith("sqlite:///")
                 else contextlib.nullcontext()
             ):
-                self.client = MlflowClient(tracking_uri=self.uri)
+                client = MlflowClient(tracking_uri=self.uri)
         except TrackingError:
             raise
         except Exception as exc:
             raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
+        # A server's requests are bounded, and one that stops answering is one line (a SQL store has no such wait).
+        self.client: MlflowClient = (
+            cast("MlflowClient", AnsweringClient(client, self.uri)) if self.uri.startswith("http") else client
+        )
         self.sql: SqlReads | None = (
             SqlReads(self.uri) if fast_reads and self.uri.startswith(SQL_SCHEMES) else None
         )

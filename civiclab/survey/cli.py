@@ -54,6 +54,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         action="store_true",
         help="accept an export lacking scored item columns; every score that uses them is flagged",
     )
+    p.add_argument(
+        "--new-experiment",
+        action="store_true",
+        help="store the responses although no experiment file has this name yet (one still to write)",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = commands.add_parser("invite", help="create pseudonymous invitation codes (only their hash is stored)")
@@ -103,10 +108,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(handler=cmd_score)
 
 
-def _context(args: argparse.Namespace) -> Any:
+def _context(args: argparse.Namespace, *, known: bool = False) -> Any:
+    """The survey of `--experiment`; `known`: refuse a name no experiment file has (SurveyError)."""
     from civiclab.survey.collect import survey_context
 
     ctx = survey_context(args.experiment)
+    if ctx.source is None and known:
+        raise SurveyError(
+            f"--experiment {args.experiment!r}: no experiment has this name (no experiments/"
+            f"{args.experiment}.yaml, nor a file there with `name: {args.experiment}`), so no run would read "
+            "these responses: correct the name, or give --new-experiment for an experiment still to write"
+        )
     if ctx.source is None:
         print(
             f"note: no experiments/{args.experiment}.yaml: using the default survey (SUS, UTAUT, trust, "
@@ -133,7 +145,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from civiclab.survey.importer import read_export_file
     from civiclab.survey.store import SurveyStore
 
-    ctx = _context(args)
+    ctx = _context(args, known=not args.new_experiment)
     columns = _mapping(args.mapping)
     if columns and args.format != "csv":
         raise SurveyError("--mapping: only with --format csv")

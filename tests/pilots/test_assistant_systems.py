@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -103,6 +104,16 @@ def test_a_request_template_is_filled_without_formatting_the_question_again() ->
     assert body == {"input": {"text": "a {b} c", "lang": "fr"}, "n": 1}
 
 
+# Guards issue 20: `{session}` and `{turn}` written inside the question were filled in too.
+def test_placeholders_written_in_the_question_are_sent_as_written() -> None:
+    question = "Mon dossier {session} au tour {turn}, langue {language} : {question}?"
+    body = fill(
+        {"q": "{question}", "meta": "{session}/{turn} {language}", "keep": ["{other}", "{session"]},
+        {"question": question, "language": "fr", "session": "s-42", "turn": "3"},
+    )
+    assert body == {"q": question, "meta": "s-42/3 fr", "keep": ["{other}", "{session"]}
+
+
 # --- Python objects -------------------------------------------------------------------------------------
 def plain_assistant(inputs: dict[str, Any]) -> dict[str, Any]:
     """A plain callable returning the full reply shape."""
@@ -138,6 +149,40 @@ def test_a_python_object_is_evaluated_as_the_whole_assistant(
     assert turn["status"] == "ok" and turn["ranked_sheets"] == sources
     assert turn["handover_read_from"] == read_from
     assert turn["decision"] == ("handover" if target == "runnable_assistant" else "answer")
+
+
+reexported_system = os.system  # the standard library's object under a module of the lab's
+
+
+# Guards issue 20: `system: {kind: python, object: "os:system"}` was accepted.
+@pytest.mark.parametrize(
+    ("reference", "module"),
+    [
+        ("os:system", "os"),
+        ("subprocess:run", "subprocess"),
+        ("shutil:rmtree", "shutil"),
+        ("builtins:eval", "builtins"),
+        ("builtins:exec", "builtins"),
+        ("io:open", "io"),
+        ("pathlib:Path.unlink", "pathlib"),
+        ("socket:create_connection", "socket"),
+        ("sys:exit", "sys"),
+        ("tests.pilots.test_assistant_systems:reexported_system", "posix"),
+    ],
+)
+def test_an_object_of_the_standard_librarys_process_and_file_modules_is_refused(
+    tmp_path: Path, reference: str, module: str
+) -> None:
+    from civiclab.errors import SpecError
+
+    system = PythonSystem(kind="python", object=reference).model_dump()
+    with pytest.raises(SpecError) as refused:
+        load_experiment(byo_spec(tmp_path, system))
+    assert str(refused.value).endswith(
+        f"pilot.params.system.object: {reference!r} is from the standard library's {module!r} module, "
+        "which runs processes, opens files or sockets, or evaluates code: name the lab's own assistant "
+        "object instead"
+    )
 
 
 def test_an_object_that_does_not_import_is_a_spec_error(tmp_path: Path) -> None:

@@ -48,3 +48,25 @@ def test_a_path_that_does_not_exist_is_one_line_not_the_default_survey(
     assert main(["survey", "invite", "--experiment", "experiments/jurney.yaml", "--count", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["civiclab: error: experiments/jurney.yaml: file not found"]
+
+
+# Guards issue 20: an import under a name no experiment has stored responses no run would read, silently.
+def test_import_under_a_name_no_experiment_has_is_refused_unless_new(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
+    url = f"sqlite:///{lab / 'survey.db'}"
+    args = ["survey", "import", str(export), "--store", url]
+    assert main([*args, "--experiment", "housing-benefit-jurney"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "civiclab: error: --experiment 'housing-benefit-jurney': no experiment has this name"
+    )
+    assert "--new-experiment" in err[0] and not (lab / "survey.db").exists()
+    assert main([*args, "--experiment", "housing-benefit-journey"]) == 0  # the spec's name: found
+    assert main([*args, "--experiment", "next-pilot", "--new-experiment"]) == 0
+    assert "default survey" in capsys.readouterr().err
+    store = SurveyStore(url)
+    assert store.responses("next-pilot") and store.responses("housing-benefit-journey")
+    assert not store.responses("housing-benefit-jurney")
+    store.close()

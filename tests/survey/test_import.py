@@ -169,7 +169,7 @@ def test_cli_import_of_a_plain_csv_with_a_mapping(tmp_path: Path, capsys: pytest
     data.write_text("who,q1,q2\nA,5,1\nB,4,2\n", encoding="utf-8")
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("who: id\nq1: SUS[SQ001]\nq2: SUS[SQ002]\n", encoding="utf-8")
-    args = ["survey", "import", str(data), "--experiment", "pilot-x", "--store", url]
+    args = ["survey", "import", str(data), "--experiment", "pilot-x", "--store", url, "--new-experiment"]
     # Only two of the ten SUS items: refused unless allowed (issue 15), and then flagged.
     assert main([*args, "--format", "csv", "--mapping", str(mapping)]) == 2
     assert "column 'SUS[SQ003]' is missing" in capsys.readouterr().err

@@ -39,7 +39,8 @@ def _second_wave(tmp_path: Path, name: str = "wave2.csv") -> Path:
 
 def _import(tmp_path: Path, file: Path, *extra: str) -> int:
     url = f"sqlite:///{tmp_path / 'survey.db'}"
-    return main(["survey", "import", str(file), "--experiment", "wave-test", "--store", url, *extra])
+    args = ["survey", "import", str(file), "--experiment", "wave-test", "--store", url, "--new-experiment"]
+    return main([*args, *extra])
 
 
 def _stored(tmp_path: Path) -> SurveyStore:

@@ -29,6 +29,10 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'NAME':20} {'KEY ID':17}  {'KDF':7} CREATED")
     for k in keys:
+        if k.problem is not None:  # listed, not fatal: the other keys are still usable
+            default = " (default)" if k.default else ""
+            print(f"{k.name:20} {'-':17}  {'-':7} -  BROKEN{default}: {k.problem}")
+            continue
         notes = ", ".join(
             n for n in ("default" if k.default else "", KDF_LABELS[k.kdf] if k.weak else "") if n
         )

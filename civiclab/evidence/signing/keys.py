@@ -82,6 +82,8 @@ class KeyInfo:
     created: str
     default: bool = False
     kdf: Kdf = "none"
+    problem: str | None = None
+    """Why the key cannot be used (a damaged or missing file), for a listing that goes on past it."""
 
     @property
     def weak(self) -> bool:
@@ -198,15 +200,20 @@ def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
 
 
 def _info(folder: Path, name: str) -> KeyInfo:
+    meta_file = folder / f"{name}.json"
     try:
-        meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
         with (folder / f"{name}.key").open("rb") as fh:
             kdf = kdf_of(fh.read(128))  # the file says how it is protected, not the metadata
-    except (OSError, ValueError) as exc:
-        raise SigningError(f"key {name!r}: unreadable metadata in {folder}: {exc}") from None
+    except OSError as exc:
+        raise SigningError(f"key {name!r}: cannot read {exc.filename}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise SigningError(f"key {name!r}: {meta_file} is not JSON") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("keyid"), str) or not meta["keyid"]:
+        raise SigningError(f"key {name!r}: {meta_file} has no key id (`keyid`)")
     return KeyInfo(
         name=name,
-        keyid=str(meta["keyid"]),
+        keyid=meta["keyid"],
         encrypted=kdf != "none",
         passphrase_env=meta.get("passphrase_env"),
         created=str(meta.get("created", "")),
@@ -225,20 +232,40 @@ def default_key_name(home: Path | None = None) -> str | None:
 
 
 def list_keys(home: Path | None = None) -> list[KeyInfo]:
+    """Every key, in name order; a key whose files are damaged is listed with its `problem`."""
     folder = keys_dir(home)
     if not folder.is_dir():
         return []
-    return [_info(folder, p.stem) for p in sorted(folder.glob("*.key"))]
+    return [_listed(folder, p.stem) for p in sorted(folder.glob("*.key"))]
+
+
+def _listed(folder: Path, name: str) -> KeyInfo:
+    try:
+        return _info(folder, name)
+    except SigningError as exc:
+        problem = str(exc).removeprefix(f"key {name!r}: ")
+        default = default_key_name(folder.parent) == name
+        return KeyInfo(name, "", False, None, "", default=default, problem=problem)
 
 
 def load_public(name: str, home: Path | None = None) -> Ed25519PublicKey:
+    """The public key NAME.
+
+    Raises:
+        SpecError: no such key.
+        SigningError: its file is damaged or holds another kind of key.
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     path = keys_dir(home) / f"{_check_name(name)}.pub"
     if not path.exists():
         raise SpecError("keys", "name", f"no key named {name!r} in {path.parent}")
-    key = serialization.load_pem_public_key(path.read_bytes())
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError, UnsupportedAlgorithm):
+        raise SigningError(f"{path}: not a PEM public key (damaged file)") from None
     if not isinstance(key, Ed25519PublicKey):
         raise SigningError(f"{path}: not an Ed25519 public key")
     return key
@@ -264,6 +291,7 @@ def load_signer(
     path = folder / f"{_check_name(name)}.key"
     if not path.exists():
         raise SpecError("keys", "name", f"no key named {name!r} in {folder}")
+    check_private_mode(path)
     info = _info(folder, name)
     if info.encrypted and passphrase is None:
         var = info.passphrase_env or ""
@@ -273,6 +301,23 @@ def load_signer(
     private = _open_private(name, path.read_bytes(), passphrase if info.encrypted else None)
     raw = public_raw(private.public_key())
     return Signer(name=name, keyid=public_key_id(raw), public_key=raw, _private=private)
+
+
+def check_private_mode(path: Path) -> None:
+    """Refuse a private key file other users may read or write, as ssh does.
+
+    Raises:
+        SpecError: the file's mode gives group or others any access; the message says how to fix it.
+    """
+    import stat
+
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SpecError(
+            path,
+            "",
+            f"private key readable by other users (mode {mode:04o}): refused; run `chmod 600 {path}`",
+        )
 
 
 def _open_private(name: str, data: bytes, passphrase: str | None) -> Ed25519PrivateKey:
@@ -368,12 +413,19 @@ def key_info(name: str, home: Path | None = None) -> KeyInfo:
 def ensure_demo_key(home: Path | None = None) -> tuple[str, bool]:
     """The default key's name, creating an unencrypted local demo key when there is none.
 
+    Raises:
+        SpecError: CIVICLAB_KEY (or the default marker) names a key that does not exist.
+
     Returns:
         (name, created): `created` is True only the first time, so callers say so once.
     """
     name = default_key_name(home)
-    if name and (keys_dir(home) / f"{name}.key").exists():
+    folder = keys_dir(home)
+    if name and (folder / f"{name}.key").exists():
         return name, False
+    if name:  # CIVICLAB_KEY, or the default marker, names a key that is not there: no demo key instead
+        where = KEY_ENV if text_setting(KEY_ENV) else str(folder / DEFAULT_FILE)
+        raise SpecError("keys", where, f"no key named {name!r} in {folder}")
     init_key(DEMO_KEY, home=home)
     return DEMO_KEY, True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -22,14 +23,12 @@ from pilots.assistant.systems.config import HttpSystem
 def fill(template: Any, values: dict[str, str]) -> Any:
     """The request template with `{name}` placeholders replaced in every string (keys left alone).
 
-    A string that is exactly one placeholder becomes the value itself; others are formatted, so a
-    brace in the question never breaks the template (values are not formatted again).
+    Each string is filled in one pass over the template: a `{session}` or a brace written in the question
+    stays as the citizen wrote it (what is put in is never filled again).
     """
     if isinstance(template, str):
-        out = template
-        for name, value in values.items():
-            out = out.replace("{" + name + "}", value)
-        return out
+        names = "|".join(re.escape(name) for name in values)
+        return re.sub(r"\{(" + names + r")\}", lambda found: values[found.group(1)], template)
     if isinstance(template, dict):
         return {key: fill(value, values) for key, value in template.items()}
     if isinstance(template, list):

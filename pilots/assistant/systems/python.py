@@ -14,10 +14,35 @@ from typing import Any
 from pilots.assistant.systems.base import Question, Reply, SystemCallError, read_flag, read_sources
 from pilots.assistant.systems.config import PythonSystem
 
+# The standard library's modules that run processes, open files or sockets, or evaluate code. An experiment
+# naming a Python object is code (whatever the module does, it does in the run); these are refused so
+# that a spec cannot pass itself off as configuration while it reaches `os:system` or `builtins:eval`.
+# fmt: off
+REFUSED_MODULES = frozenset({
+    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "posixsubprocess", "pty", "signal",
+    "multiprocessing", "concurrent", "threading", "thread", "asyncio",
+    "shutil", "pathlib", "io", "tempfile", "glob", "fileinput", "mmap", "fcntl", "zipfile", "tarfile",
+    "shelve", "dbm", "sqlite3", "pickle", "marshal",
+    "sys", "builtins", "importlib", "runpy", "pkgutil", "zipimport", "code", "codeop", "pdb", "bdb",
+    "ctypes", "gc", "venv", "ensurepip",
+    "socket", "socketserver", "ssl", "select", "selectors", "urllib", "http", "ftplib", "smtplib", "xmlrpc",
+    "webbrowser",
+})
+# fmt: on
+
+
+def _refused_module(module: str | None) -> str | None:
+    """The refused standard-library module `module` belongs to (`_io` is `io`), or None."""
+    top = (module or "").split(".")[0].lstrip("_")
+    return top if top in REFUSED_MODULES else None
+
 
 def import_object(reference: str) -> Any:
-    """`package.module:attr.path` -> the object; raises ValueError saying what is missing."""
+    """`package.module:attr.path` -> the object; raises ValueError saying what is missing or refused."""
     module_name, _, attr_path = reference.partition(":")
+    refused = _refused_module(module_name)
+    if refused is not None:
+        raise ValueError(_refusal(reference, refused))
     try:
         target: Any = importlib.import_module(module_name)
     except ImportError as exc:
@@ -27,9 +52,19 @@ def import_object(reference: str) -> Any:
             target = getattr(target, part)
         except AttributeError:
             raise ValueError(f"{module_name!r} has no attribute {attr_path!r}") from None
+    refused = _refused_module(getattr(target, "__module__", None))
+    if refused is not None:  # an object of a refused module, imported under another name
+        raise ValueError(_refusal(reference, refused))
     if not (callable(target) or hasattr(target, "invoke")):
         raise ValueError(f"{reference!r} is neither callable nor a LangChain Runnable")
     return target
+
+
+def _refusal(reference: str, module: str) -> str:
+    return (
+        f"{reference!r} is from the standard library's {module!r} module, which runs processes, opens files "
+        "or sockets, or evaluates code: name the lab's own assistant object instead"
+    )
 
 
 class PythonObjectSystem:

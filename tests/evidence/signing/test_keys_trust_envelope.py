@@ -72,6 +72,7 @@ def _legacy_key(home: Path, name: str, passphrase: str) -> str:
             serialization.BestAvailableEncryption(passphrase.encode()),
         )
     )
+    (folder / f"{name}.key").chmod(0o600)  # as every version wrote it
     (folder / f"{name}.pub").write_bytes(
         private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
