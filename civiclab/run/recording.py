@@ -89,7 +89,7 @@ class Recording:
         records = RecordStream(self.folder / SESSIONS_FILE, count=sessions)
         log.info("%d sessions recorded (%d failed)", sessions, journal.failed)
 
-        reproducible, replay_setup_s = check_replay(pilot, plans, records)
+        reproducible, replay_setup_s = check_replay(pilot, plans, records, spec.executor.session_timeout_s)
         self.timings["setup_s"] = self.timings.get("setup_s", 0.0) + replay_setup_s
         # After a resume the meter saw only this process's sessions: per-session figures use those.
         energy = self.meter.stop().model_copy(update={"sessions": sessions - kept})
