@@ -26,7 +26,8 @@ from civiclab.run.energy import EnergyMeter
 from civiclab.run.journal import Journal
 from civiclab.run.resume import Recovery, recover, resume_payload
 from civiclab.run.sessions import build_pilot, check_replay, executor_for, gc_tuned, in_pool, session_plans
-from civiclab.store.schema import AUDIT_FILE, SESSIONS_FILE
+from civiclab.store.schema import AUDIT_FILE, EXECUTOR_TAG, SESSIONS_FILE
+from civiclab.store.stored_run import StoredRun
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,24 @@ class Recorded:
 
 @dataclass
 class Recording:
-    """The sessions of one run, recorded in `folder`; `close()` releases everything, however it ended."""
+    """The sessions of one run, recorded in its folder; `close()` releases everything, however it ended.
+
+    `tags` are the run's own (signed at its end): the executor that runs the sessions is written there
+    and in the store once it is chosen, so that a run that fails mid-way says which one it was.
+    """
 
     experiment: Experiment
-    folder: Path
+    run: StoredRun
     workers: int
+    tags: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     pilot: Pilot[Any] | None = None
     journal: Journal | None = None
     watcher: AuditWatcher | None = None
+
+    @property
+    def folder(self) -> Path:
+        return self.run.folder
 
     def __post_init__(self) -> None:
         energy = self.experiment.spec.energy
@@ -126,6 +136,9 @@ class Recording:
         t_sessions = time.perf_counter()
         pilot_s = 0.0
         executor = executor_for(self.experiment, self.pilot, self.workers, left, self.workdir)
+        if self.tags.get(EXECUTOR_TAG) != executor.kind:  # `--workers` or a pilot's lifecycle decided
+            self.tags[EXECUTOR_TAG] = executor.kind
+            self.run.tracker.set_tags(self.run.run_id, {EXECUTOR_TAG: executor.kind})
         with gc_tuned(), executor:
             for record in executor.run(pending):
                 pilot_s += record.timings.get("pilot_s", 0.0)

@@ -133,7 +133,7 @@ def run_experiment(
     tags = opening_tags(experiment)
     params = flatten(strip_credentials_in(experiment.raw))  # no credentials of a URL in the store
     run = _open_run(tracker, experiment, params, tags, resume)
-    recording = Recording(experiment, run.folder, workers)
+    recording = Recording(experiment, run, workers, tags)
     status: EndStatus = FAILED
     try:
         with lifecycle.Signals():
