@@ -14,11 +14,13 @@ import hashlib
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from civiclab.errors import AuditError
 from civiclab.plugins.experiment import Experiment
 from civiclab.plugins.gctune import gc_tuned as gc_tuned  # re-exported: the runner and benches import it here
 from civiclab.plugins.piloting import Pilot
@@ -28,6 +30,7 @@ from civiclab.run.building import build_pilot
 from civiclab.run.deadline import SessionTimedOut, session_deadline, timed_out
 from civiclab.run.executors import Executor, make_executor
 from civiclab.run.journal import redacted
+from civiclab.store.schema import SESSIONS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -160,3 +163,44 @@ def check_replay(
     if not all(same):
         log.warning("replay: %d of %d sessions differ from the recorded ones", same.count(False), len(same))
     return all(same), setup_s
+
+
+def rederive_kept(
+    experiment: Experiment,
+    pilot: Pilot[Any],
+    plans: Plans,
+    stored: Iterable[SessionRecord],
+    kept: int,
+    *,
+    workers: int,
+    workdir: Path | None,
+) -> int:
+    """Run again, from their plans, the sessions a killed run kept, and compare them with the stored ones.
+
+    For a replayable pilot a session follows from its plan and the seed: what was kept is checked
+    against what the pilot gives, not only against the journal's MAC. Sessions stopped by their time
+    limit hold nothing to compare and are not run again. Returns how many sessions were compared.
+
+    Raises:
+        AuditError: a stored session differs from what its plan gives (names the file and the line).
+    """
+    expected: deque[tuple[int, SessionRecord]] = deque()
+
+    def to_run() -> Iterator[SessionPlan]:
+        pairs = zip(itertools.islice(plans.again(), kept), stored, strict=False)
+        for line, (plan, record) in enumerate(pairs, start=1):
+            if not timed_out(record):
+                expected.append((line, record))
+                yield plan
+
+    compared = 0
+    with executor_for(experiment, pilot, workers, kept, workdir) as executor:
+        for fresh in executor.run(to_run()):
+            line, record = expected.popleft()
+            if record_fingerprint(redacted(fresh)) != record_fingerprint(record):
+                raise AuditError(
+                    f"{SESSIONS_FILE}: line {line}: session {record.session_id} is not what its plan gives "
+                    "(run again from the plan and the seed, the pilot records another session)"
+                )
+            compared += 1
+    return compared
