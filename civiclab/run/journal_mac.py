@@ -55,7 +55,8 @@ class Checkpoint:
     sessions_sha256: str
 
 
-def _mac(key: bytes, run_id: str, checkpoint: Checkpoint) -> str:
+def checkpoint_mac(key: bytes, run_id: str, checkpoint: Checkpoint) -> str:
+    """HMAC-SHA256, with the lab's journal key, of a checkpoint bound to its run."""
     body = canonical_bytes({"run_id": run_id, **asdict(checkpoint)})
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
@@ -106,7 +107,7 @@ class JournalMac:
         if self._fh.closed or sessions_position != digest.bytes:
             return
         point = Checkpoint(audit_events, audit_root, digest.lines, digest.bytes, digest.sha256.hexdigest())
-        line = {**asdict(point), "key_id": self.key_id, "mac": _mac(self.key, self.run_id, point)}
+        line = {**asdict(point), "key_id": self.key_id, "mac": checkpoint_mac(self.key, self.run_id, point)}
         self._fh.write(canonical_bytes(line) + b"\n")
         self._fh.flush()
 
@@ -152,7 +153,7 @@ def read_checkpoints(run_id: str) -> tuple[list[Checkpoint], list[int]]:
                 raise AuditError(
                     f"{path}: line {number}: made with the journal key {made_with}, this lab's is {key_id}"
                 )
-            if not hmac.compare_digest(str(mac), _mac(key, run_id, point)):
+            if not hmac.compare_digest(str(mac), checkpoint_mac(key, run_id, point)):
                 raise AuditError(f"{path}: line {number}: its MAC does not match: the checkpoint was altered")
             points.append(point)
             ends.append(offset)

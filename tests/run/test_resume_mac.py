@@ -25,7 +25,7 @@ from civiclab.plugins.piloting import EventLog, Pilot
 from civiclab.plugins.registry import pilot
 from civiclab.privacy.secrets import lab_secret
 from civiclab.records import SessionPlan, SessionRecord, canonical_bytes
-from civiclab.run.journal_mac import KEY_NAME, Checkpoint, _mac, sidecar_path
+from civiclab.run.journal_mac import KEY_NAME, Checkpoint, checkpoint_mac, sidecar_path
 from civiclab.run.lifecycle import RunInterrupted
 from civiclab.run.runner import run_experiment
 from civiclab.store.tracker import Tracker
@@ -131,7 +131,7 @@ def mac_again(run_id: str, folder: Path) -> None:
             sessions_bytes=len(kept),
             sessions_sha256=hashlib.sha256(kept).hexdigest(),
         )
-        rows.append({**point.__dict__, "key_id": old["key_id"], "mac": _mac(key, run_id, point)})
+        rows.append({**point.__dict__, "key_id": old["key_id"], "mac": checkpoint_mac(key, run_id, point)})
     sidecar_path(run_id).write_bytes(b"".join(canonical_bytes(r) + b"\n" for r in rows))
 
 
