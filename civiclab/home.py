@@ -40,7 +40,7 @@ SETTINGS: tuple[Setting, ...] = (
         "CIVICLAB_HOME",
         "~/.config/civiclab",
         "the lab's home: signing keys, secrets (pseudonym salt, survey codes), desk accounts, "
-        "pending reviews, the redaction cache",
+        "pending reviews, the redaction cache, the journal MACs of runs not yet finished",
     ),
     Setting("CIVICLAB_KEY", None, "name of the key runs are signed with", "the first key created"),
     Setting(

@@ -6,6 +6,8 @@
 - `lifecycle`: signals, salvage of a failed run, orphaned runs, closing what a run opened.
 - `artifacts`: metrics, scorecard files, spec copy, signed statement, manifest and the tags that point at them.
 - `resume`: finishing a killed run: checks, the longest whole prefix of both files, reopening it.
+- `journal_mac`: the lab's MAC over the journal while it is written, checked before a resume.
+- `deadline`: a session's time limit (`executor.session_timeout_s`), enforced in whichever process runs it.
 
 The run in the store travels between the steps as one `civiclab.store.stored_run.StoredRun`.
 """

@@ -4,7 +4,8 @@ Every event goes through redaction before a byte is written, and every event civ
 (`run.open`, `session.open`, `session.close`, `run.close`) gets its `seq` from one counter: they
 form the run's own sequence 0, 1, 2, … (a pilot's events keep the numbers the pilot gave them,
 0…n-1 within their session). A session's line in `sessions.jsonl` and its events in the audit log are
-flushed in the same step, so after a crash or a kill the two files hold the same sessions.
+flushed in the same step, so after a crash or a kill the two files hold the same sessions; each flush
+that ends on a session boundary appends a MAC'd checkpoint of both (`civiclab.run.journal_mac`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from civiclab.records import SessionRecord, canonical_bytes
 from civiclab.store.schema import AUDIT_FILE, SESSIONS_FILE
 
 if TYPE_CHECKING:
+    from civiclab.run.journal_mac import JournalMac
     from civiclab.run.resume import Recovery
 
 REDACTED_FIELDS = ("data", "steps", "error")
@@ -108,10 +110,15 @@ class Journal:
     Args:
         folder: the run's artifact folder (`audit.jsonl` and `sessions.jsonl` are created there).
         clock: the run's own clock (the population start), so the same seed gives the same root.
+        resume: what recovery kept of a killed run, to append to.
+        mac: where each flush's checkpoint goes (None: the files are not vouched for, as in benches).
     """
 
-    def __init__(self, folder: Path, clock: datetime, *, resume: Recovery | None = None) -> None:
+    def __init__(
+        self, folder: Path, clock: datetime, *, resume: Recovery | None = None, mac: JournalMac | None = None
+    ) -> None:
         self.ts = utc_stamp(clock)
+        self.mac = mac
         self._held_sessions: list[bytes] = []
         self._written = 0
         self._last_flush = time.perf_counter()
@@ -127,6 +134,7 @@ class Journal:
             self._run_seq = resume.next_run_seq
             self.opened = self.closed = resume.sessions
             self.failed = resume.failed
+        self._boundary = self.audit.seq  # audit lines at the end of the last whole session (or run event)
 
     def _own(self, kind: str, session_id: str, ts: str, payload: dict[str, Any]) -> None:
         # Payloads here come from civiclab itself or from the already redacted record: hashing
@@ -145,11 +153,13 @@ class Journal:
 
     def open_run(self, payload: dict[str, Any]) -> None:
         self._own("run.open", "", self.ts, payload)
+        self._boundary = self.audit.seq
         self.flush()
 
     def resume_run(self, payload: dict[str, Any]) -> None:
         """Record in the audit log that the run continues here after a crash, with what was kept."""
         self._own("run.resume", "", self.ts, payload)
+        self._boundary = self.audit.seq
         self.flush()
 
     def session(self, record: SessionRecord) -> SessionRecord:
@@ -172,6 +182,7 @@ class Journal:
         self.opened += 1
         self.closed += 1
         self.failed += record.outcome == "failed"
+        self._boundary = self.audit.seq  # last: an interrupted session is never a boundary
         self._written += 1
         now = time.perf_counter()
         if self._written % FLUSH_EVERY_SESSIONS == 0 or now - self._last_flush > FLUSH_EVERY_S:
@@ -187,15 +198,26 @@ class Journal:
         """
         self.audit.flush()
         if not self._sessions.closed:
-            self._sessions.write(b"".join(self._held_sessions))
+            held = b"".join(self._held_sessions)
+            self._sessions.write(held)
             self._sessions.flush()
+            self._held_sessions.clear()
+            if self.mac is not None:
+                self.mac.sessions_written(held)
+                if self.audit.seq == self._boundary:
+                    self.mac.checkpoint(self.audit.seq, self.audit.root, self._sessions.tell())
         self._held_sessions.clear()
         self._last_flush = time.perf_counter()
 
     def close_run(self) -> AuditSummary:
-        """Append `run.close`, close both files and return what the audit log holds."""
+        """Append `run.close`, close both files and return what the audit log holds.
+
+        A closed run cannot be resumed: its journal's checkpoints are discarded.
+        """
         self._own("run.close", "", self.ts, {"sessions": self.opened, "failed": self.failed})
         self.close()
+        if self.mac is not None:
+            self.mac.discard()
         return AuditSummary(
             events=self.audit.seq, root=self.audit.root, opened=self.opened, closed=self.closed
         )
@@ -205,6 +227,8 @@ class Journal:
         self.flush()
         self.audit.close()
         self._sessions.close()
+        if self.mac is not None:
+            self.mac.close()
 
     def __enter__(self) -> Journal:
         return self

@@ -24,9 +24,20 @@ from civiclab.records import EnergyReading, SessionPlan
 from civiclab.run import lifecycle
 from civiclab.run.energy import EnergyMeter
 from civiclab.run.journal import Journal
+from civiclab.run.journal_mac import JournalMac
 from civiclab.run.resume import Recovery, recover, resume_payload
-from civiclab.run.sessions import build_pilot, check_replay, executor_for, gc_tuned, in_pool, session_plans
-from civiclab.store.schema import AUDIT_FILE, SESSIONS_FILE
+from civiclab.run.sessions import (
+    Plans,
+    build_pilot,
+    check_replay,
+    executor_for,
+    gc_tuned,
+    in_pool,
+    rederive_kept,
+    session_plans,
+)
+from civiclab.store.schema import AUDIT_FILE, EXECUTOR_TAG, SESSIONS_FILE
+from civiclab.store.stored_run import StoredRun
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +61,28 @@ class Recorded:
 
 @dataclass
 class Recording:
-    """The sessions of one run, recorded in `folder`; `close()` releases everything, however it ended."""
+    """The sessions of one run, recorded in its folder; `close()` releases everything, however it ended.
+
+    `tags` are the run's own (signed at its end): the executor that runs the sessions is written there
+    and in the store once it is chosen, so that a run that fails mid-way says which one it was.
+    """
 
     experiment: Experiment
-    folder: Path
+    run: StoredRun
     workers: int
+    tags: dict[str, str]
     timings: dict[str, float] = field(default_factory=dict)
     pilot: Pilot[Any] | None = None
     journal: Journal | None = None
     watcher: AuditWatcher | None = None
 
+    @property
+    def folder(self) -> Path:
+        return self.run.folder
+
     def __post_init__(self) -> None:
         energy = self.experiment.spec.energy
         self.meter = EnergyMeter(energy.country, enabled=energy.tracker != "none")
-        self.meter.start()
         self.workdir = Path(tempfile.mkdtemp(prefix="civiclab-work-"))
 
     def record(self, *, resuming: bool, progress: Progress | None) -> Recorded:
@@ -73,7 +92,9 @@ class Recording:
             AuditError: resuming, and what the killed run left cannot be recovered.
         """
         spec = self.experiment.spec
-        recovered = recover(self.folder) if resuming else None
+        if not resuming:
+            self.meter.start()  # its start overlaps the pilot's setup
+        recovered = recover(self.folder, self.run.run_id) if resuming else None
         kept = recovered.sessions if recovered else 0
         pilot = self.pilot = build_pilot(self.experiment, self.workdir)
         if self.workers > 1 and not pilot.parallel:
@@ -83,24 +104,46 @@ class Recording:
             # Sessions will run here (a pilot's plans may need its chain or models).
             self.timings["setup_s"] = pilot.ensure_setup()
         plans = session_plans(self.experiment, pilot, start=kept)
-        journal = self._open_journal(recovered, plans.total)
+        rederived = self._rederive(recovered, plans)
+        if resuming:  # after the kept sessions ran again: the reading is of the sessions this run adds
+            self.meter.start()
+        journal = self._open_journal(recovered, plans.total, rederived)
         self._run_sessions(plans.pending, plans.total, left, progress)
         sessions = journal.closed
         records = RecordStream(self.folder / SESSIONS_FILE, count=sessions)
         log.info("%d sessions recorded (%d failed)", sessions, journal.failed)
 
-        reproducible, replay_setup_s = check_replay(pilot, plans, records)
+        reproducible, replay_setup_s = check_replay(pilot, plans, records, spec.executor.session_timeout_s)
         self.timings["setup_s"] = self.timings.get("setup_s", 0.0) + replay_setup_s
-        # After a resume the meter saw only this process's sessions: per-session figures use those.
+        # After a resume the meter saw only the sessions this process added: per-session figures use those.
         energy = self.meter.stop().model_copy(update={"sessions": sessions - kept})
         audit = journal.close_run()
         log.info("audit chain closed: %d events, root %s", audit.events, audit.root)
         return Recorded(records, audit, energy, reproducible)
 
-    def _open_journal(self, recovered: Recovery | None, total: int) -> Journal:
+    def _rederive(self, recovered: Recovery | None, plans: Plans) -> int | None:
+        """After a resume, the kept sessions of a replayable pilot run again and compared; how many."""
+        assert self.pilot is not None
+        if recovered is None or not recovered.sessions or not self.pilot.replays():
+            return None
+        stored = RecordStream(self.folder / SESSIONS_FILE, count=recovered.sessions)
+        compared = rederive_kept(
+            self.experiment,
+            self.pilot,
+            plans,
+            stored,
+            recovered.sessions,
+            workers=self.workers,
+            workdir=self.workdir,
+        )
+        log.info("the %d sessions kept are what their plans give (%d compared)", recovered.sessions, compared)
+        return compared
+
+    def _open_journal(self, recovered: Recovery | None, total: int, rederived: int | None) -> Journal:
         """The journal, with `run.open` written (or `run.resume` after what a killed run kept)."""
         spec = self.experiment.spec
-        journal = self.journal = Journal(self.folder, spec.population.start, resume=recovered)
+        mac = JournalMac(self.run.run_id, recovered.digest if recovered is not None else None)
+        journal = self.journal = Journal(self.folder, spec.population.start, resume=recovered, mac=mac)
         if any(ev.info.name == "auditability" for ev in self.experiment.evaluators):
             self.watcher = AuditWatcher(self.folder / AUDIT_FILE)  # re-verifies the audit log on another core
         self.meter.wait_started()
@@ -115,7 +158,7 @@ class Recording:
                 }
             )
         else:
-            journal.resume_run(resume_payload(recovered, self.experiment))
+            journal.resume_run(resume_payload(recovered, self.experiment, rederived))
             log.info("resuming after %d sessions kept (%d events)", recovered.sessions, recovered.events)
         return journal
 
@@ -126,6 +169,9 @@ class Recording:
         t_sessions = time.perf_counter()
         pilot_s = 0.0
         executor = executor_for(self.experiment, self.pilot, self.workers, left, self.workdir)
+        if self.tags.get(EXECUTOR_TAG) != executor.kind:  # `--workers` or a pilot's lifecycle decided
+            self.tags[EXECUTOR_TAG] = executor.kind
+            self.run.tracker.set_tags(self.run.run_id, {EXECUTOR_TAG: executor.kind})
         with gc_tuned(), executor:
             for record in executor.run(pending):
                 pilot_s += record.timings.get("pilot_s", 0.0)

@@ -2,15 +2,19 @@
 
 After a crash `audit.jsonl` and `sessions.jsonl` may each end with a torn line, and one of them may
 hold a session the other does not (they are flushed together, but a kill can land between two
-writes). Recovery keeps the longest prefix of sessions that both files hold whole: the audit log is
-cut after that session's `session.close`, the sessions file after its line; the audit log is then
-verified from the genesis. The run continues from the next plan, in plan order.
+writes). Recovery verifies the audit log from the genesis, then keeps the sessions up to the last
+checkpoint of the journal's MAC (`civiclab.run.journal_mac`) that both files hold whole: the audit log
+is cut after that checkpoint's last line, the sessions file after its last session. Both files must be,
+up to every checkpoint, what the run wrote; if not, the resume is refused with one line naming the file
+and the line. The run continues from the next plan, in plan order (for a replayable pilot, after the
+kept sessions were re-derived from their plans: `civiclab.run.recording`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +22,7 @@ import orjson
 
 from civiclab.errors import AuditError, SpecError
 from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.run.journal_mac import Checkpoint, SessionsDigest, keep_checkpoints, read_checkpoints
 from civiclab.store.schema import AUDIT_FILE, RESUMABLE, RESUMED_TAG, SESSIONS_FILE, SPEC_SHA256_TAG
 from civiclab.store.stored_run import StoredRun
 
@@ -39,11 +44,16 @@ class Recovery:
     next_run_seq: int
     dropped_events: int
     dropped_sessions: int
+    digest: SessionsDigest = field(compare=False)
+    """The kept sessions file's running sha256: the journal's next checkpoints go on from it."""
 
 
-def _complete_lines(path: Path) -> list[int]:
-    """Byte offsets of the end of every whole (newline-terminated, valid JSON) line of `path`."""
+def _complete_lines(path: Path, snapshots: set[int]) -> tuple[list[int], dict[int, Any]]:
+    """Byte offsets of the end of every whole (newline-terminated, valid JSON) line of `path`, and the
+    running sha256 of the file at each offset of `snapshots` that ends a whole line (0 included)."""
     ends: list[int] = []
+    digest = hashlib.sha256()
+    digests: dict[int, Any] = {0: digest.copy()} if 0 in snapshots else {}
     offset = 0
     with path.open("rb") as fh:
         for line in fh:
@@ -53,9 +63,12 @@ def _complete_lines(path: Path) -> list[int]:
                 orjson.loads(line)
             except orjson.JSONDecodeError:
                 break
+            digest.update(line)
             offset += len(line)
             ends.append(offset)
-    return ends
+            if offset in snapshots:
+                digests[offset] = digest.copy()
+    return ends, digests
 
 
 @dataclass(frozen=True)
@@ -101,11 +114,17 @@ def _audit_marks(audit: Path) -> tuple[list[_Mark], int]:
     return marks, count
 
 
-def recover(art_dir: Path) -> Recovery:
-    """Cut `audit.jsonl` and `sessions.jsonl` back to the sessions both hold whole; verify the audit log.
+def recover(art_dir: Path, run_id: str) -> Recovery:
+    """Cut `audit.jsonl` and `sessions.jsonl` back to the last checkpoint of the journal's MAC, after
+    checking that what they hold up to every checkpoint is what the run wrote.
+
+    A checkpoint is written after the lines it vouches for reached the files, so a kill never leaves
+    a file shorter than the last one: a file that is (rewritten, cut, or not yet on disk when the
+    machine lost power) is refused like one that differs.
 
     Raises:
-        AuditError: the audit log is missing, has no `run.open`, or a kept line does not recompute.
+        AuditError: the audit log is missing, has no `run.open`, a kept line does not recompute, the
+            lab holds no MAC of this run's journal, or a file differs from what the MAC vouches for.
     """
     audit, sessions = art_dir / AUDIT_FILE, art_dir / SESSIONS_FILE
     if not audit.exists():
@@ -113,9 +132,18 @@ def recover(art_dir: Path) -> Recovery:
     marks, whole_events = _audit_marks(audit)
     if not marks:
         raise AuditError(f"{audit.name}: no run.open event, nothing to resume")
-    session_ends = _complete_lines(sessions) if sessions.exists() else []
-    keep = min(marks[-1].closed, len(session_ends))
-    cut = [m for m in marks if m.closed == keep][-1]
+    checkpoints, checkpoint_ends = read_checkpoints(run_id)
+    if not checkpoints:
+        raise AuditError(f"{audit.name}: the journal's MAC vouches for none of it, nothing to resume")
+    offsets = {c.sessions_bytes for c in checkpoints}
+    session_ends, digests = (
+        _complete_lines(sessions, offsets) if sessions.exists() else ([], {0: hashlib.sha256()})
+    )
+    by_events = {m.events: m for m in marks if m.events <= whole_events}
+    for point in checkpoints:
+        _check(point, by_events.get(point.audit_events), session_ends, digests)
+    point = checkpoints[-1]
+    cut, keep = by_events[point.audit_events], point.sessions
     failed = 0
     if keep:
         with sessions.open("rb") as fh:
@@ -133,7 +161,8 @@ def recover(art_dir: Path) -> Recovery:
         fh.truncate(cut.end)
     if sessions.exists():
         with sessions.open("r+b") as fh:
-            fh.truncate(session_ends[keep - 1] if keep else 0)
+            fh.truncate(point.sessions_bytes)
+    keep_checkpoints(run_id, checkpoint_ends[-1])
     return Recovery(
         sessions=keep,
         failed=failed,
@@ -142,7 +171,28 @@ def recover(art_dir: Path) -> Recovery:
         next_run_seq=cut.next_run_seq,
         dropped_events=whole_events - cut.events,
         dropped_sessions=len(session_ends) - keep,
+        digest=SessionsDigest(digests[point.sessions_bytes], keep, point.sessions_bytes),
     )
+
+
+def _check(point: Checkpoint, mark: _Mark | None, session_ends: list[int], digests: dict[int, Any]) -> None:
+    """Both files, up to one checkpoint, are what the run wrote: raise naming the file and line if not."""
+    if mark is None or mark.root != point.audit_root:
+        raise AuditError(
+            f"{AUDIT_FILE}: line {point.audit_events}: the chain up to this line is not the one the run "
+            "wrote (it does not match the journal's MAC, kept in the lab's secrets)"
+        )
+    lines = session_ends[: point.sessions]
+    if (
+        mark.closed != point.sessions
+        or (lines[-1] if lines else 0) != point.sessions_bytes
+        or point.sessions_bytes not in digests
+        or digests[point.sessions_bytes].hexdigest() != point.sessions_sha256
+    ):
+        raise AuditError(
+            f"{SESSIONS_FILE}: line {point.sessions}: the sessions up to this line are not the ones the run "
+            "wrote (they do not match the journal's MAC, kept in the lab's secrets)"
+        )
 
 
 def check_resumable(
@@ -170,8 +220,12 @@ def check_resumable(
         )
 
 
-def resume_payload(recovered: Recovery, experiment: Experiment) -> dict[str, Any]:
-    """What the `run.resume` event records: what was checked and what was kept or dropped."""
+def resume_payload(recovered: Recovery, experiment: Experiment, rederived: int | None) -> dict[str, Any]:
+    """What the `run.resume` event records: what was checked and what was kept or dropped.
+
+    `rederived`: how many kept sessions were run again from their plans and matched (None: the
+    pilot does not replay its sessions).
+    """
     return {
         "spec_sha256": experiment.digest,
         "seed": experiment.spec.population.seed,
@@ -179,6 +233,7 @@ def resume_payload(recovered: Recovery, experiment: Experiment) -> dict[str, Any
         "events_kept": recovered.events,
         "events_dropped": recovered.dropped_events,
         "sessions_dropped": recovered.dropped_sessions,
+        "sessions_rederived": rederived,
     }
 
 

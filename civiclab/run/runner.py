@@ -135,7 +135,7 @@ def run_experiment(
     # No credentials of a URL, nor personal data written in the spec's free text, in the store.
     params = flatten(strip_credentials_in(redact_free_text(experiment.raw)))
     run = _open_run(tracker, experiment, params, tags, resume)
-    recording = Recording(experiment, run.folder, workers)
+    recording = Recording(experiment, run, workers, tags)
     status: EndStatus = FAILED
     try:
         with lifecycle.Signals():

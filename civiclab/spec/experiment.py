@@ -205,6 +205,13 @@ class ExecutorSpec(Strict):
         default=None, ge=1, le=4096, description="worker processes or Ray actors (default: --workers or CPUs)"
     )
     batch: int = Field(default=256, ge=1, le=100_000, description="sessions sent to a worker at a time")
+    session_timeout_s: float = Field(
+        default=300,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="seconds a session may run; past them it is stopped and recorded as failed "
+        "('session timed out after N s') and the run goes on",
+    )
 
     @field_validator("address")
     @classmethod

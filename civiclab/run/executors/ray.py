@@ -25,6 +25,7 @@ from typing import Any
 
 from civiclab.errors import PilotError
 from civiclab.records import SessionPlan, SessionRecord
+from civiclab.run.deadline import session_clock
 from civiclab.run.executors.base import Executor, OrderedBatches, PilotFactory, SessionRunner
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class _SessionWorker:
         return _node(), self.problem
 
     def run(self, plans: list[SessionPlan]) -> list[SessionRecord]:
-        return [self.run_one(self.pilot, plan) for plan in plans]
+        # An actor's methods run on its process's main thread: each session's time limit holds here.
+        with session_clock():
+            return [self.run_one(self.pilot, plan) for plan in plans]
 
     def close(self) -> None:
         if self.problem is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from civiclab.plugins.piloting import Pilot
 from civiclab.records import SessionPlan, SessionRecord
+from civiclab.run.deadline import session_clock
 from civiclab.run.executors.base import Executor, SessionRunner
 
 
@@ -18,5 +19,6 @@ class SerialExecutor(Executor):
 
     def run(self, plans: Iterable[SessionPlan]) -> Iterator[SessionRecord]:
         self.pilot.ensure_setup()  # a no-op when the runner already set it up for `plans()`
-        for plan in plans:
-            yield self.run_one(self.pilot, plan)
+        with session_clock():  # each session's time limit, on this process's main thread
+            for plan in plans:
+                yield self.run_one(self.pilot, plan)
