@@ -54,7 +54,17 @@ def _url(tmp_path: Path) -> str:
 
 def _import(tmp_path: Path, file: Path, *extra: str) -> int:
     return main(
-        ["survey", "import", str(file), "--experiment", EXPERIMENT, "--store", _url(tmp_path), *extra]
+        [
+            "survey",
+            "import",
+            str(file),
+            "--experiment",
+            EXPERIMENT,
+            "--store",
+            _url(tmp_path),
+            "--new-experiment",
+            *extra,
+        ]
     )
 
 

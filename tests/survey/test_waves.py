@@ -57,7 +57,16 @@ def _waves(tmp_path: Path, people: int, tokens: bool) -> tuple[list[float], list
         (tmp_path / name).write_text(out.getvalue(), encoding="utf-8")
         url = f"sqlite:///{tmp_path / 'survey.db'}"
         wave = name.removesuffix(".csv")
-        cmd = ["survey", "import", str(tmp_path / name), "--experiment", EXPERIMENT, "--store", url]
+        cmd = [
+            "survey",
+            "import",
+            str(tmp_path / name),
+            "--experiment",
+            EXPERIMENT,
+            "--store",
+            url,
+            "--new-experiment",
+        ]
         assert main([*cmd, "--wave", wave]) == 0
     return [sus_by_hand(header, r) for r in rows], [sus_by_hand(header, r) for r in later]
 
