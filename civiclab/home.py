@@ -63,6 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CIVICLAB_MAX_YAML_ALIASES", 100, "alias nodes (`*name`) allowed in one YAML document"),
     Setting(
+        "CIVICLAB_MAX_REPLY_BYTES",
+        10_000_000,
+        "largest reply read from an external system (an assistant's endpoint, an LRS page), in bytes",
+    ),
+    Setting(
         "CIVICLAB_TRACKING_RETRIES",
         2,
         "retries of an MLflow HTTP request (MLflow's MLFLOW_HTTP_REQUEST_MAX_RETRIES wins when set)",
