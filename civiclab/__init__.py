@@ -5,8 +5,8 @@ modules below; every other module of civiclab is the engine and may change witho
 The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from these:
 
 - `civiclab`: registering (`pilot`, `evaluator`), the pilot's side (`Pilot`, `PilotContext`,
-  `PilotFacts`, `EventLog`, `sample_plans`; `bound_replies` for what it reads from an
-  external system over HTTP), what a run produces (`Event`, `SessionPlan`,
+  `PilotFacts`, `EventLog`, `sample_plans`; `bound_replies` and `PagedFeed` for what it reads from
+  an external system over HTTP), what a run produces (`Event`, `SessionPlan`,
   `SessionRecord` and its typed `data_as`, `Metric`), the evaluator's side (`RunData`,
   `per_segment`, `metric_from`), intervals (`Estimate`, `proportion`, `rate`, `mean`, `quantile`...),
   what may be shown (k-anonymous groups: `group_records`, `group_keys`, `GroupTally`...), the audit
@@ -41,6 +41,7 @@ from civiclab.errors import (
 )
 from civiclab.plugins.datafiles import data_file_check
 from civiclab.plugins.evaluation import RunData, group_intersections, group_records, metric_from, per_segment
+from civiclab.plugins.paging import PagedFeed
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
 from civiclab.plugins.replies import bound_replies
@@ -158,6 +159,7 @@ __all__ = [
     "OUTCOMES",
     "OVERALL",
     "Outcome",
+    "PagedFeed",
     "PersonalValueProbe",
     "Pilot",
     "PilotContext",

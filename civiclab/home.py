@@ -67,6 +67,12 @@ SETTINGS: tuple[Setting, ...] = (
         10_000_000,
         "largest reply read from an external system (an assistant's endpoint, an LRS page), in bytes",
     ),
+    Setting("CIVICLAB_LRS_MAX_PAGES", 100_000, "pages read from a learning record store in one run, at most"),
+    Setting(
+        "CIVICLAB_LRS_MAX_STATEMENTS",
+        10_000_000,
+        "statements read from a learning record store in one run, at most",
+    ),
     Setting(
         "CIVICLAB_TRACKING_RETRIES",
         2,
