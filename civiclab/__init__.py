@@ -5,7 +5,8 @@ modules below; every other module of civiclab is the engine and may change witho
 The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from these:
 
 - `civiclab`: registering (`pilot`, `evaluator`), the pilot's side (`Pilot`, `PilotContext`,
-  `PilotFacts`, `EventLog`, `sample_plans`), what a run produces (`Event`, `SessionPlan`,
+  `PilotFacts`, `EventLog`, `sample_plans`; `bound_replies` and `PagedFeed` for what it reads from
+  an external system over HTTP), what a run produces (`Event`, `SessionPlan`,
   `SessionRecord` and its typed `data_as`, `Metric`), the evaluator's side (`RunData`,
   `per_segment`, `metric_from`), intervals (`Estimate`, `proportion`, `rate`, `mean`, `quantile`...),
   what may be shown (k-anonymous groups: `group_records`, `group_keys`, `GroupTally`...; CSV cells
@@ -33,6 +34,7 @@ from civiclab.errors import (
     EvaluatorError,
     PilotError,
     RegistryError,
+    ReplyRefused,
     SigningError,
     SpecError,
     SurveyError,
@@ -40,8 +42,10 @@ from civiclab.errors import (
 )
 from civiclab.plugins.datafiles import data_file_check
 from civiclab.plugins.evaluation import RunData, group_intersections, group_records, metric_from, per_segment
+from civiclab.plugins.paging import PagedFeed
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
+from civiclab.plugins.replies import bound_replies
 from civiclab.privacy import credentials as _credentials
 from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
 from civiclab.privacy.grouping import (
@@ -157,6 +161,7 @@ __all__ = [
     "OUTCOMES",
     "OVERALL",
     "Outcome",
+    "PagedFeed",
     "PersonalValueProbe",
     "Pilot",
     "PilotContext",
@@ -164,6 +169,7 @@ __all__ = [
     "PilotFacts",
     "QuantileSketch",
     "RegistryError",
+    "ReplyRefused",
     "RunData",
     "SEGMENT_ATTRIBUTES",
     "SegmentValues",
@@ -174,6 +180,7 @@ __all__ = [
     "SurveyError",
     "TrackingError",
     "__version__",
+    "bound_replies",
     "canonical_json",
     "data_file_check",
     "difference",

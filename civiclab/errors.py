@@ -5,6 +5,7 @@ CivicLabError                 any error civiclab raises on purpose
 ├── SpecError                 an experiment, persona or data file is invalid   (exit 2)
 ├── RegistryError             an unknown or duplicate pilot / evaluator         (exit 2)
 ├── PilotError                a pilot could not run                             (exit 1)
+│   └── ReplyRefused          an external system's reply was too large or too slow
 ├── EvaluatorError            an evaluator could not compute its metrics        (exit 1)
 ├── TrackingError             the MLflow store or a run cannot be used          (exit 1)
 ├── AuditError                an audit chain or manifest does not verify        (exit 1)
@@ -70,6 +71,17 @@ class RegistryError(CivicLabError):
 
 class PilotError(CivicLabError):
     """A pilot could not set up or run."""
+
+
+class ReplyRefused(PilotError):
+    """An external system's reply was not read to its end: too large, too slow, or oddly encoded.
+
+    `slow` is True when the reply was still arriving at the deadline (another attempt may succeed).
+    """
+
+    def __init__(self, message: str, *, slow: bool = False) -> None:
+        super().__init__(message)
+        self.slow = slow
 
 
 class EvaluatorError(CivicLabError):

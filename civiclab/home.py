@@ -63,6 +63,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CIVICLAB_MAX_YAML_ALIASES", 100, "alias nodes (`*name`) allowed in one YAML document"),
     Setting(
+        "CIVICLAB_MAX_REPLY_BYTES",
+        10_000_000,
+        "largest reply read from an external system (an assistant's endpoint, an LRS page), in bytes",
+    ),
+    Setting("CIVICLAB_LRS_MAX_PAGES", 100_000, "pages read from a learning record store in one run, at most"),
+    Setting(
+        "CIVICLAB_LRS_MAX_STATEMENTS",
+        10_000_000,
+        "statements read from a learning record store in one run, at most",
+    ),
+    Setting(
         "CIVICLAB_TRACKING_RETRIES",
         2,
         "retries of an MLflow HTTP request (MLflow's MLFLOW_HTTP_REQUEST_MAX_RETRIES wins when set)",

@@ -4,6 +4,11 @@
 link (an IRL resolved against the LRS, xAPI Communication 2.1.3), with HTTP Basic auth from an
 environment variable holding `user:password` (never stored, never logged). Filters an LRS does
 not implement (Ralph ignores `registration`) are applied again here, so the result is the same.
+
+What the LRS sends is bounded (`civiclab.PagedFeed`, `civiclab.bound_replies`): a `more` link to
+another origin is refused (the credentials go to the LRS only), a link back to a page already read
+or a page of statements already read stops the read, as do the page and statement caps
+(`CIVICLAB_LRS_MAX_PAGES`, `CIVICLAB_LRS_MAX_STATEMENTS`) and a page past `CIVICLAB_MAX_REPLY_BYTES`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from civiclab import PilotError
+from civiclab import PagedFeed, PilotError, bound_replies
 
 log = logging.getLogger(__name__)
 CONTEXT_KINDS = ("parent", "grouping", "category", "other")
@@ -132,36 +137,36 @@ def read_lrs(params: LrsParams, on_page: Callable[[int], None] | None = None) ->
         query["registration"] = params.registration
     auth = _credentials(params)
     progress = _Progress(url)
-    read = pages = 0
-    with httpx.Client(
+    read = 0
+    next_url: str | None = str(httpx.URL(url).copy_merge_params(query))
+    feed = PagedFeed(f"LRS {url}", next_url)
+    client = httpx.Client(
         timeout=httpx.Timeout(params.timeout_s),
         headers={"X-Experience-API-Version": params.version, "Accept": "application/json"},
         auth=auth,
-        follow_redirects=True,
-    ) as client:
-        next_url: str | None = str(httpx.URL(url).copy_merge_params(query))
+        follow_redirects=True,  # httpx drops the credentials on a redirect to another origin
+    )
+    with bound_replies(client, f"LRS {url}"):
         while next_url is not None:
             page = _get_page(client, next_url, params)
-            pages += 1
             statements = page.get("statements")
             if not isinstance(statements, list):
                 raise PilotError(
                     f"LRS {url}: a page without a `statements` list (not an xAPI StatementResult)"
                 )
+            feed.read(st.get("id") if isinstance(st, dict) else None for st in statements)
             for st in statements:
                 if _wanted(st, params):
                     read += 1
                     yield st
-            progress(read, pages)
+            progress(read, feed.pages)
             if on_page is not None:
                 on_page(read)
             more = page.get("more")
             # An empty page ends the read even if the LRS offers `more` (Ralph does at exact multiples).
-            next_url = (
-                str(httpx.URL(url).join(more)) if isinstance(more, str) and more and statements else None
-            )
-    progress(read, pages, done=True)
-    log.info("LRS %s: %d statements in %d pages", url, read, pages)
+            next_url = feed.follow(more) if isinstance(more, str) and more and statements else None
+    progress(read, feed.pages, done=True)
+    log.info("LRS %s: %d statements in %d pages", url, read, feed.pages)
 
 
 def _get_page(client: Any, url: str, params: LrsParams) -> dict[str, Any]:

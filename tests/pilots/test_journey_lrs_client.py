@@ -1,11 +1,14 @@
-"""The LRS client against a small local server: headers, Basic auth, `more` paging, retries, filters."""
+"""The LRS client against small local servers: headers, Basic auth, `more` paging, retries, filters,
+and the bounds on what an LRS sends (its origin, loops, page and statement caps, the byte cap)."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -14,6 +17,7 @@ import pytest
 
 from civiclab.errors import PilotError
 from pilots.journey.lrs import LrsParams, read_lrs
+from tests.pilots.endless_support import endless_server
 from tests.pilots.xapi_support import BASE, Writer, voiding
 
 
@@ -96,3 +100,150 @@ def test_refused_credentials_name_the_variable_not_its_value(
     with pytest.raises(PilotError, match="LAB_LRS must hold user:password$"):
         list(read_lrs(LrsParams(url=url, auth_env="LAB_LRS")))
     assert seen == []  # nothing was sent
+
+
+# --- what the LRS sends is bounded ---------------------------------------------------------------------
+
+
+class Pages:
+    """An LRS on 127.0.0.1 answering `GET …?page=N` with `pages(N)`; it records each request's headers.
+
+    After `safety` requests it answers 500, so that a client that never stops fails fast.
+    """
+
+    def __init__(self, pages: Callable[[int, str], dict[str, Any]], safety: int = 30) -> None:
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                outer.requests.append(dict(self.headers))
+                number = int(parse_qs(urlparse(self.path).query).get("page", ["1"])[0])
+                body = json.dumps(pages(number, outer.url)).encode()
+                self.send_response(500 if len(outer.requests) > safety else 200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextlib.contextmanager
+def pages_server(pages: Callable[[int, str], dict[str, Any]]) -> Iterator[Pages]:
+    server = Pages(pages)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def fresh(page: int, n: int = 3) -> list[dict[str, Any]]:
+    """`n` statements that no other page holds."""
+    return [{"id": str(uuid.UUID(int=page * 1000 + i)), "verb": {"id": "http://x/v"}} for i in range(n)]
+
+
+def test_a_more_link_to_another_origin_is_refused_and_no_credentials_leave(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LAB_LRS", "lab:s3cret")
+    with (
+        pages_server(lambda n, url: {"statements": [], "more": ""}) as other,
+        pages_server(
+            lambda n, url: {"statements": fresh(n), "more": f"{other.url}/xAPI/statements?page=2"}
+        ) as lrs,
+    ):
+        params = LrsParams(url=f"{lrs.url}/xAPI/", auth_env="LAB_LRS", retries=0)
+        with pytest.raises(PilotError) as info:
+            list(read_lrs(params))
+    assert str(info.value) == (
+        f"LRS {lrs.url}/xAPI/statements: page 1 links its next page to another origin ({other.url}); "
+        f"only links on {lrs.url} are followed"
+    )
+    assert "Authorization" in lrs.requests[0]
+    assert other.requests == []  # not even a request: the credentials went to the LRS only
+
+
+def test_an_absolute_link_on_the_lrs_origin_is_followed() -> None:
+    def page(n: int, url: str) -> dict[str, Any]:
+        return {"statements": fresh(n), "more": f"{url}/xAPI/statements?page={n + 1}" if n < 3 else ""}
+
+    with pages_server(page) as lrs:
+        got = list(read_lrs(LrsParams(url=f"{lrs.url}/xAPI/", retries=0)))
+    assert got == fresh(1) + fresh(2) + fresh(3)
+
+
+def test_a_more_link_back_to_a_page_already_read_stops_the_read() -> None:
+    with (
+        pages_server(
+            lambda n, url: {"statements": fresh(n), "more": f"?page={2 if n == 3 else n + 1}"}
+        ) as lrs,
+        pytest.raises(PilotError) as info,
+    ):
+        list(read_lrs(LrsParams(url=f"{lrs.url}/xAPI/", retries=0)))
+    assert str(info.value) == (
+        f"LRS {lrs.url}/xAPI/statements: page 3 links back to a page already read; the server loops, "
+        "the read stops"
+    )
+    assert len(lrs.requests) == 3
+
+
+def test_a_page_of_statements_already_read_stops_the_read() -> None:
+    def page(n: int, url: str) -> dict[str, Any]:
+        return {"statements": fresh(1), "more": f"?page={n + 1}"}  # always the same statements
+
+    with pages_server(page) as lrs, pytest.raises(PilotError) as info:
+        list(read_lrs(LrsParams(url=f"{lrs.url}/xAPI/", retries=0)))
+    assert str(info.value) == (
+        f"LRS {lrs.url}/xAPI/statements: page 2 holds only statements already read; the server loops, "
+        "the read stops"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("CIVICLAB_LRS_MAX_PAGES", "2", "more than 2 pages (CIVICLAB_LRS_MAX_PAGES)"),
+        ("CIVICLAB_LRS_MAX_STATEMENTS", "4", "more than 4 statements (CIVICLAB_LRS_MAX_STATEMENTS)"),
+    ],
+)
+def test_the_page_and_statement_caps_stop_the_read(
+    setting: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def page(n: int, url: str) -> dict[str, Any]:
+        return {"statements": fresh(n), "more": f"?page={n + 1}" if n < 3 else ""}
+
+    with pages_server(page) as lrs:
+        params = LrsParams(url=f"{lrs.url}/xAPI/", retries=0)
+        assert len(list(read_lrs(params))) == 9
+        monkeypatch.setenv(setting, value)
+        with pytest.raises(PilotError) as info:
+            list(read_lrs(params))
+    assert str(info.value) == (
+        f"LRS {lrs.url}/xAPI/statements: {message}; narrow the read (since, until, activity) "
+        "or raise the setting"
+    )
+
+
+def test_an_endless_page_stops_at_the_byte_cap_with_bounded_memory() -> None:
+    import psutil
+
+    process = psutil.Process()
+    with endless_server(b'{"more": "", "statements": [], "padding": "') as lrs:
+        before = process.memory_info().rss
+        with pytest.raises(PilotError) as info:
+            list(read_lrs(LrsParams(url=f"{lrs.url}/xAPI/", retries=0)))
+        growth = process.memory_info().rss - before
+    assert str(info.value) == (
+        f"LRS {lrs.url}/xAPI/statements: the reply passed 10 000 000 bytes (CIVICLAB_MAX_REPLY_BYTES); "
+        "reading stopped"
+    )
+    assert growth < 100_000_000

@@ -10,6 +10,9 @@ Two layers, both Presidio recognizers (see `recognizers.py`):
 Speed: the runner redacts every event of every session. The model runs only on strings that can hold
 free text (a space and letters, at least 8 characters): ids, enums and numbers get the patterns only.
 Each distinct string is analysed once per process (cached), and the model loads once, on first use.
+A long text (past `windows.WINDOW` characters: a pasted document, an endless answer) is analysed in
+overlapping windows, so that spaCy never sees more than one window, and is not cached; every
+pattern runs in linear time (`patterns.py`), so no string, however long or odd, stalls a run.
 Recall and precision are measured on tests/fixtures/redaction/labelled.jsonl (bench/bench_redaction.py).
 
 A public module: its `__all__` is what a pilot or an evaluator may import. `cached_redaction`
@@ -20,11 +23,14 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from civiclab.errors import CivicLabError
 from civiclab.privacy.redaction.patterns import KINDS, PATTERNS
+from civiclab.privacy.redaction.windows import WINDOW, windows
 
 if TYPE_CHECKING:
     from civiclab.privacy.redaction.cache import cached_redaction
@@ -61,13 +67,16 @@ class Finding:
     score: float = 1.0
 
 
-_FREE_TEXT = re.compile(r"[^\W\d_]{2}.*\s|\s.*[^\W\d_]{2}", re.DOTALL)
+_LETTERS = re.compile(r"[^\W\d_]{2}")
+_SPACE = re.compile(r"\s")
 MIN_FREE_TEXT = 8
 
 
 def holds_free_text(text: str) -> bool:
-    """Whether a string may be something a person wrote (so the name model must read it)."""
-    return len(text) >= MIN_FREE_TEXT and _FREE_TEXT.search(text) is not None
+    """Whether a string may be something a person wrote (two letters and a space: the model reads it)."""
+    return (
+        len(text) >= MIN_FREE_TEXT and _SPACE.search(text) is not None and _LETTERS.search(text) is not None
+    )
 
 
 def find_personal_data(text: str, extra_names: tuple[str, ...] = (), *, model: bool = True) -> list[Finding]:
@@ -81,40 +90,62 @@ def find_personal_data(text: str, extra_names: tuple[str, ...] = (), *, model: b
     Raises:
         CivicLabError: the redaction model is not installed (nothing is logged unredacted).
     """
-    return list(_findings(text, tuple(extra_names), model and holds_free_text(text)))
+    extra_names = tuple(extra_names)
+    with_model = model and holds_free_text(text)
+    if len(text) <= WINDOW:
+        return list(_findings(text, extra_names, with_model))
+    # A long text: window by window (each window read by the model only if it holds free text), uncached.
+    candidates = _named(text, extra_names)
+    for start, end in windows(text):
+        part = text[start:end]
+        for r in _analyze(part, with_model and holds_free_text(part)):
+            candidates.append(Finding(r.entity_type, start + r.start, start + r.end, "", r.score))
+    return _resolve(text, candidates)
 
 
 @functools.lru_cache(maxsize=1 << 15)
 def _findings(text: str, extra_names: tuple[str, ...], with_model: bool) -> tuple[Finding, ...]:
-    candidates: list[Finding] = []
-    for name in extra_names:
-        if name:
-            for match in re.finditer(re.escape(name), text, re.IGNORECASE):
-                candidates.append(Finding("NAME", match.start(), match.end(), match.group(), 1.0))
-    for result in _analyze(text, with_model):
-        candidates.append(
-            Finding(
-                result.entity_type, result.start, result.end, text[result.start : result.end], result.score
-            )
-        )
-    # Surest first, then longest: an IBAN is not read as a phone, a street as a person. Two names
-    # that overlap (the model's « grégoire van » and the first-name rule's « grégoire van damme »)
-    # are one name: their union is redacted.
-    candidates.sort(key=lambda f: (-f.score, -(f.end - f.start), f.start))
+    candidates = _named(text, extra_names)
+    candidates += [Finding(r.entity_type, r.start, r.end, "", r.score) for r in _analyze(text, with_model)]
+    return tuple(_resolve(text, candidates))
+
+
+def _named(text: str, extra_names: tuple[str, ...]) -> list[Finding]:
+    return [
+        Finding("NAME", match.start(), match.end(), "", 1.0)
+        for name in extra_names
+        if name
+        for match in re.finditer(re.escape(name), text, re.IGNORECASE)
+    ]
+
+
+def _resolve(text: str, candidates: Iterable[Finding]) -> list[Finding]:
+    """The findings to redact, without overlaps, in reading order, each with its value.
+
+    Surest first, then longest: an IBAN is not read as a phone, a street as a person. Two names that
+    overlap (the model's « grégoire van » and the first-name rule's « grégoire van damme ») are one
+    name: their union is redacted. The kept findings stay sorted and disjoint, so each candidate is
+    placed by bisection: thousands of values in one long text cost n log n, not n².
+    """
+    starts: list[int] = []
     taken: list[Finding] = []
-    for f in candidates:
+    for f in sorted(candidates, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
         if f.start >= f.end:
             continue
-        overlapping = [t for t in taken if f.start < t.end and t.start < f.end]
+        low = max(0, bisect_right(starts, f.start) - 1)
+        if low < len(taken) and taken[low].end <= f.start:
+            low += 1
+        high = bisect_left(starts, f.end)
+        overlapping = taken[low:high]
         if not overlapping:
-            taken.append(f)
+            starts.insert(low, f.start)
+            taken.insert(low, f)
         elif all(t.kind == f.kind == "NAME" for t in overlapping):
-            start = min(f.start, *(t.start for t in overlapping))
-            end = max(f.end, *(t.end for t in overlapping))
+            start, end = min(f.start, overlapping[0].start), max(f.end, overlapping[-1].end)
             best = max(f.score, *(t.score for t in overlapping))
-            taken = [t for t in taken if t not in overlapping]
-            taken.append(Finding("NAME", start, end, text[start:end], best))
-    return tuple(sorted(taken, key=lambda f: f.start))
+            starts[low:high] = [start]
+            taken[low:high] = [Finding("NAME", start, end, "", best)]
+    return [Finding(f.kind, f.start, f.end, text[f.start : f.end], f.score) for f in taken]
 
 
 class _Match:
@@ -159,17 +190,25 @@ def redact_text(text: str, extra_names: tuple[str, ...] = (), *, model: bool = T
     findings = find_personal_data(text, extra_names, model=model)
     if not findings:
         return text
-    if model and holds_free_text(text):
+    spaced = model and holds_free_text(text)
+    if spaced and len(text) <= WINDOW:
         # The model's path: Presidio's analyzer found them, Presidio's anonymizer replaces them.
         from civiclab.privacy.redaction.recognizers import anonymize
 
         return anonymize(text, [(f.kind, f.start, f.end, f.score) for f in findings])
+    # Presidio's anonymizer rebuilds the whole text at each value (quadratic on a long text): the same
+    # replacement, spliced once, with its rule that values of one kind with only spaces between are one.
     parts: list[str] = []
     cursor = 0
+    previous: Finding | None = None
     for f in findings:
-        parts.append(text[cursor : f.start])
+        gap = text[cursor : f.start]
+        if spaced and previous is not None and previous.kind == f.kind and gap and not gap.strip(" "):
+            parts.pop()  # `[NAME] [NAME]` is one `[NAME]`, as Presidio merges them
+        else:
+            parts.append(gap)
         parts.append(f"[{f.kind}]")
-        cursor = f.end
+        cursor, previous = f.end, f
     parts.append(text[cursor:])
     return "".join(parts)
 
@@ -242,17 +281,28 @@ def _clean_string(text: str) -> str:
 def _redact_seen(text: str) -> str:
     # A plain dict in front of `_redact_string`'s cache for the journal's no-extra-names case: a
     # lookup costs a tenth of an lru_cache call, which counts at 250,000 events per 10,000 sessions.
+    if len(text) > WINDOW:
+        return _redact_string(text, ())
     if len(_SEEN) >= 1 << 16:
         _SEEN.clear()
     clean = _SEEN[text] = _redact_string(text, ())
     return clean
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _redact_string(text: str, extra_names: tuple[str, ...]) -> str:
-    # Cached: logs repeat the same short strings (step ids, channels, verdicts) hundreds of
-    # thousands of times; each distinct string is analysed once per process.
+    # A long text is not kept: the caches would hold megabytes per entry.
+    if len(text) > WINDOW:
+        return _redacted(text, extra_names)
+    return _redacted_cached(text, extra_names)
+
+
+def _redacted(text: str, extra_names: tuple[str, ...]) -> str:
     return redact_text(text, extra_names) if _may_hold_personal_data(text, extra_names) else text
+
+
+# Cached: logs repeat the same short strings (step ids, channels, verdicts) hundreds of thousands of
+# times; each distinct string is analysed once per process.
+_redacted_cached = functools.lru_cache(maxsize=1 << 16)(_redacted)
 
 
 _SUSPECT = re.compile(r"[@<\d]|\(at\)|\[at\]|arobase", re.IGNORECASE)

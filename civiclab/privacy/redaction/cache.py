@@ -36,7 +36,7 @@ SECRET_NAME = "redaction-cache"
 # The distributions whose behaviour shapes the output (the model package is added by its name).
 _DISTRIBUTIONS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "gender-guesser")
 # civiclab's own redaction code: any edit to it invalidates every entry, with no version to remember.
-_SOURCES = ("__init__.py", "patterns.py", "recognizers.py")
+_SOURCES = ("__init__.py", "patterns.py", "recognizers.py", "windows.py")
 
 
 def cache_dir() -> Path:

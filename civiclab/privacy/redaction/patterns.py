@@ -4,6 +4,11 @@ They run on every string (fast, no model) and, inside Presidio, next to the spaC
 finds names wherever they are (see `recognizers.py`). A pattern with a group named `v` redacts only that
 group: the phrase that gives the context (« né le », "passport number") stays readable.
 Each entry: kind, pattern name, compiled pattern, score (how sure a match is personal data).
+
+Every pattern runs in time linear in the text, whatever the text (a survey comment, an external
+assistant's answer): each repetition is bounded ({1,64}, not +) and a run that cannot be given back
+is possessive (`{1,64}+`), so no start position scans more than a few hundred characters and no
+failed match backtracks through a long run. tests/privacy/test_redaction_bounds.py holds it so.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
 _ADDRESS_STOP = r"et|and|pour|je|j'|svp|avec|depuis|from|since|merci|mon|ma|mes|my|où|where|qui|who|est|is"
 
 # One word of a name: "Aurélie", "Marie-Claire", "N'Diaye", "d'Almeida", "O'Sullivan", "McAllister".
-_NAME_WORD = r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý](?:[a-zà-ÿ]{1,2}[A-ZÀ-Ý])?[a-zà-ÿ]+(?:[\-’'][A-ZÀ-Ý]?[a-zà-ÿ]+)*"
+_NAME_WORD = r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý](?:[a-zà-ÿ]{1,2}[A-ZÀ-Ý])?[a-zà-ÿ]{1,40}(?:[\-’'][A-ZÀ-Ý]?[a-zà-ÿ]{1,40}){0,5}"
 # Particles that stay lower case inside a name: « Jean de la Tour », "Pieter van der Meer".
 _PARTICLE = r"(?:de|du|des|del|della|van|von|der|den|ter|ten|le|la|ben|bin|ibn|el|al|dos|das|da|di)"
 # A name may open with a particle (« Mme von Amsberg »), but not with an article (« Monsieur le Maire »).
@@ -54,7 +59,7 @@ _FUNCTION_WORDS = (
     r"(?:et|je|j|de|du|des|la|le|les|un|une|ma|mon|mes|pour|qui|que|est|suis|and|i|the|a|an|my|"
     r"is|not|to|for|of|in|on|at|merci|thanks|svp|please|bonjour|hello|hi)"
 )
-_LOWER_WORD = rf"(?!{_FUNCTION_WORDS}\b)[a-zà-ÿ][a-zà-ÿ’'\-]+"
+_LOWER_WORD = rf"(?!{_FUNCTION_WORDS}\b)[a-zà-ÿ][a-zà-ÿ’'\-]{{1,40}}"
 _STRONG_INTRO = (
     r"(?i:je m['’]appelle|je me nomme|moi c['’]est|my name is|sign[ée]e?|cordialement|regards|sincerely|"
     r"au nom de|de la part de|on behalf of)"
@@ -83,6 +88,8 @@ _PLATE_CONTEXT = (
     r"number[ ]plate|licen[cs]e[ ]plate|v[ée]hicule|vehicle|voiture|car)"
 )
 _PLATE_LETTERS = r"[A-HJ-NP-TV-Z]{2}"
+# The separator before each label of an obfuscated domain: `(dot)`, `[point]`, ` dot `, or a dot.
+_DOT = r"(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|\.)"
 # Top-level domains an obfuscated address ends with (so "me at awa.diallo" is not an address).
 _TLD = r"(?:com|fr|net|org|eu|be|ch|lu|ca|uk|de|es|it|pt|nl|io|info|biz|gouv|re|gp|mq|gf|yt|nc|pf|pm|ma|dz|tn|sn)"
 
@@ -93,16 +100,14 @@ def _p(kind: str, name: str, pattern: str, score: float, flags: int = 0) -> Shap
 
 # Order matters only for equal scores: longer, more specific patterns first.
 PATTERNS: tuple[ShapePattern, ...] = (
-    _p("NAME", "tagged name", r"<name>(.*?)</name>", 1.0, re.IGNORECASE | re.DOTALL),
-    _p("EMAIL", "e-mail", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}", 1.0),
+    _p("NAME", "tagged name", r"<name>([^<]{0,200}?)</name>", 1.0, re.IGNORECASE | re.DOTALL),
+    _p("EMAIL", "e-mail", r"[A-Za-z0-9._%+\-]{1,64}+@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}", 1.0),
     _p(
         "EMAIL",
         "obfuscated e-mail",
-        r"[A-Za-z0-9._%+\-]+"
+        r"[A-Za-z0-9._%+\-]{1,64}+"
         r"(?:[ ]?(?:\((?:at|@|arobase)\)|\[(?:at|@|arobase)\]|\{(?:at|@)\})[ ]?|[ ](?:at|arobase)[ ])"
-        r"[A-Za-z0-9\-]+(?:(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|\.)"
-        r"[A-Za-z0-9\-]+)*?(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|\.)"
-        rf"{_TLD}\b",
+        rf"[A-Za-z0-9\-]{{1,63}}+(?:{_DOT}[A-Za-z0-9\-]{{1,63}}+){{0,8}}?{_DOT}{_TLD}\b",
         0.95,
     ),
     _p("IBAN", "IBAN", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 1.0),
@@ -123,21 +128,21 @@ PATTERNS: tuple[ShapePattern, ...] = (
     _p(
         "DATE_OF_BIRTH",
         "date after a birth phrase",
-        rf"(?<![\w]){_BIRTH}[ ]?[:,]?[ ]*(?:(?i:is|est|was|était|le|on|the)[ ])*(?P<v>{_DATE})(?!\d)",
+        rf"(?<![\w]){_BIRTH}[ ]?[:,]?[ ]{{0,3}}(?:(?i:is|est|was|était|le|on|the)[ ]){{0,3}}(?P<v>{_DATE})(?!\d)",
         0.95,
     ),
     _p(
         "ID_NUMBER",
         "identity document number after its name",
-        rf"(?<![\w]){_ID_DOC}(?:[ ]?(?i:n[°o]\.?|num[ée]ro|number|no\.?|nr\.?|#|is|est|:|de[ ]ma[ ]fille))*"
-        r"[ ]*:?[ ]*(?P<v>(?=[A-Z0-9]*\d)[A-Z0-9]{6,14}|[A-Z]{9})\b",
+        rf"(?<![\w]){_ID_DOC}(?:[ ]?(?i:n[°o]\.?|num[ée]ro|number|no\.?|nr\.?|#|is|est|:|de[ ]ma[ ]fille)){{0,4}}"
+        r"[ ]{0,3}:?[ ]{0,3}(?P<v>(?=[A-Z0-9]{0,13}\d)[A-Z0-9]{6,14}|[A-Z]{9})\b",
         0.95,
     ),
     _p("ID_NUMBER", "French passport number", r"\b\d{2}[A-Z]{2}\d{5}\b", 0.85),
     _p(
         "LICENCE_PLATE",
         "plate after a vehicle word",
-        rf"(?<![\w]){_PLATE_CONTEXT}[ ]*(?:n[°o]\.?|:)?[ ]*(?P<v>{_PLATE_LETTERS}[ \-]?\d{{3}}[ \-]?{_PLATE_LETTERS}"
+        rf"(?<![\w]){_PLATE_CONTEXT}[ ]{{0,3}}(?:n[°o]\.?|:)?[ ]{{0,3}}(?P<v>{_PLATE_LETTERS}[ \-]?\d{{3}}[ \-]?{_PLATE_LETTERS}"
         r"|[A-Z]{2}\d{2}[ ]?[A-Z]{3}|\d{1,4}[ ]?[A-Z]{1,3}[ ]?(?:\d{2}|2[AB]))\b",
         0.95,
     ),
@@ -150,27 +155,27 @@ PATTERNS: tuple[ShapePattern, ...] = (
     _p(
         "ADDRESS",
         "postal address",
-        r"(?i:(?:flat|apartment|appartement|apt\.?|bâtiment|bat\.?)[ ]\w{1,4},?[ ]+)?"
-        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]+" + _STREET + r"[ ]+[^\n,;.?!]{2,60}?"
-        r"(?:(?:,[ ]*|[ ]+)\d{5}(?:[ ]+[A-ZÀ-Ý][\w\-' ]{1,40}?)?)?"
+        r"(?i:(?:flat|apartment|appartement|apt\.?|bâtiment|bat\.?)[ ]\w{1,4},?[ ]{1,3})?"
+        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]{1,3}" + _STREET + r"[ ]{1,3}[^\n,;.?!]{2,60}?"
+        r"(?:(?:,[ ]{0,3}|[ ]{1,3})\d{5}(?:[ ]{1,3}[A-ZÀ-Ý][\w\-' ]{1,40}?)?)?"
         r"(?=$|[\n,;.?!)]|[ ](?:" + _ADDRESS_STOP + r")\b)"
-        r"|(?-i:\b\d{5}[ ]+[A-ZÀ-Ý][A-Za-zÀ-ÿ\-']{2,}(?:[ \-][A-ZÀ-Ý][A-Za-zÀ-ÿ\-']+)*\b)",
+        r"|(?-i:\b\d{5}[ ]{1,3}[A-ZÀ-Ý][A-Za-zÀ-ÿ\-']{2,40}(?:[ \-][A-ZÀ-Ý][A-Za-zÀ-ÿ\-']{1,40}){0,5}\b)",
         0.9,
         re.IGNORECASE,
     ),
     _p(
         "ADDRESS",
         "English postal address",
-        r"(?i:(?:flat|apartment|apt\.?|unit)[ ]\w{1,4},?[ ]+)?\b\d{1,4}[A-Z]?[ ]"
-        rf"(?:[A-Z][a-z]+[ ]){{1,3}}{_STREET_EN}\b(?:,?[ ][A-Z][a-z]+(?:[ ]{_UK_POSTCODE})?)?"
-        rf"|\b\d{{1,4}}[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,[ ][A-Z][a-z]+[ ]{_UK_POSTCODE}\b",
+        r"(?i:(?:flat|apartment|apt\.?|unit)[ ]\w{1,4},?[ ]{1,3})?\b\d{1,4}[A-Z]?[ ]"
+        rf"(?:[A-Z][a-z]{{1,40}}[ ]){{1,3}}{_STREET_EN}\b(?:,?[ ][A-Z][a-z]{{1,40}}(?:[ ]{_UK_POSTCODE})?)?"
+        rf"|\b\d{{1,4}}[ ][A-Z][a-z]{{1,40}}(?:[ ][A-Z][a-z]{{1,40}})?,[ ][A-Z][a-z]{{1,40}}[ ]{_UK_POSTCODE}\b",
         0.9,
     ),
-    _p("NAME", "name after an introduction", rf"(?<![\w])(?:{_NAME_INTRO})[ ,:]+(?P<v>{_NAME})\b", 0.9),
+    _p("NAME", "name after an introduction", rf"(?<![\w])(?:{_NAME_INTRO})[ ,:]{{1,4}}(?P<v>{_NAME})\b", 0.9),
     _p(
         "NAME",
         "lower-case name after an introduction",
-        rf"(?<![\w]){_STRONG_INTRO}[ ,:]+(?P<v>{_LOWER_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_LOWER_WORD}){{1,2}})\b",
+        rf"(?<![\w]){_STRONG_INTRO}[ ,:]{{1,4}}(?P<v>{_LOWER_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_LOWER_WORD}){{1,2}})\b",
         0.8,
     ),
 )

@@ -9,6 +9,7 @@ carrying the English phrasings; `language` is always "fr" for Presidio.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import re
@@ -133,6 +134,27 @@ def _without_torch() -> Iterator[None]:
                 del sys.modules[name]
 
 
+# A run of more characters than this without a space is no word of a sentence (an encoded blob, a
+# line of dashes): spaCy's tokenizer splits it in time quadratic in its length (minutes for 20,000
+# dashes). The model sees such runs as spaces, of the same length so that offsets are unchanged;
+# the patterns, which find e-mails and identifiers in them, still read the text as it is.
+LONGEST_WORD = 64
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{LONGEST_WORD + 1},}}+")
+
+
+class LongRunsBlanked:
+    """spaCy's tokenizer, given the text with every run longer than `LONGEST_WORD` blanked out."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Any:
+        return self.tokenizer(_LONG_RUN.sub(lambda run: " " * len(run.group()), text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.tokenizer, name)
+
+
 def _build_analyzer() -> AnalyzerEngine:
     for noisy in ("presidio-analyzer", "presidio_analyzer"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -160,7 +182,9 @@ def _load_analyzer() -> AnalyzerEngine:
     )
     # Loaded here rather than by Presidio's `load()`, which downloads a missing model: civiclab never
     # downloads at run time (a missing package is an error). The lemmatizer feeds nothing we use.
-    nlp_engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=["lemmatizer"])}  # type: ignore[assignment]
+    nlp = spacy.load(SPACY_MODEL, exclude=["lemmatizer"])
+    nlp.tokenizer = LongRunsBlanked(nlp.tokenizer)
+    nlp_engine.nlp = {LANGUAGE: nlp}  # type: ignore[assignment]
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     registry.add_recognizer(
         SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"], ner_strength=NER_SCORE)
@@ -195,7 +219,7 @@ _CAPITALISED = re.compile(r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý]")
 # After a name: more name words, possibly behind particles (« Maëlys » + « von Amsberg »).
 _NAME_TAIL = re.compile(
     r"(?:[ ](?:(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]){0,2}"
-    r"(?:[A-ZÀ-Ýdn][’'])?[A-ZÀ-Ý][\w\-’']*)+"
+    r"(?:[A-ZÀ-Ýdn][’'])?[A-ZÀ-Ý][\w\-’']{0,40}+){1,3}"
 )
 _PARTICLE_BEFORE = re.compile(
     r"(?:(?<![\w’'])(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]"
@@ -221,11 +245,6 @@ def _names_a_place(text: str, index: int) -> bool:
 
 # A single word shaped like a surname rather than a common word: N'Diaye, d'Almeida, McAllister.
 _NAME_SHAPED = re.compile(r"^[A-ZÀ-Ýd][’'][A-ZÀ-Ý]|^Ma?c[A-Z]|^[A-ZÀ-Ý][a-zà-ÿ]+-[A-ZÀ-Ý]")
-
-
-def _sentence_start(text: str, index: int) -> bool:
-    before = text[:index].rstrip(" \"«“'")
-    return not before or before[-1] in ".!?\n:"
 
 
 def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -264,7 +283,11 @@ def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
         (_CAPITALISED.match(w) and w.lower() not in _NOT_A_PERSON) or w.lower() in names for _, _, w in kept
     ):
         return None
-    particle_before = _PARTICLE_BEFORE.search(text, 0, kept[0][0]) if text[kept[0][0]].isupper() else None
+    # Searched in the few characters before the name only (the longest particles, « della der »).
+    before = kept[0][0]
+    particle_before = (
+        _PARTICLE_BEFORE.search(text, max(0, before - 16), before) if text[before].isupper() else None
+    )
     lone = len(kept) == 1 and particle_before is None
     if lone and kept[0][2].lower() not in names and not _NAME_SHAPED.search(kept[0][2]):
         # One capitalised word that is not a first name is too often a service or a word opening a
@@ -323,13 +346,20 @@ def _after_determiner(text: str, index: int) -> bool:
 _NOT_NAME_TAGS = frozenset({"VERB", "AUX", "ADP", "DET", "PRON", "NUM", "CCONJ", "SCONJ"})
 
 
+def _tokens_within(nlp_artifacts: Any, start: int, end: int) -> Any:
+    """The spaCy tokens that start inside text[start:end], found by bisection (not a scan of the text)."""
+    tokens = getattr(nlp_artifacts, "tokens", None)
+    indices = getattr(nlp_artifacts, "tokens_indices", None)
+    if tokens is None or indices is None:
+        return ()
+    return tokens[bisect.bisect_left(indices, start) : bisect.bisect_left(indices, end)]
+
+
 def _tagged_as_non_name(nlp_artifacts: Any, start: int, end: int) -> bool:
     """Whether the spaCy tagger reads a word of text[start:end] as a verb, adverb, number… (« ans coûte »)."""
-    tokens = getattr(nlp_artifacts, "tokens", None)
-    if tokens is None:
-        return False
     return any(
-        start <= t.idx < end and t.pos_ in _NOT_NAME_TAGS and t.lower_ not in _PARTICLES for t in tokens
+        t.pos_ in _NOT_NAME_TAGS and t.lower_ not in _PARTICLES
+        for t in _tokens_within(nlp_artifacts, start, end)
     )
 
 
@@ -339,12 +369,9 @@ def _tagged_as_proper_noun(nlp_artifacts: Any, start: int, end: int) -> bool:
     A lower-case first name is only a guess (« cas de perte », « bac jaune » are in the dictionary
     too); the guess stands when the tagger agrees that it is a name.
     """
-    tokens = getattr(nlp_artifacts, "tokens", None)
-    if tokens is None:
-        return False
-    return any(start <= t.idx < end and t.pos_ in ("PROPN", "X") for t in tokens) and not _tagged_as_non_name(
-        nlp_artifacts, start, end
-    )
+    return any(
+        t.pos_ in ("PROPN", "X") for t in _tokens_within(nlp_artifacts, start, end)
+    ) and not _tagged_as_non_name(nlp_artifacts, start, end)
 
 
 def _first_name_recognizer() -> Any:

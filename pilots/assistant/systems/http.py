@@ -8,7 +8,7 @@ import re
 import time
 from typing import Any
 
-from civiclab import strip_url_credentials
+from civiclab import ReplyRefused, bound_replies, strip_url_credentials
 from pilots.assistant.systems.base import (
     Question,
     Reply,
@@ -51,7 +51,13 @@ class HttpJsonSystem:
         for header, env in spec.headers_env.items():
             headers[header] = os.environ.get(env, "")
         limits = httpx.Limits(max_connections=spec.calls.concurrency * 2)
-        self.client = httpx.Client(headers=headers, timeout=spec.calls.timeout_s, limits=limits)
+        # Each reply is read up to the byte cap, and no longer than the call's timeout: a download
+        # the dispatcher gave up on stops instead of filling memory in an abandoned thread.
+        self.client = bound_replies(
+            httpx.Client(headers=headers, timeout=spec.calls.timeout_s, limits=limits),
+            strip_url_credentials(spec.url),
+            deadline_s=spec.calls.timeout_s,
+        )
         self.paths = {
             name: jmespath.compile(path)
             for name, path in spec.response.model_dump().items()
@@ -77,6 +83,8 @@ class HttpJsonSystem:
                 response = self.client.get(self.spec.url, params=params)
             else:
                 response = self.client.request(self.spec.method, self.spec.url, json=body)
+        except ReplyRefused as exc:
+            raise (TransientError if exc.slow else SystemCallError)(str(exc)) from None
         except httpx.TimeoutException as exc:
             raise TransientError(f"timeout: {type(exc).__name__}") from None
         except httpx.TransportError as exc:

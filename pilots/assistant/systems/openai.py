@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from civiclab import strip_url_credentials
+from civiclab import ReplyRefused, bound_replies, strip_url_credentials
 from pilots.assistant.systems.base import Question, Reply, SystemCallError, TransientError
 from pilots.assistant.systems.config import OpenAISystem
 
@@ -28,6 +28,11 @@ class OpenAIChatSystem:
             api_key=key or "not-needed",
             timeout=spec.calls.timeout_s,
             max_retries=0,
+            http_client=bound_replies(
+                openai.DefaultHttpxClient(timeout=spec.calls.timeout_s),
+                strip_url_credentials(spec.base_url),
+                deadline_s=spec.calls.timeout_s,
+            ),
         )
 
     def ask(self, question: Question) -> Reply:
@@ -45,6 +50,8 @@ class OpenAIChatSystem:
                 max_tokens=self.spec.max_tokens,
                 temperature=self.spec.temperature,
             )
+        except ReplyRefused as exc:  # the body past the byte cap, or still arriving at the timeout
+            raise (TransientError if exc.slow else SystemCallError)(str(exc)) from None
         except (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from None
         except openai.APIStatusError as exc:
