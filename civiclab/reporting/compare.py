@@ -4,8 +4,12 @@ parameters that differ, per-segment results and plots.
 Every run is compared with a baseline: the first run id given, or the oldest finished run of the
 experiment. Per-session values come from each run's sessions.jsonl (see `observations`); sessions pair
 when both runs have the same session ids and personas, and the tests are then paired. Metrics without
-per-session values are compared through their stored 95% intervals. p-values are Holm-adjusted over
-the rows of each pair of runs.
+per-session values are compared through their stored 95% intervals.
+
+Only the pre-declared primary endpoints are tested: the scorecard's criteria (each metric and segment
+a criterion names, in either run). Their p-values are Holm-adjusted over those endpoints only, for each
+pair of runs; every other row (other metrics, other segments) is descriptive: its p-value is shown
+unadjusted, labelled so, and never called significant.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class ComparisonRow(BaseModel):
     p_value: float | None = None
     p_holm: float | None = None
     significant: bool | None = None
+    primary: bool = Field(default=False, description="a criterion of the scorecard: a pre-declared endpoint")
     effect_name: str | None = None
     effect: float | None = None
     n_baseline: int | None = None
@@ -99,6 +104,23 @@ class _Run:
     metrics: list[Metric]
     obs: Observations | None
     k: int
+    endpoints: frozenset[tuple[str, str | None]] = frozenset()
+
+
+def _endpoints(folder: object) -> frozenset[tuple[str, str | None]]:
+    """The (metric, segment) of each criterion of the run's scorecard: its pre-declared endpoints."""
+    from pathlib import Path
+
+    from civiclab.store.files import UnsafeArtifact, read_artifact
+    from civiclab.store.schema import SCORECARD_FILE
+
+    if not isinstance(folder, Path):
+        return frozenset()
+    try:
+        card = json.loads(read_artifact(folder, SCORECARD_FILE))
+        return frozenset((str(c["metric"]), c.get("segment")) for c in card.get("criteria") or [])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, UnsafeArtifact):
+        return frozenset()
 
 
 def _iso(ms: int) -> str:
@@ -126,7 +148,8 @@ def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
         k = int(summary.params.get("privacy.k_anonymity", 5))
     except ValueError:
         k = 5
-    return _Run(summary, metrics if metrics is not None else metrics_from_tracking(summary.metrics), obs, k)
+    chosen = metrics if metrics is not None else metrics_from_tracking(summary.metrics)
+    return _Run(summary, chosen, obs, k, _endpoints(folder))
 
 
 def _session_test(
@@ -167,6 +190,7 @@ def _row(
     run_id: str,
     result: TestResult,
     p_holm: float | None,
+    primary: bool = False,
 ) -> ComparisonRow:
     ref = other or base
     assert ref is not None
@@ -192,7 +216,8 @@ def _row(
         paired=result.paired,
         p_value=result.p_value,
         p_holm=p_holm,
-        significant=None if p_holm is None else p_holm < ALPHA,
+        significant=None if p_holm is None or not primary else p_holm < ALPHA,
+        primary=primary,
         effect_name=result.effect_name,
         effect=result.effect,
         n_baseline=(result.n_a or (base.n if base else None)),
@@ -235,10 +260,12 @@ def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
             va, vb = float(a.value), float(b.value)  # type: ignore[arg-type]
             result = interval_test(va, a.ci_low, a.ci_high, vb, b.ci_low, b.ci_high)
         tested.append((name, segment, a, b, result))
-    adjusted = holm([t[4].p_value for t in tested])
+    endpoints = base.endpoints | run.endpoints
+    primary = [(t[0], t[1]) in endpoints for t in tested]
+    adjusted = iter(holm([t[4].p_value for t, first in zip(tested, primary, strict=True) if first]))
     return [
-        _row(name, segment, a, b, run.summary.run_id, result, p)
-        for (name, segment, a, b, result), p in zip(tested, adjusted, strict=True)
+        _row(name, segment, a, b, run.summary.run_id, result, next(adjusted) if first else None, first)
+        for (name, segment, a, b, result), first in zip(tested, primary, strict=True)
     ]
 
 
@@ -355,8 +382,14 @@ def to_text(report: CompareReport, limit: int = 40) -> str:
     else:
         out.append("parameters: identical")
     overall = [r for r in report.rows if r.segment is None]
-    overall.sort(key=lambda r: (not r.significant, r.p_holm if r.p_holm is not None else 2.0))
-    header = ("run", "metric", "baseline", "value", "delta [95% CI]", "p (Holm)", "effect", "test")
+    overall.sort(
+        key=lambda r: (
+            not r.primary,
+            not r.significant,
+            r.p_holm if r.primary and r.p_holm is not None else 2.0,
+        )
+    )
+    header = ("run", "metric", "baseline", "value", "delta [95% CI]", "p", "effect", "test")
     table = [header]
     for r in overall[:limit]:
         ci = f" [{_f(r.delta_low, '+.3g')}, {_f(r.delta_high, '+.3g')}]" if r.delta_low is not None else ""
@@ -369,7 +402,7 @@ def to_text(report: CompareReport, limit: int = 40) -> str:
                 _f(r.baseline),
                 _f(r.value),
                 f"{_f(r.delta, '+.4g')}{ci}",
-                _p(r.p_holm) + mark,
+                (_p(r.p_holm) + mark + " (Holm)") if r.primary else f"{_p(r.p_value)} descr.",
                 effect,
                 r.test,
             )
@@ -382,8 +415,11 @@ def to_text(report: CompareReport, limit: int = 40) -> str:
     if len(overall) > limit:
         out.append(f"… {len(overall) - limit} more rows (use --json or --output)")
     significant = sum(1 for r in report.rows if r.significant)
+    primary = sum(1 for r in report.rows if r.primary)
     out.append(
-        f"* significant at {report.alpha} after Holm adjustment: {significant} of {len(report.rows)} rows"
+        f"* significant at {report.alpha} after Holm adjustment over the {primary} primary endpoints (the "
+        f"scorecard's criteria): {significant}; the other {len(report.rows) - primary} rows are descriptive "
+        "(p unadjusted, 'descr.')"
     )
     out.extend(f"note: {n}" for n in report.notes)
     return "\n".join(out)

@@ -162,3 +162,33 @@ def test_compare_warns_when_the_baseline_did_not_finish(
     assert main(["--tracking-uri", store, "compare", base, other]) == 0
     err = capsys.readouterr().err
     assert f"warning: the BASELINE {base} did not finish" in err
+
+
+def _holm_reference(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment written from its definition (Holm 1979), for the test only."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def test_only_the_scorecards_criteria_are_tested_and_adjusted(runs: dict[str, Any], tmp_path: Path) -> None:
+    """Holm over the pre-declared endpoints only; every other row is descriptive, never 'significant'."""
+    report = compare_runs(Tracker(runs["store"]), run_ids=[runs["base"], runs["worse"]])
+    folder = Tracker(runs["store"]).local_artifact_dir(runs["base"])
+    assert folder is not None
+    card = json.loads((folder / "scorecard.json").read_text())
+    declared = {(c["metric"], c.get("segment")) for c in card["criteria"]}
+    primary = [r for r in report.rows if r.primary]
+    assert {(r.metric, r.segment) for r in primary} <= declared and (COMPLETION, None) in {
+        (r.metric, r.segment) for r in primary
+    }
+    tested = [r for r in primary if r.p_value is not None]
+    expected = _holm_reference([r.p_value for r in tested])  # type: ignore[misc]
+    assert [r.p_holm for r in tested] == pytest.approx(expected)
+    descriptive = [r for r in report.rows if not r.primary]
+    assert len(descriptive) > len(primary)  # segments and other metrics are not multiplied in
+    assert all(r.p_holm is None and r.significant is None for r in descriptive)
+    assert "primary endpoints (the scorecard's criteria)" in to_text(report)
