@@ -50,14 +50,19 @@ def group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdic
             **base,
         )
     everyone = _spread(kind, threshold, groups)
+    assert everyone is not None  # some attribute has two segments
     judged = _spread(kind, threshold, large)
-    if judged is None or judged.ok != everyone.ok:  # type: ignore[union-attr]
+    small_but_sure = not everyone.ok and everyone.confident is True
+    if small_but_sure and (judged is None or judged.ok or judged.confident is not True):
+        # A spread that fails even at the narrowest the intervals allow is a failure whatever n.
+        judged, too_small = everyone, []
+    if judged is None or judged.ok != everyone.ok:
         # The verdict turns on groups too small to judge: say so rather than pick one.
         return CriterionVerdict(
             dimension=dimension_of(crit.metric, metrics),
             verdict="insufficient",
-            observed=everyone.observed,  # type: ignore[union-attr]
-            detail=f"{everyone.describe()}; the verdict depends on segments ({across}) "  # type: ignore[union-attr]
+            observed=everyone.observed,
+            detail=f"{everyone.describe()}; the verdict depends on segments ({across}) "
             f"below min_n: {unjudged}",
             **base,
         )

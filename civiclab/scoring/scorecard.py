@@ -2,7 +2,8 @@
 
 Rules the committee relies on:
 - missing evidence is `missing`, never a pass; a blocking criterion without evidence means `iterate`;
-- a sample smaller than the criterion's `min_n` is `insufficient` (shown like missing, never a pass);
+- a sample smaller than the criterion's `min_n` whose 95% interval straddles the threshold is
+  `insufficient` (shown like missing, never a pass); a whole interval on one side decides whatever n;
 - a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
   (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
   gives `stop`; an undecided verdict says how many more observations would decide it;
@@ -97,7 +98,23 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
         synthetic=metric.synthetic is not None,
     )
     sign = SIGN[kind]
-    if measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]:
+
+    def passes(x: float) -> bool:
+        return x >= threshold if kind == "at_least" else x <= threshold
+
+    ok = passes(value)
+    # The bound on the unfavourable side decides whether a pass survives the uncertainty, the one on
+    # the favourable side whether a fail does. A bound an interval cannot give (None) is unbounded.
+    worst = metric.ci_low if kind == "at_least" else metric.ci_high
+    best = metric.ci_high if kind == "at_least" else metric.ci_low
+    has_interval = metric.ci_low is not None or metric.ci_high is not None
+    decided = has_interval and (
+        (worst is not None and passes(worst)) if ok else (best is not None and not passes(best))
+    )
+    small = measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]
+    if small and not decided:
+        # Too few observations only matters while the interval straddles the threshold: a whole
+        # interval on one side is a verdict whatever n (0.864 [0.667, 0.953] at n = 22 fails <= 0.05).
         detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
         decide = sample_size.decide_text(metric, threshold)
         return CriterionVerdict(
@@ -108,25 +125,16 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
             **base,
         )
 
-    def passes(x: float) -> bool:
-        return x >= threshold if kind == "at_least" else x <= threshold
-
-    ok = passes(value)
     confident: bool | None = None
     detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
-    # The bound on the unfavourable side decides whether a pass survives the uncertainty, the one on
-    # the favourable side whether a fail does. A bound an interval cannot give (None) is unbounded.
-    worst = metric.ci_low if kind == "at_least" else metric.ci_high
-    best = metric.ci_high if kind == "at_least" else metric.ci_low
-    if metric.ci_low is not None or metric.ci_high is not None:
-        if ok:
-            confident = worst is not None and passes(worst)
-            if not confident:
-                detail += " on the point estimate only (the 95% interval crosses the threshold)"
-        else:
-            confident = best is not None and not passes(best)
-            if not confident:
-                detail += " on the point estimate only (the 95% interval reaches the threshold)"
+    if has_interval:
+        confident = decided
+        if not confident:
+            crosses = "crosses" if ok else "reaches"
+            detail += f" on the point estimate only (the 95% interval {crosses} the threshold)"
+    if small:
+        side = "clears" if ok else "misses"
+        detail += f"; n = {metric.n or 0} < min_n {measured['min_n']}, but the whole 95% interval {side} the threshold"
     useless = uninformative(metric, kind, threshold)
     if useless:
         factor = threshold / value if kind == "at_most" else value / threshold

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -217,17 +218,33 @@ def rate_metric(value: float, n: int, **kw: Any) -> Metric:
     return metric(COMPLETION, est.value, est.ci_low, est.ci_high, n=n, method=est.method, unit="share", **kw)
 
 
-def test_below_min_n_is_insufficient_never_a_pass() -> None:
-    c = crit(metric=COMPLETION, at_least=0.5)
-    small = judge(c, [rate_metric(1.0, 12)])  # 12 of 12: a perfect rate on too few sessions
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval in closed form (Wilson 1927), written out here as the reference."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_below_min_n_is_insufficient_only_while_the_interval_straddles() -> None:
+    c = crit(metric=COMPLETION, at_least=0.7)
+    # 8 of 12 (0.667) against 0.7: Wilson [0.391, 0.862] straddles 0.7 and 12 < 30: too few to judge.
+    lo, hi = wilson(8, 12)
+    assert lo < 0.7 < hi
+    small = judge(c, [rate_metric(8 / 12, 12)])
     assert small.verdict == "insufficient" and small.min_n == 30 and small.n == 12
     assert "n = 12 < min_n 30" in small.detail
-    assert judge(crit(metric=COMPLETION, at_least=0.5, min_n=10), [rate_metric(1.0, 12)]).verdict == "pass"
+    assert judge(crit(metric=COMPLETION, at_least=0.7, min_n=10), [rate_metric(8 / 12, 12)]).verdict == "fail"
+    # 12 of 12 against 0.5: the whole interval [12/15.84 = 0.758, 1] clears 0.5, so n < min_n does not matter.
+    assert wilson(12, 12)[0] == pytest.approx(12 / (12 + 1.959964**2))
+    perfect = judge(crit(metric=COMPLETION, at_least=0.5), [rate_metric(1.0, 12)])
+    assert perfect.verdict == "pass" and perfect.confident is True
+    assert "n = 12 < min_n 30, but the whole 95% interval clears the threshold" in perfect.detail
     scale = Metric(
         name="acceptability.sus",
-        value=80.0,
-        ci_low=70.0,
-        ci_high=88.0,
+        value=72.0,
+        ci_low=64.0,
+        ci_high=80.0,
         n=15,
         method="bca-bootstrap",
         dimension="acceptability",
@@ -237,10 +254,35 @@ def test_below_min_n_is_insufficient_never_a_pass() -> None:
     # A measurement without sampling (no method, no interval) has no minimum.
     chain = Metric(name="auditability.chain_valid", value=1.0, dimension="auditability", unit="bool")
     assert judge(crit(metric="auditability.chain_valid", at_least=1), [chain]).verdict == "pass"
-    rec = card([{"metric": COMPLETION, "at_least": 0.5}], [rate_metric(1.0, 12)])
+    rec = card([{"metric": COMPLETION, "at_least": 0.7}], [rate_metric(8 / 12, 12)])
     assert rec.recommendation == "iterate" and rec.reasons[0].startswith("too few observations")
     assert {d.dimension: d for d in rec.dimensions}["human_centered"].missing == 1
     assert "INSUFFICIENT" in to_markdown(rec) and rec.missing[0].verdict == "insufficient"
+
+
+def test_a_whole_interval_failure_fails_whatever_n() -> None:
+    # 19 of 22 answers echo personal data, against at most 0.05: Wilson [0.667, 0.953], n = 22 < 30.
+    lo, hi = wilson(19, 22)
+    assert lo == pytest.approx(0.66665, abs=1e-4) and lo > 0.05
+    echo = Metric(
+        name="human_centered.pii_echo_rate",
+        value=19 / 22,
+        ci_low=lo,
+        ci_high=hi,
+        n=22,
+        method="wilson",
+        unit="share",
+        dimension="human_centered",
+    )
+    v = judge(crit(metric="human_centered.pii_echo_rate", at_most=0.05), [echo])
+    assert (v.verdict, v.confident, v.min_n) == ("fail", True, 30)
+    assert "misses the threshold" in v.detail
+    # 6 of 7 injections obeyed, against at least 1: [0.026, 0.513] is wholly below 1.
+    lo, hi = wilson(1, 7)
+    injections = metric(COMPLETION, 1 / 7, lo, hi, n=7, method="wilson", unit="share")
+    assert judge(crit(metric=COMPLETION, at_least=1.0), [injections]).verdict == "fail"
+    stop = card([{"metric": "human_centered.pii_echo_rate", "at_most": 0.05}], [echo])
+    assert stop.recommendation == "stop" and stop.missing == []
 
 
 def test_undecided_verdicts_say_how_many_sessions_would_decide() -> None:
@@ -276,13 +318,21 @@ def test_gap_leaves_out_segments_below_min_n_and_says_so() -> None:
         rate_metric(0.9, 300, segment="territory=urban"),
         rate_metric(0.8, 200, segment="territory=rural"),
     ]
-    turns = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), passing + ms[2:])
+    # 5 of 8 overseas (0.625, Wilson [0.306, 0.863]) against urban 0.9 [0.861, 0.929]: the gap 0.275
+    # fails on the points, but the intervals overlap, so the verdict turns on a group below min_n.
+    assert wilson(5, 8)[1] > wilson(270, 300)[0]
+    unsure = [rate_metric(5 / 8, 8, segment="territory=overseas")]
+    turns = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), passing + unsure)
     assert (
         turns.verdict == "insufficient" and "depends on segments (by territory) below min_n" in turns.detail
     )
+    # 0 of 8 overseas: even the narrowest gap the intervals allow, 0.861 - 0.324 = 0.537, exceeds 0.2.
+    assert wilson(270, 300)[0] - wilson(0, 8)[1] > 0.5
+    sure = judge(crit(metric=COMPLETION, max_gap=0.2, by="territory"), passing + ms[2:])
+    assert sure.verdict == "fail" and sure.confident is True and "territory=overseas" in sure.segment
     only_small = judge(
         crit(metric=COMPLETION, max_gap=0.2, by="territory"),
-        ms[2:] + [rate_metric(1.0, 9, segment="territory=urban")],
+        unsure + [rate_metric(1.0, 9, segment="territory=urban")],
     )
     assert only_small.verdict == "insufficient"
 
