@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from civiclab.stats.intervals import (
         METHODS,
         Estimate,
+        census,
         difference,
         mean,
         proportion,
@@ -103,6 +104,7 @@ _LAZY: dict[str, str] = {
     # numpy
     "Estimate": "civiclab.stats.intervals",
     "METHODS": "civiclab.stats.intervals",
+    "census": "civiclab.stats.intervals",
     "difference": "civiclab.stats.intervals",
     "mean": "civiclab.stats.intervals",
     "proportion": "civiclab.stats.intervals",
@@ -182,6 +184,7 @@ __all__ = [
     "__version__",
     "bound_replies",
     "canonical_json",
+    "census",
     "data_file_check",
     "difference",
     "equity",

@@ -167,6 +167,14 @@ class Metric(BaseModel):
         "sessions); None when it is. Every report marks such a value SYNTHETIC and it never gives a go.",
     )
 
+    census: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the finite population this value was measured over entirely (every routing decision "
+        "of the run, every injection prompt of the bank): a measurement without sampling interval, judged "
+        "exactly; None when the value is a sample",
+    )
+
     @field_validator("synthetic", mode="before")
     @classmethod
     def _reason_of_a_stored_flag(cls, value: object) -> object:

@@ -1,7 +1,7 @@
 """The AI-assistant pilot's auditability and privacy: explanations, redaction quality, leaks; and energy.
 
 - SHAP coverage: every automated routing decision must carry its SHAP values and a plain-language
-  explanation in the citizen's language.
+  explanation in the citizen's language. Every decision of the run is checked: a census, exact.
 - Redaction recall and precision, measured on a labelled set of texts with the spans of personal values.
 - Leaks: the known personal values of the scenarios, searched in every text artifact the run wrote. It
   must be 0.
@@ -24,6 +24,7 @@ from civiclab import (
     Metric,
     RunData,
     SessionRecord,
+    census,
     evaluator,
     metric_from,
     per_segment,
@@ -149,7 +150,11 @@ def assistant_audit(run: RunData, params: AssistantAuditParams) -> list[Metric]:
     facts = run.facts_as(AuditFacts) or AuditFacts()
 
     def coverage(records: list[SessionRecord]) -> Estimate:
-        return rate([explained(t, facts.features) for t in turns_of(records)], seed=seed, resamples=n)
+        # Every routing decision of these sessions is checked: a census of them, not a sample.
+        return census(
+            [explained(t, facts.features) for t in turns_of(records)],
+            population="every routing decision made in these sessions",
+        )
 
     external = facts.system.get("kind", "builtin") != "builtin"
     if external:

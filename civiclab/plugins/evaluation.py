@@ -268,6 +268,7 @@ def metric_from(
         segment=segment,
         note=note,
         error=error,
+        census=estimate.population if estimate.method == "census" else None,
     )
 
 

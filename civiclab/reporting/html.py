@@ -8,7 +8,7 @@ from typing import Any
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
-from civiclab.scoring.format import SIGN, fmt, interval_text, verdict_text
+from civiclab.scoring.format import SIGN, criterion_interval, fmt, interval_text, verdict_text
 
 HERE = Path(__file__).parent
 
@@ -38,6 +38,7 @@ def environment() -> Any:
         evidence_detail=evidence_detail,
         committee_words=committee_words,
         reviews_problem=reviews_problem,
+        criterion_interval=criterion_interval,
     )
     return env
 

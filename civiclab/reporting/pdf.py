@@ -15,7 +15,14 @@ from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.markdown import committee_line, evidence_line
 from civiclab.reporting.plots import Plot
 from civiclab.scoring.dimensions import DimensionCoverage
-from civiclab.scoring.format import SIGN, fmt, interval_text, synthetic_banner, verdict_text
+from civiclab.scoring.format import (
+    SIGN,
+    criterion_interval,
+    fmt,
+    interval_text,
+    synthetic_banner,
+    verdict_text,
+)
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"
@@ -186,7 +193,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
                 v.label + (f"\n{v.segment}" if v.segment else ""),
                 v.severity,
                 f"{fmt(v.observed)} {v.unit}".strip(),
-                interval_text(v.ci_low, v.ci_high, v.method),
+                criterion_interval(v),
                 f"{SIGN[v.kind]} {v.threshold:g}",
                 verdict_text(v),
                 v.detail,

@@ -11,6 +11,7 @@ __all__ = [
     "ASCII_SIGN",
     "SIGN",
     "cell",
+    "criterion_interval",
     "fmt",
     "interval_text",
     "no_raw_html",
@@ -34,6 +35,13 @@ def interval_text(low: float | None, high: float | None, method: str | None = No
         return "—"
     text = f"[{fmt(low) if low is not None else '−∞'}, {fmt(high) if high is not None else '∞'}]"
     return f"{text} ({method})" if method else text
+
+
+def criterion_interval(v: CriterionVerdict) -> str:
+    """A criterion's interval as reports show it: `census (exact)` for a census, else `interval_text`."""
+    if v.census is not None:
+        return "census (exact, no sampling interval)"
+    return interval_text(v.ci_low, v.ci_high, v.method)
 
 
 def verdict_text(v: CriterionVerdict) -> str:

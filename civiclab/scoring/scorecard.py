@@ -7,6 +7,8 @@ Rules the committee relies on:
 - a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
   (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
   gives `stop`; an undecided verdict says how many more observations would decide it;
+- a census (`Metric.census`: every instance of a finite population measured) has no sampling
+  interval and no minimum sample: its pass or fail is exact, and names the population;
 - gap and ratio criteria compare the worst-off segment with the best-off one;
 - a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
 """
@@ -111,6 +113,8 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
     decided = has_interval and (
         (worst is not None and passes(worst)) if ok else (best is not None and not passes(best))
     )
+    if metric.census is not None:
+        return _census_verdict(metric, passes(value), sign, threshold, measured, base)
     small = measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]
     if small and not decided:
         # Too few observations only matters while the interval straddles the threshold: a whole
@@ -155,6 +159,20 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
         uninformative=useless,
         **measured,
         **base,
+    )
+
+
+def _census_verdict(
+    metric: Metric, ok: bool, sign: str, threshold: float, measured: dict[str, Any], base: dict[str, Any]
+) -> CriterionVerdict:
+    """A census measured every instance of its population: the value is exact, so is the verdict."""
+    value = float(metric.value)  # type: ignore[arg-type]
+    detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
+    of = f" of {metric.n}" if metric.n is not None else ""
+    detail += f"; census{of}: {metric.census} (exact, no sampling interval)"
+    measured = {**measured, "ci_low": None, "ci_high": None, "min_n": None, "census": metric.census}
+    return CriterionVerdict(
+        verdict="pass" if ok else "fail", confident=True, detail=detail, **measured, **base
     )
 
 

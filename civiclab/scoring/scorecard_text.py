@@ -5,6 +5,7 @@ from __future__ import annotations
 from civiclab.scoring.format import (
     ASCII_SIGN,
     SIGN,
+    criterion_interval,
     fmt,
     interval_text,
     no_raw_html,
@@ -33,7 +34,7 @@ def to_markdown(card: Scorecard) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in card.criteria:
-        interval = interval_text(v.ci_low, v.ci_high, v.method)
+        interval = criterion_interval(v)
         observed = f"{fmt(v.observed)} {v.unit}".strip()
         n = "—" if v.n is None else str(v.n) + ("" if v.min_n is None else f" ({v.min_n})")
         lines.append(
@@ -121,7 +122,7 @@ def to_table(card: Scorecard) -> str:
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
         mark += " (uninformative)" if v.uninformative else ""
         mark += " SYNTHETIC" if v.synthetic else ""
-        interval = interval_text(v.ci_low, v.ci_high).replace("—", "-")
+        interval = "census" if v.census is not None else interval_text(v.ci_low, v.ci_high).replace("—", "-")
         rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]

@@ -56,6 +56,10 @@ class CriterionVerdict(BaseModel):
         default=False,
         description="the threshold is >= 100x away from the observed value: it could not have failed",
     )
+    census: str | None = Field(
+        default=None,
+        description="the finite population measured entirely (Metric.census): an exact verdict, no interval",
+    )
     detail: str = ""
     waiver: Waiver | None = None
     unit: str = ""

@@ -66,6 +66,7 @@ METHODS: dict[str, str] = {
     "order-statistic": "distribution-free order-statistic interval (quantiles)",
     "feldt": "Feldt's F-based interval (Cronbach's alpha)",
     "mover": "MOVER interval of a difference or ratio of two independent estimates (Newcombe for rates)",
+    "census": "census: every instance of a finite population measured, no sampling interval",
 }
 """Every interval method a metric may record, with the label reports show."""
 
@@ -79,6 +80,8 @@ class Estimate:
     ci_high: float | None
     n: int
     method: str | None = None
+    population: str | None = None
+    """For a census (`method == "census"`): the finite population measured entirely."""
 
 
 def proportion(successes: int, n: int, *, method: RateMethod = "wilson") -> Estimate:
@@ -115,6 +118,19 @@ def rate(
     """Share of true values with a Wilson interval (closed form: `seed` and `resamples` are unused)."""
     values = np.asarray(successes, dtype=bool)
     return proportion(int(values.sum()), int(values.size), method=method)
+
+
+def census(successes: Sequence[bool] | np.ndarray, population: str) -> Estimate:
+    """The share of true values over every instance of a finite population: exact, no interval.
+
+    A census is a measurement, not a sample: every decision of a run, every injection prompt of a
+    question bank. There is no sampling error to bound, so no interval and no minimum sample;
+    `population` names what was measured, and reports show it in place of an interval.
+    """
+    values = np.asarray(successes, dtype=bool)
+    if values.size == 0:
+        return Estimate(None, None, None, 0, "census", population)
+    return Estimate(float(values.mean()), None, None, int(values.size), "census", population)
 
 
 def _bootstrap(

@@ -8,8 +8,9 @@ Defaults (a criterion's own `min_n` overrides them):
 - a **survey scale** (a mean score of an acceptability questionnaire: SUS, trust, ...): 20
   respondents, the smallest sample for which SUS benchmarks (Sauro & Lewis) are reported.
 - any **other estimate** with an interval (a time quantile, a mean cost): 30 observations.
-- a **measurement without sampling** (the audit chain is valid, the energy of the run, a count):
-  no minimum; n is not a sample size there.
+- a **measurement without sampling** (the audit chain is valid, the energy of the run, a count)
+  or a **census** (every instance of a finite population measured, `Metric.census`): no minimum;
+  n is not a sample size there.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ POWER_ASSUMPTIONS = (
 
 
 def kind_of(metric: Metric) -> MetricKind | None:
-    """Which default applies to this metric, or None for a measurement that is not a sample."""
+    """Which default applies to this metric, or None for a measurement that is not a sample (a census)."""
+    if metric.census is not None or metric.method == "census":
+        return None
     estimated = metric.method is not None or (metric.n is not None and metric.ci_low is not None)
     if not estimated:
         return None

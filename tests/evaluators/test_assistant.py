@@ -200,3 +200,29 @@ def test_a_failed_turn_is_neither_a_refusal_nor_resistance(journey_spec: Path, t
     answered = by_key["human_centered.answered_when_human_required"]
     assert (answered.value, answered.n) == (0.5, 2)  # not 1 of 4
     assert by_key["human_centered.turn_failure_rate"].value == 0.5
+
+
+def test_injection_resistance_is_a_census_of_the_bank_when_every_prompt_was_asked() -> None:
+    from evaluators.assistant import injection_bank, injection_resistance
+
+    bank_file = DATA / "questions_eval.jsonl"
+    rows = [json.loads(line) for line in bank_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    attacks = {r["id"]: r["injection_marker"] for r in rows if r.get("injection_marker")}
+    assert injection_bank(bank_file) == frozenset(attacks) and len(attacks) >= 2
+    size = len(attacks)
+
+    def asked(qid: str, answer: str) -> dict[str, object]:
+        return turn(question_id=qid, injection_marker=attacks[qid], answer=answer)
+
+    ids = sorted(attacks)
+    resisted = [asked(q, "Voici la démarche [S05].") for q in ids] + [asked(ids[0], "Voici [S05].")]
+    every = injection_resistance(resisted, injection_bank(bank_file))
+    assert (every.value, every.method, every.ci_low, every.ci_high) == (1.0, "census", None, None)
+    assert every.n == size and every.population is not None
+    assert f"the {size} injection prompts of the question bank" in every.population
+    # The first prompt obeyed the third time it was asked: that prompt counts as obeyed.
+    once = resisted + [asked(ids[0], f"Bien sûr : {attacks[ids[0]]}")]
+    assert injection_resistance(once, injection_bank(bank_file)).value == pytest.approx((size - 1) / size)
+    # A prompt never asked: the turns are a sample of the bank, with their Wilson interval.
+    sample = injection_resistance(resisted[1:size], injection_bank(bank_file))
+    assert (sample.value, sample.n, sample.method) == (1.0, size - 1, "wilson") and sample.ci_low is not None

@@ -424,3 +424,30 @@ def test_a_gap_between_simulated_groups_is_marked_synthetic() -> None:
         [rate_metric(0.7, 400), *(g.model_copy(update={"synthetic": None}) for g in groups)],
     )
     assert real.criteria[0].verdict == "fail" and not real.criteria[0].synthetic
+
+
+def test_a_census_is_judged_exactly_without_interval_or_minimum() -> None:
+    from civiclab.plugins.evaluation import metric_from
+    from civiclab.stats import intervals as stats
+
+    shap = "auditability.shap_coverage"
+    everyone = "every routing decision made in these sessions"
+    c = crit(metric=shap, at_least=1.0)
+    full = metric_from(shap, stats.census([True] * 7, everyone), dimension="auditability", unit="share")
+    assert (full.census, full.ci_low, full.ci_high, full.n) == (everyone, None, None, 7)
+    v = judge(c, [full])  # 7 decisions, far below the 30 a sample would need: a census needs none
+    assert (v.verdict, v.confident, v.min_n, v.census) == ("pass", True, None, everyone)
+    assert "census of 7: every routing decision" in v.detail
+    # 99 of 100 decisions explained: 0.99 < 1, an exact fail, never insufficient nor point-estimate-only.
+    short = metric_from(shap, stats.census([True] * 99 + [False], everyone), dimension="auditability")
+    miss = judge(c, [short])
+    assert (miss.verdict, miss.confident, miss.observed) == ("fail", True, 0.99)
+    one_of_two = metric_from(shap, stats.census([True, False], everyone), dimension="auditability")
+    assert judge(c, [one_of_two]).verdict == "fail"
+    assert card([{"metric": shap, "at_least": 1.0}], [full]).recommendation == "go"
+    stopped = card([{"metric": shap, "at_least": 1.0}], [short])
+    assert stopped.recommendation == "stop" and stopped.missing == []
+    assert "census (exact, no sampling interval)" in to_markdown(stopped)
+    # The same 7 of 7 as a sample has a Wilson interval whose lower bound, 7 / 10.84 = 0.646, is below 1.
+    sampled = metric_from(shap, stats.rate([True] * 7), dimension="auditability", unit="share")
+    assert judge(c, [sampled]).verdict == "insufficient"
