@@ -41,6 +41,9 @@ def criterion_interval(v: CriterionVerdict) -> str:
     """A criterion's interval as reports show it: `census (exact)` for a census, else `interval_text`."""
     if v.census is not None:
         return "census (exact, no sampling interval)"
+    if v.synthetic and (v.ci_low is not None or v.ci_high is not None):
+        # The spread of a simulation's own randomness, not of citizens: it shrinks with more runs.
+        return interval_text(v.ci_low, v.ci_high, f"Monte Carlo, {v.method}" if v.method else "Monte Carlo")
     return interval_text(v.ci_low, v.ci_high, v.method)
 
 
@@ -48,7 +51,7 @@ def verdict_text(v: CriterionVerdict) -> str:
     """PASS / FAIL / MISSING / INSUFFICIENT / WAIVED, "(point estimate only)" when the interval does not decide."""
     text = v.verdict.upper() + (" (point estimate only)" if v.confident is False else "")
     text += " (uninformative threshold)" if v.uninformative else ""
-    return text + (" — SYNTHETIC data" if v.synthetic else "")
+    return text + (" — model prediction, SYNTHETIC data" if v.synthetic else "")
 
 
 def synthetic_banner(card: Scorecard) -> str:

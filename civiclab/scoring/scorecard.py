@@ -7,6 +7,9 @@ Rules the committee relies on:
 - a pass or a fail whose 95% interval crosses the threshold holds "on the point estimate only"
   (`confident=False`); only a blocking fail with confidence (the whole interval on the wrong side)
   gives `stop`; an undecided verdict says how many more observations would decide it;
+- synthetic evidence (a simulation, generated answers) speaks as a model: its verdicts say "the model
+  predicts", its interval is the simulation's Monte Carlo error, and a failure it predicts is
+  `iterate` ("test with people before deploying"), never `stop` nor `go`;
 - a census (`Metric.census`: every instance of a finite population measured) has no sampling
   interval and no minimum sample: its pass or fail is exact, and names the population;
 - gap and ratio criteria compare the worst-off segment with the best-off one;
@@ -129,16 +132,21 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
             **base,
         )
 
+    # A simulation's interval is the Monte Carlo error of the model's constants: it narrows with more
+    # simulated sessions and says nothing about citizens, so it is named as such and never "decided"
+    # by more of them.
+    simulated = metric.synthetic is not None
+    interval = "95% Monte Carlo interval" if simulated else "95% interval"
     confident: bool | None = None
     detail = f"{value:.4g} {sign} {threshold:g}" if ok else f"{value:.4g} not {sign} {threshold:g}"
     if has_interval:
         confident = decided
         if not confident:
             crosses = "crosses" if ok else "reaches"
-            detail += f" on the point estimate only (the 95% interval {crosses} the threshold)"
+            detail += f" on the point estimate only (the {interval} {crosses} the threshold)"
     if small:
         side = "clears" if ok else "misses"
-        detail += f"; n = {metric.n or 0} < min_n {measured['min_n']}, but the whole 95% interval {side} the threshold"
+        detail += f"; n = {metric.n or 0} < min_n {measured['min_n']}, but the whole {interval} {side} the threshold"
     useless = uninformative(metric, kind, threshold)
     if useless:
         factor = threshold / value if kind == "at_most" else value / threshold
@@ -147,7 +155,7 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
             "could not have failed: set a threshold on the scale of what is measured"
         )
     to_decide = None
-    if confident is False:
+    if confident is False and not simulated:
         to_decide = sample_size.needed_to_decide(metric, threshold)
         decide = sample_size.decide_text(metric, threshold)
         detail += f"; {decide}" if decide else ""
@@ -176,6 +184,11 @@ def _census_verdict(
     )
 
 
+MODEL_PREDICTS = "the model predicts"
+"""How a verdict on synthetic (simulated or generated) evidence begins: a prediction, not an observation."""
+PREDICTED_FAILURE = "the model predicts failure: test with people before deploying"
+"""Why a blocking failure on synthetic evidence alone is iterate, never stop."""
+
 UNINFORMATIVE_FACTOR = 100.0
 
 
@@ -198,6 +211,9 @@ def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
         verdict = group_verdict(criterion, metrics)
     else:
         verdict = _threshold_verdict(criterion, metrics)
+    if verdict.synthetic and verdict.verdict in ("pass", "fail"):
+        # Generated or simulated evidence is a model's output: it predicts, it does not observe.
+        verdict.detail = f"{MODEL_PREDICTS} {verdict.detail}"
     if criterion.waiver is not None and verdict.verdict in ("fail", "missing", "insufficient"):
         verdict.detail = (
             f"{verdict.verdict}: {verdict.detail}; waived by {criterion.waiver.granted_by}: "
@@ -249,11 +265,13 @@ def recommend(
 ) -> tuple[Recommendation, list[str]]:
     """go (every blocking criterion passes with its evidence), iterate, or stop.
 
-    Stop only on a blocking fail the interval confirms (or a measurement without sampling error);
-    a blocking fail or pass on the point estimate alone, or too small a sample, is iterate.
+    Stop only on a blocking fail the interval confirms (or a measurement without sampling error) on
+    evidence about real people; a blocking fail or pass on the point estimate alone, too small a
+    sample, or a failure only a simulation (synthetic evidence) predicts, is iterate.
     """
     blocking = [v for v in verdicts if v.severity == "blocking"]
-    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False]
+    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False and not v.synthetic]
+    predicted_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False and v.synthetic]
     unsure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is False]
     blocking_missing = [v for v in blocking if v.verdict == "missing"]
     insufficient = [v for v in blocking if v.verdict == "insufficient"]
@@ -267,12 +285,23 @@ def recommend(
     if sure_fail:
         recommendation = "stop"
         reasons += [f"blocking criterion failed: {v.label} ({v.detail})" for v in sure_fail]
+        reasons += [f"{PREDICTED_FAILURE}: {v.label} ({v.detail})" for v in predicted_fail]
         reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
         reasons += [f"too few observations: {v.label}" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-    elif unsure_fail or blocking_missing or insufficient or advisory or unsure or not verdicts:
+    elif (
+        predicted_fail
+        or unsure_fail
+        or blocking_missing
+        or insufficient
+        or advisory
+        or unsure
+        or not verdicts
+    ):
+        # A failure the model predicts is a reason to test with people, not to stop on simulation alone.
         recommendation = "iterate"
+        reasons += [f"{PREDICTED_FAILURE}: {v.label} ({v.detail})" for v in predicted_fail]
         reasons += [f"fails on the point estimate only: {v.label} ({v.detail})" for v in unsure_fail]
         reasons += [f"evidence missing: {v.label} ({v.detail})" for v in blocking_missing]
         reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]

@@ -121,8 +121,10 @@ def to_table(card: Scorecard) -> str:
     for v in card.criteria:
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
         mark += " (uninformative)" if v.uninformative else ""
-        mark += " SYNTHETIC" if v.synthetic else ""
-        interval = "census" if v.census is not None else interval_text(v.ci_low, v.ci_high).replace("—", "-")
+        mark += " SYNTHETIC (model prediction)" if v.synthetic else ""
+        interval = interval_text(v.ci_low, v.ci_high).replace("—", "-")
+        interval = "census" if v.census is not None else interval
+        interval += " Monte Carlo" if v.synthetic and v.ci_low is not None else ""
         rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]

@@ -451,3 +451,37 @@ def test_a_census_is_judged_exactly_without_interval_or_minimum() -> None:
     # The same 7 of 7 as a sample has a Wilson interval whose lower bound, 7 / 10.84 = 0.646, is below 1.
     sampled = metric_from(shap, stats.rate([True] * 7), dimension="auditability", unit="share")
     assert judge(c, [sampled]).verdict == "insufficient"
+
+
+SIMULATED = (
+    "SIMULATED sessions: personas walking the journey under a behavioural model, not observed citizens"
+)
+
+
+def test_a_simulated_failure_is_a_prediction_never_a_stop() -> None:
+    crits = [{"metric": COMPLETION, "at_least": 0.85}]
+    # 82% of 2,000 simulated sessions: Wilson [0.802, 0.836] is wholly below 0.85. On observed sessions
+    # that is a stop; from a simulation it is what the model predicts, and people must be asked.
+    assert wilson(1640, 2000)[1] < 0.85
+    assert card(crits, [rate_metric(0.82, 2000)]).recommendation == "stop"
+    simulated = card(crits, [rate_metric(0.82, 2000, synthetic=SIMULATED)])
+    v = simulated.criteria[0]
+    assert (v.verdict, v.synthetic) == ("fail", True)
+    assert v.detail.startswith("the model predicts 0.82 not ≥ 0.85")
+    assert simulated.recommendation == "iterate"
+    assert simulated.reasons[0].startswith(
+        "the model predicts failure: test with people before deploying: human_centered.completion_rate"
+    )
+    text = to_markdown(simulated) + to_table(simulated)
+    assert "confiden" not in text.lower()
+    assert "(Monte Carlo, wilson)" in to_markdown(simulated) and "Monte Carlo" in to_table(simulated)
+    assert "FAIL — model prediction, SYNTHETIC data" in to_markdown(simulated)
+    # An undecided simulated verdict is not "decided" by simulating more sessions.
+    unsure = judge(crit(metric=COMPLETION, at_least=0.85), [rate_metric(0.82, 200, synthetic=SIMULATED)])
+    assert unsure.to_decide is None and "would decide" not in unsure.detail
+    assert "95% Monte Carlo interval reaches the threshold" in unsure.detail
+    # A failure observed on real people still stops the run, whatever a simulation beside it predicts.
+    observed = rate_metric(0.82, 2000).model_copy(update={"name": "human_centered.fallback_rate"})
+    both = card(crits + [{"metric": "human_centered.fallback_rate", "at_least": 0.85}],
+                [rate_metric(0.82, 2000, synthetic=SIMULATED), observed])  # fmt: skip
+    assert both.recommendation == "stop"
