@@ -8,7 +8,14 @@ from typing import Any
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
-from civiclab.scoring.format import SIGN, criterion_interval, fmt, interval_text, verdict_text
+from civiclab.scoring.format import (
+    SIGN,
+    criterion_interval,
+    fmt,
+    interval_text,
+    left_behind_text,
+    verdict_text,
+)
 
 HERE = Path(__file__).parent
 
@@ -39,6 +46,7 @@ def environment() -> Any:
         committee_words=committee_words,
         reviews_problem=reviews_problem,
         criterion_interval=criterion_interval,
+        left_behind_text=left_behind_text,
     )
     return env
 

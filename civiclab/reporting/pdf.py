@@ -20,6 +20,7 @@ from civiclab.scoring.format import (
     criterion_interval,
     fmt,
     interval_text,
+    left_behind_text,
     synthetic_banner,
     verdict_text,
 )
@@ -215,7 +216,7 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
                     interval_text(g.ci_low, g.ci_high),
                     "—" if g.n is None else str(g.n),
                     f"{SIGN[g.kind]} {g.threshold:g}",  # type: ignore[index]
-                    ("yes" if g.confident else "point estimate only") if g.enough else "fewer than min_n",
+                    left_behind_text(g),
                 )
                 for g in card.left_behind[:40]
             ],

@@ -116,8 +116,17 @@ class LeftBehind(BaseModel):
     confident: bool
     enough: bool = True
     severity: str
+    census: bool = False
+    synthetic: bool = False
+
+    @property
+    def blocks_go(self) -> bool:
+        """A blocking criterion fails for this group with its whole interval (or exactly, a census)."""
+        return self.severity == "blocking" and self.confident
 
     def describe(self) -> str:
+        if self.census:
+            return f"{self.segment} {self.observed:.3g} (census of n = {self.n}, exact)"
         low = "−∞" if self.ci_low is None else f"{self.ci_low:.3g}"
         high = "∞" if self.ci_high is None else f"{self.ci_high:.3g}"
         text = f"{self.segment} {self.observed:.3g} [{low}, {high}] (n = {self.n})"
@@ -127,8 +136,10 @@ class LeftBehind(BaseModel):
 def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehind]:
     """Segments (and intersections) that fail a whole-run threshold criterion, worst first.
 
-    `confident` is True when the group's whole interval is on the failing side; `enough` when the
-    group has at least the criterion's `min_n` observations.
+    The segments are those the evaluators emitted: k-anonymous groups with secondary suppression
+    (`civiclab.privacy.grouping`, through `per_segment`). `confident` is True when the group's whole
+    interval is on the failing side (a census fails exactly); `enough` when the group has at least the
+    criterion's `min_n` observations. A blocking failure with confidence blocks a go, whatever n.
     """
     from civiclab.spec.experiment import CriterionSpec
     from civiclab.stats import sample_size
@@ -149,6 +160,7 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
                 continue
             bound = m.ci_high if at_least else m.ci_low
             sure = bound is not None and (bound < threshold if at_least else bound > threshold)
+            sure = sure or m.census is not None  # a census has no sampling error: its fail is exact
             needed = sample_size.required_n(m, crit.min_n)
             out.append(
                 LeftBehind(
@@ -162,8 +174,10 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
                     threshold=threshold,
                     kind="at_least" if at_least else "at_most",
                     confident=sure,
-                    enough=needed is None or (m.n or 0) >= needed,
+                    enough=m.census is not None or needed is None or (m.n or 0) >= needed,
                     severity=crit.severity,
+                    census=m.census is not None,
+                    synthetic=m.synthetic is not None,
                 )
             )
 
@@ -174,5 +188,5 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
 
     return sorted(
         out,
-        key=lambda f: (f.severity != "blocking", not (f.confident and f.enough), -distance(f), f.segment),
+        key=lambda f: (f.severity != "blocking", not f.confident, not f.enough, -distance(f), f.segment),
     )

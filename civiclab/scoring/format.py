@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from civiclab.scoring.equity import LeftBehind
 from civiclab.scoring.scorecard import SIGN, CriterionVerdict, Scorecard
 
 __all__ = [
@@ -45,6 +46,15 @@ def criterion_interval(v: CriterionVerdict) -> str:
         # The spread of a simulation's own randomness, not of citizens: it shrinks with more runs.
         return interval_text(v.ci_low, v.ci_high, f"Monte Carlo, {v.method}" if v.method else "Monte Carlo")
     return interval_text(v.ci_low, v.ci_high, v.method)
+
+
+def left_behind_text(g: LeftBehind) -> str:
+    """How sure a group's failure is, and whether it blocks a go (its whole interval fails a blocking criterion)."""
+    if g.confident:
+        text = "yes, exact (census)" if g.census else "yes (whole interval)"
+        text += "" if g.enough else ", though n < min_n"
+        return text + (" — blocks GO" if g.blocks_go else "")
+    return "point estimate only" if g.enough else "fewer than min_n"
 
 
 def verdict_text(v: CriterionVerdict) -> str:

@@ -12,6 +12,8 @@ Rules the committee relies on:
   `iterate` ("test with people before deploying"), never `stop` nor `go`;
 - a census (`Metric.census`: every instance of a finite population measured) has no sampling
   interval and no minimum sample: its pass or fail is exact, and names the population;
+- a group (a k-anonymous segment or intersection) that fails a blocking criterion with its whole
+  interval is left behind: it blocks a go, whatever the whole run's verdict, and is named;
 - gap and ratio criteria compare the worst-off segment with the best-off one;
 - a waiver turns a fail or a missing verdict into `waived`, and the scorecard says who granted it and why.
 """
@@ -22,7 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 from civiclab.records import Metric
-from civiclab.scoring.equity import left_behind
+from civiclab.scoring.equity import LeftBehind, left_behind
 from civiclab.scoring.gaps import group_verdict
 from civiclab.scoring.verdicts import (
     FAMILIES,
@@ -260,12 +262,21 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
     return sorted(dims.values(), key=lambda d: (order.get(d.dimension, len(order)), d.dimension))
 
 
+def _left_behind_reason(g: LeftBehind) -> str:
+    predicts = f"{MODEL_PREDICTS} that " if g.synthetic else ""
+    what = f"{g.observed:.4g} not {SIGN[g.kind]} {g.threshold:g}"
+    return f"group left behind: {predicts}{g.segment} fails {g.label} ({what}; {g.describe()})"
+
+
 def recommend(
-    verdicts: list[CriterionVerdict], evaluator_errors: list[str], synthetic: list[str] | None = None
+    verdicts: list[CriterionVerdict],
+    evaluator_errors: list[str],
+    synthetic: list[str] | None = None,
+    behind: list[LeftBehind] | None = None,
 ) -> tuple[Recommendation, list[str]]:
     """go (every blocking criterion passes with its evidence), iterate, or stop.
 
-    Stop only on a blocking fail the interval confirms (or a measurement without sampling error) on
+    A group left behind (`LeftBehind.blocks_go`) makes a go an iterate. Stop only on a blocking fail the interval confirms (or a measurement without sampling error) on
     evidence about real people; a blocking fail or pass on the point estimate alone, too small a
     sample, or a failure only a simulation (synthetic evidence) predicts, is iterate.
     """
@@ -280,6 +291,9 @@ def recommend(
     ]
     unsure = [v for v in blocking if v.verdict == "pass" and v.confident is False]
     waived = [v for v in verdicts if v.verdict == "waived"]
+    # A group failing a blocking criterion with its whole interval is left behind: no go, whatever
+    # the average says.
+    groups = [g for g in behind or [] if g.blocks_go]
     reasons: list[str] = []
     recommendation: Recommendation
     if sure_fail:
@@ -290,6 +304,7 @@ def recommend(
         reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
         reasons += [f"too few observations: {v.label}" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
+        reasons += [_left_behind_reason(g) for g in groups]
     elif (
         predicted_fail
         or unsure_fail
@@ -297,6 +312,7 @@ def recommend(
         or insufficient
         or advisory
         or unsure
+        or groups
         or not verdicts
     ):
         # A failure the model predicts is a reason to test with people, not to stop on simulation alone.
@@ -307,6 +323,7 @@ def recommend(
         reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
         reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
+        reasons += [_left_behind_reason(g) for g in groups]
         if not verdicts:
             reasons.append("the experiment declares no criteria")
     elif synthetic:
@@ -345,13 +362,13 @@ def build_scorecard(
     for v, c in zip(verdicts, criteria, strict=True):
         # Name the groups a whole-run criterion fails for, so the average never hides them.
         mine = [g for g in behind if g.label == (c.label or c.metric) and g.metric == c.metric]
-        sure = [g for g in mine if g.confident and g.enough]
+        sure = [g for g in mine if g.confident]
         if sure and v.verdict in ("pass", "fail", "waived"):
             v.detail += "; fails for " + "; ".join(g.describe() for g in sure[:3])
             v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
     errors = list(evaluator_errors or [])
     synthetic = synthetic_evidence(metrics)
-    recommendation, reasons = recommend(verdicts, errors, synthetic)
+    recommendation, reasons = recommend(verdicts, errors, synthetic, behind)
     return Scorecard(
         experiment=experiment,
         description=description,

@@ -8,6 +8,7 @@ from civiclab.scoring.format import (
     criterion_interval,
     fmt,
     interval_text,
+    left_behind_text,
     no_raw_html,
     synthetic_banner,
     verdict_text,
@@ -46,14 +47,14 @@ def to_markdown(card: Scorecard) -> str:
             "",
             "## Groups left behind",
             "",
-            "Groups (k-anonymous segments and intersections) for whom a criterion does not hold.",
+            "Groups (k-anonymous segments and intersections) for whom a criterion does not hold. A group whose "
+            "whole interval fails a blocking criterion blocks a GO.",
             "",
             "| group | criterion | observed | 95% interval | n | threshold | sure |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for g in card.left_behind:
-            sure = "yes" if g.confident else "point estimate only"
-            sure = sure if g.enough else "fewer than min_n"
+            sure = left_behind_text(g)
             lines.append(
                 f"| {_cell(g.segment)} | {_cell(g.label)} | {fmt(g.observed)} | {interval_text(g.ci_low, g.ci_high)} "
                 f"| {g.n if g.n is not None else '—'} | {SIGN[g.kind]} {g.threshold:g} | {sure} |"  # type: ignore[index]
@@ -137,7 +138,7 @@ def to_table(card: Scorecard) -> str:
     # Segments with the same n and value on one criterion are the same people (80+, no device, ...).
     same: dict[tuple[str, int | None, float], list[str]] = {}
     for g in card.left_behind:
-        if g.confident and g.enough:
+        if g.confident:
             same.setdefault((g.label, g.n, g.observed), []).append(g.segment)
     shown = {(g.label, g.n, g.observed): g for g in card.left_behind}
     for key, names in list(same.items())[:8]:

@@ -225,7 +225,9 @@ def test_synthetic_evidence_is_marked_on_every_page_of_every_format(
     reader = pypdf.PdfReader(io.BytesIO(render(doc, "pdf")))
     assert len(reader.pages) >= 4
     assert all("SYNTHETIC DATA" in page.extract_text() for page in reader.pages)
-    # Every format names the group left behind, with its interval and n.
-    assert "| device=none | A human is within reach | 0 | [0, 0.021] | 179 | ≥ 0.95 | yes |" in md
-    assert "<h3>Groups left behind</h3>" in html and "device=none" in html
+    # Every format names the group left behind, with its interval and n; its whole interval fails a
+    # blocking criterion, so it blocks a GO.
+    row = "| device=none | A human is within reach | 0 | [0, 0.021] | 179 | ≥ 0.95 | yes (whole interval) — blocks GO |"
+    assert row in md
+    assert "<h3>Groups left behind</h3>" in html and "device=none" in html and "blocks GO" in html
     assert "Groups left behind" in "".join(p.extract_text() for p in reader.pages)

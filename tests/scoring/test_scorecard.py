@@ -485,3 +485,48 @@ def test_a_simulated_failure_is_a_prediction_never_a_stop() -> None:
     both = card(crits + [{"metric": "human_centered.fallback_rate", "at_least": 0.85}],
                 [rate_metric(0.82, 2000, synthetic=SIMULATED), observed])  # fmt: skip
     assert both.recommendation == "stop"
+
+
+def test_a_group_left_behind_on_a_blocking_criterion_blocks_go() -> None:
+    crits = [{"metric": COMPLETION, "at_least": 0.8, "label": "completion"}]
+    # The run completes 90% of 1,000 sessions, Wilson [0.880, 0.917]: a clear pass on average...
+    whole = rate_metric(0.9, 1000)
+    assert wilson(900, 1000)[0] > 0.8
+    # ...but 80+ completes 12 of 25 (Wilson upper 0.67 < 0.8: the whole interval fails), and rural
+    # 0.76 of 50 (Wilson [0.626, 0.857] reaches 0.8: not sure).
+    assert wilson(12, 25)[1] < 0.8 and wilson(38, 50)[1] > 0.8
+    old = rate_metric(12 / 25, 25, segment="age_band=80+")
+    rural = rate_metric(0.76, 50, segment="territory=rural")
+    c = card(crits, [whole, old, rural])
+    assert c.criteria[0].verdict == "pass"
+    assert c.recommendation == "iterate"
+    named = [r for r in c.reasons if r.startswith("group left behind")]
+    assert len(named) == 1 and "age_band=80+ fails completion (0.48 not ≥ 0.8" in named[0]
+    assert [g.segment for g in c.left_behind if g.blocks_go] == ["age_band=80+"]
+    assert "fails for age_band=80+ 0.48" in c.criteria[0].detail
+    md = to_markdown(c)
+    assert (
+        "| age_band=80+ | completion |" in md and "yes (whole interval), though n < min_n — blocks GO" in md
+    )
+    assert "left behind: age_band=80+" in to_table(c)
+    # Only the unsure group: the average's go holds, with the group still listed.
+    assert card(crits, [whole, rural]).recommendation == "go"
+    # An advisory criterion's group does not block a go.
+    advisory = card([{**crits[0], "severity": "advisory"}], [whole, old])
+    assert advisory.left_behind and not advisory.left_behind[0].blocks_go
+    # A census failing for a group fails exactly: one of a segment's 8 decisions unexplained.
+    from civiclab.plugins.evaluation import metric_from
+    from civiclab.stats import intervals as stats
+
+    shap = "auditability.shap_coverage"
+    everyone = "every routing decision made in these sessions"
+
+    def coverage(values: list[bool], segment: str | None = None) -> Metric:
+        return metric_from(shap, stats.census(values, everyone), dimension="auditability", segment=segment)
+
+    shap_card = card(
+        [{"metric": shap, "at_least": 1.0}],
+        [coverage([True] * 99 + [True]), coverage([True] * 7 + [False], "language=en")],
+    )
+    assert shap_card.criteria[0].verdict == "pass" and shap_card.recommendation == "iterate"
+    assert "language=en 0.875 (census of n = 8, exact)" in shap_card.reasons[0]
