@@ -6,13 +6,15 @@ from collections import defaultdict
 from typing import Any
 
 from civiclab.records import Metric
-from civiclab.scoring.verdicts import SIGN, CriterionVerdict, Kind, dimension_of
+from civiclab.scoring.verdicts import SCORECARD_VERSION, SIGN, CriterionVerdict, Kind, dimension_of
 from civiclab.spec.experiment import CriterionSpec
 from civiclab.stats import intervals as stats
 from civiclab.stats import sample_size
 
 
-def group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
+def group_verdict(
+    crit: CriterionSpec, metrics: list[Metric], rules: int = SCORECARD_VERSION
+) -> CriterionVerdict:
     kind: Kind = "max_gap" if crit.max_gap is not None else "min_ratio"
     threshold = float(crit.max_gap if crit.max_gap is not None else crit.min_ratio)  # type: ignore[arg-type]
     base: dict[str, Any] = dict(
@@ -52,7 +54,7 @@ def group_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdic
     everyone = _spread(kind, threshold, groups)
     assert everyone is not None  # some attribute has two segments
     judged = _spread(kind, threshold, large)
-    small_but_sure = not everyone.ok and everyone.confident is True
+    small_but_sure = not everyone.ok and everyone.confident is True and rules >= 2
     if small_but_sure and (judged is None or judged.ok or judged.confident is not True):
         # A spread that fails even at the narrowest the intervals allow is a failure whatever n.
         judged, too_small = everyone, []

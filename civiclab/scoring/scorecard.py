@@ -72,7 +72,7 @@ def _why_missing(crit: CriterionSpec, metrics: list[Metric], found: Metric | Non
     return "no evidence for this metric"
 
 
-def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
+def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric], rules: int) -> CriterionVerdict:
     kind: Kind = "at_least" if crit.at_least is not None else "at_most"
     threshold = float(crit.at_least if crit.at_least is not None else crit.at_most)  # type: ignore[arg-type]
     base: dict[str, Any] = dict(
@@ -121,7 +121,7 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric]) -> CriterionV
     if metric.census is not None:
         return _census_verdict(metric, passes(value), sign, threshold, measured, base)
     small = measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]
-    if small and not decided:
+    if small and (not decided or rules < 2):
         # Too few observations only matters while the interval straddles the threshold: a whole
         # interval on one side is a verdict whatever n (0.864 [0.667, 0.953] at n = 22 fails <= 0.05).
         detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
@@ -207,12 +207,17 @@ def uninformative(metric: Metric, kind: Kind, threshold: float) -> bool:
     return threshold > 0 and value >= UNINFORMATIVE_FACTOR * threshold
 
 
-def judge(criterion: CriterionSpec, metrics: list[Metric]) -> CriterionVerdict:
-    """The verdict of one criterion on a run's metrics; missing evidence never passes."""
+def judge(
+    criterion: CriterionSpec, metrics: list[Metric], rules: int = SCORECARD_VERSION
+) -> CriterionVerdict:
+    """The verdict of one criterion on a run's metrics; missing evidence never passes.
+
+    `rules` is the scorecard version whose rules apply (`SCORECARD_VERSION`; see `build_scorecard`).
+    """
     if criterion.max_gap is not None or criterion.min_ratio is not None:
-        verdict = group_verdict(criterion, metrics)
+        verdict = group_verdict(criterion, metrics, rules)
     else:
-        verdict = _threshold_verdict(criterion, metrics)
+        verdict = _threshold_verdict(criterion, metrics, rules)
     if verdict.synthetic and verdict.verdict in ("pass", "fail"):
         # Generated or simulated evidence is a model's output: it predicts, it does not observe.
         verdict.detail = f"{MODEL_PREDICTS} {verdict.detail}"
@@ -273,6 +278,7 @@ def recommend(
     evaluator_errors: list[str],
     synthetic: list[str] | None = None,
     behind: list[LeftBehind] | None = None,
+    rules: int = SCORECARD_VERSION,
 ) -> tuple[Recommendation, list[str]]:
     """go (every blocking criterion passes with its evidence), iterate, or stop.
 
@@ -281,8 +287,15 @@ def recommend(
     sample, or a failure only a simulation (synthetic evidence) predicts, is iterate.
     """
     blocking = [v for v in verdicts if v.severity == "blocking"]
-    sure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False and not v.synthetic]
-    predicted_fail = [v for v in blocking if v.verdict == "fail" and v.confident is not False and v.synthetic]
+    simulated = rules >= 2  # version 1 stopped on a simulation's failure as on an observed one
+    sure_fail = [
+        v
+        for v in blocking
+        if v.verdict == "fail" and v.confident is not False and not (v.synthetic and simulated)
+    ]
+    predicted_fail = [
+        v for v in blocking if v.verdict == "fail" and v.confident is not False and v.synthetic and simulated
+    ]
     unsure_fail = [v for v in blocking if v.verdict == "fail" and v.confident is False]
     blocking_missing = [v for v in blocking if v.verdict == "missing"]
     insufficient = [v for v in blocking if v.verdict == "insufficient"]
@@ -293,7 +306,7 @@ def recommend(
     waived = [v for v in verdicts if v.verdict == "waived"]
     # A group failing a blocking criterion with its whole interval is left behind: no go, whatever
     # the average says.
-    groups = [g for g in behind or [] if g.blocks_go]
+    groups = [g for g in behind or [] if g.blocks_go] if rules >= 2 else []
     reasons: list[str] = []
     recommendation: Recommendation
     if sure_fail:
@@ -355,9 +368,14 @@ def build_scorecard(
     sessions: int = 0,
     energy_method: str | None = None,
     evaluator_errors: list[str] | None = None,
+    rules: int = SCORECARD_VERSION,
 ) -> Scorecard:
-    """Judge every criterion, then each dimension, then recommend go, iterate or stop."""
-    verdicts = [judge(c, metrics) for c in criteria]
+    """Judge every criterion, then each dimension, then recommend go, iterate or stop.
+
+    `rules` is the scorecard version whose rules apply: the current one for a new run, the version a
+    signed scorecard states when `verify` re-judges it (a run signed under version 1 keeps its verdicts).
+    """
+    verdicts = [judge(c, metrics, rules) for c in criteria]
     behind = left_behind(list(criteria), metrics)
     for v, c in zip(verdicts, criteria, strict=True):
         # Name the groups a whole-run criterion fails for, so the average never hides them.
@@ -368,8 +386,9 @@ def build_scorecard(
             v.detail += f" and {len(sure) - 3} more groups" if len(sure) > 3 else ""
     errors = list(evaluator_errors or [])
     synthetic = synthetic_evidence(metrics)
-    recommendation, reasons = recommend(verdicts, errors, synthetic, behind)
+    recommendation, reasons = recommend(verdicts, errors, synthetic, behind, rules)
     return Scorecard(
+        version=rules,
         experiment=experiment,
         description=description,
         run_id=run_id,

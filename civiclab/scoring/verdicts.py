@@ -11,7 +11,10 @@ from civiclab.records import Metric
 from civiclab.scoring.equity import LeftBehind
 from civiclab.spec.experiment import Waiver
 
-SCORECARD_VERSION = 1
+SCORECARD_VERSION = 2
+"""The rules a scorecard is judged by. 2: a whole-interval failure fails whatever n, a census is exact,
+a simulation's failure is iterate (never stop), a group left behind blocks a go. `verify` re-judges a
+run by the version its signed scorecard states (`build_scorecard(rules=...)`)."""
 FAMILIES: tuple[str, ...] = ("auditability", "human_centered", "energy", "acceptability")
 """The four families of evidence every scorecard shows, whether or not a run measured them."""
 

@@ -530,3 +530,23 @@ def test_a_group_left_behind_on_a_blocking_criterion_blocks_go() -> None:
     )
     assert shap_card.criteria[0].verdict == "pass" and shap_card.recommendation == "iterate"
     assert "language=en 0.875 (census of n = 8, exact)" in shap_card.reasons[0]
+
+
+def test_a_scorecard_is_judged_by_the_rules_of_its_version() -> None:
+    from civiclab.scoring.verdicts import SCORECARD_VERSION
+
+    crits = [{"metric": COMPLETION, "at_least": 0.85}]
+    simulated = [rate_metric(0.82, 2000, synthetic=SIMULATED)]
+    now = card(crits, simulated)
+    assert (now.version, now.recommendation) == (SCORECARD_VERSION, "iterate") and SCORECARD_VERSION == 2
+    # A run signed under version 1 stopped on a simulation's failure, and is re-judged so by verify.
+    then = card(crits, simulated, rules=1)
+    assert (then.version, then.recommendation) == (1, "stop")
+    # Version 1 called 19 of 22 against <= 0.05 insufficient, and ignored groups left behind.
+    lo, hi = wilson(19, 22)
+    echo = metric(COMPLETION, 19 / 22, lo, hi, n=22, method="wilson", unit="share")
+    assert judge(crit(metric=COMPLETION, at_most=0.05), [echo], rules=1).verdict == "insufficient"
+    assert judge(crit(metric=COMPLETION, at_most=0.05), [echo]).verdict == "fail"
+    behind = [rate_metric(0.9, 1000), rate_metric(12 / 25, 25, segment="age_band=80+")]
+    assert card([{"metric": COMPLETION, "at_least": 0.8}], behind, rules=1).recommendation == "go"
+    assert card([{"metric": COMPLETION, "at_least": 0.8}], behind).recommendation == "iterate"

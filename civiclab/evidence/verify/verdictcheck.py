@@ -139,6 +139,24 @@ def _stated(statement: dict[str, Any]) -> Conclusions:
     )
 
 
+def _rules(folder: Path, statement: dict[str, Any], digests: dict[str, str]) -> int:
+    """The scorecard version the run was judged by, from its signed scorecard (else the current one).
+
+    A run signed under older rules is re-judged under them, so its verdicts keep holding after the
+    rules change; a version civiclab does not know is judged by the current rules (and differs).
+    """
+    from civiclab.scoring.verdicts import SCORECARD_VERSION
+
+    try:
+        raw = _signed_file(folder, statement, digests, SCORECARD_FILE)
+        version = json.loads(raw).get("version") if raw is not None else None
+    except (_Unjudged, ValueError, OSError, AttributeError):
+        return SCORECARD_VERSION
+    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= SCORECARD_VERSION:
+        return version
+    return SCORECARD_VERSION
+
+
 def check_verdicts(folder: Path, statement: dict[str, Any], digests: dict[str, str]) -> Check:
     """Judge the signed metrics against the signed spec's criteria; every statement of the result must agree.
 
@@ -162,7 +180,10 @@ def check_verdicts(folder: Path, statement: dict[str, Any], digests: dict[str, s
     except (_Unjudged, OSError) as exc:
         return failed(NAME, str(exc))
     card = build_scorecard(
-        experiment=str(predicate.get("experiment", "")), criteria=criteria, metrics=metrics
+        experiment=str(predicate.get("experiment", "")),
+        criteria=criteria,
+        metrics=metrics,
+        rules=_rules(folder, statement, digests),
     )
     judged = _conclusions(card)
     problem = _compare("the statement", judged, _stated(statement))
