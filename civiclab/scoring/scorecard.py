@@ -267,10 +267,25 @@ def _dimension_verdicts(verdicts: list[CriterionVerdict], metrics: list[Metric])
     return sorted(dims.values(), key=lambda d: (order.get(d.dimension, len(order)), d.dimension))
 
 
-def _left_behind_reason(g: LeftBehind) -> str:
-    predicts = f"{MODEL_PREDICTS} that " if g.synthetic else ""
-    what = f"{g.observed:.4g} not {SIGN[g.kind]} {g.threshold:g}"
-    return f"group left behind: {predicts}{g.segment} fails {g.label} ({what}; {g.describe()})"
+LEFT_BEHIND_SHOWN = 5
+"""Groups left behind named in the reasons; the scorecard's table lists them all."""
+
+
+def _left_behind_reasons(groups: list[LeftBehind]) -> list[str]:
+    """One reason per group left behind, the same people once (80+ = no device: same n, same value)."""
+    same: dict[tuple[str, int | None, float], list[LeftBehind]] = {}
+    for g in groups:
+        same.setdefault((g.label, g.n, g.observed), []).append(g)
+    reasons = []
+    for alike in list(same.values())[:LEFT_BEHIND_SHOWN]:
+        g = alike[0]
+        predicts = f"{MODEL_PREDICTS} that " if g.synthetic else ""
+        names = " = ".join(x.segment for x in alike)
+        what = f"{g.observed:.4g} not {SIGN[g.kind]} {g.threshold:g}"
+        reasons.append(f"group left behind: {predicts}{names} fails {g.label} ({what}; {g.describe()})")
+    if len(same) > LEFT_BEHIND_SHOWN:
+        reasons.append(f"and {len(same) - LEFT_BEHIND_SHOWN} more groups left behind (see the scorecard)")
+    return reasons
 
 
 def recommend(
@@ -317,7 +332,7 @@ def recommend(
         reasons += [f"evidence missing: {v.label}" for v in blocking_missing]
         reasons += [f"too few observations: {v.label}" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
-        reasons += [_left_behind_reason(g) for g in groups]
+        reasons += _left_behind_reasons(groups)
     elif (
         predicted_fail
         or unsure_fail
@@ -336,7 +351,7 @@ def recommend(
         reasons += [f"too few observations: {v.label} ({v.detail})" for v in insufficient]
         reasons += [f"advisory criterion {v.verdict}: {v.label}" for v in advisory]
         reasons += [f"passes on the point estimate only: {v.label} ({v.detail})" for v in unsure]
-        reasons += [_left_behind_reason(g) for g in groups]
+        reasons += _left_behind_reasons(groups)
         if not verdicts:
             reasons.append("the experiment declares no criteria")
     elif synthetic:

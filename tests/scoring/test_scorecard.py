@@ -509,6 +509,10 @@ def test_a_group_left_behind_on_a_blocking_criterion_blocks_go() -> None:
         "| age_band=80+ | completion |" in md and "yes (whole interval), though n < min_n — blocks GO" in md
     )
     assert "left behind: age_band=80+" in to_table(c)
+    # The same 25 people seen through another attribute are named once, beside the first.
+    same = rate_metric(12 / 25, 25, segment="device=none")
+    twice = [r for r in card(crits, [whole, old, same, rural]).reasons if r.startswith("group left behind")]
+    assert len(twice) == 1 and "age_band=80+ = device=none fails completion" in twice[0]
     # Only the unsure group: the average's go holds, with the group still listed.
     assert card(crits, [whole, rural]).recommendation == "go"
     # An advisory criterion's group does not block a go.
