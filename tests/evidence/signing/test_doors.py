@@ -232,6 +232,61 @@ def test_a_statement_signed_before_names_were_signed_is_compared_on_its_experime
 
 
 @pytest.mark.slow
+def _signed_as_version_1(store_uri: str, run_id: str, keys: dict[str, Any], recommendation: str) -> None:
+    """The run's scorecard re-signed as a version 1 scorecard stating `recommendation` (as a run
+    signed before the version 2 rules would be)."""
+    from civiclab.evidence.manifest import sha256_file
+    from civiclab.evidence.signing.keys import load_signer
+
+    store = a.sqlite_store(store_uri)
+    folder = store.artifacts(run_id)
+    card = json.loads((folder / "scorecard.json").read_text())
+    card["version"], card["recommendation"] = 1, recommendation
+    (folder / "scorecard.json").write_text(json.dumps(card, indent=2))
+    scorecard_sha = sha256_file(folder / "scorecard.json")
+
+    def mutate(statement: dict[str, Any]) -> None:
+        statement["predicate"]["scorecard"]["recommendation"] = recommendation
+        statement["predicate"]["tags"]["civiclab.recommendation"] = recommendation
+        for subject in statement["subject"]:
+            if subject["name"] == "scorecard.json":
+                subject["digest"]["sha256"] = scorecard_sha
+
+    digest = a.resign_statement(folder, mutate, load_signer(keys["lab"]))
+    a.rewrite_manifest(store, run_id, folder)
+    store.tracker.set_tags(
+        run_id, {"civiclab.recommendation": recommendation, "civiclab.statement_sha256": digest}
+    )
+
+
+def test_a_run_signed_under_version_1_rules_is_re_judged_under_them(
+    signed_run: Callable[..., Any],
+    store_uri: str,
+    trust_file: Path,
+    keys: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """400 simulated sessions fail 'a human is within reach' with the whole interval: version 1 stopped
+    on it, version 2 says the model predicts it (iterate). Each signed scorecard verifies by its rules."""
+    result = signed_run(store_uri, sessions=400)
+    reach = next(
+        c for c in result.scorecard.criteria if c.metric == "human_centered.human_reachable_on_failure"
+    )
+    assert (reach.verdict, reach.confident, reach.synthetic) == ("fail", True, True)
+    assert (result.scorecard.version, result.scorecard.recommendation) == (2, "iterate")
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 0 and _rows(table)["verdicts"]["detail"].startswith("ITERATE: ")
+
+    _signed_as_version_1(store_uri, result.run_id, keys, "stop")
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 0 and _rows(table)["verdicts"]["detail"].startswith("STOP: ")
+    # Declaring version 1 is no way around the re-judging: its rules give STOP, not ITERATE.
+    _signed_as_version_1(store_uri, result.run_id, keys, "iterate")
+    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    assert code == 1 and _failed(table) == ["verdicts"]
+    assert _rows(table)["verdicts"]["detail"] == "the signed metrics give STOP, the statement says ITERATE"
+
+
 def test_the_lab_key_re_signing_a_flipped_recommendation_fails_the_verdicts(
     signed_run: Callable[..., Any],
     store_uri: str,
