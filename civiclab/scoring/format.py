@@ -52,7 +52,7 @@ def left_behind_text(g: LeftBehind) -> str:
     """How sure a group's failure is, and whether it blocks a go (its whole interval fails a blocking criterion)."""
     if g.confident:
         text = "yes, exact (census)" if g.census else "yes (whole interval)"
-        text += "" if g.enough else ", though n < min_n"
+        text += "" if g.enough else ", though n is below min_n"
         return text + (" — blocks GO" if g.blocks_go else "")
     return "point estimate only" if g.enough else "fewer than min_n"
 

@@ -506,7 +506,8 @@ def test_a_group_left_behind_on_a_blocking_criterion_blocks_go() -> None:
     assert "fails for age_band=80+ 0.48" in c.criteria[0].detail
     md = to_markdown(c)
     assert (
-        "| age_band=80+ | completion |" in md and "yes (whole interval), though n < min_n — blocks GO" in md
+        "| age_band=80+ | completion |" in md
+        and "yes (whole interval), though n is below min_n — blocks GO" in md
     )
     assert "left behind: age_band=80+" in to_table(c)
     # The same 25 people seen through another attribute are named once, beside the first.
