@@ -35,6 +35,7 @@ from civiclab import (
 )
 from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
+from pilots.attestation.dataintegrity import did_key, issuer_signing_key
 from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
@@ -124,6 +125,10 @@ class AttestationPilot(Pilot[AttestationParams]):
             self.setup_txs.append(deployed)
             self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
         self.issuer = self.chain.sender
+        self.signing_key = issuer_signing_key(None if p.salts == "random" else self.context.pseudonym_salt)
+        self.issuer_did = did_key(self.signing_key.public_key().public_bytes_raw())
+        # What the verifiers trust: the town hall's did:key, and its account on the registry.
+        self.trusted = {self.issuer_did: self.issuer}
         self.impostor, self.impostor_attempt = self._impostor_attempt()
 
     def _impostor_attempt(self) -> tuple[str, str]:
@@ -280,13 +285,13 @@ class AttestationPilot(Pilot[AttestationParams]):
 
         attestation = self._attestation(prep, issuance, data.get("latency_s", 0.0))
         document, credential = present(
-            prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1)
+            prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1), self.issuer_did
         )
         verifier = VERIFIER[prep.kind]
         at += 2 * DAY_S
         started = time.perf_counter()
         try:
-            verdict = verify(document, credential, self.registry)
+            verdict = verify(document, credential, self.registry, self.trusted)
         except ChainError as exc:
             log.add("attestation.verify_failed", verifier, at, error=str(exc))
             return SessionRecord(
@@ -321,6 +326,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             return None
         valid_from = self.session_start(prep.plan) + dt.timedelta(seconds=at_s)
         return build_attestation(
+            signing_key=self.signing_key,
             kind=prep.kind,
             digest=prep.digest,
             salt=prep.salt,
@@ -360,6 +366,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "registry": self.registry.address,
             "registry_source": "civiclab/evm/contracts/AttestationRegistry.vy",
             "issuer": self.issuer,
+            "issuer_did": self.issuer_did,
             "strategy": self.params.strategy,
             "batch_size": self.params.batch_size,
             "setup_transactions": [t.tx_hash for t in self.setup_txs],
@@ -381,5 +388,6 @@ class AttestationPilot(Pilot[AttestationParams]):
 
 def _withhold_salt(credential: Any) -> dict[str, Any]:
     data = credential.as_json() if isinstance(credential, AttestationFile) else dict(credential)
-    data["proof"] = {**data["proof"], "salt": "[withheld: travels with the document only]"}
+    # Withholding the salt breaks the signature: the sample shows the shape, not a credential to verify.
+    data["evidence"] = [{**e, "salt": "[withheld: travels with the document only]"} for e in data["evidence"]]
     return data

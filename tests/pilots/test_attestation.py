@@ -55,9 +55,9 @@ def test_no_fraud_is_accepted_and_no_genuine_attestation_rejected(merkle_run: Ru
     reasons = {s["data"]["scenario"]: s["data"]["reason"] for s in frauds}
     assert reasons == {
         "altered": "document_mismatch",
-        "forged": "root_not_anchored",
+        "forged": "wrong_signer",
         "revoked": "revoked",
-        "unknown_issuer": "unknown_issuer",
+        "unknown_issuer": "untrusted_issuer",
         "malformed": "malformed_document",
     }
     assert _metric(merkle_run, "attestation.false_acceptances") == 0
