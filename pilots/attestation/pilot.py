@@ -36,7 +36,14 @@ from civiclab import (
 from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
 from pilots.attestation.dataintegrity import did_key, issuer_signing_key
-from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
+from pilots.attestation.documents import (
+    GENERATED,
+    SYNTHETIC_NOTICE,
+    document_digest,
+    document_salt,
+    personal_values,
+    synthetic_document,
+)
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
 from pilots.attestation.prepared import Prepared
@@ -337,6 +344,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             valid_from=valid_from.isoformat().replace("+00:00", "Z"),
             anchor_tx=issuance.tx.tx_hash,
             anchor_block=issuance.tx.block_number,
+            description=SYNTHETIC_NOTICE,
         )
 
     def run_facts(self) -> AttestationFacts:
@@ -355,6 +363,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             onchain_storage=storage,
             onchain_storage_method=storage_method,
             personal_values=list(self.personal_values),
+            synthetic=GENERATED,
         )
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
@@ -382,7 +391,8 @@ class AttestationPilot(Pilot[AttestationParams]):
         }
         paths = [folder / "chain.json", folder / "sample_attestations.json"]
         paths[0].write_text(json.dumps(chain, indent=1), encoding="utf-8")
-        paths[1].write_text(json.dumps(self.samples, indent=1, ensure_ascii=False), encoding="utf-8")
+        samples = {"synthetic": SYNTHETIC_NOTICE, "credentials": self.samples}
+        paths[1].write_text(json.dumps(samples, indent=1, ensure_ascii=False), encoding="utf-8")
         return paths
 
 

@@ -66,6 +66,23 @@ def test_no_fraud_is_accepted_and_no_genuine_attestation_rejected(merkle_run: Ru
     assert _metric(merkle_run, "attestation.verification_accuracy") == 1
 
 
+def test_generated_documents_are_marked_synthetic_in_the_credentials_and_the_scorecard(
+    merkle_run: RunResult,
+) -> None:
+    assert merkle_run.artifact_dir is not None
+    samples = json.loads((merkle_run.artifact_dir / "attestation" / "sample_attestations.json").read_text())
+    assert samples["synthetic"].startswith("SYNTHETIC")
+    assert samples["credentials"] and all(
+        c["description"] == samples["synthetic"] and c["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+        for c in samples["credentials"]
+    )
+    accuracy = [m for m in merkle_run.metrics if m.name == "attestation.verification_accuracy"]
+    assert accuracy and all((m.synthetic or "").startswith("GENERATED documents") for m in accuracy)
+    assert "attestation" in [s.split(":", 1)[0] for s in merkle_run.scorecard.synthetic]
+    assert merkle_run.scorecard.recommendation != "go"
+    assert any(r.startswith("SYNTHETIC evidence: attestation") for r in merkle_run.scorecard.reasons)
+
+
 def test_nothing_personal_on_chain_or_in_the_logs(merkle_run: RunResult) -> None:
     assert _metric(merkle_run, "privacy.values_probed") > 300
     assert _metric(merkle_run, "privacy.onchain_bytes_scanned") > 1000
