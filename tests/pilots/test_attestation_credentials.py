@@ -1,9 +1,10 @@
-"""The pilot's credentials verified by someone else's code: Digital Bazaar's Data Integrity libraries, run by node.
+"""The pilot's credentials checked by someone else's code: Digital Bazaar's Data Integrity libraries, run by node.
 
 `vc_verify.mjs` checks each credential with `jsonld-signatures`, `@digitalbazaar/data-integrity` and the
 `eddsa-jcs-2022` cryptosuite, resolving `did:key` with Digital Bazaar's driver and contexts from npm
 packages (nothing is fetched), then checks that the signing key's controller is the issuer and that the
-issuer is trusted. civiclab's own check (`verify_signature`) must agree with it on every case.
+issuer is trusted. civiclab's own check (`verify_signature`) must agree with it on every case, and
+`vc_sign.mjs` (the same libraries, signing) must produce civiclab's proofs byte for byte.
 """
 
 from __future__ import annotations
@@ -30,26 +31,26 @@ from tests import tools
 from tests.tools import require
 
 SCRIPT = Path(__file__).with_name("vc_verify.mjs")
+SIGNER = Path(__file__).with_name("vc_sign.mjs")
 TOWN_HALL = issuer_signing_key("town hall of Belleval")
 TOWN_HALL_DID = did_key(TOWN_HALL.public_key().public_bytes_raw())
 OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 OTHER_DID = did_key(OTHER.public_key().public_bytes_raw())
 
 
-def independent_verdicts(credentials: list[dict[str, Any]], trusted: list[str]) -> list[dict[str, Any]]:
-    """Digital Bazaar's verdict on each credential, from a node process that fetches nothing."""
+def _node(script: Path, payload: dict[str, Any]) -> Any:
     require(tools.DATA_INTEGRITY)
     done = subprocess.run(
-        ["node", str(SCRIPT)],
-        input=json.dumps({"credentials": credentials, "trustedIssuers": trusted}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tools.ROOT,
-        check=False,
-    )
+        ["node", str(script)], input=json.dumps(payload), capture_output=True, text=True, timeout=60,
+        cwd=tools.ROOT, check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    verdicts = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def independent_verdicts(credentials: list[dict[str, Any]], trusted: list[str]) -> list[dict[str, Any]]:
+    """Digital Bazaar's verdict on each credential, from a node process that fetches nothing."""
+    verdicts = _node(SCRIPT, {"credentials": credentials, "trustedIssuers": trusted})
     assert len(verdicts) == len(credentials)
     return verdicts
 
@@ -147,6 +148,21 @@ def test_digital_bazaar_accepts_the_pilots_credentials_and_rejects_altered_and_w
         "another_issuer": "untrusted_issuer",
         "borrowed_method": "invalid_signature",
     }
+
+
+def test_digital_bazaar_signs_the_same_proof_as_civiclab_and_civiclab_accepts_it(
+    issued: tuple[AttestationRegistry, list[tuple[dict[str, Any], AttestationFile]]],
+) -> None:
+    """Ed25519 is deterministic: the same key over the same credential must give the same proof, byte for byte."""
+    registry, pairs = issued
+    ours = [att.as_json() for _, att in pairs[:3]]
+    unsigned = [{k: v for k, v in c.items() if k != "proof"} for c in ours]
+    theirs = _node(SIGNER, {"credentials": unsigned, "seedHex": TOWN_HALL.private_bytes_raw().hex()})
+    assert theirs == ours
+    trusted = {TOWN_HALL_DID: registry.chain.sender}
+    assert [
+        verify(doc, c, registry, trusted).reason for (doc, _), c in zip(pairs[:3], theirs, strict=True)
+    ] == ["accepted"] * 3
 
 
 def test_a_credential_holds_no_personal_value_and_verifies_after_a_json_round_trip(
