@@ -14,7 +14,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 # The slower test tiers (pytest markers, registered in pyproject.toml); `make test-fast` leaves them out.
 SLOW_TIERS := integration or browser or evm_node or lrs or ray or slow or packaging
-# Under CI a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray) is missing fails instead of skipping.
+# Under CI a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray, the node packages) is missing fails instead of skipping.
 REQUIRE_TOOLS := $(if $(filter-out 0 false no,$(CI)),--require-tools)
 
 .PHONY: demo test test-fast install node lrs lint typecheck pytest bench ui clean

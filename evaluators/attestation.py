@@ -39,9 +39,12 @@ class AttestationEvalParams(BaseModel):
 
 
 class GasFacts(BaseModel):
-    """What this evaluator reads of a pilot's facts: the gas of setting the registry up."""
+    """What this evaluator reads of a pilot's facts: the gas of setting the registry up, and whether the
+    documents verified were generated (then the accuracy figures say how the mechanism behaves on them,
+    not how it fares with citizens' documents and real fraud)."""
 
     setup_gas: int | None = None
+    synthetic: str | None = None
 
 
 Verdict = Literal["accept", "reject"]
@@ -142,6 +145,10 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
         run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
         dimension=DIM, unit="share", higher_is_better=True, records=verified,
     )  # fmt: skip
+    facts = run.facts_as(GasFacts)
+    if facts is not None and facts.synthetic:
+        for m in out:  # accuracy against generated documents and forgeries
+            m.synthetic = facts.synthetic
     out.append(
         metric_from(f"{DIM}.issuance_failure_rate", rate([r.outcome == "failed" for r in records],
                     seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)

@@ -30,7 +30,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--require-tools",
         action="store_true",
-        help="fail, never skip, a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray) is missing; "
+        help="fail, never skip, a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray, node packages) is missing; "
         "on whenever CI is set",
     )
 

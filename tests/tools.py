@@ -64,6 +64,27 @@ OIDC_PROVIDER = Tool(
         and (ROOT / "node_modules" / "oidc-provider" / "package.json").exists()
     ),
 )
+DATA_INTEGRITY = Tool(
+    "Digital Bazaar's Data Integrity verifier (node, node_modules/@digitalbazaar/eddsa-jcs-2022-cryptosuite)",
+    "npm install, or make node (package.json pins the eddsa-jcs-2022 cryptosuite, data-integrity, jsonld-signatures "
+    "and the did:key driver; node 20 or later)",
+    lambda: (
+        shutil.which("node") is not None
+        and all(
+            (ROOT / "node_modules" / package / "package.json").exists()
+            for package in (
+                "@digitalbazaar/eddsa-jcs-2022-cryptosuite",
+                "@digitalbazaar/data-integrity",
+                "@digitalbazaar/did-method-key",
+                "@digitalbazaar/ed25519-multikey",
+                "@digitalbazaar/credentials-context",
+                "@digitalbazaar/multikey-context",
+                "did-context",
+                "jsonld-signatures",
+            )
+        )
+    ),
+)
 RALPH = Tool(
     "Ralph LRS (.venv-lrs)",
     "make lrs (its own venv: Ralph's pins conflict with civiclab's)",

@@ -1,19 +1,24 @@
 """Attestation files that travel with a document, and their verification.
 
-The file follows the W3C Verifiable Credentials 2.0 data model where it fits: `issuer`, `validFrom`,
+The file is a W3C Verifiable Credential 2.0: `issuer` (the town hall's `did:key`), `validFrom`,
 `credentialSubject` (a salted digest of the document, never its content), `credentialStatus` (the
-on-chain registry where revocation is read). Its `proof` is not a signature but a Merkle inclusion
-proof of the document's leaf in a root the issuer anchored on chain.
+on-chain registry where revocation is read), `evidence` (the Merkle inclusion proof of the document's
+leaf in a root the town hall anchored on chain, `CivicLabMerkleInclusion2026`) and `proof`, a Data
+Integrity proof (`eddsa-jcs-2022`, see `dataintegrity`) by the issuer's Ed25519 key over all of it.
+The signature is checked offline, by any Data Integrity verifier; the status (anchored, not revoked,
+issuer still authorised) is the registry's, read online or from a synced view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from civiclab.evm import StatusSource, describe
+from pilots.attestation.dataintegrity import DataIntegrityProof, add_proof, did_key, verify_signature
 from pilots.attestation.documents import MalformedDocument, document_digest, parse_document
 from pilots.attestation.merkle import leaf_hash, verify_proof
 
@@ -23,6 +28,9 @@ HEX32 = r"^0x[0-9a-f]{64}$"
 Reason = Literal[
     "accepted",
     "malformed_attestation",
+    "invalid_signature",
+    "wrong_signer",
+    "untrusted_issuer",
     "malformed_document",
     "wrong_registry",
     "document_mismatch",
@@ -50,7 +58,10 @@ class CredentialStatus(_Model):
 
 
 class InclusionProof(_Model):
+    """The registry's evidence: where the document's leaf sits in a root `anchoredBy` put on chain."""
+
     type: Literal["CivicLabMerkleInclusion2026"] = "CivicLabMerkleInclusion2026"
+    anchoredBy: str = Field(pattern=r"^did:pkh:eip155:\d+:0x[0-9a-fA-F]{40}$")
     root: str = Field(pattern=HEX32)
     path: list[str] = Field(default_factory=list, max_length=64)
     salt: str = Field(pattern=HEX32)
@@ -63,15 +74,22 @@ class AttestationFile(_Model):
 
     context: list[str] = Field(alias="@context", min_length=1)
     type: list[str] = Field(min_length=1)
-    issuer: str = Field(pattern=r"^did:pkh:eip155:\d+:0x[0-9a-fA-F]{40}$")
+    issuer: str = Field(pattern=r"^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]+$")
+    description: str | None = None
     validFrom: str
     credentialSubject: Subject
     credentialStatus: CredentialStatus
-    proof: InclusionProof
+    evidence: list[InclusionProof] = Field(min_length=1, max_length=1)
+    proof: DataIntegrityProof
 
     @property
-    def issuer_address(self) -> str:
-        return self.issuer.rsplit(":", 1)[1]
+    def inclusion(self) -> InclusionProof:
+        return self.evidence[0]
+
+    @property
+    def anchor_address(self) -> str:
+        """The account that anchored the root, as the evidence names it."""
+        return self.inclusion.anchoredBy.rsplit(":", 1)[1]
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -83,6 +101,7 @@ def hex32(value: bytes) -> str:
 
 def build_attestation(
     *,
+    signing_key: Any,
     kind: str,
     digest: bytes,
     salt: bytes,
@@ -93,28 +112,42 @@ def build_attestation(
     valid_from: str,
     anchor_tx: str | None = None,
     anchor_block: int | None = None,
+    description: str | None = None,
 ) -> AttestationFile:
+    """The credential for one document, signed by `signing_key` (Ed25519) at `valid_from`.
+
+    `issuer` is the account that anchored `root` on `registry`; `description` is shown to whoever reads
+    the file (the pilot writes there that the document is SYNTHETIC).
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     leaf = leaf_hash(digest)
-    return AttestationFile.model_validate(
-        {
-            "@context": [VC_CONTEXT],
-            "type": ["VerifiableCredential", "CivicLabAttestation"],
-            "issuer": f"did:pkh:eip155:{registry.chain_id}:{issuer}",
-            "validFrom": valid_from,
-            "credentialSubject": {"type": kind, "digest": hex32(digest)},
-            "credentialStatus": {
-                "id": f"{describe(registry)}#{hex32(root)}/{hex32(leaf)}",
-                "registry": describe(registry),
-            },
-            "proof": {
-                "root": hex32(root),
-                "path": [hex32(p) for p in path],
-                "salt": hex32(salt),
-                "anchorTx": anchor_tx,
-                "anchorBlock": anchor_block,
-            },
-        }
-    )
+    public = signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    evidence: dict[str, Any] = {
+        "type": "CivicLabMerkleInclusion2026",
+        "anchoredBy": f"did:pkh:eip155:{registry.chain_id}:{issuer}",
+        "root": hex32(root),
+        "path": [hex32(p) for p in path],
+        "salt": hex32(salt),
+    }
+    if anchor_tx is not None:
+        evidence |= {"anchorTx": anchor_tx, "anchorBlock": anchor_block}
+    unsigned: dict[str, Any] = {
+        "@context": [VC_CONTEXT],
+        "type": ["VerifiableCredential", "CivicLabAttestation"],
+        "issuer": did_key(public),
+        "validFrom": valid_from,
+        "credentialSubject": {"type": kind, "digest": hex32(digest)},
+        "credentialStatus": {
+            "id": f"{describe(registry)}#{hex32(root)}/{hex32(leaf)}",
+            "type": "CivicLabRegistryRevocation2026",
+            "registry": describe(registry),
+        },
+        "evidence": [evidence],
+    }
+    if description is not None:
+        unsigned["description"] = description
+    return AttestationFile.model_validate(add_proof(unsigned, signing_key, created=valid_from))
 
 
 @dataclass(frozen=True)
@@ -129,28 +162,38 @@ def _reject(reason: Reason) -> Verification:
     return Verification(False, reason)
 
 
-def verify(document: Any, attestation: Any, registry: StatusSource) -> Verification:
-    """Check a presented document against its attestation and the registry the verifier trusts.
+def verify(
+    document: Any, attestation: Any, registry: StatusSource, trusted: Mapping[str, str]
+) -> Verification:
+    """Check a presented document against its credential, the issuers and the registry the verifier trusts.
 
-    Recomputes the leaf from the document and its salt, checks the inclusion proof against the
-    attested root, then reads on chain that the claimed issuer is authorised, anchored that root,
-    and has not revoked this leaf. Never raises on bad input: a bad file is a rejection.
+    `trusted` maps the `did:key` of each issuer the verifier trusts to its account on the registry.
+    Checks the credential's signature offline (by its issuer's key), recomputes the leaf from the
+    document and its salt, checks the inclusion proof against the attested root, then reads on chain
+    that the issuer's account is authorised, anchored that root, and has not revoked this leaf.
+    Never raises on bad input: a bad file is a rejection.
     """
     try:
-        att = (
-            attestation
-            if isinstance(attestation, AttestationFile)
-            else AttestationFile.model_validate(attestation)
-        )
-        salt = bytes.fromhex(att.proof.salt[2:])
-        root = bytes.fromhex(att.proof.root[2:])
-        path = [bytes.fromhex(p[2:]) for p in att.proof.path]
+        raw = attestation.as_json() if isinstance(attestation, AttestationFile) else attestation
+        att = AttestationFile.model_validate(raw)
+        salt = bytes.fromhex(att.inclusion.salt[2:])
+        root = bytes.fromhex(att.inclusion.root[2:])
+        path = [bytes.fromhex(p[2:]) for p in att.inclusion.path]
     except (ValidationError, ValueError, TypeError):
         return _reject("malformed_attestation")
-    if att.credentialStatus.registry.lower() != describe(registry).lower() or not att.issuer.startswith(
-        f"did:pkh:eip155:{registry.chain_id}:"
-    ):
+    if not verify_signature(raw):
+        return _reject("invalid_signature")
+    if att.proof.verificationMethod.split("#", 1)[0] != att.issuer:
+        return _reject("wrong_signer")
+    account = trusted.get(att.issuer)
+    if account is None:
+        return _reject("untrusted_issuer")
+    if att.credentialStatus.registry.lower() != describe(
+        registry
+    ).lower() or not att.inclusion.anchoredBy.startswith(f"did:pkh:eip155:{registry.chain_id}:"):
         return _reject("wrong_registry")
+    if att.anchor_address.lower() != account.lower():
+        return _reject("issuer_mismatch")
     try:
         parsed = parse_document(document)
     except MalformedDocument:
@@ -161,12 +204,12 @@ def verify(document: Any, attestation: Any, registry: StatusSource) -> Verificat
     leaf = leaf_hash(digest)
     if not verify_proof(leaf, path, root):
         return _reject("invalid_proof")
-    status = registry.status(root, leaf, att.issuer_address)
+    status = registry.status(root, leaf, account)
     if not status.issuer_authorised:
         return _reject("unknown_issuer")
     if not status.anchored:
         return _reject("root_not_anchored")
-    if status.root_issuer.lower() != att.issuer_address.lower():
+    if status.root_issuer.lower() != account.lower():
         return _reject("issuer_mismatch")
     if status.revoked:
         return _reject("revoked")

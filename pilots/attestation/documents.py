@@ -19,6 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from civiclab import canonical_json
 
 DIGEST_DOMAIN = b"civiclab.attestation.document.v1\x00"
+SYNTHETIC_NOTICE = (
+    "SYNTHETIC: issued by civiclab's attestation pilot for a generated document (no real person, "
+    "no real town hall); not a proof of anything"
+)
+"""Written in every credential the pilot issues (`description`, under the signature) and in its samples."""
+GENERATED = (
+    "GENERATED documents and forgeries: every document, alteration and forged credential a verifier "
+    "checks is made by the attestation pilot, not presented by a citizen or a fraudster"
+)
+"""Why the pilot's verification figures are SYNTHETIC (its facts' `synthetic`, on every accuracy metric)."""
 
 GIVEN = (
     "Amandine",

@@ -35,7 +35,15 @@ from civiclab import (
 )
 from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
-from pilots.attestation.documents import document_digest, document_salt, personal_values, synthetic_document
+from pilots.attestation.dataintegrity import did_key, issuer_signing_key
+from pilots.attestation.documents import (
+    GENERATED,
+    SYNTHETIC_NOTICE,
+    document_digest,
+    document_salt,
+    personal_values,
+    synthetic_document,
+)
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
 from pilots.attestation.prepared import Prepared
@@ -124,6 +132,10 @@ class AttestationPilot(Pilot[AttestationParams]):
             self.setup_txs.append(deployed)
             self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
         self.issuer = self.chain.sender
+        self.signing_key = issuer_signing_key(None if p.salts == "random" else self.context.pseudonym_salt)
+        self.issuer_did = did_key(self.signing_key.public_key().public_bytes_raw())
+        # What the verifiers trust: the town hall's did:key, and its account on the registry.
+        self.trusted = {self.issuer_did: self.issuer}
         self.impostor, self.impostor_attempt = self._impostor_attempt()
 
     def _impostor_attempt(self) -> tuple[str, str]:
@@ -280,13 +292,13 @@ class AttestationPilot(Pilot[AttestationParams]):
 
         attestation = self._attestation(prep, issuance, data.get("latency_s", 0.0))
         document, credential = present(
-            prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1)
+            prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1), self.issuer_did
         )
         verifier = VERIFIER[prep.kind]
         at += 2 * DAY_S
         started = time.perf_counter()
         try:
-            verdict = verify(document, credential, self.registry)
+            verdict = verify(document, credential, self.registry, self.trusted)
         except ChainError as exc:
             log.add("attestation.verify_failed", verifier, at, error=str(exc))
             return SessionRecord(
@@ -321,6 +333,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             return None
         valid_from = self.session_start(prep.plan) + dt.timedelta(seconds=at_s)
         return build_attestation(
+            signing_key=self.signing_key,
             kind=prep.kind,
             digest=prep.digest,
             salt=prep.salt,
@@ -331,6 +344,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             valid_from=valid_from.isoformat().replace("+00:00", "Z"),
             anchor_tx=issuance.tx.tx_hash,
             anchor_block=issuance.tx.block_number,
+            description=SYNTHETIC_NOTICE,
         )
 
     def run_facts(self) -> AttestationFacts:
@@ -349,6 +363,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             onchain_storage=storage,
             onchain_storage_method=storage_method,
             personal_values=list(self.personal_values),
+            synthetic=GENERATED,
         )
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
@@ -360,6 +375,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "registry": self.registry.address,
             "registry_source": "civiclab/evm/contracts/AttestationRegistry.vy",
             "issuer": self.issuer,
+            "issuer_did": self.issuer_did,
             "strategy": self.params.strategy,
             "batch_size": self.params.batch_size,
             "setup_transactions": [t.tx_hash for t in self.setup_txs],
@@ -375,11 +391,13 @@ class AttestationPilot(Pilot[AttestationParams]):
         }
         paths = [folder / "chain.json", folder / "sample_attestations.json"]
         paths[0].write_text(json.dumps(chain, indent=1), encoding="utf-8")
-        paths[1].write_text(json.dumps(self.samples, indent=1, ensure_ascii=False), encoding="utf-8")
+        samples = {"synthetic": SYNTHETIC_NOTICE, "credentials": self.samples}
+        paths[1].write_text(json.dumps(samples, indent=1, ensure_ascii=False), encoding="utf-8")
         return paths
 
 
 def _withhold_salt(credential: Any) -> dict[str, Any]:
     data = credential.as_json() if isinstance(credential, AttestationFile) else dict(credential)
-    data["proof"] = {**data["proof"], "salt": "[withheld: travels with the document only]"}
+    # Withholding the salt breaks the signature: the sample shows the shape, not a credential to verify.
+    data["evidence"] = [{**e, "salt": "[withheld: travels with the document only]"} for e in data["evidence"]]
     return data

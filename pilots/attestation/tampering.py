@@ -9,6 +9,7 @@ from typing import Any
 
 from civiclab.evm import AttestationRegistry
 from pilots.attestation.credential import AttestationFile, build_attestation
+from pilots.attestation.dataintegrity import add_proof
 from pilots.attestation.documents import FAMILY, document_digest
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.prepared import Prepared
@@ -52,16 +53,29 @@ def _malformed(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def _self_made(
-    prep: Prepared, issuer: str, registry: AttestationRegistry, rng: random.Random
+    prep: Prepared,
+    issuer: str,
+    registry: AttestationRegistry,
+    rng: random.Random,
+    claimed_issuer: str | None = None,
 ) -> AttestationFile:
-    """An attestation a forger builds: a real-looking proof to a root nobody anchored."""
+    """A credential a forger builds and signs with its own key: a real-looking proof to a root nobody
+    anchored, naming `claimed_issuer` (a `did:key`) as its issuer when given, else the forger's own key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    forger_key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
     salt = rng.randbytes(32)
     digest = document_digest(salt, prep.document)
     tree = MerkleTree([leaf_hash(digest), rng.randbytes(32), rng.randbytes(32)])
-    return build_attestation(
-        kind=prep.kind, digest=digest, salt=salt, root=tree.root, path=tree.proof(0),
-        issuer=issuer, registry=registry, valid_from="2026-01-05T09:00:00Z",
+    made = build_attestation(
+        signing_key=forger_key, kind=prep.kind, digest=digest, salt=salt, root=tree.root,
+        path=tree.proof(0), issuer=issuer, registry=registry, valid_from="2026-01-05T09:00:00Z",
     )  # fmt: skip
+    if claimed_issuer is None:
+        return made
+    return AttestationFile.model_validate(
+        add_proof({**made.as_json(), "issuer": claimed_issuer}, forger_key, created="2026-01-05T09:00:00Z")
+    )
 
 
 def present(
@@ -70,12 +84,17 @@ def present(
     impostor: str,
     registry: AttestationRegistry,
     rng: random.Random,
+    issuer_did: str,
 ) -> tuple[dict[str, Any], AttestationFile]:
-    """The document and attestation file a verifier receives in `prep.scenario`."""
+    """The document and attestation file a verifier receives in `prep.scenario`.
+
+    `forged`: signed by a forger's key but naming the town hall (`issuer_did`) as issuer;
+    `unknown_issuer`: signed by, and naming, an issuer the verifier does not trust.
+    """
     document = prep.document.model_dump(mode="json")
     scenario = prep.scenario
     if scenario == "forged":
-        return document, _self_made(prep, registry.chain.sender, registry, rng)
+        return document, _self_made(prep, registry.chain.sender, registry, rng, claimed_issuer=issuer_did)
     if scenario == "unknown_issuer":
         return document, _self_made(prep, impostor, registry, rng)
     assert attestation is not None, f"scenario {scenario} needs an issued attestation"

@@ -10,6 +10,7 @@ import pytest
 from civiclab.errors import EvaluatorError
 from civiclab.plugins.evaluation import RunData
 from civiclab.plugins.experiment import load_experiment
+from civiclab.plugins.piloting import PilotFacts
 from civiclab.records import SessionRecord
 from evaluators.attestation import AttestationEvalParams, attestation
 
@@ -92,3 +93,25 @@ def test_a_failed_session_counts_as_unverified_and_malformed_data_names_its_sess
     del broken.data["gas"]  # an issued attestation without its share of gas
     with pytest.raises(EvaluatorError, match="the data of session s7 do not fit Anchoring: gas"):
         _metrics([*records, broken], tmp_path)
+
+
+def test_accuracy_on_generated_documents_is_marked_synthetic_and_the_footprint_is_not(tmp_path: Path) -> None:
+    records = [_record(i, "genuine", "accept", "accept") for i in range(6)]
+    records += [_record(6 + i, "forged", "reject", "reject") for i in range(4)]
+    run = RunData.for_experiment(
+        load_experiment(SPEC), records=records, artifact_dir=tmp_path,
+        facts=PilotFacts(synthetic="GENERATED documents and forgeries"),
+    )  # fmt: skip
+    m = {x.key: x for x in attestation(run, PARAMS)}
+    for name in (
+        "false_acceptance_rate",
+        "false_acceptances",
+        "false_rejection_rate",
+        "verification_accuracy",
+    ):
+        assert m[f"attestation.{name}"].synthetic == "GENERATED documents and forgeries"
+    assert m["attestation.gas_per_attestation"].synthetic is None
+    assert m["attestation.issuance_failure_rate"].synthetic is None
+    unmarked = {x.key: x for x in attestation(RunData.for_experiment(
+        load_experiment(SPEC), records=records, artifact_dir=tmp_path), PARAMS)}  # fmt: skip
+    assert unmarked["attestation.verification_accuracy"].synthetic is None

@@ -55,15 +55,32 @@ def test_no_fraud_is_accepted_and_no_genuine_attestation_rejected(merkle_run: Ru
     reasons = {s["data"]["scenario"]: s["data"]["reason"] for s in frauds}
     assert reasons == {
         "altered": "document_mismatch",
-        "forged": "root_not_anchored",
+        "forged": "wrong_signer",
         "revoked": "revoked",
-        "unknown_issuer": "unknown_issuer",
+        "unknown_issuer": "untrusted_issuer",
         "malformed": "malformed_document",
     }
     assert _metric(merkle_run, "attestation.false_acceptances") == 0
     assert _metric(merkle_run, "attestation.false_acceptance_rate") == 0
     assert _metric(merkle_run, "attestation.false_rejection_rate") == 0
     assert _metric(merkle_run, "attestation.verification_accuracy") == 1
+
+
+def test_generated_documents_are_marked_synthetic_in_the_credentials_and_the_scorecard(
+    merkle_run: RunResult,
+) -> None:
+    assert merkle_run.artifact_dir is not None
+    samples = json.loads((merkle_run.artifact_dir / "attestation" / "sample_attestations.json").read_text())
+    assert samples["synthetic"].startswith("SYNTHETIC")
+    assert samples["credentials"] and all(
+        c["description"] == samples["synthetic"] and c["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+        for c in samples["credentials"]
+    )
+    accuracy = [m for m in merkle_run.metrics if m.name == "attestation.verification_accuracy"]
+    assert accuracy and all((m.synthetic or "").startswith("GENERATED documents") for m in accuracy)
+    assert "attestation" in [s.split(":", 1)[0] for s in merkle_run.scorecard.synthetic]
+    assert merkle_run.scorecard.recommendation != "go"
+    assert any(r.startswith("SYNTHETIC evidence: attestation") for r in merkle_run.scorecard.reasons)
 
 
 def test_nothing_personal_on_chain_or_in_the_logs(merkle_run: RunResult) -> None:

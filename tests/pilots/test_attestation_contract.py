@@ -13,6 +13,7 @@ from civiclab.evm.client import Chain
 from civiclab.evm.contract import ARTIFACT, EVM_VERSION, compile_source, load_artifact, source_sha256
 from civiclab.evm.registry import AttestationRegistry
 from pilots.attestation.credential import build_attestation, verify
+from pilots.attestation.dataintegrity import add_proof, did_key, issuer_signing_key
 from pilots.attestation.documents import document_digest, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 
@@ -41,6 +42,14 @@ def registry(chain: Chain) -> Iterator[AttestationRegistry]:
     yield registry
 
 
+KEY = issuer_signing_key("town hall of Belleval")
+DID = did_key(KEY.public_key().public_bytes_raw())
+
+
+def _trusted(registry: AttestationRegistry) -> dict[str, str]:
+    return {DID: registry.chain.sender}
+
+
 def _attested(registry: AttestationRegistry, seed: int = 1) -> tuple[dict, object, bytes, bytes]:
     rng = random.Random(seed)
     doc = synthetic_document("residence", rng)
@@ -50,7 +59,7 @@ def _attested(registry: AttestationRegistry, seed: int = 1) -> tuple[dict, objec
     tree = MerkleTree(leaves)
     registry.anchor(tree.root, len(leaves))
     att = build_attestation(
-        kind="residence", digest=digest, salt=salt, root=tree.root, path=tree.proof(0),
+        signing_key=KEY, kind="residence", digest=digest, salt=salt, root=tree.root, path=tree.proof(0),
         issuer=registry.chain.sender, registry=registry, valid_from="2026-01-05T09:00:00Z",
     )  # fmt: skip
     return doc.model_dump(mode="json"), att, tree.root, leaves[0]
@@ -74,9 +83,9 @@ def test_only_an_authorised_issuer_anchors_and_a_root_is_anchored_once(
 
 def test_a_genuine_attestation_verifies_until_revoked(registry: AttestationRegistry) -> None:
     doc, att, root, leaf = _attested(registry)
-    assert verify(doc, att, registry).reason == "accepted"
+    assert verify(doc, att, registry, _trusted(registry)).reason == "accepted"
     registry.revoke(root, leaf)
-    assert verify(doc, att, registry).reason == "revoked"
+    assert verify(doc, att, registry, _trusted(registry)).reason == "revoked"
     with pytest.raises(ChainError, match="already revoked"):
         registry.revoke(root, leaf)
 
@@ -86,7 +95,7 @@ def test_only_the_batch_issuer_revokes(chain: Chain, registry: AttestationRegist
     other = chain.unlocked_accounts()[4]
     with pytest.raises(ChainError, match="not the batch issuer"):
         chain.send(registry.contract.functions.revoke(root, leaf), what="revoke", sender=other)
-    assert verify(doc, att, registry).accepted
+    assert verify(doc, att, registry, _trusted(registry)).accepted
 
 
 def test_a_withdrawn_issuer_is_unknown_and_a_foreign_registry_is_refused(
@@ -94,21 +103,26 @@ def test_a_withdrawn_issuer_is_unknown_and_a_foreign_registry_is_refused(
 ) -> None:
     doc, att, _, _ = _attested(registry, seed=3)
     other, _ = AttestationRegistry.deploy(chain)
-    assert verify(doc, att, other).reason == "wrong_registry"
+    assert verify(doc, att, other, _trusted(registry)).reason == "wrong_registry"
     registry.set_issuer(chain.sender, False)
-    assert verify(doc, att, registry).reason == "unknown_issuer"
+    assert verify(doc, att, registry, _trusted(registry)).reason == "unknown_issuer"
 
 
 def test_bad_files_are_rejections_not_crashes(registry: AttestationRegistry) -> None:
     doc, att, _, _ = _attested(registry, seed=4)
     broken = att.as_json()
-    broken["proof"]["salt"] = "0x12"
-    assert verify(doc, broken, registry).reason == "malformed_attestation"
-    assert verify({"kind": "residence"}, att, registry).reason == "malformed_document"
-    assert verify(doc, "not a credential", registry).reason == "malformed_attestation"
+    broken["evidence"][0]["salt"] = "0x12"
+    assert verify(doc, broken, registry, _trusted(registry)).reason == "malformed_attestation"
+    assert verify({"kind": "residence"}, att, registry, _trusted(registry)).reason == "malformed_document"
+    assert verify(doc, "not a credential", registry, _trusted(registry)).reason == "malformed_attestation"
     short = att.as_json()
-    short["proof"]["path"] = short["proof"]["path"][1:]
-    assert verify(doc, short, registry).reason == "invalid_proof"
+    short["evidence"][0]["path"] = short["evidence"][0]["path"][1:]
+    assert verify(doc, short, registry, _trusted(registry)).reason == "invalid_signature"
+    # The issuer signs a path that does not reach the root: the signature holds, the inclusion does not.
+    resigned = add_proof(
+        {k: v for k, v in short.items() if k != "proof"}, KEY, created="2026-01-05T09:00:00Z"
+    )
+    assert verify(doc, resigned, registry, _trusted(registry)).reason == "invalid_proof"
 
 
 def test_the_synced_view_answers_like_the_chain(registry: AttestationRegistry) -> None:
@@ -117,8 +131,8 @@ def test_the_synced_view_answers_like_the_chain(registry: AttestationRegistry) -
     registry.revoke(root2, leaf2)
     view = registry.view()
     for d, a in ((doc, att), (doc2, att2)):
-        assert verify(d, a, view) == verify(d, a, registry)
-    assert verify(doc2, att2, view).reason == "revoked"
+        assert verify(d, a, view, _trusted(registry)) == verify(d, a, registry, _trusted(registry))
+    assert verify(doc2, att2, view, _trusted(registry)).reason == "revoked"
 
 
 def test_the_pilot_loads_the_committed_artifact_without_compiling() -> None:
