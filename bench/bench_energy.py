@@ -49,6 +49,8 @@ def child_run(sessions: int, energy: str) -> dict[str, object]:
 
 
 def child_meter() -> dict[str, object]:
+    import mlflow  # noqa: F401  # loaded by every run before its meter starts (and pandas with it)
+
     from civiclab.run.energy import EnergyMeter
 
     meter = EnergyMeter("FRA")
