@@ -21,13 +21,15 @@ EVALUATOR_GROUP = "civiclab.evaluators"
 
 
 @functools.cache
-def _all_entry_points() -> EntryPoints:
-    """Every installed entry point, read once (reading the distributions' metadata is the slow part)."""
+def _all_entry_points() -> Any:
+    """Every installed entry point, read once (reading the distributions' metadata is the slow part);
+    `SelectableGroups` on Python 3.11, `EntryPoints` from 3.12: both `select(group=...)`."""
     return entry_points()
 
 
 def _installed(group: str) -> EntryPoints:
-    return _all_entry_points().select(group=group)
+    found: EntryPoints = _all_entry_points().select(group=group)
+    return found
 
 
 class NoParams(BaseModel):
