@@ -5,6 +5,7 @@ GPU detection, ≈1.6 s that the first session waits for. codecarbon keeps the o
 its process (`codecarbon.core.hardware_cache`); this module keeps the same plan on disk, so that the
 next run on the same machine starts measuring in milliseconds with exactly the tracking method,
 CPU model and power the probe gave (the measurement itself, every `measure_power_secs`, is unchanged).
+It reads codecarbon 3's `hardware_cache` internals; if they move, every run simply probes again.
 
 The plan is reused only on the machine it was found on: the file name carries the codecarbon
 version, and its key the host name, thread count, memory size and the CPU model lines of
@@ -69,9 +70,9 @@ def probe_file() -> Path:
 
 def preload(tracker: Any) -> KeptProbe | None:
     """Hand codecarbon the plan found on this machine before, if any (None: there is none)."""
-    from codecarbon.core import hardware_cache
-
     try:
+        from codecarbon.core import hardware_cache  # codecarbon 3's per-process cache of the probe
+
         stored = json.loads(probe_file().read_text())
         if stored.get("key") != _machine_key(tracker):
             return None
@@ -89,10 +90,10 @@ def preload(tracker: Any) -> KeptProbe | None:
 
 def keep(tracker: Any, cpu_model: str, cpu_in_table: bool) -> KeptProbe:
     """Store the plan codecarbon found for this tracker (after `tracker.start()`); best effort."""
-    from codecarbon.core import hardware_cache
-
     kept = KeptProbe(cpu_model, cpu_in_table)
     try:
+        from codecarbon.core import hardware_cache
+
         with hardware_cache._cache_lock:
             plan = hardware_cache._plans.get(hardware_cache.make_key(tracker))
         if plan is None:
