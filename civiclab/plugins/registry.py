@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +18,18 @@ T = TypeVar("T")
 
 PILOT_GROUP = "civiclab.pilots"
 EVALUATOR_GROUP = "civiclab.evaluators"
+
+
+@functools.cache
+def _all_entry_points() -> Any:
+    """Every installed entry point, read once (reading the distributions' metadata is the slow part);
+    `SelectableGroups` on Python 3.11, `EntryPoints` from 3.12: both `select(group=...)`."""
+    return entry_points()
+
+
+def _installed(group: str) -> EntryPoints:
+    found: EntryPoints = _all_entry_points().select(group=group)
+    return found
 
 
 class NoParams(BaseModel):
@@ -40,27 +53,40 @@ class Registry(Generic[T]):
             raise RegistryError(f"{self.kind} {name!r} is registered twice")
         self._items[name] = item
 
+    def _load(self, ep: EntryPoint) -> None:
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin is a warning, not a crash
+            warnings.warn(
+                f"civiclab: {self.kind} plugin {ep.name!r} ({ep.value}) failed to load: {exc}",
+                stacklevel=3,
+            )
+
     def _load_entry_points(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        for ep in entry_points(group=self.group):
-            if ep.name in self._items:
-                continue
-            try:
-                ep.load()
-            except Exception as exc:  # a broken plugin is a warning, not a crash
-                warnings.warn(
-                    f"civiclab: {self.kind} plugin {ep.name!r} ({ep.value}) failed to load: {exc}",
-                    stacklevel=2,
-                )
+        for ep in _installed(self.group):
+            if ep.name not in self._items:
+                self._load(ep)
+
+    def _find(self, name: str) -> None:
+        """Load `name` alone when it is an installed plugin: a spec needs its own pilot, not every one."""
+        if name in self._items or self._loaded:
+            return
+        for ep in _installed(self.group):
+            if ep.name == name:
+                self._load(ep)
+        if name not in self._items:
+            self._load_entry_points()  # registered under another entry point's name, or unknown
 
     def get(self, name: str) -> T:
         """Return the component called `name`, or raise naming the valid choices."""
-        self._load_entry_points()
+        self._find(name)
         try:
             return self._items[name]
         except KeyError:
+            self._load_entry_points()
             close = difflib.get_close_matches(name, self._items, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             choices = ", ".join(sorted(self._items)) or "none"
@@ -71,7 +97,8 @@ class Registry(Generic[T]):
         return sorted(self._items)
 
     def __contains__(self, name: object) -> bool:
-        self._load_entry_points()
+        if isinstance(name, str):
+            self._find(name)
         return name in self._items
 
     def __iter__(self) -> Iterator[T]:

@@ -6,9 +6,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from civiclab.records import EnergyReading
+from civiclab.run.energy_probe import KeptProbe, keep, preload
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,13 @@ def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool, int]:
     return "", None, False, 0
 
 
-def _method_of(tracker: Any, cpu_model: str) -> tuple[str, str, float | None]:
-    """Whether the CPU energy was measured (RAPL) or estimated, and exactly from what."""
+def _method_of(
+    tracker: Any, cpu_model: str, in_table: Callable[[str], bool] | None = None
+) -> tuple[str, str, float | None]:
+    """Whether the CPU energy was measured (RAPL) or estimated, and exactly from what.
+
+    `in_table(model)`: whether codecarbon's CPU table knows the model (default: look it up).
+    """
     mode, tdp, generic, threads = _cpu_probe(tracker)
     model = cpu_model or "unknown CPU"
     if not mode:
@@ -52,7 +59,7 @@ def _method_of(tracker: Any, cpu_model: str) -> tuple[str, str, float | None]:
         tdp=tdp,
         generic=generic,
         threads=threads,
-        known_model=_in_codecarbon_table(model),
+        known_model=(in_table or _in_codecarbon_table)(model),
     )
     return "estimated", source, tdp
 
@@ -95,9 +102,10 @@ def _in_codecarbon_table(model: str) -> bool:
 class EnergyMeter:
     """Measures the energy of a whole run; start it once, stop it once.
 
-    Starting codecarbon probes the hardware (≈1.5 s), so `start` does it in a thread while the
-    run opens its MLflow record; `wait_started` is called before the first session so that every
-    session is measured.
+    Starting codecarbon probes the hardware (≈1.6 s) the first time on a machine; later runs reuse
+    that probe's plan from the lab folder (`energy_probe`) and start in milliseconds. `start` does it
+    in a thread while the run opens its MLflow record; `wait_started` is called before the first
+    session so that every session is measured.
     """
 
     def __init__(self, country: str = "FRA", enabled: bool = True) -> None:
@@ -107,6 +115,7 @@ class EnergyMeter:
         self._thread: threading.Thread | None = None
         self._error: str | None = None
         self._started = 0.0
+        self._kept: KeptProbe | None = None
 
     def _start(self) -> None:
         try:
@@ -122,7 +131,12 @@ class EnergyMeter:
                 measure_power_secs=5,
                 tracking_mode="machine",
             )
+            kept = preload(tracker)  # this machine's hardware as a previous run found it
             tracker.start()
+            if kept is None:
+                model = str(tracker._conf.get("cpu_model") or "") or "unknown CPU"
+                kept = keep(tracker, model, _in_codecarbon_table(model))
+            self._kept = kept
             self._tracker = tracker
         except Exception as exc:  # energy evidence is missing, the run goes on
             self._error = f"{type(exc).__name__}: {exc}"
@@ -171,7 +185,7 @@ class EnergyMeter:
         tracker, self._tracker = self._tracker, None
         kg = float(tracker.stop() or 0.0)
         data = tracker.final_emissions_data
-        method, source, _ = _method_of(tracker, str(getattr(data, "cpu_model", "") or ""))
+        method, source, _ = _method_of(tracker, str(getattr(data, "cpu_model", "") or ""), self._in_table)
         return EnergyReading(
             kwh=float(getattr(data, "energy_consumed", 0.0) or 0.0),
             kg_co2e=kg,
@@ -182,6 +196,13 @@ class EnergyMeter:
             country=self.country,
             tracker="codecarbon",
         )
+
+    def _in_table(self, model: str) -> bool:
+        """Whether codecarbon's CPU table knows `model`, as the kept probe says (else looked up, ≈0.1 s)."""
+        kept = self._kept
+        if kept is not None and kept.cpu_model == model:
+            return kept.cpu_in_table
+        return _in_codecarbon_table(model)
 
     def abort(self) -> None:
         """Stop measuring without a reading (the run failed or was interrupted); safe to call twice.

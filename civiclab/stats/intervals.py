@@ -48,9 +48,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_RESAMPLES = 1000
 CONFIDENCE = 0.95
@@ -116,6 +117,8 @@ def rate(
     method: RateMethod = "wilson",
 ) -> Estimate:
     """Share of true values with a Wilson interval (closed form: `seed` and `resamples` are unused)."""
+    import numpy as np
+
     values = np.asarray(successes, dtype=bool)
     return proportion(int(values.sum()), int(values.size), method=method)
 
@@ -136,6 +139,8 @@ def census(successes: Sequence[bool] | np.ndarray, population: str) -> Estimate:
 def _bootstrap(
     data: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], seed: int, resamples: int
 ) -> np.ndarray:
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     n = data.shape[0]
     # Bound memory on large samples: resample in chunks of at most ~4M values.
@@ -152,6 +157,8 @@ def _bootstrap(
 
 def _jackknife(data: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Leave-one-out values of `fn`; over many rows, leave-one-group-out (a grouped jackknife)."""
+    import numpy as np
+
     n = data.shape[0]
     groups = min(n, JACKKNIFE_GROUPS)
     labels = np.arange(n) % groups
@@ -168,6 +175,7 @@ def bca_interval(
 
     Returns (low, high, method); the method is ``percentile-bootstrap`` when z₀ is undefined.
     """
+    import numpy as np
     from scipy.special import ndtr, ndtri
 
     alpha = (1 - CONFIDENCE) / 2
@@ -195,6 +203,8 @@ def statistic(
     resamples: int = DEFAULT_RESAMPLES,
 ) -> Estimate:
     """`fn` over `values` (rows) with a BCa bootstrap interval; `fn` reduces axis 1 of a stack of samples."""
+    import numpy as np
+
     data = np.asarray(values, dtype=float)
     if data.ndim == 1:
         data = data[~np.isnan(data)]
@@ -215,6 +225,8 @@ def mean(
     values: Sequence[float] | np.ndarray, *, seed: int = 0, resamples: int = DEFAULT_RESAMPLES
 ) -> Estimate:
     """The mean with a BCa bootstrap interval (closed-form jackknife: no extra cost over percentile)."""
+    import numpy as np
+
     data = np.asarray(values, dtype=float)
     data = data[~np.isnan(data)]
     n = int(data.size)
@@ -240,6 +252,7 @@ def quantile(
     X ~ Binomial(n, q): then P(x₍ₗ₎ ≤ ξ_q ≤ x₍ᵤ₎) ≥ 95% for continuous data. A side no rank can
     bound is None. The point estimate is numpy's (linear) quantile.
     """
+    import numpy as np
     from scipy.special import bdtr  # the binomial cdf, without importing scipy.stats
 
     data = np.asarray(values, dtype=float)

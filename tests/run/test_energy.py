@@ -124,3 +124,53 @@ def test_this_machine_says_what_codecarbon_did(tmp_path: Path, monkeypatch: pyte
         assert reading.cpu_power_w <= assumed * (1 + 1e-9), (reading.cpu_power_w, reading.source)
         if "held constant" in reading.source:
             assert reading.cpu_power_w == pytest.approx(assumed)
+
+
+_METER_IN_A_FRESH_PROCESS = """
+import json
+import codecarbon.core.cpu
+probes = []
+probe = codecarbon.core.cpu.detect_cpu_model  # what codecarbon's TDP probe calls (py-cpuinfo)
+def counted():
+    probes.append(1)
+    return probe()
+codecarbon.core.cpu.detect_cpu_model = counted
+from civiclab.run.energy import EnergyMeter
+meter = EnergyMeter("FRA")
+meter.start()
+meter.wait_started()
+reading = meter.stop()
+print(json.dumps({"probes": len(probes), "label": [reading.method, reading.source, reading.tracker]}))
+"""
+
+
+def _meter_in_fresh_process(home: Path) -> tuple[int, list[str]]:
+    """(how many times codecarbon probed the CPU, the reading's method, source and tracker)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CIVICLAB_HOME": str(home), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", _METER_IN_A_FRESH_PROCESS], env=env, capture_output=True, text=True, check=True
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return int(got["probes"]), list(got["label"])
+
+
+def test_the_next_run_on_this_machine_reuses_the_hardware_probe_and_says_the_same(tmp_path: Path) -> None:
+    """The first run stores codecarbon's hardware plan in the lab folder; the next one starts from it
+    without probing the CPU and labels its reading exactly as the probing run did."""
+    from civiclab.run.energy_probe import probe_file
+
+    probes, first = _meter_in_fresh_process(tmp_path)
+    assert probes == 1 and first[2] == "codecarbon" and first[0] in ("measured", "estimated"), first
+    kept = list((tmp_path / "cache" / "energy").glob("codecarbon-*.json"))
+    assert [k.name for k in kept] == [probe_file().name]
+    assert _meter_in_fresh_process(tmp_path) == (0, first)
+
+    # A plan found on another machine (another key) is not used: the meter probes again, says the same.
+    kept[0].write_text(kept[0].read_text().replace('"key": "', '"key": "0'))
+    assert _meter_in_fresh_process(tmp_path) == (1, first)
+    assert _meter_in_fresh_process(tmp_path) == (0, first)

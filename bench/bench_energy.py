@@ -1,0 +1,142 @@
+"""What the codecarbon energy meter adds to a journey run: 10,000 sessions with and without it.
+
+Each figure comes from a fresh process (as `civiclab run` is one). The meter's hardware probe
+(py-cpuinfo in a subprocess, codecarbon's CPU table) is stored in the lab folder by the first run on
+a machine; the "cold" rows start from an empty lab folder each time, which is what every run paid
+before the probe was kept (the previous figure: ≈1.1 s of a 5.3 s run, 26 %). The runs alternate
+(no meter, meter, no meter...) so that the load of a shared machine falls on both alike; medians.
+
+Prints: the meter alone (start → measuring → stop), cold and warm; the run's wall time with and
+without the meter, the overhead (target <= 5 %: ratio) and its ratio to the previous 26 %; the load.
+
+Usage: python bench/bench_energy.py [--sessions 10000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "experiments" / "journey.yaml"
+PREVIOUS_OVERHEAD = 0.26  # issue 25: the meter cost ≈1.1 s of a 5.3 s run of 10,000 sessions
+TARGET = 0.05
+
+
+def child_run(sessions: int, energy: str) -> dict[str, object]:
+    from civiclab.evidence.signing.seal import run_signer
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
+    from civiclab.store.tracker import Tracker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tracker = Tracker(f"sqlite:///{tmp}/mlflow.db")  # opened outside the clock, as a warm server
+        tracker.experiment_id("housing-benefit-journey")
+        run_signer()
+        exp = load_experiment(SPEC, {"population.sessions": sessions, "energy.tracker": energy})
+        t0 = time.perf_counter()
+        result = run_experiment(exp, tracker=tracker)
+        wall = time.perf_counter() - t0
+    del result
+    return {"wall": wall}
+
+
+def child_meter() -> dict[str, object]:
+    import mlflow  # noqa: F401  # loaded by every run before its meter starts (and pandas with it)
+
+    from civiclab.run.energy import EnergyMeter
+
+    meter = EnergyMeter("FRA")
+    t0 = time.perf_counter()
+    meter.start()
+    meter.wait_started()
+    started = time.perf_counter()
+    reading = meter.stop()
+    return {
+        "wait_s": started - t0,
+        "stop_s": time.perf_counter() - started,
+        "method": reading.method,
+        "source": reading.source,
+    }
+
+
+def fresh(args: list[str], home: Path) -> dict[str, object]:
+    env = {
+        **os.environ,
+        "CIVICLAB_HOME": str(home),
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, env=env, cwd=ROOT, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--child", choices=["none", "codecarbon"], help=argparse.SUPPRESS)
+    parser.add_argument("--meter", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child_run(args.sessions, args.child)))
+        return
+    if args.meter:
+        print(json.dumps(child_meter()))
+        return
+
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared: figures vary with it)")
+    with tempfile.TemporaryDirectory() as warm_home:
+        cold, warm = [], []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory() as cold_home:
+                cold.append(fresh(["--meter"], Path(cold_home)))
+            warm.append(fresh(["--meter"], Path(warm_home)))  # the first one stores the probe
+        for label, rows in (("cold (probe)", cold), ("warm (kept probe)", warm[1:] or warm)):
+            wait = statistics.median(float(r["wait_s"]) for r in rows)  # type: ignore[arg-type]
+            stop = statistics.median(float(r["stop_s"]) for r in rows)  # type: ignore[arg-type]
+            print(
+                f"meter alone, {label:18s} start→measuring {wait:5.2f} s  stop {stop:5.2f} s  {rows[-1]['source']}"
+            )
+        same = {r["source"] for r in cold + warm}
+        print(f"method labels, cold and warm: {'identical' if len(same) == 1 else sorted(same)}")
+
+        fresh(
+            ["--sessions", str(args.sessions), "--child", "none"], Path(warm_home)
+        )  # warms the redaction cache
+        walls: dict[str, list[float]] = {"none": [], "codecarbon": []}
+        loads = []
+        for _ in range(args.repeat):
+            for energy in walls:
+                walls[energy].append(
+                    float(
+                        fresh(["--sessions", str(args.sessions), "--child", energy], Path(warm_home))["wall"]
+                    )
+                )  # type: ignore[arg-type]
+                loads.append(os.getloadavg()[0])
+    without, with_meter = statistics.median(walls["none"]), statistics.median(walls["codecarbon"])
+    overhead = (with_meter - without) / without
+    print(
+        f"run of {args.sessions} sessions, no meter   {without:6.2f} s  (runs {', '.join(f'{w:.2f}' for w in walls['none'])})"
+    )
+    print(
+        f"run of {args.sessions} sessions, codecarbon {with_meter:6.2f} s  (runs {', '.join(f'{w:.2f}' for w in walls['codecarbon'])})"
+    )
+    print(
+        f"meter overhead                 {overhead:6.1%}  (target <= {TARGET:.0%}: ratio {overhead / TARGET:.2f};"
+        f" previous {PREVIOUS_OVERHEAD:.0%}: ratio {overhead / PREVIOUS_OVERHEAD:.2f})"
+    )
+    print(f"load average during the runs: median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+
+
+if __name__ == "__main__":
+    main()
