@@ -130,6 +130,8 @@ def census(successes: Sequence[bool] | np.ndarray, population: str) -> Estimate:
     question bank. There is no sampling error to bound, so no interval and no minimum sample;
     `population` names what was measured, and reports show it in place of an interval.
     """
+    import numpy as np
+
     values = np.asarray(successes, dtype=bool)
     if values.size == 0:
         return Estimate(None, None, None, 0, "census", population)

@@ -36,11 +36,22 @@ class RunNotFound(TrackingError):
 
 
 def bound_http_retries() -> tuple[int, int]:
-    """Set MLflow's HTTP retry and timeout variables (unless already set); returns (retries, timeout_s)."""
+    """Set MLflow's HTTP retry and timeout variables; returns (retries, timeout_s).
+
+    CIVICLAB_TRACKING_RETRIES / CIVICLAB_TRACKING_TIMEOUT_S, when set, win; else MLflow's own variables
+    when set; else civiclab's defaults. (A default written here by an earlier call never hides a
+    setting given later, nor one a child process is given.)
+    """
     retries = int_setting("CIVICLAB_TRACKING_RETRIES")
     timeout = max(1, int_setting("CIVICLAB_TRACKING_TIMEOUT_S"))
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout))
+    for variable, setting, value in (
+        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "CIVICLAB_TRACKING_RETRIES", retries),
+        ("MLFLOW_HTTP_REQUEST_TIMEOUT", "CIVICLAB_TRACKING_TIMEOUT_S", timeout),
+    ):
+        if os.environ.get(setting):
+            os.environ[variable] = str(value)
+        else:
+            os.environ.setdefault(variable, str(value))
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
     return (
         int(parse_number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"])),
