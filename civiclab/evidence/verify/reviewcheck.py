@@ -32,8 +32,28 @@ _MANIFEST_FIELDS = {
 }
 
 
-def _read(entry: dict[str, Any], statement_digest: str | None, trust: TrustFile | None) -> ReviewRow:
-    """One audit line as a review row, every shown field from the verified envelope."""
+def _read(
+    entry: dict[str, Any],
+    statement_digest: str | None,
+    trust: TrustFile | None,
+    previous: list[str | None] | None = None,
+) -> ReviewRow:
+    """One audit line as a review row, every shown field from the verified envelope.
+
+    `previous`, when given, receives the digest of the review this one signs as the one before it
+    (None when it signs none, or its envelope cannot be read), for the sequence check.
+    """
+    link: list[str | None] = [None]
+    try:
+        return _read_row(entry, statement_digest, trust, link)
+    finally:
+        if previous is not None:
+            previous.append(link[0])
+
+
+def _read_row(
+    entry: dict[str, Any], statement_digest: str | None, trust: TrustFile | None, link: list[str | None]
+) -> ReviewRow:
     event = entry["event"]
     payload = event.get("payload") or {}
     row = ReviewRow(line=int(entry["seq"]) + 1, decision=str(payload.get("decision")), ts="", signer="?")
@@ -48,6 +68,7 @@ def _read(entry: dict[str, Any], statement_digest: str | None, trust: TrustFile 
         row.problem = f"not a signed review: {str(exc).splitlines()[0]}"
         return row
     predicate: dict[str, Any] = statement.get("predicate") or {}
+    link[0] = predicate.get("previous_review_sha256")
     if statement.get("predicateType") != REVIEW_PREDICATE_TYPE:
         row.problem = "the envelope is not a civiclab review"
         return row
@@ -90,11 +111,11 @@ def _read(entry: dict[str, Any], statement_digest: str | None, trust: TrustFile 
     return row
 
 
-def _sequence_problem(rows: list[ReviewRow], predicates: list[dict[str, Any]]) -> None:
+def _sequence_problem(rows: list[ReviewRow], links: list[str | None]) -> None:
     """Name, on the first row out of place, a review dropped, moved, replayed or back-dated."""
     seen: dict[str, int] = {}
     chained = False
-    for i, (row, predicate) in enumerate(zip(rows, predicates, strict=True)):
+    for i, (row, link) in enumerate(zip(rows, links, strict=True)):
         if row.problem:
             return
         if row.sha256 in seen:
@@ -108,7 +129,7 @@ def _sequence_problem(rows: list[ReviewRow], predicates: list[dict[str, Any]]) -
             continue
         chained = True
         previous = rows[i - 1].sha256 if i else None
-        if row.sequence != i or predicate.get("previous_review_sha256") != previous:
+        if row.sequence != i or link != previous:
             row.problem = (
                 f"signed as review {row.sequence + 1} after another review than the one before it: "
                 "a review was dropped, moved or replayed"
@@ -117,14 +138,6 @@ def _sequence_problem(rows: list[ReviewRow], predicates: list[dict[str, Any]]) -
         if i and row.ts < rows[i - 1].ts:
             row.problem = f"signed at {row.ts}, before the review before it ({rows[i - 1].ts})"
             return
-
-
-def _predicate(entry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        raw = ((entry["event"].get("payload") or {}).get("envelope")) or {}
-        return Envelope.model_validate(raw).statement().get("predicate") or {}
-    except (ValueError, SigningError, AttributeError):
-        return {}
 
 
 def read_reviews(
@@ -136,8 +149,9 @@ def read_reviews(
         statement_digest: the run statement's digest each review must name; None for a run made
             before runs were signed (its reviews name the manifest as it was when each was signed).
     """
-    rows = [_read(e, statement_digest, trust) for e in entries]
-    _sequence_problem(rows, [_predicate(e) for e in entries])
+    previous: list[str | None] = []
+    rows = [_read(e, statement_digest, trust, previous) for e in entries]
+    _sequence_problem(rows, previous)
     return rows, decide(rows, trust)
 
 
