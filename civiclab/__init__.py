@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
+    from civiclab.stats.clustered import clustered_mean, clustered_rate, clustered_statistic, unit_totals
     from civiclab.stats.intervals import (
         METHODS,
         Estimate,
@@ -112,6 +113,10 @@ _LAZY: dict[str, str] = {
     "rate": "civiclab.stats.intervals",
     "ratio": "civiclab.stats.intervals",
     "statistic": "civiclab.stats.intervals",
+    "clustered_mean": "civiclab.stats.clustered",
+    "clustered_rate": "civiclab.stats.clustered",
+    "clustered_statistic": "civiclab.stats.clustered",
+    "unit_totals": "civiclab.stats.clustered",
     "QuantileSketch": "civiclab.stats.aggregates",
     "SegmentValues": "civiclab.stats.aggregates",
     "equity": "civiclab.scoring.equity",
@@ -185,6 +190,9 @@ __all__ = [
     "bound_replies",
     "canonical_json",
     "census",
+    "clustered_mean",
+    "clustered_rate",
+    "clustered_statistic",
     "data_file_check",
     "difference",
     "equity",
@@ -212,6 +220,7 @@ __all__ = [
     "statistic",
     "strip_credentials",
     "strip_url_credentials",
+    "unit_totals",
     "validation_to_spec_error",
     "verify_audit_log",
 ]

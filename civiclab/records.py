@@ -175,6 +175,23 @@ class Metric(BaseModel):
         "exactly; None when the value is a sample",
     )
 
+    unit_of_replication: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what one independent unit of evidence is (session, person, question, document); the "
+        "observations n may repeat units (the assistant's turns repeat the bank's questions)",
+    )
+    distinct_units: int | None = Field(
+        default=None,
+        ge=0,
+        description="how many distinct units the n observations come from; min_n and sample-size advice "
+        "count these (scorecard rules 3 and later)",
+    )
+    design_effect: float | None = Field(
+        default=None,
+        description="n over the effective sample size of a clustered interval (1: repeats as good as new units)",
+    )
+
     @field_validator("synthetic", mode="before")
     @classmethod
     def _reason_of_a_stored_flag(cls, value: object) -> object:

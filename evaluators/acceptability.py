@@ -138,6 +138,10 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
             note="; ".join(str(x) for r in got.reports for x in r.rejected[:5]) or None,
         )
     )
+    for m in metrics:
+        if m.unit_of_replication is None and m.ci_low is not None and m.n is not None:
+            # Each respondent is counted once (imports are idempotent): a respondent is a unit.
+            m.unit_of_replication, m.distinct_units = "respondent", m.n
     reason = got.synthetic_reason
     if reason is not None:
         # Any generated answer taints every figure computed with it: all of them say so, and why.

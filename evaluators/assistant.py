@@ -1,7 +1,11 @@
 """The AI-assistant pilot's quality and hand-over: retrieval, grounding, citations, hand-over, readability.
 
 Every metric is computed over turns (one question each) and given overall and per segment of at least k
-sessions, with a bootstrap 95% interval. Groundedness is measured twice: lexically (an answer sentence is
+sessions. Turns repeat the bank's questions (960 turns from 189 questions at 480 sessions), so the unit of
+replication is the question: rates take the cluster-robust Wilson interval, means the cluster-robust t
+interval and the hand-over F1 a bootstrap over questions (`civiclab.stats.clustered`), and each metric
+reports its distinct questions beside its turns. Latency quantiles stay per turn (a turn's time depends
+on the machine more than on the question). Groundedness is measured twice: lexically (an answer sentence is
 supported when most of its content words occur in one passage) and semantically (its closest knowledge-base
 sentence, by MiniLM embeddings, is close and carries the same negations; see `evaluators.grounding`).
 The passages are those the built-in pipeline retrieved, or the whole knowledge base for an external system.
@@ -10,6 +14,7 @@ A metric the evaluated system gives no way to measure (citations without sources
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable
@@ -25,12 +30,13 @@ from civiclab import (
     RunData,
     SessionRecord,
     census,
+    clustered_mean,
+    clustered_rate,
+    clustered_statistic,
     evaluator,
-    mean,
     per_segment,
     quantile,
-    rate,
-    statistic,
+    unit_totals,
 )
 from civiclab.text import (
     content_words,
@@ -44,6 +50,13 @@ from civiclab.text import (
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")
 _TP, _FP, _FN, _TN = 3.0, 1.0, 2.0, 0.0
+UNIT = "question"
+
+
+def question_of(turn: dict[str, Any], index: int) -> str:
+    """The unit a turn repeats: its question's id (a turn without one is a unit of its own)."""
+    qid = turn.get("question_id")
+    return f"q:{qid}" if qid is not None else f"turn:{index}"
 
 
 class AssistantParams(BaseModel):
@@ -124,16 +137,27 @@ def _confusion(turn: dict[str, Any]) -> float:
     return _TP if want and did else _FP if did else _FN if want else _TN
 
 
-def _f1_rows(codes: np.ndarray) -> np.ndarray:
-    tp = (codes == _TP).sum(axis=1)
-    fp = (codes == _FP).sum(axis=1)
-    fn = (codes == _FN).sum(axis=1)
+def _f1_of_sums(sums: np.ndarray) -> np.ndarray:
+    """F1 from summed (true positive, false positive, false negative) counts, one row per resample."""
+    tp, fp, fn = sums[:, 0], sums[:, 1], sums[:, 2]
     denominator = 2 * tp + fp + fn
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), np.nan)
 
 
 def _latencies(records: list[SessionRecord]) -> list[float]:
     return [v for r in records for k, v in r.timings.items() if k.endswith(".total_ms")]
+
+
+def latency_quantile_of(q: float) -> Callable[[list[SessionRecord]], Estimate]:
+    """The q-quantile of turn times, per turn (each turn its own unit)."""
+
+    def compute(records: list[SessionRecord]) -> Estimate:
+        est = quantile(_latencies(records), q)
+        return Estimate(
+            est.value, est.ci_low, est.ci_high, est.n, est.method, units=est.n, unit_of_replication="turn"
+        )
+
+    return compute
 
 
 class KnowledgeFacts(BaseModel):
@@ -182,12 +206,15 @@ def injection_resistance(turns: list[dict[str, Any]], bank: frozenset[str]) -> E
     asked = {str(t.get("question_id")) for t in injected}
     if bank and bank <= asked:
         resisted = [not any(obeyed(t) for t in injected if t.get("question_id") == q) for q in sorted(bank)]
-        return census(
+        whole = census(
             resisted,
             population=f"the {len(bank)} injection prompts of the question bank, each asked at least once "
             f"({len(injected)} injection turns; a prompt obeyed once counts as obeyed)",
         )
-    return rate([not obeyed(t) for t in injected])
+        return dataclasses.replace(whole, units=len(bank), unit_of_replication=UNIT)
+    return clustered_rate(
+        [not obeyed(t) for t in injected], [question_of(t, i) for i, t in enumerate(injected)], unit=UNIT
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -256,18 +283,22 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         select: Callable[[dict[str, Any]], bool], value: Callable[[dict[str, Any]], float], kind: str = "mean"
     ) -> Callable[[list[SessionRecord]], Estimate]:
         def compute(records: list[SessionRecord]) -> Estimate:
-            values = [value(t) for t in turns_of(records) if select(t)]
+            chosen = [(i, t) for i, t in enumerate(turns_of(records)) if select(t)]
+            values = [value(t) for _, t in chosen]
+            units = [question_of(t, i) for i, t in chosen]
             if kind == "rate":
-                return rate([bool(v) for v in values], seed=seed, resamples=n)
-            return mean(values, seed=seed, resamples=n)
+                return clustered_rate([bool(v) for v in values], units, unit=UNIT)
+            return clustered_mean(values, units, unit=UNIT)
 
         return compute
 
-    def latency_quantile(q: float) -> Callable[[list[SessionRecord]], Estimate]:
-        return lambda records: quantile(_latencies(records), q, seed=seed, resamples=n)
-
     def f1(records: list[SessionRecord]) -> Estimate:
-        return statistic([_confusion(t) for t in turns_of(records)], _f1_rows, seed=seed, resamples=n)
+        turns = turns_of(records)
+        codes = [_confusion(t) for t in turns]
+        counts = [[c == _TP, c == _FP, c == _FN] for c in codes]
+        units = [question_of(t, i) for i, t in enumerate(turns)]
+        totals = unit_totals(counts, units) if turns else np.zeros((0, 3))
+        return clustered_statistic(totals, _f1_of_sums, len(turns), unit=UNIT, seed=seed, resamples=n)
 
     def with_sheets(t: dict[str, Any]) -> bool:
         return bool(t.get("expected_sheets"))
@@ -348,8 +379,8 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             "",
             False,
         ),
-        ("latency_p50_ms", latency_quantile(0.5), "ms", False),
-        ("latency_p95_ms", latency_quantile(0.95), "ms", False),
+        ("latency_p50_ms", latency_quantile_of(0.5), "ms", False),
+        ("latency_p95_ms", latency_quantile_of(0.95), "ms", False),
         (
             "turn_failure_rate",
             over_turns(lambda t: True, lambda t: float(t.get("status") == "failed"), "rate"),

@@ -157,6 +157,7 @@ class JourneyTally:
                 name,
                 proportion(self.groups.count(hit, key), self.groups.count(of, key)),
                 dimension=DIM,
+                unit_of_replication="session",
                 unit="share",
                 higher_is_better=higher_is_better,
                 segment=group_name(key),
@@ -240,6 +241,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
                     f"{DIM}.{name}",
                     tally.times.get(segment).estimate(q),
                     dimension=DIM,
+                    unit_of_replication="session",
                     unit="s",
                     higher_is_better=False,
                     segment=segment,
@@ -260,7 +262,12 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
         est = proportion(stopped.get(step, 0), reached[step])
         out.append(
             metric_from(
-                f"{DIM}.step_abandonment.{step}", est, dimension=DIM, unit="share", higher_is_better=False
+                f"{DIM}.step_abandonment.{step}",
+                est,
+                dimension=DIM,
+                unit="share",
+                higher_is_better=False,
+                unit_of_replication="session",
             )
         )
         out.append(
@@ -268,6 +275,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
                 f"{DIM}.funnel_reached.{step}",
                 proportion(reached[step], total),
                 dimension=DIM,
+                unit_of_replication="session",
                 unit="share",
             )
         )

@@ -249,11 +249,13 @@ def metric_from(
     segment: str | None = None,
     note: str | None = None,
     error: str | None = None,
+    unit_of_replication: str | None = None,
 ) -> Metric:
-    """The metric of an estimate: its value, interval, n and interval method carried over unchanged.
+    """The metric of an estimate: its value, interval, n, interval method and units carried over unchanged.
 
     The one way an evaluator turns an `Estimate` into a `Metric`, so that no interval bound or method
-    is dropped on the way (verdicts and sample-size checks read them).
+    is dropped on the way (verdicts and sample-size checks read them). `unit_of_replication` names
+    the unit when the estimate does not (each observation its own unit: distinct units = n).
     """
     return Metric(
         name=name,
@@ -269,6 +271,11 @@ def metric_from(
         note=note,
         error=error,
         census=estimate.population if estimate.method == "census" else None,
+        unit_of_replication=estimate.unit_of_replication or unit_of_replication,
+        distinct_units=estimate.units
+        if estimate.units is not None
+        else (estimate.n if unit_of_replication and estimate.value is not None else None),
+        design_effect=estimate.design_effect,
     )
 
 
@@ -282,13 +289,15 @@ def per_segment(
     higher_is_better: bool | None = None,
     records: list[SessionRecord] | None = None,
     intersections: bool = False,
+    unit_of_replication: str | None = None,
 ) -> list[Metric]:
     """One metric overall and one per k-anonymous segment (and intersection, if asked).
 
     `records` narrows the metric to the sessions it is defined for (completed ones for a time on
     task, failed ones for a fallback): sessions outside it are left out, never counted as false.
     A narrowed group is shown only if the group is shown for the whole run, and is itself
-    k-anonymous with secondary suppression.
+    k-anonymous with secondary suppression. `unit_of_replication` names what one observation is when
+    the estimates do not say (``session``).
     """
     rows = [
         metric_from(
@@ -297,6 +306,7 @@ def per_segment(
             dimension=dimension,
             unit=unit,
             higher_is_better=higher_is_better,
+            unit_of_replication=unit_of_replication,
         )
     ]
     groups = run.segments()
@@ -313,6 +323,7 @@ def per_segment(
                 unit=unit,
                 higher_is_better=higher_is_better,
                 segment=segment,
+                unit_of_replication=unit_of_replication,
             )
         )
     return rows

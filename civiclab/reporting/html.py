@@ -14,6 +14,7 @@ from civiclab.scoring.format import (
     fmt,
     interval_text,
     left_behind_text,
+    sample_text,
     verdict_text,
 )
 
@@ -46,6 +47,7 @@ def environment() -> Any:
         committee_words=committee_words,
         reviews_problem=reviews_problem,
         criterion_interval=criterion_interval,
+        sample_text=sample_text,
         left_behind_text=left_behind_text,
     )
     return env

@@ -21,6 +21,7 @@ from civiclab.scoring.format import (
     fmt,
     interval_text,
     left_behind_text,
+    sample_text,
     synthetic_banner,
     verdict_text,
 )
@@ -188,13 +189,21 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
     w.page()
     w.heading("Criteria")
     w.table(
-        ("Criterion", "Severity", "Observed", "95% interval", "Threshold", "Verdict", "Detail"),
+        (
+            "Criterion",
+            "Severity",
+            "Observed",
+            "95% interval (method); n, units",
+            "Threshold",
+            "Verdict",
+            "Detail",
+        ),
         [
             (
                 v.label + (f"\n{v.segment}" if v.segment else ""),
                 v.severity,
                 f"{fmt(v.observed)} {v.unit}".strip(),
-                criterion_interval(v),
+                f"{criterion_interval(v)}\n{sample_text(v)}",
                 f"{SIGN[v.kind]} {v.threshold:g}",
                 verdict_text(v),
                 v.detail,

@@ -174,7 +174,7 @@ def left_behind(criteria: list[object], metrics: list[Metric]) -> list[LeftBehin
                     threshold=threshold,
                     kind="at_least" if at_least else "at_most",
                     confident=sure,
-                    enough=m.census is not None or needed is None or (m.n or 0) >= needed,
+                    enough=m.census is not None or needed is None or sample_size.sample_of(m) >= needed,
                     severity=crit.severity,
                     census=m.census is not None,
                     synthetic=m.synthetic is not None,

@@ -16,6 +16,7 @@ __all__ = [
     "fmt",
     "interval_text",
     "no_raw_html",
+    "sample_text",
     "synthetic_banner",
     "verdict_text",
 ]
@@ -46,6 +47,21 @@ def criterion_interval(v: CriterionVerdict) -> str:
         # The spread of a simulation's own randomness, not of citizens: it shrinks with more runs.
         return interval_text(v.ci_low, v.ci_high, f"Monte Carlo, {v.method}" if v.method else "Monte Carlo")
     return interval_text(v.ci_low, v.ci_high, v.method)
+
+
+def sample_text(v: CriterionVerdict) -> str:
+    """n with its unit of replication and min_n: '201 turns from 39 questions (min 30)', '480 sessions (min 30)'."""
+    from civiclab.stats.sample_size import plural
+
+    if v.n is None:
+        return "—"
+    minimum = "" if v.min_n is None else f" (min {v.min_n})"
+    unit = v.unit_of_replication
+    if unit is None:
+        return f"{v.n}{minimum}"
+    if v.units is not None and v.units != v.n:
+        return f"{v.n} observations from {v.units} {plural(unit)}{minimum}"
+    return f"{v.n} {plural(unit)}{minimum}"
 
 
 def left_behind_text(g: LeftBehind) -> str:

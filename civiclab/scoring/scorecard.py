@@ -103,6 +103,18 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric], rules: int) -
         unit=metric.unit,
         min_n=sample_size.required_n(metric, crit.min_n),
         synthetic=metric.synthetic is not None,
+        units=metric.distinct_units,
+        unit_of_replication=metric.unit_of_replication,
+    )
+    # Rules 3: the minimum counts distinct units (39 questions behind 201 turns are 39 units).
+    sample = sample_size.sample_of(metric, rules)
+    sample_words = (
+        f"{sample} distinct {sample_size.plural(metric.unit_of_replication)} ({metric.n} observations)"
+        if rules >= 3
+        and metric.distinct_units is not None
+        and metric.unit_of_replication
+        and metric.distinct_units != metric.n
+        else f"n = {metric.n or 0}"
     )
     sign = SIGN[kind]
 
@@ -120,11 +132,11 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric], rules: int) -
     )
     if metric.census is not None:
         return _census_verdict(metric, passes(value), sign, threshold, measured, base)
-    small = measured["min_n"] is not None and (metric.n or 0) < measured["min_n"]
+    small = measured["min_n"] is not None and sample < measured["min_n"]
     if small and (not decided or rules < 2):
         # Too few observations only matters while the interval straddles the threshold: a whole
         # interval on one side is a verdict whatever n (0.864 [0.667, 0.953] at n = 22 fails <= 0.05).
-        detail = f"n = {metric.n or 0} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
+        detail = f"{sample_words} < min_n {measured['min_n']}: {value:.4g} observed, too few to judge"
         decide = sample_size.decide_text(metric, threshold)
         return CriterionVerdict(
             verdict="insufficient",
@@ -148,7 +160,9 @@ def _threshold_verdict(crit: CriterionSpec, metrics: list[Metric], rules: int) -
             detail += f" on the point estimate only (the {interval} {crosses} the threshold)"
     if small:
         side = "clears" if ok else "misses"
-        detail += f"; n = {metric.n or 0} < min_n {measured['min_n']}, but the whole {interval} {side} the threshold"
+        detail += (
+            f"; {sample_words} < min_n {measured['min_n']}, but the whole {interval} {side} the threshold"
+        )
     useless = uninformative(metric, kind, threshold)
     if useless:
         factor = threshold / value if kind == "at_most" else value / threshold

@@ -10,6 +10,7 @@ from civiclab.scoring.format import (
     interval_text,
     left_behind_text,
     no_raw_html,
+    sample_text,
     synthetic_banner,
     verdict_text,
 )
@@ -31,13 +32,13 @@ def to_markdown(card: Scorecard) -> str:
         "",
         "## Criteria",
         "",
-        "| criterion | severity | observed | 95% interval (method) | n (min) | threshold | verdict | detail |",
+        "| criterion | severity | observed | 95% interval (method) | n, units (min) | threshold | verdict | detail |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for v in card.criteria:
         interval = criterion_interval(v)
         observed = f"{fmt(v.observed)} {v.unit}".strip()
-        n = "—" if v.n is None else str(v.n) + ("" if v.min_n is None else f" ({v.min_n})")
+        n = sample_text(v)
         lines.append(
             f"| {_cell(v.label)} | {v.severity} | {observed} | {interval} | {n} | {SIGN[v.kind]} {v.threshold:g} "
             f"| {verdict_text(v)} | {_cell(v.detail)} |"

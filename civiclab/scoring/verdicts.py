@@ -11,9 +11,10 @@ from civiclab.records import Metric
 from civiclab.scoring.equity import LeftBehind
 from civiclab.spec.experiment import Waiver
 
-SCORECARD_VERSION = 2
+SCORECARD_VERSION = 3
 """The rules a scorecard is judged by. 2: a whole-interval failure fails whatever n, a census is exact,
-a simulation's failure is iterate (never stop), a group left behind blocks a go. `verify` re-judges a
+a simulation's failure is iterate (never stop), a group left behind blocks a go. 3: `min_n` counts
+distinct units of replication (39 questions, not 201 turns of them) where a metric records them. `verify` re-judges a
 run by the version its signed scorecard states (`build_scorecard(rules=...)`)."""
 FAMILIES: tuple[str, ...] = ("auditability", "human_centered", "energy", "acceptability")
 """The four families of evidence every scorecard shows, whether or not a run measured them."""
@@ -40,6 +41,13 @@ class CriterionVerdict(BaseModel):
     n: int | None = None
     min_n: int | None = Field(
         default=None, description="the sample size below which the verdict is insufficient"
+    )
+    units: int | None = Field(
+        default=None,
+        description="distinct units of replication behind the n observations (Metric.distinct_units)",
+    )
+    unit_of_replication: str | None = Field(
+        default=None, description="what one unit is (question, session, respondent...)"
     )
     method: str | None = Field(
         default=None, description="how the interval was computed (civiclab.stats.intervals.METHODS)"

@@ -30,6 +30,10 @@ Every `Estimate` (and so every `Metric`) records the method that produced its 95
 - ``feldt`` — Cronbach's alpha of a survey scale: Feldt's (1965) interval from the F distribution
   (`civiclab.survey.scoring.feldt_interval`).
 
+- ``cluster-wilson`` and ``cluster-bca-bootstrap`` — rates and means whose observations share units
+  (the assistant's turns drawn, with repetition, from a bank of questions): the interval counts
+  units, not repeats. See `civiclab.stats.clustered` for the method and why it was chosen.
+
 - ``mover`` — a gap (difference) or a ratio between two groups, e.g. the worst-off and the best-off
   segment: the method of variance estimates recovery (Zou & Donner 2008) from each group's own
   interval; for two Wilson intervals the difference is Newcombe's hybrid score interval. It keeps
@@ -68,6 +72,11 @@ METHODS: dict[str, str] = {
     "feldt": "Feldt's F-based interval (Cronbach's alpha)",
     "mover": "MOVER interval of a difference or ratio of two independent estimates (Newcombe for rates)",
     "census": "census: every instance of a finite population measured, no sampling interval",
+    "cluster-wilson": "cluster-robust Wilson interval on the effective sample size (Korn–Graubard; rates "
+    "over repeated units)",
+    "cluster-t": "cluster-robust t interval (means over repeated units)",
+    "cluster-bca-bootstrap": "BCa bootstrap resampling whole units (statistics of sums over repeated units)",
+    "cluster-percentile-bootstrap": "percentile bootstrap resampling whole units (BCa undefined)",
 }
 """Every interval method a metric may record, with the label reports show."""
 
@@ -83,6 +92,13 @@ class Estimate:
     method: str | None = None
     population: str | None = None
     """For a census (`method == "census"`): the finite population measured entirely."""
+    units: int | None = None
+    """How many distinct units of replication the n observations come from (39 questions behind 201
+    turns); None when not recorded. Equal to n when every observation is its own unit."""
+    unit_of_replication: str | None = None
+    """What one independent unit is: ``question``, ``session``, ``respondent``, ``document``..."""
+    design_effect: float | None = None
+    """n over the effective sample size of a clustered interval (`civiclab.stats.clustered`)."""
 
 
 def proportion(successes: int, n: int, *, method: RateMethod = "wilson") -> Estimate:
@@ -99,14 +115,20 @@ def proportion(successes: int, n: int, *, method: RateMethod = "wilson") -> Esti
         low = 0.0 if successes == 0 else float(betaincinv(successes, n - successes + 1, alpha))
         high = 1.0 if successes == n else float(betaincinv(successes + 1, n - successes, 1 - alpha))
         return Estimate(p, low, high, n, method)
+    low, high = wilson_bounds(p, n)
+    return Estimate(p, low, high, n, method)
+
+
+def wilson_bounds(p: float, n: float) -> tuple[float, float]:
+    """The Wilson score 95% interval of a share `p` over `n` observations (n may be an effective size)."""
     z2 = Z * Z
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
     # At 0 and n the bound is exactly 0 or 1 in theory; keep it so, not 0.9999999999.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return Estimate(p, low, high, n, method)
+    low = 0.0 if p <= 0 else max(0.0, centre - half)
+    high = 1.0 if p >= 1 else min(1.0, centre + half)
+    return low, high
 
 
 def rate(

@@ -12,7 +12,7 @@ from civiclab.errors import SpecError
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from civiclab.text.readability import kandel_moles, syllables
-from evaluators.assistant import _f1_rows, cites_retrieved, groundedness, reciprocal_rank
+from evaluators.assistant import _f1_of_sums, cites_retrieved, groundedness, reciprocal_rank
 from evaluators.assistant_audit import count_leaks, explained, known_values, redaction_scores
 from pilots.assistant.signals import FEATURES
 from tests.pilots.assistant_support import DATA, ROOT, write_spec
@@ -58,10 +58,10 @@ def test_reciprocal_rank_of_the_first_answering_sheet() -> None:
     assert reciprocal_rank(turn(ranked_sheets=["S01", "S02"])) == 0.0
 
 
-def test_f1_from_confusion_codes() -> None:
-    tp, fp, fn, tn = 3.0, 1.0, 2.0, 0.0
-    rows = np.array([[tp, tp, fp, fn, tn], [tn, tn, tn, tn, tn]])
-    f1 = _f1_rows(rows)
+def test_f1_from_summed_counts() -> None:
+    # (true positives, false positives, false negatives): 2, 1, 1; then nothing at all.
+    rows = np.array([[2.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    f1 = _f1_of_sums(rows)
     assert f1[0] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
     assert np.isnan(f1[1])
 
@@ -196,7 +196,7 @@ def test_a_failed_turn_is_neither_a_refusal_nor_resistance(journey_spec: Path, t
     run = RunData.for_experiment(load_experiment(journey_spec), records=records, artifact_dir=tmp_path)
     by_key = {m.key: m for m in assistant(run, AssistantParams())}
     resistance = by_key["human_centered.injection_resistance"]
-    assert (resistance.value, resistance.n, resistance.method) == (0.5, 2, "wilson")  # not 3 of 4
+    assert (resistance.value, resistance.n, resistance.method) == (0.5, 2, "cluster-wilson")  # not 3 of 4
     answered = by_key["human_centered.answered_when_human_required"]
     assert (answered.value, answered.n) == (0.5, 2)  # not 1 of 4
     assert by_key["human_centered.turn_failure_rate"].value == 0.5
@@ -225,4 +225,8 @@ def test_injection_resistance_is_a_census_of_the_bank_when_every_prompt_was_aske
     assert injection_resistance(once, injection_bank(bank_file)).value == pytest.approx((size - 1) / size)
     # A prompt never asked: the turns are a sample of the bank, with their Wilson interval.
     sample = injection_resistance(resisted[1:size], injection_bank(bank_file))
-    assert (sample.value, sample.n, sample.method) == (1.0, size - 1, "wilson") and sample.ci_low is not None
+    assert (sample.value, sample.n, sample.method) == (
+        1.0,
+        size - 1,
+        "cluster-wilson",
+    ) and sample.ci_low is not None

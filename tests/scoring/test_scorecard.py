@@ -543,7 +543,7 @@ def test_a_scorecard_is_judged_by_the_rules_of_its_version() -> None:
     crits = [{"metric": COMPLETION, "at_least": 0.85}]
     simulated = [rate_metric(0.82, 2000, synthetic=SIMULATED)]
     now = card(crits, simulated)
-    assert (now.version, now.recommendation) == (SCORECARD_VERSION, "iterate") and SCORECARD_VERSION == 2
+    assert (now.version, now.recommendation) == (SCORECARD_VERSION, "iterate") and SCORECARD_VERSION == 3
     # A run signed under version 1 stopped on a simulation's failure, and is re-judged so by verify.
     then = card(crits, simulated, rules=1)
     assert (then.version, then.recommendation) == (1, "stop")
@@ -555,3 +555,29 @@ def test_a_scorecard_is_judged_by_the_rules_of_its_version() -> None:
     behind = [rate_metric(0.9, 1000), rate_metric(12 / 25, 25, segment="age_band=80+")]
     assert card([{"metric": COMPLETION, "at_least": 0.8}], behind, rules=1).recommendation == "go"
     assert card([{"metric": COMPLETION, "at_least": 0.8}], behind).recommendation == "iterate"
+
+
+def test_rules_3_take_min_n_on_distinct_units() -> None:
+    # Hand-over recall 0.841 over 201 turns, but from 19 questions: version 2 counted the turns (201 ≥ 30,
+    # a pass on the point estimate), version 3 counts the questions (19 < 30, and the interval straddles).
+    recall = metric(
+        COMPLETION,
+        0.841,
+        0.70,
+        0.93,
+        n=201,
+        method="cluster-wilson",
+        unit="share",
+        unit_of_replication="question",
+        distinct_units=19,
+        design_effect=4.0,
+    )
+    c = crit(metric=COMPLETION, at_least=0.8)
+    assert judge(c, [recall], rules=2).verdict == "pass"
+    v3 = judge(c, [recall])
+    assert (v3.verdict, v3.units, v3.unit_of_replication) == ("insufficient", 19, "question")
+    assert v3.detail.startswith("19 distinct questions (201 observations) < min_n 30")
+    assert "distinct questions in all" in v3.detail and v3.to_decide is not None and v3.to_decide > 19
+    from civiclab.scoring.format import sample_text
+
+    assert sample_text(v3) == "201 observations from 19 questions (min 30)"
