@@ -203,6 +203,7 @@ def build_document(
         energy_method=summary.tags.get(ENERGY_METHOD_TAG, ""),
         audit_root=card.audit_root,
         anchored=_anchored(verification),
+        scorecard=card,
     )
     assessment: ImpactAssessment | None = None
     impact_note: str | None = None

@@ -1,88 +1,150 @@
-"""A run's evidence mapped against the seven requirements of the EU's ALTAI (Assessment List for
-Trustworthy Artificial Intelligence): what the run covers, partly covers, or leaves as a gap.
+"""A run's results mapped against the seven requirements of the EU's ALTAI (Assessment List for
+Trustworthy Artificial Intelligence).
+
+The map is derived from the same verdicts as the scorecard and the public-service dimensions, never
+from the presence of a declaration or a metric: a requirement fails when a result it rests on fails
+(a failing completion gap fails "diversity, non-discrimination and fairness"), is covered when the
+results it rests on hold, partial when they are missing or undecided, and a gap when nothing measures it.
 """
 
 from __future__ import annotations
 
-from civiclab.scoring.dimensions import Coverage, DimensionCoverage, RunEvidence
+from civiclab.scoring.dimension_evidence import (
+    Coverage,
+    DimensionCoverage,
+    RunEvidence,
+    about,
+    judged,
+)
+from civiclab.scoring.dimensions import assess_dimensions
 from civiclab.spec.impact import ImpactAssessment
 
+_RANK: dict[Coverage, int] = {"fail": 0, "gap": 1, "partial": 2, "covered": 3}
 
-def _cov(key: str, label: str, evidence: list[str], gaps: list[str], needed: int = 2) -> DimensionCoverage:
-    status: Coverage = (
-        "covered" if len(evidence) >= needed and not gaps else ("partial" if evidence else "gap")
+
+def _from_dimensions(
+    key: str, label: str, dims: list[DimensionCoverage], extra: list[str]
+) -> DimensionCoverage:
+    """A requirement that follows public-service dimensions: the worst of them."""
+    status = min((d.status for d in dims), key=lambda s: _RANK[s])
+    evidence = [f"{d.label}: {d.status}" for d in dims] + extra
+    gaps = [g for d in dims if d.status != "covered" for g in d.gaps[:3]]
+    rests = [r for d in dims for r in d.rests_on]
+    return DimensionCoverage(
+        key=key, label=label, status=status, evidence=evidence, gaps=gaps, rests_on=rests
     )
-    return DimensionCoverage(key=key, label=label, status=status, evidence=evidence, gaps=gaps)
+
+
+def _family(ev: RunEvidence, family: str) -> str | None:
+    card = ev.scorecard
+    found = [d.verdict for d in card.dimensions if d.dimension == family] if card is not None else []
+    return found[0] if found else None
 
 
 def altai_map(ev: RunEvidence, assessment: ImpactAssessment | None = None) -> list[DimensionCoverage]:
-    """The run's evidence against the seven ALTAI requirements; what nothing covers is a gap."""
-    gov = ev.governance
+    """The run's results against the seven ALTAI requirements."""
+    from civiclab.spec.impact import score_impact
+
+    dims = {d.key: d for d in assess_dimensions(ev)}
     out: list[DimensionCoverage] = []
 
-    human = ev.measured(contains=("escalation", "human_reachable", "handover"))
-    e, g = [], []
-    e += (
-        [f"hand-over to a human measured ({', '.join(sorted({m.name for m in human})[:3])})"] if human else []
+    oversight = (
+        [f"{len(ev.reviews)} committee decision(s) counted by the trust file's rule"] if ev.reviews else []
     )
-    e += [f"fallback channels: {', '.join(gov.fallback_channels)}"] if gov.fallback_channels else []
-    e += [f"{len(ev.reviews)} committee decision(s) counted"] if ev.reviews else []
-    g += [] if human else ["no measure of citizens reaching a human"]
-    g += [] if ev.reviews else ["no human oversight decision counted on the run"]
-    out.append(_cov("human_agency", "1. Human agency and oversight", e, g))
+    human = _from_dimensions(
+        "human_agency",
+        "1. Human agency and oversight",
+        [dims["multichannel"], dims["voluntary_use"]],
+        oversight,
+    )
+    if not ev.reviews:
+        human.gaps.append("no human oversight decision counted on the run")
+        if human.status == "covered":
+            human.status = "partial"
+    out.append(human)
 
-    robust = ev.measured(contains=("reproducible", "session_errors", "failure_rate", "chain_valid"))
-    e = [f"measured: {', '.join(sorted({m.name for m in robust})[:4])}"] if robust else []
-    g = [] if robust else ["no reproducibility or failure metric"]
-    if any(m.name.endswith("evaluator_error") for m in ev.metrics):
-        g.append("an evaluator failed on this run")
-    out.append(_cov("robustness", "2. Technical robustness and safety", e, g, needed=1))
+    robust = ev.rests_on(about("reproducible", "failure_rate", "chain_valid", "injection", "sessions_closed"))
+    errors = [m.name for m in ev.metrics if m.name.endswith("evaluator_error")]
+    out.append(
+        judged(
+            "robustness",
+            "2. Technical robustness and safety",
+            robust,
+            [f"{len(robust)} robustness and safety criteria judged"] if robust else [],
+            [f"an evaluator failed on this run: {errors[0]}"] if errors else [],
+            declared=not errors,
+        )
+    )
 
-    e, g = [], []
-    declared = [
-        k for k in ("data_controller", "legal_basis", "retention", "storage_location") if getattr(gov, k)
-    ]
-    e += [f"governance declared: {', '.join(declared)}"] if declared else []
-    e.append("personal data redacted before logging; identifiers pseudonymised; groups below k hidden")
-    g += [
-        f"governance.{k} not declared"
-        for k in ("data_controller", "legal_basis", "retention", "storage_location")
-        if k not in declared
-    ]
-    out.append(_cov("privacy", "3. Privacy and data governance", e, g))
+    out.append(_from_dimensions("privacy", "3. Privacy and data governance", [dims["data_governance"]], []))
 
-    e, g = [], []
-    e += [f"hash-chained audit log, root {ev.audit_root[:12]}…"] if ev.audit_root else []
-    e += ["audit root anchored on a chain"] if ev.anchored else []
-    explain = ev.measured(contains=("citation", "explain", "grounded", "shap"))
-    e += [f"explanations measured: {', '.join(sorted({m.name for m in explain})[:3])}"] if explain else []
-    g += [] if ev.audit_root else ["no audit root"]
-    out.append(_cov("transparency", "4. Transparency", e, g, needed=1))
+    audit = ev.rests_on(lambda v: v.dimension == "auditability")
+    explain = ev.rests_on(about("citation", "explain", "grounded", "shap"))
+    evidence = [f"hash-chained audit log, root {ev.audit_root[:12]}…"] if ev.audit_root else []
+    evidence += ["audit root anchored on a chain"] if ev.anchored else []
+    out.append(
+        judged(
+            "transparency",
+            "4. Transparency",
+            audit + explain,
+            evidence,
+            [] if ev.audit_root else ["no audit root"],
+            declared=bool(ev.audit_root),
+        )
+    )
 
-    by = ev.segmented_by()
-    equity = [c for c in ev.criteria if c.max_gap is not None or c.min_ratio is not None]
-    e = [f"metrics per {', '.join(sorted(by))}"] if by else []
-    e += [f"{len(equity)} criteria bound the gap between groups"] if equity else []
-    g = [] if by else ["no per-segment metric"]
-    g += [] if equity else ["no max_gap / min_ratio criterion"]
-    g += [] if "disability" in by else ["no breakdown by disability (accessibility)"]
-    out.append(_cov("fairness", "5. Diversity, non-discrimination and fairness", e, g))
+    fairness = _from_dimensions(
+        "fairness", "5. Diversity, non-discrimination and fairness", [dims["quality_per_public"]], []
+    )
+    if "disability" not in ev.segmented_by():
+        fairness.gaps.append("no breakdown by disability (accessibility)")
+        if fairness.status == "covered":
+            fairness.status = "partial"
+    out.append(fairness)
 
-    energy = ev.measured(dimension="energy")
-    accept = ev.measured(dimension="acceptability")
-    e = [f"energy measured ({', '.join(sorted({m.name for m in energy})[:3])})"] if energy else []
-    e += ["social acceptability measured"] if accept else []
-    g = [] if energy else ["no energy metric"]
-    g += [] if accept else ["no acceptability metric"]
-    out.append(_cov("wellbeing", "6. Societal and environmental well-being", e, g))
+    wellbeing = _from_dimensions(
+        "wellbeing",
+        "6. Societal and environmental well-being",
+        [dims["energy_sobriety"], dims["participation"]],
+        [],
+    )
+    for family in ("energy", "acceptability"):
+        verdict = _family(ev, family)
+        wellbeing.rests_on.append(f"{family} (scorecard dimension): {str(verdict).upper()}")
+        if verdict == "fail":
+            wellbeing.status = "fail"
+    out.append(wellbeing)
 
-    e, g = [], []
-    e += [f"reviewers declared: {', '.join(gov.reviewers)}"] if gov.reviewers else []
-    e += ["impact assessment completed"] if assessment is not None else []
-    waived = [c for c in ev.criteria if c.waiver is not None]
-    e += [f"{len(waived)} waiver(s) with justification and grantor"] if waived else []
-    e += ["signed decisions of the committee, counted by its trust file's rule"] if ev.reviews else []
-    g += [] if gov.reviewers else ["no reviewer declared"]
-    g += [] if assessment is not None else ["no impact assessment (impact_assessment)"]
-    out.append(_cov("accountability", "7. Accountability", e, g))
+    gov = ev.governance
+    evidence, gaps = [], []
+    failures: list[str] = []
+    if assessment is not None:
+        score = score_impact(assessment)
+        evidence.append(
+            f"impact assessment: level {score.level_name} ({score.current} of {score.max_raw_risk})"
+        )
+        if score.unanswered:
+            gaps.append(f"impact assessment: {len(score.unanswered)} questions unanswered")
+    else:
+        gaps.append("no impact assessment (impact_assessment)")
+    evidence += [f"reviewers declared: {', '.join(gov.reviewers)}"] if gov.reviewers else []
+    waived = [v for v in ev.verdicts if v.verdict == "waived"]
+    evidence += [f"{len(waived)} waiver(s) with justification and grantor"] if waived else []
+    if ev.reviews:
+        evidence.append("signed decisions of the committee, counted by its trust file's rule")
+    else:
+        gaps.append("no committee decision counted on the run")
+    status: Coverage = (
+        "covered" if assessment is not None and ev.reviews and not gaps else "partial" if evidence else "gap"
+    )
+    out.append(
+        DimensionCoverage(
+            key="accountability",
+            label="7. Accountability",
+            status="fail" if failures else status,
+            evidence=evidence,
+            gaps=gaps,
+            rests_on=[f"{len(ev.reviews)} counted decisions", f"{len(waived)} waivers"],
+        )
+    )
     return out

@@ -1,141 +1,92 @@
-"""Public-service dimensions: how an experiment covers what a public administration is accountable for.
+"""Public-service dimensions: what a public administration is accountable for, judged on the run's results.
 
-Beside the four families of evidence, a committee asks whether the pilot keeps other channels open,
-judges quality per public and per territory, publishes reusable outputs, governs its data, was
-co-constructed, let citizens take part, and is sober in energy. Each dimension reads the spec (what
-was declared) and the metrics (what was measured); whatever neither covers is listed as a gap.
+Beside the four families of evidence, a committee asks seven questions of a pilot. Each dimension
+lists the evidence it used and the scorecard results it rests on (`DimensionCoverage.rests_on`), and
+**fails when those results fail** (`civiclab.scoring.dimension_evidence.judged`):
 
-Judged on evidence, not presence:
-- other channels are kept open only if, in every group, the people the digital journey failed are
-  resolved through a non-digital channel: a group whose `offline_resolution_rate` is below 0.5 with
-  confidence (its whole 95% interval) is named, and the dimension is at most partial;
-- citizen participation counts real responses only: synthetic (generated) answers are a gap, and
-  without a response rate (people invited) it is at most partial;
-- energy sobriety needs a criterion that could fail: a threshold 100x or more above the measured
-  value is uninformative, and the dimension is at most partial;
-- co-construction counts only the reviews the committee's decision rule counts (`CountedReview`, given by
-  the report from `civiclab verify`), named as the trust file names their signers.
+1. *Digital never the only way* (other channels kept open): the hand-over and reach criteria
+   (escalation, fallback, a human within reach, offline resolution); fails when one fails, when a group
+   is left behind on a blocking criterion, or when a group's people whom the digital journey failed
+   are, with confidence, mostly not resolved through another channel.
+2. *Quality per public and territory*: the gap and ratio criteria between groups and every group left
+   behind; fails when a gap criterion fails or a group fails a blocking criterion with its whole interval.
+3. *Socio-digital commons*: what was published, where, under which licence (`governance.open_outputs`
+   as `{name, location, licence}`); fails when an output's licence is not an open one; a bare name is a
+   declaration, not a publication.
+4. *Data governance*: the declarations (controller, legal basis, retention, storage) and the privacy
+   results (personal data echoed, leaked, redaction); fails when one of those criteria fails.
+5. *Co-construction*: agents and citizens who took part in the design (`governance.co_design`); a
+   committee that reviews the result oversees it, it does not co-construct it.
+6. *Citizen participation*: real answers (synthetic ones are no one taking part), a response rate over
+   invitations issued, and the acceptability criteria; fails when one fails.
+7. *Opening to new usages without yielding to every injunction*: participation is voluntary, the old
+   channel is kept and used, leaving the digital way costs nothing: a non-digital channel in the
+   experiment, people actually using it (fallback, escalation), those who left the digital journey
+   resolved elsewhere, and survey items on free choice; fails when those results fail.
+
+Energy sobriety is one of the four families of evidence (its own scorecard dimension) and a part of
+ALTAI's societal well-being; it is shown after the seven.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from civiclab.scoring.dimension_evidence import (
+    CountedReview,
+    Coverage,
+    DimensionCoverage,
+    RunEvidence,
+    about,
+    judged,
+    names,
+    segments_of,
+)
+from civiclab.spec.commons import OPEN_LICENCES, OpenOutput
 
-from civiclab.records import Metric
-from civiclab.spec.experiment import CriterionSpec, EnergySpec, GovernanceSpec
+__all__ = [
+    "DIMENSIONS",
+    "Coverage",
+    "CountedReview",
+    "DimensionCoverage",
+    "RunEvidence",
+    "assess_dimensions",
+]
 
-Coverage = Literal["covered", "partial", "gap"]
 PUBLIC_ATTRIBUTES = ("age_band", "digital_literacy", "disability", "language", "device")
-
-
-class DimensionCoverage(BaseModel):
-    """One dimension: covered, partial or a gap, with the evidence found and what is missing."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: str
-    label: str
-    status: Coverage
-    evidence: list[str] = Field(default_factory=list)
-    gaps: list[str] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CountedReview:
-    """A review the committee's decision rule counts: the trust file's name of its signer, role, decision."""
-
-    name: str
-    role: str
-    decision: str
-
-
-@dataclass
-class RunEvidence:
-    """What a report knows of a run: the spec as written, its metrics, criteria, counted reviews and
-    energy method."""
-
-    spec: dict[str, Any]
-    metrics: list[Metric]
-    criteria: list[CriterionSpec] = field(default_factory=list)
-    reviews: list[CountedReview] = field(default_factory=list)
-    committee: str = ""  # the committee's status in one sentence ("" when the report did not verify it)
-    energy_method: str = ""  # how the run's energy was measured (its tag), "" when unknown
-    audit_root: str = ""
-    anchored: bool = False
-
-    @property
-    def governance(self) -> GovernanceSpec:
-        try:
-            return GovernanceSpec.model_validate(self.spec.get("governance") or {})
-        except ValidationError:
-            return GovernanceSpec()
-
-    @property
-    def energy(self) -> EnergySpec:
-        try:
-            return EnergySpec.model_validate(self.spec.get("energy") or {})
-        except ValidationError:
-            return EnergySpec()
-
-    def measured(self, *, dimension: str | None = None, contains: tuple[str, ...] = ()) -> list[Metric]:
-        """Overall (unsegmented) metrics with a value, by dimension and/or name fragments."""
-        return [
-            m
-            for m in self.metrics
-            if not m.is_missing
-            and m.segment is None
-            and (dimension is None or m.dimension == dimension)
-            and (not contains or any(c in m.name for c in contains))
-        ]
-
-    def segmented_by(self) -> set[str]:
-        return {m.segment.split("=", 1)[0] for m in self.metrics if m.segment and not m.is_missing}
-
-
-def _status(declared: bool, measured: bool) -> Coverage:
-    return "covered" if declared and measured else ("partial" if declared or measured else "gap")
-
-
-def _names(metrics: list[Metric], limit: int = 4) -> str:
-    names = sorted({m.name for m in metrics})
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
 OPEN_CHANNEL_FLOOR = 0.5
 """A group is left without another channel when, with confidence, fewer than half of those the
 digital journey failed are resolved through a non-digital one."""
+CHANNEL_WORDS = ("escalation", "fallback", "human_reachable", "handover", "offline_resolution")
+DIGITAL_CHANNELS = frozenset({"online_form", "immersive_3d", "web", "app", "assistant", "chatbot", "email"})
 
 
-def _segments_of(ev: RunEvidence, name: str) -> list[Metric]:
-    return [m for m in ev.metrics if m.name == name and m.segment is not None and not m.is_missing]
-
-
-def multichannel(ev: RunEvidence) -> DimensionCoverage:
-    gov = ev.governance
-    channels = [str(c) for c in ev.spec.get("channels") or []]
-    handover = ev.measured(
-        contains=("escalation", "fallback", "human_reachable", "handover", "offline_resolution")
-    )
-    evidence, gaps = [], []
-    per_group = _segments_of(ev, "human_centered.offline_resolution_rate")
+def _stranded(ev: RunEvidence) -> tuple[list[str], list[str]]:
+    """Evidence and failures from per-group resolution through non-digital channels."""
+    per_group = segments_of(ev, "human_centered.offline_resolution_rate")
     stranded = [m for m in per_group if m.ci_high is not None and m.ci_high < OPEN_CHANNEL_FLOOR]
+    evidence, failures = [], []
     if per_group and not stranded:
         evidence.append(
             f"in each of {len(per_group)} groups, people the digital journey failed are resolved through "
             "a non-digital channel (no group confidently below half)"
         )
     for m in sorted(stranded, key=lambda m: float(m.value))[:6]:  # type: ignore[arg-type]
-        gaps.append(
+        failures.append(
             f"{m.segment}: only {float(m.value):.0%} [{m.ci_low:.2g}, {m.ci_high:.2g}] of {m.n} people the "  # type: ignore[arg-type]
             "digital journey failed were resolved through another channel"
         )
     if len(stranded) > 6:
-        gaps.append(f"and {len(stranded) - 6} more groups")
-    if not per_group:
+        failures.append(f"and {len(stranded) - 6} more groups")
+    return evidence, failures
+
+
+def multichannel(ev: RunEvidence) -> DimensionCoverage:
+    gov = ev.governance
+    channels = [str(c) for c in ev.spec.get("channels") or []]
+    evidence, failures = _stranded(ev)
+    gaps: list[str] = []
+    if not segments_of(ev, "human_centered.offline_resolution_rate"):
         gaps.append("no per-group resolution through non-digital channels measured (offline_resolution_rate)")
     if gov.fallback_channels:
         evidence.append(f"fallback channels declared: {', '.join(gov.fallback_channels)}")
@@ -143,26 +94,27 @@ def multichannel(ev: RunEvidence) -> DimensionCoverage:
         gaps.append("no fallback channel declared (governance.fallback_channels)")
     if len(channels) > 1:
         evidence.append(f"channels in the experiment: {', '.join(channels)}")
+    handover = ev.measured(contains=CHANNEL_WORDS)
     if handover:
-        evidence.append(f"hand-over to other channels measured: {_names(handover)}")
+        evidence.append(f"hand-over to other channels measured: {names(handover)}")
     else:
         gaps.append("no metric shows citizens reaching another channel or a human")
-    status = _status(bool(gov.fallback_channels), bool(handover))
-    if status == "covered" and (stranded or not per_group):
-        status = "partial"  # declared and measured, but not shown to work for every group
-    return DimensionCoverage(
-        key="multichannel",
-        label="Other channels kept open",
-        status=status,
-        evidence=evidence,
-        gaps=gaps,
+    return judged(
+        "multichannel",
+        "Digital never the only way: other channels kept open",
+        ev.rests_on(about(*CHANNEL_WORDS)),
+        evidence,
+        gaps,
+        behind=ev.left_behind,
+        declared=bool(gov.fallback_channels)
+        and bool(segments_of(ev, "human_centered.offline_resolution_rate")),
+        failures=failures,
     )
 
 
 def quality_per_public(ev: RunEvidence) -> DimensionCoverage:
     by = ev.segmented_by()
     publics = sorted(by & set(PUBLIC_ATTRIBUTES))
-    equity = [c for c in ev.criteria if c.max_gap is not None or c.min_ratio is not None]
     evidence, gaps = [], []
     if "territory" in by:
         evidence.append("metrics broken down by territory")
@@ -172,29 +124,54 @@ def quality_per_public(ev: RunEvidence) -> DimensionCoverage:
         evidence.append(f"metrics broken down by {', '.join(publics)}")
     else:
         gaps.append("no metric broken down by public (age, digital literacy, disability, language, device)")
-    if equity:
-        evidence.append(f"{len(equity)} gap/ratio criteria between groups")
-    else:
+    equity = ev.rests_on(lambda v: v.kind in ("max_gap", "min_ratio"))
+    if not equity:
         gaps.append("no criterion bounds the gap between groups (max_gap / min_ratio)")
-    measured = "territory" in by and bool(publics)
-    status: Coverage = "covered" if measured and equity else ("partial" if by or equity else "gap")
-    return DimensionCoverage(
-        key="quality_per_public",
-        label="Quality judged per public and territory",
-        status=status,
-        evidence=evidence,
-        gaps=gaps,
+    behind = ev.left_behind
+    if not behind and ev.scorecard is not None and by:
+        evidence.append("no group fails a blocking criterion with its whole interval")
+    return judged(
+        "quality_per_public",
+        "Quality judged per public and territory",
+        equity,
+        evidence,
+        gaps,
+        behind=behind,
+        declared="territory" in by and bool(publics),
     )
 
 
 def open_outputs(ev: RunEvidence) -> DimensionCoverage:
     outputs = ev.governance.open_outputs
+    evidence, gaps, failures = [], [], []
+    published = 0
+    for out in outputs:
+        if not isinstance(out, OpenOutput):
+            gaps.append(f"{out}: declared only (give its location and licence to show it published)")
+            continue
+        if out.licence is not None and out.licence not in OPEN_LICENCES:
+            failures.append(
+                f"{out.name}: licence {out.licence} is not an open licence (EUPL-1.2, etalab-2.0...)"
+            )
+        elif out.licence is None:
+            gaps.append(f"{out.name}: no licence stated, so nobody may reuse it")
+        elif out.location is None:
+            gaps.append(f"{out.name}: under {out.licence}, but where it is published is not stated")
+        else:
+            published += 1
+            evidence.append(f"{out.name} published at {out.location} under {out.licence}")
+    if not outputs:
+        gaps.append("no open output declared (governance.open_outputs)")
+    status: Coverage = (
+        "fail" if failures else "covered" if published and not gaps else "partial" if outputs else "gap"
+    )
     return DimensionCoverage(
         key="open_outputs",
-        label="Reusable open outputs",
-        status="covered" if outputs else "gap",
-        evidence=[f"published as open outputs: {', '.join(outputs)}"] if outputs else [],
-        gaps=[] if outputs else ["no open output declared (governance.open_outputs)"],
+        label="Socio-digital commons: reusable open outputs",
+        status=status,
+        evidence=evidence,
+        gaps=[*failures, *gaps],
+        rests_on=[f"{published} of {len(outputs)} outputs published with an open licence"],
     )
 
 
@@ -212,32 +189,39 @@ def data_governance(ev: RunEvidence) -> DimensionCoverage:
     ]
     privacy = ev.spec.get("privacy") or {}
     evidence.append(f"no breakdown of fewer than k={privacy.get('k_anonymity', 5)} people; records redacted")
-    status: Coverage = "covered" if not gaps else ("partial" if len(gaps) < len(fields) else "gap")
-    return DimensionCoverage(
-        key="data_governance", label="Data governance", status=status, evidence=evidence, gaps=gaps
+    verdicts = ev.rests_on(lambda v: v.dimension == "privacy" or about("pii", "leak", "redaction")(v))
+    if not verdicts:
+        gaps.append("no criterion measures what becomes of personal data (pii_echo_rate, leaks, redaction)")
+    return judged(
+        "data_governance", "Data governance", verdicts, evidence, gaps, declared=len(evidence) > len(fields)
     )
 
 
 def co_construction(ev: RunEvidence) -> DimensionCoverage:
-    reviewers = ev.governance.reviewers
+    activities = ev.governance.co_design
+    agents = sum(a.agents for a in activities)
+    citizens = sum(a.citizens for a in activities)
     evidence, gaps = [], []
-    if reviewers:
-        evidence.append(f"reviewed by: {', '.join(reviewers)}")
-    else:
-        gaps.append("nobody declared as reviewer (governance.reviewers)")
-    if ev.reviews:
-        who = "; ".join(f"{r.name}{f' ({r.role})' if r.role else ''}: {r.decision}" for r in ev.reviews)
-        evidence.append(f"{len(ev.reviews)} signed decision(s) counted by the committee's rule: {who}")
-    else:
-        gaps.append("no committee decision counted on this run yet (civiclab review, and the trust file)")
-    if ev.committee:
-        evidence.append(f"committee: {ev.committee}")
+    for a in activities:
+        when = f" ({a.date})" if a.date else ""
+        changed = f"; it changed: {a.changed}" if a.changed else ""
+        evidence.append(f"{a.activity}{when}: {a.agents} agents, {a.citizens} citizens{changed}")
+    if not agents:
+        gaps.append("no public agent took part in the design (governance.co_design)")
+    if not citizens:
+        gaps.append("no citizen took part in the design (governance.co_design)")
+    if ev.reviews or ev.governance.reviewers:
+        gaps.append(
+            "committee reviews are oversight of the result, not co-construction: they are not counted here"
+        )
+    status: Coverage = "covered" if agents and citizens else ("partial" if agents or citizens else "gap")
     return DimensionCoverage(
         key="co_construction",
-        label="Co-construction",
-        status=_status(bool(reviewers), bool(ev.reviews)),
+        label="Co-construction with agents and citizens",
+        status=status,
         evidence=evidence,
         gaps=gaps,
+        rests_on=[f"{agents} agents and {citizens} citizens in {len(activities)} design activities"],
     )
 
 
@@ -252,7 +236,7 @@ def participation(ev: RunEvidence) -> DimensionCoverage:
     else:
         gaps.append("no survey declared (survey)")
     if answers:
-        evidence.append(f"real citizens' answers measured: {_names(answers)}")
+        evidence.append(f"real citizens' answers measured: {names(answers)}")
     elif generated:
         gaps.append(
             f"the answers are SYNTHETIC (generated demo data, {len(generated)} metrics): no citizen took part"
@@ -268,27 +252,74 @@ def participation(ev: RunEvidence) -> DimensionCoverage:
         gaps.append("no response rate: the number of people invited is unknown (survey.invited)")
     if respondents:
         evidence.append(f"{int(float(respondents[0].value))} real respondents")  # type: ignore[arg-type]
-    status = _status(bool(survey), bool(answers))
-    if status == "covered" and not response:
-        status = "partial"
-    return DimensionCoverage(
-        key="participation",
-        label="Citizen participation",
-        status=status,
-        evidence=evidence,
-        gaps=gaps,
+    verdicts = ev.rests_on(lambda v: v.dimension == "acceptability" and not v.synthetic)
+    out = judged(
+        "participation",
+        "Citizen participation",
+        verdicts,
+        evidence,
+        gaps,
+        declared=bool(survey) and bool(answers) and bool(response),
+    )
+    if out.status == "partial" and not verdicts and answers and response and survey:
+        out.status = "covered"  # real people took part and the rate is known: no criterion is needed
+        out.gaps = [g for g in out.gaps if not g.startswith("no criterion")]
+    return out
+
+
+def voluntary_use(ev: RunEvidence) -> DimensionCoverage:
+    gov = ev.governance
+    channels = [str(c) for c in ev.spec.get("channels") or []]
+    old = [c for c in channels if c not in DIGITAL_CHANNELS] or list(gov.fallback_channels)
+    evidence, gaps = [], []
+    if old:
+        evidence.append(f"the old way is kept: {', '.join(old)}")
+    else:
+        gaps.append("no non-digital channel in the experiment: the digital way is the only one")
+    used = [m for m in ev.measured(contains=("fallback_rate", "escalation_rate")) if float(m.value) > 0]  # type: ignore[arg-type]
+    if used:
+        evidence.append(
+            "the other channel is used: " + ", ".join(f"{m.name} {float(m.value):.1%}" for m in used)  # type: ignore[arg-type]
+        )
+    else:
+        gaps.append("no measure shows anyone using the other channel (fallback_rate, escalation_rate)")
+    choice = ev.measured(dimension="acceptability", contains=("choice", "voluntar", "free", "pressure"))
+    real = [m for m in choice if m.synthetic is None]
+    if real:
+        evidence.append(f"asked of participants: {names(real)}")
+    else:
+        gaps.append("no survey item asks whether taking part, and the digital way, was freely chosen")
+    offline = [m for m in ev.measured(contains=("offline_resolution_rate",))]
+    failures = []
+    for m in offline:
+        if m.ci_high is not None and m.ci_high < OPEN_CHANNEL_FLOOR:
+            failures.append(
+                f"leaving the digital way is penalised: only {float(m.value):.0%} of those who left it "  # type: ignore[arg-type]
+                "were resolved through another channel"
+            )
+        else:
+            evidence.append(f"those who left the digital way resolved elsewhere: {float(m.value):.0%}")  # type: ignore[arg-type]
+    verdicts = ev.rests_on(about("offline_resolution", "fallback", "human_reachable", "choice", "voluntar"))
+    return judged(
+        "voluntary_use",
+        "Opening to new usages without yielding to every injunction: voluntary, the old way kept",
+        verdicts,
+        evidence,
+        gaps,
+        declared=bool(old) and bool(used),
+        failures=failures,
     )
 
 
 def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
-    measured = ev.measured(dimension="energy")
     from civiclab.scoring.scorecard import uninformative
 
+    measured = ev.measured(dimension="energy")
     bounded = [c for c in ev.criteria if c.metric.startswith("energy.")]
     method = ev.energy_method
     evidence, gaps = [], []
     if measured:
-        evidence.append(f"energy measured: {_names(measured)}" + (f" ({method})" if method else ""))
+        evidence.append(f"energy measured: {names(measured)}" + (f" ({method})" if method else ""))
     else:
         gaps.append("no energy metric (energy.tracker is none, or the meter failed)")
     informative = []
@@ -304,19 +335,19 @@ def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
                 else f"{c.label or c.metric}: threshold {bound:g} is far below the measured value: uninformative"
             )
         else:
-            informative.append(c)
-    if informative:
-        evidence.append(f"{len(informative)} criteria bound the energy cost")
-    elif not bounded:
+            informative.append(c.metric)
+    if not bounded:
         gaps.append("no criterion bounds the energy cost")
     if method == "estimated":
         gaps.append("energy estimated from a CPU model, not measured (RAPL unreadable)")
-    return DimensionCoverage(
-        key="energy_sobriety",
-        label="Energy sobriety",
-        status=_status(bool(informative), bool(measured)),
-        evidence=evidence,
-        gaps=gaps,
+    verdicts = ev.rests_on(lambda v: v.metric in informative)
+    return judged(
+        "energy_sobriety",
+        "Energy sobriety",
+        verdicts,
+        evidence,
+        gaps,
+        declared=bool(measured) and len(informative) == len(bounded),
     )
 
 
@@ -327,10 +358,11 @@ DIMENSIONS = (
     data_governance,
     co_construction,
     participation,
+    voluntary_use,
     energy_sobriety,
 )
 
 
 def assess_dimensions(ev: RunEvidence) -> list[DimensionCoverage]:
-    """Every public-service dimension, in a fixed order, each with its evidence and gaps."""
+    """The seven public-service dimensions, then energy sobriety, each with its evidence and results."""
     return [fn(ev) for fn in DIMENSIONS]

@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from civiclab.spec.commons import CoDesignActivity, OpenOutput
 from civiclab.spec.impact import ImpactAssessment
 from civiclab.spec.paths import DataFile
 from civiclab.spec.survey import SurveySpec
@@ -156,8 +157,14 @@ class GovernanceSpec(Strict):
     retention: str | None = None
     storage_location: str | None = None
     reviewers: list[str] = Field(default_factory=list)
-    open_outputs: list[str] = Field(default_factory=list)
+    open_outputs: list[str | OpenOutput] = Field(
+        default_factory=list,
+        description="outputs published for reuse: {name, location, licence}; a bare name is only declared",
+    )
     fallback_channels: list[str] = Field(default_factory=list)
+    co_design: list[CoDesignActivity] = Field(
+        default_factory=list, description="design activities with the agents and citizens who took part"
+    )
 
 
 def _anchor_shorthand(value: Any) -> Any:

@@ -78,7 +78,9 @@ def test_document_binds_every_kind_of_evidence(
         ("Dr Martin", "chair", "revise", "counted")
     ]
     co = next(d for d in doc.public_dimensions if d.key == "co_construction")
-    assert "1 signed decision(s) counted by the committee's rule: Dr Martin (chair): revise" in co.evidence
+    assert co.status == "gap" and any("oversight of the result, not co-construction" in g for g in co.gaps)
+    human = next(r for r in doc.altai if r.key == "human_agency")
+    assert "1 committee decision(s) counted by the trust file's rule" in human.evidence
     verdicts = {v.label: v.verdict for v in doc.scorecard.criteria}
     assert verdicts["trust"] == "missing"
     assert verdicts["human_centered.abandonment_rate"] == "waived"
@@ -96,7 +98,8 @@ def test_document_binds_every_kind_of_evidence(
     assert completion.delta == pytest.approx(completion.current - completion.previous)  # type: ignore[operator]
     assert completion.delta < 0  # type: ignore[operator]
     dims = {d.key: d.status for d in doc.public_dimensions}
-    assert dims["open_outputs"] == "gap" and dims["data_governance"] == "covered"
+    # Declared, but no criterion measures personal data: partial, never covered from declarations alone.
+    assert dims["open_outputs"] == "gap" and dims["data_governance"] == "partial"
     assert len(doc.altai) == 7
 
 
@@ -124,7 +127,7 @@ def test_html_is_self_contained_and_complete(two_runs: tuple[Any, Any, Tracker],
         "Dr Martin",
         "REVISE",
         "Fix the rural gap",
-        "Other channels kept open",
+        "Digital never the only way: other channels kept open",
         "7. Accountability",
     ):
         assert text in html, text

@@ -1,4 +1,4 @@
-"""Impact assessment scored as Canada's AIA scores it; ALTAI and public-service coverage of a run."""
+"""Impact assessment scored as Canada's AIA scores it (dimensions and ALTAI: tests/scoring/test_dimensions.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from civiclab.records import Metric
-from civiclab.scoring.altai import altai_map
-from civiclab.scoring.dimensions import CountedReview, RunEvidence, assess_dimensions
-from civiclab.spec.experiment import CriterionSpec, ExperimentSpec
+from civiclab.spec.experiment import ExperimentSpec
 from civiclab.spec.impact import ImpactAssessment, score_impact
 
 
@@ -87,125 +84,6 @@ def test_questionnaire_is_strict() -> None:
         ExperimentSpec.model_validate(spec)
     spec["impact_assessment"]["risk"][0].pop("bogus")  # type: ignore[index]
     assert ExperimentSpec.model_validate(spec).impact_assessment is not None
-
-
-def m(name: str, value: float, segment: str | None = None) -> Metric:
-    return Metric(name=name, value=value, dimension=name.split(".")[0], segment=segment)
-
-
-def test_public_dimensions_list_gaps() -> None:
-    bare = RunEvidence(spec={}, metrics=[m("human_centered.completion_rate", 0.8)])
-    dims = {d.key: d for d in assess_dimensions(bare)}
-    assert list(dims) == [
-        "multichannel",
-        "quality_per_public",
-        "open_outputs",
-        "data_governance",
-        "co_construction",
-        "participation",
-        "energy_sobriety",
-    ]
-    assert all(d.status == "gap" for d in dims.values())
-    assert "legal basis not declared (governance.legal_basis)" in dims["data_governance"].gaps
-
-    full = RunEvidence(
-        spec={
-            "channels": ["web", "phone"],
-            "survey": {"instrument": "x"},
-            "governance": {
-                "data_controller": "Ville",
-                "legal_basis": "public task",
-                "retention": "1y",
-                "storage_location": "EU",
-                "reviewers": ["committee"],
-                "open_outputs": ["code"],
-                "fallback_channels": ["phone"],
-            },
-        },
-        metrics=[
-            m("human_centered.escalation_rate", 0.1),
-            m("acceptability.trust", 4.0),
-            m("energy.kwh", 0.1),
-            m("human_centered.completion_rate", 0.8, "territory=rural"),
-            m("human_centered.completion_rate", 0.9, "age_band=80+"),
-            *offline_resolution({"age_band=80+": (40, 50), "age_band=18-24": (30, 40)}),
-            Metric(name="acceptability.response_rate", value=0.4, dimension="acceptability", n=250),
-        ],
-        criteria=[
-            CriterionSpec(metric="human_centered.completion_rate", max_gap=0.2),
-            CriterionSpec(metric="energy.kwh", at_most=1),
-        ],
-        reviews=[CountedReview(name="Dr M", role="chair", decision="approve")],
-    )
-    assert {d.key: d.status for d in assess_dimensions(full)} == dict.fromkeys(dims, "covered")
-
-    # Judged on evidence, not presence. Other channels: a group nobody resolves offline is named.
-    stranded = full.metrics[:5] + offline_resolution({"age_band=80+": (0, 179), "age_band=18-24": (30, 40)})
-    multichannel = {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": stranded}))}
-    assert multichannel["multichannel"].status == "partial"
-    assert any(
-        g.startswith("age_band=80+: only 0% [0, 0.021] of 179 people")
-        for g in multichannel["multichannel"].gaps
-    )
-    # Participation: generated answers are not citizens taking part.
-    synthetic = [
-        x.model_copy(update={"synthetic": "generated demo answers"}) if x.dimension == "acceptability" else x
-        for x in full.metrics
-    ]
-    part = {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": synthetic}))}[
-        "participation"
-    ]
-    assert part.status == "partial" and any(
-        "SYNTHETIC" in g and "no citizen took part" in g for g in part.gaps
-    )
-    no_rate = [x for x in full.metrics if not x.name.endswith("response_rate")]
-    assert {d.key: d for d in assess_dimensions(RunEvidence(**{**vars(full), "metrics": no_rate}))}[
-        "participation"
-    ].status == "partial"
-    # Energy: a bound of 1 Wh against 4e-6 Wh measured could not fail.
-    tiny = [x for x in full.metrics if x.name != "energy.kwh"] + [m("energy.wh_per_session", 4e-6)]
-    loose = RunEvidence(
-        **{
-            **vars(full),
-            "metrics": tiny,
-            "criteria": [CriterionSpec(metric="energy.wh_per_session", at_most=1)],
-        }
-    )
-    energy = {d.key: d for d in assess_dimensions(loose)}["energy_sobriety"]
-    assert energy.status == "partial" and any(
-        "2e+05× the measured 4e-06" in g and "uninformative" in g for g in energy.gaps
-    )
-
-
-def offline_resolution(groups: dict[str, tuple[int, int]]) -> list[Metric]:
-    from civiclab.stats import intervals as stats
-
-    out = []
-    for segment, (k, n) in groups.items():
-        est = stats.proportion(k, n)
-        out.append(
-            Metric(
-                name="human_centered.offline_resolution_rate",
-                value=est.value,
-                ci_low=est.ci_low,
-                ci_high=est.ci_high,
-                n=n,
-                method=est.method,
-                segment=segment,
-                dimension="human_centered",
-            )
-        )
-    return out
-
-
-def test_altai_map_has_seven_requirements() -> None:
-    ev = RunEvidence(spec={}, metrics=[m("auditability.reproducible", 1)], audit_root="ab" * 32)
-    reqs = altai_map(ev)
-    assert [r.label.split(".")[0] for r in reqs] == [str(i) for i in range(1, 8)]
-    status = {r.key: r.status for r in reqs}
-    assert status["robustness"] == "covered" and status["transparency"] == "covered"
-    assert status["wellbeing"] == "gap"
-    assert "no impact assessment (impact_assessment)" in reqs[6].gaps
 
 
 def test_the_documented_example_validates() -> None:
