@@ -27,11 +27,17 @@ def committee_line(doc: ReportDocument) -> str:
 
 
 def _coverage(title: str, rows: list[DimensionCoverage]) -> list[str]:
-    lines = ["", f"## {title}", "", "| dimension | coverage | evidence | gaps |", "| --- | --- | --- | --- |"]
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        "| dimension | status | results it rests on | evidence | gaps |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for c in rows:
         lines.append(
-            f"| {_cell(c.label)} | {c.status.upper()} | {_cell('; '.join(c.evidence) or '—')} "
-            f"| {_cell('; '.join(c.gaps) or '—')} |"
+            f"| {_cell(c.label)} | {c.status.upper()} | {_cell('; '.join(c.rests_on) or '—')} "
+            f"| {_cell('; '.join(c.evidence) or '—')} | {_cell('; '.join(c.gaps) or '—')} |"
         )
     return lines
 
@@ -55,6 +61,17 @@ def render_markdown(doc: ReportDocument) -> str:
         ]
         if i.unanswered:
             lines.append(f"- unanswered (scored 0): {', '.join(i.unanswered)}")
+        if i.bank:
+            lines.append(f"- question bank: {i.bank}")
+        if i.requires:
+            lines += ["", f"Level {i.level_name} requires:", "", *[f"- {_cell(r)}" for r in i.requires]]
+        if i.answers:
+            lines += ["", "| question | area | kind | answer | points |", "| --- | --- | --- | --- | --- |"]
+            lines += [
+                f"| {_cell(a['question'])} | {a['area'] or '—'} | {a['kind']} | {_cell(a['answer'] or 'unanswered')} "
+                f"| {a['points']} / {a['max']} |"
+                for a in i.answers
+            ]
     else:
         lines.append(f"_{doc.impact_note}_")
     lines += ["", "## Changes since the previous run", ""]

@@ -150,7 +150,15 @@ def _coverage(w: _Writer, title: str, rows: list[DimensionCoverage]) -> None:
     w.heading(title)
     w.table(
         ("Dimension", "Coverage", "Evidence", "Gaps"),
-        [(c.label, c.status.upper(), "\n".join(c.evidence) or "—", "\n".join(c.gaps) or "—") for c in rows],
+        [
+            (
+                c.label,
+                c.status.upper(),
+                "\n".join([*c.rests_on, *c.evidence]) or "—",
+                "\n".join(c.gaps) or "—",
+            )
+            for c in rows
+        ],
         (30, 21, 65, 64),
         verdict_col=1,
     )
@@ -283,8 +291,27 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
                 f"(15% deduction {'applied' if i.mitigation_applied else 'not applied'})",
                 f"current score: {i.current}",
                 *([f"unanswered (scored 0): {', '.join(i.unanswered)}"] if i.unanswered else []),
+                *([f"question bank: {i.bank}"] if i.bank else []),
             ]
         )
+        if i.requires:
+            w.text(f"Level {i.level_name} requires:", style="B")
+            w.bullets(list(i.requires))
+        if i.answers:
+            w.table(
+                ("Question", "Area", "Kind", "Answer", "Points"),
+                [
+                    (
+                        str(a["question"]),
+                        str(a["area"] or "—"),
+                        str(a["kind"]),
+                        str(a["answer"] or "unanswered"),
+                        f"{a['points']} / {a['max']}",
+                    )
+                    for a in i.answers
+                ],
+                (70, 22, 20, 50, 18),
+            )
     else:
         w.text(doc.impact_note or "", style="I")
     _changes(w, doc)

@@ -6,7 +6,12 @@ AIA scoring (Directive on Automated Decision-Making, tool `aia-eia-js`): the raw
 sum of the points of the risk answers; when the mitigation score reaches 80% of half the maximum
 mitigation score (the tool halves it because its mitigation questions are asked twice, for design and
 for implementation), the current score is the raw score less 15%, rounded; the impact level is I to IV
-by quarters of the maximum raw score (≤25%, ≤50%, ≤75%, above).
+by quarters of the maximum raw score (≤25%, ≤50%, ≤75%, above). A bank that asks its mitigation
+questions once (`mitigation_forked: false`, the bundled French bank) needs 80% of the whole maximum.
+
+A lab rarely writes its own questions: it answers a versioned bank (`bank:` and `answers:`, see
+`civiclab.spec.impact_bank`), the bundled one for French public services, or Canada's questionnaire
+file imported as is. Writing the questions inline, as below, stays possible.
 
 In an experiment (points per choice; `multiple: true` lets several choices add up; an unanswered
 question scores 0 and is listed as unanswered):
@@ -35,7 +40,7 @@ impact_assessment:
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -54,6 +59,9 @@ class ImpactQuestion(BaseModel):
     choices: dict[str, int] = Field(min_length=1, description="choice -> points (≥ 0)")
     multiple: bool = Field(default=False, description="several choices may be ticked; their points add up")
     answer: str | list[str] | None = None
+    area: str | None = Field(default=None, description="the area of a bank (decision, rights, data...)")
+    question_fr: str | None = None
+    choice_labels: dict[str, str] = Field(default_factory=dict, description="choice id -> words shown")
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> ImpactQuestion:
@@ -90,8 +98,36 @@ class ImpactAssessment(BaseModel):
     framework: Literal["canada-aia"] = "canada-aia"
     assessed_by: str | None = None
     date: str | None = None
+    bank: str | None = Field(
+        default=None, description="the question bank and its version, when one was answered"
+    )
+    mitigation_forked: bool = Field(
+        default=True,
+        description="mitigation questions asked twice (design and implementation) as in Canada's tool: the "
+        "deduction needs 80% of half their maximum; a bank asking them once: 80% of the maximum",
+    )
+    requirements: dict[str, list[str]] = Field(
+        default_factory=dict, description="impact level (I..IV) -> what it requires, from the bank"
+    )
     risk: list[ImpactQuestion] = Field(min_length=1)
     mitigation: list[ImpactQuestion] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _answers_to_a_bank(cls, data: Any) -> Any:
+        # `bank` + `answers`: the bank's questions with these answers (civiclab.spec.impact_bank).
+        if not isinstance(data, dict) or "answers" not in data:
+            return data
+        from civiclab.spec.impact_bank import expand, load_bank
+
+        rest = {k: v for k, v in data.items() if k not in ("bank", "answers")}
+        if not isinstance(data.get("bank"), str):
+            raise ValueError(
+                "bank: name the question bank the answers answer (fr-services-publics, or a file)"
+            )
+        if not isinstance(data["answers"], dict):
+            raise ValueError("answers: a mapping of question id to the chosen choice id(s)")
+        return {**rest, **expand(load_bank(data["bank"]), data["answers"])}
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ImpactAssessment:
@@ -118,6 +154,11 @@ class ImpactScore(BaseModel):
     level: int = Field(ge=1, le=4)
     level_name: str
     unanswered: list[str] = Field(default_factory=list)
+    bank: str | None = None
+    requires: list[str] = Field(default_factory=list, description="what the level requires (from the bank)")
+    answers: list[dict[str, Any]] = Field(
+        default_factory=list, description="each question: id, area, kind, question, answer words, points, max"
+    )
 
 
 def _round_half_up(x: float) -> int:
@@ -131,7 +172,10 @@ def score_impact(assessment: ImpactAssessment) -> ImpactScore:
     max_raw = sum(q.max_points for q in assessment.risk)
     mitigation = sum(q.points for q in assessment.mitigation)
     max_mitigation = sum(q.max_points for q in assessment.mitigation)
-    applied = bool(assessment.mitigation) and mitigation >= MITIGATION_SHARE * (max_mitigation / 2)
+    # Canada's tool halves the maximum because it asks its mitigation questions twice; a bank asking
+    # them once compares with the whole maximum.
+    reference = max_mitigation / 2 if assessment.mitigation_forked else max_mitigation
+    applied = bool(assessment.mitigation) and mitigation >= MITIGATION_SHARE * reference
     current = _round_half_up((1 - DEDUCTION) * raw) if applied else raw
     level = 4
     for i, share in enumerate((0.25, 0.5, 0.75), start=1):
@@ -149,4 +193,20 @@ def score_impact(assessment: ImpactAssessment) -> ImpactScore:
         level=level,
         level_name=LEVELS[level - 1],
         unanswered=unanswered,
+        bank=assessment.bank,
+        requires=assessment.requirements.get(LEVELS[level - 1], []),
+        answers=[_answer_row(q, kind) for kind in ("risk", "mitigation") for q in getattr(assessment, kind)],
     )
+
+
+def _answer_row(q: ImpactQuestion, kind: str) -> dict[str, Any]:
+    words = [q.choice_labels.get(a, a) for a in q.answers]
+    return {
+        "id": q.id,
+        "area": q.area,
+        "kind": kind,
+        "question": q.question,
+        "answer": "; ".join(words) if words else None,
+        "points": q.points,
+        "max": q.max_points,
+    }
