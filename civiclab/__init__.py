@@ -46,6 +46,7 @@ from civiclab.plugins.paging import PagedFeed
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
 from civiclab.plugins.replies import bound_replies
+from civiclab.plugins.unit_values import record_unit_values
 from civiclab.privacy import credentials as _credentials
 from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
 from civiclab.privacy.grouping import (
@@ -215,6 +216,7 @@ __all__ = [
     "rate",
     "ratio",
     "read_yaml",
+    "record_unit_values",
     "sample_plans",
     "shown_groups",
     "statistic",

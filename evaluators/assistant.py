@@ -36,6 +36,7 @@ from civiclab import (
     evaluator,
     per_segment,
     quantile,
+    record_unit_values,
     unit_totals,
 )
 from civiclab.text import (
@@ -279,6 +280,8 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             scored[key] = grounder.score(key[0], allowed)
         return scored[key]
 
+    per_question: dict[int, dict[str, tuple[float, int]]] = {}
+
     def over_turns(
         select: Callable[[dict[str, Any]], bool], value: Callable[[dict[str, Any]], float], kind: str = "mean"
     ) -> Callable[[list[SessionRecord]], Estimate]:
@@ -286,6 +289,8 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             chosen = [(i, t) for i, t in enumerate(turns_of(records)) if select(t)]
             values = [value(t) for _, t in chosen]
             units = [question_of(t, i) for i, t in chosen]
+            if id(compute) not in per_question:  # the first call is the whole run (per_segment's order)
+                per_question[id(compute)] = unit_sums(values, units)
             if kind == "rate":
                 return clustered_rate([bool(v) for v in values], units, unit=UNIT)
             return clustered_mean(values, units, unit=UNIT)
@@ -399,4 +404,21 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         metrics.extend(
             per_segment(run, f"{DIM}.{name}", compute, dimension=DIM, unit=unit, higher_is_better=higher)
         )
+    # Per question, so that `compare` pairs two runs that asked the same questions.
+    totals = {
+        f"{DIM}.{n}": per_question[id(c)]
+        for n, c, _, _ in specs
+        if id(c) in per_question and n not in reasons
+    }
+    record_unit_values(run, "assistant", UNIT, totals)
     return metrics
+
+
+def unit_sums(values: list[float], units: list[str]) -> dict[str, tuple[float, int]]:
+    """Each question's sum of values and number of turns (NaN values left out)."""
+    out: dict[str, tuple[float, int]] = {}
+    for v, u in zip(values, units, strict=True):
+        if v == v:  # not NaN
+            total, count = out.get(u, (0.0, 0))
+            out[u] = (total + float(v), count + 1)
+    return out

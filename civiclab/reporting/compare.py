@@ -6,6 +6,9 @@ experiment. Per-session values come from each run's sessions.jsonl (see `observa
 when both runs have the same session ids and personas, and the tests are then paired. Metrics without
 per-session values are compared through their stored 95% intervals.
 
+Runs that asked the same questions are paired by question (`compare_units`); acceptability figures
+computed from the same survey responses in both runs are shown, never tested against each other.
+
 Only the pre-declared primary endpoints are tested: the scorecard's criteria (each metric and segment
 a criterion names, in either run). Their p-values are Holm-adjusted over those endpoints only, for each
 pair of runs; every other row (other metrics, other segments) is descriptive: its p-value is shown
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from civiclab.errors import SpecError, TrackingError
 from civiclab.privacy.breakdowns import publishable
 from civiclab.records import Metric
+from civiclab.reporting.compare_units import (
+    SAME_RESPONSES,
+    UnitValues,
+    paired_by_unit,
+    responses_digest,
+    unit_values,
+)
 from civiclab.reporting.observations import Observations, observation_for, read_observations
 from civiclab.reporting.runs import RunReader, metrics_from_tracking
 from civiclab.stats.significance import (
@@ -105,6 +115,8 @@ class _Run:
     obs: Observations | None
     k: int
     endpoints: frozenset[tuple[str, str | None]] = frozenset()
+    units: UnitValues = field(default_factory=dict)
+    responses: str | None = None  # the digest of the survey responses it scored
 
 
 def _endpoints(folder: object) -> frozenset[tuple[str, str | None]]:
@@ -149,7 +161,7 @@ def _load(reader: RunReader, summary: RunSummary, with_sessions: bool) -> _Run:
     except ValueError:
         k = 5
     chosen = metrics if metrics is not None else metrics_from_tracking(summary.metrics)
-    return _Run(summary, chosen, obs, k, _endpoints(folder))
+    return _Run(summary, chosen, obs, k, _endpoints(folder), unit_values(folder), responses_digest(folder))
 
 
 def _session_test(
@@ -243,6 +255,13 @@ def _compare_pair(base: _Run, run: _Run) -> list[ComparisonRow]:
         a, b = index_a.get((name, segment)), index_b.get((name, segment))
         if a is None or b is None or a.is_missing or b.is_missing:
             tested.append((name, segment, a, b, TestResult("none (measured in one run only)", None, None)))
+            continue
+        if a.dimension == "acceptability" and base.responses is not None and base.responses == run.responses:
+            tested.append((name, segment, a, b, TestResult(SAME_RESPONSES, None, None)))
+            continue
+        by_unit = paired_by_unit(name, base.units, run.units) if segment is None else None
+        if by_unit is not None:
+            tested.append((name, segment, a, b, by_unit))
             continue
         spec = observation_for(name, base.obs) if base.obs is not None and run.obs is not None else None
         result: TestResult | None = None
