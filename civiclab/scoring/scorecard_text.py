@@ -15,7 +15,7 @@ from civiclab.scoring.format import (
     verdict_text,
 )
 from civiclab.scoring.format import cell as _cell
-from civiclab.scoring.scorecard import Scorecard
+from civiclab.scoring.scorecard import CriterionVerdict, Scorecard
 
 
 def to_markdown(card: Scorecard) -> str:
@@ -117,9 +117,22 @@ def to_markdown(card: Scorecard) -> str:
     return no_raw_html("\n".join(lines))
 
 
+def _n_units(v: CriterionVerdict) -> str:
+    """'201 (33 questions)' when observations repeat units, '480 sessions', or n alone."""
+    from civiclab.stats.sample_size import plural
+
+    if v.n is None:
+        return "-"
+    if v.unit_of_replication is None:
+        return str(v.n)
+    if v.units is not None and v.units != v.n:
+        return f"{v.n} ({v.units} {plural(v.unit_of_replication)})"
+    return f"{v.n} {plural(v.unit_of_replication)}"
+
+
 def to_table(card: Scorecard) -> str:
     """A plain-text table for the terminal."""
-    rows = [("criterion", "observed", "95% interval", "threshold", "verdict")]
+    rows = [("criterion", "observed", "95% interval", "n (units)", "threshold", "verdict")]
     for v in card.criteria:
         mark = v.verdict.upper() + ("*" if v.confident is False else "")
         mark += " (uninformative)" if v.uninformative else ""
@@ -127,7 +140,16 @@ def to_table(card: Scorecard) -> str:
         interval = interval_text(v.ci_low, v.ci_high).replace("—", "-")
         interval = "census" if v.census is not None else interval
         interval += " Monte Carlo" if v.synthetic and v.ci_low is not None else ""
-        rows.append((v.label[:48], fmt(v.observed), interval, f"{ASCII_SIGN[v.kind]} {v.threshold:g}", mark))
+        rows.append(
+            (
+                v.label[:48],
+                fmt(v.observed),
+                interval,
+                _n_units(v),
+                f"{ASCII_SIGN[v.kind]} {v.threshold:g}",
+                mark,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"Scorecard: {card.experiment}  (run {card.run_id})"]
     out += [synthetic_banner(card).replace("**", "")] if card.synthetic else []
