@@ -119,6 +119,7 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
                 "synthetic_files": got.synthetic_files,
                 # The responses scored, by content: two runs scoring the same ones judged one pilot
                 # version once, and `civiclab compare` does not test them against each other.
+                "judged": spec.judged,
                 "responses_digest": hashlib.sha256(
                     "\n".join(sorted(r.fingerprint for r in got.responses)).encode("utf-8")
                 ).hexdigest()

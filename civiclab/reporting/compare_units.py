@@ -7,8 +7,9 @@
   that of two independent samples. The per-unit values are the runs' `units/*.json` artifacts
   (`civiclab.plugins.unit_values`).
 - **The same responses.** Survey answers judge one version of a pilot. When both runs scored the same
-  responses (the same digest in their `survey/import-report.json`), their acceptability figures are the
-  same evidence counted twice: they are shown, never tested against each other.
+  responses (the same digest in their `survey/import-report.json`), or declare that their answers judged
+  the same pilot version (`survey.judged`), their acceptability figures are one judgement counted
+  twice: they are shown, never tested against each other.
 """
 
 from __future__ import annotations
@@ -43,16 +44,20 @@ def unit_values(folder: Path | None) -> UnitValues:
 
 
 def responses_digest(folder: Path | None) -> str | None:
-    """The digest of the survey responses a run scored (None: no survey, or an older run)."""
+    """What a run's survey answers judged: the declared pilot version (`survey.judged`), else the digest
+    of the responses it scored (None: no survey, or an older run)."""
     from civiclab.store.files import UnsafeArtifact, read_artifact
 
     if folder is None:
         return None
     try:
-        digest = json.loads(read_artifact(folder, SURVEY_REPORT)).get("responses_digest")
+        report = json.loads(read_artifact(folder, SURVEY_REPORT))
+        judged, digest = report.get("judged"), report.get("responses_digest")
     except (OSError, ValueError, AttributeError, UnsafeArtifact):
         return None
-    return str(digest) if digest else None
+    if judged:
+        return f"judged:{judged}"
+    return f"responses:{digest}" if digest else None
 
 
 def paired_by_unit(metric: str, a: UnitValues, b: UnitValues) -> TestResult | None:

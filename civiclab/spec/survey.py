@@ -111,6 +111,12 @@ class SurveySpec(_Strict):
     )
     resamples: int = Field(default=1000, ge=100, le=100_000)
     public_results: bool = True
+    judged: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the pilot version these answers judged (a design version the lab names, 'v2-phone-step'): "
+        "runs declaring the same one share one judgement, which `civiclab compare` never tests against itself",
+    )
 
     @model_validator(mode="after")
     def _instruments_load(self) -> SurveySpec:

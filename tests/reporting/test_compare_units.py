@@ -58,18 +58,25 @@ def test_runs_sharing_questions_are_tested_question_by_question(tmp_path: Path) 
 def test_compare_pairs_by_question_and_skips_identical_survey_answers(tmp_path: Path) -> None:
     fa = folder_with(tmp_path, "a", {f"q{i}": (1.0, 2) for i in range(6)}, "same")
     fb = folder_with(tmp_path, "b", {f"q{i}": (2.0, 2) for i in range(6)}, "same")
-    assert responses_digest(fa) == responses_digest(fb) == "same"
+    assert responses_digest(fa) == responses_digest(fb) == "responses:same"
     recall_a = Metric(name=RECALL, value=0.5, ci_low=0.3, ci_high=0.7, n=12, dimension="human_centered")
     recall_b = Metric(name=RECALL, value=1.0, ci_low=0.75, ci_high=1.0, n=12, dimension="human_centered")
     sus = Metric(
         name="acceptability.sus", value=71.0, ci_low=68.0, ci_high=74.0, n=149, dimension="acceptability"
     )
-    base = _Run(summary("a"), [recall_a, sus], None, 5, frozenset({(RECALL, None)}), unit_values(fa), "same")
-    run = _Run(summary("b"), [recall_b, sus], None, 5, frozenset({(RECALL, None)}), unit_values(fb), "same")
+    base = _Run(
+        summary("a"), [recall_a, sus], None, 5, frozenset({(RECALL, None)}), unit_values(fa), "responses:same"
+    )
+    run = _Run(
+        summary("b"), [recall_b, sus], None, 5, frozenset({(RECALL, None)}), unit_values(fb), "responses:same"
+    )
     rows = {r.metric: r for r in _compare_pair(base, run)}
     assert rows[RECALL].paired and rows[RECALL].test.endswith("over 6 shared questions (paired)")
     assert rows[RECALL].p_value == pytest.approx(2 / 64)  # six positive differences, exact
     assert rows["acceptability.sus"].test == SAME_RESPONSES and rows["acceptability.sus"].p_value is None
     # Other responses (another digest) are tested as usual.
-    other = _Run(summary("c"), [recall_b, sus], None, 5, frozenset(), unit_values(fb), "other")
+    other = _Run(summary("c"), [recall_b, sus], None, 5, frozenset(), unit_values(fb), "responses:other")
     assert {r.metric: r for r in _compare_pair(base, other)}["acceptability.sus"].test != SAME_RESPONSES
+    # A declared pilot version wins over the digest: more answers to the same version are one judgement.
+    (fb / SURVEY_REPORT).write_text(json.dumps({"judged": "v2-phone-step", "responses_digest": "other"}))
+    assert responses_digest(fb) == "judged:v2-phone-step"
