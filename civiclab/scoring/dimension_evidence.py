@@ -119,7 +119,8 @@ def about(*fragments: str) -> Callable[[CriterionVerdict], bool]:
 def verdict_line(v: CriterionVerdict) -> str:
     where = f" [{v.segment}]" if v.segment else ""
     sure = " (point estimate only)" if v.confident is False else ""
-    return f"{v.label}{where}: {v.verdict.upper()}{sure}"
+    model = " (SYNTHETIC: the model predicts)" if v.synthetic else ""
+    return f"{v.label}{where}: {v.verdict.upper()}{sure}{model}"
 
 
 def behind_line(g: LeftBehind) -> str:
@@ -141,8 +142,9 @@ def judged(
 
     fail: a blocking verdict it rests on fails (with its whole interval, or on the point estimate), a
     group is left behind, or a finding of its own (`failures`) says so; covered: at least one result,
-    all passing, and what the dimension needs besides (`declared`); partial: some evidence, or results
-    missing or undecided; gap: none. `gaps` are shown, they do not decide.
+    all passing on real people's evidence (a simulation's or generated answers' pass is a prediction),
+    and what the dimension needs besides (`declared`); partial: some evidence, or results missing,
+    undecided or only predicted; gap: none. `gaps` are shown, they do not decide.
     """
     rests = [verdict_line(v) for v in verdicts] + [behind_line(g) for g in behind]
     failed = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
@@ -155,7 +157,7 @@ def judged(
             *[behind_line(g) for g in behind],
             *gaps,
         ]
-    elif verdicts and all(v.verdict in ("pass", "waived") for v in verdicts) and declared:
+    elif verdicts and all(v.verdict in ("pass", "waived") and not v.synthetic for v in verdicts) and declared:
         status = "covered"
     elif verdicts or evidence:
         status = "partial"

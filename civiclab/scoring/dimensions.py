@@ -252,7 +252,7 @@ def participation(ev: RunEvidence) -> DimensionCoverage:
         gaps.append("no response rate: the number of people invited is unknown (survey.invited)")
     if respondents:
         evidence.append(f"{int(float(respondents[0].value))} real respondents")  # type: ignore[arg-type]
-    verdicts = ev.rests_on(lambda v: v.dimension == "acceptability" and not v.synthetic)
+    verdicts = ev.rests_on(lambda v: v.dimension == "acceptability")
     out = judged(
         "participation",
         "Citizen participation",

@@ -240,3 +240,13 @@ def test_altai_map_follows_the_verdicts_never_presence() -> None:
     # Everything declared, nothing measured: nothing is covered.
     bare = {r.key: r.status for r in altai_map(replace(evidence(), metrics=[], scorecard=None, criteria=[]))}
     assert "covered" not in bare.values()
+
+
+def test_a_pass_on_synthetic_evidence_covers_nothing() -> None:
+    generated = [
+        m.model_copy(update={"synthetic": "generated demo answers"}) if m.dimension == "acceptability" else m
+        for m in metrics()
+    ]
+    got = {d.key: d for d in assess_dimensions(evidence(metrics=generated))}["participation"]
+    assert got.status == "partial"
+    assert "acceptability.trust: PASS (SYNTHETIC: the model predicts)" in got.rests_on
