@@ -137,6 +137,7 @@ def judged(
     behind: list[LeftBehind] = (),  # type: ignore[assignment]
     declared: bool = True,
     failures: list[str] = (),  # type: ignore[assignment]
+    criteria_declared: bool = False,
 ) -> DimensionCoverage:
     """A dimension's status from the results it rests on.
 
@@ -145,6 +146,7 @@ def judged(
     all passing on real people's evidence (a simulation's or generated answers' pass is a prediction),
     and what the dimension needs besides (`declared`); partial: some evidence, or results missing,
     undecided or only predicted; gap: none. `gaps` are shown, they do not decide.
+    `criteria_declared`: criteria exist but none counts (uninformative thresholds, said in `gaps`).
     """
     rests = [verdict_line(v) for v in verdicts] + [behind_line(g) for g in behind]
     failed = [v for v in verdicts if v.verdict == "fail" and v.severity == "blocking"]
@@ -163,7 +165,7 @@ def judged(
         status = "partial"
     else:
         status = "gap"
-    if not verdicts:
+    if not verdicts and not criteria_declared:
         gaps = [*gaps, "no criterion of the scorecard measures it"]
     return DimensionCoverage(
         key=key, label=label, status=status, evidence=evidence, gaps=gaps, rests_on=rests

@@ -348,6 +348,7 @@ def energy_sobriety(ev: RunEvidence) -> DimensionCoverage:
         evidence,
         gaps,
         declared=bool(measured) and len(informative) == len(bounded),
+        criteria_declared=bool(bounded),
     )
 
 
