@@ -61,6 +61,8 @@ class Attempt(BaseModel):
     correct: bool | None = None
     revocation_gas: int | None = None
     """Set only for a revoked attestation whose revocation went through."""
+    time_dependent: bool = False
+    """Whether the right answer depends on when the verifier asks (revoked, expired, checked as of a past time)."""
 
 
 class Anchoring(BaseModel):
@@ -101,6 +103,7 @@ def _accounting(name: str, value: float | None, n: int, unit: str, note: str, di
         "attestation.false_acceptances": "how many such attestations were accepted (must be 0)",
         "attestation.false_rejection_rate": "genuine attestations (even re-typed) rejected",
         "attestation.verification_accuracy": "verdicts matching what a correct verifier must answer",
+        "attestation.status_at_time_accuracy": "right verdicts where the answer depends on the time asked about",
         "attestation.issuance_failure_rate": "sessions whose attestation could not be anchored or checked",
         "attestation.gas_per_attestation": "anchoring gas divided by attestations issued",
         "attestation.transactions_per_attestation": "anchoring transactions divided by attestations issued",
@@ -145,6 +148,12 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
         run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
         dimension=DIM, unit="share", higher_is_better=True, records=verified,
     )  # fmt: skip
+    timed = [r for r in verified if attempts[r.session_id].time_dependent]
+    if timed:
+        out += per_segment(
+            run, f"{DIM}.status_at_time_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
+            dimension=DIM, unit="share", higher_is_better=True, records=timed,
+        )  # fmt: skip
     facts = run.facts_as(GasFacts)
     if facts is not None and facts.synthetic:
         for m in out:  # accuracy against generated documents and forgeries
@@ -165,7 +174,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     out.append(
         _accounting(f"{DIM}.onchain_bytes_per_attestation",
                     sum(a.onchain_bytes for a in anchored) / n if n else None, n, "bytes",
-                    "calldata + event topics and data + storage slots written (3 x 32 bytes per root)")
+                    "calldata + event topics and data + storage slots written (4 x 32 bytes per root)")
     )  # fmt: skip
     revocations = [a.revocation_gas for a in attempts.values() if a.revocation_gas is not None]
     out.append(

@@ -5,19 +5,21 @@ The file is a W3C Verifiable Credential 2.0: `issuer` (the town hall's `did:key`
 on-chain registry where revocation is read), `evidence` (the Merkle inclusion proof of the document's
 leaf in a root the town hall anchored on chain, `CivicLabMerkleInclusion2026`) and `proof`, a Data
 Integrity proof (`eddsa-jcs-2022`, see `dataintegrity`) by the issuer's Ed25519 key over all of it.
-The signature is checked offline, by any Data Integrity verifier; the status (anchored, not revoked,
-issuer still authorised) is the registry's, read online or from a synced view.
+The signature is checked offline, by any Data Integrity verifier; the status is the registry's, read
+online or from a synced view, and judged AT A TIME: was the credential within `validFrom`/`validUntil`,
+was its root anchored by an account authorised when it anchored, was it revoked before that time?
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from civiclab.evm import StatusSource, describe
+from civiclab.evm import OPEN_END, StatusSource, describe
 from pilots.attestation.dataintegrity import DataIntegrityProof, add_proof, did_key, verify_signature
 from pilots.attestation.documents import MalformedDocument, document_digest, parse_document
 from pilots.attestation.merkle import leaf_hash, verify_proof
@@ -31,6 +33,9 @@ Reason = Literal[
     "invalid_signature",
     "wrong_signer",
     "untrusted_issuer",
+    "key_not_valid_at_issuance",
+    "not_yet_valid",
+    "expired",
     "malformed_document",
     "wrong_registry",
     "document_mismatch",
@@ -77,6 +82,7 @@ class AttestationFile(_Model):
     issuer: str = Field(pattern=r"^did:key:z6Mk[1-9A-HJ-NP-Za-km-z]+$")
     description: str | None = None
     validFrom: str
+    validUntil: str | None = None
     credentialSubject: Subject
     credentialStatus: CredentialStatus
     evidence: list[InclusionProof] = Field(min_length=1, max_length=1)
@@ -99,6 +105,31 @@ def hex32(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+def unix_time(stamp: str) -> int:
+    """Unix seconds of an XML Schema dateTime as credentials write it (`2026-03-02T10:15:00Z`)."""
+    when = dt.datetime.fromisoformat(stamp)
+    if when.tzinfo is None:
+        raise ValueError(f"{stamp}: a credential's time must carry its offset")
+    return int(when.timestamp())
+
+
+def iso_time(t: int) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An issuer a verifier trusts: its account on the registry, and when its signing key was the issuer's.
+
+    A rotated key keeps vouching for the credentials it signed while it was valid (`validFrom` within
+    [valid_from, valid_until)); credentials it signs after are refused.
+    """
+
+    account: str
+    valid_from: int = 0
+    valid_until: int = OPEN_END
+
+
 def build_attestation(
     *,
     signing_key: Any,
@@ -110,6 +141,7 @@ def build_attestation(
     issuer: str,
     registry: StatusSource,
     valid_from: str,
+    valid_until: str | None = None,
     anchor_tx: str | None = None,
     anchor_block: int | None = None,
     description: str | None = None,
@@ -137,6 +169,7 @@ def build_attestation(
         "type": ["VerifiableCredential", "CivicLabAttestation"],
         "issuer": did_key(public),
         "validFrom": valid_from,
+        **({"validUntil": valid_until} if valid_until is not None else {}),
         "credentialSubject": {"type": kind, "digest": hex32(digest)},
         "credentialStatus": {
             "id": f"{describe(registry)}#{hex32(root)}/{hex32(leaf)}",
@@ -162,36 +195,57 @@ def _reject(reason: Reason) -> Verification:
     return Verification(False, reason)
 
 
-def verify(
-    document: Any, attestation: Any, registry: StatusSource, trusted: Mapping[str, str]
-) -> Verification:
-    """Check a presented document against its credential, the issuers and the registry the verifier trusts.
+def _trusted_issuer(entry: str | TrustedIssuer | None) -> TrustedIssuer | None:
+    return TrustedIssuer(entry) if isinstance(entry, str) else entry
 
-    `trusted` maps the `did:key` of each issuer the verifier trusts to its account on the registry.
-    Checks the credential's signature offline (by its issuer's key), recomputes the leaf from the
-    document and its salt, checks the inclusion proof against the attested root, then reads on chain
-    that the issuer's account is authorised, anchored that root, and has not revoked this leaf.
-    Never raises on bad input: a bad file is a rejection.
+
+def verify(
+    document: Any,
+    attestation: Any,
+    registry: StatusSource,
+    trusted: Mapping[str, str | TrustedIssuer],
+    *,
+    at: int | None = None,
+) -> Verification:
+    """Check a presented document against its credential, the issuers and the registry the verifier trusts,
+    as of unix time `at` (default: the registry's now, its head block's time or the view's last sync).
+
+    `trusted` maps the `did:key` of each issuer the verifier trusts to its account on the registry (with
+    the key's validity period, a `TrustedIssuer`). Checks the credential's signature offline (by its
+    issuer's key, valid when the credential was issued), its validity period at `at`, recomputes the leaf
+    from the document and its salt, checks the inclusion proof against the attested root, then asks the
+    registry whether, at `at`, that root was anchored by the issuer's account while it was authorised and
+    the leaf not yet revoked. Never raises on bad input: a bad file is a rejection.
     """
+    at = registry.now() if at is None else at
     try:
         raw = attestation.as_json() if isinstance(attestation, AttestationFile) else attestation
         att = AttestationFile.model_validate(raw)
         salt = bytes.fromhex(att.inclusion.salt[2:])
         root = bytes.fromhex(att.inclusion.root[2:])
         path = [bytes.fromhex(p[2:]) for p in att.inclusion.path]
+        valid_from = unix_time(att.validFrom)
+        valid_until = OPEN_END if att.validUntil is None else unix_time(att.validUntil)
     except (ValidationError, ValueError, TypeError):
         return _reject("malformed_attestation")
     if not verify_signature(raw):
         return _reject("invalid_signature")
     if att.proof.verificationMethod.split("#", 1)[0] != att.issuer:
         return _reject("wrong_signer")
-    account = trusted.get(att.issuer)
-    if account is None:
+    issuer = _trusted_issuer(trusted.get(att.issuer))
+    if issuer is None:
         return _reject("untrusted_issuer")
+    if not issuer.valid_from <= valid_from < issuer.valid_until:
+        return _reject("key_not_valid_at_issuance")
+    if at < valid_from:
+        return _reject("not_yet_valid")
+    if at >= valid_until:
+        return _reject("expired")
     if att.credentialStatus.registry.lower() != describe(
         registry
     ).lower() or not att.inclusion.anchoredBy.startswith(f"did:pkh:eip155:{registry.chain_id}:"):
         return _reject("wrong_registry")
+    account = issuer.account
     if att.anchor_address.lower() != account.lower():
         return _reject("issuer_mismatch")
     try:
@@ -204,13 +258,7 @@ def verify(
     leaf = leaf_hash(digest)
     if not verify_proof(leaf, path, root):
         return _reject("invalid_proof")
-    status = registry.status(root, leaf, account)
-    if not status.issuer_authorised:
-        return _reject("unknown_issuer")
-    if not status.anchored:
-        return _reject("root_not_anchored")
-    if status.root_issuer.lower() != account.lower():
-        return _reject("issuer_mismatch")
-    if status.revoked:
-        return _reject("revoked")
+    judgement = registry.standing(root, leaf, account).judge(at, account)
+    if judgement != "accepted":
+        return _reject(judgement)
     return Verification(True, "accepted")

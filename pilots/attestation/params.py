@@ -7,7 +7,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ScenarioName = Literal[
-    "genuine", "reformatted", "altered", "forged", "revoked", "unknown_issuer", "malformed"
+    "genuine",
+    "reformatted",
+    "altered",
+    "forged",
+    "revoked",
+    "unknown_issuer",
+    "malformed",
+    "expired",
+    "checked_before_revocation",
 ]
 SCENARIOS: tuple[str, ...] = (
     "genuine",
@@ -17,6 +25,8 @@ SCENARIOS: tuple[str, ...] = (
     "revoked",
     "unknown_issuer",
     "malformed",
+    "expired",
+    "checked_before_revocation",
 )
 KindName = Literal["residence", "civil_status", "diploma"]
 DEFAULT_KINDS: dict[KindName, float] = {"residence": 0.5, "civil_status": 0.3, "diploma": 0.2}
@@ -29,18 +39,28 @@ EXPECTED: dict[str, str] = {
     "revoked": "reject",
     "unknown_issuer": "reject",
     "malformed": "reject",
+    "expired": "reject",
+    "checked_before_revocation": "accept",
 }
 # Scenarios in which the town hall really issued (and anchored) the attestation.
-ISSUED: frozenset[str] = frozenset({"genuine", "reformatted", "altered", "revoked", "malformed"})
+ISSUED: frozenset[str] = frozenset(
+    {"genuine", "reformatted", "altered", "revoked", "malformed", "expired", "checked_before_revocation"}
+)
+# Scenarios whose attestation the town hall revokes after issuing it.
+REVOKED: frozenset[str] = frozenset({"revoked", "checked_before_revocation"})
+# Scenarios whose right answer depends on WHEN the verifier asks: status at a time.
+TIME_DEPENDENT: frozenset[str] = frozenset({"revoked", "expired", "checked_before_revocation"})
 
 DEFAULT_MIX: dict[ScenarioName, float] = {
-    "genuine": 0.6,
+    "genuine": 0.56,
     "reformatted": 0.1,
     "altered": 0.08,
     "forged": 0.06,
-    "revoked": 0.06,
+    "revoked": 0.05,
     "unknown_issuer": 0.05,
-    "malformed": 0.05,
+    "malformed": 0.04,
+    "expired": 0.03,
+    "checked_before_revocation": 0.03,
 }
 
 
@@ -83,6 +103,9 @@ class AttestationParams(BaseModel):
         default="derived",
         description="derived from the run's pseudonym salt (reproducible audit root) or drawn by a CSPRNG "
         "(what a real issuer must do: then the audit root differs from run to run)",
+    )
+    validity_days: float = Field(
+        default=90, gt=0, le=36_500, description="validFrom to validUntil (a proof of residence: 3 months)"
     )
     sample_credentials: int = Field(
         default=5, ge=0, le=100, description="attestation files kept as artifacts"

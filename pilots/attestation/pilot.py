@@ -9,7 +9,6 @@ scenario mix of the spec), and records the verdict. Events carry hashes and verd
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import secrets
@@ -34,7 +33,7 @@ from civiclab import (
     sample_plans,
 )
 from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
-from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
+from pilots.attestation.credential import AttestationFile, build_attestation, hex32, iso_time, verify
 from pilots.attestation.dataintegrity import did_key, issuer_signing_key
 from pilots.attestation.documents import (
     GENERATED,
@@ -45,7 +44,7 @@ from pilots.attestation.documents import (
     synthetic_document,
 )
 from pilots.attestation.merkle import MerkleTree, leaf_hash
-from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
+from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import present
 
@@ -64,6 +63,8 @@ class Issuance:
     batch_size: int
     wait_s: float
     head_before: int
+    anchored_at: int
+    """The anchoring block's time (unix s, the chain's clock): the credential is valid from then."""
 
 
 @dataclass
@@ -208,6 +209,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             window.error = str(exc)
             return
         last = window.plans[-1]
+        anchored_at = self.registry.block_time(tx.block_number)
         for i, b in enumerate(issued):
             window.issued[b.plan.session_id] = Issuance(
                 root=tree.root,
@@ -216,6 +218,7 @@ class AttestationPilot(Pilot[AttestationParams]):
                 batch_size=len(issued),
                 wait_s=self._gap_s(b.plan, last),
                 head_before=head,
+                anchored_at=anchored_at,
             )
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
@@ -234,6 +237,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "expected": EXPECTED[prep.scenario],
             "strategy": self.params.strategy,
             "issued": False,
+            "time_dependent": prep.scenario in TIME_DEPENDENT,
         }
         at = 0.0
         issuance = window.issued.get(plan.session_id)
@@ -267,7 +271,8 @@ class AttestationPilot(Pilot[AttestationParams]):
                 "attestation.issued", "town_hall", at, leaf=data["leaf"], root=data["root"],
                 batch_size=issuance.batch_size, tx=tx.tx_hash, block=tx.block_number,
             )  # fmt: skip
-        if prep.scenario == "revoked" and issuance is not None:
+        revoked_at = 0
+        if prep.scenario in REVOKED and issuance is not None:
             at += DAY_S
             try:
                 rtx = self.registry.revoke(issuance.root, prep.leaf)
@@ -277,6 +282,7 @@ class AttestationPilot(Pilot[AttestationParams]):
                     session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,
                     channel_path=["online"], events=log.events, outcome="failed", data=data, error=str(exc),
                 )  # fmt: skip
+            revoked_at = self.registry.block_time(rtx.block_number)
             data.update(
                 revocation_gas=rtx.gas_used,
                 revocation_bytes=rtx.input_bytes + rtx.log_bytes + REVOKE_STORAGE_BYTES,
@@ -290,15 +296,16 @@ class AttestationPilot(Pilot[AttestationParams]):
                 block=rtx.block_number,
             )
 
-        attestation = self._attestation(prep, issuance, data.get("latency_s", 0.0))
+        attestation = self._attestation(prep, issuance)
         document, credential = present(
             prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1), self.issuer_did
         )
         verifier = VERIFIER[prep.kind]
         at += 2 * DAY_S
+        checked_at = self._checked_at(prep.scenario, issuance, revoked_at)
         started = time.perf_counter()
         try:
-            verdict = verify(document, credential, self.registry, self.trusted)
+            verdict = verify(document, credential, self.registry, self.trusted, at=checked_at)
         except ChainError as exc:
             log.add("attestation.verify_failed", verifier, at, error=str(exc))
             return SessionRecord(
@@ -328,10 +335,22 @@ class AttestationPilot(Pilot[AttestationParams]):
             timings={"verify_s": verify_s},
         )
 
-    def _attestation(self, prep: Prepared, issuance: Issuance | None, at_s: float) -> AttestationFile | None:
+    def _checked_at(self, scenario: str, issuance: Issuance | None, revoked_at: int) -> int:
+        """The time (chain clock) the verifier asks about: now, or after expiry, or just before revocation."""
+        if issuance is not None and scenario == "expired":
+            return issuance.anchored_at + self.validity_s + int(DAY_S)
+        if issuance is not None and scenario == "checked_before_revocation":
+            # "Was it valid when the deed was signed?": a time after anchoring, before the revocation.
+            return max(issuance.anchored_at, revoked_at - 1)
+        return self.registry.block_time("latest")
+
+    @property
+    def validity_s(self) -> int:
+        return int(self.params.validity_days * DAY_S)
+
+    def _attestation(self, prep: Prepared, issuance: Issuance | None) -> AttestationFile | None:
         if issuance is None:
             return None
-        valid_from = self.session_start(prep.plan) + dt.timedelta(seconds=at_s)
         return build_attestation(
             signing_key=self.signing_key,
             kind=prep.kind,
@@ -341,7 +360,8 @@ class AttestationPilot(Pilot[AttestationParams]):
             path=issuance.proof,
             issuer=self.issuer,
             registry=self.registry,
-            valid_from=valid_from.isoformat().replace("+00:00", "Z"),
+            valid_from=iso_time(issuance.anchored_at),
+            valid_until=iso_time(issuance.anchored_at + self.validity_s),
             anchor_tx=issuance.tx.tx_hash,
             anchor_block=issuance.tx.block_number,
             description=SYNTHETIC_NOTICE,
