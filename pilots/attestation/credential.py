@@ -62,6 +62,16 @@ class CredentialStatus(_Model):
     registry: str = Field(pattern=r"^eip155:\d+:0x[0-9a-fA-F]{40}$")
 
 
+class StatusListEntry(_Model):
+    """A position in the issuer's W3C Bitstring Status List (see `statuslist`), for offline status checks."""
+
+    id: str
+    type: Literal["BitstringStatusListEntry"]
+    statusPurpose: Literal["revocation"]
+    statusListIndex: str = Field(pattern=r"^\d+$")
+    statusListCredential: str
+
+
 class InclusionProof(_Model):
     """The registry's evidence: where the document's leaf sits in a root `anchoredBy` put on chain."""
 
@@ -84,13 +94,21 @@ class AttestationFile(_Model):
     validFrom: str
     validUntil: str | None = None
     credentialSubject: Subject
-    credentialStatus: CredentialStatus
+    credentialStatus: CredentialStatus | list[CredentialStatus | StatusListEntry]
     evidence: list[InclusionProof] = Field(min_length=1, max_length=1)
     proof: DataIntegrityProof
 
     @property
     def inclusion(self) -> InclusionProof:
         return self.evidence[0]
+
+    @property
+    def registry_status(self) -> CredentialStatus | None:
+        """The on-chain registry entry of `credentialStatus` (one, or one of a list)."""
+        entries = (
+            self.credentialStatus if isinstance(self.credentialStatus, list) else [self.credentialStatus]
+        )
+        return next((e for e in entries if isinstance(e, CredentialStatus)), None)
 
     @property
     def anchor_address(self) -> str:
@@ -145,11 +163,13 @@ def build_attestation(
     anchor_tx: str | None = None,
     anchor_block: int | None = None,
     description: str | None = None,
+    status_entry: Mapping[str, Any] | None = None,
 ) -> AttestationFile:
     """The credential for one document, signed by `signing_key` (Ed25519) at `valid_from`.
 
     `issuer` is the account that anchored `root` on `registry`; `description` is shown to whoever reads
-    the file (the pilot writes there that the document is SYNTHETIC).
+    the file (the pilot writes there that the document is SYNTHETIC); `status_entry` (`statuslist.entry`)
+    adds a position in a W3C Bitstring Status List beside the registry's entry.
     """
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -180,6 +200,8 @@ def build_attestation(
     }
     if description is not None:
         unsigned["description"] = description
+    if status_entry is not None:
+        unsigned["credentialStatus"] = [unsigned["credentialStatus"], dict(status_entry)]
     return AttestationFile.model_validate(add_proof(unsigned, signing_key, created=valid_from))
 
 
@@ -241,9 +263,12 @@ def verify(
         return _reject("not_yet_valid")
     if at >= valid_until:
         return _reject("expired")
-    if att.credentialStatus.registry.lower() != describe(
-        registry
-    ).lower() or not att.inclusion.anchoredBy.startswith(f"did:pkh:eip155:{registry.chain_id}:"):
+    status = att.registry_status
+    if (
+        status is None
+        or status.registry.lower() != describe(registry).lower()
+        or not att.inclusion.anchoredBy.startswith(f"did:pkh:eip155:{registry.chain_id}:")
+    ):
         return _reject("wrong_registry")
     account = issuer.account
     if att.anchor_address.lower() != account.lower():
