@@ -61,6 +61,10 @@ class Attempt(BaseModel):
     correct: bool | None = None
     revocation_gas: int | None = None
     """Set only for a revoked attestation whose revocation went through."""
+    can_present: bool | None = None
+    """Whether the persona's device and literacy let them present it (the pilot's people model)."""
+    verifier_check_s: float | None = None
+    """Seconds a verifier spends on the check: modelled handling plus the measured machine time."""
     time_dependent: bool = False
     """Whether the right answer depends on when the verifier asks (revoked, expired, checked as of a past time)."""
 
@@ -88,6 +92,28 @@ def _rate(pick: Callable[[SessionRecord], bool], seed: int, b: int) -> Callable[
     return compute
 
 
+def _people(
+    run: RunData, records: list[SessionRecord], attempts: dict[str, Attempt], seed: int, b: int
+) -> list[Metric]:
+    """Holders who can present (per segment: who is left behind) and the verifier's time to check."""
+    out: list[Metric] = []
+    holders = [r for r in records if attempts[r.session_id].can_present is not None]
+    if holders:
+        out += per_segment(
+            run, f"{DIM}.can_present_rate", _rate(lambda r: bool(attempts[r.session_id].can_present), seed, b),
+            dimension="human_centered", unit="share", higher_is_better=True, records=holders,
+        )  # fmt: skip
+    checks = [a.verifier_check_s for a in attempts.values() if a.verifier_check_s is not None]
+    if checks:
+        out.append(metric_from(f"{DIM}.verifier_check_s_median", quantile(checks, 0.5, seed=seed,
+                               resamples=min(b, 400)), dimension="human_centered", unit="s",
+                               higher_is_better=False))  # fmt: skip
+        out[-1].note = "modelled handling (scan, fields compared by eye) plus the measured machine time"
+    for m in out:
+        m.synthetic = "MODELLED: the people model of the experiment (devices, literacy, handling times)"
+    return out
+
+
 def _accounting(name: str, value: float | None, n: int, unit: str, note: str, dim: str = DIM) -> Metric:
     # Sums over the run's transactions divided by attestations: exact accounting, not a sample, so no interval.
     return Metric(name=name, value=value, unit=unit, dimension=dim, higher_is_better=False, n=n, note=note,
@@ -104,6 +130,8 @@ def _accounting(name: str, value: float | None, n: int, unit: str, note: str, di
         "attestation.false_rejection_rate": "genuine attestations (even re-typed) rejected",
         "attestation.verification_accuracy": "verdicts matching what a correct verifier must answer",
         "attestation.status_at_time_accuracy": "right verdicts where the answer depends on the time asked about",
+        "attestation.can_present_rate": "people whose device and literacy let them present the attestation",
+        "attestation.verifier_check_s_median": "seconds a verifier spends on one check (modelled + measured)",
         "attestation.issuance_failure_rate": "sessions whose attestation could not be anchored or checked",
         "attestation.gas_per_attestation": "anchoring gas divided by attestations issued",
         "attestation.transactions_per_attestation": "anchoring transactions divided by attestations issued",
@@ -158,6 +186,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     if facts is not None and facts.synthetic:
         for m in out:  # accuracy against generated documents and forgeries
             m.synthetic = facts.synthetic
+    out += _people(run, records, attempts, seed, b)  # after: these are modelled, not generated documents
     out.append(
         metric_from(f"{DIM}.issuance_failure_rate", rate([r.outcome == "failed" for r in records],
                     seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)
@@ -199,7 +228,11 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     out.append(metric_from(f"{DIM}.latency_s_p95", latency(0.95)(issued), dimension=DIM, unit="s",
                            higher_is_better=False))  # fmt: skip
 
-    cost = gas * params.gas_price_gwei * WEI_PER_GWEI / WEI_PER_ETH * params.eur_per_eth if gas else None
+    cost = (
+        gas * params.gas_price_gwei * WEI_PER_GWEI / WEI_PER_ETH * params.eur_per_eth
+        if gas is not None
+        else None
+    )
     out.append(
         _accounting(f"{DIM}.cost_eur_per_attestation", cost, n, "EUR",
                     f"{params.gas_price_gwei:g} gwei/gas, {params.eur_per_eth:g} EUR/ETH ({params.price_source})")

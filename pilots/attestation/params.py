@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pilots.attestation.people import PeopleModel
+
 ScenarioName = Literal[
     "genuine",
     "reformatted",
@@ -106,6 +108,9 @@ class AttestationParams(BaseModel):
     )
     validity_days: float = Field(
         default=90, gt=0, le=36_500, description="validFrom to validUntil (a proof of residence: 3 months)"
+    )
+    people: PeopleModel = Field(
+        default_factory=PeopleModel, description="who can present from a wallet; a verifier's handling times"
     )
     sample_credentials: int = Field(
         default=5, ge=0, le=100, description="attestation files kept as artifacts"

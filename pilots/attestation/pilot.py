@@ -45,6 +45,7 @@ from pilots.attestation.documents import (
 )
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
+from pilots.attestation.people import can_present, verifier_check_s
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import present
 
@@ -238,6 +239,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             "strategy": self.params.strategy,
             "issued": False,
             "time_dependent": prep.scenario in TIME_DEPENDENT,
+            "can_present": can_present(plan.segment, self.params.people, on_paper=False),
         }
         at = 0.0
         issuance = window.issued.get(plan.session_id)
@@ -314,7 +316,10 @@ class AttestationPilot(Pilot[AttestationParams]):
             )  # fmt: skip
         verify_s = time.perf_counter() - started
         data.update(
-            verdict="accept" if verdict.accepted else "reject", reason=verdict.reason, verifier=verifier
+            verdict="accept" if verdict.accepted else "reject",
+            reason=verdict.reason,
+            verifier=verifier,
+            verifier_check_s=verifier_check_s(self.params.people, 0, verify_s),
         )
         data["correct"] = data["verdict"] == data["expected"]
         log.add(

@@ -78,6 +78,13 @@ def _self_made(
     )
 
 
+def presented_document(prep: Prepared, rng: random.Random) -> dict[str, Any]:
+    """The document a verifier is shown in `prep.scenario` (re-typed, altered, malformed, or as issued)."""
+    document = prep.document.model_dump(mode="json")
+    change = {"reformatted": _retyped, "altered": _altered, "malformed": _malformed}.get(prep.scenario)
+    return change(document, rng) if change else document
+
+
 def present(
     prep: Prepared,
     attestation: AttestationFile | None,
