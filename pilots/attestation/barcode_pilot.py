@@ -30,9 +30,10 @@ from pilots.attestation.params import (
     ScenarioName,
 )
 from pilots.attestation.people import PeopleModel, can_present, verifier_check_s
-from pilots.attestation.pilot import VERIFIER, _weighted
+from pilots.attestation.pilot import VERIFIER
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import presented_document
+from pilots.attestation.windows import weighted
 
 
 class BarcodeParams(BaseModel):
@@ -81,8 +82,8 @@ class SignedBarcodePilot(Pilot[BarcodeParams]):
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         # The same draws, in the same order, as the attestation pilot: same scenario, kind and document.
         rng = random.Random(plan.seed)
-        scenario = _weighted(rng, self.params.scenarios)
-        kind = _weighted(rng, self.params.kinds)
+        scenario = weighted(rng, self.params.scenarios)
+        kind = weighted(rng, self.params.kinds)
         document = synthetic_document(kind, rng)
         self.personal_values.update(dict.fromkeys(personal_values(document)))
         prep = Prepared(plan, scenario, kind, document, b"", b"", b"")

@@ -20,7 +20,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from civiclab.evm import OPEN_END, StatusSource, describe
-from pilots.attestation.dataintegrity import DataIntegrityProof, add_proof, did_key, verify_signature
+from pilots.attestation.dataintegrity import (
+    DataIntegrityProof,
+    add_proof,
+    did_key,
+    public_bytes,
+    verify_signature,
+)
 from pilots.attestation.documents import MalformedDocument, document_digest, parse_document
 from pilots.attestation.merkle import leaf_hash, verify_proof
 
@@ -171,10 +177,9 @@ def build_attestation(
     the file (the pilot writes there that the document is SYNTHETIC); `status_entry` (`statuslist.entry`)
     adds a position in a W3C Bitstring Status List beside the registry's entry.
     """
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     leaf = leaf_hash(digest)
-    public = signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = public_bytes(signing_key)
     evidence: dict[str, Any] = {
         "type": "CivicLabMerkleInclusion2026",
         "anchoredBy": f"did:pkh:eip155:{registry.chain_id}:{issuer}",

@@ -13,8 +13,7 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,42 +42,18 @@ from pilots.attestation.documents import (
     personal_values,
     synthetic_document,
 )
+from pilots.attestation.http_service import AttestationService
+from pilots.attestation.http_session import ServiceFacts, service_session
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
 from pilots.attestation.people import can_present, verifier_check_s
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import present
+from pilots.attestation.windows import Issuance, Window, weighted
 
 K = TypeVar("K", bound=str)
 VERIFIER = {"residence": "bank", "civil_status": "notary", "diploma": "employer"}
 DAY_S = 86_400.0
-
-
-@dataclass
-class Issuance:
-    """Where a session's attestation was anchored, and its share of the anchoring transaction."""
-
-    root: bytes
-    proof: list[bytes]
-    tx: TxResult
-    batch_size: int
-    wait_s: float
-    head_before: int
-    anchored_at: int
-    """The anchoring block's time (unix s, the chain's clock): the credential is valid from then."""
-
-
-@dataclass
-class Window:
-    plans: list[SessionPlan]
-    issued: dict[str, Issuance] = field(default_factory=dict)
-    error: str | None = None
-    done: bool = False
-
-
-def _weighted(rng: random.Random, mix: Mapping[K, float]) -> K:
-    names = sorted(mix)
-    return rng.choices(names, weights=[mix[n] for n in names], k=1)[0]
 
 
 class AttestationFacts(PilotFacts):
@@ -119,6 +94,9 @@ class AttestationPilot(Pilot[AttestationParams]):
 
     def setup(self) -> None:
         p = self.params
+        self.service = AttestationService(p.system) if p.system is not None else None
+        if self.service is not None:
+            return  # the lab's own service: no chain, no registry of civiclab's
         self.chain = Chain.connect(p.rpc_url, key_env=p.key_env, timeout_s=p.timeout_s)
         self.setup_txs: list[TxResult] = []
         self.start_block = self.chain.head
@@ -182,8 +160,8 @@ class AttestationPilot(Pilot[AttestationParams]):
         if plan.session_id in self.prepared:
             return self.prepared[plan.session_id]
         rng = random.Random(plan.seed)
-        scenario = _weighted(rng, self.params.scenarios)
-        kind = _weighted(rng, self.params.kinds)
+        scenario = weighted(rng, self.params.scenarios)
+        kind = weighted(rng, self.params.kinds)
         document = synthetic_document(kind, rng)
         self.personal_values.update(dict.fromkeys(personal_values(document)))
         if self.params.salts == "random":
@@ -223,6 +201,10 @@ class AttestationPilot(Pilot[AttestationParams]):
             )
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
+        if self.service is not None:
+            return service_session(
+                self.service, self.params, plan, self._prepare(plan), self.session_start(plan)
+            )
         if plan.session_id not in self.window_of:
             raise PilotError(
                 "the attestation pilot runs only the sessions of its own plans (its issuance windows)"
@@ -372,7 +354,14 @@ class AttestationPilot(Pilot[AttestationParams]):
             description=SYNTHETIC_NOTICE,
         )
 
-    def run_facts(self) -> AttestationFacts:
+    def close(self) -> None:
+        service = getattr(self, "service", None)
+        if service is not None:
+            service.close()
+
+    def run_facts(self) -> AttestationFacts | ServiceFacts:
+        if self.service is not None:
+            return ServiceFacts(personal_values=list(self.personal_values), synthetic=GENERATED)
         blobs = list(self.chain.onchain_blobs(self.start_block))
         storage, storage_method = self.chain.storage(self.registry.address)
         return AttestationFacts(
@@ -394,6 +383,9 @@ class AttestationPilot(Pilot[AttestationParams]):
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         folder = out_dir / "attestation"
         folder.mkdir(parents=True, exist_ok=True)
+        if self.service is not None:
+            (folder / "service.json").write_text(json.dumps({"system": self.service.name}), encoding="utf-8")
+            return [folder / "service.json"]
         chain = {
             "chain": self.chain.label,
             "chain_id": self.chain.chain_id,
