@@ -12,16 +12,22 @@ run time. The lab names its deployment: node, EAS address, schema uid, attester 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from civiclab.evm import ZERO_ADDRESS, Chain, TxResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from civiclab.evm import OPEN_END, ZERO_ADDRESS, Chain, Query, Standing, TxResult
 
 ABI_FILE = Path(__file__).with_name("eas_abi.json")
 LEAF_SCHEMA = "bytes32 leaf"
 ZERO32 = b"\0" * 32
+# Storage one attestation writes, from EAS's `Attestation` struct: the non-zero slots (uid, schema, the three
+# packed times, attester with `revocable`, the data's length and its 32 bytes); recipient and refUID stay zero.
+EAS_STORAGE_BYTES = 6 * 32
 EasJudgement = Literal[
     "accepted", "root_not_anchored", "issuer_mismatch", "document_mismatch", "expired", "revoked"
 ]
@@ -95,3 +101,58 @@ class EasService:
         a = self.contract.functions.getAttestation(uid).call()
         # Attestation: uid, schema, time, expirationTime, revocationTime, refUID, recipient, attester, revocable, data
         return EasAttestation(bytes(a[0]), int(a[2]), int(a[3]), int(a[4]), str(a[7]), bytes(a[9]))
+
+
+class EasSystem(BaseModel):
+    """`pilot.params.system` for a lab's EAS deployment: the node, the EAS contract, the schema, the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["eas"]
+    rpc_url: str = Field(pattern=r"^https?://\S+$", description="JSON-RPC node where EAS is deployed")
+    eas: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="address of the EAS contract")
+    schema_uid: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="a revocable schema `bytes32 leaf`")
+    key_env: str | None = Field(
+        default=None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="env var: attester key"
+    )
+
+
+class EasRegistry(EasService):
+    """EAS behind the calls the attestation pilot makes of civiclab's registry: one attestation per leaf.
+
+    The issuer keeps the uid of each leaf it attested (`uid_of`); the pilot's verifier finds a leaf's uid there
+    (a verifier elsewhere reads it from the credential's status id), then reads the attestation live.
+    """
+
+    def __init__(self, chain: Chain, eas_address: str, schema_uid: bytes) -> None:
+        super().__init__(chain, eas_address, schema_uid)
+        self.uid_of: dict[bytes, bytes] = {}
+
+    @property
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def attest_leaves(self, leaves: list[bytes]) -> TxResult:
+        uids, tx = self.attest_many(leaves, expiration_time=0)
+        self.uid_of.update(zip(leaves, uids, strict=True))
+        return tx
+
+    def revoke_leaf(self, leaf: bytes) -> TxResult:
+        return self.revoke(self.uid_of[leaf])
+
+    def block_time(self, block: int | str = "latest") -> int:
+        return int(self.chain.w3.eth.get_block(block)["timestamp"])
+
+    def now(self) -> int:
+        return self.block_time("latest")
+
+    def standing(self, root: bytes, leaf: bytes, issuer: str) -> Standing:
+        uid = self.uid_of.get(leaf)
+        found = self.attestation(uid) if uid is not None and root == leaf else None
+        if found is None or found.time == 0 or found.data != leaf:
+            return Standing(1, OPEN_END, ZERO_ADDRESS, 0, 0, 0)
+        # EAS has no issuer periods: who may attest is the verifier's trust list (the account it trusts).
+        return Standing(1, OPEN_END, found.attester, found.time, 0, found.revocation_time)
+
+    def standings(self, queries: Sequence[Query]) -> list[Standing]:
+        return [self.standing(*q) for q in queries]

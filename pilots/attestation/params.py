@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pilots.attestation.eas import EasSystem
 from pilots.attestation.http_service import HttpAttestationSystem
 from pilots.attestation.people import PeopleModel
 
@@ -110,9 +111,9 @@ class AttestationParams(BaseModel):
     validity_days: float = Field(
         default=90, gt=0, le=36_500, description="validFrom to validUntil (a proof of residence: 3 months)"
     )
-    system: HttpAttestationSystem | None = Field(
+    system: Annotated[HttpAttestationSystem | EasSystem, Field(discriminator="kind")] | None = Field(
         default=None,
-        description="the lab's own issuer and verifier behind HTTP, instead of the built-in registry",
+        description="the lab's own service instead of the built-in registry: an HTTP issuer and verifier, or EAS",
     )
     people: PeopleModel = Field(
         default_factory=PeopleModel, description="who can present from a wallet; a verifier's handling times"
@@ -126,7 +127,7 @@ class AttestationParams(BaseModel):
         for name, mix in (("scenarios", self.scenarios), ("kinds", self.kinds)):
             if any(w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
                 raise ValueError(f"{name}: weights must be >= 0 with a positive sum")
-        if self.system is not None and self.scenarios.get("unknown_issuer", 0) > 0:
+        if isinstance(self.system, HttpAttestationSystem) and self.scenarios.get("unknown_issuer", 0) > 0:
             raise ValueError(
                 "scenarios.unknown_issuer: needs a second issuer, which an HTTP service does not give: set it to 0"
             )

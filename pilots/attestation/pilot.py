@@ -31,7 +31,7 @@ from civiclab import (
     pilot,
     sample_plans,
 )
-from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
+from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES
 from pilots.attestation.credential import AttestationFile, build_attestation, hex32, iso_time, verify
 from pilots.attestation.dataintegrity import did_key, issuer_signing_key
 from pilots.attestation.documents import (
@@ -42,12 +42,14 @@ from pilots.attestation.documents import (
     personal_values,
     synthetic_document,
 )
-from pilots.attestation.http_service import AttestationService
+from pilots.attestation.eas import EAS_STORAGE_BYTES, EasRegistry
+from pilots.attestation.http_service import AttestationService, HttpAttestationSystem
 from pilots.attestation.http_session import ServiceFacts, service_session
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
 from pilots.attestation.people import can_present, verifier_check_s
 from pilots.attestation.prepared import Prepared
+from pilots.attestation.registries import impostor_attempt, open_registry
 from pilots.attestation.tampering import present
 from pilots.attestation.windows import Issuance, Window, weighted
 
@@ -94,41 +96,17 @@ class AttestationPilot(Pilot[AttestationParams]):
 
     def setup(self) -> None:
         p = self.params
-        self.service = AttestationService(p.system) if p.system is not None else None
+        self.service = AttestationService(p.system) if isinstance(p.system, HttpAttestationSystem) else None
         if self.service is not None:
             return  # the lab's own service: no chain, no registry of civiclab's
-        self.chain = Chain.connect(p.rpc_url, key_env=p.key_env, timeout_s=p.timeout_s)
-        self.setup_txs: list[TxResult] = []
-        self.start_block = self.chain.head
-        if p.registry:
-            self.registry = AttestationRegistry.attach(self.chain, p.registry)
-            # Fail before any session rather than revert every window's anchor one by one.
-            if not self.registry.contract.functions.issuers(self.chain.sender).call():
-                raise ChainError(
-                    f"{self.chain.sender} is not an authorised issuer of the registry {p.registry}"
-                )
-        else:
-            self.registry, deployed = AttestationRegistry.deploy(self.chain)
-            self.setup_txs.append(deployed)
-            self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
+        self.chain, self.registry, self.setup_txs = open_registry(p)
+        self.start_block = self.chain.head - len(self.setup_txs)
         self.issuer = self.chain.sender
         self.signing_key = issuer_signing_key(None if p.salts == "random" else self.context.pseudonym_salt)
         self.issuer_did = did_key(self.signing_key.public_key().public_bytes_raw())
         # What the verifiers trust: the town hall's did:key, and its account on the registry.
         self.trusted = {self.issuer_did: self.issuer}
-        self.impostor, self.impostor_attempt = self._impostor_attempt()
-
-    def _impostor_attempt(self) -> tuple[str, str]:
-        """An unauthorised account tries to anchor: the registry must refuse (and nothing is recorded)."""
-        others = [a for a in self.chain.unlocked_accounts() if a.lower() != self.chain.sender.lower()]
-        impostor = others[-1] if others else "0x" + "5e" * 20
-        if not others:
-            return impostor, "not attempted: no second unlocked account on this node"
-        try:
-            self.registry.anchor(b"\x5e" * 32, 1, "impostor", sender=impostor)
-        except ChainError as exc:
-            return impostor, f"refused: {exc}"
-        raise PilotError("the registry accepted an anchor from an unauthorised account")
+        self.impostor, self.impostor_attempt = impostor_attempt(self.chain, self.registry)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
         """The same plans the runner would sample, cut into the town hall's issuance windows.
@@ -182,8 +160,12 @@ class AttestationPilot(Pilot[AttestationParams]):
             return
         tree = MerkleTree([b.leaf for b in issued])
         head = self.chain.head
+        eas = isinstance(self.registry, EasRegistry)
         try:
-            tx = self.registry.anchor(tree.root, len(issued), "")
+            if isinstance(self.registry, EasRegistry):  # one attestation per leaf: its root is the leaf
+                tx = self.registry.attest_leaves([b.leaf for b in issued])
+            else:
+                tx = self.registry.anchor(tree.root, len(issued), "")
         except ChainError as exc:
             window.error = str(exc)
             return
@@ -191,8 +173,8 @@ class AttestationPilot(Pilot[AttestationParams]):
         anchored_at = self.registry.block_time(tx.block_number)
         for i, b in enumerate(issued):
             window.issued[b.plan.session_id] = Issuance(
-                root=tree.root,
-                proof=tree.proof(i),
+                root=b.leaf if eas else tree.root,
+                proof=[] if eas else tree.proof(i),
                 tx=tx,
                 batch_size=len(issued),
                 wait_s=self._gap_s(b.plan, last),
@@ -248,7 +230,8 @@ class AttestationPilot(Pilot[AttestationParams]):
                 latency_s=at,
                 gas=tx.gas_used / issuance.batch_size,
                 transactions=1 / issuance.batch_size,
-                onchain_bytes=(tx.input_bytes + tx.log_bytes + ANCHOR_STORAGE_BYTES) / issuance.batch_size,
+                onchain_bytes=(tx.input_bytes + tx.log_bytes + self._storage_bytes(issuance))
+                / issuance.batch_size,
                 gas_price_wei=tx.effective_gas_price,
             )
             log.add(
@@ -259,7 +242,11 @@ class AttestationPilot(Pilot[AttestationParams]):
         if prep.scenario in REVOKED and issuance is not None:
             at += DAY_S
             try:
-                rtx = self.registry.revoke(issuance.root, prep.leaf)
+                rtx = (
+                    self.registry.revoke_leaf(prep.leaf)
+                    if isinstance(self.registry, EasRegistry)
+                    else self.registry.revoke(issuance.root, prep.leaf)
+                )
             except ChainError as exc:
                 log.add("attestation.revoke_failed", "town_hall", at, error=str(exc))
                 return SessionRecord(
@@ -330,6 +317,11 @@ class AttestationPilot(Pilot[AttestationParams]):
             # "Was it valid when the deed was signed?": a time after anchoring, before the revocation.
             return max(issuance.anchored_at, revoked_at - 1)
         return self.registry.block_time("latest")
+
+    def _storage_bytes(self, issuance: Issuance) -> int:
+        # civiclab's registry stores one root per batch; EAS stores every attestation.
+        eas = isinstance(self.registry, EasRegistry)
+        return EAS_STORAGE_BYTES * issuance.batch_size if eas else ANCHOR_STORAGE_BYTES
 
     @property
     def validity_s(self) -> int:

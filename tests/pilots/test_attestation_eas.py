@@ -4,11 +4,14 @@ revoke, judge at a time, and measure them like civiclab's registry (gas and byte
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from civiclab.evm import AttestationRegistry, Chain
+from civiclab.plugins.experiment import load_experiment
 from civiclab.privacy.probe import PersonalValueProbe
+from civiclab.run.runner import run_experiment
 from pilots.attestation.documents import document_digest, personal_values, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from tests import anvil_node
@@ -17,6 +20,7 @@ from tests.pilots.eas_support import deploy_eas
 anvil_url = anvil_node.anvil_url
 pytestmark = [pytest.mark.integration, pytest.mark.evm_node]
 BATCH = 32
+SPEC = Path(__file__).resolve().parents[2] / "experiments" / "attestation.yaml"
 
 
 def test_eas_on_anvil_attests_revokes_and_is_judged_at_a_time_and_costs_more_than_batching(
@@ -65,3 +69,28 @@ def test_eas_on_anvil_attests_revokes_and_is_judged_at_a_time_and_costs_more_tha
     assert method == "anvil_dumpState" and storage
     hits += [h for slot, value in storage.items() for h in probe.scan_bytes(slot + value, "storage")]
     assert hits == []
+
+
+def test_the_pilot_measures_a_labs_eas_deployment_like_the_registry(tmp_path: Path, anvil_url: str) -> None:
+    chain = Chain.connect(anvil_url)
+    eas, _ = deploy_eas(chain)
+    system = {
+        "kind": "eas",
+        "rpc_url": anvil_url,
+        "eas": eas.address,
+        "schema_uid": "0x" + eas.schema_uid.hex(),
+    }
+    overrides = {"energy.tracker": "none", "population.sessions": 60, "pilot.params.batch_size": 16,
+                 "pilot.params.system": system, "audit.anchor": None}  # fmt: skip
+    result = run_experiment(
+        load_experiment(SPEC, overrides=overrides), tracking_uri=f"sqlite:///{tmp_path}/m.db"
+    )
+    metrics = {m.name: m.value for m in result.metrics if m.segment is None}
+    assert metrics["attestation.false_acceptances"] == 0
+    assert metrics["attestation.false_rejection_rate"] == 0
+    assert metrics["attestation.status_at_time_accuracy"] == 1
+    assert metrics["privacy.personal_values_on_chain"] == 0
+    gas = metrics["attestation.gas_per_attestation"]
+    assert gas is not None and gas > 50_000  # one stored attestation each, whatever the window
+    assert metrics["attestation.transactions_per_attestation"] is not None
+    assert metrics["attestation.transactions_per_attestation"] < 1  # one multiAttest per issuance window
