@@ -162,7 +162,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     attempts = {r.session_id: r.data_as(Attempt) for r in records}
     issued = [r for r in records if attempts[r.session_id].issued]
     # Sessions of a lab's HTTP service have no anchoring of civiclab's: the chain's metrics skip them.
-    anchoring = {r.session_id: r.data_as(Anchoring) for r in issued if "gas" in r.data}
+    anchoring = {r.session_id: r.data_as(Anchoring) for r in issued if r.data.get("strategy") != "http"}
     verified = [r for r in records if attempts[r.session_id].verdict is not None]
     out: list[Metric] = []
 
