@@ -69,8 +69,8 @@ class Attempt(BaseModel):
     """Set only for a revoked attestation whose revocation went through."""
     can_present: bool | None = None
     """Whether the persona's device and literacy let them present it (the pilot's people model)."""
-    verifier_check_s: float | None = None
-    """Seconds a verifier spends on the check: modelled handling plus the measured machine time."""
+    verifier_handling_s: float | None = None
+    """Seconds a verifier's hands and eyes spend on the check (modelled); the machine's is in `timings`."""
     time_dependent: bool = False
     """Whether the right answer depends on when the verifier asks (revoked, expired, checked as of a past time)."""
 
@@ -109,7 +109,11 @@ def _people(
             run, f"{DIM}.can_present_rate", _rate(lambda r: bool(attempts[r.session_id].can_present), seed, b),
             dimension="human_centered", unit="share", higher_is_better=True, records=holders,
         )  # fmt: skip
-    checks = [a.verifier_check_s for a in attempts.values() if a.verifier_check_s is not None]
+    checks = [
+        handling + r.timings.get("verify_s", 0.0)
+        for r in records
+        if (handling := attempts[r.session_id].verifier_handling_s) is not None
+    ]
     if checks:
         out.append(metric_from(f"{DIM}.verifier_check_s_median", quantile(checks, 0.5, seed=seed,
                                resamples=min(b, 400)), dimension="human_centered", unit="s",

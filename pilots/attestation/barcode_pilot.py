@@ -29,7 +29,7 @@ from pilots.attestation.params import (
     KindName,
     ScenarioName,
 )
-from pilots.attestation.people import PeopleModel, can_present, verifier_check_s
+from pilots.attestation.people import PeopleModel, can_present, verifier_handling_s
 from pilots.attestation.pilot import VERIFIER
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import presented_document
@@ -112,7 +112,7 @@ class SignedBarcodePilot(Pilot[BarcodeParams]):
             "gas": 0.0, "transactions": 0.0, "onchain_bytes": 0.0, "blocks_to_verifiable": 0, "latency_s": 0.0,
             "credential_bytes": len(barcode.encode()), "revocable": False,
             "can_present": can_present(plan.segment, self.params.people, on_paper=True),
-            "verifier_check_s": verifier_check_s(self.params.people, fields, verify_s),
+            "verifier_handling_s": verifier_handling_s(self.params.people, fields),
         }  # fmt: skip
         return SessionRecord(
             session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,

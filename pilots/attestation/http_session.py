@@ -13,7 +13,7 @@ from pydantic import Field
 from civiclab import EventLog, PilotError, PilotFacts, SessionPlan, SessionRecord
 from pilots.attestation.http_service import AttestationService
 from pilots.attestation.params import EXPECTED, REVOKED, TIME_DEPENDENT, AttestationParams
-from pilots.attestation.people import can_present, verifier_check_s
+from pilots.attestation.people import can_present, verifier_handling_s
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.tampering import presented_document
 
@@ -120,7 +120,7 @@ def service_session(
     reason = str(answer.get("reason") or ("accepted" if accepted else "rejected"))[:80]
     data |= {
         "verdict": verdict, "reason": reason, "correct": verdict == data["expected"], "verifier": "http",
-        "verifier_check_s": verifier_check_s(params.people, 0, timings["verify_s"]),
+        "verifier_handling_s": verifier_handling_s(params.people, 0),
     }  # fmt: skip
     log.add("attestation.verified", "verifier", 2 * DAY_S, verdict=verdict, reason=reason,
             expected=data["expected"], scenario=prep.scenario)  # fmt: skip

@@ -53,6 +53,9 @@ def can_present(segment: Mapping[str, str], people: PeopleModel, *, on_paper: bo
     return segment.get("device", "none") in people.devices and enough
 
 
-def verifier_check_s(people: PeopleModel, fields_compared: int, machine_s: float) -> float:
-    """Seconds a verifier spends on one check: scan, eye comparison, and the measured machine time."""
-    return people.scan_s + fields_compared * people.compare_s_per_field + machine_s
+def verifier_handling_s(people: PeopleModel, fields_compared: int) -> float:
+    """Seconds a verifier's hands and eyes spend on one check: scan, then compare fields by eye.
+
+    The machine time of the check is measured apart (the session's `timings`): the record stays the same
+    when a session is replayed."""
+    return people.scan_s + fields_compared * people.compare_s_per_field

@@ -47,7 +47,7 @@ from pilots.attestation.http_service import AttestationService, HttpAttestationS
 from pilots.attestation.http_session import ServiceFacts, service_session
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
-from pilots.attestation.people import can_present, verifier_check_s
+from pilots.attestation.people import can_present, verifier_handling_s
 from pilots.attestation.prepared import Prepared
 from pilots.attestation.registries import impostor_attempt, open_registry
 from pilots.attestation.tampering import present
@@ -288,7 +288,7 @@ class AttestationPilot(Pilot[AttestationParams]):
             verdict="accept" if verdict.accepted else "reject",
             reason=verdict.reason,
             verifier=verifier,
-            verifier_check_s=verifier_check_s(self.params.people, 0, verify_s),
+            verifier_handling_s=verifier_handling_s(self.params.people, 0),
         )
         data["correct"] = data["verdict"] == data["expected"]
         log.add(
