@@ -21,6 +21,12 @@ from civiclab import (
 )
 
 DIM = "attestation"
+# Measured on civiclab's registry only: a lab's HTTP service has no anchoring civiclab can see.
+CHAIN_ONLY = frozenset(
+    f"{DIM}.{name}" for name in ("gas_per_attestation", "transactions_per_attestation",
+                                 "onchain_bytes_per_attestation", "gas_per_revocation", "blocks_to_verifiable",
+                                 "cost_eur_per_attestation")
+) | {"energy.network_wh_per_attestation"}  # fmt: skip
 WEI_PER_GWEI = 1e9
 WEI_PER_ETH = 1e18
 
@@ -61,6 +67,12 @@ class Attempt(BaseModel):
     correct: bool | None = None
     revocation_gas: int | None = None
     """Set only for a revoked attestation whose revocation went through."""
+    can_present: bool | None = None
+    """Whether the persona's device and literacy let them present it (the pilot's people model)."""
+    verifier_handling_s: float | None = None
+    """Seconds a verifier's hands and eyes spend on the check (modelled); the machine's is in `timings`."""
+    time_dependent: bool = False
+    """Whether the right answer depends on when the verifier asks (revoked, expired, checked as of a past time)."""
 
 
 class Anchoring(BaseModel):
@@ -86,6 +98,32 @@ def _rate(pick: Callable[[SessionRecord], bool], seed: int, b: int) -> Callable[
     return compute
 
 
+def _people(
+    run: RunData, records: list[SessionRecord], attempts: dict[str, Attempt], seed: int, b: int
+) -> list[Metric]:
+    """Holders who can present (per segment: who is left behind) and the verifier's time to check."""
+    out: list[Metric] = []
+    holders = [r for r in records if attempts[r.session_id].can_present is not None]
+    if holders:
+        out += per_segment(
+            run, f"{DIM}.can_present_rate", _rate(lambda r: bool(attempts[r.session_id].can_present), seed, b),
+            dimension="human_centered", unit="share", higher_is_better=True, records=holders,
+        )  # fmt: skip
+    checks = [
+        handling + r.timings.get("verify_s", 0.0)
+        for r in records
+        if (handling := attempts[r.session_id].verifier_handling_s) is not None
+    ]
+    if checks:
+        out.append(metric_from(f"{DIM}.verifier_check_s_median", quantile(checks, 0.5, seed=seed,
+                               resamples=min(b, 400)), dimension="human_centered", unit="s",
+                               higher_is_better=False))  # fmt: skip
+        out[-1].note = "modelled handling (scan, fields compared by eye) plus the measured machine time"
+    for m in out:
+        m.synthetic = "MODELLED: the people model of the experiment (devices, literacy, handling times)"
+    return out
+
+
 def _accounting(name: str, value: float | None, n: int, unit: str, note: str, dim: str = DIM) -> Metric:
     # Sums over the run's transactions divided by attestations: exact accounting, not a sample, so no interval.
     return Metric(name=name, value=value, unit=unit, dimension=dim, higher_is_better=False, n=n, note=note,
@@ -101,6 +139,9 @@ def _accounting(name: str, value: float | None, n: int, unit: str, note: str, di
         "attestation.false_acceptances": "how many such attestations were accepted (must be 0)",
         "attestation.false_rejection_rate": "genuine attestations (even re-typed) rejected",
         "attestation.verification_accuracy": "verdicts matching what a correct verifier must answer",
+        "attestation.status_at_time_accuracy": "right verdicts where the answer depends on the time asked about",
+        "attestation.can_present_rate": "people whose device and literacy let them present the attestation",
+        "attestation.verifier_check_s_median": "seconds a verifier spends on one check (modelled + measured)",
         "attestation.issuance_failure_rate": "sessions whose attestation could not be anchored or checked",
         "attestation.gas_per_attestation": "anchoring gas divided by attestations issued",
         "attestation.transactions_per_attestation": "anchoring transactions divided by attestations issued",
@@ -111,6 +152,9 @@ def _accounting(name: str, value: float | None, n: int, unit: str, note: str, di
         "attestation.latency_s_p95": "95th percentile of the same",
         "attestation.cost_eur_per_attestation": "gas per attestation at the spec's gas price and rate",
         "attestation.verify_ms_median": "wall-clock time of one verification (median)",
+        "attestation.verify_ms_p95": "95th percentile of the same",
+        "attestation.issue_ms_median": "wall-clock time of one issuance call to the lab's service (median)",
+        "attestation.issue_ms_p95": "95th percentile of the same",
         "energy.network_wh_per_attestation": "network energy estimate: transactions x the spec's kWh per tx",
     },
 )
@@ -121,7 +165,8 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     # Each session's data is read once; the per-segment passes look the typed views up by session.
     attempts = {r.session_id: r.data_as(Attempt) for r in records}
     issued = [r for r in records if attempts[r.session_id].issued]
-    anchoring = {r.session_id: r.data_as(Anchoring) for r in issued}
+    # Sessions of a lab's HTTP service have no anchoring of civiclab's: the chain's metrics skip them.
+    anchoring = {r.session_id: r.data_as(Anchoring) for r in issued if r.data.get("strategy") != "http"}
     verified = [r for r in records if attempts[r.session_id].verdict is not None]
     out: list[Metric] = []
 
@@ -145,10 +190,17 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
         run, f"{DIM}.verification_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
         dimension=DIM, unit="share", higher_is_better=True, records=verified,
     )  # fmt: skip
+    timed = [r for r in verified if attempts[r.session_id].time_dependent]
+    if timed:
+        out += per_segment(
+            run, f"{DIM}.status_at_time_accuracy", _rate(lambda r: bool(attempts[r.session_id].correct), seed, b),
+            dimension=DIM, unit="share", higher_is_better=True, records=timed,
+        )  # fmt: skip
     facts = run.facts_as(GasFacts)
     if facts is not None and facts.synthetic:
         for m in out:  # accuracy against generated documents and forgeries
             m.synthetic = facts.synthetic
+    out += _people(run, records, attempts, seed, b)  # after: these are modelled, not generated documents
     out.append(
         metric_from(f"{DIM}.issuance_failure_rate", rate([r.outcome == "failed" for r in records],
                     seed=seed, resamples=b), dimension=DIM, unit="share", higher_is_better=False)
@@ -165,7 +217,7 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
     out.append(
         _accounting(f"{DIM}.onchain_bytes_per_attestation",
                     sum(a.onchain_bytes for a in anchored) / n if n else None, n, "bytes",
-                    "calldata + event topics and data + storage slots written (3 x 32 bytes per root)")
+                    "calldata + event topics and data + storage slots written (4 x 32 bytes per root)")
     )  # fmt: skip
     revocations = [a.revocation_gas for a in attempts.values() if a.revocation_gas is not None]
     out.append(
@@ -185,12 +237,18 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
 
         return compute
 
-    out += per_segment(run, f"{DIM}.latency_s_median", latency(0.5), dimension=DIM, unit="s",
-                       higher_is_better=False, records=issued)  # fmt: skip
-    out.append(metric_from(f"{DIM}.latency_s_p95", latency(0.95)(issued), dimension=DIM, unit="s",
-                           higher_is_better=False))  # fmt: skip
+    anchored_records = [r for r in issued if r.session_id in anchoring]
+    if anchored_records:
+        out += per_segment(run, f"{DIM}.latency_s_median", latency(0.5), dimension=DIM, unit="s",
+                           higher_is_better=False, records=anchored_records)  # fmt: skip
+        out.append(metric_from(f"{DIM}.latency_s_p95", latency(0.95)(anchored_records), dimension=DIM, unit="s",
+                               higher_is_better=False))  # fmt: skip
 
-    cost = gas * params.gas_price_gwei * WEI_PER_GWEI / WEI_PER_ETH * params.eur_per_eth if gas else None
+    cost = (
+        gas * params.gas_price_gwei * WEI_PER_GWEI / WEI_PER_ETH * params.eur_per_eth
+        if gas is not None
+        else None
+    )
     out.append(
         _accounting(f"{DIM}.cost_eur_per_attestation", cost, n, "EUR",
                     f"{params.gas_price_gwei:g} gwei/gas, {params.eur_per_eth:g} EUR/ETH ({params.price_source})")
@@ -201,11 +259,19 @@ def attestation(run: RunData, params: AttestationEvalParams) -> list[Metric]:
                              0.5, seed=seed, resamples=min(b, 400)),
                     dimension=DIM, unit="ms", higher_is_better=False)
     )  # fmt: skip
-    out[-1].note = "wall clock, one eth_call to the registry per verification"
+    out[-1].note = "wall clock of the verifier's whole check"
+    for timing, name in (("verify_s", "verify"), ("issue_s", "issue")):
+        ms = [r.timings[timing] * 1000 for r in records if timing in r.timings]
+        for q, label in ((0.5, "median"), (0.95, "p95")):
+            if ms and (timing, label) != ("verify_s", "median"):
+                out.append(metric_from(f"{DIM}.{name}_ms_{label}", quantile(ms, q, seed=seed, resamples=min(b, 400)),
+                                       dimension=DIM, unit="ms", higher_is_better=False))  # fmt: skip
     out.append(
         _accounting("energy.network_wh_per_attestation",
                     txs * params.network_kwh_per_tx * 1000 if txs is not None else None, n, "Wh",
                     f"{params.network_kwh_per_tx:g} kWh per transaction: {params.network_energy_source}",
                     dim="energy")
     )  # fmt: skip
+    if issued and not anchoring:
+        out = [m for m in out if m.name not in CHAIN_ONLY]
     return out

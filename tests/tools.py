@@ -64,6 +64,20 @@ OIDC_PROVIDER = Tool(
         and (ROOT / "node_modules" / "oidc-provider" / "package.json").exists()
     ),
 )
+EAS_CONTRACTS = Tool(
+    "Ethereum Attestation Service contracts (node_modules/@ethereum-attestation-service/eas-contracts)",
+    "npm install, or make node (package.json pins @ethereum-attestation-service/eas-contracts)",
+    lambda: (
+        ROOT
+        / "node_modules"
+        / "@ethereum-attestation-service"
+        / "eas-contracts"
+        / "artifacts"
+        / "contracts"
+        / "EAS.sol"
+        / "EAS.json"
+    ).exists(),
+)
 DATA_INTEGRITY = Tool(
     "Digital Bazaar's Data Integrity verifier (node, node_modules/@digitalbazaar/eddsa-jcs-2022-cryptosuite)",
     "npm install, or make node (package.json pins the eddsa-jcs-2022 cryptosuite, data-integrity, jsonld-signatures "

@@ -16,6 +16,7 @@ stays a W3C Verifiable Credential that independent libraries (Digital Bazaar's `
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 from typing import Any
 
@@ -45,13 +46,20 @@ class DataIntegrityProof(BaseModel):
     context: Any = Field(default=None, alias="@context")
 
 
+_CHUNK = 58**10
+
+
 def b58encode(data: bytes) -> str:
     """Base58 (Bitcoin alphabet); leading zero bytes become '1's."""
+    # Ten digits per big-integer division: the small divisions after are cheap machine-size ones.
     number = int.from_bytes(data, "big")
-    out = ""
+    digits: list[str] = []
     while number:
-        number, rem = divmod(number, 58)
-        out = _B58[rem] + out
+        number, chunk = divmod(number, _CHUNK)
+        for _ in range(10):
+            chunk, rem = divmod(chunk, 58)
+            digits.append(_B58[rem])
+    out = "".join(reversed(digits)).lstrip("1")
     return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
 
 
@@ -65,6 +73,7 @@ def b58decode(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
+@functools.lru_cache(maxsize=1024)
 def did_key(public_key: bytes) -> str:
     """`did:key:z6Mk…` of an Ed25519 public key (32 bytes)."""
     if len(public_key) != 32:
@@ -78,6 +87,7 @@ def verification_method(public_key: bytes) -> str:
     return f"{did}#{did.removeprefix('did:key:')}"
 
 
+@functools.lru_cache(maxsize=1024)
 def public_key_of(did: str) -> bytes:
     """The Ed25519 public key a `did:key` (or one of its verification methods) names."""
     did = did.split("#", 1)[0]
@@ -102,18 +112,59 @@ def issuer_signing_key(secret: str | None) -> Any:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+_SAFE_INT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """JSON where orjson's sorted, compact output IS RFC 8785: no float (JCS writes numbers as ECMAScript
+    does), integers an IEEE double holds exactly, and keys inside the Basic Multilingual Plane (JCS sorts
+    keys by UTF-16 code units, orjson by code points: they differ only above U+FFFF)."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and (k.isascii() or max(k) <= "\uffff") and _plain(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def public_bytes(private_key: Any) -> bytes:
+    """The raw public key of an Ed25519 private key (cached: an issuer signs many credentials)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return bytes(private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
 def _jcs(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: orjson where its output is the same (10x faster), else the `rfc8785` package."""
+    import orjson
     import rfc8785
 
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # e.g. a lone surrogate: rfc8785 says why
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError) as exc:
         raise ProofError(f"cannot canonicalise with JCS: {exc}") from None
 
 
+@functools.lru_cache(maxsize=256)
+def _config_hash(config: bytes) -> bytes:
+    # Every credential of one issuance shares its proof configuration (suite, time, key, context).
+    return hashlib.sha256(config).digest()
+
+
 def _hash_data(document: dict[str, Any], config: dict[str, Any]) -> bytes:
     """§3.3.4-3.3.6: SHA-256(JCS(proof configuration)) ‖ SHA-256(JCS(document without its proof))."""
-    return hashlib.sha256(_jcs(config)).digest() + hashlib.sha256(_jcs(document)).digest()
+    return _config_hash(_jcs(config)) + hashlib.sha256(_jcs(document)).digest()
 
 
 def add_proof(document: dict[str, Any], private_key: Any, *, created: str | None = None) -> dict[str, Any]:
@@ -121,19 +172,19 @@ def add_proof(document: dict[str, Any], private_key: Any, *, created: str | None
 
     `created` is the proof's creation time (XML Schema dateTime); the pilot passes its session clock.
     """
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    public = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = public_bytes(private_key)
     options: dict[str, Any] = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE}
     if created is not None:
         options["created"] = created
     options |= {"verificationMethod": verification_method(public), "proofPurpose": "assertionMethod"}
     if "@context" in unsecured:
         # §3.3.1 step 2: the proof carries the document's context, and is signed with it.
-        options["@context"] = copy.deepcopy(unsecured["@context"])
+        options["@context"] = copy.deepcopy(unsecured["@context"])  # small: a list of URLs
     signature = private_key.sign(_hash_data(unsecured, options))
-    return {**copy.deepcopy(unsecured), "proof": {**options, "proofValue": "z" + b58encode(signature)}}
+    # A shallow copy: the secured document shares its nested values with `document` (neither is changed here).
+    return {**unsecured, "proof": {**options, "proofValue": "z" + b58encode(signature)}}
 
 
 def verify_signature(secured: dict[str, Any]) -> bool:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pilots.attestation.eas import EasSystem
+from pilots.attestation.http_service import HttpAttestationSystem
+from pilots.attestation.people import PeopleModel
+
 ScenarioName = Literal[
-    "genuine", "reformatted", "altered", "forged", "revoked", "unknown_issuer", "malformed"
+    "genuine",
+    "reformatted",
+    "altered",
+    "forged",
+    "revoked",
+    "unknown_issuer",
+    "malformed",
+    "expired",
+    "checked_before_revocation",
 ]
 SCENARIOS: tuple[str, ...] = (
     "genuine",
@@ -17,6 +29,8 @@ SCENARIOS: tuple[str, ...] = (
     "revoked",
     "unknown_issuer",
     "malformed",
+    "expired",
+    "checked_before_revocation",
 )
 KindName = Literal["residence", "civil_status", "diploma"]
 DEFAULT_KINDS: dict[KindName, float] = {"residence": 0.5, "civil_status": 0.3, "diploma": 0.2}
@@ -29,18 +43,28 @@ EXPECTED: dict[str, str] = {
     "revoked": "reject",
     "unknown_issuer": "reject",
     "malformed": "reject",
+    "expired": "reject",
+    "checked_before_revocation": "accept",
 }
 # Scenarios in which the town hall really issued (and anchored) the attestation.
-ISSUED: frozenset[str] = frozenset({"genuine", "reformatted", "altered", "revoked", "malformed"})
+ISSUED: frozenset[str] = frozenset(
+    {"genuine", "reformatted", "altered", "revoked", "malformed", "expired", "checked_before_revocation"}
+)
+# Scenarios whose attestation the town hall revokes after issuing it.
+REVOKED: frozenset[str] = frozenset({"revoked", "checked_before_revocation"})
+# Scenarios whose right answer depends on WHEN the verifier asks: status at a time.
+TIME_DEPENDENT: frozenset[str] = frozenset({"revoked", "expired", "checked_before_revocation"})
 
 DEFAULT_MIX: dict[ScenarioName, float] = {
-    "genuine": 0.6,
+    "genuine": 0.56,
     "reformatted": 0.1,
     "altered": 0.08,
     "forged": 0.06,
-    "revoked": 0.06,
+    "revoked": 0.05,
     "unknown_issuer": 0.05,
-    "malformed": 0.05,
+    "malformed": 0.04,
+    "expired": 0.03,
+    "checked_before_revocation": 0.03,
 }
 
 
@@ -84,6 +108,16 @@ class AttestationParams(BaseModel):
         description="derived from the run's pseudonym salt (reproducible audit root) or drawn by a CSPRNG "
         "(what a real issuer must do: then the audit root differs from run to run)",
     )
+    validity_days: float = Field(
+        default=90, gt=0, le=36_500, description="validFrom to validUntil (a proof of residence: 3 months)"
+    )
+    system: Annotated[HttpAttestationSystem | EasSystem, Field(discriminator="kind")] | None = Field(
+        default=None,
+        description="the lab's own service instead of the built-in registry: an HTTP issuer and verifier, or EAS",
+    )
+    people: PeopleModel = Field(
+        default_factory=PeopleModel, description="who can present from a wallet; a verifier's handling times"
+    )
     sample_credentials: int = Field(
         default=5, ge=0, le=100, description="attestation files kept as artifacts"
     )
@@ -93,6 +127,10 @@ class AttestationParams(BaseModel):
         for name, mix in (("scenarios", self.scenarios), ("kinds", self.kinds)):
             if any(w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
                 raise ValueError(f"{name}: weights must be >= 0 with a positive sum")
+        if isinstance(self.system, HttpAttestationSystem) and self.scenarios.get("unknown_issuer", 0) > 0:
+            raise ValueError(
+                "scenarios.unknown_issuer: needs a second issuer, which an HTTP service does not give: set it to 0"
+            )
         if self.strategy == "per_document" and self.batch_size != 1:
             self.batch_size = 1
         return self

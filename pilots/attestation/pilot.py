@@ -9,13 +9,11 @@ scenario mix of the spec), and records the verdict. Events carry hashes and verd
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import random
 import secrets
 import time
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,8 +31,8 @@ from civiclab import (
     pilot,
     sample_plans,
 )
-from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES, AttestationRegistry, Chain, TxResult
-from pilots.attestation.credential import AttestationFile, build_attestation, hex32, verify
+from civiclab.evm import ANCHOR_STORAGE_BYTES, REVOKE_STORAGE_BYTES
+from pilots.attestation.credential import AttestationFile, build_attestation, hex32, iso_time, verify
 from pilots.attestation.dataintegrity import did_key, issuer_signing_key
 from pilots.attestation.documents import (
     GENERATED,
@@ -44,39 +42,20 @@ from pilots.attestation.documents import (
     personal_values,
     synthetic_document,
 )
+from pilots.attestation.eas import EAS_STORAGE_BYTES, EasRegistry
+from pilots.attestation.http_service import AttestationService, HttpAttestationSystem
+from pilots.attestation.http_session import ServiceFacts, service_session
 from pilots.attestation.merkle import MerkleTree, leaf_hash
-from pilots.attestation.params import EXPECTED, ISSUED, AttestationParams
+from pilots.attestation.params import EXPECTED, ISSUED, REVOKED, TIME_DEPENDENT, AttestationParams
+from pilots.attestation.people import can_present, verifier_handling_s
 from pilots.attestation.prepared import Prepared
+from pilots.attestation.registries import impostor_attempt, open_registry
 from pilots.attestation.tampering import present
+from pilots.attestation.windows import Issuance, Window, weighted
 
 K = TypeVar("K", bound=str)
 VERIFIER = {"residence": "bank", "civil_status": "notary", "diploma": "employer"}
 DAY_S = 86_400.0
-
-
-@dataclass
-class Issuance:
-    """Where a session's attestation was anchored, and its share of the anchoring transaction."""
-
-    root: bytes
-    proof: list[bytes]
-    tx: TxResult
-    batch_size: int
-    wait_s: float
-    head_before: int
-
-
-@dataclass
-class Window:
-    plans: list[SessionPlan]
-    issued: dict[str, Issuance] = field(default_factory=dict)
-    error: str | None = None
-    done: bool = False
-
-
-def _weighted(rng: random.Random, mix: Mapping[K, float]) -> K:
-    names = sorted(mix)
-    return rng.choices(names, weights=[mix[n] for n in names], k=1)[0]
 
 
 class AttestationFacts(PilotFacts):
@@ -117,38 +96,17 @@ class AttestationPilot(Pilot[AttestationParams]):
 
     def setup(self) -> None:
         p = self.params
-        self.chain = Chain.connect(p.rpc_url, key_env=p.key_env, timeout_s=p.timeout_s)
-        self.setup_txs: list[TxResult] = []
-        self.start_block = self.chain.head
-        if p.registry:
-            self.registry = AttestationRegistry.attach(self.chain, p.registry)
-            # Fail before any session rather than revert every window's anchor one by one.
-            if not self.registry.contract.functions.issuers(self.chain.sender).call():
-                raise ChainError(
-                    f"{self.chain.sender} is not an authorised issuer of the registry {p.registry}"
-                )
-        else:
-            self.registry, deployed = AttestationRegistry.deploy(self.chain)
-            self.setup_txs.append(deployed)
-            self.setup_txs.append(self.registry.set_issuer(self.chain.sender, True))
+        self.service = AttestationService(p.system) if isinstance(p.system, HttpAttestationSystem) else None
+        if self.service is not None:
+            return  # the lab's own service: no chain, no registry of civiclab's
+        self.chain, self.registry, self.setup_txs = open_registry(p)
+        self.start_block = self.chain.head - len(self.setup_txs)
         self.issuer = self.chain.sender
         self.signing_key = issuer_signing_key(None if p.salts == "random" else self.context.pseudonym_salt)
         self.issuer_did = did_key(self.signing_key.public_key().public_bytes_raw())
         # What the verifiers trust: the town hall's did:key, and its account on the registry.
         self.trusted = {self.issuer_did: self.issuer}
-        self.impostor, self.impostor_attempt = self._impostor_attempt()
-
-    def _impostor_attempt(self) -> tuple[str, str]:
-        """An unauthorised account tries to anchor: the registry must refuse (and nothing is recorded)."""
-        others = [a for a in self.chain.unlocked_accounts() if a.lower() != self.chain.sender.lower()]
-        impostor = others[-1] if others else "0x" + "5e" * 20
-        if not others:
-            return impostor, "not attempted: no second unlocked account on this node"
-        try:
-            self.registry.anchor(b"\x5e" * 32, 1, "impostor", sender=impostor)
-        except ChainError as exc:
-            return impostor, f"refused: {exc}"
-        raise PilotError("the registry accepted an anchor from an unauthorised account")
+        self.impostor, self.impostor_attempt = impostor_attempt(self.chain, self.registry)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan]:
         """The same plans the runner would sample, cut into the town hall's issuance windows.
@@ -180,8 +138,8 @@ class AttestationPilot(Pilot[AttestationParams]):
         if plan.session_id in self.prepared:
             return self.prepared[plan.session_id]
         rng = random.Random(plan.seed)
-        scenario = _weighted(rng, self.params.scenarios)
-        kind = _weighted(rng, self.params.kinds)
+        scenario = weighted(rng, self.params.scenarios)
+        kind = weighted(rng, self.params.kinds)
         document = synthetic_document(kind, rng)
         self.personal_values.update(dict.fromkeys(personal_values(document)))
         if self.params.salts == "random":
@@ -202,23 +160,33 @@ class AttestationPilot(Pilot[AttestationParams]):
             return
         tree = MerkleTree([b.leaf for b in issued])
         head = self.chain.head
+        eas = isinstance(self.registry, EasRegistry)
         try:
-            tx = self.registry.anchor(tree.root, len(issued), "")
+            if isinstance(self.registry, EasRegistry):  # one attestation per leaf: its root is the leaf
+                tx = self.registry.attest_leaves([b.leaf for b in issued])
+            else:
+                tx = self.registry.anchor(tree.root, len(issued), "")
         except ChainError as exc:
             window.error = str(exc)
             return
         last = window.plans[-1]
+        anchored_at = self.registry.block_time(tx.block_number)
         for i, b in enumerate(issued):
             window.issued[b.plan.session_id] = Issuance(
-                root=tree.root,
-                proof=tree.proof(i),
+                root=b.leaf if eas else tree.root,
+                proof=[] if eas else tree.proof(i),
                 tx=tx,
                 batch_size=len(issued),
                 wait_s=self._gap_s(b.plan, last),
                 head_before=head,
+                anchored_at=anchored_at,
             )
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
+        if self.service is not None:
+            return service_session(
+                self.service, self.params, plan, self._prepare(plan), self.session_start(plan)
+            )
         if plan.session_id not in self.window_of:
             raise PilotError(
                 "the attestation pilot runs only the sessions of its own plans (its issuance windows)"
@@ -234,6 +202,8 @@ class AttestationPilot(Pilot[AttestationParams]):
             "expected": EXPECTED[prep.scenario],
             "strategy": self.params.strategy,
             "issued": False,
+            "time_dependent": prep.scenario in TIME_DEPENDENT,
+            "can_present": can_present(plan.segment, self.params.people, on_paper=False),
         }
         at = 0.0
         issuance = window.issued.get(plan.session_id)
@@ -260,23 +230,30 @@ class AttestationPilot(Pilot[AttestationParams]):
                 latency_s=at,
                 gas=tx.gas_used / issuance.batch_size,
                 transactions=1 / issuance.batch_size,
-                onchain_bytes=(tx.input_bytes + tx.log_bytes + ANCHOR_STORAGE_BYTES) / issuance.batch_size,
+                onchain_bytes=(tx.input_bytes + tx.log_bytes + self._storage_bytes(issuance))
+                / issuance.batch_size,
                 gas_price_wei=tx.effective_gas_price,
             )
             log.add(
                 "attestation.issued", "town_hall", at, leaf=data["leaf"], root=data["root"],
                 batch_size=issuance.batch_size, tx=tx.tx_hash, block=tx.block_number,
             )  # fmt: skip
-        if prep.scenario == "revoked" and issuance is not None:
+        revoked_at = 0
+        if prep.scenario in REVOKED and issuance is not None:
             at += DAY_S
             try:
-                rtx = self.registry.revoke(issuance.root, prep.leaf)
+                rtx = (
+                    self.registry.revoke_leaf(prep.leaf)
+                    if isinstance(self.registry, EasRegistry)
+                    else self.registry.revoke(issuance.root, prep.leaf)
+                )
             except ChainError as exc:
                 log.add("attestation.revoke_failed", "town_hall", at, error=str(exc))
                 return SessionRecord(
                     session_id=plan.session_id, persona_id=plan.persona_id, segment=plan.segment,
                     channel_path=["online"], events=log.events, outcome="failed", data=data, error=str(exc),
                 )  # fmt: skip
+            revoked_at = self.registry.block_time(rtx.block_number)
             data.update(
                 revocation_gas=rtx.gas_used,
                 revocation_bytes=rtx.input_bytes + rtx.log_bytes + REVOKE_STORAGE_BYTES,
@@ -290,15 +267,16 @@ class AttestationPilot(Pilot[AttestationParams]):
                 block=rtx.block_number,
             )
 
-        attestation = self._attestation(prep, issuance, data.get("latency_s", 0.0))
+        attestation = self._attestation(prep, issuance)
         document, credential = present(
             prep, attestation, self.impostor, self.registry, random.Random(plan.seed + 1), self.issuer_did
         )
         verifier = VERIFIER[prep.kind]
         at += 2 * DAY_S
+        checked_at = self._checked_at(prep.scenario, issuance, revoked_at)
         started = time.perf_counter()
         try:
-            verdict = verify(document, credential, self.registry, self.trusted)
+            verdict = verify(document, credential, self.registry, self.trusted, at=checked_at)
         except ChainError as exc:
             log.add("attestation.verify_failed", verifier, at, error=str(exc))
             return SessionRecord(
@@ -307,7 +285,10 @@ class AttestationPilot(Pilot[AttestationParams]):
             )  # fmt: skip
         verify_s = time.perf_counter() - started
         data.update(
-            verdict="accept" if verdict.accepted else "reject", reason=verdict.reason, verifier=verifier
+            verdict="accept" if verdict.accepted else "reject",
+            reason=verdict.reason,
+            verifier=verifier,
+            verifier_handling_s=verifier_handling_s(self.params.people, 0),
         )
         data["correct"] = data["verdict"] == data["expected"]
         log.add(
@@ -328,10 +309,27 @@ class AttestationPilot(Pilot[AttestationParams]):
             timings={"verify_s": verify_s},
         )
 
-    def _attestation(self, prep: Prepared, issuance: Issuance | None, at_s: float) -> AttestationFile | None:
+    def _checked_at(self, scenario: str, issuance: Issuance | None, revoked_at: int) -> int:
+        """The time (chain clock) the verifier asks about: now, or after expiry, or just before revocation."""
+        if issuance is not None and scenario == "expired":
+            return issuance.anchored_at + self.validity_s + int(DAY_S)
+        if issuance is not None and scenario == "checked_before_revocation":
+            # "Was it valid when the deed was signed?": a time after anchoring, before the revocation.
+            return max(issuance.anchored_at, revoked_at - 1)
+        return self.registry.block_time("latest")
+
+    def _storage_bytes(self, issuance: Issuance) -> int:
+        # civiclab's registry stores one root per batch; EAS stores every attestation.
+        eas = isinstance(self.registry, EasRegistry)
+        return EAS_STORAGE_BYTES * issuance.batch_size if eas else ANCHOR_STORAGE_BYTES
+
+    @property
+    def validity_s(self) -> int:
+        return int(self.params.validity_days * DAY_S)
+
+    def _attestation(self, prep: Prepared, issuance: Issuance | None) -> AttestationFile | None:
         if issuance is None:
             return None
-        valid_from = self.session_start(prep.plan) + dt.timedelta(seconds=at_s)
         return build_attestation(
             signing_key=self.signing_key,
             kind=prep.kind,
@@ -341,13 +339,21 @@ class AttestationPilot(Pilot[AttestationParams]):
             path=issuance.proof,
             issuer=self.issuer,
             registry=self.registry,
-            valid_from=valid_from.isoformat().replace("+00:00", "Z"),
+            valid_from=iso_time(issuance.anchored_at),
+            valid_until=iso_time(issuance.anchored_at + self.validity_s),
             anchor_tx=issuance.tx.tx_hash,
             anchor_block=issuance.tx.block_number,
             description=SYNTHETIC_NOTICE,
         )
 
-    def run_facts(self) -> AttestationFacts:
+    def close(self) -> None:
+        service = getattr(self, "service", None)
+        if service is not None:
+            service.close()
+
+    def run_facts(self) -> AttestationFacts | ServiceFacts:
+        if self.service is not None:
+            return ServiceFacts(personal_values=list(self.personal_values), synthetic=GENERATED)
         blobs = list(self.chain.onchain_blobs(self.start_block))
         storage, storage_method = self.chain.storage(self.registry.address)
         return AttestationFacts(
@@ -369,6 +375,9 @@ class AttestationPilot(Pilot[AttestationParams]):
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         folder = out_dir / "attestation"
         folder.mkdir(parents=True, exist_ok=True)
+        if self.service is not None:
+            (folder / "service.json").write_text(json.dumps({"system": self.service.name}), encoding="utf-8")
+            return [folder / "service.json"]
         chain = {
             "chain": self.chain.label,
             "chain_id": self.chain.chain_id,

@@ -11,6 +11,7 @@ from civiclab.evm import AttestationRegistry
 from pilots.attestation.credential import AttestationFile, build_attestation
 from pilots.attestation.dataintegrity import add_proof
 from pilots.attestation.documents import FAMILY, document_digest
+from pilots.attestation.eas import EasRegistry
 from pilots.attestation.merkle import MerkleTree, leaf_hash
 from pilots.attestation.prepared import Prepared
 
@@ -55,7 +56,7 @@ def _malformed(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 def _self_made(
     prep: Prepared,
     issuer: str,
-    registry: AttestationRegistry,
+    registry: AttestationRegistry | EasRegistry,
     rng: random.Random,
     claimed_issuer: str | None = None,
 ) -> AttestationFile:
@@ -78,11 +79,18 @@ def _self_made(
     )
 
 
+def presented_document(prep: Prepared, rng: random.Random) -> dict[str, Any]:
+    """The document a verifier is shown in `prep.scenario` (re-typed, altered, malformed, or as issued)."""
+    document = prep.document.model_dump(mode="json")
+    change = {"reformatted": _retyped, "altered": _altered, "malformed": _malformed}.get(prep.scenario)
+    return change(document, rng) if change else document
+
+
 def present(
     prep: Prepared,
     attestation: AttestationFile | None,
     impostor: str,
-    registry: AttestationRegistry,
+    registry: AttestationRegistry | EasRegistry,
     rng: random.Random,
     issuer_did: str,
 ) -> tuple[dict[str, Any], AttestationFile]:

@@ -59,7 +59,11 @@ def test_no_fraud_is_accepted_and_no_genuine_attestation_rejected(merkle_run: Ru
         "revoked": "revoked",
         "unknown_issuer": "untrusted_issuer",
         "malformed": "malformed_document",
+        "expired": "expired",
     }
+    before = [s for s in sessions if s["data"]["scenario"] == "checked_before_revocation"]
+    assert before and all(s["data"]["verdict"] == "accept" and "revocation_gas" in s["data"] for s in before)
+    assert _metric(merkle_run, "attestation.status_at_time_accuracy") == 1
     assert _metric(merkle_run, "attestation.false_acceptances") == 0
     assert _metric(merkle_run, "attestation.false_acceptance_rate") == 0
     assert _metric(merkle_run, "attestation.false_rejection_rate") == 0

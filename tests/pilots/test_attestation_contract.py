@@ -98,14 +98,19 @@ def test_only_the_batch_issuer_revokes(chain: Chain, registry: AttestationRegist
     assert verify(doc, att, registry, _trusted(registry)).accepted
 
 
-def test_a_withdrawn_issuer_is_unknown_and_a_foreign_registry_is_refused(
+def test_a_withdrawn_issuer_anchors_no_more_and_a_foreign_registry_is_refused(
     chain: Chain, registry: AttestationRegistry
 ) -> None:
     doc, att, _, _ = _attested(registry, seed=3)
     other, _ = AttestationRegistry.deploy(chain)
     assert verify(doc, att, other, _trusted(registry)).reason == "wrong_registry"
     registry.set_issuer(chain.sender, False)
-    assert verify(doc, att, registry, _trusted(registry)).reason == "unknown_issuer"
+    # What it anchored while authorised still stands; it cannot anchor any more, nor be re-authorised.
+    assert verify(doc, att, registry, _trusted(registry)).reason == "accepted"
+    with pytest.raises(ChainError, match="unknown issuer"):
+        registry.anchor(b"\x07" * 32, 1)
+    with pytest.raises(ChainError, match="authorise a new key"):
+        registry.set_issuer(chain.sender, True)
 
 
 def test_bad_files_are_rejections_not_crashes(registry: AttestationRegistry) -> None:

@@ -4,7 +4,8 @@
 `eddsa-jcs-2022` cryptosuite, resolving `did:key` with Digital Bazaar's driver and contexts from npm
 packages (nothing is fetched), then checks that the signing key's controller is the issuer and that the
 issuer is trusted. civiclab's own check (`verify_signature`) must agree with it on every case, and
-`vc_sign.mjs` (the same libraries, signing) must produce civiclab's proofs byte for byte.
+`vc_sign.mjs` (the same libraries, signing) must produce civiclab's proofs byte for byte. Given a time, the
+script also judges validity periods and W3C Bitstring Status Lists itself (node's zlib, its own bit reading).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civiclab.evm.client import Chain
 from civiclab.evm.registry import AttestationRegistry
-from pilots.attestation.credential import AttestationFile, build_attestation, verify
+from pilots.attestation.credential import AttestationFile, build_attestation, iso_time, verify
 from pilots.attestation.dataintegrity import add_proof, did_key, issuer_signing_key, verify_signature
 from pilots.attestation.documents import KINDS, SYNTHETIC_NOTICE, document_digest, synthetic_document
 from pilots.attestation.merkle import MerkleTree, leaf_hash
+from pilots.attestation.statuslist import entry, revoked_offline, revoked_positions, status_list_credential
 from tests import tools
 from tests.tools import require
 
@@ -194,3 +196,79 @@ def test_issuing_and_verifying_one_credential_take_milliseconds(
         check_ms.append((time.perf_counter() - t1) * 1e3)
     # Generous bounds for a busy 2-core machine; the figures measured on a quiet one are in the README.
     assert statistics.median(sign_ms) < 20 and statistics.median(check_ms) < 20
+
+
+def test_digital_bazaar_judges_validity_and_revocation_at_a_time_like_civiclab() -> None:
+    """Status at a time checked by independent code: validFrom/validUntil, and W3C Bitstring Status Lists
+    the town hall signs from the registry after each revocation (the latest list published by the time asked
+    about counts). Expected verdicts come from the block times of the anchor and of the revocation."""
+    chain = Chain.connect(None)
+    registry, _ = AttestationRegistry.deploy(chain)
+    registry.set_issuer(chain.sender, True)
+    rng = random.Random(27)
+    docs = [synthetic_document("residence", rng) for _ in range(3)]
+    salts = [rng.randbytes(32) for _ in docs]
+    digests = [document_digest(s, d) for s, d in zip(salts, docs, strict=True)]
+    leaves = [leaf_hash(d) for d in digests]
+    tree = MerkleTree(leaves)
+    anchored_at = registry.block_time(registry.anchor(tree.root, 3).block_number)
+    list_url = "https://belleval.example/status/2026-1"
+    valid_until = anchored_at + 30 * 86_400
+    atts = [
+        build_attestation(
+            signing_key=TOWN_HALL,
+            kind="residence",
+            digest=digests[i],
+            salt=salts[i],
+            root=tree.root,
+            path=tree.proof(i),
+            issuer=chain.sender,
+            registry=registry,
+            valid_from=iso_time(anchored_at),
+            valid_until=iso_time(valid_until),
+            description=SYNTHETIC_NOTICE,
+            status_entry=entry(list_url, 7 + i),
+        )  # fmt: skip
+        for i in range(3)
+    ]
+    revoked_at = registry.block_time(registry.revoke(tree.root, leaves[0]).block_number)
+    positions = {(tree.root, leaves[i], chain.sender): 7 + i for i in range(3)}
+    lists = [
+        status_list_credential(TOWN_HALL, list_url, revoked_positions(registry, positions, t), iso_time(t))
+        for t in (anchored_at, revoked_at)
+    ]
+    assert (
+        revoked_positions(registry, positions, anchored_at) == []
+        and lists[1]["credentialSubject"]["encodedList"] != lists[0]["credentialSubject"]["encodedList"]
+    )
+    impostor = _wrong_issuers(atts[2].as_json())[1][1]
+    credentials = [a.as_json() for a in atts] + [impostor]
+    trusted = {TOWN_HALL_DID: chain.sender}
+    cases = {  # time asked about -> what a correct verifier answers for [revoked one, two others, impostor]
+        revoked_at - 1: [True, True, True, False],  # before the revocation: it stood
+        revoked_at: [False, True, True, False],
+        valid_until: [False, False, False, False],  # expired
+    }
+    for at, expected in cases.items():
+        theirs = _node(
+            SCRIPT, {"credentials": credentials, "trustedIssuers": [TOWN_HALL_DID], "verificationTime":
+                     iso_time(at), "statusLists": lists},
+        )  # fmt: skip
+        assert [v["verified"] for v in theirs] == expected, (at, theirs)
+        ours = [
+            verify(docs[i].model_dump(mode="json"), c, registry, trusted, at=at).accepted
+            for i, c in enumerate(credentials[:3])
+        ] + [verify(docs[2].model_dump(mode="json"), impostor, registry, trusted, at=at).accepted]
+        assert ours == expected
+        offline = [revoked_offline(a, lists, iso_time(at)) for a in atts]
+        assert offline == [at >= revoked_at, False, False]
+    assert "revoked (status list of" in theirs[0]["error"] or theirs[0]["error"] == "expired"
+    late = _node(SCRIPT, {"credentials": credentials[:1], "trustedIssuers": [TOWN_HALL_DID],
+                          "verificationTime": iso_time(revoked_at), "statusLists": lists})  # fmt: skip
+    assert late[0]["error"].startswith("revoked (status list of")
+    # A list signed by someone else is not the town hall's word.
+    forged_list = status_list_credential(OTHER, list_url, [], iso_time(revoked_at))
+    assert revoked_offline(atts[0], [lists[0], forged_list], iso_time(revoked_at)) is None
+    forged = _node(SCRIPT, {"credentials": credentials[:1], "trustedIssuers": [TOWN_HALL_DID],
+                            "verificationTime": iso_time(revoked_at), "statusLists": [lists[0], forged_list]})  # fmt: skip
+    assert forged[0]["verified"] is False and "not by the issuer" in forged[0]["error"]

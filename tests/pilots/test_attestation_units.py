@@ -109,3 +109,35 @@ def test_the_probe_counts_every_value_in_a_match_and_scales() -> None:
     hits = probe.scan_bytes(f"x {target.given_name} {target.family_name} y".upper().encode(), "full name")
     assert len(hits) >= 2  # the full name and, inside it, the family name
     assert probe.scan_bytes(b"0x" + bytes(range(256)) * 200, "noise") == []
+
+
+def test_a_bitstring_status_list_reads_like_the_w3c_example_and_sets_the_leftmost_bit_first() -> None:
+    from pilots.attestation.statuslist import MIN_LENGTH, decode, encode, is_set
+
+    # The example of W3C Bitstring Status List v1.0 (§2.2): an empty list of the minimum length.
+    example = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
+    assert decode(example) == bytes(MIN_LENGTH // 8)
+    encoded = encode([0, 9, MIN_LENGTH - 1])
+    bits = decode(encoded)
+    assert (bits[0], bits[1], bits[-1]) == (0b1000_0000, 0b0100_0000, 0b0000_0001)
+    assert [i for i in range(16) if is_set(encoded, i)] == [0, 9] and is_set(encoded, MIN_LENGTH - 1)
+    assert encode([]) == encode([]) and len(encode([])) < 200  # reproducible, and compresses
+
+
+def test_the_fast_canonical_json_is_rfc8785_and_falls_back_where_it_would_differ() -> None:
+    import rfc8785
+
+    from pilots.attestation.dataintegrity import ProofError, _jcs
+
+    tricky = [chr(c) for c in range(0x80)] + ["é", "\u2028", "\ufeff", "😀", "a/b", 'q"uote', "back\\slash"]
+    values: list[object] = [
+        {"k": s, s: [s, 1, -(2**53) + 1, True, None]} for s in tricky if s.isascii() or s != "😀"
+    ]
+    values += [
+        {"😀": 1, "\uffff": 2},  # orders differ in UTF-16 and code points: the fallback decides
+        {"float": 1.5e-7, "neg_zero": -0.0, "int": 10},
+    ]
+    for value in values:
+        assert _jcs(value) == rfc8785.dumps(value), value
+    with pytest.raises(ProofError, match="safe integer"):
+        _jcs({"big": 2**60})  # refused, as JCS refuses it, not written as orjson would
