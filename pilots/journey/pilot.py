@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from civiclab import DataFile, Pilot, PilotContext, PilotFacts, SessionPlan, SessionRecord, pilot
 from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
+from pilots.journey.sources import StatementsFile, statements_shorthand
 from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
@@ -25,8 +26,10 @@ class JourneyParams(BaseModel):
 
     journey: DataFile = Field(description="the journey YAML graph")
     mode: Literal["simulate", "observe"] = "simulate"
-    statements: DataFile | None = Field(
-        default=None, description="xAPI statements (JSON array or JSON lines) for observe mode"
+    statements: Annotated[StatementsFile | None, BeforeValidator(statements_shorthand)] = Field(
+        default=None,
+        description="xAPI statements (JSON array or JSON lines) for observe mode: a path, or "
+        "{path, synthetic, reason}",
     )
     lrs: LrsParams | None = Field(default=None, description="read the statements from an LRS instead")
     steps: StepsMapping | None = Field(
@@ -87,7 +90,7 @@ class JourneyPilot(Pilot[JourneyParams]):
         if params.statements is not None:
             from pilots.journey.xapi_statement import read_statements
 
-            read_statements(params.statements)
+            read_statements(params.statements.path)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":
@@ -108,7 +111,7 @@ class JourneyPilot(Pilot[JourneyParams]):
             from pilots.journey.xapi_statement import iter_statements
 
             assert self.params.statements is not None
-            for statement in iter_statements(self.params.statements):
+            for statement in iter_statements(self.params.statements.path):
                 observed.add(statement)
         plans = observed.plans(sessions)
         self.problems = [p.model_dump() for p in observed.problems]
@@ -147,8 +150,16 @@ class JourneyPilot(Pilot[JourneyParams]):
             statements_read=int(report.get("statements_read", 0) or 0),
             statements_rejected=len(self.problems),
             xapi=self.report,
-            synthetic=SIMULATED if self.params.mode == "simulate" else None,
+            synthetic=SIMULATED if self.params.mode == "simulate" else self._observed_synthetic(),
         )
+
+    def _observed_synthetic(self) -> str | None:
+        """The declared SYNTHETIC mark of observe mode's source (None for a real export or LRS)."""
+        if self.params.statements is not None:
+            return self.params.statements.synthetic_reason(self.params.statements.path.name)
+        if self.params.lrs is not None:
+            return self.params.lrs.synthetic_reason(f"the LRS {self.params.lrs.url}")
+        return None
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":
