@@ -69,6 +69,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_journey_serve(args: argparse.Namespace) -> int:
+    from civiclab.errors import SpecError
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.survey.listen import listening_socket
+
+    exp = load_experiment(args.spec)
+    served = exp.pilot.factory.participant_app(exp)
+    if served is None:
+        raise SpecError(exp.path, "pilot.kind", f"pilot {exp.pilot.name!r} serves nothing to participants")
+    # Bound before anything is printed: a port in use or out of range is one line, exit 2.
+    sock = listening_socket(args.host, args.port)
+    import uvicorn
+
+    try:
+        with served as app:
+            print(
+                f"journey of {exp.spec.name!r} on http://{args.host}:{args.port}/ — participants enter their code "
+                f"there (codes: civiclab survey invite --experiment {exp.path})",
+                file=sys.stderr,
+            )
+            config = uvicorn.Config(
+                app, host=args.host, port=args.port, log_level="warning", access_log=False
+            )
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+    return 0
+
+
 def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any:
     import contextlib
 
@@ -369,6 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiments", default=str(EXPERIMENTS_DIR))
     runs_options(p)
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("journey", help="serve a journey to real participants")
+    journey = p.add_subparsers(dest="journey_command", metavar="COMMAND", required=True)
+    p = journey.add_parser(
+        "serve", help="serve the 3D town hall, its plain-page twin, consent and withdrawal to participants"
+    )
+    p.add_argument("spec", help="experiment YAML file (journey pilot, mode observe, with lrs: or store:)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8200)
+    p.set_defaults(handler=cmd_journey_serve)
 
     survey_cli.add_commands(sub)
     reporting_cli.add_commands(sub)

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from civiclab.spec.instruments import Instrument
-    from civiclab.survey.collect import Gathered, check_response_files, gather
+    from civiclab.survey.collect import Gathered, check_response_files, gather, survey_context
     from civiclab.survey.responses import SurveyResponse
     from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
 
 _LAZY: dict[str, str] = {
     "Gathered": "civiclab.survey.collect",
@@ -25,6 +26,12 @@ _LAZY: dict[str, str] = {
     "check_response_files": "civiclab.survey.collect",
     "gather": "civiclab.survey.collect",
     "score_survey": "civiclab.survey.scoring",
+    # the invitation codes, for a pilot that enrols participants with them
+    "InvitationUnknown": "civiclab.survey.store",
+    "InvitationUsed": "civiclab.survey.store",
+    "SurveyStore": "civiclab.survey.store",
+    "normalise_code": "civiclab.survey.store",
+    "survey_context": "civiclab.survey.collect",
 }
 
 
@@ -41,9 +48,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Gathered",
     "Instrument",
+    "InvitationUnknown",
+    "InvitationUsed",
     "ScoringOptions",
     "SurveyResponse",
+    "SurveyStore",
     "check_response_files",
     "gather",
+    "normalise_code",
     "score_survey",
+    "survey_context",
 ]

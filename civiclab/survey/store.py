@@ -273,6 +273,35 @@ class SurveyStore:
                 ).scalar_one()
             )
 
+    def redeem(self, experiment: str, code: str) -> dict[str, str]:
+        """Use up a code on its own (enrolment in a served pilot); returns the segment it was made for.
+
+        Raises:
+            InvitationUnknown: no such code for this experiment.
+            InvitationUsed: the code was already used (also under a concurrent enrolment).
+        """
+        code_hash, legacy = self._hashes(experiment, code)
+        with self._write() as conn:
+            row = conn.execute(
+                invitations.update()
+                .where(
+                    invitations.c.code_hash.in_((code_hash, legacy)),
+                    invitations.c.experiment == experiment,
+                    invitations.c.used_at.is_(None),
+                )
+                .values(used_at=now_iso())
+                .returning(invitations.c.segment)
+            ).first()
+            if row is None:
+                known = conn.execute(
+                    sa.select(invitations.c.id).where(
+                        invitations.c.code_hash.in_((code_hash, legacy)),
+                        invitations.c.experiment == experiment,
+                    )
+                ).first()
+                raise (InvitationUsed if known else InvitationUnknown)("unknown or used invitation code")
+        return {str(k): str(v) for k, v in dict(row.segment or {}).items()}
+
     # -- responses ---------------------------------------------------------------------------
     def submit(
         self, experiment: str, code: str, answers: dict[str, Answer], language: str, lastpage: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -12,7 +13,7 @@ from civiclab import DataFile, Pilot, PilotContext, PilotFacts, SessionPlan, Ses
 from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
-from pilots.journey.sources import StatementsFile, statements_shorthand
+from pilots.journey.sources import StatementsFile, StoreSource, statements_shorthand, store_shorthand
 from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
@@ -32,17 +33,21 @@ class JourneyParams(BaseModel):
         "{path, synthetic, reason}",
     )
     lrs: LrsParams | None = Field(default=None, description="read the statements from an LRS instead")
+    store: Annotated[StoreSource | None, BeforeValidator(store_shorthand)] = Field(
+        default=None,
+        description="or from civiclab's own statement store, where `civiclab journey serve` writes",
+    )
     steps: StepsMapping | None = Field(
         default=None, description="activities to steps; default: ids ending in /steps/STEP_ID"
     )
 
     @model_validator(mode="after")
     def _one_source_for_observe(self) -> JourneyParams:
-        sources = (self.statements is not None) + (self.lrs is not None)
+        sources = (self.statements is not None) + (self.lrs is not None) + (self.store is not None)
         if self.mode == "observe" and sources != 1:
-            raise ValueError("statements: give exactly one of statements or lrs when mode is observe")
+            raise ValueError("statements: give exactly one of statements, lrs or store when mode is observe")
         if self.mode == "simulate" and (sources or self.steps is not None):
-            raise ValueError("mode: statements, lrs and steps are read only when mode is observe")
+            raise ValueError("mode: statements, lrs, store and steps are read only when mode is observe")
         return self
 
 
@@ -102,11 +107,14 @@ class JourneyPilot(Pilot[JourneyParams]):
         mapping = self.params.steps or default_mapping(self.journey)
         personas = {p.id: p.segment() for p in self.context.personas}
         salt = self.context.pseudonym_salt
-        observed = ObservedStatements(
-            ActivityMap(mapping, self.journey), salt, personas, "lrs" if self.params.lrs else "file"
-        )
+        observed = ObservedStatements(ActivityMap(mapping, self.journey), salt, personas, self._source_name())
         if self.params.lrs is not None:
             self._read_lrs(self.params.lrs, observed)
+        elif self.params.store is not None:
+            from pilots.journey.participants.statement_store import read_store
+
+            for statement in read_store(self.params.store.path):
+                observed.add(statement)
         else:
             from pilots.journey.xapi_statement import iter_statements
 
@@ -118,6 +126,9 @@ class JourneyPilot(Pilot[JourneyParams]):
         # Activity ids and verb IRIs are the tools' own names, but may carry a name: redacted.
         self.report = redact(observed.report.model_dump())
         return plans
+
+    def _source_name(self) -> str:
+        return "lrs" if self.params.lrs else "store" if self.params.store else "file"
 
     def _read_lrs(self, lrs: LrsParams, observed: Any) -> None:
         import tempfile
@@ -159,7 +170,16 @@ class JourneyPilot(Pilot[JourneyParams]):
             return self.params.statements.synthetic_reason(self.params.statements.path.name)
         if self.params.lrs is not None:
             return self.params.lrs.synthetic_reason(f"the LRS {self.params.lrs.url}")
+        if self.params.store is not None:
+            return self.params.store.synthetic_reason(self.params.store.path.name)
         return None
+
+    @classmethod
+    def participant_app(cls, experiment: Experiment) -> contextlib.AbstractContextManager[Any]:
+        """The journey served to real participants: the 3D scene, its twin, consent and withdrawal."""
+        from pilots.journey.participants.serve import participant_app
+
+        return participant_app(experiment)
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":

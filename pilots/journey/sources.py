@@ -8,9 +8,10 @@ give a go on it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from civiclab import DataFile
 
@@ -46,4 +47,23 @@ class StatementsFile(Provenance):
 
 def statements_shorthand(value: Any) -> Any:
     """`statements: FILE` is `statements: {path: FILE}` (a real export)."""
+    return {"path": value} if isinstance(value, str) else value
+
+
+class StoreSource(Provenance):
+    """`store:`: civiclab's own statement store (SQLite), where `civiclab journey serve` writes."""
+
+    path: Path = Field(
+        description="the store's file, relative to the experiment; created by the first participant"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_spec(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return (value if value.is_absolute() or base is None else Path(base) / value).resolve()
+
+
+def store_shorthand(value: Any) -> Any:
+    """`store: FILE` is `store: {path: FILE}`."""
     return {"path": value} if isinstance(value, str) else value
