@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 STATIC = {
     "aframe-v1.8.0.min.js": "text/javascript; charset=utf-8",
     "scene.js": "text/javascript; charset=utf-8",
+    "scene-config.js": "text/javascript; charset=utf-8",
     "scene.css": "text/css; charset=utf-8",
     "twin.css": "text/css; charset=utf-8",
 }

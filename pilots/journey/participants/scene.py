@@ -45,6 +45,15 @@ def _a(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _label(text: str, position: str, width: float, height: float, extra: str = "") -> str:
+    """A text panel: the scene's script draws the text on a canvas (no font is fetched from anywhere)."""
+    classes = f"label {extra}".strip()
+    return (
+        f'<a-plane class="{classes}" data-text="{_a(text)}" position="{position}" width="{width}" '
+        f'height="{height}" material="shader: flat; color: #ffffff"></a-plane>'
+    )
+
+
 def _room(step: Step, journey: Journey, x: int) -> str:
     parts = [
         f'<a-entity class="room" id="room-{step.id}" data-step="{step.id}" position="{x} 0 0">',
@@ -52,33 +61,32 @@ def _room(step: Step, journey: Journey, x: int) -> str:
         '<a-box position="0 2 -5" width="10" height="4" depth="0.2" color="#e8e1d5"></a-box>',
         '<a-box position="-5 2 0" width="0.2" height="4" depth="10" color="#d9d0c1"></a-box>',
         '<a-box position="5 2 0" width="0.2" height="4" depth="10" color="#d9d0c1"></a-box>',
-        f'<a-text value="{_a(step.title)}" position="0 3.3 -4.8" align="center" width="8" color="#1a1a1a"></a-text>',
-        f'<a-text class="caption" value="{_a(caption_of(step))}" position="0 2.2 -4.8" align="center" width="6" '
-        'color="#000" wrap-count="40"></a-text>',
+        _label(step.title, "0 3.3 -4.85", 8, 0.7),
+        _label(caption_of(step), "0 2.3 -4.85", 6, 1.0, "caption"),
     ]
     if step.next is not None:
         target = journey.step(step.next)
         parts.append(
             f'<a-entity class="door" data-target="{target.id}" position="0 1.1 -4.85">'
             '<a-box width="1.4" height="2.2" depth="0.1" color="#2f6f4f"></a-box>'
-            f'<a-text value="{_a("Door: " + target.title)}" position="0 1.4 0.1" align="center" width="3"></a-text>'
-            "</a-entity>"
+            + _label("Door: " + target.title, "0 1.5 0.1", 2.6, 0.6)
+            + "</a-entity>"
         )
     if step.fallback is not None:
         other = journey.step(step.fallback)
         parts.append(
             f'<a-entity class="door fallback" data-target="{other.id}" position="-4.85 1.1 -2" rotation="0 90 0">'
             '<a-box width="1.4" height="2.2" depth="0.1" color="#6f4f2f"></a-box>'
-            f'<a-text value="{_a("Other way: " + other.title)}" position="0 1.4 0.1" align="center" width="3"></a-text>'
-            "</a-entity>"
+            + _label("Other way: " + other.title, "0 1.5 0.1", 2.6, 0.6)
+            + "</a-entity>"
         )
     if step.assistance is not None:
         point = journey.assistance(step.assistance)
         parts.append(
             f'<a-entity class="help-point" data-point="{point.id}" position="3.5 0 -3">'
             '<a-cylinder radius="0.4" height="1.2" color="#f2c14e"></a-cylinder>'
-            f'<a-text value="{_a("Help: " + point.label)}" position="0 1.6 0" align="center" width="3"></a-text>'
-            "</a-entity>"
+            + _label("Help: " + point.label, "0 1.6 0", 2.6, 0.6)
+            + "</a-entity>"
         )
     parts.append("</a-entity>")
     return "".join(parts)
@@ -140,6 +148,7 @@ def scene_html(journey: Journey) -> str:
 <meta name="civiclab-csrf" content="{{{{csrf}}}}">
 <title>{_a(journey.title)}: virtual town hall</title>
 <link rel="stylesheet" href="/static/scene.css">
+<script src="/static/scene-config.js"></script>
 <script src="/static/{AFRAME}"></script>
 <script src="/static/scene.js" defer></script>
 </head>

@@ -47,10 +47,18 @@ class StoreSink:
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
-class LrsSink:
-    """An xAPI LRS: statements POSTed as they come; withdrawal voids what this server posted."""
+FLUSH_ENV = "CIVICLAB_JOURNEY_LRS_FLUSH_S"
 
-    def __init__(self, params: LrsParams, home_page: str) -> None:
+
+class LrsSink:
+    """An xAPI LRS: statements are sent in batches (every `flush_s` seconds, past `batch` statements,
+    and when the server stops); withdrawal drops what is not sent yet and voids what is."""
+
+    def __init__(
+        self, params: LrsParams, home_page: str, flush_s: float | None = None, batch: int = 500
+    ) -> None:
+        import os
+
         import httpx
 
         self.url = statements_url(params.url)
@@ -61,35 +69,71 @@ class LrsSink:
             headers={"X-Experience-API-Version": params.version},
             auth=_credentials(params),
         )
+        self._pending: list[dict[str, Any]] = []
         self._posted: dict[str, list[str]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self.batch = batch
+        self.flush_s = flush_s if flush_s is not None else float(os.environ.get(FLUSH_ENV, "5"))
+        self._stop = threading.Event()
+        self._timer = threading.Thread(target=self._every, name="civiclab-lrs-flush", daemon=True)
+        self._timer.start()
+
+    def _every(self) -> None:
+        while not self._stop.wait(self.flush_s):
+            try:
+                self.flush()
+            except PilotError:
+                pass  # kept pending; tried again at the next tick and at close
 
     def post(self, statements: list[dict[str, Any]]) -> None:
-        response = self._client.post(self.url, json=statements)
-        if response.status_code not in (200, 204):
-            raise PilotError(f"{self.where}: HTTP {response.status_code} on POST statements")
         with self._lock:
-            for st in statements:
-                registration = st.get("context", {}).get("registration")
-                if registration is not None:  # a voiding statement has none
-                    self._posted[registration].append(st["id"])
+            self._pending.extend(statements)
+            full = len(self._pending) >= self.batch
+        if full:
+            self.flush()
+
+    def flush(self) -> int:
+        """Send what is pending in one request; returns how many were sent."""
+        with self._send_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return 0
+            response = self._client.post(self.url, json=batch)
+            if response.status_code not in (200, 204):
+                with self._lock:
+                    self._pending[:0] = batch
+                raise PilotError(f"{self.where}: HTTP {response.status_code} on POST statements")
+            with self._lock:
+                for st in batch:
+                    registration = st.get("context", {}).get("registration")
+                    if registration is not None:  # a voiding statement has none
+                        self._posted[registration].append(st["id"])
+            return len(batch)
 
     def withdraw(self, registration: str) -> int:
         with self._lock:
+            kept = [st for st in self._pending if st.get("context", {}).get("registration") != registration]
+            dropped = len(self._pending) - len(kept)
+            self._pending = kept
             ids = self._posted.pop(registration, [])
-        if not ids:
-            return 0
-        voiding = [
-            {
-                "id": str(uuid.uuid4()),
-                "actor": {"objectType": "Agent", "account": {"homePage": self.home_page, "name": "civiclab"}},
-                "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
-                "object": {"objectType": "StatementRef", "id": sid},
-            }
-            for sid in ids
-        ]
-        self.post(voiding)
-        return len(ids)
+        if ids:
+            # xAPI has no delete: what reached the LRS is voided, and observe mode leaves it out.
+            self.post([self._voiding(sid) for sid in ids])
+        return dropped + len(ids)
+
+    def _voiding(self, statement_id: str) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "account": {"homePage": self.home_page, "name": "civiclab"}},
+            "verb": {"id": VOIDED, "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": statement_id},
+        }
 
     def close(self) -> None:
-        self._client.close()
+        self._stop.set()
+        try:
+            self.flush()
+        finally:
+            self._client.close()

@@ -114,7 +114,35 @@
     requestAnimationFrame(tick);
   }
   requestAnimationFrame(tick);
+  // Text in the rooms is drawn on canvases with the system's fonts: no font file is fetched.
+  function wrap(ctx, text, width) {
+    var words = text.split(/\s+/), lines = [], line = "";
+    words.forEach(function (w) {
+      var next = line ? line + " " + w : w;
+      if (ctx.measureText(next).width > width && line) { lines.push(line); line = w; } else { line = next; }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+  function drawLabels() {
+    document.querySelectorAll("a-plane.label").forEach(function (plane) {
+      var w = parseFloat(plane.getAttribute("width")), h = parseFloat(plane.getAttribute("height"));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(w * 128); canvas.height = Math.round(h * 128);
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = "#111111"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      var size = 40; ctx.font = size + "px sans-serif";
+      var lines = wrap(ctx, plane.getAttribute("data-text"), canvas.width - 24);
+      while (lines.length * size * 1.2 > canvas.height - 8 && size > 12) {
+        size -= 2; ctx.font = size + "px sans-serif"; lines = wrap(ctx, plane.getAttribute("data-text"), canvas.width - 24);
+      }
+      var top = canvas.height / 2 - (lines.length - 1) * size * 0.6;
+      lines.forEach(function (l, i) { ctx.fillText(l, canvas.width / 2, top + i * size * 1.2); });
+      plane.setAttribute("material", { shader: "flat", src: canvas });
+    });
+  }
   var scene = document.getElementById("scene");
-  function ready() { document.body.setAttribute("data-ready", "true"); enter(current); }
+  function ready() { drawLabels(); document.body.setAttribute("data-ready", "true"); enter(current); }
   if (scene.hasLoaded) ready(); else scene.addEventListener("loaded", ready);
 })();
