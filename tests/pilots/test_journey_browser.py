@@ -50,64 +50,65 @@ def test_two_participants_in_the_scene_and_its_twin_are_counted_by_the_observed_
         lrs = {"url": ralph.url, "auth_env": "CIVICLAB_TEST_LRS", "page_size": 100}
         spec = immersive_spec(tmp_path, lrs=lrs)
         walker, switcher = invite(tmp_path, 2)
-        with participant_app(load_experiment(spec, FAST)) as app, served(app, "journey") as base:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=WEBGL_ARGS)
-                try:
-                    # The walker keeps the pages' content security policy: the scene must run under it.
-                    one = browser.new_context().new_page()
-                    errors: list[str] = []
-                    one.on("pageerror", lambda exc: errors.append(str(exc)))
-                    one.on(
-                        "console",
-                        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+        with (
+            participant_app(load_experiment(spec, FAST)) as app,
+            served(app, "journey") as base,
+            sync_playwright() as p,
+        ):
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=WEBGL_ARGS)
+            try:
+                # The walker keeps the pages' content security policy: the scene must run under it.
+                one = browser.new_context().new_page()
+                errors: list[str] = []
+                one.on("pageerror", lambda exc: errors.append(str(exc)))
+                one.on(
+                    "console",
+                    lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+                )
+                _enrol(one, base, walker, "scene", axe=False)
+                one.wait_for_url(base + "/scene")
+                one.wait_for_selector("body[data-ready='true']", timeout=60_000)
+                assert one.evaluate("() => !!document.querySelector('canvas.a-canvas')")
+                assert one.evaluate("() => !!AFRAME && AFRAME.version") == "1.8.0"
+                one.wait_for_selector("body[data-step='lobby']")
+                assert "parking desk" in one.inner_text("#caption")
+                # Captions and every control are in the accessibility tree, not only drawn in WebGL.
+                assert one.get_by_role("status").inner_text().startswith("Welcome")
+                for name in (
+                    "Go through the door",
+                    "Ask for help",
+                    "Seated mode",
+                    "Stop now",
+                    "Switch to plain pages",
+                ):
+                    assert (
+                        one.get_by_role("button", name=name).or_(one.get_by_role("link", name=name)).count()
+                        == 1
                     )
-                    _enrol(one, base, walker, "scene", axe=False)
-                    one.wait_for_url(base + "/scene")
-                    one.wait_for_selector("body[data-ready='true']", timeout=60_000)
-                    assert one.evaluate("() => !!document.querySelector('canvas.a-canvas')")
-                    assert one.evaluate("() => !!AFRAME && AFRAME.version") == "1.8.0"
-                    one.wait_for_selector("body[data-step='lobby']")
-                    assert "parking desk" in one.inner_text("#caption")
-                    # Captions and every control are in the accessibility tree, not only drawn in WebGL.
-                    assert one.get_by_role("status").inner_text().startswith("Welcome")
-                    for name in (
-                        "Go through the door",
-                        "Ask for help",
-                        "Seated mode",
-                        "Stop now",
-                        "Switch to plain pages",
-                    ):
-                        assert (
-                            one.get_by_role("button", name=name)
-                            .or_(one.get_by_role("link", name=name))
-                            .count()
-                            == 1
-                        )
-                    one.keyboard.press("s")  # seated mode
-                    one.wait_for_selector("#seated[aria-pressed='true']")
-                    one.keyboard.press("q")  # a snap turn
-                    for step in ("parking_desk", "documents_room", "confirm"):
-                        one.keyboard.press("n")
-                        one.wait_for_selector(f"body[data-step='{step}']")
-                    one.keyboard.press("n")  # the last door: done
-                    one.wait_for_url(base + "/finish")
-                    assert "Thank you" in one.content() and errors == []
+                one.keyboard.press("s")  # seated mode
+                one.wait_for_selector("#seated[aria-pressed='true']")
+                one.keyboard.press("q")  # a snap turn
+                for step in ("parking_desk", "documents_room", "confirm"):
+                    one.keyboard.press("n")
+                    one.wait_for_selector(f"body[data-step='{step}']")
+                one.keyboard.press("n")  # the last door: done
+                one.wait_for_url(base + "/finish")
+                assert "Thank you" in one.content() and errors == []
 
-                    two = browser.new_context(bypass_csp=True).new_page()  # lets the test inject axe
-                    _enrol(two, base, switcher, "scene", axe=True)
-                    two.wait_for_selector("body[data-ready='true']", timeout=60_000)
-                    two.wait_for_selector("body[data-step='lobby']")
-                    two.keyboard.press("t")  # to the plain pages at the first step
-                    two.wait_for_url(base + "/twin/lobby?switch=1")
-                    assert axe_violations(two) == [], "twin page"
-                    for step in ("lobby", "parking_desk", "documents_room", "confirm"):
-                        assert two.get_by_role("heading", level=1).inner_text() != ""
-                        two.get_by_role("button", name="Done").click()
-                        two.wait_for_load_state()
-                    assert two.url == base + "/finish"
-                finally:
-                    browser.close()
+                two = browser.new_context(bypass_csp=True).new_page()  # lets the test inject axe
+                _enrol(two, base, switcher, "scene", axe=True)
+                two.wait_for_selector("body[data-ready='true']", timeout=60_000)
+                two.wait_for_selector("body[data-step='lobby']")
+                two.keyboard.press("t")  # to the plain pages at the first step
+                two.wait_for_url(base + "/twin/lobby?switch=1")
+                assert axe_violations(two) == [], "twin page"
+                for step in ("lobby", "parking_desk", "documents_room", "confirm"):
+                    assert f"/twin/{step}" in two.url and two.get_by_role("heading", level=1).count() == 1
+                    two.get_by_role("button", name="Done").click()
+                    two.wait_for_load_state()
+                assert two.url == base + "/finish"
+            finally:
+                browser.close()
         result = run_experiment(load_experiment(spec, FAST), tracking_uri=store_uri)
     assert result.artifact_dir is not None
     records = [json.loads(line) for line in (result.artifact_dir / "sessions.jsonl").read_text().splitlines()]

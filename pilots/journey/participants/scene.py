@@ -61,15 +61,15 @@ def _room(step: Step, journey: Journey, x: int) -> str:
         '<a-box position="0 2 -5" width="10" height="4" depth="0.2" color="#e8e1d5"></a-box>',
         '<a-box position="-5 2 0" width="0.2" height="4" depth="10" color="#d9d0c1"></a-box>',
         '<a-box position="5 2 0" width="0.2" height="4" depth="10" color="#d9d0c1"></a-box>',
-        _label(step.title, "0 3.3 -4.85", 8, 0.7),
-        _label(caption_of(step), "0 2.3 -4.85", 6, 1.0, "caption"),
+        _label(step.title, "0 3.72 -4.85", 8, 0.45),
+        _label(caption_of(step), "0 3.05 -4.85", 6, 0.8, "caption"),
     ]
     if step.next is not None:
         target = journey.step(step.next)
         parts.append(
             f'<a-entity class="door" data-target="{target.id}" position="0 1.1 -4.85">'
             '<a-box width="1.4" height="2.2" depth="0.1" color="#2f6f4f"></a-box>'
-            + _label("Door: " + target.title, "0 1.5 0.1", 2.6, 0.6)
+            + _label("Door: " + target.title, "0 1.3 0.1", 2.4, 0.5)
             + "</a-entity>"
         )
     if step.fallback is not None:
@@ -77,7 +77,7 @@ def _room(step: Step, journey: Journey, x: int) -> str:
         parts.append(
             f'<a-entity class="door fallback" data-target="{other.id}" position="-4.85 1.1 -2" rotation="0 90 0">'
             '<a-box width="1.4" height="2.2" depth="0.1" color="#6f4f2f"></a-box>'
-            + _label("Other way: " + other.title, "0 1.5 0.1", 2.6, 0.6)
+            + _label("Other way: " + other.title, "0 1.3 0.1", 2.4, 0.5)
             + "</a-entity>"
         )
     if step.assistance is not None:

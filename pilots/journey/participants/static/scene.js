@@ -125,7 +125,10 @@
     return lines;
   }
   function drawLabels() {
-    document.querySelectorAll("a-plane.label").forEach(function (plane) {
+    var holder = document.createElement("div");
+    holder.hidden = true;
+    document.body.appendChild(holder);
+    document.querySelectorAll("a-plane.label").forEach(function (plane, index) {
       var w = parseFloat(plane.getAttribute("width")), h = parseFloat(plane.getAttribute("height"));
       var canvas = document.createElement("canvas");
       canvas.width = Math.round(w * 128); canvas.height = Math.round(h * 128);
@@ -139,7 +142,10 @@
       }
       var top = canvas.height / 2 - (lines.length - 1) * size * 0.6;
       lines.forEach(function (l, i) { ctx.fillText(l, canvas.width / 2, top + i * size * 1.2); });
-      plane.setAttribute("material", { shader: "flat", src: canvas });
+      // Each canvas by its own id: A-Frame caches textures by source, and unnamed canvases would share one.
+      canvas.id = "civiclab-label-" + index;
+      holder.appendChild(canvas);
+      plane.setAttribute("material", { shader: "flat", src: "#" + canvas.id });
     });
   }
   var scene = document.getElementById("scene");
