@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from civiclab.spec.instruments import Instrument
+    from civiclab.spec.instruments import Instrument, load_instrument
     from civiclab.survey.collect import Gathered, check_response_files, gather, survey_context
     from civiclab.survey.responses import SurveyResponse
     from civiclab.survey.scoring import ScoringOptions, score_survey
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "Gathered": "civiclab.survey.collect",
     "Instrument": "civiclab.spec.instruments",
+    "load_instrument": "civiclab.spec.instruments",
     "ScoringOptions": "civiclab.survey.scoring",
     "SurveyResponse": "civiclab.survey.responses",
     "check_response_files": "civiclab.survey.collect",
@@ -55,6 +56,7 @@ __all__ = [
     "SurveyStore",
     "check_response_files",
     "gather",
+    "load_instrument",
     "normalise_code",
     "score_survey",
     "survey_context",

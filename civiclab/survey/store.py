@@ -303,6 +303,58 @@ class SurveyStore:
         return {str(k): str(v) for k, v in dict(row.segment or {}).items()}
 
     # -- responses ---------------------------------------------------------------------------
+    def store_answers(
+        self,
+        experiment: str,
+        person: str,
+        answers: dict[str, Answer],
+        language: str,
+        segment: dict[str, str],
+        source: str = "journey",
+    ) -> str:
+        """Add answers to a served pilot's participant's response (one per person, answered in parts:
+        before and after the pilot); returns its uid. The person is a pseudonym, never a code."""
+        uid = f"{source}:{person}"
+        stamp = now_iso()
+        with self._write() as conn:
+            row = conn.execute(
+                sa.select(responses.c.answers).where(
+                    responses.c.experiment == experiment, responses.c.uid == uid
+                )
+            ).first()
+            if row is None:
+                conn.execute(
+                    responses.insert().values(
+                        experiment=experiment,
+                        uid=uid,
+                        source=source,
+                        complete=True,
+                        submitted_at=stamp,
+                        lastpage=None,
+                        language=language,
+                        segment={**segment, "language": language},
+                        answers=answers,
+                        stored_at=stamp,
+                        person=person,
+                    )
+                )
+            else:
+                merged = {**dict(row.answers or {}), **answers}
+                conn.execute(
+                    responses.update()
+                    .where(responses.c.experiment == experiment, responses.c.uid == uid)
+                    .values(answers=merged, submitted_at=stamp)
+                )
+        return uid
+
+    def withdraw_person(self, experiment: str, person: str) -> int:
+        """Delete every response of a person (a participant who withdraws); returns how many."""
+        with self._write() as conn:
+            result = conn.execute(
+                responses.delete().where(responses.c.experiment == experiment, responses.c.person == person)
+            )
+        return int(result.rowcount or 0)
+
     def submit(
         self, experiment: str, code: str, answers: dict[str, Answer], language: str, lastpage: int
     ) -> str:

@@ -34,6 +34,17 @@ def _enrol(page: Any, base: str, code: str, start: str, axe: bool) -> None:
     page.check("#agree")
     label = "Start in the 3D town hall" if start == "scene" else "Start with plain pages"
     page.get_by_role("button", name=label).click()
+    page.wait_for_url(base + "/questions/before")
+    assert not axe or axe_violations(page) == [], "questionnaire page"
+
+
+def _answer_all(page: Any, value: int, action: str = "Send my answers") -> None:
+    """Rate every SSQ symptom on the page `value` (each a radio group, as a screen reader sees it)."""
+    for group in page.get_by_role("group").all():
+        radio = group.get_by_role("radio").nth(value)
+        if radio.count():
+            radio.check()
+    page.get_by_role("button", name=action).click()
 
 
 def test_two_participants_in_the_scene_and_its_twin_are_counted_by_the_observed_run(
@@ -66,6 +77,7 @@ def test_two_participants_in_the_scene_and_its_twin_are_counted_by_the_observed_
                     lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
                 )
                 _enrol(one, base, walker, "scene", axe=False)
+                _answer_all(one, 0)  # no symptom before
                 one.wait_for_url(base + "/scene")
                 one.wait_for_selector("body[data-ready='true']", timeout=60_000)
                 assert one.evaluate("() => !!document.querySelector('canvas.a-canvas')")
@@ -92,11 +104,17 @@ def test_two_participants_in_the_scene_and_its_twin_are_counted_by_the_observed_
                     one.keyboard.press("n")
                     one.wait_for_selector(f"body[data-step='{step}']")
                 one.keyboard.press("n")  # the last door: done
-                one.wait_for_url(base + "/finish")
-                assert "Thank you" in one.content() and errors == []
+                one.wait_for_url(base + "/questions/after")
+                _answer_all(
+                    one, 1
+                )  # every symptom slight after, and presence questions at the scale's second point
+                one.wait_for_load_state()
+                assert "Thank you" in one.content(), one.content()[-1500:]
+                assert errors == []
 
                 two = browser.new_context(bypass_csp=True).new_page()  # lets the test inject axe
                 _enrol(two, base, switcher, "scene", axe=True)
+                two.get_by_role("button", name="Skip").click()
                 two.wait_for_selector("body[data-ready='true']", timeout=60_000)
                 two.wait_for_selector("body[data-step='lobby']")
                 two.keyboard.press("t")  # to the plain pages at the first step
@@ -106,7 +124,8 @@ def test_two_participants_in_the_scene_and_its_twin_are_counted_by_the_observed_
                     assert f"/twin/{step}" in two.url and two.get_by_role("heading", level=1).count() == 1
                     two.get_by_role("button", name="Done").click()
                     two.wait_for_load_state()
-                assert two.url == base + "/finish"
+                assert two.url == base + "/questions/after"
+                two.get_by_role("button", name="Skip").click()
             finally:
                 browser.close()
         result = run_experiment(load_experiment(spec, FAST), tracking_uri=store_uri)

@@ -23,14 +23,18 @@ def _statements(path: Path) -> int:
     return int(sqlite3.connect(path).execute("select count(*) from statements").fetchone()[0])
 
 
-def _enrol(client: TestClient, code: str, start: str = "twin") -> Any:
+def _enrol(client: TestClient, code: str, start: str = "twin", ssq: dict[str, str] | None = None) -> Any:
     token = csrf_of(client.get("/").text)
     enrolled = client.post("/enrol", data={"code": code, "csrf_token": token}, follow_redirects=False)
     assert enrolled.status_code == 303 and enrolled.headers["location"] == "/consent"
     token = csrf_of(client.get("/consent").text)
-    return client.post(
+    agreed = client.post(
         "/consent", data={"agree": "yes", "start": start, "csrf_token": token}, follow_redirects=False
     )
+    assert agreed.headers["location"] == "/questions/before"
+    token = csrf_of(client.get("/questions/before").text)
+    answer = {"action": "answer", **ssq} if ssq else {"action": "skip"}
+    return client.post("/questions/before", data={**answer, "csrf_token": token}, follow_redirects=False)
 
 
 def _twin(client: TestClient, step: str, action: str) -> Any:
@@ -68,13 +72,17 @@ def test_withdrawal_deletes_the_participants_statements_and_no_one_elses(tmp_pat
         assert _twin(a, "lobby", "done").headers["location"] == "/twin/parking_desk"
         kept = _statements(store)
         assert kept == 3  # initialized, attempted lobby, completed lobby
-        _enrol(b, leaves)
+        _enrol(b, leaves, ssq={"SSQPRE[S01]": "1", "SSQPRE[S08]": "0"})
         _twin(b, "lobby", "done")
         assert _statements(store) == 2 * kept
+        answers = sqlite3.connect(tmp_path / "survey.db")
+        count = "select count(*) from survey_responses where experiment = 'journey_immersive'"
+        assert answers.execute(count).fetchone()[0] == 1
         token = csrf_of(b.get("/stop").text)
         r = b.post("/stop", data={"action": "withdraw", "reason": "sickness", "csrf_token": token})
-        assert r.status_code == 200 and "3 records" in r.text
+        assert r.status_code == 200 and "4 records" in r.text  # 3 statements and the SSQ answers
         assert _statements(store) == kept
+        assert answers.execute(count).fetchone()[0] == 0
         assert b.get("/twin/parking_desk").status_code == 403  # withdrawn: no longer a participant
 
 
@@ -91,7 +99,7 @@ def test_the_run_counts_each_served_session_with_its_outcome_and_channel(
         _enrol(a, done)
         for step in ("lobby", "parking_desk", "documents_room", "confirm"):
             last = _twin(a, step, "done")
-        assert last.headers["location"] == "/finish" and "Thank you" in a.get("/finish").text
+        assert last.headers["location"] == "/finish" and "How do you feel now?" in a.get("/finish").text
         _enrol(b, helped)
         _twin(b, "lobby", "done")
         assert "Help is on its way" in _twin(b, "parking_desk", "help").text

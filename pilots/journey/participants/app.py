@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from civiclab.survey import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
 from civiclab.web import CSRF_FIELD, BodyLimit, CsrfTokens, SecurityHeaders, security_headers
 from pilots.journey.model import Journey
+from pilots.journey.participants import questionnaires
 from pilots.journey.participants.scene import IMMERSIVE, caption_of, scene_html
 from pilots.journey.participants.sessions import COOKIE, Participant, Participants
 from pilots.journey.participants.sinks import StatementSink
@@ -59,6 +60,7 @@ class Served:
         store: SurveyStore,
         sink: StatementSink,
         governance: dict[str, str],
+        salt: str = "",
     ) -> None:
         self.experiment = experiment
         self.journey = journey
@@ -67,6 +69,13 @@ class Served:
         self.governance = governance
         self.maker = StatementMaker(experiment, journey.id, "https://w3id.org/civiclab/participants")
         self.participants = Participants()
+        self.salt = salt
+
+    def person(self, p: Participant) -> str:
+        """The pseudonym a run gives this participant's session (`registration` in its record)."""
+        from pilots.journey.xapi_statement import pseudonym
+
+        return pseudonym(p.registration.lower(), self.salt)
 
     def send(self, p: Participant, statements: list[dict[str, Any]]) -> None:
         self.sink.post(statements)
@@ -121,7 +130,7 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
         return p
 
     async def form(request: Request) -> dict[str, str]:
-        data = await request.form(max_files=0, max_fields=20)
+        data = await request.form(max_files=0, max_fields=100)
         fields = {k: v for k, v in data.items() if isinstance(v, str)}
         anchor, _ = anchor_of(request)
         if not tokens.check(anchor, fields.get(CSRF_FIELD)):
@@ -189,14 +198,59 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
         choice = fields.get("start")
         p.channel = IMMERSIVE if choice == "scene" else "accessible_twin"
         await run_in_threadpool(served.record, p, "initialized")
-        if choice == "scene":
-            return RedirectResponse("/scene", status_code=303)
-        return RedirectResponse(f"/twin/{journey.start}", status_code=303)
+        return RedirectResponse("/questions/before", status_code=303)
+
+    def first_page(p: Participant) -> str:
+        return "/scene" if p.channel == IMMERSIVE else f"/twin/{journey.start}"
+
+    phases = {
+        "before": (questionnaires.BEFORE, "How do you feel right now?", "A few questions before you start."),
+        "after": (
+            questionnaires.AFTER_IMMERSION,
+            "How do you feel now?",
+            "A few questions now that you have finished.",
+        ),
+    }
+
+    @app.get("/questions/{phase}", response_class=HTMLResponse)
+    async def questions(request: Request, phase: str) -> HTMLResponse:
+        p = participant(request)
+        if phase not in phases:
+            raise HTTPException(404)
+        names, heading, lead = phases[phase]
+        if phase == "after" and not p.immersive_s and "scene" not in p.flags:
+            names = ("ssq_after",)  # presence is asked only of those who were in the 3D town hall
+        shown = [questionnaires.view(i) for i in questionnaires.load(names)]
+        return render(
+            request, "questionnaire.html", heading, stop=phase == "before", heading=heading, lead=lead,
+            instruments=shown, action=f"/questions/{phase}", error=None,
+        )  # fmt: skip
+
+    @app.post("/questions/{phase}")
+    async def questions_post(request: Request, phase: str) -> Response:
+        p = participant(request)
+        if phase not in phases:
+            raise HTTPException(404)
+        fields = await form(request)
+        if fields.get("action") == "answer":
+            answers = questionnaires.read_answers(questionnaires.load(phases[phase][0]), fields)
+            if answers:
+                await run_in_threadpool(
+                    served.store.store_answers, served.experiment, served.person(p), answers, "en", p.segment
+                )
+        if phase == "before":
+            return RedirectResponse(first_page(p), status_code=303)
+        return message(
+            request, "Thank you", "You have left the pilot. You can close this page.",
+            "If you change your mind, you can still delete everything recorded about you.",
+            link=("/stop", "Withdraw from the pilot"),
+        )  # fmt: skip
 
     @app.get("/scene", response_class=HTMLResponse)
     async def scene_page(request: Request) -> HTMLResponse:
         p = participant(request)
         p.enter_scene()
+        p.flags.add("scene")
         return HTMLResponse(scene.replace("{{csrf}}", tokens.token(request.cookies[COOKIE])))
 
     @app.post("/api/event")
@@ -304,6 +358,9 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
             served.participants.forget(token)
         if withdraw:
             deleted = await run_in_threadpool(served.sink.withdraw, p.registration)
+            deleted += await run_in_threadpool(
+                served.store.withdraw_person, served.experiment, served.person(p)
+            )
             response: Response = message(
                 request, "You have withdrawn",
                 f"{deleted} records about your participation were deleted. Nothing more is recorded.",
@@ -313,11 +370,7 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
         if "exited" not in p.flags:
             p.flags.add("exited")
             await run_in_threadpool(served.send, p, statements)
-        return message(
-            request, "Thank you", "You have left the pilot. You can close this page.",
-            "If you change your mind, you can still delete everything recorded about you.",
-            link=("/stop", "Withdraw from the pilot"),
-        )  # fmt: skip
+        return RedirectResponse("/questions/after", status_code=303)
 
     @app.post("/stop")
     async def stop_post(request: Request) -> Response:

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from civiclab import SpecError
+from civiclab import SpecError, pseudonym_salt
 from civiclab.survey import SurveyStore, survey_context
 from pilots.journey.model import load_journey
 from pilots.journey.participants.app import Served, create_app
@@ -55,6 +55,7 @@ def participant_app(experiment: Experiment, *, secret: bytes | None = None) -> I
             "data_controller": getattr(governance, "data_controller", "") or "",
             "retention": getattr(governance, "retention", "") or "",
         },
+        salt=pseudonym_salt(experiment.spec.privacy),
     )
     try:
         yield create_app(served, secret=secret)
