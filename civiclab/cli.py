@@ -18,6 +18,7 @@ from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials, strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
+from civiclab.run import participants_cli
 from civiclab.store.schema import (
     AUDIT_ROOT_TAG,
     ENERGY_METHOD_TAG,
@@ -66,35 +67,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{len(exp.personas)} personas, {exp.spec.population.sessions} sessions, evaluators: {evs}, "
         f"{len(exp.spec.scorecard.criteria)} criteria, {len(exp.data_files)} data files"
     )
-    return 0
-
-
-def cmd_journey_serve(args: argparse.Namespace) -> int:
-    from civiclab.errors import SpecError
-    from civiclab.plugins.experiment import load_experiment
-    from civiclab.survey.listen import listening_socket
-
-    exp = load_experiment(args.spec)
-    served = exp.pilot.factory.participant_app(exp)
-    if served is None:
-        raise SpecError(exp.path, "pilot.kind", f"pilot {exp.pilot.name!r} serves nothing to participants")
-    # Bound before anything is printed: a port in use or out of range is one line, exit 2.
-    sock = listening_socket(args.host, args.port)
-    import uvicorn
-
-    try:
-        with served as app:
-            print(
-                f"journey of {exp.spec.name!r} on http://{args.host}:{args.port}/ — participants enter their code "
-                f"there (codes: civiclab survey invite --experiment {exp.path})",
-                file=sys.stderr,
-            )
-            config = uvicorn.Config(
-                app, host=args.host, port=args.port, log_level="warning", access_log=False
-            )
-            uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
     return 0
 
 
@@ -399,17 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs_options(p)
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("journey", help="serve a journey to real participants")
-    journey = p.add_subparsers(dest="journey_command", metavar="COMMAND", required=True)
-    p = journey.add_parser(
-        "serve", help="serve the 3D town hall, its plain-page twin, consent and withdrawal to participants"
-    )
-    p.add_argument("spec", help="experiment YAML file (journey pilot, mode observe, with lrs: or store:)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8200)
-    p.set_defaults(handler=cmd_journey_serve)
-
     survey_cli.add_commands(sub)
+    participants_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
     verify_cli.add_commands(sub)

@@ -67,6 +67,9 @@ class JourneyFacts(PilotFacts):
     xapi: dict[str, Any] | None = Field(
         default=None, description="observe mode: what was read, voided, duplicated, unmapped (redacted)"
     )
+    scene: dict[str, Any] | None = Field(
+        default=None, description="the served 3D scene against the W3C XAUR, per immersive step"
+    )
 
 
 @pilot("journey", params=JourneyParams)
@@ -162,7 +165,16 @@ class JourneyPilot(Pilot[JourneyParams]):
             statements_rejected=len(self.problems),
             xapi=self.report,
             synthetic=SIMULATED if self.params.mode == "simulate" else self._observed_synthetic(),
+            scene=self._scene(),
         )
+
+    def _scene(self) -> dict[str, Any] | None:
+        """What the served scene offers, for a journey with immersive steps (None without)."""
+        if not any(s.channel == "immersive_3d" for s in self.journey.steps):
+            return None
+        from pilots.journey.participants.xaur import scene_accessibility
+
+        return scene_accessibility(self.journey)
 
     def _observed_synthetic(self) -> str | None:
         """The declared SYNTHETIC mark of observe mode's source (None for a real export or LRS)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ def _enrol(client: TestClient, code: str, start: str = "twin", ssq: dict[str, st
     token = csrf_of(client.get("/questions/before").text)
     answer = {"action": "answer", **ssq} if ssq else {"action": "skip"}
     return client.post("/questions/before", data={**answer, "csrf_token": token}, follow_redirects=False)
+
+
+def _answer_after(client: TestClient, ssq: int) -> Any:
+    """Rate every SSQ symptom `ssq` on the after page (the IPQ, when shown, at its midpoint)."""
+    page = client.get("/questions/after").text
+    names = sorted(set(re.findall(r'type="radio" id="[^"]+" name="([^"]+)"', page)))
+    fields = {n: str(ssq if n.startswith("SSQ") else 3) for n in names}
+    return client.post("/questions/after", data={**fields, "action": "answer", "csrf_token": csrf_of(page)})
 
 
 def _twin(client: TestClient, step: str, action: str) -> Any:
@@ -96,16 +105,21 @@ def test_the_run_counts_each_served_session_with_its_outcome_and_channel(
     done, helped, stopped = invite(tmp_path, 3)
     with participant_app(load_experiment(spec, FAST)) as app:
         a, b, c = TestClient(app), TestClient(app), TestClient(app)
-        _enrol(a, done)
+        none = {f"SSQPRE[S{i:02d}]": "0" for i in range(1, 17)}
+        _enrol(a, done, ssq=none)
         for step in ("lobby", "parking_desk", "documents_room", "confirm"):
             last = _twin(a, step, "done")
         assert last.headers["location"] == "/finish" and "How do you feel now?" in a.get("/finish").text
+        assert "Thank you" in _answer_after(a, 1).text
         _enrol(b, helped)
         _twin(b, "lobby", "done")
         assert "Help is on its way" in _twin(b, "parking_desk", "help").text
-        _enrol(c, stopped, start="scene")
-        token = csrf_of(c.get("/stop").text)  # the scene page itself needs a browser: stopped at once
+        _enrol(c, stopped, start="scene", ssq=none)
+        assert c.get("/scene").status_code == 200  # the scene itself needs a browser: stopped at once
+        token = csrf_of(c.get("/stop").text)
         c.post("/stop", data={"action": "leave", "reason": "sickness", "csrf_token": token})
+        assert "Presence" in c.get("/questions/after").text or "presence" in c.get("/questions/after").text
+        _answer_after(c, 2)
     result = run_experiment(load_experiment(spec, FAST), tracking_uri=store_uri)
     by_key = {m.key: m.value for m in result.metrics}
     assert by_key["human_centered.completion_rate"] == pytest.approx(1 / 3)
@@ -172,3 +186,19 @@ def test_the_scene_has_a_room_per_immersive_step_doors_help_points_and_the_twin_
     assert "/static/aframe-v1.8.0.min.js" in page and "http" not in page.split("<a-scene")[0].replace(
         "http-equiv", ""
     )
+
+
+def test_the_xaur_check_reads_the_generated_scene_and_names_steps_that_fail() -> None:
+    from pilots.journey.model import load_journey
+    from pilots.journey.participants.xaur import scene_accessibility
+
+    root = Path(__file__).parents[2] / "experiments/data/journey"
+    town_hall = scene_accessibility(load_journey(root / "town_hall.yaml"))["steps"]
+    assert all(all(checks.values()) for checks in town_hall.values())
+    # The housing-benefit hall speaks (audio: true) but writes no caption: its spoken steps fail captions.
+    housing = scene_accessibility(load_journey(root / "housing_benefit.yaml"))["steps"]
+    assert sorted(s for s, checks in housing.items() if not checks["captions"]) == [
+        "enter_town_hall",
+        "meet_avatar",
+    ]
+    assert housing["review_3d"]["captions"] is True  # no speech there

@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from civiclab.survey import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
+from civiclab.survey import (
+    InvitationUnknown,
+    InvitationUsed,
+    SurveyStore,
+    normalise_code,
+    redeem,
+    store_answers,
+    withdraw_person,
+)
 from civiclab.web import CSRF_FIELD, BodyLimit, CsrfTokens, SecurityHeaders, security_headers
 from pilots.journey.model import Journey
 from pilots.journey.participants import questionnaires
@@ -167,7 +175,7 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
         try:
             if not code:
                 raise InvitationUnknown("no code")
-            segment = await run_in_threadpool(served.store.redeem, served.experiment, code)
+            segment = await run_in_threadpool(redeem, served.store, served.experiment, code)
         except (InvitationUnknown, InvitationUsed):
             # One answer for both: another would tell a guesser that a code exists.
             return render(request, "enrol.html", "Take part", 422, error=CODE_REFUSED)
@@ -236,7 +244,7 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
             answers = questionnaires.read_answers(questionnaires.load(phases[phase][0]), fields)
             if answers:
                 await run_in_threadpool(
-                    served.store.store_answers, served.experiment, served.person(p), answers, "en", p.segment
+                    store_answers, served.store, served.experiment, served.person(p), answers, "en", p.segment
                 )
         if phase == "before":
             return RedirectResponse(first_page(p), status_code=303)
@@ -359,7 +367,7 @@ def create_app(served: Served, *, secret: bytes | None = None) -> Any:
         if withdraw:
             deleted = await run_in_threadpool(served.sink.withdraw, p.registration)
             deleted += await run_in_threadpool(
-                served.store.withdraw_person, served.experiment, served.person(p)
+                withdraw_person, served.store, served.experiment, served.person(p)
             )
             response: Response = message(
                 request, "You have withdrawn",
