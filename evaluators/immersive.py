@@ -174,6 +174,11 @@ def _ssq_metrics(run: RunData, params: ImmersiveParams, outcome_of: dict[str, st
         return []
     changes = {person: after - before for person, (before, after, _) in totals.items()}
     values = list(changes.values())
+    if len(values) < run.k:  # health answers: fewer than k people are not shown, even overall
+        return [
+            Metric(name=f"{DIM}.ssq_change", value=None, unit="SSQ total points", dimension=DIM, n=len(values),
+                   higher_is_better=False, note=f"fewer than k = {run.k} people answered the SSQ before and after")
+        ]  # fmt: skip
     above = [p for p, change in changes.items() if change >= params.ssq_threshold]
     out = [
         metric_from(f"{DIM}.ssq_change", mean(values, seed=run.seed), dimension=DIM, unit="SSQ total points",

@@ -27,7 +27,7 @@ class SceneFacts(BaseModel):
         "xr_accessibility.requirements_met": "share of (step, requirement) pairs met",
     },
 )
-def xr_accessibility(run: RunData) -> list[Metric]:
+def xr_accessibility(run: RunData, params: object) -> list[Metric]:
     """Each XAUR requirement over the immersive steps of the scene the pilot serves."""
     facts = run.facts_as(SceneFacts)
     scene = facts.scene if facts is not None else None

@@ -14,7 +14,7 @@ EXPERIMENT = "journey_immersive"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def immersive_spec(folder: Path, lrs: dict[str, Any] | None = None) -> Path:
+def immersive_spec(folder: Path, lrs: dict[str, Any] | None = None, k: int | None = None) -> Path:
     """experiments/journey_immersive.yaml copied into `folder`: its store there, or the given LRS."""
     target = folder / "experiments"
     shutil.copytree(ROOT / "experiments/data/journey", target / "data/journey")
@@ -24,7 +24,9 @@ def immersive_spec(folder: Path, lrs: dict[str, Any] | None = None) -> Path:
     if lrs is not None:
         raw["pilot"]["params"].pop("store")
         raw["pilot"]["params"]["lrs"] = lrs
-    raw["survey"] = {"store": f"sqlite:///{folder / 'survey.db'}"}
+    if k is not None:
+        raw["privacy"]["k_anonymity"] = k
+    raw.setdefault("survey", {})["store"] = f"sqlite:///{folder / 'survey.db'}"
     spec = target / f"{EXPERIMENT}.yaml"
     spec.write_text(yaml.safe_dump(raw, sort_keys=False))
     return spec

@@ -101,7 +101,7 @@ def test_the_run_counts_each_served_session_with_its_outcome_and_channel(
 ) -> None:
     from civiclab.run.runner import run_experiment
 
-    spec = immersive_spec(tmp_path)
+    spec = immersive_spec(tmp_path, k=2)  # two people answer the SSQ: shown from k = 2
     done, helped, stopped = invite(tmp_path, 3)
     with participant_app(load_experiment(spec, FAST)) as app:
         a, b, c = TestClient(app), TestClient(app), TestClient(app)
@@ -118,10 +118,13 @@ def test_the_run_counts_each_served_session_with_its_outcome_and_channel(
         assert c.get("/scene").status_code == 200  # the scene itself needs a browser: stopped at once
         token = csrf_of(c.get("/stop").text)
         c.post("/stop", data={"action": "leave", "reason": "sickness", "csrf_token": token})
-        assert "Presence" in c.get("/questions/after").text or "presence" in c.get("/questions/after").text
+        assert (
+            "Your presence in the virtual town hall" in c.get("/questions/after").text
+        )  # the IPQ: c was in 3D
         _answer_after(c, 2)
     result = run_experiment(load_experiment(spec, FAST), tracking_uri=store_uri)
     by_key = {m.key: m.value for m in result.metrics}
+    assert [m.error for m in result.metrics if m.error and m.dimension == "immersion"] == []
     assert by_key["human_centered.completion_rate"] == pytest.approx(1 / 3)
     assert result.artifact_dir is not None
     lines = (result.artifact_dir / "sessions.jsonl").read_text().splitlines()
@@ -135,6 +138,24 @@ def test_the_run_counts_each_served_session_with_its_outcome_and_channel(
         None,
     ]  # the helped one never left
     assert not any(m.synthetic for m in result.metrics if m.dimension == "human_centered")
+    # SSQ by hand: every symptom 0 before; after, all 1 (a) or all 2 (c). Each subscale has 7 symptoms, so the
+    # total is 3.74 x 21 x rating: a +78.54, c +157.08, both past the 20-point threshold; c left the 3D part.
+    assert by_key["immersion.ssq_change"] == pytest.approx((78.54 + 157.08) / 2)
+    assert by_key["immersion.ssq_change_above_threshold"] == 1.0
+    assert by_key["immersion.dropout_after_sickness"] == 0.5
+    assert by_key["immersion.sickness_exit_rate"] == 1.0 and by_key["immersion.switch_to_twin_rate"] == 0.0
+    assert by_key["immersion.exit_reason.sickness"] == 1.0
+    assert by_key["immersion.resolution_rate.accessible_twin"] == 1.0
+    assert by_key["immersion.resolution_rate.immersive_3d"] == 0.0
+    assert by_key["xr_accessibility.requirements_met"] == 1.0
+    assert by_key["acceptability.ssq_after.total"] == pytest.approx((3.74 * 21 + 3.74 * 42) / 2)
+    # With the usual k = 5, two people's health answers are not shown, even overall.
+    again = run_experiment(load_experiment(spec, {**FAST, "privacy.k_anonymity": 5}), tracking_uri=store_uri)
+    withheld = {m.key: m for m in again.metrics}
+    assert (
+        withheld["immersion.ssq_change"].value is None
+        and withheld["acceptability.ssq_after.total"].value is None
+    )
 
 
 def test_bad_journey_files_are_one_line_and_exit_2_from_validate_and_serve(
