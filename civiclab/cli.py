@@ -258,6 +258,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("  civiclab show RUN_ID          metrics and scorecard of a run")
     print("  civiclab verify RUN_ID        check the run against its signed statement (--trust FILE)")
     print("  civiclab ui                   open the MLflow UI on the store (http://127.0.0.1:5000)")
+    for spec in specs:  # pilots real participants can go through, in a browser or a headset
+        if "journey serve" in spec.read_text(encoding="utf-8", errors="replace"):
+            print(f"  civiclab journey serve {spec}   then open http://127.0.0.1:8200/ with a code from "
+                  f"civiclab survey invite --experiment {spec}")  # fmt: skip
     return 0
 
 
