@@ -191,12 +191,16 @@ def _ssq_metrics(run: RunData, params: ImmersiveParams, outcome_of: dict[str, st
     left = sum(outcome_of[p] == "abandoned" for p in linked)
     out.append(metric_from(f"{DIM}.dropout_after_sickness", proportion(left, len(linked)), dimension=DIM,
                            unit="share", higher_is_better=False))  # fmt: skip
-    by_segment: dict[str, list[float]] = {}
-    for person, (_, _, segment) in totals.items():
-        for attr, value in segment.items():
-            by_segment.setdefault(f"{attr}={value}", []).append(changes[person])
-    for segment, group in sorted(by_segment.items()):
-        if len(group) >= run.k:  # smaller groups are never shown
+    by_attribute: dict[str, dict[str, list[float]]] = {}
+    for person, (_, _, answered_segment) in totals.items():
+        for attr, value in answered_segment.items():
+            by_attribute.setdefault(attr, {}).setdefault(value, []).append(changes[person])
+    for attr, groups in sorted(by_attribute.items()):
+        # An attribute is broken down only when every one of its groups has k people: a hidden group's
+        # mean could otherwise be worked out from the overall mean and the groups shown.
+        if len(groups) < 2 or min(len(g) for g in groups.values()) < run.k:
+            continue
+        for value, group in sorted(groups.items()):
             out.append(metric_from(f"{DIM}.ssq_change", mean(group, seed=run.seed), dimension=DIM,
-                                   unit="SSQ total points", higher_is_better=False, segment=segment))  # fmt: skip
+                                   unit="SSQ total points", higher_is_better=False, segment=f"{attr}={value}"))  # fmt: skip
     return out

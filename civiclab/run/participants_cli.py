@@ -25,10 +25,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 def cmd_journey_serve(args: argparse.Namespace) -> int:
     from civiclab.errors import SpecError
     from civiclab.plugins.experiment import load_experiment
+    from civiclab.plugins.piloting import Pilot
     from civiclab.survey.listen import listening_socket
 
     exp = load_experiment(args.spec)
-    served = exp.pilot.factory.participant_app(exp)
+    factory = exp.pilot.factory
+    served = (
+        factory.participant_app(exp) if isinstance(factory, type) and issubclass(factory, Pilot) else None
+    )
     if served is None:
         raise SpecError(exp.path, "pilot.kind", f"pilot {exp.pilot.name!r} serves nothing to participants")
     # Bound before anything is printed: a port in use or out of range is one line, exit 2.
