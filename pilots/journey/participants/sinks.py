@@ -76,11 +76,16 @@ class LrsSink:
         self.batch = batch
         self.flush_s = flush_s if flush_s is not None else float(os.environ.get(FLUSH_ENV, "5"))
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._timer = threading.Thread(target=self._every, name="civiclab-lrs-flush", daemon=True)
         self._timer.start()
 
     def _every(self) -> None:
-        while not self._stop.wait(self.flush_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.flush()
             except PilotError:
@@ -90,8 +95,8 @@ class LrsSink:
         with self._lock:
             self._pending.extend(statements)
             full = len(self._pending) >= self.batch
-        if full:
-            self.flush()
+        if full:  # sent by the flushing thread: a participant's request never waits for the LRS
+            self._wake.set()
 
     def flush(self) -> int:
         """Send what is pending in one request; returns how many were sent."""
@@ -133,6 +138,8 @@ class LrsSink:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
+        self._timer.join(timeout=self.flush_s + 5)
         try:
             self.flush()
         finally:
