@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment, load_experiment, read_yaml, validation_to_spec_error
     from civiclab.plugins.population import sample_plans
     from civiclab.privacy.probe import PersonalValueProbe
+    from civiclab.privacy.pseudonyms import pseudonym_salt
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
@@ -130,6 +131,8 @@ _LAZY: dict[str, str] = {
     # what evaluators of the evidence read
     "verify_audit_log": "civiclab.evidence.audit",
     "PersonalValueProbe": "civiclab.privacy.probe",
+    # a pilot serving participants names them as its runs will (the same salted pseudonyms)
+    "pseudonym_salt": "civiclab.privacy.pseudonyms",
     # drawing (matplotlib)
     "funnel_plot": "civiclab.reporting.plots",
 }
@@ -212,6 +215,7 @@ __all__ = [
     "per_segment",
     "pilot",
     "proportion",
+    "pseudonym_salt",
     "quantile",
     "rate",
     "ratio",

@@ -18,6 +18,7 @@ from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials, strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
+from civiclab.run import participants_cli
 from civiclab.store.schema import (
     AUDIT_ROOT_TAG,
     ENERGY_METHOD_TAG,
@@ -257,6 +258,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("  civiclab show RUN_ID          metrics and scorecard of a run")
     print("  civiclab verify RUN_ID        check the run against its signed statement (--trust FILE)")
     print("  civiclab ui                   open the MLflow UI on the store (http://127.0.0.1:5000)")
+    for spec in specs:  # pilots real participants can go through, in a browser or a headset
+        if "journey serve" in spec.read_text(encoding="utf-8", errors="replace"):
+            print(f"  civiclab journey serve {spec}   then open http://127.0.0.1:8200/ with a code from "
+                  f"civiclab survey invite --experiment {spec}")  # fmt: skip
     return 0
 
 
@@ -371,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     survey_cli.add_commands(sub)
+    participants_cli.add_commands(sub)
     reporting_cli.add_commands(sub)
     signing_cli.add_commands(sub)
     verify_cli.add_commands(sub)

@@ -59,6 +59,7 @@ PUBLIC_MODULES = frozenset(
         "civiclab.evm",
         "civiclab.privacy.redaction",
         "civiclab.store.schema",  # the names of tags and files, which evaluators read
+        "civiclab.web",  # CSRF tokens, security headers and limits, for a pilot's participant pages
     }
 )
 """What a plugin may import: the package root's `__all__` and the public feature packages, each its `__all__`."""

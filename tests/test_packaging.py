@@ -151,6 +151,9 @@ def test_the_wheel_carries_every_file_civiclab_reads_at_run_time(wheel: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     assert runtime_files() - names == set()
     assert {"civiclab/py.typed", "civiclab/desk/static/desk.css"} <= names  # what was once left out
+    # The served scene fetches nothing: A-Frame and its licence travel in the wheel.
+    scene = "pilots/journey/participants/static/"
+    assert {scene + "aframe-v1.8.0.min.js", scene + "aframe-LICENSE.txt", scene + "scene.js"} <= names
 
 
 def test_civiclab_imports_from_the_installed_wheel_not_the_checkout(

@@ -164,6 +164,12 @@ class Pilot(ABC, Generic[P]):
         """Check cross-field rules of an experiment before anything runs; raise `SpecError`."""
 
     @classmethod
+    def participant_app(cls, experiment: Experiment) -> contextlib.AbstractContextManager[Any] | None:
+        """A context manager yielding an ASGI app that serves this pilot to real participants (enrolment,
+        consent, the pilot itself, withdrawal), closed when the server stops; None when it has none."""
+        return None
+
+    @classmethod
     def demo_services(cls, experiment: Experiment) -> contextlib.AbstractContextManager[object]:
         """What `civiclab demo` must run around this experiment (e.g. a local stand-in for the lab's
         own endpoint), started before the run and stopped after it. Nothing by default."""

@@ -76,7 +76,15 @@ class Construct(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
     label: Localized
     metric: str | None = Field(default=None, description="metric suffix; default `<instrument>.<code>`")
-    scoring: Literal["mean", "sus"] = "mean"
+    scoring: Literal["mean", "sus", "weighted_sum"] = "mean"
+    weight: float | None = Field(
+        default=None, gt=0, description="weighted_sum: the sum of the items times this"
+    )
+    of: list[str] = Field(
+        default_factory=list,
+        description="weighted_sum over the items of these constructs, each counted as often as it loads "
+        "(the SSQ total: 3.74 x the three raw subscale sums)",
+    )
     min_answered: int | None = Field(default=None, ge=1, description="fewest answered items to score")
     higher_is_better: bool = True
     unit: str = ""
@@ -89,6 +97,10 @@ class Item(_Strict):
     text: Localized
     type: Literal["likert", "text"] = "likert"
     construct_code: str | None = Field(default=None, alias="construct")
+    also: list[str] = Field(
+        default_factory=list,
+        description="other constructs the item also loads on (an SSQ symptom may load on two)",
+    )
     reverse: bool = False
     required: bool | None = Field(default=None, description="default: Likert items yes, text items no")
     max_length: int = Field(default=2000, ge=1, le=20000)
@@ -130,9 +142,22 @@ class Instrument(_Strict):
                     raise ValueError(
                         f"items[{i}].construct: {item.construct_code!r} is not one of {sorted(names)}"
                     )
+                for other in item.also:
+                    if other not in names or other == item.construct_code:
+                        raise ValueError(f"items[{i}].also: {other!r} is not another construct")
             elif item.construct_code is not None or item.reverse:
                 raise ValueError(f"items[{i}]: a text item has no construct and is not reverse-scored")
         for construct in self.constructs:
+            if (construct.scoring == "weighted_sum") != (construct.weight is not None):
+                raise ValueError(f"constructs: {construct.code!r}: `weight` goes with scoring weighted_sum")
+            for part in construct.of:
+                found = next((c for c in self.constructs if c.code == part), None)
+                if found is None or found.of:
+                    raise ValueError(
+                        f"constructs: {construct.code!r}.of: {part!r} is not a construct of items"
+                    )
+            if construct.of and construct.scoring != "weighted_sum":
+                raise ValueError(f"constructs: {construct.code!r}: `of` needs scoring weighted_sum")
             members = self.construct_items(construct.code)
             if not members:
                 raise ValueError(f"constructs: {construct.code!r} has no items")
@@ -158,7 +183,15 @@ class Instrument(_Strict):
         return {self.column(item): item for item in self.items}
 
     def construct_items(self, construct: str) -> list[Item]:
-        return [i for i in self.items if i.type == "likert" and i.construct_code == construct]
+        """The items a construct is scored from; for a total (`of`), each item as often as it loads."""
+        found = next((c for c in self.constructs if c.code == construct), None)
+        if found is not None and found.of:
+            return [item for part in found.of for item in self.construct_items(part)]
+        return [
+            i
+            for i in self.items
+            if i.type == "likert" and (i.construct_code == construct or construct in i.also)
+        ]
 
     def metric_suffix(self, construct: Construct) -> str:
         return construct.metric or f"{self.name}.{construct.code}"

@@ -12,19 +12,32 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from civiclab.spec.instruments import Instrument
-    from civiclab.survey.collect import Gathered, check_response_files, gather
+    from civiclab.spec.instruments import Instrument, load_instrument
+    from civiclab.survey.collect import Gathered, check_response_files, gather, survey_context
+    from civiclab.survey.enrolment import redeem, store_answers, withdraw_person
     from civiclab.survey.responses import SurveyResponse
-    from civiclab.survey.scoring import ScoringOptions, score_survey
+    from civiclab.survey.scoring import ScoringOptions, construct_scores, score_survey
+    from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
 
 _LAZY: dict[str, str] = {
     "Gathered": "civiclab.survey.collect",
     "Instrument": "civiclab.spec.instruments",
+    "load_instrument": "civiclab.spec.instruments",
     "ScoringOptions": "civiclab.survey.scoring",
     "SurveyResponse": "civiclab.survey.responses",
     "check_response_files": "civiclab.survey.collect",
     "gather": "civiclab.survey.collect",
     "score_survey": "civiclab.survey.scoring",
+    "construct_scores": "civiclab.survey.scoring",
+    # the invitation codes, for a pilot that enrols participants with them
+    "InvitationUnknown": "civiclab.survey.store",
+    "InvitationUsed": "civiclab.survey.store",
+    "SurveyStore": "civiclab.survey.store",
+    "normalise_code": "civiclab.survey.store",
+    "survey_context": "civiclab.survey.collect",
+    "redeem": "civiclab.survey.enrolment",
+    "store_answers": "civiclab.survey.enrolment",
+    "withdraw_person": "civiclab.survey.enrolment",
 }
 
 
@@ -41,9 +54,19 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Gathered",
     "Instrument",
+    "InvitationUnknown",
+    "InvitationUsed",
     "ScoringOptions",
     "SurveyResponse",
+    "SurveyStore",
     "check_response_files",
+    "construct_scores",
     "gather",
+    "load_instrument",
+    "normalise_code",
+    "redeem",
     "score_survey",
+    "store_answers",
+    "survey_context",
+    "withdraw_person",
 ]

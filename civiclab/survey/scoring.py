@@ -64,7 +64,8 @@ def min_answered(instrument: Instrument, construct: Construct) -> int:
     n_items = len(instrument.construct_items(construct.code))
     if construct.min_answered is not None:
         return construct.min_answered
-    return n_items if construct.scoring == "sus" else math.ceil(n_items / 2)
+    # A sum with a missing item is not comparable to a full one: every item must be answered.
+    return n_items if construct.scoring in ("sus", "weighted_sum") else math.ceil(n_items / 2)
 
 
 def scores_from_matrix(matrix: np.ndarray, construct: Construct, needed: int) -> np.ndarray:
@@ -76,6 +77,9 @@ def scores_from_matrix(matrix: np.ndarray, construct: Construct, needed: int) ->
             # centre point when an item cannot be answered, i.e. a contribution of 2.
             contributions = np.where(np.isnan(matrix), 2.0, matrix - 1.0)
             scores = 2.5 * contributions.sum(axis=1)
+        elif construct.scoring == "weighted_sum":
+            assert construct.weight is not None  # validated with the instrument
+            scores = construct.weight * np.nansum(matrix, axis=1)
         else:
             scores = np.where(answered > 0, np.nansum(matrix, axis=1) / np.maximum(answered, 1), np.nan)
     return np.where(answered >= needed, scores, np.nan)
@@ -333,7 +337,7 @@ def score_instrument(
         flag = missing_items_flag(instrument, construct, responses)
         note = "; ".join(t for t in (flag, note) if t) or None
         out.append(_estimate_metric(name, scores, construct, options, note=note))
-        if matrix.shape[1] >= 2:
+        if matrix.shape[1] >= 2 and not construct.of:  # a total repeats items: no alpha of its own
             alpha, n_complete = cronbach_alpha(matrix)
             alpha_name = f"{name}_alpha"
             if n_complete < max(options.k, 3) or alpha is None:

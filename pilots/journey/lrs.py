@@ -21,16 +21,17 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from civiclab import PagedFeed, PilotError, bound_replies
+from pilots.journey.sources import Provenance
 
 log = logging.getLogger(__name__)
 CONTEXT_KINDS = ("parent", "grouping", "category", "other")
 
 
-class LrsParams(BaseModel):
-    """`pilot.params.lrs`: where and what to read."""
+class LrsParams(Provenance):
+    """`pilot.params.lrs`: where and what to read (and, with `synthetic`, whether it is real)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -61,6 +61,9 @@ class Step(Strict):
     next: str | None = Field(default=None, description="next step id; None ends the journey")
     fallback: str | None = Field(default=None, description="step id on another channel to switch to")
     assistance: str | None = Field(default=None, description="assistance point reachable from this step")
+    caption: str | None = Field(
+        default=None, max_length=1000, description="what the avatar says at this step (shown as captions)"
+    )
 
 
 class AssistancePoint(Strict):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from civiclab import DataFile, Pilot, PilotContext, PilotFacts, SessionPlan, SessionRecord, pilot
 from pilots.journey.lrs import LrsParams
 from pilots.journey.model import Journey, load_journey
 from pilots.journey.simulate import simulate_session
+from pilots.journey.sources import StatementsFile, StoreSource, statements_shorthand, store_shorthand
 from pilots.journey.xapi_mapping import StepsMapping
 
 if TYPE_CHECKING:
@@ -25,21 +27,27 @@ class JourneyParams(BaseModel):
 
     journey: DataFile = Field(description="the journey YAML graph")
     mode: Literal["simulate", "observe"] = "simulate"
-    statements: DataFile | None = Field(
-        default=None, description="xAPI statements (JSON array or JSON lines) for observe mode"
+    statements: Annotated[StatementsFile | None, BeforeValidator(statements_shorthand)] = Field(
+        default=None,
+        description="xAPI statements (JSON array or JSON lines) for observe mode: a path, or "
+        "{path, synthetic, reason}",
     )
     lrs: LrsParams | None = Field(default=None, description="read the statements from an LRS instead")
+    store: Annotated[StoreSource | None, BeforeValidator(store_shorthand)] = Field(
+        default=None,
+        description="or from civiclab's own statement store, where `civiclab journey serve` writes",
+    )
     steps: StepsMapping | None = Field(
         default=None, description="activities to steps; default: ids ending in /steps/STEP_ID"
     )
 
     @model_validator(mode="after")
     def _one_source_for_observe(self) -> JourneyParams:
-        sources = (self.statements is not None) + (self.lrs is not None)
+        sources = (self.statements is not None) + (self.lrs is not None) + (self.store is not None)
         if self.mode == "observe" and sources != 1:
-            raise ValueError("statements: give exactly one of statements or lrs when mode is observe")
+            raise ValueError("statements: give exactly one of statements, lrs or store when mode is observe")
         if self.mode == "simulate" and (sources or self.steps is not None):
-            raise ValueError("mode: statements, lrs and steps are read only when mode is observe")
+            raise ValueError("mode: statements, lrs, store and steps are read only when mode is observe")
         return self
 
 
@@ -58,6 +66,9 @@ class JourneyFacts(PilotFacts):
     statements_rejected: int = Field(description="xAPI statements left out, listed in xapi_rejected.jsonl")
     xapi: dict[str, Any] | None = Field(
         default=None, description="observe mode: what was read, voided, duplicated, unmapped (redacted)"
+    )
+    scene: dict[str, Any] | None = Field(
+        default=None, description="the served 3D scene against the W3C XAUR, per immersive step"
     )
 
 
@@ -87,7 +98,7 @@ class JourneyPilot(Pilot[JourneyParams]):
         if params.statements is not None:
             from pilots.journey.xapi_statement import read_statements
 
-            read_statements(params.statements)
+            read_statements(params.statements.path)
 
     def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
         if self.params.mode == "simulate":
@@ -99,22 +110,28 @@ class JourneyPilot(Pilot[JourneyParams]):
         mapping = self.params.steps or default_mapping(self.journey)
         personas = {p.id: p.segment() for p in self.context.personas}
         salt = self.context.pseudonym_salt
-        observed = ObservedStatements(
-            ActivityMap(mapping, self.journey), salt, personas, "lrs" if self.params.lrs else "file"
-        )
+        observed = ObservedStatements(ActivityMap(mapping, self.journey), salt, personas, self._source_name())
         if self.params.lrs is not None:
             self._read_lrs(self.params.lrs, observed)
+        elif self.params.store is not None:
+            from pilots.journey.participants.statement_store import read_store
+
+            for statement in read_store(self.params.store.path):
+                observed.add(statement)
         else:
             from pilots.journey.xapi_statement import iter_statements
 
             assert self.params.statements is not None
-            for statement in iter_statements(self.params.statements):
+            for statement in iter_statements(self.params.statements.path):
                 observed.add(statement)
         plans = observed.plans(sessions)
         self.problems = [p.model_dump() for p in observed.problems]
         # Activity ids and verb IRIs are the tools' own names, but may carry a name: redacted.
         self.report = redact(observed.report.model_dump())
         return plans
+
+    def _source_name(self) -> str:
+        return "lrs" if self.params.lrs else "store" if self.params.store else "file"
 
     def _read_lrs(self, lrs: LrsParams, observed: Any) -> None:
         import tempfile
@@ -147,8 +164,34 @@ class JourneyPilot(Pilot[JourneyParams]):
             statements_read=int(report.get("statements_read", 0) or 0),
             statements_rejected=len(self.problems),
             xapi=self.report,
-            synthetic=SIMULATED if self.params.mode == "simulate" else None,
+            synthetic=SIMULATED if self.params.mode == "simulate" else self._observed_synthetic(),
+            scene=self._scene(),
         )
+
+    def _scene(self) -> dict[str, Any] | None:
+        """What the served scene offers, for a journey with immersive steps (None without)."""
+        if not any(s.channel == "immersive_3d" for s in self.journey.steps):
+            return None
+        from pilots.journey.participants.xaur import scene_accessibility
+
+        return scene_accessibility(self.journey)
+
+    def _observed_synthetic(self) -> str | None:
+        """The declared SYNTHETIC mark of observe mode's source (None for a real export or LRS)."""
+        if self.params.statements is not None:
+            return self.params.statements.synthetic_reason(self.params.statements.path.name)
+        if self.params.lrs is not None:
+            return self.params.lrs.synthetic_reason(f"the LRS {self.params.lrs.url}")
+        if self.params.store is not None:
+            return self.params.store.synthetic_reason(self.params.store.path.name)
+        return None
+
+    @classmethod
+    def participant_app(cls, experiment: Experiment) -> contextlib.AbstractContextManager[Any]:
+        """The journey served to real participants: the 3D scene, its twin, consent and withdrawal."""
+        from pilots.journey.participants.serve import participant_app
+
+        return participant_app(experiment)
 
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         if self.params.mode != "observe":

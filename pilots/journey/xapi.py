@@ -70,9 +70,46 @@ class XapiReport(BaseModel):
     sessions_fully_voided: int = 0
 
 
-def _compact(st: Statement, index: int, kind: str, target: str | None) -> dict[str, Any]:
+CIVICLAB_EXT = "https://w3id.org/civiclab/xapi/"
+DETAIL_KEYS = frozenset(
+    {
+        "channel",
+        "comfort-setting",
+        "comfort-value",
+        "exit-reason",
+        "immersive-seconds",
+        "frame-rate-median",
+        "step",
+    }
+)
+
+
+def immersion_detail(raw: Any) -> dict[str, Any] | None:
+    """civiclab's immersion extensions of a statement (channel, comfort, exit), short values only."""
+    found: dict[str, Any] = {}
+    for where in ("context", "result"):
+        part = raw.get(where) if isinstance(raw, dict) else None
+        ext = part.get("extensions") if isinstance(part, dict) else None
+        if not isinstance(ext, dict):
+            continue
+        for key, value in ext.items():
+            name = key[len(CIVICLAB_EXT) :] if isinstance(key, str) and key.startswith(CIVICLAB_EXT) else None
+            if name in DETAIL_KEYS and (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                or isinstance(value, str)
+                and len(value) <= 40
+            ):
+                found[name] = value
+    return found or None
+
+
+def _compact(
+    st: Statement, index: int, kind: str, target: str | None, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The few fields a session needs, picklable for worker processes (no actor, no free text)."""
     return {
+        "detail": detail,
         "index": index,
         "statement_id": st.id,
         "verb": st.verb,
@@ -144,7 +181,7 @@ class ObservedStatements:
         if resolved.kind == "unmapped":
             self._unmapped[st.object_id] += 1
         self._sessions[st.registration].append(
-            _compact(st, index, resolved.kind, resolved.target or st.object_id)
+            _compact(st, index, resolved.kind, resolved.target or st.object_id, immersion_detail(raw))
         )
         if st.id is not None:
             self._registration_of[st.id] = st.registration

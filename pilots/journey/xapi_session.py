@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from civiclab import EventLog, SessionPlan, SessionRecord
+from pilots.journey.immersion import Immersion
 from pilots.journey.model import HUMAN_CHANNELS, Access, Journey
 from pilots.journey.record import journey_record
 
@@ -49,6 +50,7 @@ class _Session:
         self.clock = 0.0
         self.journey_duration: float | None = None
         self.flags: dict[str, Any] = {"waived": False, "journey_failed": False, "voided": 0, "unmapped": 0}
+        self.immersion = Immersion()
 
     def step(self, st: dict[str, Any], at: float) -> None:
         step_id = st["target"]
@@ -148,6 +150,14 @@ class _Session:
             self.log.add("xapi.voided", "lrs", at, statement=st["target"])
             return
         self.clock = max(self.clock, at)
+        noted = self.immersion.read(st)
+        if noted == "channel.switch":
+            self.log.add(noted, "citizen", at, to="accessible_twin", step=self.immersion.switched_at)
+        elif noted == "comfort.setting":
+            detail = st.get("detail") or {}
+            self.log.add(
+                noted, "citizen", at, setting=detail.get("comfort-setting"), value=detail.get("comfort-value")
+            )
         if kind == "step":
             self.step(st, at)
         elif kind == "assistance":
@@ -170,6 +180,8 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
         session.human_reachable = True  # observed: this person did get to a human
     steps = [{k: v for k, v in session.steps[s].items() if k != "_since"} for s in session.order]
     duration = session.journey_duration if session.journey_duration is not None else session.clock
+    immersive = session.immersion.record()
+    extra = {"immersive": immersive} if immersive is not None else {}
     return journey_record(
         journey,
         plan,
@@ -189,4 +201,5 @@ def session_from_statements(journey: Journey, plan: SessionPlan) -> SessionRecor
         journey_failed=session.flags["journey_failed"],
         voided_statements=session.flags["voided"],
         unmapped_statements=session.flags["unmapped"],
+        **extra,
     )

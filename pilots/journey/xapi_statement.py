@@ -44,6 +44,8 @@ VERBS: dict[str, str] = {
     ADL_W3ID + "waived": "waived",
     ADL_W3ID + "satisfied": "satisfied",
     "https://w3id.org/civiclab/xapi/verbs/escalated": "asked_human",
+    "https://w3id.org/civiclab/xapi/verbs/adjusted": "adjusted",  # a comfort setting (served journey)
+    "https://w3id.org/civiclab/xapi/verbs/switched-channel": "switched",  # to the accessible twin
     **{
         ADL + v: "experienced"
         for v in (

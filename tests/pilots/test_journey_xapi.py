@@ -288,5 +288,5 @@ def test_params_are_strict_and_a_password_cannot_be_written_in_the_spec(journey_
     data["pilot"]["params"]["lrs"] = {"url": "https://lrs.example/xAPI/"}
     data["pilot"]["params"]["statements"] = "data/journey/xapi_statements.jsonl"
     journey_spec.write_text(yaml.safe_dump(data))
-    with pytest.raises(SpecError, match="exactly one of statements or lrs"):
+    with pytest.raises(SpecError, match="exactly one of statements, lrs or store"):
         load_experiment(journey_spec, FAST)

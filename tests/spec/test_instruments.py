@@ -13,7 +13,7 @@ from civiclab.spec.survey import SurveySpec
 
 
 def test_builtin_instruments_have_their_published_structure() -> None:
-    assert builtin_names() == ["feedback", "sus", "trust", "utaut"]
+    assert builtin_names() == ["feedback", "ipq", "ssq_after", "ssq_before", "sus", "trust", "utaut"]
     sus = load_instrument("sus")
     assert [i.code for i in sus.items] == [f"SQ{n:03d}" for n in range(1, 11)]
     # Brooke's SUS: odd items positive, even items negative (reverse-scored).

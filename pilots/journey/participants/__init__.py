@@ -1,0 +1,1 @@
+"""The journey served to real participants: enrolment, consent, the WebXR scene, its twin, telemetry, withdrawal."""
