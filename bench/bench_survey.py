@@ -10,7 +10,7 @@ Targets on a 2-core machine: SQLite >= 150 submissions/s, p99 <= 5 s with 1,000 
 PostgreSQL with workers >= 1,000 submissions/s, p99 <= 1 s with 2,000 connections; 0 lost;
 scoring 10,000 responses <= 5 s. The load generator runs on the same 2 cores as the server.
 
-Usage: python bench/bench_survey.py [--submissions 2000] [--connections 1000] [--workers 4]
+Usage: python bench/bench_survey.py [--submissions 2000] [--connections 1000] [--workers 2]
        [--pg-submissions 4000] [--pg-connections 2000] [--responses 10000] [--no-postgres]
 """
 
@@ -145,7 +145,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)  # one per core: the load generator shares them
     parser.add_argument("--pg-submissions", type=int, default=4000)
     parser.add_argument("--pg-connections", type=int, default=2000)
     parser.add_argument("--responses", type=int, default=10_000)
