@@ -74,6 +74,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
     import contextlib
 
     from civiclab.plugins.experiment import load_experiment
+    from civiclab.reporting.stored_plots import draw_run_plots
     from civiclab.run.progress import ProgressBar
     from civiclab.run.runner import run_experiment
 
@@ -93,6 +94,7 @@ def _run_one(spec: Path, args: argparse.Namespace, *, demo: bool = False) -> Any
             progress=ProgressBar(exp.spec.name),
             resume=getattr(args, "resume", None),
             key=getattr(args, "key", None),
+            figures=draw_run_plots,
         )
 
 

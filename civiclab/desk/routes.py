@@ -62,6 +62,7 @@ class ReportCache:
     def get(self, desk: Desk, run_id: str, fmt: str) -> bytes:
         from civiclab.reporting.document import load_document
         from civiclab.reporting.render import render as render_report
+        from civiclab.reporting.stored_plots import run_plots
 
         try:
             key = (run_id, fmt, desk.cache.key(desk.tracker.get_run(run_id)))
@@ -72,7 +73,9 @@ class ReportCache:
         if hit is not None:
             return hit
         verification = desk.cache.verify(run_id)
-        data = render_report(load_document(desk.tracker, run_id, verification=verification), fmt)
+        doc = load_document(desk.tracker, run_id, verification=verification)
+        # The plots signed with the run when it verifies (drawing them is most of a first view).
+        data = render_report(doc, fmt, run_plots(desk.tracker, doc))
         with self._lock:
             if len(self._items) >= self.limit:
                 self._items.pop(next(iter(self._items)))

@@ -14,6 +14,7 @@ from civiclab.evidence.verify.result import Verification
 from civiclab.evidence.verify.verification import verify
 from civiclab.records import Metric
 from civiclab.reporting.answers import committee_words, counted_reviews, review_entries
+from civiclab.reporting.plots import funnel_rows, segment_rows
 from civiclab.reporting.runs import RunReader, RunRecord
 from civiclab.scoring.altai import altai_map
 from civiclab.scoring.dimensions import DimensionCoverage, RunEvidence, assess_dimensions
@@ -233,8 +234,8 @@ def build_document(
         impact_note=impact_note,
         changes=changes,
         governance=dict(record.spec.get("governance") or {}),
-        segment_metrics=[m for m in record.metrics if m.segment is not None and not m.is_missing],
-        funnel=[m for m in record.metrics if ".funnel_reached." in m.name and m.segment is None],
+        segment_metrics=segment_rows(record.metrics),
+        funnel=funnel_rows(record.metrics),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
@@ -17,6 +17,10 @@ from civiclab.scoring.format import (
     sample_text,
     verdict_text,
 )
+
+if TYPE_CHECKING:
+    from civiclab.records import Metric
+    from civiclab.scoring.scorecard import CriterionVerdict
 
 HERE = Path(__file__).parent
 
@@ -56,11 +60,18 @@ def environment() -> Any:
 def report_plots(doc: ReportDocument) -> list[Plot]:
     """The criteria plot, the journey funnel (if the run has one), and the per-segment plot of the
     first metric a gap criterion bounds."""
-    plots = [criteria_plot(doc.scorecard.criteria), funnel_plot(doc.funnel)]
-    groups = [v.metric for v in doc.scorecard.criteria if v.kind in ("max_gap", "min_ratio")]
-    names = groups or sorted({m.name for m in doc.segment_metrics})[:1]
+    return scorecard_plots(doc.scorecard.criteria, doc.funnel, doc.segment_metrics)
+
+
+def scorecard_plots(
+    criteria: list[CriterionVerdict], funnel: list[Metric], segment_metrics: list[Metric]
+) -> list[Plot]:
+    """`report_plots` from the scorecard's criteria and the run's funnel and per-segment metrics."""
+    plots = [criteria_plot(criteria), funnel_plot(funnel)]
+    groups = [v.metric for v in criteria if v.kind in ("max_gap", "min_ratio")]
+    names = groups or sorted({m.name for m in segment_metrics})[:1]
     if names:
-        plots.append(segments_plot(doc.segment_metrics, names[0]))
+        plots.append(segments_plot(segment_metrics, names[0]))
     return [p for p in plots if p is not None]
 
 

@@ -29,6 +29,16 @@ class Plot:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
+def segment_rows(metrics: list[Metric]) -> list[Metric]:
+    """The measured per-segment metrics of a run (what the per-segment plot and tables read)."""
+    return [m for m in metrics if m.segment is not None and not m.is_missing]
+
+
+def funnel_rows(metrics: list[Metric]) -> list[Metric]:
+    """The run-wide `<dimension>.funnel_reached.<step>` metrics, in journey order (as logged)."""
+    return [m for m in metrics if ".funnel_reached." in m.name and m.segment is None]
+
+
 def _pyplot() -> Any:
     import matplotlib
 

@@ -60,7 +60,9 @@ def write_report(
     path = output or default_path(run_id, fmt)
     if path.is_dir():
         path = path / f"scorecard.{fmt}"
-    data = render(doc, fmt)
+    from civiclab.reporting.stored_plots import run_plots
+
+    data = render(doc, fmt, run_plots(tracker, doc))
     tmp = path.with_name(path.name + ".part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
     from civiclab.plugins.piloting import PilotFacts
 
 log = logging.getLogger(__name__)
+
+Figures = Callable[[Path, Scorecard, list[Metric]], None]
+"""Draws a finished run's figures into its artifact folder, before it is signed (`civiclab run` passes
+the report's plots: see `civiclab.reporting.stored_plots`)."""
 
 
 def write_results(folder: Path, experiment: Experiment, metrics: list[Metric], card: Scorecard) -> None:
@@ -147,17 +152,23 @@ def seal_and_store(
     facts: PilotFacts | None,
     timings: dict[str, float],
     names: tuple[str, str],
+    figures: Figures | None = None,
 ) -> None:
     """Write the results, sign the run's statement, anchor it if asked, write the manifest last, and
     store metrics, tags and (for a remote store) the files.
 
     Args:
         names: the MLflow experiment the run is filed under, and the run's name (both are signed).
+        figures: draws figures into the run's folder, signed with the other files.
     """
     from civiclab.evidence.signing.seal import seal_run
 
     folder, audit, energy = run.folder, recorded.audit, recorded.energy
     write_results(folder, experiment, metrics, card)
+    if figures is not None:
+        t_figures = time.perf_counter()
+        figures(folder, card, metrics)
+        timings["figures_s"] = time.perf_counter() - t_figures
     t_sign = time.perf_counter()
     write_inputs(folder, experiment, facts)
     hashed: DigestCache = {}  # the statement's file digests, reused by the manifest

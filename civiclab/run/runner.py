@@ -108,10 +108,13 @@ def run_experiment(
     tracker: Tracker | None = None,
     resume: str | None = None,
     key: str | None = None,
+    figures: artifacts.Figures | None = None,
 ) -> RunResult:
     """Run an already validated experiment end to end and store it in MLflow.
 
     Args:
+        figures: draws figures (the report's plots, for `civiclab run`) into the run's folder
+            before it is signed, so that what shows the run later reads signed files.
         resume: the id of a FAILED or KILLED run of this same experiment (spec, data, seed) to
             finish: its whole sessions are kept, the audit log continues with a `run.resume` event and
             only the sessions not yet closed run.
@@ -154,6 +157,7 @@ def run_experiment(
                 facts=data.facts,
                 timings=recording.timings,
                 names=run_names(experiment),
+                figures=figures,
             )
             status = FINISHED
             recording.timings["total_s"] = time.perf_counter() - t0

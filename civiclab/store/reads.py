@@ -21,8 +21,26 @@ if TYPE_CHECKING:
     import sqlalchemy
 
 SQL_SCHEMES = ("sqlite:", "postgresql", "mysql")
-_ID_BATCH = 500  # run ids bound in one query (SQLite allows 999 variables in older builds)
-_DATA_TABLES = (("tags", "key, value"), ("params", "key, value"), ("latest_metrics", "key, value, is_nan"))
+ID_BATCH = 500  # run ids bound in one query (SQLite allows 999 variables in older builds)
+DATA_TABLES = (("tags", "key, value"), ("params", "key, value"), ("latest_metrics", "key, value, is_nan"))
+RUN_HEAD = (
+    "SELECT e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
+    "JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = :r"
+)
+
+
+def listing_query(by_name: bool) -> str:
+    """Active civiclab runs newest first (MLflow's search order), of the experiment `:name` or of
+    every active experiment; bound: `:version`, `:name`, `:limit`."""
+    query = (
+        "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
+        "JOIN experiments e ON e.experiment_id = r.experiment_id "
+        "WHERE r.lifecycle_stage = 'active' AND EXISTS (SELECT 1 FROM tags t "
+        "WHERE t.run_uuid = r.run_uuid AND t.key = :version AND t.value != '') "
+    )
+    # By name, an experiment is found whatever its stage (as MLflow's get_experiment_by_name).
+    query += "AND e.name = :name " if by_name else "AND e.lifecycle_stage = 'active' "
+    return query + "ORDER BY r.start_time DESC, r.run_uuid LIMIT :limit"
 
 
 @dataclass(frozen=True)
@@ -40,15 +58,16 @@ class RunSummary:
     run_name: str = ""
 
 
-def _value(table: str, row: Any) -> Any:
+def row_value(table: str, row: Any) -> Any:
+    """The value of a (run id, key, value[, is_nan]) row of `table`."""
     if table == "latest_metrics":
         return math.nan if row[3] else float(row[2])
     return row[2]
 
 
-def _batches(ids: list[str]) -> Iterator[list[str]]:
-    for i in range(0, len(ids), _ID_BATCH):
-        yield ids[i : i + _ID_BATCH]
+def id_batches(ids: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(ids), ID_BATCH):
+        yield ids[i : i + ID_BATCH]
 
 
 class SqlReads:
@@ -77,17 +96,11 @@ class SqlReads:
         import sqlalchemy
 
         with self.engine.connect() as db:
-            head = db.execute(
-                sqlalchemy.text(
-                    "SELECT e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
-                    "JOIN experiments e ON e.experiment_id = r.experiment_id WHERE r.run_uuid = :r"
-                ),
-                {"r": run_id},
-            ).first()
+            head = db.execute(sqlalchemy.text(RUN_HEAD), {"r": run_id}).first()
             if head is None:
                 return None
-            data = self._data(db, [run_id], _DATA_TABLES)
-        return _summary((run_id, *head), data)
+            data = self._data(db, [run_id], DATA_TABLES)
+        return run_summary((run_id, *head), data)
 
     def list_runs(
         self, experiment: str | None, max_results: int, tag_keys: Collection[str] | None = None
@@ -100,24 +113,16 @@ class SqlReads:
         """
         import sqlalchemy
 
-        query = (
-            "SELECT r.run_uuid, e.name, r.status, r.start_time, r.artifact_uri, r.name FROM runs r "
-            "JOIN experiments e ON e.experiment_id = r.experiment_id "
-            "WHERE r.lifecycle_stage = 'active' AND EXISTS (SELECT 1 FROM tags t "
-            "WHERE t.run_uuid = r.run_uuid AND t.key = :version AND t.value != '') "
-        )
-        # By name, an experiment is found whatever its stage (as MLflow's get_experiment_by_name).
-        query += "AND e.name = :name " if experiment is not None else "AND e.lifecycle_stage = 'active' "
-        query += "ORDER BY r.start_time DESC, r.run_uuid LIMIT :limit"
+        query = listing_query(experiment is not None)
         bound = {"version": VERSION_TAG, "name": experiment, "limit": max_results}
         with self.engine.connect() as db:
             runs = db.execute(sqlalchemy.text(query), bound).all()
             ids = [str(row[0]) for row in runs]
             if tag_keys is None:
-                data = self._data(db, ids, _DATA_TABLES)
+                data = self._data(db, ids, DATA_TABLES)
             else:
                 data = self._data(db, ids, (("tags", "key, value"),), sorted(tag_keys))
-        return [_summary(tuple(row), data) for row in runs]
+        return [run_summary(tuple(row), data) for row in runs]
 
     @staticmethod
     def _data(
@@ -141,13 +146,13 @@ class SqlReads:
             statement = sqlalchemy.text(query).bindparams(sqlalchemy.bindparam("ids", expanding=True))
             if keys is not None:
                 statement = statement.bindparams(sqlalchemy.bindparam("keys", expanding=True))
-            for batch in _batches(ids):
+            for batch in id_batches(ids):
                 for row in db.execute(statement, {**params, "ids": batch}):
-                    found[table][row[0]][row[1]] = _value(table, row)
+                    found[table][row[0]][row[1]] = row_value(table, row)
         return found
 
 
-def _summary(row: tuple[Any, ...], data: dict[str, dict[str, dict[str, Any]]]) -> RunSummary:
+def run_summary(row: tuple[Any, ...], data: dict[str, dict[str, dict[str, Any]]]) -> RunSummary:
     """A run's summary from its `runs` row (id, experiment, status, start, artifacts, run name) and its data."""
     run_id, name, status, start, artifact_uri, run_name = row
     run_id = str(run_id)

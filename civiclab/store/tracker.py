@@ -1,9 +1,11 @@
 """Everything civiclab stores in MLflow, behind one `Tracker`; with `reads`, the only code that touches it.
 
-Reads pick their own path: on a SQL store (SQLite, PostgreSQL, MySQL) `get_run`, `list_runs` and
-`list_run_heads` read MLflow's tables directly (`civiclab.store.reads`), many times faster than MLflow's
-API; on a tracking server, or when that read fails (a schema it does not know), they go through
-MLflow. Callers never choose: both paths give the same `RunSummary`.
+Reads pick their own path by the URI's scheme: on a SQL store (SQLite, PostgreSQL, MySQL) `get_run`,
+`list_runs`, `list_run_heads` and `local_artifact_dir` read MLflow's tables directly, many times faster
+than MLflow's API: a local SQLite store through the standard library, without importing MLflow at all
+(`civiclab.store.sqlite_reads`), a database server through SQLAlchemy (`civiclab.store.reads`); on a
+tracking server, or when that read fails (a schema it does not know), they go through MLflow, which is
+imported and opened on first use. Callers never choose: every path gives the same `RunSummary`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from civiclab.store.access import AnsweringClient, RunNotFound, StoreUnreachable
 from civiclab.store.lock import store_lock
 from civiclab.store.reads import SQL_SCHEMES, RunSummary, SqlReads
 from civiclab.store.schema import RUNNING, VERSION_TAG
+from civiclab.store.sqlite_reads import SqliteReads
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -132,6 +135,27 @@ class Tracker:
             )
         check_store(self.uri)  # one line, exit 2, within seconds when the store cannot be used
         configure_mlflow_environment()
+        self._client: MlflowClient | None = None
+        self.sql: SqlReads | SqliteReads | None = None
+        if fast_reads and self.uri.startswith("sqlite:///"):
+            self.sql = SqliteReads(Path(self.uri.removeprefix("sqlite:///")))
+        elif fast_reads and self.uri.startswith(SQL_SCHEMES):
+            self.sql = SqlReads(self.uri)
+        # A SQLite store that already holds runs is read without MLflow (importing it and opening its
+        # client cost ≈2 s); MLflow is opened on the first write, or a read the reader cannot answer.
+        # Every other store is opened now, which creates and migrates it.
+        if not (isinstance(self.sql, SqliteReads) and self.sql.holds_runs()):
+            self._open_client()
+
+    @property
+    def client(self) -> MlflowClient:
+        """MLflow's client for this store, opened on first use."""
+        if self._client is None:
+            self._open_client()
+        assert self._client is not None
+        return self._client
+
+    def _open_client(self) -> None:
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         logging.getLogger("alembic").setLevel(logging.ERROR)
         try:
@@ -139,7 +163,6 @@ class Tracker:
             from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow is a dependency
             raise TrackingError(f"mlflow is not installed: {exc}") from None
-        self._mlflow = mlflow
         # mlflow configures its own loggers on import: quiet them afterwards.
         for name in ("mlflow", "alembic", "mlflow.store.db.utils"):
             logging.getLogger(name).setLevel(logging.ERROR)
@@ -157,11 +180,8 @@ class Tracker:
         except Exception as exc:
             raise StoreUnreachable(f"cannot open the MLflow store {self.uri}: {first_line(exc)}") from None
         # A server's requests are bounded, and one that stops answering is one line (a SQL store has no such wait).
-        self.client: MlflowClient = (
+        self._client = (
             cast("MlflowClient", AnsweringClient(client, self.uri)) if self.uri.startswith("http") else client
-        )
-        self.sql: SqlReads | None = (
-            SqlReads(self.uri) if fast_reads and self.uri.startswith(SQL_SCHEMES) else None
         )
 
     @property
@@ -220,7 +240,7 @@ class Tracker:
 
     def local_artifact_dir(self, run_id: str) -> Path | None:
         """The run's artifact folder when it is on this machine, so files can be written in place."""
-        uri = self.client.get_run(run_id).info.artifact_uri
+        uri = self.get_run(run_id).artifact_uri
         parsed = urllib.parse.urlparse(uri)
         if parsed.scheme in ("", "file"):
             path = Path(urllib.parse.unquote(parsed.path))

@@ -87,6 +87,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         metavar="POSTS",
         help="form posts per client per minute before 429 (default $CIVICLAB_SURVEY_RATE_LIMIT or 30; 0: off)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the form (default 1; more than one needs the PostgreSQL store)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = commands.add_parser("results", help="the public, k-anonymous findings in plain language (FR/EN)")
@@ -234,6 +240,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from civiclab.survey.ratelimit import configured_limit
     from civiclab.survey.store import SurveyStore
     from civiclab.survey.web import create_app
+    from civiclab.survey.workers import check_workers, serve_workers
 
     rate_limit = configured_limit(args.rate_limit)
     # Bound before anything is printed: a port in use or out of range is one line, exit 2.
@@ -247,15 +254,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     url = ctx.store_url(args.store)
     try:
-        store = SurveyStore(url)
+        check_workers(args.workers, url)
+        store = SurveyStore(url)  # created (tables, migrations) once, before any worker
     except BaseException:
         sock.close()
         raise
-    app = create_app(ctx, store, rate_limit=rate_limit)
     print(
-        f"survey of {ctx.experiment!r} on http://{args.host}:{args.port}/ (store {url.split('@')[-1]})",
+        f"survey of {ctx.experiment!r} on http://{args.host}:{args.port}/ (store {url.split('@')[-1]}"
+        f"{f', {args.workers} workers' if args.workers > 1 else ''})",
         file=sys.stderr,
     )
+    if args.workers > 1:
+        store.close()  # a connection pool does not survive a fork: each worker opens its own
+        try:
+            return serve_workers(
+                sock,
+                lambda secret: create_app(ctx, SurveyStore(url), rate_limit=rate_limit, secret=secret),
+                args.workers,
+                args.host,
+                args.port,
+            )
+        finally:
+            sock.close()
+    app = create_app(ctx, store, rate_limit=rate_limit)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])

@@ -163,9 +163,10 @@ def submit_concurrently(
 
 
 def start_server(
-    experiment: str, store_url: str, port: int, cwd: Path, timeout_s: float = 30.0
+    experiment: str, store_url: str, port: int, cwd: Path, timeout_s: float = 30.0, workers: int = 1
 ) -> subprocess.Popen[bytes]:
-    """`civiclab survey serve` in a child process on 127.0.0.1, returned once it answers /healthz."""
+    """`civiclab survey serve` (`workers` processes) in a child process on 127.0.0.1, returned once it
+    answers /healthz."""
     import httpx
 
     process = subprocess.Popen(
@@ -183,6 +184,8 @@ def start_server(
             str(port),
             "--rate-limit",
             "0",  # one client sends every code on purpose
+            "--workers",
+            str(workers),
         ],
         cwd=cwd,
         stdout=subprocess.DEVNULL,

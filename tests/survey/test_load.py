@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -50,3 +51,43 @@ def test_1000_concurrent_submissions_each_stored_once(tmp_path: Path) -> None:
     assert {r.uid for r in stored} == {f"web:{hash_code(EXPERIMENT, c)[:32]}" for c in codes}
     assert all(store.invitation(EXPERIMENT, c).state == "used" for c in codes[::97])
     store.close()
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_several_workers_on_postgresql_store_each_submission_once() -> None:
+    """Three processes on one socket: the CSRF token of the page one served is accepted by the others,
+    every code is stored once, and a code sent twice in the burst is refused once, whichever worker
+    answers."""
+    from tests.integration.servers import postgres
+
+    with postgres() as url, tempfile.TemporaryDirectory() as tmp:
+        store = SurveyStore(url)
+        codes = store.create_invitations(EXPERIMENT, 600)
+        port = free_port()
+        server = start_server(EXPERIMENT, url, port, Path(tmp), workers=3)
+        try:
+            burst = codes + codes[:100]
+            result = submit_concurrently(f"http://127.0.0.1:{port}", INSTRUMENTS, burst, connections=700)
+        finally:
+            stop_server(server)
+        assert result.errors == []
+        assert Counter(result.statuses) == {303: 600, 400: 100}
+        stored = store.responses(EXPERIMENT)
+        assert len(stored) == 600
+        assert {r.uid for r in stored} == {f"web:{hash_code(EXPERIMENT, c)[:32]}" for c in codes}
+        store.close()
+
+
+def test_several_workers_on_the_sqlite_store_are_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from civiclab.cli import main
+
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    args = ["survey", "serve", "--experiment", EXPERIMENT, "--store", url, "--port", str(free_port())]
+    assert main([*args, "--workers", "2"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("civiclab: error")]
+    assert len(errors) == 1 and "--workers 2: the SQLite store takes one writer at a time" in errors[0]
+    assert main([*args, "--workers", "0"]) == 2
+    assert "--workers 0: give 1 to 64 processes" in capsys.readouterr().err

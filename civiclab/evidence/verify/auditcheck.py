@@ -3,10 +3,19 @@
 The audit log is the primary record; `sessions.jsonl` is derived from it. So instead of trusting two
 copies of the same claim, every session of `sessions.jsonl` is rebuilt from the audit log's
 `session.open` … `session.close` events and compared, line by line.
+
+Two passes give the same answer. The byte pass runs first: it hashes each line's event bytes as they
+stand, checks that the line is exactly what the writer writes (`{"event":E,"hash":H,"prev":P,"seq":N}`,
+canonical), and proves each event inside a session canonical and equal to the stored session's event
+by serialising the stored event (already parsed from `sessions.jsonl`) and comparing bytes, so the
+≈23 events of each session are never parsed a second time; the few other lines are parsed and proved
+canonical by re-serialising. It only vouches: on anything unexpected it gives up, and the full pass
+(which parses every line) decides and names the first line that does not hold.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +25,7 @@ import orjson
 from civiclab.evidence.audit import GENESIS, link_hash, link_problem, parse_entry
 from civiclab.evidence.review_record import REVIEW_EVENT
 from civiclab.plugins.gctune import gc_tuned
+from civiclab.records import CANONICAL_OPTIONS
 
 
 class AuditProblem(Exception):
@@ -91,7 +101,114 @@ def check_audit_log(
         AuditProblem: naming the first line that does not hold.
     """
     with gc_tuned():  # `keep` grows to every session: the default thresholds rescan it all the pass
+        if sessions_path is not None:
+            try:
+                return _byte_pass(audit_path, sessions_path, run_events, keep)
+            except _Undecided:
+                if keep is not None:
+                    keep.clear()
         return _check_audit_log(audit_path, sessions_path, run_events, keep)
+
+
+class _Undecided(Exception):
+    """The byte pass cannot vouch for a line: the full pass decides, and names what does not hold."""
+
+
+_LINE_HEAD = b'{"event":'
+_LINE_TAIL = b',"hash":"%b","prev":"%b","seq":%d}\n'
+_TAIL_FIXED = len(_LINE_TAIL % (b"0" * 64, b"0" * 64, 0)) - 1  # without the sequence number's digits
+_BOUNDARIES = frozenset({"session.open", "session.close", "run.close", REVIEW_EVENT})
+
+
+def _byte_pass(
+    audit_path: Path, sessions_path: Path, run_events: int, keep: list[dict[str, Any]] | None
+) -> AuditFindings:
+    """What `_check_audit_log` finds, when everything holds; `_Undecided` at the first doubt."""
+    facts = AuditFindings()
+    prev = GENESIS.encode("ascii")
+    sha256, dumps = hashlib.sha256, orjson.dumps
+    opening: dict[str, Any] | None = None
+    stored: dict[str, Any] = {}
+    expected: list[Any] = []  # the stored session's events still to be found in the audit log
+    at, number = 0, -1
+    with audit_path.open("rb") as fh, sessions_path.open("rb") as sessions_fh:
+        for number, line in enumerate(fh):
+            cut = len(line) - _TAIL_FIXED - len(str(number))
+            body = line[9:cut]
+            digest = sha256(prev + body).hexdigest().encode("ascii")
+            if line[cut:] != _LINE_TAIL % (digest, prev, number) or not line.startswith(_LINE_HEAD):
+                raise _Undecided
+            prev = digest
+            if number == run_events - 1:
+                facts.run_root, facts.run_events = digest.decode("ascii"), run_events
+            if at < len(expected):  # an event inside a session: the stored one, byte for byte
+                event = expected[at]
+                at += 1
+                if type(event) is not dict or event.get("kind") in _BOUNDARIES or number >= run_events:
+                    raise _Undecided
+                if dumps(event, option=CANONICAL_OPTIONS) != body:
+                    raise _Undecided
+                continue
+            event = _canonical_event(body)
+            kind = event.get("kind")
+            if number >= run_events:
+                if kind != REVIEW_EVENT:
+                    raise _Undecided
+                facts.reviews.append(orjson.loads(line))
+            elif number == 0 and kind != "run.open":
+                raise _Undecided
+            elif kind == "session.open":
+                if opening is not None:
+                    raise _Undecided
+                opening, stored = event, _next_session(sessions_fh)
+                expected, at = stored["events"], 0
+                facts.opened += 1
+            elif kind == "session.close":
+                if opening is None or opening.get("session_id") != event.get("session_id"):
+                    raise _Undecided
+                derived = _session_from_audit(opening, expected, event)
+                if any(stored.get(key) != value for key, value in derived.items()):
+                    raise _Undecided
+                facts.closed += 1
+                if keep is not None:
+                    if len(keep) < KEEP_AT_MOST:
+                        keep.append(stored)
+                    else:
+                        keep.clear()
+                        keep = None
+                opening, expected, at = None, [], 0
+            elif kind == "run.close":
+                if number != run_events - 1 or opening is not None:
+                    raise _Undecided
+                facts.closed_run = True
+            elif opening is not None:  # an event the stored session does not hold
+                raise _Undecided
+        if not facts.closed_run or sessions_fh.readline().strip():
+            raise _Undecided
+    facts.valid_events = facts.events = number + 1 if facts.closed_run else 0
+    facts.root = prev.decode("ascii")
+    return facts
+
+
+def _canonical_event(body: bytes) -> dict[str, Any]:
+    """The event of a line, parsed, when its bytes are its canonical form (what was hashed)."""
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _Undecided from None
+    if type(event) is not dict or orjson.dumps(event, option=CANONICAL_OPTIONS) != body:
+        raise _Undecided
+    return event
+
+
+def _next_session(fh: Any) -> dict[str, Any]:
+    try:
+        stored = orjson.loads(fh.readline())
+    except orjson.JSONDecodeError:
+        raise _Undecided from None
+    if type(stored) is not dict or type(stored.get("events")) is not list:
+        raise _Undecided
+    return stored
 
 
 def _check_audit_log(
