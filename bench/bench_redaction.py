@@ -67,6 +67,7 @@ def main() -> None:
     started = time.perf_counter()
     recognizers.analyzer()
     recognizers.first_names()
+    recognizers.surnames()
     print(
         f"engine load (once per process): {time.perf_counter() - started:.1f} s ({recognizers.SPACY_MODEL})"
     )
