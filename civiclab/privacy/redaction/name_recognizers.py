@@ -170,13 +170,15 @@ _TITLE_CASE = re.compile(r"^(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý][a-zà-ÿ]+(?:[\-’
 def _run_start(words: list[re.Match[str]], i: int, text: str) -> int:
     """The index of the first word of the run of capitalised words that word i ends (« Jules Ferry »).
 
-    At most 4 words back: a name is no longer, and a text of capitalised words stays linear.
+    At most 4 words back: a name is no longer, and a text of capitalised words stays linear. A place
+    noun (« L'école », "Salle") ends the run: what follows it is named after a person, not one.
     """
     first = max(0, i - 4)
     while (
         i > first
         and text[words[i - 1].end() : words[i].start()] == " "
         and words[i - 1].group()[:1].isupper()
+        and re.split("[’']", words[i - 1].group().lower())[-1] not in PLACE_NOUNS
     ):
         i -= 1
     return i
@@ -195,19 +197,26 @@ def surname_recognizer() -> Any:
         def analyze(
             self, text: str, entities: list[str], nlp_artifacts: Any = None
         ) -> list[RecognizerResult]:
-            family = surnames()
+            family, names = surnames(), first_names()
             words = list(WORD.finditer(text))
             results = []
             for i, word in enumerate(words):
                 w = word.group()
-                if not _TITLE_CASE.match(w) or not is_surname(w, family) or w.lower() in NOT_A_PERSON:
+                if (
+                    not w[:1].isupper()
+                    or not is_surname(w, family)
+                    or not _TITLE_CASE.match(w)
+                    or w.lower() in NOT_A_PERSON
+                ):
                     continue
                 start, end = word.span()
                 run = _run_start(words, i, text)
-                # « l'école Jules Ferry » (any word of the run after a place noun), « the Mayor » (after a
+                if run < i and is_first_name(words[i - 1].group(), names):
+                    continue  # « Marie Dupont »: the first-name recognizer finds the whole name
+                # « l'école Jules Ferry » (the run after a place noun), « the Mayor » (after a
                 # determiner a capitalised word is a title or a thing).
                 if (
-                    any(names_a_place(text, words[k].start()) for k in range(run, i + 1))
+                    names_a_place(text, words[run].start())
                     or ends_in_street(text, end)
                     or _after_determiner(text, words[run].start())
                 ):
