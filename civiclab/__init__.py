@@ -82,6 +82,7 @@ if TYPE_CHECKING:
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
+    from civiclab.stats.agreement import Agreement, cohen_kappa
     from civiclab.stats.intervals import (
         METHODS,
         Estimate,
@@ -112,6 +113,8 @@ _LAZY: dict[str, str] = {
     "rate": "civiclab.stats.intervals",
     "ratio": "civiclab.stats.intervals",
     "statistic": "civiclab.stats.intervals",
+    "Agreement": "civiclab.stats.agreement",
+    "cohen_kappa": "civiclab.stats.agreement",
     "QuantileSketch": "civiclab.stats.aggregates",
     "SegmentValues": "civiclab.stats.aggregates",
     "equity": "civiclab.scoring.equity",
@@ -144,6 +147,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Agreement",
     "AuditError",
     "AuditSummary",
     "ChainError",
@@ -185,6 +189,7 @@ __all__ = [
     "bound_replies",
     "canonical_json",
     "census",
+    "cohen_kappa",
     "data_file_check",
     "difference",
     "equity",
