@@ -4,8 +4,9 @@ The Presidio analyzer (spaCy fr_core_news_md NER + civiclab's pattern recognizer
 recognizer) is loaded once; each text is then analysed uncached (the runner's per-string cache is
 bypassed), and compared with the regex-only redactor (civiclab's patterns alone) as the baseline.
 Prints the load time, median and p95 ms per text of each kind with the ratio to the baseline, and recall
-and precision per entity type on tests/fixtures/redaction/labelled.jsonl (target: median <= 15 ms per
-text on this CPU, overall recall >= 0.98).
+and precision per entity type on tests/fixtures/redaction/labelled.jsonl (the set the recognizers were
+tuned on) and unseen.jsonl (written before they were tuned on it). Targets: median <= 15 ms per chat
+turn on this CPU; recall >= 0.97 and precision >= 0.95 on unseen.jsonl.
 
 Usage: python bench/bench_redaction.py [--repeat 3]
 """
@@ -26,9 +27,11 @@ from civiclab.privacy.redaction.scoring import as_table, load_labelled, score
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "fixtures" / "redaction" / "labelled.jsonl"
+# Written before the recognizers were tuned on it: the figure that says how redaction holds on new text.
+UNSEEN = ROOT / "tests" / "fixtures" / "redaction" / "unseen.jsonl"
 QUESTIONS = ROOT / "experiments" / "data" / "assistant" / "questions_eval.jsonl"
 RESPONSES = ROOT / "experiments" / "data" / "survey" / "journey" / "responses.csv"
-TARGET_MS, TARGET_RECALL = 15.0, 0.98
+TARGET_MS = 15.0
 
 
 def chat_turns() -> list[str]:
@@ -64,6 +67,7 @@ def main() -> None:
     started = time.perf_counter()
     recognizers.analyzer()
     recognizers.first_names()
+    recognizers.surnames()
     print(
         f"engine load (once per process): {time.perf_counter() - started:.1f} s ({recognizers.SPACY_MODEL})"
     )
@@ -89,14 +93,15 @@ def main() -> None:
             f"(target <= {TARGET_MS:g} ms: {verdict})"
         )
 
-    items = load_labelled(LABELLED)
-    for label, find in (
-        ("Presidio + spaCy + patterns", redaction.find_personal_data),
-        ("regex-only baseline", lambda text: redaction.find_personal_data(text, model=False)),
-    ):
-        scores, _ = score(items, find)
-        print(f"\n{label}: {len(items)} texts, recall {scores['ALL'].recall:.3f} (target >= {TARGET_RECALL})")
-        print(as_table(scores))
+    for path in (LABELLED, UNSEEN):
+        items = load_labelled(path)
+        for label, find in (
+            ("Presidio + spaCy + patterns", redaction.find_personal_data),
+            ("regex-only baseline", lambda text: redaction.find_personal_data(text, model=False)),
+        ):
+            scores, _ = score(items, find)
+            print(f"\n{path.name}, {label}: {len(items)} texts, recall {scores['ALL'].recall:.3f}")
+            print(as_table(scores))
 
 
 if __name__ == "__main__":

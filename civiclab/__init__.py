@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
     from civiclab.stats.clustered import clustered_mean, clustered_rate, clustered_statistic, unit_totals
+    from civiclab.stats.agreement import Agreement, cohen_kappa
     from civiclab.stats.intervals import (
         METHODS,
         Estimate,
@@ -119,6 +120,8 @@ _LAZY: dict[str, str] = {
     "clustered_rate": "civiclab.stats.clustered",
     "clustered_statistic": "civiclab.stats.clustered",
     "unit_totals": "civiclab.stats.clustered",
+    "Agreement": "civiclab.stats.agreement",
+    "cohen_kappa": "civiclab.stats.agreement",
     "QuantileSketch": "civiclab.stats.aggregates",
     "SegmentValues": "civiclab.stats.aggregates",
     "equity": "civiclab.scoring.equity",
@@ -153,6 +156,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Agreement",
     "AuditError",
     "AuditSummary",
     "ChainError",
@@ -197,6 +201,7 @@ __all__ = [
     "clustered_mean",
     "clustered_rate",
     "clustered_statistic",
+    "cohen_kappa",
     "data_file_check",
     "difference",
     "equity",

@@ -384,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify_cli.add_commands(sub)
     redaction_cli.add_commands(sub)
     desk_cli.add_commands(sub)
+    _plugin_commands(sub)
     _tracking_uri_after_commands(parser)
     return parser
 
@@ -428,6 +429,17 @@ def _reader_gone() -> bool:
         return any(events & select.POLLERR for _fd, events in poller.poll(0))
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def _plugin_commands(sub: Any) -> None:
+    """Commands a plugin adds (`civiclab.commands` entry points); a broken one is a warning, not a crash."""
+    from importlib.metadata import entry_points
+
+    for point in entry_points().select(group="civiclab.commands"):
+        try:
+            point.load()(sub)
+        except Exception as exc:  # a plugin's bug must not take the whole command line down
+            logging.getLogger(__name__).warning("the commands of plugin %r are left out: %s", point.name, exc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,9 +103,12 @@ def labelled_appropriate(turn: dict[str, Any]) -> bool:
 
 
 def _reference(turn: dict[str, Any], sheets: dict[str, str]) -> str:
-    ids = list(
-        dict.fromkeys(list(turn.get("expected_sheets") or []) + list(turn.get("ranked_sheets") or [])[:2])
-    )
+    """The sheets the system itself had (its top retrieved ones, or the sources it returned).
+
+    Never the labelled sheets: the judge would then be told which sheets answer the question, part of
+    the label its agreement is measured against.
+    """
+    ids = list(dict.fromkeys(list(turn.get("ranked_sheets") or [])[:3] + list(turn.get("sources") or [])))
     return (
         "\n".join(f"[{i}] {sheets[i]}" for i in ids if i in sheets)
         or "(aucune fiche ne traite cette question)"

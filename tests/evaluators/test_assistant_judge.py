@@ -82,3 +82,13 @@ def test_a_judge_reply_is_read_from_its_first_json_object(reply: str, handling: 
 def test_a_judge_reply_without_a_valid_grade_is_refused() -> None:
     with pytest.raises(ValueError):
         parse_grade('{"handling": "maybe", "grounded": 9}')
+
+
+def test_the_judge_is_never_shown_the_labelled_sheets() -> None:
+    from evaluators.assistant_judge import _reference
+
+    sheets = {"S1": "Cantine — inscription", "S2": "Déchetterie — horaires", "S9": "Labelled only"}
+    turn = {"expected_sheets": ["S9"], "ranked_sheets": ["S1", "S2"], "expected": "answer"}
+    reference = _reference(turn, sheets)
+    assert "S9" not in reference and "Labelled only" not in reference
+    assert "[S1]" in reference and "[S2]" in reference

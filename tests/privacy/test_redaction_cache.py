@@ -187,3 +187,11 @@ def test_a_cache_hit_runs_the_evaluator_without_loading_spacy(
     assert warm["export"] == cold["export"] and warm["comments"] == cold["comments"]
     assert warm["sus"] == cold["sus"]
     assert "06 12 34 56 78" not in warm["export"] and "[PHONE]" in str(warm["comments"])
+
+
+def test_the_fingerprint_reads_every_module_redaction_runs() -> None:
+    from civiclab.privacy.redaction import cache
+
+    names = {p.name for p in cache.redaction_sources()}
+    assert {"__init__.py", "patterns.py", "recognizers.py", "names.py", "name_recognizers.py"} <= names
+    assert not names & {"cache.py", "cli.py"}

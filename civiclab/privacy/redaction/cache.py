@@ -34,9 +34,15 @@ MAGIC = b"civiclab-redacted/1 "
 MAX_ENTRIES = 256
 SECRET_NAME = "redaction-cache"
 # The distributions whose behaviour shapes the output (the model package is added by its name).
-_DISTRIBUTIONS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "gender-guesser")
-# civiclab's own redaction code: any edit to it invalidates every entry, with no version to remember.
-_SOURCES = ("__init__.py", "patterns.py", "recognizers.py", "windows.py")
+_DISTRIBUTIONS = ("presidio-analyzer", "presidio-anonymizer", "spacy", "gender-guesser", "faker")
+# civiclab's own redaction code (every module of this package but the cache and the command line): any
+# edit to it, or a new module, invalidates every entry, with no version to remember.
+_NOT_REDACTION = ("cache.py", "cli.py")
+
+
+def redaction_sources() -> list[Path]:
+    """The modules whose code shapes what redaction outputs."""
+    return sorted(p for p in Path(__file__).parent.glob("*.py") if p.name not in _NOT_REDACTION)
 
 
 def cache_dir() -> Path:
@@ -57,9 +63,8 @@ def fingerprint() -> str:
         except importlib.metadata.PackageNotFoundError:
             version = "absent"  # redaction itself then fails with its own message; nothing is cached
         digest.update(f"{dist}={version}\n".encode())
-    folder = Path(__file__).parent
-    for name in _SOURCES:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes() + b"\0")
+    for source in redaction_sources():
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -13,7 +13,9 @@ failed match backtracks through a long run. tests/privacy/test_redaction_bounds.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -22,6 +24,32 @@ class ShapePattern(NamedTuple):
     name: str
     regex: re.Pattern[str]
     score: float
+    # A check of the matched value (a card's Luhn digit): a match that fails it is no finding.
+    check: Callable[[str], bool] | None = None
+
+    def holds(self, value: str) -> bool:
+        return self.check is None or self.check(value)
+
+
+def luhn(value: str) -> bool:
+    """Whether the digits of `value` pass the Luhn check of payment card numbers."""
+    digits = [int(c) for c in value if c.isdigit()]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2) for i, d in enumerate(reversed(digits)))
+    return total % 10 == 0
+
+
+def ip_address(value: str) -> bool:
+    """Whether `value` is an IPv4 or IPv6 address (not a time « 12:45:00 » nor a version « 1.2.3 »)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return "." in value or value.count(":") >= 3
+
+
+def phone_digits(value: str) -> bool:
+    """Whether `value` holds the 9 to 15 digits of a phone number (not a reference « 004512 »)."""
+    return 9 <= sum(c.isdigit() for c in value) <= 15
 
 
 _STREET = (
@@ -57,13 +85,28 @@ _NAME_INTRO = (
 # function words are excluded so that « je m'appelle et je » or "my name is not" stay.
 _FUNCTION_WORDS = (
     r"(?:et|je|j|de|du|des|la|le|les|un|une|ma|mon|mes|pour|qui|que|est|suis|and|i|the|a|an|my|"
-    r"is|not|to|for|of|in|on|at|merci|thanks|svp|please|bonjour|hello|hi)"
+    r"is|not|to|for|of|in|on|at|merci|thanks|svp|please|bonjour|hello|hi|comment|how|what|quoi|votre|notre|"
+    r"vos|nos|your|our|yours|tous|all|everyone)"
 )
 _LOWER_WORD = rf"(?!{_FUNCTION_WORDS}\b)[a-zà-ÿ][a-zà-ÿ’'\-]{{1,40}}"
 _STRONG_INTRO = (
     r"(?i:je m['’]appelle|je me nomme|moi c['’]est|my name is|sign[ée]e?|cordialement|regards|sincerely|"
     r"au nom de|de la part de|on behalf of)"
 )
+
+# Phrases that give a person's name in any case (« ma fille s'appelle léa », "my son is called Ethan").
+_CALLED = (
+    r"(?i:s['’]appell?e|s['’]appellent|se[ ]nomme|is[ ]called|was[ ]called|(?:her|his)[ ]name[ ]is|named)"
+)
+_ANY_CASE_WORD = rf"(?!(?i:{_FUNCTION_WORDS})\b)[^\W\d_][\w’'\-]{{0,40}}+"
+# Verbs and nouns after which a house number and capitalised words are a home address, street type or not
+# (« j'habite au 12 Les Genêts », "I live at 4 Orchard View").
+_HOME = (
+    r"(?i:habite|habitons|habitent|habitez|domicili[ée]e?s?|r[ée]sid(?:e|ons|ent)|adresse|d[ée]m[ée]nag[ée]e?s?|"
+    r"live|lives|living|address|moved)"
+)
+_PLACE_WORD = r"[A-ZÀ-Ý][\w’'\-]{1,30}+"
+_PLACE_LINK = r"(?:de|du|des|la|le|les|aux|au|sur|en|on|the|of)"
 
 _MONTH_FR = (
     r"(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)"
@@ -76,7 +119,7 @@ _DATE = (
     rf"|{_MONTH_EN}[ ]\d{{1,2}}(?:st|nd|rd|th)?,?[ ]\d{{4}})"
 )
 _BIRTH = (
-    r"(?i:n[ée]e?s?[ ]le|date[ ]de[ ]naissance|naissance|ddn|born(?:[ ]on)?|date[ ]of[ ]birth|d\.?o\.?b\.?|"
+    r"(?i:n[ée]e?s?[ ]le|je[ ]suis[ ]du|date[ ]de[ ]naissance|naissance|ddn|born(?:[ ]on)?|date[ ]of[ ]birth|d\.?o\.?b\.?|"
     r"birthday)"
 )
 _ID_DOC = (
@@ -94,14 +137,26 @@ _DOT = r"(?:[ ]?(?:\((?:dot|point)\)|\[(?:dot|point)\])[ ]?|[ ](?:dot|point)[ ]|
 _TLD = r"(?:com|fr|net|org|eu|be|ch|lu|ca|uk|de|es|it|pt|nl|io|info|biz|gouv|re|gp|mq|gf|yt|nc|pf|pm|ma|dz|tn|sn)"
 
 
-def _p(kind: str, name: str, pattern: str, score: float, flags: int = 0) -> ShapePattern:
-    return ShapePattern(kind, name, re.compile(pattern, flags), score)
+def _p(
+    kind: str,
+    name: str,
+    pattern: str,
+    score: float,
+    flags: int = 0,
+    check: Callable[[str], bool] | None = None,
+) -> ShapePattern:
+    return ShapePattern(kind, name, re.compile(pattern, flags), score, check)
 
 
 # Order matters only for equal scores: longer, more specific patterns first.
 PATTERNS: tuple[ShapePattern, ...] = (
     _p("NAME", "tagged name", r"<name>([^<]{0,200}?)</name>", 1.0, re.IGNORECASE | re.DOTALL),
-    _p("EMAIL", "e-mail", r"[A-Za-z0-9._%+\-]{1,64}+@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}", 1.0),
+    _p(
+        "EMAIL",
+        "e-mail",
+        r"[A-Za-z0-9._%+\-]{1,64}+[ ]{0,2}@[ ]{0,2}[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}",
+        1.0,
+    ),
     _p(
         "EMAIL",
         "obfuscated e-mail",
@@ -110,20 +165,43 @@ PATTERNS: tuple[ShapePattern, ...] = (
         rf"[A-Za-z0-9\-]{{1,63}}+(?:{_DOT}[A-Za-z0-9\-]{{1,63}}+){{0,8}}?{_DOT}{_TLD}\b",
         0.95,
     ),
-    _p("IBAN", "IBAN", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 1.0),
+    _p("IBAN", "IBAN", r"\b[A-Z]{2}\d{2}(?:[ .\-]?[A-Z0-9]{4}){2,7}(?:[ .\-]?[A-Z0-9]{1,4})?\b", 1.0),
     _p(
         "NIR",
         "NIR",
-        r"(?<!\d[.,])\b[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?\d{3}"
-        r"(?:[ .]?\d{2})?\b",
+        r"(?<!\d[.,])\b[12][ .\-]?\d{2}[ .\-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .\-]?(?:\d{2}|2[AB])[ .\-]?\d{3}"
+        r"[ .\-]?\d{3}(?:[ .\-]?\d{2})?\b",
         1.0,
     ),
     _p(
         "PHONE",
         "phone",
         r"(?<![\w+])(?<!\d[.,])(?:(?:\+|00)33[ .\-]?(?:\(0\))?[ .\-]?[1-9]|0[1-9])(?:[ .\-]?\d{2}){4}\b"
-        r"|(?<![\w+])(?<!\d[.,])(?:\+|00)(?!33)[1-9]\d{0,2}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){1,5}\b",
+        r"|(?<![\w+\-/])(?<!\d[.,])(?:\+|00)(?!33)[1-9]\d{0,2}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){1,5}\b",
         0.95,
+        check=phone_digits,
+    ),
+    _p(
+        "PHONE",
+        "British phone",
+        r"0(?<![\w+\-/.]0)(?:7\d{3}[ ]?\d{6}|[1-9]\d{1,3}[ ]?\d{3,4}[ ]?\d{3,4})(?![\w\-]|[.,]\d)",
+        0.9,
+        check=lambda value: sum(c.isdigit() for c in value) == 11,
+    ),
+    _p(
+        "ID_NUMBER",
+        "payment card number",
+        r"\d(?<![\w\-.]\d)(?:\d{3}[ \-]?(?:\d{4}[ \-]?){2}\d{4}(?![\w\-]|[.,]\d)|(?<=3)[47]\d{2}[ \-]?\d{6}[ \-]?\d{5}\b)",
+        0.95,
+        check=luhn,
+    ),
+    _p(
+        "ID_NUMBER",
+        "IP address",
+        r"[0-9A-Fa-f](?<![\w.:][0-9A-Fa-f])(?:(?<=\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w]|\.\d)"
+        r"|[0-9A-Fa-f]{0,3}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]))",
+        0.9,
+        check=ip_address,
     ),
     _p(
         "DATE_OF_BIRTH",
@@ -142,7 +220,7 @@ PATTERNS: tuple[ShapePattern, ...] = (
     _p(
         "LICENCE_PLATE",
         "plate after a vehicle word",
-        rf"(?<![\w]){_PLATE_CONTEXT}[ ]{{0,3}}(?:n[°o]\.?|:)?[ ]{{0,3}}(?P<v>{_PLATE_LETTERS}[ \-]?\d{{3}}[ \-]?{_PLATE_LETTERS}"
+        rf"(?<![\w]){_PLATE_CONTEXT}[ ]{{0,3}}(?:n[°o]\.?|:|(?i:is|est))?[ ]{{0,3}}(?P<v>{_PLATE_LETTERS}[ \-]?\d{{3}}[ \-]?{_PLATE_LETTERS}"
         r"|[A-Z]{2}\d{2}[ ]?[A-Z]{3}|\d{1,4}[ ]?[A-Z]{1,3}[ ]?(?:\d{2}|2[AB]))\b",
         0.95,
     ),
@@ -166,16 +244,32 @@ PATTERNS: tuple[ShapePattern, ...] = (
     _p(
         "ADDRESS",
         "English postal address",
-        r"(?i:(?:flat|apartment|apt\.?|unit)[ ]\w{1,4},?[ ]{1,3})?\b\d{1,4}[A-Z]?[ ]"
+        r"(?i:(?:flat|apartment|apt\.?|unit)[ ]\w{1,4},?[ ]{1,3})?(?:\b\d{1,4}[A-Z]?[ ]"
         rf"(?:[A-Z][a-z]{{1,40}}[ ]){{1,3}}{_STREET_EN}\b(?:,?[ ][A-Z][a-z]{{1,40}}(?:[ ]{_UK_POSTCODE})?)?"
-        rf"|\b\d{{1,4}}[ ][A-Z][a-z]{{1,40}}(?:[ ][A-Z][a-z]{{1,40}})?,[ ][A-Z][a-z]{{1,40}}[ ]{_UK_POSTCODE}\b",
+        rf"|\b\d{{1,4}}[ ][A-Z][a-z]{{1,40}}(?:[ ][A-Z][a-z]{{1,40}})?,[ ][A-Z][a-z]{{1,40}}[ ]{_UK_POSTCODE}\b)",
         0.9,
+    ),
+    _p(
+        "ADDRESS",
+        "home address without a street type",
+        rf"(?<![\w]){_HOME}(?:[ ](?i:au|à|a|at|to|is|est|:))?[ ]{{0,2}}:?[ ]{{0,3}}"
+        rf"(?P<v>\d{{1,4}}(?:[ ]?(?i:bis|ter))?,?[ ]{_PLACE_WORD}"
+        rf"(?:[ ](?:{_PLACE_LINK}[ ])?(?:[dl][’'])?{_PLACE_WORD}){{0,4}}"
+        r"(?:,?[ ]{1,3}\d{5}[ ]{1,3}[A-ZÀ-Ý][\w\-']{1,40}(?:[ \-][A-ZÀ-Ý][\w\-']{1,40}){0,3}"
+        rf"|,?[ ][A-Z][a-z]{{1,40}}[ ]{_UK_POSTCODE}|,?[ ]{_UK_POSTCODE})?)\b",
+        0.9,
+    ),
+    _p(
+        "NAME",
+        "name after « s'appelle »",
+        rf"(?<![\w]){_CALLED}[ ]{{1,3}}(?P<v>{_ANY_CASE_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_ANY_CASE_WORD}){{0,2}})",
+        0.85,
     ),
     _p("NAME", "name after an introduction", rf"(?<![\w])(?:{_NAME_INTRO})[ ,:]{{1,4}}(?P<v>{_NAME})\b", 0.9),
     _p(
         "NAME",
         "lower-case name after an introduction",
-        rf"(?<![\w]){_STRONG_INTRO}[ ,:]{{1,4}}(?P<v>{_LOWER_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_LOWER_WORD}){{1,2}})\b",
+        rf"(?<![\w]){_STRONG_INTRO}[ ,:]{{1,4}}(?P<v>{_LOWER_WORD}(?:[ ](?:{_PARTICLE}[ ]){{0,2}}{_LOWER_WORD}){{0,2}})\b",
         0.8,
     ),
 )

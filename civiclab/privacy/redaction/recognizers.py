@@ -9,7 +9,6 @@ carrying the English phrasings; `language` is always "fr" for Presidio.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import re
@@ -17,10 +16,25 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from civiclab.home import text_setting
+from civiclab.privacy.redaction.names import (
+    CAPITALISED,
+    LANGUAGE,
+    NOT_A_PERSON,
+    NOT_NAME,
+    PARTICLES,
+    PLACE_NOUNS,
+    STREET_WORDS,
+    WORD,
+    ends_in_street,
+    first_names,
+    is_first_name,
+    is_surname,
+    names_a_place,
+    surnames,
+)
 from civiclab.privacy.redaction.patterns import PATTERNS, ShapePattern
 
 if TYPE_CHECKING:
@@ -29,32 +43,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 SPACY_MODEL = str(text_setting("CIVICLAB_SPACY_MODEL"))
-LANGUAGE = "fr"
 NER_SCORE = 0.85
-FIRST_NAME_SCORE = 0.8
-# Words the NER model sometimes glues to a name ("john smith and I lost"): a name ends before them.
-_NOT_NAME = frozenset(
-    _words(
-        """and or but i me my we you he she it they the a an about to for from with without who which that this
-        is was were are be been has have had lost told asked said here there please thanks thank if at in on
-        of by as so not no yes et ou mais je j il elle nous vous ils elles qui que quoi est sont était a ai
-        avait pour par avec sans dans sur sous en au aux ce cette ces mon ma mes ton ta tes son sa ses notre
-        votre leur un une les merci svp bonjour hello hi depuis m'a m’a n'arrive"""
-    )
-)
-# Capitalised words the NER model takes for a person in administrative French ("Monsieur le Maire").
-_NOT_A_PERSON = frozenset(
-    _words(
-        """bonjour merci madame monsieur mademoiselle maire mairie cordialement signé rendez-vous services
-        france caf cerfa cni ccas version information rien"""
-    )
-)
-
 _engine: AnalyzerEngine | None = None
 _engine_lock = threading.Lock()
 
@@ -84,7 +74,7 @@ def _civic_recognizers() -> list[Any]:
             has_value = "v" in self.shape.regex.groupindex
             for match in self.shape.regex.finditer(text):
                 start, end = match.span("v") if has_value else match.span()
-                if start < end:
+                if start < end and self.shape.holds(text[start:end]):
                     results.append(RecognizerResult(self.shape.kind, start, end, self.shape.score))
             return results
 
@@ -192,6 +182,9 @@ def _load_analyzer() -> AnalyzerEngine:
     for recognizer in pattern_recognizers():
         registry.add_recognizer(recognizer)
     registry.add_recognizer(_first_name_recognizer())
+    from civiclab.privacy.redaction.name_recognizers import surname_recognizer
+
+    registry.add_recognizer(surname_recognizer())
     return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE])
 
 
@@ -210,12 +203,7 @@ def analyze_with_model(text: str) -> list[RecognizerResult]:
     return cleaned
 
 
-_WORD = re.compile(r"[^\s,;:.!?()\"«»]+")
-_PARTICLES = frozenset(
-    _words("""de du des del della van von der den ter ten le la ben bin ibn el al dos das da di""")
-)
-_STOP = _NOT_NAME - _PARTICLES
-_CAPITALISED = re.compile(r"(?:[A-ZÀ-Ýd][’'])?[A-ZÀ-Ý]")
+_STOP = NOT_NAME - PARTICLES
 # After a name: more name words, possibly behind particles (« Maëlys » + « von Amsberg »).
 _NAME_TAIL = re.compile(
     r"(?:[ ](?:(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]){0,2}"
@@ -225,22 +213,6 @@ _PARTICLE_BEFORE = re.compile(
     r"(?:(?<![\w’'])(?:de|du|des|del|della|van|von|der|den|le|la|ben|bin|el|al|dos|da|di)[ ]"
     r"(?:(?:der|den|la|le)[ ])?|(?<!\w)[dDnN][’'])$"
 )
-
-
-# Public places named after people (« l'école Jules Ferry », « rue Victor Hugo ») are not citizens' data.
-_PLACE_NOUNS = frozenset(
-    _words(
-        """école ecole collège college lycée lycee rue avenue boulevard place allée allee quai square parc
-        salle gymnase stade centre médiathèque mediatheque bibliothèque hôpital hopital résidence residence
-        pont gare esplanade espace maison ville commune mairie département departement région region portail
-        service métropole metropole agglomération quartier"""
-    )
-)
-
-
-def _names_a_place(text: str, index: int) -> bool:
-    previous = _WORD.findall(text[max(0, index - 16) : index])
-    return bool(previous) and previous[-1].lower().split("’")[-1].split("'")[-1] in _PLACE_NOUNS
 
 
 # A single word shaped like a surname rather than a common word: N'Diaye, d'Almeida, McAllister.
@@ -254,8 +226,8 @@ def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
     caseworker"), widen to particles and name words the model left out (« von » Amsberg), and drop a
     lone capitalised word opening a sentence ("Reach me at…") unless it is a known first name.
     """
-    words = [(m.start() + start, m.end() + start, m.group()) for m in _WORD.finditer(text[start:end])]
-    if not words or words[0][2].lower() in _PLACE_NOUNS:  # « Ville de Belleval », « Mairie de … »
+    words = [(m.start() + start, m.end() + start, m.group()) for m in WORD.finditer(text[start:end])]
+    if not words or words[0][2].lower() in PLACE_NOUNS:  # « Ville de Belleval », « Mairie de … »
         return None
     kept: list[tuple[int, int, str]] = []
     for word in words:
@@ -268,19 +240,24 @@ def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
         and (
             kept[0][2].lower() in _STOP
             # a name does not open with a lower-case common word ("don't speak French well")
-            or (kept[0][2][:1].islower() and kept[0][2] not in _PARTICLES and kept[0][2] not in names)
-            or kept[0][2].lower() in _NOT_A_PERSON
+            or (
+                kept[0][2][:1].islower()
+                and kept[0][2] not in PARTICLES
+                and not is_first_name(kept[0][2], names)
+            )
+            or kept[0][2].lower() in NOT_A_PERSON
             # « de aurélie fontanet »: a preposition before a lower-case name, not a particle
-            or (kept[0][2] in _PARTICLES and len(kept) > 1 and kept[1][2][:1].islower())
+            or (kept[0][2] in PARTICLES and len(kept) > 1 and kept[1][2][:1].islower())
         )
     ):
         kept.pop(0)
-    while kept and kept[-1][2].lower() in _PARTICLES | _NOT_A_PERSON:
+    while kept and kept[-1][2].lower() in PARTICLES | NOT_A_PERSON:
         kept.pop()
-    if not kept or kept[0][2].lower() in _PLACE_NOUNS:
+    if not kept or kept[0][2].lower() in PLACE_NOUNS:
         return None
     if not any(
-        (_CAPITALISED.match(w) and w.lower() not in _NOT_A_PERSON) or w.lower() in names for _, _, w in kept
+        (CAPITALISED.match(w) and w.lower() not in NOT_A_PERSON) or is_first_name(w, names)
+        for _, _, w in kept
     ):
         return None
     # Searched in the few characters before the name only (the longest particles, « della der »).
@@ -289,154 +266,34 @@ def trim_person(text: str, start: int, end: int) -> tuple[int, int] | None:
         _PARTICLE_BEFORE.search(text, max(0, before - 16), before) if text[before].isupper() else None
     )
     lone = len(kept) == 1 and particle_before is None
-    if lone and kept[0][2].lower() not in names and not _NAME_SHAPED.search(kept[0][2]):
+    if (
+        lone
+        and not is_first_name(kept[0][2], names)
+        and not is_surname(kept[0][2], surnames())
+        and not _NAME_SHAPED.search(kept[0][2])
+    ):
         # One capitalised word that is not a first name is too often a service or a word opening a
         # sentence (« portail Famille », "Reach me at"): a lone surname is caught after a title instead.
         return None
-    if _names_a_place(text, kept[0][0]):
+    if (
+        names_a_place(text, kept[0][0])
+        or ends_in_street(text, kept[-1][1])
+        or kept[-1][2].lower() in STREET_WORDS
+    ):
         return None
     new_start, new_end = kept[0][0], kept[-1][1]
     tail = _NAME_TAIL.match(text, new_end)
-    if tail and not any(w.lower() in _NOT_A_PERSON | _STOP for w in tail.group().split()):
+    if tail and not any(w.lower() in NOT_A_PERSON | _STOP for w in tail.group().split()):
         new_end = tail.end()
     if particle_before:
         new_start = particle_before.start()
     return new_start, new_end
 
 
-_first_names: frozenset[str] | None = None
-
-
-def first_names() -> frozenset[str]:
-    """First names of many countries (gender-guesser's dictionary, ≈ 45,000), lower case.
-
-    Names that are also French or English function words (« je », "may", "can") are left out.
-    """
-    global _first_names
-    if _first_names is None:
-        import gender_guesser
-        from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
-        from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
-
-        path = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
-        names = set()
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                parts = line.split()
-                if line[0] not in "#=" and len(parts) >= 2 and len(parts[1]) >= 3:
-                    names.add(parts[1].replace("+", "-").lower())
-        _first_names = frozenset(names - FR_STOP - EN_STOP - _NOT_NAME - _NOT_A_PERSON)
-    return _first_names
-
-
-_ELIDED = re.compile(r"[dljnmst][’']")
-_DETERMINERS = frozenset(
-    _words(
-        """mon ma mes ton ta tes son sa ses notre votre leur leurs le la les un une des du ce cet cette ces the
-        a an my your his her their our this that these those"""
-    )
-)
-
-
-def _after_determiner(text: str, index: int) -> bool:
-    previous = _WORD.findall(text[max(0, index - 12) : index])
-    return bool(previous) and previous[-1].lower() in _DETERMINERS
-
-
-_NOT_NAME_TAGS = frozenset({"VERB", "AUX", "ADP", "DET", "PRON", "NUM", "CCONJ", "SCONJ"})
-
-
-def _tokens_within(nlp_artifacts: Any, start: int, end: int) -> Any:
-    """The spaCy tokens that start inside text[start:end], found by bisection (not a scan of the text)."""
-    tokens = getattr(nlp_artifacts, "tokens", None)
-    indices = getattr(nlp_artifacts, "tokens_indices", None)
-    if tokens is None or indices is None:
-        return ()
-    return tokens[bisect.bisect_left(indices, start) : bisect.bisect_left(indices, end)]
-
-
-def _tagged_as_non_name(nlp_artifacts: Any, start: int, end: int) -> bool:
-    """Whether the spaCy tagger reads a word of text[start:end] as a verb, adverb, number… (« ans coûte »)."""
-    return any(
-        t.pos_ in _NOT_NAME_TAGS and t.lower_ not in _PARTICLES
-        for t in _tokens_within(nlp_artifacts, start, end)
-    )
-
-
-def _tagged_as_proper_noun(nlp_artifacts: Any, start: int, end: int) -> bool:
-    """Whether the tagger reads a word of text[start:end] as a proper noun (or a foreign word).
-
-    A lower-case first name is only a guess (« cas de perte », « bac jaune » are in the dictionary
-    too); the guess stands when the tagger agrees that it is a name.
-    """
-    return any(
-        t.pos_ in ("PROPN", "X") for t in _tokens_within(nlp_artifacts, start, end)
-    ) and not _tagged_as_non_name(nlp_artifacts, start, end)
-
-
 def _first_name_recognizer() -> Any:
-    from presidio_analyzer import EntityRecognizer, RecognizerResult
-    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
-    from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
+    from civiclab.privacy.redaction.name_recognizers import first_name_recognizer
 
-    stop = frozenset(FR_STOP | EN_STOP | _NOT_NAME) - _PARTICLES
-
-    class FirstNameRecognizer(EntityRecognizer):  # type: ignore[misc]
-        """A known first name followed by a surname, in any case (« loïc tran », "Hamish McAllister")."""
-
-        def load(self) -> None:
-            first_names()
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: Any = None
-        ) -> list[RecognizerResult]:
-            names = first_names()
-            words = list(_WORD.finditer(text))
-            results = []
-            i = 0
-            while i < len(words):
-                first = words[i].group()
-                # « Ville de Belleval »: a first name that is also a place noun opens a place name;
-                # a lower-case guess needs a name of 4 letters or more (« jai peur », « til »).
-                if (
-                    first.lower() not in names
-                    or first.lower() in _PLACE_NOUNS
-                    or (first.islower() and len(first) < 4)
-                ):
-                    i += 1
-                    continue
-                capital = first[0].isupper()
-                j, end, surnames = i + 1, words[i].end(), 0
-                while j < len(words) and surnames < 3 and text[words[j - 1].end() : words[j].start()] == " ":
-                    w = words[j].group()
-                    if w.lower() in _PARTICLES and j + 1 < len(words):
-                        j += 1
-                        continue
-                    # In lower case a name is only guessed; « mon avis d'imposition » is not one.
-                    fits = (
-                        _CAPITALISED.match(w) is not None
-                        if capital
-                        else w.islower() and w not in stop and not _ELIDED.match(w)
-                    )
-                    if not fits or w.lower() in _NOT_A_PERSON:
-                        break
-                    surnames += 1
-                    end = words[j].end()
-                    j += 1
-                guessed = not capital  # a lower-case name is a guess: the tagger must agree
-                if (
-                    surnames
-                    and not _names_a_place(text, words[i].start())
-                    and not (guessed and _after_determiner(text, words[i].start()))
-                    and not (guessed and not _tagged_as_proper_noun(nlp_artifacts, words[i].start(), end))
-                ):
-                    results.append(RecognizerResult("NAME", words[i].start(), end, FIRST_NAME_SCORE))
-                i = max(j, i + 1)
-            return results
-
-    return FirstNameRecognizer(
-        supported_entities=["NAME"], supported_language=LANGUAGE, name="civiclab first name"
-    )
+    return first_name_recognizer()
 
 
 _anonymizer: Any = None
