@@ -84,8 +84,8 @@ if TYPE_CHECKING:
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
-    from civiclab.stats.clustered import clustered_mean, clustered_rate, clustered_statistic, unit_totals
     from civiclab.stats.agreement import Agreement, cohen_kappa
+    from civiclab.stats.clustered import clustered_mean, clustered_rate, clustered_statistic, unit_totals
     from civiclab.stats.intervals import (
         METHODS,
         Estimate,
