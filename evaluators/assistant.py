@@ -110,6 +110,11 @@ def cites_retrieved(turn: dict[str, Any]) -> bool:
     return bool(cited) and cited <= retrieved
 
 
+def endpoint_failed(turn: dict[str, Any]) -> float:
+    """1 when the system under test failed the turn; a failure on civiclab's side is not the system's."""
+    return float(turn.get("status") == "failed" and turn.get("failed_by", "endpoint") == "endpoint")
+
+
 def reciprocal_rank(turn: dict[str, Any]) -> float:
     ranked = turn.get("ranked_sheets") or []
     for rank, sheet in enumerate(ranked, start=1):
@@ -225,7 +230,8 @@ def _passage_texts(run: RunData) -> dict[str, str]:
         "human_centered.readability": "Kandel–Moles French reading ease of the answers (higher is easier)",
         "human_centered.latency_p50_ms": "median wall-clock time of a turn (ms)",
         "human_centered.latency_p95_ms": "95th percentile wall-clock time of a turn (ms)",
-        "human_centered.turn_failure_rate": "turns whose answer step failed (timeout, model error)",
+        "human_centered.turn_failure_rate": "turns the evaluated system failed (timeout, connection, HTTP "
+        "error, unreadable reply); civiclab's own failures stop the run and are never counted here",
     },
 )
 def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
@@ -352,7 +358,7 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         ("latency_p95_ms", latency_quantile(0.95), "ms", False),
         (
             "turn_failure_rate",
-            over_turns(lambda t: True, lambda t: float(t.get("status") == "failed"), "rate"),
+            over_turns(lambda t: True, endpoint_failed, "rate"),
             "",
             False,
         ),

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from civiclab import (
     EventLog,
+    HarnessFault,
     Pilot,
     PilotContext,
     PilotError,
@@ -53,6 +54,7 @@ from pilots.assistant.router import ROUTER_VERSION, HandoverRouter
 from pilots.assistant.session import TURN_SECONDS, assistant_record
 from pilots.assistant.signals import FEATURES, features
 from pilots.assistant.systems import BuiltinSystem
+from pilots.assistant.systems.base import failure_of
 
 
 def persona_profile(segment: dict[str, str]) -> str:
@@ -329,7 +331,13 @@ class AssistantPilot(Pilot[AssistantParams]):
                     prompt_version=self.answer_step.prompt_version,
                 )
             except AnswerTimeout as exc:
-                turn.update(status="failed", answer="", error=f"timeout: {exc}")
+                turn.update(
+                    status="failed",
+                    answer="",
+                    error=f"timeout: {exc}",
+                    failed_by="endpoint",
+                    failure="timeout",
+                )
                 log.add(
                     "turn.failed",
                     "assistant",
@@ -339,7 +347,14 @@ class AssistantPilot(Pilot[AssistantParams]):
                     model=self.answer_step.model,
                 )
             except Exception as exc:
-                turn.update(status="failed", answer="", error=f"{type(exc).__name__}: {exc}"[:300])
+                side, failure = failure_of(exc)
+                if side == "civiclab":
+                    raise HarnessFault(
+                        f"assistant: civiclab failed ({failure}) in the answer step, not the model: "
+                        f"{type(exc).__name__}: {exc}"[:400]
+                    ) from None
+                error = f"{type(exc).__name__}: {exc}"[:300]
+                turn.update(status="failed", answer="", error=error, failed_by=side, failure=failure)
                 log.add(
                     "turn.failed",
                     "assistant",
