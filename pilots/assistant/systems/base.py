@@ -44,6 +44,7 @@ class Question:
     language: str = "fr"
     session: str = ""
     turn: int = 0
+    literacy: str = "high"  # the citizen's digital literacy (the built-in router reads it; others need not)
 
 
 @runtime_checkable
