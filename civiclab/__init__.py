@@ -47,6 +47,7 @@ from civiclab.plugins.paging import PagedFeed
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
 from civiclab.plugins.replies import bound_replies
+from civiclab.plugins.tracing import Conversation, Feedback, TraceSpan
 from civiclab.privacy import credentials as _credentials
 from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
 from civiclab.privacy.grouping import (
@@ -149,6 +150,7 @@ __all__ = [
     "AuditSummary",
     "ChainError",
     "CivicLabError",
+    "Conversation",
     "DataFile",
     "EnergyReading",
     "Estimate",
@@ -156,6 +158,7 @@ __all__ = [
     "Event",
     "EventLog",
     "Experiment",
+    "Feedback",
     "GroupKey",
     "GroupTally",
     "HarnessFault",
@@ -182,6 +185,7 @@ __all__ = [
     "SigningError",
     "SpecError",
     "SurveyError",
+    "TraceSpan",
     "TrackingError",
     "__version__",
     "bound_replies",

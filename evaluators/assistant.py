@@ -40,6 +40,7 @@ from civiclab.text import (
     passages,
     sentences,
 )
+from evaluators.assistant_grades import grade_turns
 
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")
@@ -363,6 +364,13 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
             False,
         ),
     ]
+
+    def sentence_supported(t: dict[str, Any], sentence: str) -> bool:
+        allowed = grounding_passages(t, texts)
+        passages_ = [texts[p] for p in (texts if allowed is None else sorted(allowed))]
+        return supported(sentence, passages_, params.support_threshold)
+
+    grade_turns(run, answered, sentence_supported)  # each turn's grades, shown on its trace
     reasons = unmeasurable(facts.system, all_turns)
     metrics: list[Metric] = []
     for name, compute, unit, higher in specs:

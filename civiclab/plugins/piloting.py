@@ -35,6 +35,7 @@ from civiclab.spec.experiment import PersonaSpec
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
+    from civiclab.plugins.tracing import Conversation
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -147,6 +148,10 @@ class Pilot(ABC, Generic[P]):
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         """Write pilot-level artifacts (plots, proofs) after all sessions; returns their paths."""
         return []
+
+    def conversation(self, record: SessionRecord) -> Conversation | None:
+        """The session as an MLflow trace (a redacted record in, spans out), or None: not traced."""
+        return None
 
     def run_facts(self) -> PilotFacts | None:
         """Run-level facts evaluators may read (an instance of the pilot's `PilotFacts` subclass)."""

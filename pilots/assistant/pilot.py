@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from civiclab import (
+    Conversation,
     EventLog,
     Pilot,
     PilotContext,
@@ -334,6 +335,11 @@ class AssistantPilot(Pilot[AssistantParams]):
         if plot is not None:
             paths.append(plot)
         return paths
+
+    def conversation(self, record: SessionRecord) -> Conversation:
+        from pilots.assistant.tracing import conversation_of
+
+        return conversation_of(record)
 
     def run_facts(self) -> AssistantFacts:
         return AssistantFacts(
