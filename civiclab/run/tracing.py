@@ -1,6 +1,6 @@
 """A run's sessions as MLflow traces, graded by its evaluators, listed in a signed file.
 
-After the evaluators, each session the pilot can show as a conversation (`Pilot.conversation`) is
+While the evaluators run, each session the pilot can show as a conversation (`Pilot.conversation`) is
 logged as a trace of the run, from the redacted record read back from `sessions.jsonl` (and redacted
 once more: a pilot's spans must not reintroduce what the journal removed); the evaluators' grades
 (`RunData.assess`) are attached as assessments. `traces.json` (session id -> trace id) is written in the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -38,22 +39,61 @@ def conversations(pilot: Pilot[Any], records: Iterable[SessionRecord]) -> Iterat
             yield Conversation.model_validate(redact(conversation.model_dump(mode="json")))
 
 
-def trace_run(
-    run: StoredRun, pilot: Pilot[Any], records: Iterable[SessionRecord], feedback: list[Feedback]
-) -> dict[str, float] | None:
-    """Log the traces and grades and write `traces.json`; returns timings (None: nothing traced)."""
-    if not traces_sessions(pilot):
-        return None
-    from civiclab.store.traces import log_conversations, log_feedback
+class RunTracer:
+    """Logs a run's traces on a thread of its own while the evaluators run, then attaches their grades.
 
-    started = time.perf_counter()
-    experiment_id = str(run.tracker.client.get_run(run.run_id).info.experiment_id)
-    traces, spans = log_conversations(run.tracker, experiment_id, run.run_id, conversations(pilot, records))
-    logged = time.perf_counter()
-    assessments = log_feedback(run.tracker, feedback, traces, spans)
-    (run.folder / TRACES_FILE).write_text(
-        json.dumps({"experiment_id": experiment_id, "assessments": assessments, "traces": traces}, indent=1),
-        encoding="utf-8",
-    )
-    log.info("%d sessions traced, %d assessments attached", len(traces), assessments)
-    return {"traces_s": logged - started, "assessments_s": time.perf_counter() - logged}
+    Writing a trace is mostly waiting on the store (a commit per span on SQLite), so it overlaps with the
+    evaluators' computing; what is left on the run's path is the wait at `finish` and the assessments.
+    """
+
+    def __init__(self, run: StoredRun, pilot: Pilot[Any], records: Iterable[SessionRecord]) -> None:
+        self.run, self.pilot, self.records = run, pilot, records
+        self.traces: dict[str, str] = {}
+        self.spans: dict[tuple[str, str], str] = {}
+        self.error: BaseException | None = None
+        self.experiment_id = ""
+        self.seconds = 0.0
+        self.thread = threading.Thread(target=self._log, name="civiclab-traces", daemon=True)
+
+    @classmethod
+    def start(cls, run: StoredRun, pilot: Pilot[Any], records: Iterable[SessionRecord]) -> RunTracer | None:
+        """A tracer already logging, or None when the pilot has no conversations to show."""
+        if not traces_sessions(pilot):
+            return None
+        tracer = cls(run, pilot, records)
+        tracer.thread.start()
+        return tracer
+
+    def _log(self) -> None:
+        from civiclab.store.traces import log_conversations
+
+        started = time.perf_counter()
+        try:
+            self.experiment_id = str(self.run.tracker.client.get_run(self.run.run_id).info.experiment_id)
+            self.traces, self.spans = log_conversations(
+                self.run.tracker, self.experiment_id, self.run.run_id, conversations(self.pilot, self.records)
+            )
+        except BaseException as exc:  # handed back to the run's thread by `finish`
+            self.error = exc
+        self.seconds = time.perf_counter() - started
+
+    def finish(self, feedback: list[Feedback]) -> dict[str, float]:
+        """Wait for the traces, attach the grades, write `traces.json`; returns the run's timings."""
+        from civiclab.store.traces import log_feedback
+
+        waited = time.perf_counter()
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        graded = time.perf_counter()
+        assessments = log_feedback(self.run.tracker, feedback, self.traces, self.spans)
+        (self.run.folder / TRACES_FILE).write_text(
+            json.dumps(
+                {"experiment_id": self.experiment_id, "assessments": assessments, "traces": self.traces},
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+        log.info("%d sessions traced, %d assessments attached", len(self.traces), assessments)
+        done = time.perf_counter()
+        return {"traces_s": self.seconds, "traces_wait_s": graded - waited, "assessments_s": done - graded}

@@ -38,9 +38,11 @@ def span(trace: Any, name: str) -> Any:
     return next(s for s in trace.data.spans if s.name == name)
 
 
-def check_traces(uri: str, result: Any, sessions: int) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+def check_traces(
+    uri: str, result: Any, sessions: int, folder: Path | None = None
+) -> tuple[list[Any], dict[str, dict[str, Any]]]:
     """What every run's traces must show, whatever the system: one per session, the turns, the grades."""
-    folder = Path(result.artifact_dir)
+    folder = folder or Path(result.artifact_dir)
     records = sessions_of(folder)
     traces = read_traces(uri, result.run_id)
     listed = json.loads((folder / "traces.json").read_text())["traces"]
