@@ -145,6 +145,10 @@ class Pilot(ABC, Generic[P]):
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         """Run one session and return its record."""
 
+    def upcoming(self, plans: list[SessionPlan]) -> None:  # noqa: B027 - optional hook
+        """The sessions this worker process is about to run, in order (a pool or Ray batch): a pilot that
+        overlaps its sessions' calls to a remote system sends them now."""
+
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         """Write pilot-level artifacts (plots, proofs) after all sessions; returns their paths."""
         return []

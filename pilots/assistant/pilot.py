@@ -104,9 +104,9 @@ class AssistantPilot(Pilot[AssistantParams]):
         self.byo: ExternalSessions | None = None
         self.setup_seconds: dict[str, float] = {}
         self.external = not isinstance(params.system, BuiltinSystem)
-        if self.external:
-            # One endpoint, one rate limit, one concurrency bound: sessions stay in this process,
-            # where the dispatcher overlaps their questions.
+        if self.external and params.system.calls.rate_limit_per_s is not None:  # type: ignore[union-attr]
+            # A rate limit is one budget for the whole run: one process keeps it. Without one, each
+            # worker of a pool has its own dispatcher (`calls.concurrency` questions in flight each).
             self.parallel = False  # type: ignore[misc]
 
     @classmethod
@@ -204,6 +204,10 @@ class AssistantPilot(Pilot[AssistantParams]):
         if self.byo is not None:
             self.byo.queue(plans)
         return plans
+
+    def upcoming(self, plans: list[SessionPlan]) -> None:
+        if self.byo is not None:  # a worker's batch: its questions go out together, in plan order
+            self.byo.queue(plans)
 
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         if self.external:
