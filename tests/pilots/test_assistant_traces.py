@@ -85,6 +85,13 @@ def test_a_built_in_run_logs_each_session_as_a_trace_with_sources_shap_and_grade
     from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 
     assert verify_run_manifest(Tracker(uri), result.run_id).ok
+    listed = Path(result.artifact_dir) / "traces.json"
+    swapped = json.loads(listed.read_text())
+    first, second = list(swapped["traces"])[:2]
+    swapped["traces"][first], swapped["traces"][second] = swapped["traces"][second], swapped["traces"][first]
+    listed.write_text(json.dumps(swapped, indent=1))  # two sessions' traces exchanged after the run
+    tampered = verify_run_manifest(Tracker(uri), result.run_id, strict=False)
+    assert not tampered.ok and "traces.json" in (tampered.problem or "")
 
 
 def test_an_external_system_echoing_personal_data_is_traced_redacted(tmp_path: Path) -> None:
