@@ -32,6 +32,7 @@ from civiclab.errors import (
     ChainError,
     CivicLabError,
     EvaluatorError,
+    HarnessFault,
     PilotError,
     RegistryError,
     ReplyRefused,
@@ -46,6 +47,7 @@ from civiclab.plugins.paging import PagedFeed
 from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
 from civiclab.plugins.registry import evaluator, pilot
 from civiclab.plugins.replies import bound_replies
+from civiclab.plugins.tracing import Conversation, Feedback, TraceSpan
 from civiclab.plugins.unit_values import record_unit_values
 from civiclab.privacy import credentials as _credentials
 from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
@@ -161,6 +163,7 @@ __all__ = [
     "AuditSummary",
     "ChainError",
     "CivicLabError",
+    "Conversation",
     "DataFile",
     "EnergyReading",
     "Estimate",
@@ -168,8 +171,10 @@ __all__ = [
     "Event",
     "EventLog",
     "Experiment",
+    "Feedback",
     "GroupKey",
     "GroupTally",
+    "HarnessFault",
     "INTERSECTIONS",
     "METHODS",
     "Metric",
@@ -193,6 +198,7 @@ __all__ = [
     "SigningError",
     "SpecError",
     "SurveyError",
+    "TraceSpan",
     "TrackingError",
     "__version__",
     "bound_replies",

@@ -5,7 +5,8 @@ CivicLabError                 any error civiclab raises on purpose
 ├── SpecError                 an experiment, persona or data file is invalid   (exit 2)
 ├── RegistryError             an unknown or duplicate pilot / evaluator         (exit 2)
 ├── PilotError                a pilot could not run                             (exit 1)
-│   └── ReplyRefused          an external system's reply was too large or too slow
+│   ├── ReplyRefused          an external system's reply was too large or too slow
+│   └── HarnessFault          civiclab itself failed inside a session: the run stops
 ├── EvaluatorError            an evaluator could not compute its metrics        (exit 1)
 ├── TrackingError             the MLflow store or a run cannot be used          (exit 1)
 ├── AuditError                an audit chain or manifest does not verify        (exit 1)
@@ -82,6 +83,12 @@ class ReplyRefused(PilotError):
     def __init__(self, message: str, *, slow: bool = False) -> None:
         super().__init__(message)
         self.slow = slow
+
+
+class HarnessFault(PilotError):
+    """civiclab itself failed inside a session (an import, redaction, serialisation) and kept failing when
+    tried again: the run stops, marked FAILED, instead of counting the failure against the system under test.
+    """
 
 
 class EvaluatorError(CivicLabError):

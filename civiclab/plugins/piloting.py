@@ -35,6 +35,7 @@ from civiclab.spec.experiment import PersonaSpec
 
 if TYPE_CHECKING:
     from civiclab.plugins.experiment import Experiment
+    from civiclab.plugins.tracing import Conversation
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -144,9 +145,17 @@ class Pilot(ABC, Generic[P]):
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         """Run one session and return its record."""
 
+    def upcoming(self, plans: list[SessionPlan]) -> None:  # noqa: B027 - optional hook
+        """The sessions this worker process is about to run, in order (a pool or Ray batch): a pilot that
+        overlaps its sessions' calls to a remote system sends them now."""
+
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         """Write pilot-level artifacts (plots, proofs) after all sessions; returns their paths."""
         return []
+
+    def conversation(self, record: SessionRecord) -> Conversation | None:
+        """The session as an MLflow trace (a redacted record in, spans out), or None: not traced."""
+        return None
 
     def run_facts(self) -> PilotFacts | None:
         """Run-level facts evaluators may read (an instance of the pilot's `PilotFacts` subclass)."""

@@ -30,6 +30,7 @@ from civiclab.run.provenance import provenance_tags
 from civiclab.run.recording import Recorded, Recording
 from civiclab.run.resume import reopen
 from civiclab.run.sessions import REPLAY_SESSIONS, build_pilot, gc_tuned, record_fingerprint, safe_session
+from civiclab.run.tracing import RunTracer
 from civiclab.scoring.scorecard import Scorecard, build_scorecard
 from civiclab.store.schema import (
     EXECUTOR_TAG,
@@ -143,7 +144,15 @@ def run_experiment(
     try:
         with lifecycle.Signals():
             recorded = recording.record(resuming=resume is not None, progress=progress)
+            tracer = (
+                RunTracer.start(run, recording.pilot, recorded.records)
+                if experiment.spec.tracking.traces and recording.pilot is not None
+                else None
+            )
             data, metrics, card = _evaluate(experiment, run, recording, recorded, tags)
+            if tracer is not None:
+                # Before the statement is signed: `traces.json` is one of the files it covers.
+                recording.timings.update(tracer.finish(data.feedback))
             artifacts.seal_and_store(
                 run,
                 experiment,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.errors import AuditError
+from civiclab.errors import AuditError, HarnessFault
 from civiclab.plugins.experiment import Experiment
 from civiclab.plugins.gctune import gc_tuned as gc_tuned  # re-exported: the runner and benches import it here
 from civiclab.plugins.piloting import Pilot
@@ -63,11 +63,13 @@ def session_plans(experiment: Experiment, pilot: Pilot[Any], start: int = 0) -> 
 
 def safe_session(pilot: Pilot[Any], plan: SessionPlan, timeout_s: float | None = None) -> SessionRecord:
     """Run one session; a crash inside it, or a session still running after `timeout_s`, becomes a
-    `failed` record, never a lost run."""
+    `failed` record, never a lost run. A `HarnessFault` (civiclab's own failure) is raised: the run stops."""
     started = time.perf_counter()
     try:
         with session_deadline(timeout_s):
             record = pilot.run_session(plan)
+    except HarnessFault:
+        raise  # civiclab's own failure: the run stops rather than blaming the pilot's system
     except SessionTimedOut as exc:
         log.info("session %s: %s; recorded as failed", plan.session_id, exc)
         record = _failed(plan, str(exc))

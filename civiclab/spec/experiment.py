@@ -139,6 +139,10 @@ class ScorecardSpec(Strict):
 class TrackingSpec(Strict):
     experiment: str | None = None
     uri: str | None = None
+    traces: bool = Field(
+        default=True,
+        description="each session of a pilot with conversations as an MLflow trace, graded by the evaluators",
+    )
 
 
 class EnergySpec(Strict):

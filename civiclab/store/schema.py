@@ -109,6 +109,7 @@ SCORECARD_FILE = "scorecard.json"
 SCORECARD_TEXT_FILE = "scorecard.md"
 SPEC_COPY_FILE = "spec.yaml"  # the spec as written, minus passwords in URLs
 INPUTS_FILE = "run_inputs.json"  # what `verify` needs to re-run the evaluators
+TRACES_FILE = "traces.json"  # session id -> MLflow trace id (signed with the other files)
 MANIFEST_FILE = "manifest.json"  # written last, over every other file
 STATEMENT_FILE = "statement.dsse.json"  # the signed statement (a DSSE envelope)
 PLOTS_INDEX_FILE = "plots/index.json"  # the report's plots drawn when the run ended: titles, texts, files

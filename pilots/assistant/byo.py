@@ -5,6 +5,7 @@ order, replies recorded as turns. The pilot delegates to `ExternalSessions` when
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -12,15 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-from civiclab import EventLog, SessionPlan, SessionRecord, SpecError, strip_url_credentials
+from civiclab import EventLog, HarnessFault, SessionPlan, SessionRecord, SpecError, strip_url_credentials
 from civiclab.privacy.redaction import redact_text
 from civiclab.text import KnowledgeBase, Question
 from pilots.assistant.external import external_turn
 from pilots.assistant.params import AssistantParams
-from pilots.assistant.session import TURN_SECONDS, assistant_record
+from pilots.assistant.session import TURN_SECONDS, assistant_record, harness_step
 from pilots.assistant.systems import HttpSystem, OpenAISystem, PythonSystem, build_system
 from pilots.assistant.systems import Question as SystemQuestion
 from pilots.assistant.systems.dispatch import Dispatcher
+from pilots.assistant.warmup import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,10 @@ class ExternalSessions:
         self.kb = kb
         self.by_id = by_id
         self.session_start = start
-        self.dispatcher = Dispatcher(build_system(params.system), params.system.calls)
+        system = build_system(params.system)
+        # Before any question goes out: the redaction model and the clients' lazy modules, on this thread.
+        self.warm_up_seconds = warm_up()
+        self.dispatcher = Dispatcher(system, params.system.calls)
         self.system = describe_system(params)["name"]
         self.queued: list[SessionPlan] = []
 
@@ -70,21 +75,26 @@ class ExternalSessions:
             question = self.by_id[qid]
             sent = self._system_question(plan, index, qid)
             at = index * TURN_SECONDS
-            log.add(
-                "turn.question",
-                "citizen",
-                at,
-                turn=index,
-                question_id=qid,
-                question=redact_text(sent.text, question.names),
-            )
+            asked = harness_step("redaction", functools.partial(redact_text, sent.text, question.names))
+            log.add("turn.question", "citizen", at, turn=index, question_id=qid, question=asked)
             reply = self.dispatcher.result(self._ask_key(plan, index), sent)
-            turn = external_turn(
-                log, index, at, question, redact_text(sent.text, question.names), reply, self.system, self.kb
+            if reply.failed_by == "civiclab":
+                raise HarnessFault(
+                    f"assistant: civiclab failed ({reply.failure}) asking question {index} of session "
+                    f"{plan.session_id} after {reply.attempts} attempts, not the system: {reply.error}"
+                )
+            turn = harness_step(
+                "redaction",
+                functools.partial(
+                    external_turn, log, index, at, question, asked, reply, self.system, self.kb
+                ),
             )
             turns.append(turn)
             timings[f"turn{index}.total_ms"] = reply.latency_s * 1000
-        return assistant_record(plan, log, turns, timings, model=self.system, prompt_version=None)
+        return harness_step(
+            "serialisation",
+            lambda: assistant_record(plan, log, turns, timings, model=self.system, prompt_version=None),
+        )
 
     def _system_question(self, plan: SessionPlan, index: int, qid: str) -> SystemQuestion:
         question = self.by_id[qid]

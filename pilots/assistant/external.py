@@ -100,6 +100,9 @@ def external_turn(
         "status": "failed" if reply.failed else "ok",
     }
     if reply.failed:
+        turn["failed_by"] = reply.failed_by or "endpoint"
+        turn["failure"] = reply.failure or "error"
+    if reply.failed:
         turn["error"] = str(redact(reply.error or "", values))
         log.add("turn.failed", "assistant", at + 1, turn=index, system=system, reason=turn["error"][:120])
     elif handed:

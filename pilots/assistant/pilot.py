@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from civiclab import (
+    Conversation,
     EventLog,
     Pilot,
     PilotContext,
@@ -33,13 +34,11 @@ from civiclab.privacy.redaction import redact_text
 from civiclab.text import Question, load_knowledge_base, load_questions, passages
 from pilots.assistant.answering import (
     AnswerStep,
-    AnswerTimeout,
     build_answer_step,
     check_endpoint,
-    invoke_with_timeout,
 )
 from pilots.assistant.byo import ExternalSessions, check_system, describe_system
-from pilots.assistant.explain import channel_notice, explanation, handover_message
+from pilots.assistant.explain import channel_notice
 from pilots.assistant.external import echoed, personal_values
 from pilots.assistant.params import AssistantParams, OpenAIAnswer
 from pilots.assistant.retrieval import (
@@ -47,12 +46,13 @@ from pilots.assistant.retrieval import (
     Retriever,
     best_passage,
     load_embeddings,
-    ranked_sheets,
 )
 from pilots.assistant.router import ROUTER_VERSION, HandoverRouter
 from pilots.assistant.session import TURN_SECONDS, assistant_record
 from pilots.assistant.signals import FEATURES, features
 from pilots.assistant.systems import BuiltinSystem
+from pilots.assistant.systems import Question as SystemQuestion
+from pilots.assistant.systems.builtin import BuiltinPipeline
 
 
 def persona_profile(segment: dict[str, str]) -> str:
@@ -100,12 +100,13 @@ class AssistantPilot(Pilot[AssistantParams]):
         self.retriever: Retriever | None = None
         self.router: HandoverRouter | None = None
         self.answer_step: AnswerStep | None = None
+        self.pipeline: BuiltinPipeline | None = None
         self.byo: ExternalSessions | None = None
         self.setup_seconds: dict[str, float] = {}
         self.external = not isinstance(params.system, BuiltinSystem)
-        if self.external:
-            # One endpoint, one rate limit, one concurrency bound: sessions stay in this process,
-            # where the dispatcher overlaps their questions.
+        if self.external and params.system.calls.rate_limit_per_s is not None:  # type: ignore[union-attr]
+            # A rate limit is one budget for the whole run: one process keeps it. Without one, each
+            # worker of a pool has its own dispatcher (`calls.concurrency` questions in flight each).
             self.parallel = False  # type: ignore[misc]
 
     @classmethod
@@ -149,6 +150,9 @@ class AssistantPilot(Pilot[AssistantParams]):
         if isinstance(self.params.answer, OpenAIAnswer):
             check_endpoint(self.params.answer, "pilot.params.answer")
         self.answer_step = build_answer_step(self.params.answer)
+        assert self.retriever is not None and self.router is not None
+        # The bundled pipeline answers through the same `ask` as a lab's own system.
+        self.pipeline = BuiltinPipeline(self.retriever, self.router, self.answer_step, self.params.top_k)
         self.setup_seconds["answer_model_load_s"] = time.perf_counter() - started
 
     def _setup_retrieval_and_router(self) -> None:
@@ -201,12 +205,16 @@ class AssistantPilot(Pilot[AssistantParams]):
             self.byo.queue(plans)
         return plans
 
+    def upcoming(self, plans: list[SessionPlan]) -> None:
+        if self.byo is not None:  # a worker's batch: its questions go out together, in plan order
+            self.byo.queue(plans)
+
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         if self.external:
             if self.byo is None:
                 raise PilotError("assistant: setup() was not called")
             return self.byo.run_session(plan)
-        if self.retriever is None or self.router is None or self.answer_step is None:
+        if self.pipeline is None or self.answer_step is None:
             raise PilotError("assistant: setup() was not called")
         log = EventLog(plan.session_id, self.session_start(plan))
         turns: list[dict[str, Any]] = []
@@ -228,9 +236,8 @@ class AssistantPilot(Pilot[AssistantParams]):
     def _turn(
         self, log: EventLog, index: int, question: Question, segment: dict[str, str], language: str
     ) -> tuple[dict[str, Any], dict[str, float]]:
-        assert self.retriever is not None and self.router is not None and self.answer_step is not None
+        assert self.pipeline is not None
         at = index * TURN_SECONDS
-        t0 = time.perf_counter()
         # Privacy by design: only the redacted question is searched, routed, sent to a model or logged.
         text = redact_text(question.text, question.names)
         log.add(
@@ -242,18 +249,13 @@ class AssistantPilot(Pilot[AssistantParams]):
             question=text,
             language=question.language,
         )
-        hits = self.retriever.search(text, self.params.top_k)
-        t1 = time.perf_counter()
-        retrieved = [
-            {
-                "sheet": h.passage.sheet,
-                "passage": h.passage.id,
-                "score": h.score,
-                "dense": h.dense,
-                "lexical": h.lexical,
-            }
-            for h in hits
-        ]
+        literacy = segment.get("digital_literacy", "high")
+        reply = self.pipeline.ask(SystemQuestion(text=text, language=language, turn=index, literacy=literacy))
+        retrieved, decision, note = (
+            reply.extra["retrieved"],
+            reply.extra["decision"],
+            reply.extra["explanation"],
+        )
         log.add(
             "turn.retrieval",
             "assistant",
@@ -262,13 +264,6 @@ class AssistantPilot(Pilot[AssistantParams]):
             embedding_model=EMBEDDING_MODEL,
             retrieved=retrieved,
         )
-        decision = self.router.decide(
-            features(
-                text, [h.dense for h in hits], best_passage(hits), segment.get("digital_literacy", "high")
-            ).values
-        )
-        note = explanation(decision, language)
-        t2 = time.perf_counter()
         log.add(
             "turn.route",
             "assistant",
@@ -292,7 +287,7 @@ class AssistantPilot(Pilot[AssistantParams]):
             "tags": list(question.tags),
             "expected_sheets": list(question.sheets),
             "retrieved": retrieved,
-            "ranked_sheets": ranked_sheets(hits),
+            "ranked_sheets": reply.extra["ranked_sheets"],
             "decision": "handover" if decision.handover else "answer",
             "p_handover": decision.probability,
             "shap": decision.shap,
@@ -300,62 +295,37 @@ class AssistantPilot(Pilot[AssistantParams]):
             "injection_marker": question.injection_marker,
             "status": "ok",
         }
+        model = self.pipeline.answer_step.model
         if decision.handover:
-            turn["answer"] = handover_message(language)
+            turn["answer"] = reply.answer
             log.add(
-                "turn.handover",
+                "turn.handover", "assistant", at + 3, turn=index, channel="human_agent", message=reply.answer
+            )
+        elif reply.failed:
+            turn.update(
+                status="failed",
+                answer="",
+                error=reply.error,
+                failed_by=reply.failed_by,
+                failure=reply.failure,
+            )
+            reason = "timeout" if reply.failure == "timeout" else str(reply.error).split(":")[0]
+            log.add("turn.failed", "assistant", at + 3, turn=index, reason=reason, model=model)
+        else:
+            # A generative model may echo personal data: what is logged is redacted again.
+            turn["pii_echoed"] = echoed(reply.answer, question)
+            turn["answer"] = redact_text(reply.answer, personal_values(question))
+            turn["notice"] = channel_notice(language)
+            log.add(
+                "turn.answer",
                 "assistant",
                 at + 3,
                 turn=index,
-                channel="human_agent",
-                message=turn["answer"],
+                answer=turn["answer"],
+                model=model,
+                prompt_version=self.pipeline.answer_step.prompt_version,
             )
-        else:
-            try:
-                answer = invoke_with_timeout(
-                    self.answer_step, {"question": text, "language": language, "hits": hits}
-                )
-                # A generative model may echo personal data: what is logged is redacted again.
-                turn["pii_echoed"] = echoed(answer, question)
-                turn["answer"] = redact_text(answer, personal_values(question))
-                turn["notice"] = channel_notice(language)
-                log.add(
-                    "turn.answer",
-                    "assistant",
-                    at + 3,
-                    turn=index,
-                    answer=turn["answer"],
-                    model=self.answer_step.model,
-                    prompt_version=self.answer_step.prompt_version,
-                )
-            except AnswerTimeout as exc:
-                turn.update(status="failed", answer="", error=f"timeout: {exc}")
-                log.add(
-                    "turn.failed",
-                    "assistant",
-                    at + 3,
-                    turn=index,
-                    reason="timeout",
-                    model=self.answer_step.model,
-                )
-            except Exception as exc:
-                turn.update(status="failed", answer="", error=f"{type(exc).__name__}: {exc}"[:300])
-                log.add(
-                    "turn.failed",
-                    "assistant",
-                    at + 3,
-                    turn=index,
-                    reason=type(exc).__name__,
-                    model=self.answer_step.model,
-                )
-        t3 = time.perf_counter()
-        timings = {
-            "retrieval_ms": (t1 - t0) * 1000,
-            "route_ms": (t2 - t1) * 1000,
-            "answer_ms": (t3 - t2) * 1000,
-            "total_ms": (t3 - t0) * 1000,
-        }
-        return turn, timings
+        return turn, reply.extra["timings"]
 
     # -- after the sessions -------------------------------------------------------------------------
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
@@ -369,6 +339,11 @@ class AssistantPilot(Pilot[AssistantParams]):
         if plot is not None:
             paths.append(plot)
         return paths
+
+    def conversation(self, record: SessionRecord) -> Conversation:
+        from pilots.assistant.tracing import conversation_of
+
+        return conversation_of(record)
 
     def run_facts(self) -> AssistantFacts:
         return AssistantFacts(

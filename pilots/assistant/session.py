@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from civiclab import EventLog, Outcome, SessionPlan, SessionRecord
+from civiclab import EventLog, HarnessFault, Outcome, SessionPlan, SessionRecord
 
 TURN_SECONDS = 60.0  # each turn starts one simulated minute after the previous one
+HARNESS_TRIES = 3
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+def harness_step(step: str, work: Callable[[], T]) -> T:
+    """civiclab's own part of a turn (redaction, serialisation), tried again when it fails.
+
+    A failure that persists is civiclab's, not the system's: `HarnessFault` stops the run (marked
+    FAILED, one line) instead of becoming a failed turn that the scorecard would blame on the system.
+    """
+    for attempt in range(1, HARNESS_TRIES + 1):
+        try:
+            return work()
+        except HarnessFault:
+            raise
+        except Exception as exc:
+            if attempt == HARNESS_TRIES:
+                raise HarnessFault(
+                    f"assistant: civiclab's {step} failed {HARNESS_TRIES} times, not the system: "
+                    f"{type(exc).__name__}: {exc}"[:400]
+                ) from None
+            logger.info("civiclab's %s failed (attempt %d), trying again: %s", step, attempt, exc)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def assistant_record(

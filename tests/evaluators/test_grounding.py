@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from civiclab.text.knowledge import load_knowledge_base, passages
@@ -57,3 +59,22 @@ def test_an_answer_is_split_into_claims_without_its_citation_lead() -> None:
 )
 def test_negation_words_are_counted(text: str, count: int) -> None:
     assert negations(text) == count
+
+
+@pytest.mark.parametrize(
+    ("said", "opposite"),
+    [("gratuit", "payant"), ("avant", "après"), ("moins de", "plus de")],
+)
+def test_an_antonym_in_a_copied_passage_is_not_grounded_semantically(
+    kb: dict[str, str], grounder: SemanticGrounder, said: str, opposite: str
+) -> None:
+    """Issue 23: negation without a negation word (« payant » for « gratuit ») passed as grounded."""
+    pid, sentence = next(
+        (pid, s)
+        for pid, text in kb.items()
+        for s in sentences(" ".join(text.split()))
+        if re.search(rf"\b{said}\b", s) and not re.search(rf"\b{opposite}\b", s) and negations(s) == 0
+    )
+    flipped = re.sub(rf"\b{said}\b", opposite, sentence, count=1)
+    assert grounder.score(sentence, {pid}) == 1.0
+    assert grounder.score(flipped, {pid}) == 0.0

@@ -52,6 +52,7 @@ def _run_batch(plans: list[SessionPlan]) -> list[SessionRecord]:
     assert _worker_pilot is not None and _worker_run_one is not None
     pilot, run_one, running, slot = _worker_pilot, _worker_run_one, _running, _slot
     records = []
+    pilot.upcoming(plans)
     with session_clock():
         for plan in plans:
             running[slot] = plan.index + 1

@@ -60,6 +60,7 @@ class _SessionWorker:
 
     def run(self, plans: list[SessionPlan]) -> list[SessionRecord]:
         # An actor's methods run on its process's main thread: each session's time limit holds here.
+        self.pilot.upcoming(plans)
         with session_clock():
             return [self.run_one(self.pilot, plan) for plan in plans]
 

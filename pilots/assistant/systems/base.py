@@ -7,7 +7,10 @@ Python object (a LangChain Runnable or a plain callable) are the others. The pil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
+
+Side = Literal["endpoint", "civiclab"]
+"""Who failed a turn: the system under test, or civiclab around it."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Reply:
     error: str | None = None
     attempts: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    failed_by: Side | None = None
+    failure: str | None = None  # timeout, connection, http_4xx, http_5xx, malformed, error | import, ...
 
     @property
     def failed(self) -> bool:
@@ -39,6 +44,7 @@ class Question:
     language: str = "fr"
     session: str = ""
     turn: int = 0
+    literacy: str = "high"  # the citizen's digital literacy (the built-in router reads it; others need not)
 
 
 @runtime_checkable
@@ -58,11 +64,45 @@ class AssistantSystem(Protocol):
 
 
 class SystemCallError(Exception):
-    """A system's reply could not be read (bad status, not JSON, a path that is not there)."""
+    """A system's reply could not be read (bad status, not JSON, a path that is not there).
+
+    `failure` names the endpoint's failure: timeout, connection, http_4xx, http_5xx, malformed.
+    """
+
+    def __init__(self, message: str, failure: str = "malformed") -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class TransientError(SystemCallError):
     """A failure worth another attempt: timeout, connection refused, HTTP 429 or 5xx."""
+
+    def __init__(self, message: str, failure: str = "timeout") -> None:
+        super().__init__(message, failure)
+
+
+def http_failure(status: int) -> str:
+    return "http_5xx" if status >= 500 else "http_4xx"
+
+
+def failure_of(exc: BaseException) -> tuple[Side, str]:
+    """Which side a call's exception belongs to, and what kind of failure it is.
+
+    civiclab's side: a module that is missing or still half-imported in this process (imports racing
+    between threads), an error civiclab raises about itself. Everything else came from the system: its
+    transport, its status, its reply, or (a Python object) whatever the lab's own code raised.
+    """
+    from civiclab import HarnessFault
+
+    if isinstance(exc, SystemCallError):
+        return "endpoint", exc.failure
+    if isinstance(exc, ImportError) or (
+        isinstance(exc, AttributeError) and "partially initialized module" in str(exc)
+    ):
+        return "civiclab", "import"
+    if isinstance(exc, HarnessFault):
+        return "civiclab", "harness"
+    return "endpoint", "error"
 
 
 def read_sources(value: Any) -> list[str] | None:

@@ -2,6 +2,10 @@
 retried with exponential backoff (tenacity) on transient failures, started no faster than the rate
 limit. A question that still fails is a failed reply, never an exception: one failed session, not a
 crashed run. Replies are handed back per question id, so records keep plan order whatever finishes first.
+
+Each failed reply says whose failure it was (`failure_of`): the endpoint's (timeout, connection, HTTP
+status, a reply that cannot be read) or civiclab's (an import racing between threads). civiclab's own
+failures are tried again too; the pilot stops the run on one that persists instead of recording it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,22 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING
 
 from civiclab import strip_credentials
-from pilots.assistant.systems.base import AssistantSystem, Question, Reply, TransientError
+from pilots.assistant.systems.base import AssistantSystem, Question, Reply, TransientError, failure_of
 from pilots.assistant.systems.config import Calls
 
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
+
 logger = logging.getLogger(__name__)
+
+HARNESS_ATTEMPTS = 3  # a half-imported module is whole a moment later: civiclab's failures get 3 tries
+
+
+def _civiclab_side(exc: BaseException) -> bool:
+    return failure_of(exc)[0] == "civiclab"
 
 
 class RateLimiter:
@@ -43,12 +57,23 @@ class Dispatcher:
     """Sends questions to one system with the spec's `calls` policy; one thread pool per run."""
 
     def __init__(self, system: AssistantSystem, calls: Calls) -> None:
+        import tenacity  # noqa: F401 - imported here, on the run's thread, never first by a dispatcher thread
+
         self.system = system
         self.calls = calls
         self.limiter = RateLimiter(calls.rate_limit_per_s)
         self.pool = ThreadPoolExecutor(max_workers=calls.concurrency, thread_name_prefix="civiclab-ask")
         # Timed-out attempts keep running in their own daemon threads; they never hold a worker slot.
         self.pending: dict[str, Future[Reply]] = {}
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """The spec's retries for the endpoint; at least `HARNESS_ATTEMPTS` for civiclab's own failures."""
+        outcome = state.outcome
+        last = outcome.exception() if outcome is not None else None
+        allowed = self.calls.retries + 1
+        if last is not None and _civiclab_side(last):
+            allowed = max(allowed, HARNESS_ATTEMPTS)
+        return state.attempt_number >= allowed
 
     def _attempt(self, question: Question) -> Reply:
         """One call, bounded by the timeout even for a Python object that never returns."""
@@ -61,7 +86,7 @@ class Dispatcher:
             except BaseException as exc:  # handed back to the caller's thread
                 box["reply"] = exc
 
-        worker = threading.Thread(target=target, daemon=True)
+        worker = threading.Thread(target=target, daemon=True, name=f"{threading.current_thread().name}-call")
         worker.start()
         # The client's own timeout normally fires first; this margin only catches a stuck object.
         worker.join(self.calls.timeout_s + 1.0)
@@ -77,17 +102,17 @@ class Dispatcher:
         from tenacity import (
             RetryError,
             Retrying,
+            retry_if_exception,
             retry_if_exception_type,
-            stop_after_attempt,
             wait_exponential,
         )
 
         started = time.perf_counter()
         attempts = 0
         retrying = Retrying(
-            stop=stop_after_attempt(self.calls.retries + 1),
+            stop=self._stop,
             wait=wait_exponential(multiplier=self.calls.backoff_s, max=30.0),
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception_type(TransientError) | retry_if_exception(_civiclab_side),
         )
         reply: Reply | None = None
         try:
@@ -97,9 +122,10 @@ class Dispatcher:
                     reply = self._attempt(question)
         except RetryError as exc:
             last = exc.last_attempt.exception()
-            return self._failed(question, f"{type(last).__name__}: {last}", attempts, started)
+            assert last is not None
+            return self._failed(question, last, attempts, started)
         except Exception as exc:
-            return self._failed(question, f"{type(exc).__name__}: {exc}", attempts, started)
+            return self._failed(question, exc, attempts, started)
         assert reply is not None
         return Reply(
             answer=reply.answer,
@@ -109,7 +135,9 @@ class Dispatcher:
             attempts=attempts,
         )
 
-    def _failed(self, question: Question, error: str, attempts: int, started: float) -> Reply:
+    def _failed(self, question: Question, exc: BaseException, attempts: int, started: float) -> Reply:
+        error = f"{type(exc).__name__}: {exc}"
+        side, failure = failure_of(exc)
         logger.info(
             "question %s/%s failed after %d attempt(s): %s", question.session, question.turn, attempts, error
         )
@@ -118,6 +146,8 @@ class Dispatcher:
             error=strip_credentials(error)[:300],  # a client's message may quote a URL with its credentials
             attempts=attempts,
             latency_s=time.perf_counter() - started,
+            failed_by=side,
+            failure=failure,
         )
 
     def submit(self, key: str, question: Question) -> None:
@@ -137,7 +167,7 @@ class Dispatcher:
         try:
             return future.result()
         except FutureTimeout:  # pragma: no cover - result() without a timeout does not raise it
-            return Reply(answer="", error="timeout")
+            return Reply(answer="", error="timeout", failed_by="endpoint", failure="timeout")
 
     def close(self) -> None:
         for future in self.pending.values():

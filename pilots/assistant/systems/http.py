@@ -14,6 +14,7 @@ from pilots.assistant.systems.base import (
     Reply,
     SystemCallError,
     TransientError,
+    http_failure,
     read_flag,
     read_sources,
 )
@@ -84,16 +85,16 @@ class HttpJsonSystem:
             else:
                 response = self.client.request(self.spec.method, self.spec.url, json=body)
         except ReplyRefused as exc:
-            raise (TransientError if exc.slow else SystemCallError)(str(exc)) from None
+            raise (TransientError(str(exc)) if exc.slow else SystemCallError(str(exc), "malformed")) from None
         except httpx.TimeoutException as exc:
-            raise TransientError(f"timeout: {type(exc).__name__}") from None
+            raise TransientError(f"timeout: {type(exc).__name__}", "timeout") from None
         except httpx.TransportError as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from None
+            raise TransientError(f"{type(exc).__name__}: {exc}", "connection") from None
         latency = time.perf_counter() - started
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(f"HTTP {response.status_code}")
+            raise TransientError(f"HTTP {response.status_code}", http_failure(response.status_code))
         if response.status_code >= 400:
-            raise SystemCallError(f"HTTP {response.status_code}")
+            raise SystemCallError(f"HTTP {response.status_code}", "http_4xx")
         try:
             data = response.json()
         except ValueError:

@@ -7,7 +7,13 @@ import time
 from typing import Any
 
 from civiclab import ReplyRefused, bound_replies, strip_url_credentials
-from pilots.assistant.systems.base import Question, Reply, SystemCallError, TransientError
+from pilots.assistant.systems.base import (
+    Question,
+    Reply,
+    SystemCallError,
+    TransientError,
+    http_failure,
+)
 from pilots.assistant.systems.config import OpenAISystem
 
 
@@ -51,14 +57,19 @@ class OpenAIChatSystem:
                 temperature=self.spec.temperature,
             )
         except ReplyRefused as exc:  # the body past the byte cap, or still arriving at the timeout
-            raise (TransientError if exc.slow else SystemCallError)(str(exc)) from None
-        except (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError) as exc:
-            raise TransientError(f"{type(exc).__name__}: {exc}") from None
+            raise (TransientError(str(exc)) if exc.slow else SystemCallError(str(exc), "malformed")) from None
+        except openai.APITimeoutError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}", "timeout") from None
+        except openai.APIConnectionError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}", "connection") from None
+        except openai.RateLimitError as exc:
+            raise TransientError(f"{type(exc).__name__}: {exc}", "http_4xx") from None
         except openai.APIStatusError as exc:
             cls = TransientError if exc.status_code >= 500 else SystemCallError
-            raise cls(f"HTTP {exc.status_code} from {strip_url_credentials(self.spec.base_url)}") from None
+            where = strip_url_credentials(self.spec.base_url)
+            raise cls(f"HTTP {exc.status_code} from {where}", http_failure(exc.status_code)) from None
         if not completion.choices:
-            raise SystemCallError("the endpoint returned no choice")
+            raise SystemCallError("the endpoint returned no choice", "malformed")
         text = completion.choices[0].message.content or ""
         return Reply(answer=text, latency_s=time.perf_counter() - started)
 
