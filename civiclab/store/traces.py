@@ -40,7 +40,7 @@ def log_conversations(
             trace_id, span_ids = _log_one(client, experiment_id, run_id, conversation)
             traces[conversation.session_id] = trace_id
             spans.update({(conversation.session_id, name): sid for name, sid in span_ids.items()})
-        tracker._mlflow.flush_trace_async_logging()
+        tracker.mlflow.flush_trace_async_logging()
     except TrackingError:
         raise
     except Exception as exc:
@@ -114,7 +114,7 @@ def log_feedback(
                 continue  # a session the pilot does not trace
             source = sources[grade.source] or AssessmentSource(source_type="CODE", source_id=grade.source)
             sources[grade.source] = source
-            tracker._mlflow.log_feedback(
+            tracker.mlflow.log_feedback(
                 trace_id=trace_id,
                 name=grade.name,
                 value=grade.value,

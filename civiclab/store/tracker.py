@@ -18,6 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from civiclab.errors import TrackingError
@@ -154,6 +155,14 @@ class Tracker:
             self._open_client()
         assert self._client is not None
         return self._client
+
+    @property
+    def mlflow(self) -> ModuleType:
+        """The mlflow module, set to this store (for its fluent API: traces, assessments)."""
+        self.client  # noqa: B018 - opening the client points mlflow at this store
+        import mlflow
+
+        return mlflow
 
     def _open_client(self) -> None:
         logging.getLogger("mlflow").setLevel(logging.ERROR)
