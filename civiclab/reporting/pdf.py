@@ -146,6 +146,20 @@ class _Writer:
         return bytes(self.pdf.output())
 
 
+_CELL_LINES = 12
+"""A PDF table row must fit on one page: a dimension resting on many results lists the first ones."""
+
+
+def _lines(items: list[str]) -> str:
+    if not items:
+        return "—"
+    shown = items[:_CELL_LINES]
+    more = len(items) - len(shown)
+    return "\n".join(
+        shown + ([f"… and {more} more (HTML and Markdown reports list them all)"] if more else [])
+    )
+
+
 def _coverage(w: _Writer, title: str, rows: list[DimensionCoverage]) -> None:
     w.heading(title)
     w.table(
@@ -154,8 +168,8 @@ def _coverage(w: _Writer, title: str, rows: list[DimensionCoverage]) -> None:
             (
                 c.label,
                 c.status.upper(),
-                "\n".join([*c.rests_on, *c.evidence]) or "—",
-                "\n".join(c.gaps) or "—",
+                _lines([*c.rests_on, *c.evidence]),
+                _lines(c.gaps),
             )
             for c in rows
         ],
