@@ -94,8 +94,8 @@ class Capacity(_Strict):
     )
     when_closed: Literal["turn_away", "next_opening"] = Field(
         default="turn_away",
-        description="a request while closed gets no answer, or the person comes back at the next opening "
-        "(and waits from then on, with their patience)",
+        description="a request while closed gets no answer, or the person comes back on the next open day "
+        "(at a moment of its opening hours) and waits from then on, with their patience",
     )
     discipline: Literal["fifo", "priority"] = "fifo"
     priority: dict[str, list[str]] = Field(

@@ -41,13 +41,17 @@ def plans_with_queues(
                 arrival_s=offset + plan.index * spacing_s + asks.at_s,
                 service_s=asks.service_s,
                 patience_s=asks.patience_s,
+                returns=asks.returns,
                 prioritised=capacity.is_prioritised(plan.segment),
             )
         )
     by_session: dict[str, dict[str, Any]] = {}
     for point, capacity in capacities.items():
         by_session.update(simulate_queue(capacity, requests.get(point, []), zero))
-    last = max((o["arrival_s"] + o["deferred_s"] + o["wait_s"] + o["service_s"] for o in by_session.values()), default=offset)
+    last = max(
+        (o["arrival_s"] + o["deferred_s"] + o["wait_s"] + o["service_s"] for o in by_session.values()),
+        default=offset,
+    )
     days = max(1, math.ceil(max(last, offset + len(plans) * spacing_s) / DAY_S))
     frames = {point: staffed_frame(capacity, zero, days) for point, capacity in capacities.items()}
     for plan in plans:
@@ -56,4 +60,3 @@ def plans_with_queues(
             plan.source = {"queue": outcome}
     workload = {"day_zero": zero.isoformat(), "days": days, "points": frames}
     return plans, workload
-

@@ -264,7 +264,9 @@ def with_overrides(journey: Journey, overrides: Mapping[str, Mapping[str, Any]],
     for point_id in overrides:
         if point_id not in known:
             raise SpecError(
-                path, f"pilot.params.assistance.{point_id}", f"unknown assistance point; known: {', '.join(known)}"
+                path,
+                f"pilot.params.assistance.{point_id}",
+                f"unknown assistance point; known: {', '.join(known)}",
             )
     data = journey.model_dump(exclude_unset=True)
     data["assistance_points"] = [

@@ -84,7 +84,9 @@ class JourneyPilot(Pilot[JourneyParams]):
 
     def __init__(self, params: JourneyParams, context: PilotContext) -> None:
         super().__init__(params, context)
-        self.journey: Journey = with_overrides(load_journey(params.journey), params.assistance, params.journey)
+        self.journey: Journey = with_overrides(
+            load_journey(params.journey), params.assistance, params.journey
+        )
         self.problems: list[dict[str, Any]] = []
         self.report: dict[str, Any] | None = None
         self.archive: Path | None = None

@@ -9,7 +9,8 @@ each session its own outcome through its plan. Serial and pooled runs give the s
 
 The model, per assistance point with `capacity`:
 - a request arriving while the channel is closed is turned away (`closed`: no one answers), or with
-  `when_closed: next_opening` the person comes back at the next opening and queues from then;
+  `when_closed: next_opening` the person comes back on the next open day, at a moment of its opening
+  hours drawn by the session (uniform over the first 90%), and queues from then;
 - agents on duty are a SimPy `PriorityResource` with as many units as the most agents ever on duty;
   units off duty (a smaller slot, closed hours) are held by placeholders that take the next agent who
   becomes free, so an agent finishes the request in hand before leaving;
@@ -25,7 +26,7 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pilots.journey.capacity import Capacity
+from pilots.journey.capacity import Capacity, clock_s
 
 DAY_S = 86_400
 OFF_DUTY = -1  # placeholders for agents off duty go before anyone waiting
@@ -41,6 +42,8 @@ class Request:
     arrival_s: float
     service_s: float
     patience_s: float
+    returns: float = 0.0
+    """With `when_closed: next_opening`: how far into that open day the person comes back (0 to 1)."""
     prioritised: bool = False
 
 
@@ -87,7 +90,7 @@ def simulate_queue(
     outcomes: dict[str, dict[str, Any]] = {}
     if not ordered:
         return outcomes
-    joins_at = {r.session_id: _joins_at(capacity, zero, r.arrival_s) for r in ordered}
+    joins_at = {r.session_id: _joins_at(capacity, zero, r) for r in ordered}
     latest = max((j for j in joins_at.values() if j is not None), default=ordered[-1].arrival_s)
     horizon = max(latest, ordered[-1].arrival_s) + max(r.patience_s for r in ordered) + 1
     env = simpy.Environment()
@@ -133,15 +136,20 @@ def simulate_queue(
     return outcomes
 
 
-def _joins_at(capacity: Capacity, zero: dt.datetime, arrival_s: float) -> float | None:
-    """When the person joins the queue: on arrival if open; else at the next opening, or never."""
-    at = zero + dt.timedelta(seconds=arrival_s)
+def _joins_at(capacity: Capacity, zero: dt.datetime, req: Request) -> float | None:
+    """When the person joins the queue: on arrival if open; else, when the channel sends people to its
+    next opening, at a moment of that open day drawn by the session (`returns`); or never."""
+    at = zero + dt.timedelta(seconds=req.arrival_s)
     if capacity.is_open(at):
-        return arrival_s
+        return req.arrival_s
     if capacity.when_closed == "turn_away":
         return None
     opening = capacity.next_opening(at)
-    return None if opening is None else (opening - zero).total_seconds()
+    if opening is None:
+        return None
+    day_open = clock_s(capacity.hours.close) - clock_s(capacity.hours.open)
+    back = opening + dt.timedelta(seconds=req.returns * day_open * 0.9)  # not in the last minutes
+    return (back - zero).total_seconds()
 
 
 def _outcome(req: Request, status: str, wait_s: float, deferred_s: float = 0.0) -> dict[str, Any]:

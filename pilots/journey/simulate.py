@@ -25,8 +25,9 @@ class _Unrecorded(EventLog):
 class AsksHuman(Exception):
     """Raised by a walk that is not recorded when the person joins a queue (see `request_of`)."""
 
-    def __init__(self, point: str, at_s: float, service_s: float, patience_s: float) -> None:
+    def __init__(self, point: str, at_s: float, service_s: float, patience_s: float, returns: float) -> None:
         self.point, self.at_s, self.service_s, self.patience_s = point, at_s, service_s, patience_s
+        self.returns = returns  # when closed: how far into the next open day the person comes back (0-1)
 
 
 def request_of(journey: Journey, plan: SessionPlan) -> AsksHuman | None:
@@ -140,10 +141,13 @@ def _walk(journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, A
             # A session walked alone, outside a run's queue (`queue` None), keeps the fixed-wait model.
             if point.capacity is not None and (queue is not None or isinstance(log, _Unrecorded)):
                 service_s = point.capacity.service_for(step.id).draw(rng)
-                scale = float(plan.traits.get("queue_patience_s", 0)) / _centre(point.capacity.patience) or 1.0
+                scale = (
+                    float(plan.traits.get("queue_patience_s", 0)) / _centre(point.capacity.patience) or 1.0
+                )
                 patience_s = point.capacity.patience.draw(rng, scale)
+                returns = rng.random()
                 if isinstance(log, _Unrecorded):
-                    raise AsksHuman(point.id, clock, service_s, patience_s)
+                    raise AsksHuman(point.id, clock, service_s, patience_s, returns)
                 assert queue is not None
                 clock, served = _queued(log, clock, point.id, point.channel, queue)
                 queued = queue
@@ -198,7 +202,9 @@ def _centre(duration: Any) -> float:
     return float(duration.median_s or duration.mean_s)
 
 
-def _queued(log: EventLog, clock: float, point: str, channel: str, queue: dict[str, Any]) -> tuple[float, bool]:
+def _queued(
+    log: EventLog, clock: float, point: str, channel: str, queue: dict[str, Any]
+) -> tuple[float, bool]:
     """The events of this session's turn in the queue; the clock after it and whether an agent served it."""
     status, wait = queue["status"], float(queue["wait_s"])
     if status == "closed":
