@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -84,7 +84,7 @@ class OpeningHours(_Strict):
 class Capacity(_Strict):
     """What a human channel can absorb. See the module docstring and the pilot's README."""
 
-    staff: int | list[StaffSlot] = Field(
+    staff: Annotated[int, Field(ge=0, le=10_000)] | list[StaffSlot] = Field(
         description="agents on duty whenever open, or a list of slots (no slot: nobody on duty)"
     )
     hours: OpeningHours = Field(default_factory=OpeningHours)

@@ -251,6 +251,17 @@ def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _nested(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A capacity field named directly on the point (`staff=3`) is the capacity's."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in AssistancePoint.model_fields and key in Capacity.model_fields:
+            out.setdefault("capacity", {})[key] = value
+        else:
+            out[key] = value
+    return out
+
+
 def with_overrides(journey: Journey, overrides: Mapping[str, Mapping[str, Any]], path: Path) -> Journey:
     """The journey with some assistance points' fields replaced (a staffing what-if), validated again.
 
@@ -270,7 +281,7 @@ def with_overrides(journey: Journey, overrides: Mapping[str, Mapping[str, Any]],
             )
     data = journey.model_dump(exclude_unset=True)
     data["assistance_points"] = [
-        _merged(point, overrides.get(point["id"], {})) for point in data.get("assistance_points", [])
+        _merged(point, _nested(overrides.get(point["id"], {}))) for point in data.get("assistance_points", [])
     ]
     try:
         return Journey.model_validate(data)
