@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from civiclab import SpecError
 from pilots.journey.capacity import Capacity
@@ -140,6 +140,7 @@ class Journey(Strict):
     start: str
     steps: list[Step] = Field(min_length=1)
     assistance_points: list[AssistancePoint] = Field(default_factory=list)
+    _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _graph(self) -> Journey:
@@ -188,6 +189,11 @@ class Journey(Strict):
             if a.id == point_id:
                 return a
         raise KeyError(point_id)
+
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """What the simulation computes once per persona and step (pure functions of the two)."""
+        return self._memo
 
     @property
     def has_capacity(self) -> bool:

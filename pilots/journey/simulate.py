@@ -46,13 +46,18 @@ def simulate_session(
 
     `queue` is this session's outcome at a point with capacity (`queueing`), when it asks one.
     """
-    return _walk(journey, plan, EventLog(plan.session_id, start), queue)
+    record = _walk(journey, plan, EventLog(plan.session_id, start), queue)
+    assert record is not None
+    return record
 
 
-def _walk(journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, Any] | None) -> SessionRecord:
+def _walk(
+    journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, Any] | None
+) -> SessionRecord | None:
     rng = random.Random(plan.seed)
     profile = behaviour.Profile.from_plan(plan.segment, plan.traits)
     access = profile.access
+    memo = journey.memo
     patience = behaviour.patience_budget(rng, profile)
     clock = 0.0
     steps: list[dict[str, Any]] = []
@@ -71,14 +76,16 @@ def _walk(journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, A
         if not channels or channels[-1] != step.channel:
             channels.append(step.channel)
         log.add("step.enter", "citizen", clock, step=step.id, channel=step.channel)
-        usable = behaviour.can_use(profile, step)
-        p = behaviour.success_probability(profile, step) if usable else 0.0
+        odds = memo.get((profile, step.id))
+        if odds is None:
+            odds = memo[(profile, step.id)] = behaviour.step_odds(profile, step)
+        usable, p = odds.usable, odds.success
         attempts = 0
         succeeded = False
         step_time = 0.0
         while usable and attempts < profile.persistence:
             attempts += 1
-            spent = behaviour.attempt_time(rng, profile, step) * (1.0 if attempts == 1 else 0.7)
+            spent = rng.lognormvariate(odds.log_median_s, odds.sigma) * (1.0 if attempts == 1 else 0.7)
             clock += spent
             step_time += spent
             ok = rng.random() < p
@@ -183,6 +190,8 @@ def _walk(journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, A
         log.add("journey.error", "civiclab", clock, reason="too many steps")
     if outcome == "completed":
         log.add("journey.complete", "citizen", clock)
+    if isinstance(log, _Unrecorded):
+        return None  # walked only to learn whether it queues: it did not
     return journey_record(
         journey,
         plan,
