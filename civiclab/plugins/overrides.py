@@ -31,9 +31,11 @@ def assignments(items: Iterable[str], spec_file: str | Path) -> dict[str, Any]:
         if not sep or not path or any(not key for key in path.split(".")):
             raise SpecError(spec_file, f"--set {item}", "expected PATH=VALUE with a dotted PATH")
         try:
-            out[path] = yaml.safe_load(text) if text.strip() else ""
+            value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
             raise SpecError(spec_file, f"--set {path}", f"{text!r} is not a YAML value") from None
+        # YAML 1.1 reads 19:00 as the number 1140 (base 60): a time of day stays the text it was.
+        out[path] = text.strip() if ":" in text and isinstance(value, int | float) else value
     return out
 
 
