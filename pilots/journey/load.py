@@ -2,31 +2,77 @@
 
 Every session is walked once without recording (`simulate.request_of`) to learn when it asks which
 point; the queues then run over those arrivals (`queueing`), and each plan carries its own outcome in
-`plan.source["queue"]`, so that the recorded session, wherever it runs, tells the same story.
+`plan.source["queue"]`, so that the recorded session, wherever it runs, tells the same story. Plans are
+drawn as they are walked and drawn again as they run (`QueuedPlans`): what is kept is one small outcome
+per request, never the plans, so memory grows with the requests, not with the sessions.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
-from civiclab import PilotContext, SessionPlan, sample_plans
+from civiclab import PilotContext, SessionPlan, iter_plans
 from pilots.journey.model import Journey
 from pilots.journey.queueing import DAY_S, Request, day_zero, simulate_queue, staffed_frame
 from pilots.journey.simulate import request_of
 
 
+class QueuedPlans(Sequence[SessionPlan]):
+    """The run's plans, drawn lazily from the personas (as the runner would), each queued one with its
+    outcome. Supports what the runner does with listed plans: `len`, iteration, and a tail `[start:]`."""
+
+    def __init__(
+        self,
+        context: PilotContext,
+        sessions: int,
+        seed: int,
+        outcomes: dict[str, dict[str, Any]],
+        start: int = 0,
+    ) -> None:
+        self.context, self.sessions, self.seed = context, sessions, seed
+        self.outcomes, self.start = outcomes, start
+
+    def __len__(self) -> int:
+        return self.sessions - self.start
+
+    def __iter__(self) -> Iterator[SessionPlan]:
+        for plan in iter_plans(self.context.personas, self.sessions, self.seed, start=self.start):
+            outcome = self.outcomes.get(plan.session_id)
+            if outcome is not None:
+                plan.source = {"queue": outcome}
+            yield plan
+
+    @overload
+    def __getitem__(self, index: int) -> SessionPlan: ...
+    @overload
+    def __getitem__(self, index: slice) -> QueuedPlans: ...
+    def __getitem__(self, index: int | slice) -> SessionPlan | QueuedPlans:
+        if isinstance(index, slice):
+            begin, stop, step = index.indices(len(self))
+            if step != 1 or stop != len(self):
+                raise IndexError("queued plans are read from an index to the end")
+            return QueuedPlans(self.context, self.sessions, self.seed, self.outcomes, self.start + begin)
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError(index)
+        for i, plan in enumerate(self):
+            if i == position:
+                return plan
+        raise IndexError(index)
+
+
 def plans_with_queues(
     journey: Journey, context: PilotContext, sessions: int, seed: int, spacing_s: float = 60.0
-) -> tuple[list[SessionPlan], dict[str, Any]]:
+) -> tuple[QueuedPlans, dict[str, Any]]:
     """The run's plans with each queued session's outcome, and the frame of staffed time per point."""
-    plans = sample_plans(context.personas, sessions, seed)
     zero = day_zero(context.start)
     offset = (context.start - zero).total_seconds()
     capacities = {a.id: a.capacity for a in journey.assistance_points if a.capacity is not None}
     requests: dict[str, list[Request]] = defaultdict(list)
-    for plan in plans:
+    for plan in iter_plans(context.personas, sessions, seed):
         asks = request_of(journey, plan)
         if asks is None:
             continue
@@ -45,18 +91,14 @@ def plans_with_queues(
                 prioritised=capacity.is_prioritised(plan.segment),
             )
         )
-    by_session: dict[str, dict[str, Any]] = {}
+    outcomes: dict[str, dict[str, Any]] = {}
     for point, capacity in capacities.items():
-        by_session.update(simulate_queue(capacity, requests.get(point, []), zero))
+        outcomes.update(simulate_queue(capacity, requests.get(point, []), zero))
     last = max(
-        (o["arrival_s"] + o["deferred_s"] + o["wait_s"] + o["service_s"] for o in by_session.values()),
+        (o["arrival_s"] + o["deferred_s"] + o["wait_s"] + o["service_s"] for o in outcomes.values()),
         default=offset,
     )
-    days = max(1, math.ceil(max(last, offset + len(plans) * spacing_s) / DAY_S))
+    days = max(1, math.ceil(max(last, offset + sessions * spacing_s) / DAY_S))
     frames = {point: staffed_frame(capacity, zero, days) for point, capacity in capacities.items()}
-    for plan in plans:
-        outcome = by_session.get(plan.session_id)
-        if outcome is not None:
-            plan.source = {"queue": outcome}
     workload = {"day_zero": zero.isoformat(), "days": days, "points": frames}
-    return plans, workload
+    return QueuedPlans(context, sessions, seed, outcomes), workload

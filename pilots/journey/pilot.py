@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -109,16 +109,16 @@ class JourneyPilot(Pilot[JourneyParams]):
 
             read_statements(params.statements)
 
-    def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
+    def plans(self, sessions: int, seed: int) -> Sequence[SessionPlan] | None:
         if self.params.mode == "simulate":
             if not self.journey.has_capacity:
                 return None  # sessions are independent: the runner draws plans as they run
             from pilots.journey.load import plans_with_queues
 
-            plans, self.workload = plans_with_queues(
+            queued, self.workload = plans_with_queues(
                 self.journey, self.context, sessions, seed, self.spacing_s
             )
-            return plans
+            return queued
         from civiclab.privacy.redaction import redact
         from pilots.journey.xapi import ObservedStatements
         from pilots.journey.xapi_mapping import ActivityMap, default_mapping
