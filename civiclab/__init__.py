@@ -5,7 +5,7 @@ modules below; every other module of civiclab is the engine and may change witho
 The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from these:
 
 - `civiclab`: registering (`pilot`, `evaluator`), the pilot's side (`Pilot`, `PilotContext`,
-  `PilotFacts`, `EventLog`, `sample_plans`, `iter_plans`; `bound_replies` and `PagedFeed` for what it reads from
+  `PilotFacts`, `EventLog`, `sample_plans`, `iter_plans`, `replay_plans`; `bound_replies` and `PagedFeed` for what it reads from
   an external system over HTTP), what a run produces (`Event`, `SessionPlan`,
   `SessionRecord` and its typed `data_as`, `Metric`), the evaluator's side (`RunData`,
   `per_segment`, `metric_from`), intervals (`Estimate`, `proportion`, `rate`, `mean`, `quantile`...),
@@ -77,7 +77,7 @@ from civiclab.spec.paths import DataFile
 if TYPE_CHECKING:
     from civiclab.evidence.audit import verify_audit_log
     from civiclab.plugins.experiment import Experiment, load_experiment, read_yaml, validation_to_spec_error
-    from civiclab.plugins.population import iter_plans, sample_plans
+    from civiclab.plugins.population import iter_plans, replay_plans, sample_plans
     from civiclab.privacy.probe import PersonalValueProbe
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
@@ -117,6 +117,7 @@ _LAZY: dict[str, str] = {
     "equity": "civiclab.scoring.equity",
     "sample_plans": "civiclab.plugins.population",
     "iter_plans": "civiclab.plugins.population",
+    "replay_plans": "civiclab.plugins.population",
     # YAML and the registry of experiments
     "Experiment": "civiclab.plugins.experiment",
     "load_experiment": "civiclab.plugins.experiment",
@@ -209,6 +210,7 @@ __all__ = [
     "rate",
     "ratio",
     "read_yaml",
+    "replay_plans",
     "sample_plans",
     "shown_groups",
     "statistic",

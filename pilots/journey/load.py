@@ -3,18 +3,19 @@
 Every session is walked once without recording (`simulate.request_of`) to learn when it asks which
 point; the queues then run over those arrivals (`queueing`), and each plan carries its own outcome in
 `plan.source["queue"]`, so that the recorded session, wherever it runs, tells the same story. Plans are
-drawn as they are walked and drawn again as they run (`QueuedPlans`): what is kept is one small outcome
-per request, never the plans, so memory grows with the requests, not with the sessions.
+drawn as they are walked, and given again as they run (`QueuedPlans`) from two numbers kept a session (its
+persona and seed: 8 bytes, 8 MB at a million sessions) and one small outcome per request, never the plans.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from civiclab import PilotContext, SessionPlan, iter_plans
+from civiclab import PilotContext, SessionPlan, iter_plans, replay_plans
 from pilots.journey.model import Journey
 from pilots.journey.queueing import DAY_S, Request, day_zero, simulate_queue, staffed_frame
 from pilots.journey.simulate import request_of
@@ -27,19 +28,18 @@ class QueuedPlans(Sequence[SessionPlan]):
     def __init__(
         self,
         context: PilotContext,
-        sessions: int,
-        seed: int,
+        drawn: tuple[array[int], array[int]],
         outcomes: dict[str, dict[str, Any]],
         start: int = 0,
     ) -> None:
-        self.context, self.sessions, self.seed = context, sessions, seed
-        self.outcomes, self.start = outcomes, start
+        self.context, self.drawn, self.outcomes, self.start = context, drawn, outcomes, start
 
     def __len__(self) -> int:
-        return self.sessions - self.start
+        return len(self.drawn[0]) - self.start
 
     def __iter__(self) -> Iterator[SessionPlan]:
-        for plan in iter_plans(self.context.personas, self.sessions, self.seed, start=self.start):
+        picks, seeds = self.drawn
+        for plan in replay_plans(self.context.personas, picks, seeds, start=self.start):
             outcome = self.outcomes.get(plan.session_id)
             if outcome is not None:
                 plan.source = {"queue": outcome}
@@ -54,7 +54,7 @@ class QueuedPlans(Sequence[SessionPlan]):
             begin, stop, step = index.indices(len(self))
             if step != 1 or stop != len(self):
                 raise IndexError("queued plans are read from an index to the end")
-            return QueuedPlans(self.context, self.sessions, self.seed, self.outcomes, self.start + begin)
+            return QueuedPlans(self.context, self.drawn, self.outcomes, self.start + begin)
         position = index + len(self) if index < 0 else index
         if not 0 <= position < len(self):
             raise IndexError(index)
@@ -72,7 +72,11 @@ def plans_with_queues(
     offset = (context.start - zero).total_seconds()
     capacities = {a.id: a.capacity for a in journey.assistance_points if a.capacity is not None}
     requests: dict[str, list[Request]] = defaultdict(list)
+    persona_index = {p.id: i for i, p in enumerate(context.personas)}
+    picks, seeds = array("I"), array("I")
     for plan in iter_plans(context.personas, sessions, seed):
+        picks.append(persona_index[plan.persona_id])
+        seeds.append(plan.seed)
         asks = request_of(journey, plan)
         if asks is None:
             continue
@@ -101,4 +105,4 @@ def plans_with_queues(
     days = max(1, math.ceil(max(last, offset + sessions * spacing_s) / DAY_S))
     frames = {point: staffed_frame(capacity, zero, days) for point, capacity in capacities.items()}
     workload = {"day_zero": zero.isoformat(), "days": days, "points": frames}
-    return QueuedPlans(context, sessions, seed, outcomes), workload
+    return QueuedPlans(context, (picks, seeds), outcomes), workload
