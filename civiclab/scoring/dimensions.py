@@ -8,9 +8,7 @@ was declared) and the metrics (what was measured); whatever neither covers is li
 Judged on evidence, not presence:
 - other channels are kept open only if, in every group, the people the digital journey failed are
   resolved through a non-digital channel: a group whose `offline_resolution_rate` is below 0.5 with
-  confidence (its whole 95% interval) is named, and the dimension is at most partial; where human
-  channels have capacity, the same holds of `human_reached_under_load` (reach under load: a channel
-  closed or saturated does not count as within reach);
+  confidence (its whole 95% interval) is named, and the dimension is at most partial;
 - citizen participation counts real responses only: synthetic (generated) answers are a gap, and
   without a response rate (people invited) it is at most partial;
 - energy sobriety needs a criterion that could fail: a threshold 100x or more above the measured
@@ -139,20 +137,6 @@ def multichannel(ev: RunEvidence) -> DimensionCoverage:
         gaps.append(f"and {len(stranded) - 6} more groups")
     if not per_group:
         gaps.append("no per-group resolution through non-digital channels measured (offline_resolution_rate)")
-    # Reach under load, not in principle: where human channels have capacity, a group whose people
-    # asked for a person and, with confidence, fewer than half got one is left without a human.
-    under_load = _segments_of(ev, "human_centered.human_reached_under_load")
-    saturated = [m for m in under_load if m.ci_high is not None and m.ci_high < OPEN_CHANNEL_FLOOR]
-    if under_load and not saturated:
-        evidence.append(
-            f"in each of {len(under_load)} groups, people who asked for a person reached one under load"
-        )
-    for m in sorted(saturated, key=lambda m: float(m.value))[:6]:  # type: ignore[arg-type]
-        gaps.append(
-            f"{m.segment}: only {float(m.value):.0%} [{m.ci_low:.2g}, {m.ci_high:.2g}] of {m.n} people who asked "  # type: ignore[arg-type]
-            "for a person got one (the channel was closed or saturated)"
-        )
-    stranded += saturated
     if gov.fallback_channels:
         evidence.append(f"fallback channels declared: {', '.join(gov.fallback_channels)}")
     else:
