@@ -9,6 +9,11 @@ assistance points (the fixed-wait model). Two figures, each with its ratio (targ
   subprocess, energy tracking off.
 
 Usage: python bench/bench_capacity.py [--sessions 100000] [--repeat 2] [--full]
+
+Measured at 100,000 sessions on the 2-core machine at a load of 1.7: pilot alone 17.1 s today, 22.4 s
+with capacity (the walk and the queues 5.8 s of it), ratio 1.31; whole runs 40.3 s and 52.8 s, ratio 1.31
+(the records of queued sessions are longer and the workload adds about 500 metrics). Under a load of
+about 10 the pilot-alone ratio measured 1.00 to 1.25.
 """
 
 from __future__ import annotations
