@@ -5,7 +5,7 @@ modules below; every other module of civiclab is the engine and may change witho
 The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from these:
 
 - `civiclab`: registering (`pilot`, `evaluator`), the pilot's side (`Pilot`, `PilotContext`,
-  `PilotFacts`, `EventLog`, `sample_plans`; `bound_replies` and `PagedFeed` for what it reads from
+  `PilotFacts`, `EventLog`, `sample_plans`, `iter_plans`, `replay_plans`; `bound_replies` and `PagedFeed` for what it reads from
   an external system over HTTP), what a run produces (`Event`, `SessionPlan`,
   `SessionRecord` and its typed `data_as`, `Metric`), the evaluator's side (`RunData`,
   `per_segment`, `metric_from`), intervals (`Estimate`, `proportion`, `rate`, `mean`, `quantile`...),
@@ -80,7 +80,7 @@ from civiclab.spec.paths import DataFile
 if TYPE_CHECKING:
     from civiclab.evidence.audit import verify_audit_log
     from civiclab.plugins.experiment import Experiment, load_experiment, read_yaml, validation_to_spec_error
-    from civiclab.plugins.population import sample_plans
+    from civiclab.plugins.population import iter_plans, replay_plans, sample_plans
     from civiclab.privacy.probe import PersonalValueProbe
     from civiclab.privacy.pseudonyms import pseudonym_salt
     from civiclab.reporting.plots import funnel_plot
@@ -128,6 +128,8 @@ _LAZY: dict[str, str] = {
     "SegmentValues": "civiclab.stats.aggregates",
     "equity": "civiclab.scoring.equity",
     "sample_plans": "civiclab.plugins.population",
+    "iter_plans": "civiclab.plugins.population",
+    "replay_plans": "civiclab.plugins.population",
     # YAML and the registry of experiments
     "Experiment": "civiclab.plugins.experiment",
     "load_experiment": "civiclab.plugins.experiment",
@@ -219,6 +221,7 @@ __all__ = [
     "group_records",
     "hidden_crossings",
     "hidden_segments",
+    "iter_plans",
     "load_experiment",
     "mean",
     "metric_from",
@@ -232,6 +235,7 @@ __all__ = [
     "ratio",
     "read_yaml",
     "record_unit_values",
+    "replay_plans",
     "sample_plans",
     "shown_groups",
     "statistic",

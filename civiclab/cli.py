@@ -49,7 +49,10 @@ def _workers(text: str) -> int:
 
 
 def _experiment_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    from civiclab.plugins.overrides import assignments
+
     return {
+        **assignments(getattr(args, "set", None) or [], getattr(args, "spec", "--set")),
         "population.sessions": getattr(args, "sessions", None),
         "population.seed": getattr(args, "seed", None),
         "executor.kind": getattr(args, "executor", None),
@@ -322,6 +325,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--tracking-uri", default=argparse.SUPPRESS, help="MLflow store for this run")
         p.add_argument("--key", help="signing key name (default: CIVICLAB_KEY, else the first key created)")
+        set_option(p)
+
+    def set_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="PATH=VALUE",
+            help="what-if: replace a field of the experiment, or of the pilot's parameters "
+            "(e.g. assistance.france_services.staff=3); repeatable",
+        )
 
     p = sub.add_parser("run", help="run an experiment into MLflow and print its scorecard")
     p.add_argument("spec", help="experiment YAML file")
@@ -346,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.add_argument("--sessions", type=int)
     p.add_argument("--seed", type=int)
+    set_option(p)
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("runs", help="list civiclab runs in the store")

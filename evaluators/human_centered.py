@@ -23,6 +23,7 @@ from civiclab import (
     metric_from,
     proportion,
 )
+from evaluators.workload import workload_metrics
 
 
 class FunnelStep(BaseModel):
@@ -186,6 +187,11 @@ class JourneyTally:
         "human_centered.equity_ratio": "worst-off / best-off segment of one attribute (smallest)",
         "human_centered.equity_gap.<attribute>": "worst-off vs best-off within this attribute (or pair a_x_b)",
         "human_centered.equity_ratio.<attribute>": "worst-off / best-off within this attribute (or pair a_x_b)",
+        "human_centered.<figure>.<point>[.hHH]": "human channels with capacity, per point and hour: "
+        "requests_handled, agent_minutes, utilisation, queue_length_mean, wait_median_s, wait_p90_s, "
+        "lost_to_patience, turned_away (evaluators/workload.py)",
+        "human_centered.waited_for_human": "share of sessions that queued for a person (per group)",
+        "human_centered.human_reached_under_load": "of sessions asking a channel with capacity, share served",
     },
 )
 def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
@@ -290,6 +296,7 @@ def human_centered(run: RunData, params: HumanCenteredParams) -> list[Metric]:
             run.add_artifact(path)
 
     out += equity(out, f"{DIM}.{params.equity_metric}", k)
+    out += workload_metrics(run)  # human channels with capacity: the agents' side
     if facts is not None and facts.synthetic:
         for m in out:  # a simulation says how a model behaves, not how citizens fared
             m.synthetic = facts.synthetic

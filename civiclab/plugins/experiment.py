@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from civiclab.errors import RegistryError, SpecError
 from civiclab.plugins.datafiles import check_data_path, check_section_files
+from civiclab.plugins.overrides import routed
 from civiclab.plugins.registry import EvaluatorInfo, PilotInfo, evaluators, pilots
 from civiclab.records import canonical_json
 from civiclab.spec.experiment import ExperimentSpec, PersonaFile, PersonaSpec
@@ -67,7 +68,11 @@ def format_location(loc: tuple[int | str, ...]) -> str:
 def validation_to_spec_error(exc: ValidationError, file: str | Path, prefix: str = "") -> SpecError:
     """The first problem of a pydantic error as `FILE: field.path: what is wrong`."""
     first = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("list[", "union["))))
+    loc = tuple(
+        p
+        for p in first["loc"]
+        if not (isinstance(p, str) and p.startswith(("list[", "union[", "constrained-")))
+    )
     where = format_location(loc)
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -165,7 +170,8 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
 
     Args:
         path: the experiment YAML file.
-        overrides: dotted keys replacing values of the file, e.g. {"population.sessions": 50}.
+        overrides: dotted keys replacing values of the file, e.g. {"population.sessions": 50}; a key
+            that names no section of an experiment is a pilot parameter (`civiclab.plugins.overrides`).
 
     Raises:
         SpecError: the file, a data file or a parameter is invalid (one line, names file and field).
@@ -174,9 +180,10 @@ def load_experiment(path: str | Path, overrides: dict[str, Any] | None = None) -
     raw = read_yaml(spec_path)
     if not isinstance(raw, dict):
         raise SpecError(spec_path, "(top level)", "an experiment must be a YAML mapping")
-    for dotted, value in (overrides or {}).items():
+    for given, value in (overrides or {}).items():
         if value is None:
             continue
+        dotted = routed(given, ExperimentSpec.model_fields)
         node = raw
         *parents, last = dotted.split(".")
         for key in parents:

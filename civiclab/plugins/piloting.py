@@ -23,7 +23,7 @@ import contextlib
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -136,9 +136,10 @@ class Pilot(ABC, Generic[P]):
         """Whether this run's sessions are replayed; the class's `replayable` unless params decide."""
         return self.replayable
 
-    def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
+    def plans(self, sessions: int, seed: int) -> Sequence[SessionPlan] | None:
         """Session plans of the run (in the parent, after `setup` when sessions run there), or None
-        to let the runner sample the population."""
+        to let the runner sample the population. A sequence need not hold them all: the runner takes
+        its `len`, iterates it (more than once) and slices a tail `[start:]` of it."""
         return None
 
     @abstractmethod

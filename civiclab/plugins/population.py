@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -37,16 +37,31 @@ def iter_plans(
         picks = rng.choice(len(personas), size=size, p=weights).tolist()
         for pick in picks:
             if index >= start:
-                persona = personas[pick]
-                yield SessionPlan(
-                    session_id=f"s{index:06d}",
-                    index=index,
-                    persona_id=persona.id,
-                    segment=dict(segments[pick]),
-                    traits=dict(persona.traits),
-                    seed=session_seed(seed, index),
-                )
+                yield _plan(personas[pick], segments[pick], index, session_seed(seed, index))
             index += 1
+
+
+def _plan(persona: PersonaSpec, segment: dict[str, str], index: int, seed: int) -> SessionPlan:
+    return SessionPlan(
+        session_id=f"s{index:06d}",
+        index=index,
+        persona_id=persona.id,
+        segment=dict(segment),
+        traits=dict(persona.traits),
+        seed=seed,
+    )
+
+
+def replay_plans(
+    personas: list[PersonaSpec], picks: Sequence[int], seeds: Sequence[int], *, start: int = 0
+) -> Iterator[SessionPlan]:
+    """The plans `iter_plans` gave, again, from what it drew: each session's persona (its index in
+    `personas`) and seed. Drawing a session's seed is most of a plan's cost; a pilot that walks its
+    plans before the run keeps these two numbers a session and gives the same plans at a fraction of it."""
+    segments = [p.segment() for p in personas]
+    for index in range(start, len(picks)):
+        pick = int(picks[index])
+        yield _plan(personas[pick], segments[pick], index, int(seeds[index]))
 
 
 def sample_plans(personas: list[PersonaSpec], sessions: int, seed: int) -> list[SessionPlan]:

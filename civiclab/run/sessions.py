@@ -50,7 +50,8 @@ class Plans:
 def session_plans(experiment: Experiment, pilot: Pilot[Any], start: int = 0) -> Plans:
     """The pilot's own plans when it has them, else plans drawn lazily from the personas."""
     population = experiment.spec.population
-    listed = pilot.plans(population.sessions, population.seed)
+    with gc_tuned():  # a pilot listing its plans (and walking them first) allocates as sessions do
+        listed = pilot.plans(population.sessions, population.seed)
     if listed is not None:
         return Plans(listed[start:], len(listed), lambda: listed)
 

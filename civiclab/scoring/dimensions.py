@@ -57,7 +57,7 @@ PUBLIC_ATTRIBUTES = ("age_band", "digital_literacy", "disability", "language", "
 OPEN_CHANNEL_FLOOR = 0.5
 """A group is left without another channel when, with confidence, fewer than half of those the
 digital journey failed are resolved through a non-digital one."""
-CHANNEL_WORDS = ("escalation", "fallback", "human_reachable", "handover", "offline_resolution")
+CHANNEL_WORDS = ("escalation", "fallback", "human_reachable", "handover", "offline_resolution", "under_load")
 DIGITAL_CHANNELS = frozenset({"online_form", "immersive_3d", "web", "app", "assistant", "chatbot", "email"})
 
 
@@ -78,6 +78,18 @@ def _stranded(ev: RunEvidence) -> tuple[list[str], list[str]]:
         )
     if len(stranded) > 6:
         failures.append(f"and {len(stranded) - 6} more groups")
+    # A human who exists but is closed or saturated is not within reach: judged under the pilot's load.
+    under_load = segments_of(ev, "human_centered.human_reached_under_load")
+    saturated = [m for m in under_load if m.ci_high is not None and m.ci_high < OPEN_CHANNEL_FLOOR]
+    if under_load and not saturated:
+        evidence.append(
+            f"in each of {len(under_load)} groups, people who asked for a person reached one under load"
+        )
+    for m in sorted(saturated, key=lambda m: float(m.value))[:6]:  # type: ignore[arg-type]
+        failures.append(
+            f"{m.segment}: only {float(m.value):.0%} [{m.ci_low:.2g}, {m.ci_high:.2g}] of {m.n} people who "  # type: ignore[arg-type]
+            "asked for a person got one (the channel was closed or saturated)"
+        )
     return evidence, failures
 
 

@@ -40,7 +40,7 @@ class Scale(_Strict):
     """An ordinal answer scale from `min` to `max`, one label per point in each language."""
 
     min: int = 1
-    max: int = Field(ge=2, le=11)
+    max: int = Field(ge=2, le=20, description="at most 21 points (the NASA-TLX paper scale: 0-20)")
     labels: dict[Literal["fr", "en"], list[str]]
 
     @model_validator(mode="after")
@@ -76,7 +76,9 @@ class Construct(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
     label: Localized
     metric: str | None = Field(default=None, description="metric suffix; default `<instrument>.<code>`")
-    scoring: Literal["mean", "sus", "weighted_sum"] = "mean"
+    scoring: Literal["mean", "sus", "weighted_sum", "raw_tlx"] = "mean"
+    """`raw_tlx`: NASA-TLX without weights (Hart 2006), the mean of the subscales, each rated on the
+    paper scale's 21 marks (0-20) and read as 0-100 (five points a mark)."""
     weight: float | None = Field(
         default=None, gt=0, description="weighted_sum: the sum of the items times this"
     )
@@ -165,6 +167,10 @@ class Instrument(_Strict):
                 raise ValueError(
                     f"constructs: {construct.code!r}.min_answered exceeds its {len(members)} items"
                 )
+            if construct.scoring == "raw_tlx" and (
+                self.scale is None or (self.scale.min, self.scale.max) != (0, 20) or len(members) != 6
+            ):
+                raise ValueError(f"constructs: {construct.code!r}: raw TLX needs 6 subscales on a 0-20 scale")
             if construct.scoring == "sus" and (
                 self.scale is None or (self.scale.min, self.scale.max) != (1, 5) or len(members) != 10
             ):

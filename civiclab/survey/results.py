@@ -90,6 +90,16 @@ def _sentence(instrument: Instrument, construct: Construct, metric: Metric, lang
     low = metric.ci_low if metric.ci_low is not None else metric.value
     high = metric.ci_high if metric.ci_high is not None else metric.value
     label = construct.label.get(lang)
+    if construct.scoring == "raw_tlx":
+        if lang == "fr":
+            return (
+                f"{label} : {number(metric.value, lang, 0)} sur 100 (plus c'est haut, plus la charge est "
+                f"lourde), très probablement entre {number(low, lang, 0)} et {number(high, lang, 0)}."
+            )
+        return (
+            f"{label}: {number(metric.value, lang, 0)} out of 100 (higher is a heavier workload), most "
+            f"likely between {number(low, lang, 0)} and {number(high, lang, 0)}."
+        )
     if construct.scoring == "sus":
         band = instrument.grade(metric.value)
         grade = ""

@@ -65,7 +65,7 @@ def min_answered(instrument: Instrument, construct: Construct) -> int:
     if construct.min_answered is not None:
         return construct.min_answered
     # A sum with a missing item is not comparable to a full one: every item must be answered.
-    return n_items if construct.scoring in ("sus", "weighted_sum") else math.ceil(n_items / 2)
+    return n_items if construct.scoring in ("sus", "weighted_sum", "raw_tlx") else math.ceil(n_items / 2)
 
 
 def scores_from_matrix(matrix: np.ndarray, construct: Construct, needed: int) -> np.ndarray:
@@ -82,6 +82,8 @@ def scores_from_matrix(matrix: np.ndarray, construct: Construct, needed: int) ->
             scores = construct.weight * np.nansum(matrix, axis=1)
         else:
             scores = np.where(answered > 0, np.nansum(matrix, axis=1) / np.maximum(answered, 1), np.nan)
+            if construct.scoring == "raw_tlx":
+                scores = 5.0 * scores  # marks 0-20 read as 0-100 (Hart & Staveland's scale)
     return np.where(answered >= needed, scores, np.nan)
 
 

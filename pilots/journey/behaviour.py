@@ -144,5 +144,28 @@ def attempt_time(rng: random.Random, profile: Profile, step: Step) -> float:
     return rng.lognormvariate(math.log(step.time.median_s * slowness), step.time.sigma)
 
 
+@dataclass(frozen=True)
+class StepOdds:
+    """What the model says of one persona on one step, the same at every attempt (so computed once)."""
+
+    usable: bool
+    success: float
+    log_median_s: float
+    sigma: float
+
+
+def step_odds(profile: Profile, step: Step) -> StepOdds:
+    """`can_use`, `success_probability` and the log-normal of `attempt_time`, for caching per run."""
+    _, missing = difficulty(profile, step)
+    slowness = 1.0 + 1.5 * (1.0 - capability(profile, step)) + (0.5 if missing else 0.0)
+    usable = can_use(profile, step)
+    return StepOdds(
+        usable=usable,
+        success=success_probability(profile, step) if usable else 0.0,
+        log_median_s=math.log(step.time.median_s * slowness),
+        sigma=step.time.sigma,
+    )
+
+
 def patience_budget(rng: random.Random, profile: Profile) -> float:
     return rng.lognormvariate(math.log(profile.patience_s), 0.5)

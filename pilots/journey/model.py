@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from civiclab import SpecError
+from pilots.journey.capacity import Capacity
 
 Channel = Literal["online_form", "immersive_3d", "phone", "counter", "mobile_app", "mail"]
 HUMAN_CHANNELS: frozenset[str] = frozenset({"phone", "counter"})
@@ -77,6 +78,11 @@ class AssistancePoint(Strict):
     accessibility: list[Feature] = Field(
         default_factory=list, description="e.g. sign_language: a phone or video line a deaf person can use"
     )
+    capacity: Capacity | None = Field(
+        default=None,
+        description="staff, hours, service and patience: waits then come from the run's own queue, and "
+        "wait_median_s and availability are not used; absent, the older fixed-wait model applies",
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class Journey(Strict):
     start: str
     steps: list[Step] = Field(min_length=1)
     assistance_points: list[AssistancePoint] = Field(default_factory=list)
+    _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _graph(self) -> Journey:
@@ -159,6 +166,10 @@ class Journey(Strict):
                     raise ValueError(f"steps[{i}].fallback: {step.fallback!r} is on the same channel")
             if step.assistance is not None and step.assistance not in points:
                 raise ValueError(f"steps[{i}].assistance: unknown assistance point {step.assistance!r}")
+        for i, point in enumerate(self.assistance_points):
+            for sid in point.capacity.service_by_step if point.capacity else ():
+                if sid not in known:
+                    raise ValueError(f"assistance_points[{i}].capacity.service_by_step: unknown step {sid!r}")
         # Every path must end: follow `next` links from each step without revisiting.
         for step in self.steps:
             seen: set[str] = set()
@@ -181,6 +192,16 @@ class Journey(Strict):
             if a.id == point_id:
                 return a
         raise KeyError(point_id)
+
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """What the simulation computes once per persona and step (pure functions of the two)."""
+        return self._memo
+
+    @property
+    def has_capacity(self) -> bool:
+        """Whether some human channel has capacity, so that sessions share its queue."""
+        return any(a.capacity is not None for a in self.assistance_points)
 
     def human_in_reach(self, step_id: str, access: Access) -> bool:
         """Whether this person, stuck at this step, can actually get to a human.
@@ -227,3 +248,57 @@ def load_journey(path: Path) -> Journey:
         raise validation_to_spec_error(exc, path) from None
     except SpecError:
         raise
+
+
+def _merged(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _nested(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A capacity field named directly on the point (`staff=3`) is the capacity's."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in AssistancePoint.model_fields and key in Capacity.model_fields:
+            out.setdefault("capacity", {})[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def with_overrides(journey: Journey, overrides: Mapping[str, Mapping[str, Any]], path: Path) -> Journey:
+    """The journey with some assistance points' fields replaced (a staffing what-if), validated again.
+
+    Raises:
+        SpecError: an unknown point, or a replaced field the journey's models refuse, named under
+            `pilot.params.assistance` in `path`.
+    """
+    if not overrides:
+        return journey
+    known = [a.id for a in journey.assistance_points]
+    for point_id in overrides:
+        if point_id not in known:
+            raise SpecError(
+                path,
+                f"pilot.params.assistance.{point_id}",
+                f"unknown assistance point; known: {', '.join(known)}",
+            )
+    data = journey.model_dump(exclude_unset=True)
+    data["assistance_points"] = [
+        _merged(point, _nested(overrides.get(point["id"], {}))) for point in data.get("assistance_points", [])
+    ]
+    try:
+        return Journey.model_validate(data)
+    except ValidationError as exc:
+        from civiclab import validation_to_spec_error
+
+        error = validation_to_spec_error(exc, path)
+        field = error.field
+        for i, point_id in enumerate(known):  # name the override, not the merged list's index
+            field = field.replace(f"assistance_points[{i}]", f"pilot.params.assistance.{point_id}")
+        raise SpecError(path, field, error.problem) from None

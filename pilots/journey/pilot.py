@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+import datetime as dt
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from civiclab import DataFile, Pilot, PilotContext, PilotFacts, SessionPlan, SessionRecord, pilot
 from pilots.journey.lrs import LrsParams
-from pilots.journey.model import Journey, load_journey
+from pilots.journey.model import Journey, load_journey, with_overrides
 from pilots.journey.simulate import simulate_session
 from pilots.journey.sources import StatementsFile, StoreSource, statements_shorthand, store_shorthand
 from pilots.journey.xapi_mapping import StepsMapping
@@ -40,6 +41,17 @@ class JourneyParams(BaseModel):
     steps: StepsMapping | None = Field(
         default=None, description="activities to steps; default: ids ending in /steps/STEP_ID"
     )
+    arrivals_per_hour: float | None = Field(
+        default=None,
+        gt=0,
+        le=36_000,
+        description="simulate: sessions starting per hour, the load on human channels (default: one a minute)",
+    )
+    assistance: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per assistance point id, fields replacing the journey file's (a what-if: "
+        "`--set assistance.france_services.capacity.staff=3`)",
+    )
 
     @model_validator(mode="after")
     def _one_source_for_observe(self) -> JourneyParams:
@@ -67,6 +79,11 @@ class JourneyFacts(PilotFacts):
     xapi: dict[str, Any] | None = Field(
         default=None, description="observe mode: what was read, voided, duplicated, unmapped (redacted)"
     )
+    workload: dict[str, Any] | None = Field(
+        default=None,
+        description="points with capacity: per day and hour, seconds open and agent-seconds on duty "
+        "(what utilisation and queue length are divided by)",
+    )
     scene: dict[str, Any] | None = Field(
         default=None, description="the served 3D scene against the W3C XAUR, per immersive step"
     )
@@ -78,17 +95,20 @@ class JourneyPilot(Pilot[JourneyParams]):
 
     def __init__(self, params: JourneyParams, context: PilotContext) -> None:
         super().__init__(params, context)
-        self.journey: Journey = load_journey(params.journey)
+        self.journey: Journey = with_overrides(
+            load_journey(params.journey), params.assistance, params.journey
+        )
         self.problems: list[dict[str, Any]] = []
         self.report: dict[str, Any] | None = None
         self.archive: Path | None = None
+        self.workload: dict[str, Any] | None = None
 
     @classmethod
     def validate_experiment(cls, experiment: Experiment) -> None:
         """Read the journey graph (and the xAPI file's shape) so `civiclab validate` catches their errors."""
         params = experiment.pilot_params
         assert isinstance(params, JourneyParams)
-        journey = load_journey(params.journey)
+        journey = with_overrides(load_journey(params.journey), params.assistance, experiment.path)
         if params.steps is not None:
             from civiclab import SpecError
             from pilots.journey.xapi_mapping import unknown_targets
@@ -100,9 +120,16 @@ class JourneyPilot(Pilot[JourneyParams]):
 
             read_statements(params.statements.path)
 
-    def plans(self, sessions: int, seed: int) -> list[SessionPlan] | None:
+    def plans(self, sessions: int, seed: int) -> Sequence[SessionPlan] | None:
         if self.params.mode == "simulate":
-            return None
+            if not self.journey.has_capacity:
+                return None  # sessions are independent: the runner draws plans as they run
+            from pilots.journey.load import plans_with_queues
+
+            queued, self.workload = plans_with_queues(
+                self.journey, self.context, sessions, seed, self.spacing_s
+            )
+            return queued
         from civiclab.privacy.redaction import redact
         from pilots.journey.xapi import ObservedStatements
         from pilots.journey.xapi_mapping import ActivityMap, default_mapping
@@ -149,12 +176,21 @@ class JourneyPilot(Pilot[JourneyParams]):
             archive.close()
         self.archive = archive.path
 
+    @property
+    def spacing_s(self) -> float:
+        return 3600.0 / self.params.arrivals_per_hour if self.params.arrivals_per_hour else 60.0
+
+    def session_start(self, plan: SessionPlan) -> dt.datetime:
+        if self.params.arrivals_per_hour is None:
+            return super().session_start(plan)
+        return self.context.start + dt.timedelta(seconds=plan.index * self.spacing_s)
+
     def run_session(self, plan: SessionPlan) -> SessionRecord:
         if self.params.mode == "observe":
             from pilots.journey.xapi import session_from_statements
 
             return session_from_statements(self.journey, plan)
-        return simulate_session(self.journey, plan, self.session_start(plan))
+        return simulate_session(self.journey, plan, self.session_start(plan), plan.source.get("queue"))
 
     def run_facts(self) -> JourneyFacts:
         report = self.report or {}
@@ -164,6 +200,7 @@ class JourneyPilot(Pilot[JourneyParams]):
             statements_read=int(report.get("statements_read", 0) or 0),
             statements_rejected=len(self.problems),
             xapi=self.report,
+            workload=self.workload,
             synthetic=SIMULATED if self.params.mode == "simulate" else self._observed_synthetic(),
             scene=self._scene(),
         )

@@ -15,12 +15,49 @@ from pilots.journey.record import journey_record
 MAX_STEPS = 200
 
 
-def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) -> SessionRecord:
-    """Walk the journey for the plan's persona; deterministic given the plan's seed."""
+class _Unrecorded(EventLog):
+    """The log of a walk made only to learn when a session asks a human: it keeps nothing."""
+
+    def add(self, kind: str, actor: str, at_s: float, **payload: Any) -> Any:
+        return None
+
+
+class AsksHuman(Exception):
+    """Raised by a walk that is not recorded when the person joins a queue (see `request_of`)."""
+
+    def __init__(self, point: str, at_s: float, service_s: float, patience_s: float, returns: float) -> None:
+        self.point, self.at_s, self.service_s, self.patience_s = point, at_s, service_s, patience_s
+        self.returns = returns  # when closed: how far into the next open day the person comes back (0-1)
+
+
+def request_of(journey: Journey, plan: SessionPlan) -> AsksHuman | None:
+    """Walk the session without recording it: where and when it joins a queue, or None."""
+    try:
+        _walk(journey, plan, _Unrecorded(plan.session_id, dt.datetime.min), queue=None)
+    except AsksHuman as asks:
+        return asks
+    return None
+
+
+def simulate_session(
+    journey: Journey, plan: SessionPlan, start: dt.datetime, queue: dict[str, Any] | None = None
+) -> SessionRecord:
+    """Walk the journey for the plan's persona; deterministic given the plan's seed.
+
+    `queue` is this session's outcome at a point with capacity (`queueing`), when it asks one.
+    """
+    record = _walk(journey, plan, EventLog(plan.session_id, start), queue)
+    assert record is not None
+    return record
+
+
+def _walk(
+    journey: Journey, plan: SessionPlan, log: EventLog, queue: dict[str, Any] | None
+) -> SessionRecord | None:
     rng = random.Random(plan.seed)
     profile = behaviour.Profile.from_plan(plan.segment, plan.traits)
     access = profile.access
-    log = EventLog(plan.session_id, start)
+    memo = journey.memo
     patience = behaviour.patience_budget(rng, profile)
     clock = 0.0
     steps: list[dict[str, Any]] = []
@@ -28,6 +65,7 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
     failed_online = False
     human_reachable_on_failure: bool | None = None
     fallback_used = False
+    queued: dict[str, Any] | None = None
     outcome = "completed"
     log.add("journey.start", "citizen", clock, journey=journey.id, persona=plan.persona_id)
     cursor: str | None = journey.start
@@ -38,14 +76,16 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         if not channels or channels[-1] != step.channel:
             channels.append(step.channel)
         log.add("step.enter", "citizen", clock, step=step.id, channel=step.channel)
-        usable = behaviour.can_use(profile, step)
-        p = behaviour.success_probability(profile, step) if usable else 0.0
+        odds = memo.get((profile, step.id))
+        if odds is None:
+            odds = memo[(profile, step.id)] = behaviour.step_odds(profile, step)
+        usable, p = odds.usable, odds.success
         attempts = 0
         succeeded = False
         step_time = 0.0
         while usable and attempts < profile.persistence:
             attempts += 1
-            spent = behaviour.attempt_time(rng, profile, step) * (1.0 if attempts == 1 else 0.7)
+            spent = rng.lognormvariate(odds.log_median_s, odds.sigma) * (1.0 if attempts == 1 else 0.7)
             clock += spent
             step_time += spent
             ok = rng.random() < p
@@ -105,7 +145,27 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         asks = point is not None and rng.random() < profile.seek_help
         if point is not None and asks and usable and access.can_reach(point):
             log.add("assistance.request", "citizen", clock, point=point.id, channel=point.channel)
-            if rng.random() < point.availability:
+            # A session walked alone, outside a run's queue (`queue` None), keeps the fixed-wait model.
+            if point.capacity is not None and (queue is not None or isinstance(log, _Unrecorded)):
+                service_s = point.capacity.service_for(step.id).draw(rng)
+                scale = (
+                    float(plan.traits.get("queue_patience_s", 0)) / _centre(point.capacity.patience) or 1.0
+                )
+                patience_s = point.capacity.patience.draw(rng, scale)
+                returns = rng.random()
+                if isinstance(log, _Unrecorded):
+                    raise AsksHuman(point.id, clock, service_s, patience_s, returns)
+                assert queue is not None
+                clock, served = _queued(log, clock, point.id, point.channel, queue)
+                queued = queue
+                if served:
+                    if not channels or channels[-1] != point.channel:
+                        channels.append(point.channel)
+                    outcome = "escalated_to_human"
+                    break
+                # Asked and not answered (closed, or gave up waiting): no human was within reach.
+                human_reachable_on_failure = False
+            elif rng.random() < point.availability:
                 wait = rng.lognormvariate(math.log(point.wait_median_s), 0.5)
                 clock += wait
                 log.add(
@@ -120,7 +180,8 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
                     channels.append(point.channel)
                 outcome = "escalated_to_human"
                 break
-            log.add("assistance.unavailable", "civiclab", clock, point=point.id)
+            else:
+                log.add("assistance.unavailable", "civiclab", clock, point=point.id)
         outcome = "abandoned"
         log.add("journey.abandon", "citizen", clock, step=step.id)
         break
@@ -129,6 +190,8 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         log.add("journey.error", "civiclab", clock, reason="too many steps")
     if outcome == "completed":
         log.add("journey.complete", "citizen", clock)
+    if isinstance(log, _Unrecorded):
+        return None  # walked only to learn whether it queues: it did not
     return journey_record(
         journey,
         plan,
@@ -140,4 +203,32 @@ def simulate_session(journey: Journey, plan: SessionPlan, start: dt.datetime) ->
         fallback_used=fallback_used,
         failed_online=failed_online,
         human_reachable_on_failure=human_reachable_on_failure,
+        **({"queue": queued} if queued is not None else {}),
     )
+
+
+def _centre(duration: Any) -> float:
+    return float(duration.median_s or duration.mean_s)
+
+
+def _queued(
+    log: EventLog, clock: float, point: str, channel: str, queue: dict[str, Any]
+) -> tuple[float, bool]:
+    """The events of this session's turn in the queue; the clock after it and whether an agent served it."""
+    status, wait = queue["status"], float(queue["wait_s"])
+    if status == "closed":
+        log.add("assistance.closed", "civiclab", clock, point=point)
+        return clock, False
+    deferred = float(queue.get("deferred_s", 0.0))
+    if deferred:
+        log.add("assistance.closed", "civiclab", clock, point=point, comes_back_s=round(deferred, 1))
+        clock += deferred
+    log.add("queue.join", "citizen", clock, point=point)
+    clock += wait
+    if status == "lost":
+        log.add("queue.gave_up", "citizen", clock, point=point, wait_s=round(wait, 1))
+        return clock, False
+    log.add("human.handover", "mediator", clock, point=point, channel=channel, wait_s=round(wait, 1))
+    clock += float(queue["service_s"])
+    log.add("human.done", "mediator", clock, point=point, service_s=round(float(queue["service_s"]), 1))
+    return clock, True

@@ -13,7 +13,17 @@ from civiclab.spec.survey import SurveySpec
 
 
 def test_builtin_instruments_have_their_published_structure() -> None:
-    assert builtin_names() == ["feedback", "ipq", "ssq_after", "ssq_before", "sus", "trust", "utaut"]
+    assert builtin_names() == [
+        "agent_work",
+        "feedback",
+        "ipq",
+        "ssq_after",
+        "ssq_before",
+        "sus",
+        "tlx",
+        "trust",
+        "utaut",
+    ]
     sus = load_instrument("sus")
     assert [i.code for i in sus.items] == [f"SQ{n:03d}" for n in range(1, 11)]
     # Brooke's SUS: odd items positive, even items negative (reverse-scored).
@@ -34,6 +44,10 @@ def test_builtin_instruments_have_their_published_structure() -> None:
         "behavioural_intention",
     }
     assert {i.code for i in utaut.items if i.reverse} == {"EE3", "FC3"}
+
+    tlx = load_instrument("tlx")  # NASA-TLX: six subscales on the paper form's 21 marks, nothing reversed
+    assert [i.code for i in tlx.items] == ["MD", "PD", "TD", "OP", "EF", "FR"]
+    assert (tlx.scale.min, tlx.scale.max) == (0, 20) and not any(i.reverse for i in tlx.items)  # type: ignore[union-attr]
 
     feedback = load_instrument("feedback")
     assert all(i.type == "text" and not i.is_required for i in feedback.items)
