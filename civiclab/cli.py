@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,17 +17,8 @@ from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials, strip_credentials_in, strip_url_credentials
 from civiclab.privacy.redaction import cli as redaction_cli
 from civiclab.reporting import cli as reporting_cli
+from civiclab.reporting import runs_cli
 from civiclab.run import participants_cli
-from civiclab.store.schema import (
-    AUDIT_ROOT_TAG,
-    ENERGY_METHOD_TAG,
-    ERROR_TAG,
-    GIT_SHA_TAG,
-    RECOMMENDATION_TAG,
-    SCORECARD_FILE,
-    SPEC_SHA256_TAG,
-    TAG_PREFIX,
-)
 from civiclab.survey import cli as survey_cli
 
 EXPERIMENTS_DIR = Path("experiments")
@@ -111,93 +101,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(to_table(result.scorecard))
         print(f"\nrun {result.run_id} stored in {strip_url_credentials(result.tracking_uri)}")
         print(f"next: civiclab show {result.run_id} · civiclab verify {result.run_id} · civiclab ui")
-    return 0
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    """List runs; read only: a run whose process vanished is shown FAILED, not rewritten."""
-    from civiclab.run.lifecycle import shown_status
-    from civiclab.store.tracker import Tracker
-
-    tracker = Tracker(args.tracking_uri)
-    runs = tracker.list_runs(args.experiment, max_results=args.limit)
-    statuses = {r.run_id: shown_status(r) for r in runs}
-    if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "run_id": r.run_id,
-                        "experiment": r.experiment,
-                        "status": statuses[r.run_id],
-                        "recommendation": r.tags.get(RECOMMENDATION_TAG),
-                        "start_time": r.start_time,
-                    }
-                    for r in runs
-                ]
-            )
-        )
-        return 0
-    if not runs:
-        print("no civiclab runs in this store yet: try `civiclab run experiments/journey.yaml`")
-        return 0
-    print(f"{'run id':32}  {'experiment':28}  {'status':9}  {'recommendation':14}  started")
-    for r in runs:
-        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.start_time / 1000))
-        print(
-            f"{r.run_id:32}  {r.experiment[:28]:28}  {statuses[r.run_id]:9}  "
-            f"{r.tags.get(RECOMMENDATION_TAG, '-'):14}  {started}"
-        )
-    return 0
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from civiclab.scoring.scorecard import Scorecard
-    from civiclab.scoring.scorecard_text import to_table
-    from civiclab.store.tracker import Tracker
-
-    tracker = Tracker(args.tracking_uri)
-    run = tracker.get_run(args.run_id)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = tracker.download(args.run_id, Path(tmp))
-        from civiclab.store.files import read_artifact
-
-        try:
-            card_bytes: bytes | None = read_artifact(folder, SCORECARD_FILE)
-        except FileNotFoundError:
-            card_bytes = None
-        if args.json:
-            data = json.loads(card_bytes) if card_bytes is not None else None
-            print(
-                json.dumps(
-                    {
-                        "run_id": run.run_id,
-                        "experiment": run.experiment,
-                        "status": run.status,
-                        "metrics": run.metrics,
-                        "scorecard": data,
-                    }
-                )
-            )
-            return 0
-        print(f"run {run.run_id} · experiment {run.experiment} · status {run.status}")
-        for key in (
-            SPEC_SHA256_TAG,
-            AUDIT_ROOT_TAG,
-            GIT_SHA_TAG,
-            ENERGY_METHOD_TAG,
-        ):
-            if key in run.tags:
-                print(f"  {key.removeprefix(TAG_PREFIX)}: {run.tags[key]}")
-        if ERROR_TAG in run.tags:
-            print(f"  error: {run.tags[ERROR_TAG]}")
-        if card_bytes is not None:
-            print()
-            print(to_table(Scorecard.model_validate_json(card_bytes)))
-        else:
-            print("  no scorecard: the run did not finish")
     return 0
 
 
@@ -366,12 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_runs)
+    p.set_defaults(handler=runs_cli.cmd_runs)
 
     p = sub.add_parser("show", help="show a run's metrics and scorecard")
     p.add_argument("run_id")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_show)
+    p.set_defaults(handler=runs_cli.cmd_show)
 
     p = sub.add_parser("list", help="list registered pilots and evaluators")
     p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
