@@ -53,6 +53,7 @@ class RunTracer:
         self.error: BaseException | None = None
         self.experiment_id = ""
         self.seconds = 0.0
+        self.pending = conversations(pilot, records)
         self.thread = threading.Thread(target=self._log, name="civiclab-traces", daemon=True)
 
     @classmethod
@@ -61,21 +62,38 @@ class RunTracer:
         if not traces_sessions(pilot):
             return None
         tracer = cls(run, pilot, records)
+        tracer._log_first()
         tracer.thread.start()
         return tracer
+
+    def _log_first(self) -> None:
+        """Log the first conversation on the run's thread: MLflow imports what a trace needs (its context
+        probes, serialisers) on first use, and a module half-imported by one thread while another imports
+        is the race that once failed a lab's turns (issue 23). The tracer's thread then imports nothing."""
+        from civiclab.store.traces import log_conversations
+
+        started = time.perf_counter()
+        self.experiment_id = str(self.run.tracker.client.get_run(self.run.run_id).info.experiment_id)
+        first = next(self.pending, None)
+        if first is not None:
+            self.traces, self.spans = log_conversations(
+                self.run.tracker, self.experiment_id, self.run.run_id, [first]
+            )
+        self.seconds += time.perf_counter() - started
 
     def _log(self) -> None:
         from civiclab.store.traces import log_conversations
 
         started = time.perf_counter()
         try:
-            self.experiment_id = str(self.run.tracker.client.get_run(self.run.run_id).info.experiment_id)
-            self.traces, self.spans = log_conversations(
-                self.run.tracker, self.experiment_id, self.run.run_id, conversations(self.pilot, self.records)
+            traces, spans = log_conversations(
+                self.run.tracker, self.experiment_id, self.run.run_id, self.pending
             )
+            self.traces.update(traces)
+            self.spans.update(spans)
         except BaseException as exc:  # handed back to the run's thread by `finish`
             self.error = exc
-        self.seconds = time.perf_counter() - started
+        self.seconds += time.perf_counter() - started
 
     def finish(self, feedback: list[Feedback]) -> dict[str, float]:
         """Wait for the traces, attach the grades, write `traces.json`; returns the run's timings."""

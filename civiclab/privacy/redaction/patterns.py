@@ -39,10 +39,14 @@ def luhn(value: str) -> bool:
 
 
 def ip_address(value: str) -> bool:
-    """Whether `value` is an IPv4 or IPv6 address (not a time « 12:45:00 » nor a version « 1.2.3 »)."""
+    """Whether `value` is the IPv4 or IPv6 address of a machine that could be a person's: not a time
+    « 12:45:00 », a version « 1.2.3 », nor this machine's own loopback or the unspecified address
+    (`127.0.0.1` in an error naming a local endpoint identifies nobody)."""
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
+        return False
+    if address.is_loopback or address.is_unspecified:
         return False
     return "." in value or value.count(":") >= 3
 
