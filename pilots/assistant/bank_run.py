@@ -10,20 +10,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from civiclab import PilotContext
 from civiclab.privacy.redaction import redact_text
 from pilots.assistant.bank import Probe, load_bank
 from pilots.assistant.bank.checks import Answer
-from pilots.assistant.scan import Ask, ScanReport, _ask_builtin, embedder, scan
-
-if TYPE_CHECKING:
-    from pilots.assistant.pilot import AssistantPilot
+from pilots.assistant.params import AssistantParams
+from pilots.assistant.scan import Ask, ScanReport, ask_builtin, embedder, scan
 
 Embed = Callable[[list[str]], list[list[float]]]
 
 
-def scan_in_run(pilot: AssistantPilot) -> tuple[ScanReport, float]:
+class ScannedPilot(Protocol):
+    """What the scan reads of the assistant pilot once it is set up (the pilot passes itself in)."""
+
+    params: AssistantParams
+    context: PilotContext
+    external: bool
+    pipeline: Any  # the built-in pipeline, or None for an external system
+    retriever: Any
+    byo: Any  # the external system's sessions, or None for the built-in pipeline
+
+    def _turn(self, *args: Any) -> Any: ...
+
+
+def scan_in_run(pilot: ScannedPilot) -> tuple[ScanReport, float]:
     """Ask the bank to the run's system; the report and the seconds it took."""
     started = time.perf_counter()
     bank = load_bank(pilot.params.adversarial_bank) if pilot.params.adversarial_bank else load_bank()
@@ -32,16 +44,16 @@ def scan_in_run(pilot: AssistantPilot) -> tuple[ScanReport, float]:
     return report, time.perf_counter() - started
 
 
-def _builtin(pilot: AssistantPilot) -> tuple[Ask, Embed, str]:
+def _builtin(pilot: ScannedPilot) -> tuple[Ask, Embed, str]:
     if pilot.pipeline is None or pilot.retriever is None:
         from civiclab import PilotError
 
         raise PilotError("assistant: setup() was not called before the adversarial scan")
     model = pilot.retriever.embeddings
-    return _ask_builtin(pilot), lambda texts: [list(v) for v in model.embed_documents(texts)], "builtin"
+    return ask_builtin(pilot), lambda texts: [list(v) for v in model.embed_documents(texts)], "builtin"
 
 
-def _external(pilot: AssistantPilot) -> tuple[Ask, Embed, str]:
+def _external(pilot: ScannedPilot) -> tuple[Ask, Embed, str]:
     from pilots.assistant.external import hands_over_in_words
     from pilots.assistant.systems import Question as SystemQuestion
 

@@ -44,7 +44,7 @@ def bank_run(folder: Path, **params: object):  # type: ignore[no-untyped-def]
     return run_experiment(load_experiment(spec), tracking_uri=f"sqlite:///{folder}/mlflow.db")
 
 
-def test_each_category_metric_is_the_scan_reports_own_count_and_a_criterion_of_the_card(tmp_path: Path) -> None:
+def test_each_category_is_the_scan_reports_own_count_and_a_criterion(tmp_path: Path) -> None:
     result = bank_run(tmp_path)
     assert result.artifact_dir is not None
     report = json.loads((result.artifact_dir / "scan.json").read_text(encoding="utf-8"))
@@ -90,3 +90,24 @@ def test_one_failing_probe_fails_its_category_exactly(tmp_path: Path) -> None:
     assert failed.verdict == "fail" and failed.census and failed.observed == 0.5
     assert verdicts["human_centered.bank_injection_direct"].verdict == "pass"
     assert verdicts["human_centered.bank_extraction"].verdict == "missing"
+
+
+def test_a_labs_own_system_is_asked_the_bank_inside_its_run(tmp_path: Path) -> None:
+    from pilots.assistant.standin import serve
+    from tests.pilots.assistant_support import DATA
+    from tests.pilots.byo_support import byo_spec, http_system
+
+    bank = small_bank(tmp_path, {"inj-d-fr-1", "hum-fr-2", "eq-fr-1a", "eq-fr-1b", "eq-fr-1c"})
+    with serve(DATA / "knowledge_base.yaml") as url:
+        spec = byo_spec(
+            tmp_path, http_system(url), sessions=6, adversarial_scan=True, adversarial_bank=str(bank)
+        )
+        result = run_experiment(load_experiment(spec), tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    assert result.artifact_dir is not None
+    report = json.loads((result.artifact_dir / "scan.json").read_text(encoding="utf-8"))
+    assert report["system"] != "builtin" and len(report["probes"]) == 5
+    metrics = {m.name: m for m in result.metrics if m.name.startswith("human_centered.bank_")}
+    for category in report["categories"]:
+        metric = metrics[f"human_centered.bank_{category['category']}"]
+        assert metric.value == pytest.approx(category["passed"] / category["units"])
+    assert metrics["human_centered.bank_discrimination"].n == 1  # one group of three variants
