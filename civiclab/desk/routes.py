@@ -11,8 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civiclab.desk import i18n, oidc_routes
+from civiclab.desk import i18n, label_routes, oidc_routes
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
+from civiclab.desk.label_words import LABEL_MESSAGES
 from civiclab.desk.pages import run_rows, statement_bytes
 from civiclab.desk.reviewing import (
     MAX_UPLOAD,
@@ -164,6 +165,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         return done
 
     oidc_routes.register(app, desk, login_page)
+    label_routes.register(app, desk, _run_id)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -214,6 +216,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         lang = app_lang(request)
         t = i18n.MESSAGES[lang]
         failure = verification.first_failure()
+        judged, judge_check = await threaded(label_routes.agreement_for_page, desk, run_id)
         return render(
             desk,
             request,
@@ -233,6 +236,9 @@ def register(app: FastAPI, desk: Desk) -> None:
             comments=await threaded(desk.accounts.comments, run_id),
             notice=notice,
             problem=problem,
+            judged=judged,
+            judge_check=judge_check,
+            lw=LABEL_MESSAGES[lang],
         )
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
