@@ -202,6 +202,21 @@ def test_the_kappa_shown_is_cohens_kappa_of_the_judge_and_members_and_a_tampered
     assert victim.name in ignored and "signature does not verify" in ignored
     assert "turn-1.unsigned.dsse.json" in ignored
 
+    # `civiclab report` shows the same figure, table and ignored grades.
+    from civiclab.reporting.document import load_document
+    from civiclab.reporting.html import render_html
+    from civiclab.reporting.markdown import render_markdown
+
+    doc = load_document(Tracker(judged.uri), judged.run_id, desk_store.trust)
+    markdown = render_markdown(doc)
+    assert f"Cohen's kappa of the judge and committee members: {expected.kappa.value:.2f}" in markdown
+    assert "n = 5 grades of a sample of 30" in markdown and victim.name in markdown
+    rows = [
+        line for line in markdown.splitlines() if line.startswith(("| appropriate |", "| inappropriate |"))
+    ]
+    assert [[int(v) for v in r.strip("|").split("|")[1:]] for r in rows] == expected.confusion
+    assert f"{expected.kappa.value:.2f}" in render_html(doc, plots=[])
+
 
 @pytest.mark.parametrize("name", ["vera", "bob"])
 def test_a_viewer_or_lab_staff_cannot_grade(judged: JudgedStore, labels_client: Any, name: str) -> None:
