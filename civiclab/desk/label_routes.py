@@ -8,6 +8,7 @@ a review is (`reviewing.open_member_key`), and stored as its own envelope beside
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,18 @@ def agreement_for_page(desk: Desk, run_id: str) -> tuple[bool, JudgeAgreement | 
     if not judged:
         return False, None
     return True, judge_agreement(desk.tracker, run_id, desk.cache.trust)
+
+
+def grades_stamp(desk: Desk, run_id: str) -> str:
+    """The grade files beside a run (names, sizes, times), or "" for none: what the report depends on."""
+    try:
+        folder = labels_folder(desk.tracker, run_id)
+    except SpecError:
+        return ""
+    if not folder.is_dir():
+        return ""
+    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
+    return "|" + hashlib.sha256(repr(files).encode()).hexdigest()[:16]
 
 
 def _sign_grade(

@@ -66,7 +66,9 @@ class ReportCache:
         from civiclab.reporting.stored_plots import run_plots
 
         try:
-            key = (run_id, fmt, desk.cache.key(desk.tracker.get_run(run_id)))
+            state = desk.cache.key(desk.tracker.get_run(run_id))
+            # Members' grades sit beside the run, outside its state: a new grade is a new report.
+            key = (run_id, fmt, state + label_routes.grades_stamp(desk, run_id))
         except TrackingError:
             raise StarletteHTTPException(404) from None
         with self._lock:
@@ -74,7 +76,7 @@ class ReportCache:
         if hit is not None:
             return hit
         verification = desk.cache.verify(run_id)
-        doc = load_document(desk.tracker, run_id, verification=verification)
+        doc = load_document(desk.tracker, run_id, desk.cache.trust, verification=verification)
         # The plots signed with the run when it verifies (drawing them is most of a first view).
         data = render_report(doc, fmt, run_plots(desk.tracker, doc))
         with self._lock:
