@@ -62,19 +62,24 @@ def judged(tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path) -> Jud
 
 
 @pytest.fixture
-def labels_client(judged: JudgedStore, desk_store: DeskStore) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
+def labels_app(judged: JudgedStore, desk_store: DeskStore) -> Any:
+    """The real desk over the judged run's store, with the shared accounts and trust file, no grades yet."""
     from civiclab.desk.accounts import AccountStore
     from civiclab.desk.app import create_app
 
-    app = create_app(
-        Tracker(judged.uri), AccountStore(desk_store.db), trust=desk_store.trust, background_verify=False
-    )
     folder = labels_folder(Tracker(judged.uri), judged.run_id)
     for old in folder.glob("*") if folder.is_dir() else []:
         old.unlink()  # each test starts with no grades
-    with TestClient(app, base_url="http://127.0.0.1") as c:
+    return create_app(
+        Tracker(judged.uri), AccountStore(desk_store.db), trust=desk_store.trust, background_verify=False
+    )
+
+
+@pytest.fixture
+def labels_client(labels_app: Any) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(labels_app, base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -263,3 +268,39 @@ def test_the_labelling_page_shows_the_redacted_turn_and_rubric_but_not_the_judge
     assert str(escape(sample[1].question)) in page.text and "Tu évalues" in page.text
     assert "lexicon judge" not in page.text and "labelled_appropriate" not in page.text
     assert '<label for="grade-appropriate">' in page.text and 'for="grade-password"' in page.text
+
+
+@pytest.mark.browser
+def test_a_member_grades_from_the_keyboard_and_axe_finds_no_violation(
+    judged: JudgedStore, labels_app: Any
+) -> None:
+    from tests.browser import axe_violations, chromium, served
+
+    problems: dict[str, list[str]] = {}
+    with served(labels_app, "desk") as base, chromium() as browser:
+        page = browser.new_context(bypass_csp=True).new_page()  # lets the test inject axe
+        page.goto(f"{base}/login")
+        page.fill("#username", "alice")
+        page.fill("#password", PASSWORDS["alice"])
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/runs")
+        page.goto(f"{base}/runs/{judged.run_id}/labels")
+        problems["labels"] = axe_violations(page)
+        page.focus("#grade-appropriate")
+        page.keyboard.press("Space")
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.id") == "grade-password":
+                break
+        page.keyboard.type(PASSWORDS["alice"])
+        page.keyboard.press("Enter")
+        page.wait_for_url("**graded=1")
+        assert page.locator("[role=status]").inner_text().strip() in (
+            "Note signée et enregistrée.",
+            "Grade signed and recorded.",
+        )
+        problems["labels after grading"] = axe_violations(page)
+        page.goto(f"{base}/runs/{judged.run_id}")
+        assert page.locator("#judge-kappa").count() == 1
+        problems["run with the judge check"] = axe_violations(page)
+    assert problems == {k: [] for k in problems}
