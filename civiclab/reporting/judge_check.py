@@ -19,6 +19,14 @@ def judge_check_sentence(j: JudgeAgreement) -> str:
     )
 
 
+def judge_check_table(j: JudgeAgreement) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The confusion table: a header (judge, then members' grades) and one row per judge grade."""
+    if not j.n:
+        return (), []
+    header = ("Judge (rows) / members", *j.categories)
+    return header, [(c, *(str(v) for v in row)) for c, row in zip(j.categories, j.confusion, strict=True)]
+
+
 def judge_check_lines(j: JudgeAgreement | None) -> list[str]:
     """The Markdown section, or nothing when the run was not judged or not graded by people."""
     if j is None:

@@ -230,6 +230,15 @@ def test_the_kappa_shown_is_cohens_kappa_of_the_judge_and_members_and_a_tampered
     ]
     assert [[int(v) for v in r.strip("|").split("|")[1:]] for r in rows] == expected.confusion
     assert f"{expected.kappa.value:.2f}" in render_html(doc, plots=[])
+    import io
+
+    import pypdf
+
+    from civiclab.reporting.pdf import render_pdf
+
+    pdf_text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(render_pdf(doc, []))).pages)
+    assert "The judge checked against people" in pdf_text
+    assert f"members: {expected.kappa.value:.2f}" in " ".join(pdf_text.split())
     # The desk's report frame is drawn again once grades changed, with the desk's trust file.
     frame = labels_client.get(f"/runs/{judged.run_id}/report.html").text
     assert f"kappa of the judge and committee members: {expected.kappa.value:.2f}" in frame
