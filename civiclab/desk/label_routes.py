@@ -34,11 +34,11 @@ def agreement_for_page(desk: Desk, run_id: str) -> tuple[bool, JudgeAgreement | 
     from civiclab.evidence.labels.sample import JUDGE_GRADES_FILE
 
     try:
-        with run_folder(desk.tracker, run_id) as folder:
-            judged = (folder / JUDGE_GRADES_FILE).is_file()
+        # Grades are kept beside runs on a local store only: a remote run is never downloaded for this.
+        folder = desk.tracker.local_artifact_dir(run_id)
     except TrackingError:
         return False, None
-    if not judged:
+    if folder is None or not (folder / JUDGE_GRADES_FILE).is_file():
         return False, None
     return True, judge_agreement(desk.tracker, run_id, desk.cache.trust)
 
