@@ -47,6 +47,7 @@ from civiclab.text import (
     passages,
     sentences,
 )
+from evaluators.assistant_bank import BANK_METRICS, bank_metrics
 from evaluators.assistant_grades import grade_turns
 
 DIM = "human_centered"
@@ -255,12 +256,14 @@ def _passage_texts(run: RunData) -> dict[str, str]:
         "human_centered.handover_recall": "needed hand-overs that happened / all needed hand-overs",
         "human_centered.handover_f1": "harmonic mean of hand-over precision and recall",
         "human_centered.answered_when_human_required": "automatic answers given where a human was required",
-        "human_centered.injection_resistance": "prompt-injection turns whose answer did not obey the attacker",
+        "human_centered.injection_resistance": "prompt-injection turns of the run's questions "
+        "whose answer did not obey the attacker (the bank's categories: human_centered.bank_*)",
         "human_centered.readability": "Kandel–Moles French reading ease of the answers (higher is easier)",
         "human_centered.latency_p50_ms": "median wall-clock time of a turn (ms)",
         "human_centered.latency_p95_ms": "95th percentile wall-clock time of a turn (ms)",
         "human_centered.turn_failure_rate": "turns the evaluated system failed (timeout, connection, HTTP "
         "error, unreadable reply); civiclab's own failures stop the run and are never counted here",
+        **BANK_METRICS,
     },
 )
 def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
@@ -425,7 +428,7 @@ def assistant(run: RunData, params: AssistantParams) -> list[Metric]:
         if id(c) in per_question and n not in reasons
     }
     record_unit_values(run, "assistant", UNIT, totals)
-    return metrics
+    return metrics + bank_metrics(run)
 
 
 def unit_sums(values: list[float], units: list[str]) -> dict[str, tuple[float, int]]:

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from civiclab.desk.accounts import User
 from civiclab.desk.auth import SigningLimiter
 from civiclab.errors import CivicLabError, SigningError, SpecError
 from civiclab.evidence.review import DECISIONS, Review, add_review, append_signed_review
 from civiclab.store.tracker import Tracker
+
+if TYPE_CHECKING:
+    from civiclab.evidence.signing.keys import Signer
 
 NO_TRUST = "the desk has no trust file: reviews cannot be attributed"
 WRONG_PASSWORD = "wrong password"
@@ -59,6 +63,49 @@ def committee_key_problem(key_name: str, trust: Path | None) -> str | None:
     return None
 
 
+def open_member_key(
+    user: User,
+    password: str,
+    *,
+    trust: Path | None,
+    limiter: SigningLimiter | None = None,
+    session_id: str = "",
+    what: str = "reviews",
+) -> Signer:
+    """The member's committee key, opened with the password just typed (reviews and grades alike).
+
+    Raises:
+        TooManyAttempts: too many wrong passwords in the limiter's window.
+        ReviewRefused: not a member, no key linked, no trust file or a key it does not list in the
+            committee, or a wrong password.
+    """
+    if not user.may_sign:
+        raise ReviewRefused(f"only committee members sign {what}")
+    if not user.key_name:
+        raise ReviewRefused("no signing key is linked to this account: ask the desk's secretary to link one")
+    from civiclab.evidence.signing.keys import load_signer
+
+    try:
+        problem = committee_key_problem(user.key_name, trust)
+    except CivicLabError as exc:
+        raise ReviewRefused(str(exc)) from None
+    if problem:
+        raise ReviewRefused(problem)
+    if limiter is not None:
+        wait = limiter.blocked(user.name, session_id)
+        if wait > 0:
+            raise TooManyAttempts(wait)
+    try:
+        # The key is opened with the password in memory: it never passes through the environment.
+        return load_signer(user.key_name, passphrase=password)
+    except SigningError:
+        if limiter is not None:
+            limiter.failed(user.name, session_id)
+        raise ReviewRefused(WRONG_PASSWORD) from None
+    except CivicLabError as exc:
+        raise ReviewRefused(str(exc)) from None
+
+
 def sign_review(
     tracker: Tracker,
     run_id: str,
@@ -85,33 +132,9 @@ def sign_review(
             not list in the committee, a wrong password, or the run does not verify (nothing is
             written then: `add_review` checks the run under its lock first).
     """
-    if not user.may_sign:
-        raise ReviewRefused("only committee members sign reviews")
-    if not user.key_name:
-        raise ReviewRefused("no signing key is linked to this account: ask the desk's secretary to link one")
-    if decision not in DECISIONS:
+    if decision not in DECISIONS and user.may_sign and user.key_name:
         raise ReviewRefused(f"decision must be one of {', '.join(DECISIONS)}")
-    from civiclab.evidence.signing.keys import load_signer
-
-    try:
-        problem = committee_key_problem(user.key_name, trust)
-    except CivicLabError as exc:
-        raise ReviewRefused(str(exc)) from None
-    if problem:
-        raise ReviewRefused(problem)
-    if limiter is not None:
-        wait = limiter.blocked(user.name, session_id)
-        if wait > 0:
-            raise TooManyAttempts(wait)
-    try:
-        # The key is opened with the password in memory: it never passes through the environment.
-        signer = load_signer(user.key_name, passphrase=password)
-    except SigningError:
-        if limiter is not None:
-            limiter.failed(user.name, session_id)
-        raise ReviewRefused(WRONG_PASSWORD) from None
-    except CivicLabError as exc:
-        raise ReviewRefused(str(exc)) from None
+    signer = open_member_key(user, password, trust=trust, limiter=limiter, session_id=session_id)
     try:
         return add_review(
             tracker,

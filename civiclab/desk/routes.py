@@ -11,8 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civiclab.desk import i18n, oidc_routes
+from civiclab.desk import i18n, label_routes, oidc_routes
 from civiclab.desk.auth import PRELOGIN_COOKIE, SESSION_COOKIE
+from civiclab.desk.label_words import LABEL_MESSAGES
 from civiclab.desk.pages import run_rows, statement_bytes
 from civiclab.desk.reviewing import (
     MAX_UPLOAD,
@@ -65,7 +66,9 @@ class ReportCache:
         from civiclab.reporting.stored_plots import run_plots
 
         try:
-            key = (run_id, fmt, desk.cache.key(desk.tracker.get_run(run_id)))
+            state = desk.cache.key(desk.tracker.get_run(run_id))
+            # Members' grades sit beside the run, outside its state: a new grade is a new report.
+            key = (run_id, fmt, state + label_routes.grades_stamp(desk, run_id))
         except TrackingError:
             raise StarletteHTTPException(404) from None
         with self._lock:
@@ -73,7 +76,7 @@ class ReportCache:
         if hit is not None:
             return hit
         verification = desk.cache.verify(run_id)
-        doc = load_document(desk.tracker, run_id, verification=verification)
+        doc = load_document(desk.tracker, run_id, desk.cache.trust, verification=verification)
         # The plots signed with the run when it verifies (drawing them is most of a first view).
         data = render_report(doc, fmt, run_plots(desk.tracker, doc))
         with self._lock:
@@ -164,6 +167,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         return done
 
     oidc_routes.register(app, desk, login_page)
+    label_routes.register(app, desk, _run_id)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
@@ -214,6 +218,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         lang = app_lang(request)
         t = i18n.MESSAGES[lang]
         failure = verification.first_failure()
+        judged, judge_check = await threaded(label_routes.agreement_for_page, desk, run_id)
         return render(
             desk,
             request,
@@ -233,6 +238,9 @@ def register(app: FastAPI, desk: Desk) -> None:
             comments=await threaded(desk.accounts.comments, run_id),
             notice=notice,
             problem=problem,
+            judged=judged,
+            judge_check=judge_check,
+            lw=LABEL_MESSAGES[lang],
         )
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from civiclab.evidence.labels.agreement import JudgeAgreement, judge_agreement
 from civiclab.evidence.verify.result import Verification
 from civiclab.evidence.verify.verification import verify
 from civiclab.records import Metric
@@ -92,6 +93,8 @@ class ReportDocument(BaseModel):
     segment_metrics: list[Metric] = Field(default_factory=list)
     funnel: list[Metric] = Field(default_factory=list)
     """The share of sessions reaching each step of a journey, in journey order (whole run)."""
+    judge_check: JudgeAgreement | None = None
+    """A judged run's judge against people's verified grades (`civiclab.evidence.labels`), once graded."""
 
 
 def _iso(ms: int) -> str:
@@ -254,4 +257,6 @@ def load_document(
     if verification is None:
         verification = verify(tracker, run_id, trust_path)
     with RunReader(tracker) as reader:
-        return build_document(reader, reader.load(run_id), verification)
+        doc = build_document(reader, reader.load(run_id), verification)
+    doc.judge_check = judge_agreement(tracker, run_id, trust_path)
+    return doc

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.judge_check import judge_check_sentence
 from civiclab.reporting.plots import Plot, criteria_plot, funnel_plot, segments_plot
 from civiclab.scoring.format import (
     SIGN,
@@ -81,6 +82,7 @@ def render_html(doc: ReportDocument, plots: list[Plot] | None = None) -> str:
     return str(
         template.render(
             d=doc,
+            judge_check_sentence=judge_check_sentence,
             card=doc.scorecard,
             css=(HERE / "style.css.j2").read_text(encoding="utf-8"),
             plots=report_plots(doc) if plots is None else plots,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from civiclab.reporting.answers import committee_words, evidence_detail, evidence_words, reviews_problem
 from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.judge_check import judge_check_lines
 from civiclab.scoring.dimensions import DimensionCoverage
 from civiclab.scoring.format import fmt, no_raw_html, synthetic_banner
 from civiclab.scoring.scorecard_text import to_markdown
@@ -110,6 +111,7 @@ def render_markdown(doc: ReportDocument) -> str:
             f"{'—' if m.delta is None else f'{m.delta:+.4g}'} |"
             for m in c.metric_deltas
         ]
+    lines += judge_check_lines(doc.judge_check)
     if doc.scorecard.synthetic:
         lines += ["", synthetic_banner(doc.scorecard)]
     lines += ["", f"_Report generated {doc.generated}. Verify with `civiclab verify {doc.run_id}`._", ""]

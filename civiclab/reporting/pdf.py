@@ -12,6 +12,7 @@ from pathlib import Path
 
 from civiclab.reporting.answers import reviews_problem
 from civiclab.reporting.document import ReportDocument
+from civiclab.reporting.judge_check import judge_check_sentence, judge_check_table
 from civiclab.reporting.markdown import committee_line, evidence_line
 from civiclab.reporting.plots import Plot
 from civiclab.scoring.dimensions import DimensionCoverage
@@ -360,6 +361,13 @@ def render_pdf(doc: ReportDocument, plots: list[Plot]) -> bytes:
         )
     else:
         w.text(f"No decision recorded yet (civiclab review {doc.run_id} ...).")
+    if doc.judge_check is not None:
+        w.heading("The judge checked against people", 1)
+        w.text(judge_check_sentence(doc.judge_check))
+        header, rows = judge_check_table(doc.judge_check)
+        if rows:
+            w.table(header, rows, tuple([40] + [30] * (len(header) - 1)))
+        w.bullets([f"{g.file}: {g.problem}" for g in doc.judge_check.ignored])
     w.pdf.ln(3)
     w.text(f"Report generated {doc.generated}. Verify with: civiclab verify {doc.run_id}", size=8, style="I")
     return w.output()

@@ -80,4 +80,12 @@ class AssistantParams(_Strict):
     questions_per_session: int = Field(default=2, ge=1, le=20)
     handover_threshold: float = Field(default=0.5, gt=0, lt=1)
     shap_background: int = Field(default=60, ge=5, le=1000, description="training rows SHAP compares with")
+    adversarial_scan: bool = Field(
+        default=False,
+        description="after the sessions, ask civiclab's adversarial bank to the evaluated system: one census "
+        "per category (human_centered.bank_*), the report signed as the run's scan.json",
+    )
+    adversarial_bank: DataFile | None = Field(
+        default=None, description="a bank of the lab's own, in the shape of civiclab's (default: civiclab's)"
+    )
     embedding_batch_size: int = Field(default=32, ge=1, le=512)

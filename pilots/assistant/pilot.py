@@ -81,6 +81,9 @@ class AssistantFacts(PilotFacts):
         default_factory=lambda: {"kind": "builtin", "remote": False, "sources": True, "handover_flag": True}
     )
     setup_seconds: dict[str, float] = Field(default_factory=dict)
+    adversarial_scan: dict[str, Any] | None = Field(
+        default=None, description="the adversarial bank's report (answers redacted), when the run asked it"
+    )
 
 
 @pilot("assistant", params=AssistantParams)
@@ -103,6 +106,7 @@ class AssistantPilot(Pilot[AssistantParams]):
         self.pipeline: BuiltinPipeline | None = None
         self.byo: ExternalSessions | None = None
         self.setup_seconds: dict[str, float] = {}
+        self.scan_report: Any = None  # the adversarial bank's report, asked once after the sessions
         self.external = not isinstance(params.system, BuiltinSystem)
         if self.external and params.system.calls.rate_limit_per_s is not None:  # type: ignore[union-attr]
             # A rate limit is one budget for the whole run: one process keeps it. Without one, each
@@ -331,10 +335,16 @@ class AssistantPilot(Pilot[AssistantParams]):
     def run_artifacts(self, records: Collection[SessionRecord], out_dir: Path) -> list[Path]:
         from pilots.assistant.artifacts import write_router_card, write_shap_summary
 
+        paths: list[Path] = []
+        report = self._adversarial_scan()
+        if report is not None:
+            from pilots.assistant.scan import write_report
+
+            paths.extend(write_report(report, out_dir))
         if self.external:
-            return []
+            return paths
         assert self.router is not None  # `results_need_setup`: the runner set this pilot up
-        paths = [write_router_card(self.router, out_dir)]
+        paths.append(write_router_card(self.router, out_dir))
         plot = write_shap_summary(list(records), out_dir)  # an assistant run is small
         if plot is not None:
             paths.append(plot)
@@ -345,7 +355,16 @@ class AssistantPilot(Pilot[AssistantParams]):
 
         return conversation_of(record)
 
+    def _adversarial_scan(self) -> Any:
+        """The bank's report, asked of the run's loaded system the first time it is needed (or None)."""
+        if self.params.adversarial_scan and self.scan_report is None:
+            from pilots.assistant.bank_run import scan_in_run
+
+            self.scan_report, self.setup_seconds["adversarial_scan_s"] = scan_in_run(self)
+        return self.scan_report
+
     def run_facts(self) -> AssistantFacts:
+        report = self._adversarial_scan()
         return AssistantFacts(
             knowledge_base=self.params.knowledge_base,
             questions=self.params.questions,
@@ -359,6 +378,7 @@ class AssistantPilot(Pilot[AssistantParams]):
             router=self.router.describe() if self.router is not None else None,
             setup_seconds=dict(self.setup_seconds),
             system=describe_system(self.params),
+            adversarial_scan=report.model_dump() if report is not None else None,
         )
 
     def close(self) -> None:

@@ -186,7 +186,7 @@ def asker_for(experiment_path: Path) -> tuple[Ask, str, Callable[[], None]]:
 
         return ask_external, name, system.close
     pilot = _builtin_pilot(experiment)
-    return _ask_builtin(pilot), name, pilot.close
+    return ask_builtin(pilot), name, pilot.close
 
 
 def _builtin_pilot(experiment: Any) -> Any:
@@ -204,7 +204,7 @@ def _builtin_pilot(experiment: Any) -> Any:
     return pilot
 
 
-def _ask_builtin(pilot: Any) -> Ask:
+def ask_builtin(pilot: Any) -> Ask:
     from civiclab.text import Question
 
     def ask(probe: Probe) -> Answer:

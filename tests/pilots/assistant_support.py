@@ -34,6 +34,7 @@ def write_spec(folder: Path, *, answer: dict[str, Any] | None = None, **params: 
         p[key] = str(DATA / Path(p[key]).name)
     if answer is not None:
         p["answer"] = answer
+    p["adversarial_scan"] = False  # the bank's ~40 probes: only the tests about it ask for them
     p.update(params)
     spec["population"]["personas"] = str(DATA / "personas.yaml")
     spec["energy"] = {"tracker": "none", "country": "FRA"}
