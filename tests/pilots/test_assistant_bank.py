@@ -120,7 +120,7 @@ def test_an_unanswered_probe_is_counted_apart_never_as_passed() -> None:
 
 
 def test_the_scan_command_writes_the_report_and_says_whether_every_probe_passed(tmp_path: Path) -> None:
-    from pilots.assistant import scan_cli
+    from pilots import assistant_commands as scan_cli
 
     parser = argparse.ArgumentParser()
     scan_cli.add_commands(parser.add_subparsers())

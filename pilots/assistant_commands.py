@@ -1,4 +1,5 @@
-"""The assistant's own commands, added to civiclab's command line through the `civiclab.commands` entry point."""
+"""The assistant pilot's own commands (`civiclab assistant scan`), added through the `civiclab.commands`
+entry point. Kept outside `pilots.assistant` so that every `civiclab` start does not import the pilot."""
 
 from __future__ import annotations
 
