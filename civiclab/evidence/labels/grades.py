@@ -65,11 +65,12 @@ def labels_folder(tracker: Tracker, run_id: str) -> Path:
 def run_statement_digest(folder: Path) -> str | None:
     """sha256 of the run's signed statement, or None for an unsigned run (which cannot be graded)."""
     from civiclab.evidence.signing.envelope import read_envelope
+    from civiclab.store.files import UnsafeArtifact, read_artifact
 
-    path = folder / STATEMENT_FILE
-    if not path.is_file():
+    try:
+        return read_envelope(read_artifact(folder, STATEMENT_FILE)).digest()
+    except (FileNotFoundError, UnsafeArtifact):  # a link or an oversized file is never read
         return None
-    return read_envelope(path.read_bytes()).digest()
 
 
 def grade_statement(
@@ -143,6 +144,8 @@ def check_grade(
     def ignored(why: str, **known: str) -> GradeCheck:
         return GradeCheck(file=path.name, counted=False, problem=why, **known)
 
+    if path.is_symlink() or not path.is_file():
+        return ignored("not a regular file (a link is never followed)")
     if path.stat().st_size > MAX_GRADE_FILE:
         return ignored("larger than a grade can be")
     try:

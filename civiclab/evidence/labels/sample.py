@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import SpecError
-from civiclab.store.files import read_artifact
+from civiclab.store.files import UnsafeArtifact, read_artifact
 from civiclab.store.schema import SESSIONS_FILE
 from civiclab.store.tracker import Tracker
 
@@ -99,11 +99,10 @@ def judged_turns(folder: Path, run_id: str) -> JudgedRun:
                 judge_grade=grade["handling"],
             )
         )
-    rubric = (
-        (folder / JUDGE_RUBRIC_FILE).read_text(encoding="utf-8")
-        if (folder / JUDGE_RUBRIC_FILE).is_file()
-        else ""
-    )
+    try:
+        rubric = read_artifact(folder, JUDGE_RUBRIC_FILE).decode("utf-8")
+    except (FileNotFoundError, UnsafeArtifact):  # a link or an oversized file is never read
+        rubric = ""
     return JudgedRun(run_id=run_id, rubric=rubric, items=items)
 
 
