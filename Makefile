@@ -17,7 +17,7 @@ SLOW_TIERS := integration or browser or evm_node or lrs or ray or slow or packag
 # Under CI a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray, the node packages) is missing fails instead of skipping.
 REQUIRE_TOOLS := $(if $(filter-out 0 false no,$(CI)),--require-tools)
 
-.PHONY: demo test test-fast install node lrs lint typecheck pytest bench ui clean
+.PHONY: demo test test-fast install node lrs bytecode lint typecheck pytest bench ui clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,13 @@ $(LRS_STAMP):
 
 lrs: $(LRS_STAMP)
 
-demo: $(STAMP)
+# Compiled bytecode for civiclab's own modules, written even where PYTHONDONTWRITEBYTECODE is set (as on
+# the lab's machines and CI): without it every `civiclab` start compiles each module it imports again
+# (measured: 0.46 s of CPU for `civiclab validate` instead of 0.31 s). Only changed files are recompiled.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q civiclab pilots evaluators
+
+demo: $(STAMP) bytecode
 	$(BIN)/civiclab demo
 
 lint: $(STAMP)
@@ -53,12 +59,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy civiclab pilots evaluators
 
-pytest: $(STAMP) $(NODE_STAMP) $(LRS_STAMP)
+pytest: $(STAMP) $(NODE_STAMP) $(LRS_STAMP) bytecode
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(REQUIRE_TOOLS)
 
 test: lint typecheck pytest
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) bytecode
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not ($(SLOW_TIERS))"
 
 bench: $(STAMP) $(LRS_STAMP)
