@@ -17,8 +17,9 @@ The built-in pilots (`pilots/`) and evaluators (`evaluators/`) import only from 
 - `civiclab.evm`: the EVM client and the attestation registry contract.
 - `civiclab.privacy.redaction`: finding and redacting personal data.
 
-Importing `civiclab` stays light (`civiclab --help` does it): the names that need numpy, YAML or
-the EVM libraries are imported on first use (`__getattr__` below).
+Importing `civiclab` stays light (every `civiclab` command does it, and most need only part of it): each
+public name but the errors is imported on first use (`__getattr__` below), so that `civiclab --help`
+or `civiclab verify` never builds the pydantic models of records and pilots it does not read.
 """
 
 from __future__ import annotations
@@ -41,50 +42,57 @@ from civiclab.errors import (
     SurveyError,
     TrackingError,
 )
-from civiclab.plugins.datafiles import data_file_check
-from civiclab.plugins.evaluation import RunData, group_intersections, group_records, metric_from, per_segment
-from civiclab.plugins.paging import PagedFeed
-from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
-from civiclab.plugins.registry import evaluator, pilot
-from civiclab.plugins.replies import bound_replies
-from civiclab.plugins.tracing import Conversation, Feedback, TraceSpan
-from civiclab.plugins.unit_values import record_unit_values
+from civiclab.plugins import installed as _installed
 from civiclab.privacy import credentials as _credentials
 from civiclab.privacy.credentials import strip_credentials, strip_url_credentials
-from civiclab.privacy.grouping import (
-    INTERSECTIONS,
-    OVERALL,
-    GroupKey,
-    GroupTally,
-    group_keys,
-    group_name,
-    hidden_crossings,
-    hidden_segments,
-    shown_groups,
-)
-from civiclab.privacy.spreadsheet import neutralise_cell
-from civiclab.records import (
-    OUTCOMES,
-    SEGMENT_ATTRIBUTES,
-    AuditSummary,
-    EnergyReading,
-    Event,
-    Metric,
-    Outcome,
-    SessionPlan,
-    SessionRecord,
-    canonical_json,
-)
-from civiclab.spec.paths import DataFile
 
 if TYPE_CHECKING:
     from civiclab.evidence.audit import verify_audit_log
+    from civiclab.plugins.datafiles import data_file_check
+    from civiclab.plugins.evaluation import (
+        RunData,
+        group_intersections,
+        group_records,
+        metric_from,
+        per_segment,
+    )
     from civiclab.plugins.experiment import Experiment, load_experiment, read_yaml, validation_to_spec_error
+    from civiclab.plugins.paging import PagedFeed
+    from civiclab.plugins.piloting import EventLog, Pilot, PilotContext, PilotFacts
     from civiclab.plugins.population import iter_plans, replay_plans, sample_plans
+    from civiclab.plugins.registry import evaluator, pilot
+    from civiclab.plugins.replies import bound_replies
+    from civiclab.plugins.tracing import Conversation, Feedback, TraceSpan
+    from civiclab.plugins.unit_values import record_unit_values
+    from civiclab.privacy.grouping import (
+        INTERSECTIONS,
+        OVERALL,
+        GroupKey,
+        GroupTally,
+        group_keys,
+        group_name,
+        hidden_crossings,
+        hidden_segments,
+        shown_groups,
+    )
     from civiclab.privacy.probe import PersonalValueProbe
     from civiclab.privacy.pseudonyms import pseudonym_salt
+    from civiclab.privacy.spreadsheet import neutralise_cell
+    from civiclab.records import (
+        OUTCOMES,
+        SEGMENT_ATTRIBUTES,
+        AuditSummary,
+        EnergyReading,
+        Event,
+        Metric,
+        Outcome,
+        SessionPlan,
+        SessionRecord,
+        canonical_json,
+    )
     from civiclab.reporting.plots import funnel_plot
     from civiclab.scoring.equity import equity
+    from civiclab.spec.paths import DataFile
     from civiclab.stats.aggregates import QuantileSketch, SegmentValues
     from civiclab.stats.agreement import Agreement, cohen_kappa
     from civiclab.stats.clustered import clustered_mean, clustered_rate, clustered_statistic, unit_totals
@@ -103,10 +111,54 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
+# Before any pydantic model is built: pydantic need not read every package's metadata for its plugins.
+_installed.spare_pydantic_its_plugin_search()
+
 # No error message shows a password (a tracking or node URL with credentials), wherever it is printed.
 _errors.redact_messages_with(_credentials.strip_credentials)
 
 _LAZY: dict[str, str] = {
+    # what pilots and evaluators are written against (pydantic models, the registry): imported on first
+    # use, so that a command that needs none of them (`civiclab --help`, `verify`) does not build them
+    "data_file_check": "civiclab.plugins.datafiles",
+    "RunData": "civiclab.plugins.evaluation",
+    "group_intersections": "civiclab.plugins.evaluation",
+    "group_records": "civiclab.plugins.evaluation",
+    "metric_from": "civiclab.plugins.evaluation",
+    "per_segment": "civiclab.plugins.evaluation",
+    "PagedFeed": "civiclab.plugins.paging",
+    "EventLog": "civiclab.plugins.piloting",
+    "Pilot": "civiclab.plugins.piloting",
+    "PilotContext": "civiclab.plugins.piloting",
+    "PilotFacts": "civiclab.plugins.piloting",
+    "evaluator": "civiclab.plugins.registry",
+    "pilot": "civiclab.plugins.registry",
+    "bound_replies": "civiclab.plugins.replies",
+    "Conversation": "civiclab.plugins.tracing",
+    "Feedback": "civiclab.plugins.tracing",
+    "TraceSpan": "civiclab.plugins.tracing",
+    "record_unit_values": "civiclab.plugins.unit_values",
+    "INTERSECTIONS": "civiclab.privacy.grouping",
+    "OVERALL": "civiclab.privacy.grouping",
+    "GroupKey": "civiclab.privacy.grouping",
+    "GroupTally": "civiclab.privacy.grouping",
+    "group_keys": "civiclab.privacy.grouping",
+    "group_name": "civiclab.privacy.grouping",
+    "hidden_crossings": "civiclab.privacy.grouping",
+    "hidden_segments": "civiclab.privacy.grouping",
+    "shown_groups": "civiclab.privacy.grouping",
+    "neutralise_cell": "civiclab.privacy.spreadsheet",
+    "OUTCOMES": "civiclab.records",
+    "SEGMENT_ATTRIBUTES": "civiclab.records",
+    "AuditSummary": "civiclab.records",
+    "EnergyReading": "civiclab.records",
+    "Event": "civiclab.records",
+    "Metric": "civiclab.records",
+    "Outcome": "civiclab.records",
+    "SessionPlan": "civiclab.records",
+    "SessionRecord": "civiclab.records",
+    "canonical_json": "civiclab.records",
+    "DataFile": "civiclab.spec.paths",
     # numpy
     "Estimate": "civiclab.stats.intervals",
     "METHODS": "civiclab.stats.intervals",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -10,16 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from civiclab.desk import cli as desk_cli
 from civiclab.errors import CivicLabError
-from civiclab.evidence import cli as verify_cli
-from civiclab.evidence.signing import cli as signing_cli
 from civiclab.privacy.credentials import strip_credentials, strip_credentials_in, strip_url_credentials
-from civiclab.privacy.redaction import cli as redaction_cli
-from civiclab.reporting import cli as reporting_cli
-from civiclab.reporting import runs_cli
-from civiclab.run import participants_cli
-from civiclab.survey import cli as survey_cli
 
 EXPERIMENTS_DIR = Path("experiments")
 
@@ -198,7 +191,45 @@ def _tracking_uri_after_commands(parser: argparse.ArgumentParser) -> None:
                 _tracking_uri_after_commands(command)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands defined in other modules, in the order `civiclab --help` lists them: a command line that
+# names one of them imports that module alone (the desk's, the survey's or redaction's imports cost a
+# `civiclab validate` about a fifth of its start); `--help`, no command or another name imports them all.
+COMMAND_MODULES: dict[str, str] = {
+    "survey": "civiclab.survey.cli",
+    "journey": "civiclab.run.participants_cli",
+    "report": "civiclab.reporting.cli",
+    "review": "civiclab.reporting.cli",
+    "compare": "civiclab.reporting.cli",
+    "keys": "civiclab.evidence.signing.cli",
+    "verify": "civiclab.evidence.cli",
+    "redact": "civiclab.privacy.redaction.cli",
+    "desk": "civiclab.desk.cli",
+}
+CORE_COMMANDS = ("run", "validate", "runs", "show", "list", "settings", "ui", "demo")
+
+
+def _runs_command(name: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        from civiclab.reporting import runs_cli
+
+        return int(getattr(runs_cli, name)(args))
+
+    return handler
+
+
+def asked_command(argv: list[str]) -> str | None:
+    """The command a command line names (its first word that is not a global option), or None."""
+    words = iter(argv)
+    for word in words:
+        if word == "--tracking-uri":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: with `argv` naming a known command, only what that command needs."""
     parser = _Parser(
         prog="civiclab",
         description="Run, measure, score and verify pilots of emerging technologies in public services.",
@@ -269,12 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=runs_cli.cmd_runs)
+    p.set_defaults(handler=_runs_command("cmd_runs"))
 
     p = sub.add_parser("show", help="show a run's metrics and scorecard")
     p.add_argument("run_id")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=runs_cli.cmd_show)
+    p.set_defaults(handler=_runs_command("cmd_show"))
 
     p = sub.add_parser("list", help="list registered pilots and evaluators")
     p.add_argument("kind", nargs="?", choices=["pilots", "evaluators"])
@@ -294,14 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
     runs_options(p)
     p.set_defaults(handler=cmd_demo)
 
-    survey_cli.add_commands(sub)
-    participants_cli.add_commands(sub)
-    reporting_cli.add_commands(sub)
-    signing_cli.add_commands(sub)
-    verify_cli.add_commands(sub)
-    redaction_cli.add_commands(sub)
-    desk_cli.add_commands(sub)
-    _plugin_commands(sub)
+    asked = asked_command(argv) if argv is not None else None
+    if asked in CORE_COMMANDS:
+        modules: list[str] = []
+    elif asked in COMMAND_MODULES:
+        modules = [COMMAND_MODULES[asked]]
+    else:
+        modules = list(dict.fromkeys(COMMAND_MODULES.values()))
+    for module in modules:
+        importlib.import_module(module).add_commands(sub)
+    if asked not in CORE_COMMANDS and asked not in COMMAND_MODULES:
+        _plugin_commands(sub)
     _tracking_uri_after_commands(parser)
     return parser
 
@@ -350,9 +384,9 @@ def _reader_gone() -> bool:
 
 def _plugin_commands(sub: Any) -> None:
     """Commands a plugin adds (`civiclab.commands` entry points); a broken one is a warning, not a crash."""
-    from importlib.metadata import entry_points
+    from civiclab.plugins.installed import installed
 
-    for point in entry_points().select(group="civiclab.commands"):
+    for point in installed("civiclab.commands"):
         try:
             point.load()(sub)
         except Exception as exc:  # a plugin's bug must not take the whole command line down
@@ -362,8 +396,9 @@ def _plugin_commands(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     for name, value in OFFLINE_DEFAULTS.items():
         os.environ.setdefault(name, value)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     configure_logging(args.verbose)
     if not getattr(args, "handler", None):
         parser.print_help()

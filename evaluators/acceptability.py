@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from civiclab import EvaluatorError, Metric, RunData, data_file_check, evaluator, neutralise_cell
-from civiclab.privacy.redaction import cached_redaction, redact_text
 from civiclab.survey import check_response_files
 
 if TYPE_CHECKING:
@@ -104,6 +103,8 @@ def acceptability(run: RunData, params: AcceptabilityParams) -> list[Metric]:
         # is redacted before it reaches the run's artifacts; the original bytes stay in the survey store.
         # The redacted copy is cached under CIVICLAB_HOME: an unchanged file does not load the model.
         path = out_dir / "raw" / Path(filename).name
+        from civiclab.privacy.redaction import cached_redaction  # its patterns: only when a run writes
+
         path.write_bytes(cached_redaction(EXPORT_KIND, raw, redacted_export))
         run.add_artifact(path)
     report_path = out_dir / "import-report.json"
@@ -178,12 +179,16 @@ def _write_comments(path: Path, responses: list[SurveyResponse], instruments: li
             if isinstance(value, str) and value.strip():
                 answers.append([column, value])
     raw = json.dumps(answers, ensure_ascii=False).encode("utf-8")
+    from civiclab.privacy.redaction import cached_redaction
+
     path.write_bytes(cached_redaction(COMMENTS_KIND, raw, redacted_comments))
     return path
 
 
 def redacted_comments(raw: bytes) -> bytes:
     """JSON lines `{"question", "answer"}` from a JSON list of [column, answer], answers redacted."""
+    from civiclab.privacy.redaction import redact_text
+
     lines = [
         json.dumps({"question": column, "answer": redact_text(value)}, ensure_ascii=False)
         for column, value in json.loads(raw)

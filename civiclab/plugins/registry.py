@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import difflib
-import functools
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, EntryPoints, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import RegistryError
+from civiclab.plugins.installed import installed as _installed
 
 T = TypeVar("T")
 
 PILOT_GROUP = "civiclab.pilots"
 EVALUATOR_GROUP = "civiclab.evaluators"
-
-
-@functools.cache
-def _all_entry_points() -> Any:
-    """Every installed entry point, read once (reading the distributions' metadata is the slow part);
-    `SelectableGroups` on Python 3.11, `EntryPoints` from 3.12: both `select(group=...)`."""
-    return entry_points()
-
-
-def _installed(group: str) -> EntryPoints:
-    found: EntryPoints = _all_entry_points().select(group=group)
-    return found
 
 
 class NoParams(BaseModel):
