@@ -24,18 +24,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "experiments" / "journey.yaml"
+PACKAGES = ("civiclab", "pilots", "evaluators")
 BASELINE = "483bb46"  # main before this change: verify opened MLflow and parsed every audit line twice
 
 
 def export_baseline(ref: str, into: Path) -> Path:
     """The baseline's source tree (only the packages verify runs), from git."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "civiclab", "pilots", "evaluators"],
+        ["git", "-C", str(ROOT), "archive", ref, *PACKAGES],
         capture_output=True,
         check=True,
     ).stdout
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    # Both sides start from bytecode (this tree's is written by `make`), so that neither pays compiling.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(into)], check=True)
     return into
 
 
@@ -90,6 +93,9 @@ def main() -> None:
         exp = load_experiment(SPEC, {"population.sessions": args.sessions, "energy.tracker": "none"})
         run_id = run_experiment(exp, tracking_uri=uri).run_id
         baseline = export_baseline(args.baseline, Path(tmp) / "baseline")
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in PACKAGES)], check=True
+        )
         sides: dict[str, list[tuple[float, float]]] = {f"baseline {args.baseline}": [], "this tree": []}
         for attempt in range(args.repeat):
             for walls, source in zip(sides.values(), (baseline, ROOT), strict=True):

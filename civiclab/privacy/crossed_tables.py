@@ -9,9 +9,9 @@ one-way segments, published beside it. Two steps:
    nothing changes (no line keeps a hidden remainder of 1 to k-1 people);
 2. rows and columns together can still pin a hidden cell down (in a 2x2 table with one small
    cell, three hidden cells and four margins leave one solution). So every hidden cell is audited:
-   its smallest and largest value over all tables agreeing with what is published are found by
-   linear programming (the constraint matrix of a table with margins is totally unimodular, so the
-   bounds are exact integers); a cell of fewer than k people whose bounds meet is exposed, and the
+   whether it can take another value in a table agreeing with what is published is found on the
+   table's residual network (`_exposed`; linear programming only when the margins do not add up,
+   which gives the same exact integer bounds: the constraint matrix is totally unimodular); a cell of fewer than k people whose bounds meet is exposed, and the
    smallest shown cell of its row or column is hidden too, until no such cell is exposed. (A cell
    of k or more that the margins determine, like the only cell of its row, is k-anonymous anyway.)
 
@@ -89,7 +89,70 @@ def _exposed(
     columns: Mapping[str, int],
     targets: list[Cell],
 ) -> list[Cell]:
-    """The `targets` (hidden cells) whose value every table agreeing with the published margins shares."""
+    """The `targets` (hidden cells) whose value every table agreeing with the published margins shares.
+
+    The tables agreeing with the margins are the flows of a network: a node per row and per column,
+    an arc per hidden cell (row -> column, its people the flow), the shown cells subtracted from the
+    totals, and a node F joined both ways to every row or column whose total is not published (it
+    may take any value). A cell's value can change iff it lies on a cycle of the residual network:
+    an arc r -> c may always grow, its reverse c -> r may shrink only a cell with people in it.
+    So a cell can grow iff c reaches r, and shrink iff it has people and r reaches c, without using
+    the cell itself: a breadth-first search per target instead of two linear programs (the same
+    bounds, as the constraint matrix is totally unimodular; compared in the tests). Margins that
+    the cells do not add up to fall back to linear programming.
+    """
+    if not targets:
+        return []
+    constrained: dict[tuple[int, str], int] = {}
+    for axis, totals in ((0, rows), (1, columns)):
+        for key, total in totals.items():
+            line = [c for c in cells if c[axis] == key]
+            if any(c in hidden for c in line):
+                constrained[(axis, key)] = total - sum(cells[c] for c in line if c not in hidden)
+    for (axis, key), remainder in constrained.items():
+        if sum(cells[c] for c in hidden if c[axis] == key) != remainder:
+            return _exposed_by_lp(cells, hidden, rows, columns, targets)
+    free = ("F", "")
+    arcs: dict[tuple[object, str], list[tuple[tuple[object, str], Cell | None]]] = {free: []}
+    for r, c in hidden:
+        arcs.setdefault((0, r), []).append(((1, c), (r, c)))  # the cell may grow
+        if cells[(r, c)] > 0:
+            arcs.setdefault((1, c), []).append(((0, r), (r, c)))  # it may shrink
+    for node in {(0, r) for r, _ in hidden} | {(1, c) for _, c in hidden}:
+        if node not in constrained:
+            arcs.setdefault(node, []).append((free, None))
+            arcs[free].append((node, None))
+
+    def reaches(start: tuple[object, str], goal: tuple[object, str], avoid: Cell) -> bool:
+        seen, frontier = {start}, [start]
+        while frontier:
+            node = frontier.pop()
+            for nxt, cell in arcs.get(node, ()):
+                if cell != avoid and nxt not in seen:
+                    if nxt == goal:
+                        return True
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        return False
+
+    out: list[Cell] = []
+    for r, c in sorted(targets):
+        grows = reaches((1, c), (0, r), (r, c))
+        shrinks = cells[(r, c)] > 0 and reaches((0, r), (1, c), (r, c))
+        if not grows and not shrinks:
+            out.append((r, c))
+    return out
+
+
+def _exposed_by_lp(
+    cells: Mapping[Cell, int],
+    hidden: set[Cell],
+    rows: Mapping[str, int],
+    columns: Mapping[str, int],
+    targets: list[Cell],
+) -> list[Cell]:
+    """`_exposed` by linear programming (a smallest and a largest value per target): the reference the
+    tests compare the residual-network audit with, and the audit of margins the cells do not add up to."""
     if not targets:
         return []
     import numpy as np
