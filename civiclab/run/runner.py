@@ -130,9 +130,9 @@ def run_experiment(
     from civiclab.evidence.signing.seal import run_signer
     from civiclab.evidence.signing.statement import now_utc
 
+    signer = run_signer(key)  # a missing key or passphrase fails before any run is created
     if experiment.spec.energy.tracker != "none":
         warm_up_energy_meter()  # codecarbon loads while the store is opened, not before the sessions
-    signer = run_signer(key)  # a missing key or passphrase fails before any run is created
     started = now_utc()
     tracker = tracker or open_tracker(experiment, tracking_uri)
     mark_orphans_failed(tracker)  # this command writes to the store anyway: close killed runs
