@@ -17,6 +17,50 @@ log = logging.getLogger(__name__)
 PER_THREAD_W = 4  # codecarbon's default power per thread when it does not know the CPU model
 GENERIC_CPU_W = 85  # codecarbon's constant when it knows neither the model nor the thread count
 
+_warming: threading.Thread | None = None
+_warming_lock = threading.Lock()
+
+
+def _quiet_codecarbon() -> None:
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
+
+
+def _load_grid_tables() -> None:
+    """Load codecarbon's reference tables (grid mixes, and its CSV tables read with pandas), once a process.
+
+    codecarbon reads them lazily, at the first emissions figure: without this, the meter's `stop()`
+    parses them after the last session (≈30 ms of CPU), on the run's critical path.
+    """
+    from codecarbon.input import DataSource
+
+    DataSource().get_global_energy_mix_data()
+
+
+def _warm() -> None:
+    try:
+        _quiet_codecarbon()
+        import codecarbon.emissions_tracker  # noqa: F401  # the tracker and its hardware modules
+
+        _load_grid_tables()
+    except Exception as exc:  # the meter, when it starts, fails or succeeds on its own
+        log.info("codecarbon could not be loaded ahead of the meter: %s: %s", type(exc).__name__, exc)
+
+
+def warm_up() -> None:
+    """Begin loading codecarbon and its tables in the background; returns at once (once a process).
+
+    A run calls it before it opens its store: the import then overlaps the store's writes and the
+    provenance probe (time the run spends waiting, not computing) instead of the pilot's setup, and
+    the meter's start and stop are left with milliseconds of work. Nothing is measured here: the
+    measurement still begins at `EnergyMeter.start()`.
+    """
+    global _warming
+    with _warming_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=_warm, name="civiclab-energy-warm-up", daemon=True)
+            _warming.start()
+
 
 def _cpu_probe(tracker: Any) -> tuple[str, float | None, bool, int]:
     """How codecarbon reads the CPU: (mode, TDP in W, whether the TDP is its generic guess, threads).
@@ -104,8 +148,8 @@ class EnergyMeter:
 
     Starting codecarbon probes the hardware (≈1.6 s) the first time on a machine; later runs reuse
     that probe's plan from the lab folder (`energy_probe`) and start in milliseconds. `start` does it
-    in a thread while the run opens its MLflow record; `wait_started` is called before the first
-    session so that every session is measured.
+    in a thread while the pilot sets up; `wait_started` is called before the first session so that
+    every session is measured. `warm_up()`, called earlier, takes codecarbon's import off that path.
     """
 
     def __init__(self, country: str = "FRA", enabled: bool = True) -> None:
@@ -116,11 +160,22 @@ class EnergyMeter:
         self._error: str | None = None
         self._started = 0.0
         self._kept: KeptProbe | None = None
+        self._measuring = threading.Event()  # set once the tracker measures (or could not start)
 
     def _start(self) -> None:
         try:
-            logging.getLogger("codecarbon").setLevel(logging.ERROR)
-            os.environ.setdefault("CODECARBON_LOG_LEVEL", "error")
+            self._begin()
+        finally:
+            self._measuring.set()
+        if self._tracker is not None:
+            try:  # while the sessions run, so that `stop()` finds the tables loaded
+                _load_grid_tables()
+            except Exception as exc:  # codecarbon loads them at stop then, and fails there if it must
+                log.info("codecarbon's tables not loaded ahead: %s: %s", type(exc).__name__, exc)
+
+    def _begin(self) -> None:
+        try:
+            _quiet_codecarbon()
             from codecarbon import OfflineEmissionsTracker
 
             tracker = OfflineEmissionsTracker(
@@ -133,11 +188,12 @@ class EnergyMeter:
             )
             kept = preload(tracker)  # this machine's hardware as a previous run found it
             tracker.start()
+            self._tracker = tracker
+            self._measuring.set()  # the sessions may begin; what follows is bookkeeping
             if kept is None:
                 model = str(tracker._conf.get("cpu_model") or "") or "unknown CPU"
                 kept = keep(tracker, model, _in_codecarbon_table(model))
             self._kept = kept
-            self._tracker = tracker
         except Exception as exc:  # energy evidence is missing, the run goes on
             self._error = f"{type(exc).__name__}: {exc}"
             log.warning("energy tracker did not start: %s", self._error)
@@ -160,7 +216,7 @@ class EnergyMeter:
     def wait_started(self) -> None:
         """Block until the tracker measures, so that the sessions are inside the measurement."""
         if self._thread is not None:
-            self._thread.join()
+            self._measuring.wait()
 
     def stop(self) -> EnergyReading:
         """Stop the tracker and return what it measured (method `unavailable` if it could not run)."""

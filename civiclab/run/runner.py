@@ -24,6 +24,7 @@ from civiclab.privacy.pseudonyms import pseudonym_key_id, pseudonym_salt
 from civiclab.privacy.spec_text import redact_free_text
 from civiclab.records import Metric
 from civiclab.run import artifacts, lifecycle
+from civiclab.run.energy import warm_up as warm_up_energy_meter
 from civiclab.run.journal import record_dict, redact_record
 from civiclab.run.lifecycle import EndStatus, RunInterrupted, mark_orphans_failed, process_started
 from civiclab.run.provenance import provenance_tags
@@ -130,6 +131,8 @@ def run_experiment(
     from civiclab.evidence.signing.statement import now_utc
 
     signer = run_signer(key)  # a missing key or passphrase fails before any run is created
+    if experiment.spec.energy.tracker != "none":
+        warm_up_energy_meter()  # codecarbon loads while the store is opened, not before the sessions
     started = now_utc()
     tracker = tracker or open_tracker(experiment, tracking_uri)
     mark_orphans_failed(tracker)  # this command writes to the store anyway: close killed runs

@@ -174,3 +174,64 @@ def test_the_next_run_on_this_machine_reuses_the_hardware_probe_and_says_the_sam
     kept[0].write_text(kept[0].read_text().replace('"key": "', '"key": "0'))
     assert _meter_in_fresh_process(tmp_path) == (1, first)
     assert _meter_in_fresh_process(tmp_path) == (0, first)
+
+
+def _busy(seconds: float) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        sum(i * i for i in range(10_000))
+
+
+def test_warmed_up_meter_reads_what_a_plain_codecarbon_tracker_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The meter, started after `warm_up()`, and codecarbon's own tracker with the same settings, on the
+    same machine over the same work: the same method, source and CPU model, and the same average power
+    within codecarbon's sampling precision (both integrate the machine's load over 1 s samples; their
+    windows differ by the meter's start and stop, milliseconds)."""
+    from codecarbon import OfflineEmissionsTracker
+
+    from civiclab.run.energy import _method_of, warm_up
+
+    monkeypatch.chdir(tmp_path)
+    warm_up()
+    reference = OfflineEmissionsTracker(
+        country_iso_code="FRA",
+        output_methods=[],
+        log_level="error",
+        measure_power_secs=5,
+        tracking_mode="machine",
+    )
+    reference.start()
+    meter = EnergyMeter("FRA")
+    meter.start()
+    meter.wait_started()
+    _busy(3.0)
+    reading = meter.stop()
+    reference.stop()
+    expected = reference.final_emissions_data
+    method, source, _ = _method_of(reference, str(expected.cpu_model))
+
+    assert (reading.method, reading.source) == (method, source)
+    assert str(expected.cpu_model) in reading.source
+    own_w = reading.kwh * 3.6e6 / reading.duration_s
+    reference_w = expected.energy_consumed * 3.6e6 / expected.duration
+    assert own_w == pytest.approx(reference_w, rel=0.05), (own_w, reference_w)  # seen: within 1 %
+    assert reading.kg_co2e / reading.kwh == pytest.approx(expected.emissions / expected.energy_consumed)
+
+
+def test_warm_up_measures_nothing_and_leaves_no_thread() -> None:
+    """Loading codecarbon ahead starts no tracker: once it is done, no thread of it is left running."""
+    import threading
+
+    from civiclab.run import energy
+
+    before = {t.ident for t in threading.enumerate()}
+    energy.warm_up()
+    energy.warm_up()  # once a process
+    warming = energy._warming
+    assert warming is not None
+    warming.join(timeout=60)
+    time.sleep(1.5)  # a measuring tracker would have sampled (each second) by now
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not warming.is_alive() and left == [], left
