@@ -32,6 +32,7 @@ from civiclab.survey.security import CSRF_COOKIE, FORM_HEADERS, admin_token_ok
 from civiclab.survey.store import InvitationUnknown, SurveyStore, normalise_code
 from civiclab.survey.submissions import Submission, store_submissions
 from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
+from civiclab.web.direct import DirectPost
 from civiclab.web.formbody import UrlencodedReader, is_urlencoded
 from civiclab.web.headers import SecurityHeaders
 from civiclab.web.i18n import language_links, path_language
@@ -251,9 +252,8 @@ def create_app(
             code=fields.get("code", "")[:40],
         )
 
-    @app.post("/{lang}/survey", response_class=HTMLResponse)
     async def survey_post(request: Request, lang: str) -> Response:
-        lang = lang_or_404(lang)
+        """POST /{lang}/survey (`lang` one of the survey's): reached through `DirectPost`, not the router."""
         try:
             fields = await read_form(request)
             page = forms.read_page(fields, len(instruments))
@@ -395,5 +395,6 @@ def create_app(
     def rate_limited(scope: Any) -> tuple[bytes, bytes]:
         return too_large(scope, "rate_limited")
 
-    limited = RateLimit(BodyLimit(app, max_body, too_large), posts_per_minute, rate_limited)  # type: ignore[arg-type]
+    direct = DirectPost(app, "survey", languages, survey_post)
+    limited = RateLimit(BodyLimit(direct, max_body, too_large), posts_per_minute, rate_limited)
     return SecurityHeaders(limited, FORM_HEADERS)
