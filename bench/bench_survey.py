@@ -17,7 +17,11 @@ Usage: python bench/bench_survey.py [--submissions 2000] [--connections 1000] [-
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import socket
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -26,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from civiclab.spec.instruments import load_instrument
-from civiclab.survey.loadtest import start_server, stop_server, submit_concurrently
+from civiclab.survey.loadtest import prepared_submissions, start_server, stop_server, submit_concurrently
 from civiclab.survey.responses import SurveyResponse
 from civiclab.survey.scoring import ScoringOptions, score_survey
 from civiclab.survey.store import SurveyStore
@@ -41,37 +45,141 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_form(
-    submissions: int, connections: int, url: str | None = None, workers: int = 1
-) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = url or f"sqlite:///{tmp}/survey.db"
-        store = SurveyStore(url)
-        codes = store.create_invitations("bench", submissions)
-        port = free_port()
-        server = start_server("bench", url, port, Path(tmp), workers=workers)
+ROOT = Path(__file__).resolve().parents[1]
+AUTOCANNON = ROOT / "node_modules" / "autocannon" / "package.json"
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time used so far by a process and its children (the server's workers, a cluster's backends)."""
+    import psutil
+
+    try:
+        root = psutil.Process(root_pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return float("nan")
+    total = 0.0
+    for proc in procs:
         try:
-            result = submit_concurrently(
-                f"http://127.0.0.1:{port}", INSTRUMENTS, codes, connections=connections
-            )
-        finally:
-            stop_server(server)
-        statuses = Counter(result.statuses)
-        stored = store.count("bench")
-        used = sum(store.invitation("bench", c).state == "used" for c in codes)
-        store.close()
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue  # a backend that ended meanwhile: its time is lost, a small under-count
+    return total
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server listening on the URL's port (to count its backends' CPU), if found."""
+    import psutil
+
+    port = url.rsplit(":", 1)[-1].split("/", 1)[0]
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["name"] == "postgres" and f"-p {port}" in cmdline:
+            return int(proc.pid)
+    return None
+
+
+def native_client() -> str | None:
+    """Why the native load generator cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not AUTOCANNON.exists():
+        return "node_modules/autocannon is not installed (make node)"
+    return None
+
+
+def submit_with_autocannon(base_url: str, codes: list[str], connections: int, tmp: Path) -> dict[str, float]:
+    """The same submissions as the Python client's, sent by autocannon (bench/survey_load.mjs)."""
+    cookie, bodies = prepared_submissions(base_url, INSTRUMENTS, codes)
+    plan = tmp / "load-plan.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "url": base_url,
+                "path": "/fr/survey",
+                "cookie": cookie,
+                "connections": connections,
+                "bodies": [b.decode() for b in bodies],
+            }
+        )
+    )
+    done = subprocess.run(
+        ["node", str(ROOT / "bench" / "survey_load.mjs"), str(plan)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    statuses = {int(k): v for k, v in got["statuses"].items()}
     return {
-        "submitted": float(submissions),
+        "wall_s": got["wall_s"],
+        "per_s": len(codes) / got["wall_s"],
+        "p50_s": got["p50_ms"] / 1000,
+        "p99_s": got["p99_ms"] / 1000,
         "accepted_303": float(statuses.get(303, 0)),
-        "stored": float(stored),
-        "lost": float(submissions - stored),
-        "codes_used": float(used),
-        "other_status": float(sum(v for k, v in statuses.items() if k != 303)),
+        "other_status": float(sum(v for k, v in statuses.items() if k != 303) + got["errors"]),
+        "client_cpu_s": got["client_cpu_s"],
+    }
+
+
+def submit_with_python(base_url: str, codes: list[str], connections: int) -> dict[str, float]:
+    result = submit_concurrently(base_url, INSTRUMENTS, codes, connections=connections)
+    statuses = Counter(result.statuses)
+    return {
+        "wall_s": result.wall_s,
         "per_s": result.per_second,
         "p50_s": result.p(0.50),
         "p99_s": result.p(0.99),
-        "wall_s": result.wall_s,
+        "accepted_303": float(statuses.get(303, 0)),
+        "other_status": float(sum(v for k, v in statuses.items() if k != 303)),
+        "client_cpu_s": float("nan"),
     }
+
+
+def bench_form(
+    submissions: int, connections: int, url: str | None = None, workers: int = 1, native: bool = True
+) -> dict[str, dict[str, float]]:
+    """The form under each load generator in turn (Python, then autocannon), on one server and store.
+
+    Each client sends its own fresh codes; what it lost is counted in the store, never from its answers.
+    """
+    clients = ["python", "autocannon"] if native else ["python"]
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = url or f"sqlite:///{tmp}/survey.db"
+        store = SurveyStore(url)
+        codes = {client: store.create_invitations("bench", submissions) for client in clients}
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        server = start_server("bench", url, port, Path(tmp), workers=workers)
+        try:
+            database = postmaster_pid(url) if url.startswith("postgresql") else None
+            for client in clients:
+                before = store.count("bench")
+                cpu_before = cpu_seconds(server.pid), cpu_seconds(database) if database else 0.0
+                if client == "python":
+                    form = submit_with_python(base_url, codes[client], connections)
+                else:
+                    form = submit_with_autocannon(base_url, codes[client], connections, Path(tmp))
+                cpu_after = cpu_seconds(server.pid), cpu_seconds(database) if database else 0.0
+                stored = store.count("bench") - before
+                used = sum(store.invitation("bench", c).state == "used" for c in codes[client])
+                form.update(
+                    submitted=float(submissions),
+                    stored=float(stored),
+                    lost=float(submissions - stored),
+                    codes_used=float(used),
+                    load_1min=os.getloadavg()[0],
+                    server_cpu_ms=(cpu_after[0] - cpu_before[0]) * 1000 / submissions,
+                    database_cpu_ms=(cpu_after[1] - cpu_before[1]) * 1000 / submissions,
+                )
+                out[client] = form
+        finally:
+            stop_server(server)
+        store.close()
+    return out
 
 
 def synthetic_responses(n: int, seed: int = 0) -> list[SurveyResponse]:
@@ -102,24 +210,46 @@ def bench_scoring(n: int) -> dict[str, float]:
     return {"responses": float(n), "seconds": elapsed, "metrics": float(len(metrics))}
 
 
-def print_form(name: str, form: dict[str, float], connections: int) -> None:
-    print(
-        f"form, {name}: {int(form['submitted'])} concurrent submissions ({connections} connections) in "
-        f"{form['wall_s']:.2f} s -> {form['per_s']:.0f} submissions/s, p50 {form['p50_s'] * 1000:.0f} ms, "
-        f"p99 {form['p99_s'] * 1000:.0f} ms; 303 {int(form['accepted_303'])}, stored {int(form['stored'])}, "
-        f"codes used {int(form['codes_used'])}, other statuses {int(form['other_status'])}, lost {int(form['lost'])}"
-    )
+def print_form(name: str, forms: dict[str, dict[str, float]], connections: int) -> None:
+    for client, form in forms.items():
+        cpu = (
+            ""
+            if form["client_cpu_s"] != form["client_cpu_s"]
+            else f", client CPU {form['client_cpu_s']:.1f} s"
+        )
+        print(
+            f"form, {name}, {client} client: {int(form['submitted'])} concurrent submissions ({connections} "
+            f"connections) in {form['wall_s']:.2f} s -> {form['per_s']:.0f} submissions/s, p50 "
+            f"{form['p50_s'] * 1000:.0f} ms, p99 {form['p99_s'] * 1000:.0f} ms; 303 {int(form['accepted_303'])}, "
+            f"stored {int(form['stored'])}, codes used {int(form['codes_used'])}, other statuses "
+            f"{int(form['other_status'])}, lost {int(form['lost'])}; CPU per submission: server "
+            f"{form['server_cpu_ms']:.2f} ms, database {form['database_cpu_ms']:.2f} ms{cpu} "
+            f"(load {form['load_1min']:.2f})"
+        )
+
+
+def best(forms: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The figure of the lightest client: the one that measures the server rather than itself."""
+    return forms.get("autocannon") or forms["python"]
 
 
 def sound(form: dict[str, float]) -> bool:
     return form["lost"] == 0 and form["other_status"] == 0 and form["codes_used"] == form["submitted"]
 
 
-def postgres_forms(args: argparse.Namespace) -> list[dict[str, float]]:
+def server_stack() -> str:
+    import importlib.util
+
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"uvicorn on {loop} with {http}"
+
+
+def postgres_forms(args: argparse.Namespace, native: bool) -> list[dict[str, dict[str, float]]]:
     """One PostgreSQL cluster: one process, then `--workers`, each on a fresh database."""
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
 
     from tests.integration.servers import postgres
@@ -134,9 +264,9 @@ def postgres_forms(args: argparse.Namespace) -> list[dict[str, float]]:
             with server.connect() as db:
                 db.execute(sa.text(f"CREATE DATABASE {name}"))
             url = base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-            form = bench_form(args.pg_submissions, args.pg_connections, url, workers)
-            print_form(f"PostgreSQL, {workers} worker(s)", form, args.pg_connections)
-            out.append(form)
+            forms = bench_form(args.pg_submissions, args.pg_connections, url, workers, native)
+            print_form(f"PostgreSQL, {workers} worker(s)", forms, args.pg_connections)
+            out.append(forms)
         server.dispose()
     return out
 
@@ -152,11 +282,17 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
 
-    form = bench_form(args.submissions, args.connections)
-    print_form("SQLite, 1 process (the default; baseline)", form, args.connections)
-    forms = [] if args.no_postgres else postgres_forms(args)
-    if forms:
-        one, many = forms
+    missing = native_client()
+    print(
+        f"server: {server_stack()}; load generators on the same 2 cores: the Python client, then "
+        f"{'autocannon' if missing is None else f'no native client ({missing})'}"
+    )
+    forms = bench_form(args.submissions, args.connections, native=missing is None)
+    print_form("SQLite, 1 process (the default; baseline)", forms, args.connections)
+    pg = [] if args.no_postgres else postgres_forms(args, missing is None)
+    form = best(forms)
+    if pg:
+        one, many = best(pg[0]), best(pg[1])
         print(
             f"PostgreSQL with {args.workers} workers: {many['per_s']:.0f}/s = {many['per_s'] / form['per_s']:.2f}x "
             f"the SQLite default, {many['per_s'] / one['per_s']:.2f}x one PostgreSQL process; p99 "
@@ -172,7 +308,8 @@ def main() -> int:
         f"p99 {form['p99_s'] / TARGET_P99_S:.2f} of {TARGET_P99_S:.0f} s budget, "
         f"scoring {scoring['seconds'] / TARGET_SCORING_S:.2f} of {TARGET_SCORING_S:.0f} s budget"
     )
-    return 0 if all(sound(f) for f in [form, *forms]) else 1
+    every = [f for run in [forms, *pg] for f in run.values()]
+    return 0 if all(sound(f) for f in every) else 1
 
 
 if __name__ == "__main__":
