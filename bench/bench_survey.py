@@ -89,8 +89,11 @@ def native_client() -> str | None:
     return None
 
 
-def submit_with_autocannon(base_url: str, codes: list[str], connections: int, tmp: Path) -> dict[str, float]:
-    """The same submissions as the Python client's, sent by autocannon (bench/survey_load.mjs)."""
+def submit_with_node(
+    base_url: str, codes: list[str], connections: int, tmp: Path, rate: float | None = None
+) -> dict[str, float]:
+    """The same submissions as the Python client's, sent by autocannon as fast as answered (closed loop,
+    bench/survey_load.mjs), or at `rate` a second whatever the answers (open loop, bench/survey_openloop.mjs)."""
     cookie, bodies = prepared_submissions(base_url, INSTRUMENTS, codes)
     plan = tmp / "load-plan.json"
     plan.write_text(
@@ -100,12 +103,14 @@ def submit_with_autocannon(base_url: str, codes: list[str], connections: int, tm
                 "path": "/fr/survey",
                 "cookie": cookie,
                 "connections": connections,
+                "rate": rate,
                 "bodies": [b.decode() for b in bodies],
             }
         )
     )
+    script = "survey_load.mjs" if rate is None else "survey_openloop.mjs"
     done = subprocess.run(
-        ["node", str(ROOT / "bench" / "survey_load.mjs"), str(plan)],
+        ["node", str(ROOT / "bench" / script), str(plan)],
         capture_output=True,
         text=True,
         check=True,
@@ -139,13 +144,21 @@ def submit_with_python(base_url: str, codes: list[str], connections: int) -> dic
 
 
 def bench_form(
-    submissions: int, connections: int, url: str | None = None, workers: int = 1, native: bool = True
+    submissions: int,
+    connections: int,
+    url: str | None = None,
+    workers: int = 1,
+    native: bool = True,
+    rate: float | None = None,
 ) -> dict[str, dict[str, float]]:
-    """The form under each load generator in turn (Python, then autocannon), on one server and store.
+    """The form under each load generator in turn (Python, autocannon, then `rate` a second in an open
+    loop), on one server and store.
 
     Each client sends its own fresh codes; what it lost is counted in the store, never from its answers.
     """
     clients = ["python", "autocannon"] if native else ["python"]
+    if native and rate:
+        clients.append(f"open loop at {rate:.0f}/s")
     out: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{tmp}/survey.db"
@@ -161,8 +174,10 @@ def bench_form(
                 cpu_before = cpu_seconds(server.pid), cpu_seconds(database) if database else 0.0
                 if client == "python":
                     form = submit_with_python(base_url, codes[client], connections)
+                elif client == "autocannon":
+                    form = submit_with_node(base_url, codes[client], connections, Path(tmp))
                 else:
-                    form = submit_with_autocannon(base_url, codes[client], connections, Path(tmp))
+                    form = submit_with_node(base_url, codes[client], connections, Path(tmp), rate)
                 cpu_after = cpu_seconds(server.pid), cpu_seconds(database) if database else 0.0
                 stored = store.count("bench") - before
                 used = sum(store.invitation("bench", c).state == "used" for c in codes[client])
@@ -229,8 +244,12 @@ def print_form(name: str, forms: dict[str, dict[str, float]], connections: int) 
 
 
 def best(forms: dict[str, dict[str, float]]) -> dict[str, float]:
-    """The figure of the lightest client: the one that measures the server rather than itself."""
+    """The closed-loop figure of the lightest client: the one that measures the server rather than itself."""
     return forms.get("autocannon") or forms["python"]
+
+
+def open_loop(forms: dict[str, dict[str, float]]) -> tuple[str, dict[str, float]] | None:
+    return next(((k, v) for k, v in forms.items() if k.startswith("open loop")), None)
 
 
 def sound(form: dict[str, float]) -> bool:
@@ -264,7 +283,8 @@ def postgres_forms(args: argparse.Namespace, native: bool) -> list[dict[str, dic
             with server.connect() as db:
                 db.execute(sa.text(f"CREATE DATABASE {name}"))
             url = base.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-            forms = bench_form(args.pg_submissions, args.pg_connections, url, workers, native)
+            rate = args.rate if workers > 1 else None
+            forms = bench_form(args.pg_submissions, args.pg_connections, url, workers, native, rate)
             print_form(f"PostgreSQL, {workers} worker(s)", forms, args.pg_connections)
             out.append(forms)
         server.dispose()
@@ -280,6 +300,8 @@ def main() -> int:
     parser.add_argument("--pg-connections", type=int, default=2000)
     parser.add_argument("--responses", type=int, default=10_000)
     parser.add_argument("--no-postgres", action="store_true")
+    # Participants arriving at this rate over --pg-connections open connections, PostgreSQL with workers.
+    parser.add_argument("--rate", type=float, default=1000.0)
     args = parser.parse_args()
 
     missing = native_client()
@@ -296,8 +318,19 @@ def main() -> int:
         print(
             f"PostgreSQL with {args.workers} workers: {many['per_s']:.0f}/s = {many['per_s'] / form['per_s']:.2f}x "
             f"the SQLite default, {many['per_s'] / one['per_s']:.2f}x one PostgreSQL process; p99 "
-            f"{many['p99_s']:.2f} s (targets >= 1,000/s: {many['per_s'] / 1000:.2f}x; p99 <= 1 s)"
+            f"{many['p99_s']:.2f} s (targets >= 1,000/s: {many['per_s'] / 1000:.2f}x; p99 <= 1 s); with "
+            f"{args.pg_connections} connections each sending again once answered, p99 cannot fall below "
+            f"{args.pg_connections} / throughput (Little's law)"
         )
+        arriving = open_loop(pg[1])
+        if arriving is not None:
+            name, arrived = arriving
+            print(
+                f"PostgreSQL with {args.workers} workers, participants arriving {name.removeprefix('open loop ')} "
+                f"over {args.pg_connections} open connections: {arrived['per_s']:.0f}/s answered, p50 "
+                f"{arrived['p50_s'] * 1000:.0f} ms, p99 {arrived['p99_s'] * 1000:.0f} ms (target p99 <= 1 s), lost "
+                f"{int(arrived['lost'])}"
+            )
     scoring = bench_scoring(args.responses)
     print(
         f"scoring: {int(scoring['responses'])} responses -> {int(scoring['metrics'])} metrics in "
