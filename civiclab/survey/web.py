@@ -62,6 +62,7 @@ def create_app(
     """
     posts_per_minute = configured_limit(rate_limit)
     env = environment(HERE / "templates")
+    env.auto_reload = False  # templates ship with civiclab: compiled once, never stat-ed again per page
     tokens = CsrfTokens(secret)
     instruments = ctx.instruments
     plan = forms.FormPlan(instruments)  # what each submission is checked against, built once
