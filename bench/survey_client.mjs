@@ -1,9 +1,11 @@
-// Participants arriving at a steady rate (an open loop), over N keep-alive connections opened first.
-// A closed loop (each connection sends again as soon as it is answered) keeps N requests waiting, so its
-// latency is N / throughput by Little's law whatever the server does; here submissions are sent at
-// `rate` per second whatever the answers, and each latency runs from the moment its submission was due
-// (a submission waiting for a free connection counts its wait), so a server that falls behind shows it.
-// Usage: node bench/survey_openloop.mjs PLAN.json   where PLAN = {url, path, cookie, connections, rate, bodies}
+// A light load generator for the survey form on raw sockets: one complete submission per body (each its
+// own invitation code) over N keep-alive connections opened first; prints one JSON line of results.
+// Closed loop (rate null): each connection sends its next submission as soon as it is answered, so N
+// requests always wait and latency is N / throughput by Little's law whatever the server does.
+// Open loop (rate R): submissions are due at R per second whatever the answers, and each latency runs
+// from the moment it was due (one waiting for a free connection counts its wait), so a server that
+// falls behind shows it. Only the status line and Content-Length are parsed: the client stays cheap.
+// Usage: node bench/survey_client.mjs PLAN.json   where PLAN = {url, path, cookie, connections, rate, bodies}
 import { readFileSync } from "node:fs";
 import net from "node:net";
 
@@ -67,14 +69,15 @@ class Connection {
 }
 
 const idle = [];
-const backlog = []; // [body, due] of submissions due while every connection was busy
+const backlog = []; // [body, due] of submissions due while every connection was busy (due null: when sent)
+let head = 0; // the next one of the backlog to send
 let sent = 0;
 let finish;
 const finished = new Promise((resolve) => (finish = resolve));
 
 function onIdle(connection) {
-  const next = backlog.shift();
-  if (next) connection.send(next[0], next[1]);
+  const next = head < backlog.length ? backlog[head++] : undefined;
+  if (next) connection.send(next[0], next[1] ?? performance.now()); // closed loop: due when sent
   else idle.push(connection);
   if (answered >= total) finish();
 }
@@ -85,6 +88,13 @@ idle.push(...connections);
 
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
+if (!plan.rate) {
+  // Closed loop: every connection starts with one submission; each answer releases the next (onIdle).
+  for (const body of plan.bodies.slice(connections.length)) backlog.push([body, null]);
+  sent = total;
+  for (const [i, c] of connections.slice(0, total).entries()) c.send(plan.bodies[i], performance.now());
+  idle.length = 0;
+}
 const timer = setInterval(() => {
   const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * plan.rate));
   while (sent < due) {
