@@ -27,8 +27,8 @@ def redeem(store: SurveyStore, experiment: str, code: str) -> dict[str, str]:
         InvitationUnknown: no such code for this experiment.
         InvitationUsed: the code was already used (also under a concurrent enrolment).
     """
-    code_hash, legacy = store._hashes(experiment, code)
-    with store._write() as conn:
+    code_hash, legacy = store.code_hashes(experiment, code)
+    with store.writing() as conn:
         row = conn.execute(
             invitations.update()
             .where(
@@ -63,7 +63,7 @@ def store_answers(
     before and after the pilot); returns its uid. The person is a pseudonym, never a code."""
     uid = f"{source}:{person}"
     stamp = now_iso()
-    with store._write() as conn:
+    with store.writing() as conn:
         row = conn.execute(
             sa.select(responses.c.answers).where(responses.c.experiment == experiment, responses.c.uid == uid)
         ).first()
@@ -95,7 +95,7 @@ def store_answers(
 
 def withdraw_person(store: SurveyStore, experiment: str, person: str) -> int:
     """Delete every response of a person (a participant who withdraws); returns how many."""
-    with store._write() as conn:
+    with store.writing() as conn:
         result = conn.execute(
             responses.delete().where(responses.c.experiment == experiment, responses.c.person == person)
         )

@@ -43,11 +43,17 @@ def option_id(instrument: Instrument, item: Item, value: int) -> str:
     return f"{field_id(instrument, item)}-{value}"
 
 
-def read_fields(pairs: Sequence[tuple[str, Any]], instruments: Sequence[Instrument]) -> dict[str, str]:
-    """The posted fields as a mapping; unknown, repeated or non-text fields are a FormProblem."""
+def read_fields(
+    pairs: Sequence[tuple[str, Any]], instruments: Sequence[Instrument], known: frozenset[str] | None = None
+) -> dict[str, str]:
+    """The posted fields as a mapping; unknown, repeated or non-text fields are a FormProblem.
+
+    `known`: the instruments' columns, when the caller has them already (`FormPlan`).
+    """
     if len(pairs) > MAX_FIELDS:
         raise FormProblem(422, f"too many fields ({len(pairs)})")
-    known = {col for inst in instruments for col in inst.columns}
+    if known is None:
+        known = frozenset(col for inst in instruments for col in inst.columns)
     fields: dict[str, str] = {}
     for name, value in pairs:
         if not isinstance(value, str):
@@ -70,55 +76,88 @@ def read_page(fields: dict[str, str], page_count: int) -> int:
     return page
 
 
-def _check(instrument: Instrument, item: Item, raw: str) -> Answer | None:
-    """An answer's value, None when empty; ValueError when not a value of its item."""
-    text = raw.strip()
-    if not text:
-        return None
-    if item.type == "likert":
-        assert instrument.scale is not None
-        if (
-            not (text.isascii() and text.isdigit())
-            or not instrument.scale.min <= int(text) <= instrument.scale.max
-        ):
-            raise ValueError("invalid")
-        return int(text)
-    if len(text) > item.max_length:
-        raise ValueError("too_long")
-    return text
+@dataclass(frozen=True)
+class _Question:
+    """What validation needs of one item, computed once per form rather than once per request."""
+
+    page: int
+    number: int
+    instrument: Instrument
+    item: Item
+    column: str
+    target: str
+    likert: tuple[int, int] | None
+    required: bool
+
+
+class FormPlan:
+    """The questions of a questionnaire in page order, as the form reads and checks them."""
+
+    def __init__(self, instruments: Sequence[Instrument]) -> None:
+        self.instruments = list(instruments)
+        self.columns = frozenset(col for inst in instruments for col in inst.columns)
+        self.questions: list[_Question] = []
+        for page, instrument in enumerate(instruments):
+            for number, item in enumerate(instrument.items, start=1):
+                likert = item.type == "likert" and instrument.scale is not None
+                scale = instrument.scale
+                self.questions.append(
+                    _Question(
+                        page=page,
+                        number=number,
+                        instrument=instrument,
+                        item=item,
+                        column=instrument.column(item),
+                        target=option_id(instrument, item, scale.min)
+                        if likert and scale is not None
+                        else field_id(instrument, item),
+                        likert=(scale.min, scale.max) if likert and scale is not None else None,
+                        required=item.is_required,
+                    )
+                )
+
+    def read_fields(self, pairs: Sequence[tuple[str, Any]]) -> dict[str, str]:
+        return read_fields(pairs, self.instruments, self.columns)
+
+    def validate(
+        self, fields: dict[str, str], pages: range, lang: str
+    ) -> tuple[dict[str, Answer], list[FieldError]]:
+        """Every answer posted (all pages), and the errors of the pages in `pages`.
+
+        Values on other pages are checked too: a bad value anywhere is an error on its own page.
+        """
+        answers: dict[str, Answer] = {}
+        errors: list[FieldError] = []
+        for q in self.questions:
+            raw = fields.get(q.column, "")
+            text = raw.strip() if raw else ""
+            if not text:
+                if q.required and q.page in pages:
+                    errors.append(self._error(q, "choose_answer", lang))
+                continue
+            if q.likert is not None:
+                if not (text.isascii() and text.isdigit()) or not q.likert[0] <= int(text) <= q.likert[1]:
+                    errors.append(self._error(q, "invalid_answer", lang))
+                    continue
+                answers[q.column] = int(text)
+            elif len(text) > q.item.max_length:
+                errors.append(self._error(q, "text_too_long", lang))
+            else:
+                answers[q.column] = text
+        return answers, errors
+
+    @staticmethod
+    def _error(q: _Question, key: str, lang: str) -> FieldError:
+        words = {"n": q.number, "text": _short(q.item.text.get(lang)), "max": q.item.max_length}
+        message: str = messages(lang)[key].format(**words)  # type: ignore[literal-required]
+        return FieldError(q.column, q.target, message, q.page)
 
 
 def validate(
     instruments: Sequence[Instrument], fields: dict[str, str], pages: range, lang: str
 ) -> tuple[dict[str, Answer], list[FieldError]]:
-    """Every answer posted (all pages), and the errors of the pages in `pages`.
-
-    Values on other pages are checked too: a bad value anywhere is an error on its own page.
-    """
-    t = messages(lang)
-    answers: dict[str, Answer] = {}
-    errors: list[FieldError] = []
-    for page, instrument in enumerate(instruments):
-        for number, item in enumerate(instrument.items, start=1):
-            column = instrument.column(item)
-            target = (
-                option_id(instrument, item, instrument.scale.min)
-                if (item.type == "likert" and instrument.scale is not None)
-                else field_id(instrument, item)
-            )
-            words = {"n": number, "text": _short(item.text.get(lang)), "max": item.max_length}
-            try:
-                value = _check(instrument, item, fields.get(column, ""))
-            except ValueError as exc:
-                key = "text_too_long" if str(exc) == "too_long" else "invalid_answer"
-                errors.append(FieldError(column, target, t[key].format(**words), page))
-                continue
-            if value is None:
-                if page in pages and item.is_required:
-                    errors.append(FieldError(column, target, t["choose_answer"].format(**words), page))
-                continue
-            answers[column] = value
-    return answers, errors
+    """Every answer posted (all pages), and the errors of the pages in `pages` (see `FormPlan.validate`)."""
+    return FormPlan(instruments).validate(fields, pages, lang)
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -97,21 +97,20 @@ class _Connection:
             self.writer.close()
 
 
-async def _submit_all(
-    base_url: str, instruments: Sequence[Instrument], codes: Sequence[str], connections: int, timeout_s: float
-) -> LoadResult:
+def prepared_submissions(
+    base_url: str, instruments: Sequence[Instrument], codes: Sequence[str], timeout_s: float = 60.0
+) -> tuple[str, list[bytes]]:
+    """The CSRF cookie of one browser (from the start page) and, per code, the body of its last page."""
     import urllib.parse
 
     import httpx
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
-        first = await client.get("/fr/")
+    first = httpx.get(f"{base_url}/fr/", timeout=timeout_s)
     match = re.search(r'name="csrf_token" value="([^"]+)"', first.text)
     if match is None:
         raise RuntimeError("the start page has no CSRF token")
     token = match.group(1)
     cookie = f"civiclab_csrf={first.cookies.get('civiclab_csrf')}"
-    url = urllib.parse.urlsplit(base_url)
     last_page = str(len(instruments) - 1)
     bodies = [
         urllib.parse.urlencode(
@@ -119,11 +118,20 @@ async def _submit_all(
         ).encode()
         for i, code in enumerate(codes)
     ]
-    statuses = [0] * len(codes)
-    latencies = [0.0] * len(codes)
+    return cookie, bodies
+
+
+async def _submit_all(
+    base_url: str, cookie: str, bodies: Sequence[bytes], connections: int, timeout_s: float
+) -> LoadResult:
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(base_url)
+    statuses = [0] * len(bodies)
+    latencies = [0.0] * len(bodies)
     errors: list[str] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(len(codes)):
+    for i in range(len(bodies)):
         queue.put_nowait(i)
     started = time.perf_counter()
 
@@ -146,7 +154,7 @@ async def _submit_all(
         finally:
             connection.close()
 
-    await asyncio.gather(*(worker() for _ in range(min(connections, len(codes)))))
+    await asyncio.gather(*(worker() for _ in range(min(connections, len(bodies)))))
     return LoadResult(statuses, latencies, time.perf_counter() - started, errors)
 
 
@@ -159,7 +167,8 @@ def submit_concurrently(
     timeout_s: float = 60.0,
 ) -> LoadResult:
     """Post one complete submission per code, all at once over up to `connections` sockets."""
-    return asyncio.run(_submit_all(base_url, instruments, codes, connections, timeout_s))
+    cookie, bodies = prepared_submissions(base_url, instruments, codes, timeout_s)
+    return asyncio.run(_submit_all(base_url, cookie, bodies, connections, timeout_s))
 
 
 def start_server(

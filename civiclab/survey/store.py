@@ -210,12 +210,13 @@ class SurveyStore:
             self._secret = lab_secret(SECRET_NAME)
         return hash_code(experiment, code, self._secret)
 
-    def _hashes(self, experiment: str, code: str) -> tuple[str, str]:
+    def code_hashes(self, experiment: str, code: str) -> tuple[str, str]:
         """The code's hash, and its legacy hash (codes handed out before the lab secret still work)."""
         return self._hash(experiment, code), legacy_hash_code(experiment, code)
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction (on SQLite, one at a time in this process)."""
         if self._write_lock is None:
             with self.engine.begin() as conn:
                 yield conn
@@ -245,9 +246,14 @@ class SurveyStore:
             }
             for c in codes
         ]
-        with self._write() as conn:
+        with self.writing() as conn:
             for i in range(0, len(rows), 500):
                 conn.execute(invitations.insert(), rows[i : i + 500])
+        if self.engine.dialect.name == "postgresql":
+            # Fresh statistics, so that submissions find their code by its unique hash from the first one
+            # (a table the planner believes empty is scanned whole for each code of a batch).
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE survey_invitations"))
         return codes
 
     def invitation(self, experiment: str, code: str) -> Invitation:
@@ -255,7 +261,7 @@ class SurveyStore:
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(invitations.c.used_at, invitations.c.segment).where(
-                    invitations.c.code_hash.in_(self._hashes(experiment, code)),
+                    invitations.c.code_hash.in_(self.code_hashes(experiment, code)),
                     invitations.c.experiment == experiment,
                 )
             ).first()
@@ -283,10 +289,10 @@ class SurveyStore:
             InvitationUnknown: no such code for this experiment.
             InvitationUsed: the code was already used (also under a concurrent submission).
         """
-        code_hash, legacy = self._hashes(experiment, code)
+        code_hash, legacy = self.code_hashes(experiment, code)
         stamp = now_iso()
         uid = f"web:{code_hash[:32]}"
-        with self._write() as conn:
+        with self.writing() as conn:
             # One statement both checks and uses the code: concurrent submissions of one code
             # cannot both see it unused (the row is locked by the UPDATE, or SQLite has one writer).
             row = conn.execute(
@@ -352,7 +358,7 @@ class SurveyStore:
         items = list(rows)
         stamp = now_iso()
         outcome = StoredImport()
-        with self._write() as conn:
+        with self.writing() as conn:
             table = conn.execute(sa.select(responses).where(responses.c.experiment == experiment)).all()
             stored = {r.uid: r for r in table}
             first_seen = {_stored_response(r).fingerprint: (r.filename or "", r.source) for r in table}

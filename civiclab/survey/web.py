@@ -23,13 +23,17 @@ from civiclab.home import text_setting
 from civiclab.privacy.spreadsheet import neutralise_row
 from civiclab.survey import forms
 from civiclab.survey.collect import SurveyContext, gather
+from civiclab.survey.groupcommit import GroupCommit
 from civiclab.survey.messages import MESSAGES, messages
 from civiclab.survey.ratelimit import configured_limit
 from civiclab.survey.results import public_results
 from civiclab.survey.scoring import score_survey
 from civiclab.survey.security import CSRF_COOKIE, FORM_HEADERS, admin_token_ok
-from civiclab.survey.store import InvitationUnknown, InvitationUsed, SurveyStore, normalise_code
+from civiclab.survey.store import InvitationUnknown, SurveyStore, normalise_code
+from civiclab.survey.submissions import Submission, store_submissions
 from civiclab.web.csrf import CSRF_FIELD, CsrfTokens
+from civiclab.web.direct import DirectPost
+from civiclab.web.formbody import UrlencodedReader, is_urlencoded
 from civiclab.web.headers import SecurityHeaders
 from civiclab.web.i18n import language_links, path_language
 from civiclab.web.limits import BodyLimit, RateLimit
@@ -37,6 +41,7 @@ from civiclab.web.templating import BASE_STYLESHEET, environment
 
 ADMIN_TOKEN_ENV = "CIVICLAB_SURVEY_ADMIN_TOKEN"
 MAX_BODY = 64 * 1024
+WRITERS, MAX_BATCH = 4, 256  # transactions in flight per process, submissions per transaction
 RESULTS_TTL_S = 60.0
 HERE = Path(__file__).parent
 STATIC = {"form.css": "text/css; charset=utf-8", "form.js": "text/javascript; charset=utf-8"}
@@ -57,12 +62,24 @@ def create_app(
     """
     posts_per_minute = configured_limit(rate_limit)
     env = environment(HERE / "templates")
+    env.auto_reload = False  # templates ship with civiclab: compiled once, never stat-ed again per page
     tokens = CsrfTokens(secret)
     instruments = ctx.instruments
+    plan = forms.FormPlan(instruments)  # what each submission is checked against, built once
+    body_reader = UrlencodedReader([*plan.columns, *forms.CONTROL_FIELDS], forms.MAX_FIELDS + 10)
     languages = list(ctx.spec.languages)
     static = {name: STATIC_FILES[name].read_bytes() for name in STATIC}
     results_cache: dict[str, tuple[float, Any]] = {}
+
+    async def store_batch(batch: list[Submission]) -> list[str | None]:
+        return await run_in_threadpool(store_submissions, store, ctx.experiment, batch)
+
+    # Submissions arriving together share a transaction; SQLite takes one writer at a time anyway.
+    submissions: GroupCommit[Submission, str | None] = GroupCommit(
+        store_batch, writers=1 if store.url.startswith("sqlite") else WRITERS, max_batch=MAX_BATCH
+    )
     app = FastAPI(title="civiclab survey", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.submissions = submissions  # for the tests: how many transactions stored them
 
     def title(lang: str) -> str:
         return ctx.spec.title.get(lang) or messages(lang)["default_title"]  # type: ignore[call-overload]
@@ -154,11 +171,16 @@ def create_app(
         )
 
     async def read_form(request: Request) -> dict[str, str]:
+        pairs: list[tuple[str, Any]]
         try:
-            form = await request.form(max_files=0, max_fields=forms.MAX_FIELDS + 10)
+            if is_urlencoded(request.headers.get("content-type")):  # what our pages send
+                pairs = body_reader.pairs(await request.body())
+            else:
+                form = await request.form(max_files=0, max_fields=forms.MAX_FIELDS + 10)
+                pairs = list(form.multi_items())
         except Exception as exc:  # a body the multipart/urlencoded parser cannot read
             raise forms.FormProblem(400, f"unreadable form: {type(exc).__name__}") from None
-        fields = forms.read_fields(list(form.multi_items()), instruments)
+        fields = plan.read_fields(pairs)
         if not tokens.check(request.cookies.get(CSRF_COOKIE), fields.get(CSRF_FIELD)):
             raise forms.FormProblem(400, "missing or invalid CSRF token")
         return fields
@@ -231,9 +253,8 @@ def create_app(
             code=fields.get("code", "")[:40],
         )
 
-    @app.post("/{lang}/survey", response_class=HTMLResponse)
     async def survey_post(request: Request, lang: str) -> Response:
-        lang = lang_or_404(lang)
+        """POST /{lang}/survey (`lang` one of the survey's): reached through `DirectPost`, not the router."""
         try:
             fields = await read_form(request)
             page = forms.read_page(fields, len(instruments))
@@ -241,7 +262,7 @@ def create_app(
             return problem_page(request, lang, problem)
         code = normalise_code(fields.get("code", ""))
         action = fields.get("action", "next")
-        answers, errors = forms.validate(instruments, fields, range(page + 1), lang)
+        answers, errors = plan.validate(fields, range(page + 1), lang)
         final = action != "back" and not errors and page == len(instruments) - 1
         if not final:  # a final submission checks its code in the same transaction that stores it
             if await code_state(code) != "open":  # used or unknown: the same answer
@@ -254,9 +275,8 @@ def create_app(
                     request, lang, first, code, answers, [e for e in errors if e.page == first], 422
                 )
             return survey_page(request, lang, page + 1, code, answers, [])
-        try:
-            await run_in_threadpool(store.submit, ctx.experiment, code, answers, lang, len(instruments))
-        except (InvitationUsed, InvitationUnknown):
+        stored = await submissions.submit(Submission(code, answers, lang, len(instruments)))
+        if stored is None:  # unknown or used (perhaps a moment ago, by the same code in another tab)
             return error_page(request, lang, 400, "code_invalid")
         results_cache.clear()
         return RedirectResponse(f"/{lang}/thanks", status_code=303)
@@ -376,5 +396,6 @@ def create_app(
     def rate_limited(scope: Any) -> tuple[bytes, bytes]:
         return too_large(scope, "rate_limited")
 
-    limited = RateLimit(BodyLimit(app, max_body, too_large), posts_per_minute, rate_limited)  # type: ignore[arg-type]
+    direct = DirectPost(app, "survey", languages, survey_post)
+    limited = RateLimit(BodyLimit(direct, max_body, too_large), posts_per_minute, rate_limited)
     return SecurityHeaders(limited, FORM_HEADERS)
