@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.tools import TIER_TOOLS, ci_is_set, missing_tool_of, require, set_strict
+from tests.workers import group_by_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -40,10 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("timeout") is None and any(item.get_closest_marker(t) for t in TIERS):
             item.add_marker(pytest.mark.timeout(TIER_TIMEOUT_S))
+    # Before xdist names each test's group (tests/workers.py).
+    group_by_file(config, items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
