@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.mlflow_schema import copy_schema_from
 from tests.tools import TIER_TOOLS, ci_is_set, missing_tool_of, require, set_strict
 from tests.workers import group_by_file
 
@@ -88,6 +89,12 @@ def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.delenv("CIVICLAB_KEY", raising=False)
         patch.delenv("CIVICLAB_TRUST", raising=False)
         yield home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_schema(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """MLflow's migrations run once per worker; each new SQLite store gets their result (tests/mlflow_schema.py)."""
+    copy_schema_from(tmp_path_factory.mktemp("mlflow-schema") / "mlflow.db")
 
 
 @pytest.fixture
