@@ -112,6 +112,11 @@ def store_uri(tmp_path: Path) -> str:
 @pytest.fixture
 def journey_spec(tmp_path: Path) -> Path:
     """A copy of the journey experiment (and its data) that a test may edit freely."""
+    return copy_journey(tmp_path)
+
+
+def copy_journey(tmp_path: Path) -> Path:
+    """Copy the journey experiment and its data under `tmp_path`/experiments; the spec's path."""
     folder = tmp_path / "experiments"
     shutil.copytree(EXPERIMENTS / "data" / "journey", folder / "data" / "journey")
     shutil.copytree(EXPERIMENTS / "data" / "survey" / "journey", folder / "data" / "survey" / "journey")
