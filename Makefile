@@ -16,6 +16,10 @@ export DO_NOT_TRACK := true
 SLOW_TIERS := integration or browser or evm_node or lrs or ray or slow or packaging
 # Under CI a test whose tool (PostgreSQL, Chromium, anvil, the LRS, Ray, the node packages) is missing fails instead of skipping.
 REQUIRE_TOOLS := $(if $(filter-out 0 false no,$(CI)),--require-tools)
+# The tests run on every core (pytest-xdist): one file, or one xdist_group, per worker at a time, the heaviest
+# first (tests/workers.py). `make pytest WORKERS=0` runs them in this one process, for a debugger or -s.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadgroup --no-loadscope-reorder
 
 .PHONY: demo test test-fast install node lrs bytecode lint typecheck pytest bench ui clean
 
@@ -60,12 +64,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy civiclab pilots evaluators
 
 pytest: $(STAMP) $(NODE_STAMP) $(LRS_STAMP) bytecode
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(REQUIRE_TOOLS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(REQUIRE_TOOLS)
 
 test: lint typecheck pytest
 
 test-fast: $(STAMP) bytecode
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not ($(SLOW_TIERS))"
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PARALLEL) -m "not ($(SLOW_TIERS))"
 
 bench: $(STAMP) $(LRS_STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.mlflow_schema import copy_schema_from
 from tests.tools import TIER_TOOLS, ci_is_set, missing_tool_of, require, set_strict
+from tests.workers import group_by_file
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -40,10 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("timeout") is None and any(item.get_closest_marker(t) for t in TIERS):
             item.add_marker(pytest.mark.timeout(TIER_TIMEOUT_S))
+    # Before xdist names each test's group (tests/workers.py).
+    group_by_file(config, items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -87,6 +91,12 @@ def civiclab_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_schema(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """MLflow's migrations run once per worker; each new SQLite store gets their result (tests/mlflow_schema.py)."""
+    copy_schema_from(tmp_path_factory.mktemp("mlflow-schema") / "mlflow.db")
+
+
 @pytest.fixture
 def lab_home(civiclab_home: Path) -> Path:
     """The lab's secrets folder (CIVICLAB_HOME) of this test session, never the developer's."""
@@ -102,6 +112,11 @@ def store_uri(tmp_path: Path) -> str:
 @pytest.fixture
 def journey_spec(tmp_path: Path) -> Path:
     """A copy of the journey experiment (and its data) that a test may edit freely."""
+    return copy_journey(tmp_path)
+
+
+def copy_journey(tmp_path: Path) -> Path:
+    """Copy the journey experiment and its data under `tmp_path`/experiments; the spec's path."""
     folder = tmp_path / "experiments"
     shutil.copytree(EXPERIMENTS / "data" / "journey", folder / "data" / "journey")
     shutil.copytree(EXPERIMENTS / "data" / "survey" / "journey", folder / "data" / "survey" / "journey")

@@ -3,7 +3,6 @@ drawn as records come back (backpressure), never all at once."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,14 +22,22 @@ SESSIONS = 400
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[object]:
     """A real local Ray cluster on 127.0.0.1 (2 CPUs, no dashboard, no usage statistics)."""
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        # "local": a cluster of this test's own, never one another worker or `ray start` left to join.
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            _node_ip_address="127.0.0.1",
+        )
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
 
 def run_root(spec: Path, uri: str, **overrides: object) -> tuple[str, int]:

@@ -120,14 +120,22 @@ def test_a_pooled_session_past_its_timeout_fails_and_the_run_finishes(
 
 @pytest.fixture
 def ray_cluster() -> Iterator[object]:
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        # "local": a cluster of this test's own, never one another worker or `ray start` left to join.
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            _node_ip_address="127.0.0.1",
+        )
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
 
 @pytest.mark.ray

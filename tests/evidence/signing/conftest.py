@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,7 @@ def _key(name: str) -> None:
         init_key(name)
 
 
-@pytest.fixture
-def keys(civiclab_home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The lab's signing key (the one runs use), a committee member's, an outsider's, and an
-    attacker's key made in another home (the attacker has none of the others)."""
+def _make_keys(civiclab_home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     from tests.reviewer_keys import reviewer_key
 
     _key(LAB)
@@ -34,6 +32,45 @@ def keys(civiclab_home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
         init_key("attacker", home=attacker_home)
     attacker: Signer = load_signer("attacker", home=attacker_home)
     return {"lab": LAB, "member": MEMBER, "outsider": OUTSIDER, "attacker": attacker}
+
+
+@pytest.fixture
+def keys(civiclab_home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The lab's signing key (the one runs use), a committee member's, an outsider's, and an
+    attacker's key made in another home (the attacker has none of the others)."""
+    return _make_keys(civiclab_home, monkeypatch)
+
+
+@dataclass(frozen=True)
+class SignedStore:
+    uri: str
+    run_id: str
+
+
+@pytest.fixture(scope="module")
+def pristine_signed(tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path) -> SignedStore:
+    """One signed journey run (60 sessions, no energy meter) made once for the module, in a store of
+    its own that no test changes: a test that tampers takes `signed_copy`."""
+    from civiclab.plugins.experiment import load_experiment
+    from civiclab.run.runner import run_experiment
+    from tests.conftest import copy_journey
+
+    root = tmp_path_factory.mktemp("pristine")
+    with pytest.MonkeyPatch.context() as patch:
+        _make_keys(civiclab_home, patch)
+        experiment = load_experiment(
+            copy_journey(root), {"population.sessions": 60, "energy.tracker": "none"}
+        )
+        uri = f"sqlite:///{root / 'store' / 'mlflow.db'}"
+        return SignedStore(uri, run_experiment(experiment, tracking_uri=uri).run_id)
+
+
+@pytest.fixture
+def signed_copy(pristine_signed: SignedStore, tmp_path: Path, keys: dict[str, Any]) -> SignedStore:
+    """This test's own copy of the module's signed run and its store (tests/store_copy.py)."""
+    from tests.store_copy import copy_store
+
+    return SignedStore(copy_store(pristine_signed.uri, tmp_path / "store"), pristine_signed.run_id)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ the real CLI; the rule itself is also exercised alone on review rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from civiclab.evidence.verify.committee import decide
 from civiclab.evidence.verify.result import ReviewRow
 from civiclab.evidence.verify.verification import verify
 from civiclab.store.tracker import Tracker
-from tests.evidence.signing.conftest import verify_cli
+from tests.evidence.signing.conftest import SignedStore, verify_cli
 from tests.reviewer_keys import reviewer_key
 
 CHAIR, DIALLO, PETIT = "martin", "diallo", "petit"
@@ -178,8 +177,7 @@ def test_a_trust_file_whose_keys_or_rule_can_be_confused_is_refused(
 
 @pytest.mark.slow
 def test_an_untrusted_review_is_listed_ignored_and_the_chair_still_decides(
-    signed_run: Callable[..., Any],
-    store_uri: str,
+    signed_copy: SignedStore,
     keys: dict[str, Any],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -187,7 +185,7 @@ def test_an_untrusted_review_is_listed_ignored_and_the_chair_still_decides(
     from civiclab.cli import main
 
     trust = committee_trust(tmp_path / "trust.yaml", keys["lab"], {"quorum": 1, "chair": "required"})
-    run_id = signed_run(store_uri).run_id
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     # Anyone with a key and write access, posing as the chair, without --trust: recorded, signed by them.
     assert main(["--tracking-uri", store_uri, "review", run_id, "--key", keys["outsider"],
                  "--reviewer", "Dr Martin", "--decision", "approve", "--comment", "Looks great, GO"]) == 0  # fmt: skip
@@ -237,11 +235,11 @@ def test_an_untrusted_review_is_listed_ignored_and_the_chair_still_decides(
 
 @pytest.mark.slow
 def test_a_quorum_with_the_chair_and_a_member_who_leaves(
-    signed_run: Callable[..., Any], store_uri: str, keys: dict[str, Any], tmp_path: Path
+    signed_copy: SignedStore, keys: dict[str, Any], tmp_path: Path
 ) -> None:
     trust = committee_trust(tmp_path / "trust.yaml", keys["lab"], {"quorum": 2, "chair": "required"})
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     tracker = Tracker(store_uri)
-    run_id = signed_run(store_uri).run_id
     add_review(tracker, run_id, key=DIALLO, decision="approve", trust_path=trust)
     first = verify(tracker, run_id, trust)
     assert first.committee is not None and first.committee.state == "awaiting"  # 1 of the 2 needed
@@ -266,13 +264,13 @@ def test_a_quorum_with_the_chair_and_a_member_who_leaves(
 
 @pytest.mark.slow
 def test_a_review_signed_offline_is_recorded_once_and_only_on_the_state_it_signed(
-    signed_run: Callable[..., Any], store_uri: str, keys: dict[str, Any], tmp_path: Path,
+    signed_copy: SignedStore, keys: dict[str, Any], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     from civiclab.cli import main
 
     trust = committee_trust(tmp_path / "trust.yaml", keys["lab"], {"quorum": 1})
-    run_id = signed_run(store_uri).run_id
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     base = ["--tracking-uri", store_uri, "review", run_id, "--trust", str(trust)]
     offline, stale = tmp_path / "review.json", tmp_path / "stale.json"
     assert main([*base, "--key", DIALLO, "--decision", "revise", "--out", str(stale)]) == 0
@@ -291,13 +289,13 @@ def test_a_review_signed_offline_is_recorded_once_and_only_on_the_state_it_signe
 
 @pytest.mark.slow
 def test_a_corrupt_pending_review_record_is_one_line_naming_it(
-    signed_run: Callable[..., Any], store_uri: str, capsys: pytest.CaptureFixture[str]
+    signed_copy: SignedStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from civiclab.cli import main
     from civiclab.evidence.review_record import pending_path
 
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     tracker = Tracker(store_uri)
-    run_id = signed_run(store_uri).run_id
     wal = pending_path(tracker, run_id, tracker.local_artifact_dir(run_id))
     wal.write_text('{"event": ')
     capsys.readouterr()

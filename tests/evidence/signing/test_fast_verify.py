@@ -8,7 +8,6 @@ import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from civiclab.evidence.verify import auditcheck
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.tracker import Tracker
+from tests.evidence.signing.conftest import SignedStore
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -48,24 +48,24 @@ def _rechain(audit: Path, lines: list[bytes]) -> None:
 
 
 @pytest.mark.slow
-def test_the_byte_pass_finds_what_the_full_pass_finds(signed_run: Callable[..., Any], store_uri: str) -> None:
-    audit, sessions, events = _files(store_uri, signed_run(store_uri, sessions=40).run_id)
+def test_the_byte_pass_finds_what_the_full_pass_finds(signed_copy: SignedStore) -> None:
+    audit, sessions, events = _files(signed_copy.uri, signed_copy.run_id)
     reference, reference_kept = _full(audit, sessions, events)
     kept: list[dict[str, Any]] = []
     with gc_tuned():
         found = auditcheck._byte_pass(audit, sessions, events, kept)
     assert found == reference
-    assert (found.opened, found.closed, found.events) == (40, 40, events)
-    assert kept == reference_kept and len(kept) == 40
+    assert (found.opened, found.closed, found.events) == (60, 60, events)
+    assert kept == reference_kept and len(kept) == 60
 
 
 @pytest.mark.slow
 def test_a_correctly_hashed_line_that_is_not_canonical_is_left_to_the_full_pass(
-    signed_run: Callable[..., Any], store_uri: str
+    signed_copy: SignedStore,
 ) -> None:
     """A space in one event, every hash after it recomputed: the bytes link, but the event is not its
     canonical form, so the chain's definition does not hold; only parsing the line can tell."""
-    audit, sessions, events = _files(store_uri, signed_run(store_uri, sessions=20).run_id)
+    audit, sessions, events = _files(signed_copy.uri, signed_copy.run_id)
     lines = audit.read_bytes().splitlines(keepends=True)
     assert b'"kind":"' in lines[5]
     lines[5] = lines[5].replace(b'"kind":"', b'"kind": "', 1)
@@ -78,11 +78,11 @@ def test_a_correctly_hashed_line_that_is_not_canonical_is_left_to_the_full_pass(
 
 @pytest.mark.slow
 def test_an_event_changed_in_both_files_and_rechained_gives_the_same_findings(
-    signed_run: Callable[..., Any], store_uri: str
+    signed_copy: SignedStore,
 ) -> None:
     """The same edit in the audit log and in sessions.jsonl, hashes recomputed: both passes find the same
     chain, with a root other than the one the run signed (which `verify` compares)."""
-    audit, sessions, events = _files(store_uri, signed_run(store_uri, sessions=20).run_id)
+    audit, sessions, events = _files(signed_copy.uri, signed_copy.run_id)
     signed_root = _full(audit, sessions, events)[0].run_root
     lines = audit.read_bytes().splitlines(keepends=True)
     target = next(i for i, line in enumerate(lines) if b'"kind":"session.open"' in line) + 1
@@ -103,10 +103,8 @@ def test_an_event_changed_in_both_files_and_rechained_gives_the_same_findings(
 
 
 @pytest.mark.slow
-def test_verify_on_a_sqlite_store_does_not_import_mlflow(
-    signed_run: Callable[..., Any], store_uri: str, trust_file: Path
-) -> None:
-    run_id = signed_run(store_uri, sessions=20).run_id
+def test_verify_on_a_sqlite_store_does_not_import_mlflow(signed_copy: SignedStore, trust_file: Path) -> None:
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     script = (
         "import sys\n"
         "from civiclab.cli import main\n"

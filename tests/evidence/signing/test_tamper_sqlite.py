@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.evidence.signing.attacks import sqlite_store
-from tests.evidence.signing.conftest import verify_cli
+from tests.evidence.signing.conftest import SignedStore, verify_cli
 from tests.evidence.signing.matrix import ATTACKS, Attack
 
-
-@pytest.fixture(scope="module")
-def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One SQLite store for the module: creating its schema costs seconds, each attack has its run."""
-    return f"sqlite:///{tmp_path_factory.mktemp('tamper') / 'mlflow.db'}"
+# The journey is run and signed once for the module (`pristine_signed`); each test tampers with its own
+# copy of that store (`signed_copy`), so an attack never sees another's.
 
 
 @pytest.mark.slow
 def test_an_untampered_signed_run_verifies(
-    signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
+    signed_copy: SignedStore, trust_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = signed_run(store_uri)
-    code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
+    code, table, err = verify_cli(store_uri, run_id, trust_file, capsys)
     assert code == 0, err
     assert table["ok"] and table["kind"] == "signed" and table["trusted"] is True
     assert table["signer"] == "Lab Belleval"
@@ -51,8 +47,7 @@ def test_an_untampered_signed_run_verifies(
 
 
 def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caught(
-    signed_run: Callable[..., Any],
-    store_uri: str,
+    signed_copy: SignedStore,
     trust_file: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -64,8 +59,8 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     from civiclab.evidence.verify import auditcheck
 
     monkeypatch.setattr(auditcheck, "KEEP_AT_MOST", 10)
-    result = signed_run(store_uri)
-    code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
+    code, table, err = verify_cli(store_uri, run_id, trust_file, capsys)
     assert code == 0, err
     rows = {c["name"]: c for c in table["checks"]}
     assert rows["evaluators re-run"]["status"] == "ok"
@@ -73,14 +68,14 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
 
     from civiclab.store.tracker import Tracker
 
-    folder = Tracker(store_uri).local_artifact_dir(result.run_id)
+    folder = Tracker(store_uri).local_artifact_dir(run_id)
     assert folder is not None
     lines = (folder / "sessions.jsonl").read_text().splitlines()
     first = json.loads(lines[0])
     first["outcome"] = "abandoned" if first["outcome"] != "abandoned" else "completed"
     lines[0] = json.dumps(first)
     (folder / "sessions.jsonl").write_text("\n".join(lines) + "\n")
-    code, table, _ = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    code, table, _ = verify_cli(store_uri, run_id, trust_file, capsys)
     rows = {c["name"]: c for c in table["checks"]}
     assert code == 1 and rows["sessions"]["status"] == "failed"
     assert rows["evaluators re-run"]["status"] == "failed"  # streamed from the edited file
@@ -90,20 +85,19 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
 @pytest.mark.slow
 def test_tamper_matrix_sqlite(
     attack: Attack,
-    signed_run: Callable[..., Any],
-    store_uri: str,
+    signed_copy: SignedStore,
     trust_file: Path,
     keys: dict[str, Any],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = signed_run(store_uri)
+    store_uri, run_id = signed_copy.uri, signed_copy.run_id
     store = sqlite_store(store_uri)
-    attack.apply(store, result.run_id, keys)
-    code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
+    attack.apply(store, run_id, keys)
+    code, table, err = verify_cli(store_uri, run_id, trust_file, capsys)
     assert code == 1, table
     rows = {c["name"]: c for c in table["checks"]}
     for check, words in attack.expect:
         assert rows[check]["status"] == "failed", (check, rows[check])
         assert words in rows[check]["detail"], (check, rows[check]["detail"])
     first = next(c for c in table["checks"] if c["status"] == "failed")
-    assert f"verify failed: run {result.run_id}: {first['name']}: " in err
+    assert f"verify failed: run {run_id}: {first['name']}: " in err
