@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from civiclab.evidence.signing.keys import Signer, init_key, keys_dir, load_signer
+from tests.audit_formats import audit_format
 from tests.evidence.signing.matrix import write_trust
+
+__all__ = ["audit_format"]
 
 LAB, MEMBER, OUTSIDER = "lab-belleval", "martin", "mallory"
 

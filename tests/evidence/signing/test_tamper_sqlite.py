@@ -21,7 +21,11 @@ def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.mark.slow
 def test_an_untampered_signed_run_verifies(
-    signed_run: Callable[..., Any], store_uri: str, trust_file: Path, capsys: pytest.CaptureFixture[str]
+    signed_run: Callable[..., Any],
+    store_uri: str,
+    trust_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    audit_format: int,
 ) -> None:
     result = signed_run(store_uri)
     code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
@@ -56,6 +60,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     trust_file: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    audit_format: int,
 ) -> None:
     """Past `KEEP_AT_MOST` sessions verify holds none: the re-run streams sessions.jsonl, with the
     same values, and an edited signed metric is still caught by the re-run."""
@@ -95,6 +100,7 @@ def test_tamper_matrix_sqlite(
     trust_file: Path,
     keys: dict[str, Any],
     capsys: pytest.CaptureFixture[str],
+    audit_format: int,
 ) -> None:
     result = signed_run(store_uri)
     store = sqlite_store(store_uri)
@@ -102,7 +108,7 @@ def test_tamper_matrix_sqlite(
     code, table, err = verify_cli(store_uri, result.run_id, trust_file, capsys)
     assert code == 1, table
     rows = {c["name"]: c for c in table["checks"]}
-    for check, words in attack.expect:
+    for check, words in attack.expected(audit_format):
         assert rows[check]["status"] == "failed", (check, rows[check])
         assert words in rows[check]["detail"], (check, rows[check]["detail"])
     first = next(c for c in table["checks"] if c["status"] == "failed")
