@@ -339,7 +339,9 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("6 audit log truncated by 40 events, manifest rewritten", _truncate_40,
            (("audit chain", "no run.close"),)),
     Attack("7 chain without run.close", _no_run_close, (("audit chain", "no run.close"),)),
-    Attack("7 a session opened but never closed", _unclosed_session, (("audit chain", "opened inside another"),)),
+    Attack("7 a session opened but never closed", _unclosed_session, (("audit chain", "opened inside another"),),
+           # format 2 cannot hold half a session: a whole session line is dropped, and the chain comes up short
+           expect_format2=(("audit chain", "line 61: run.close is not the last event of the signed run"),)),
     Attack("8 sessions.jsonl and metrics.json edited, manifest rewritten", _sessions_file,
            (("sessions", "outcome differs from the audit chain"), ("artifacts", "sha256 differs"),
             ("evaluators re-run", "the records give"))),
