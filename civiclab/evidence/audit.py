@@ -8,9 +8,10 @@ Two formats, told apart by the first line (`run.open`, whose payload names `audi
   between `session.open` and `session.close` events, and the session is written again, whole, in
   `sessions.jsonl`.
 - **2**: a session is ONE line, `{"hash","prev","seq","session":<canonical session>}` with
-  `hash = sha256(prev || "session:" || canonical_json(session))`, and the session's line in
-  `sessions.jsonl` is the same bytes: each session is serialised and hashed once, not 27 times and then
-  serialised again. Run events (`run.open`, `run.resume`, `run.close`) and reviews keep format 1's line.
+  `hash = sha256(prev || "session:" || canonical_json(session))`, the session being the stored record
+  without its `timings` (wall-clock measures, never chained, as in format 1), and the session's line in
+  `sessions.jsonl` is the same bytes with `,"timings":{…}` added before the last brace: each session is
+  serialised and hashed once, not 27 times and then serialised again. Run events (`run.open`, `run.resume`, `run.close`) and reviews keep format 1's line.
   The chain still names the line, hence the session, that was altered; the root commits to every session.
 Readers re-serialise the parsed event rather than hash the bytes sliced from the line: measured,
 orjson re-serialises a ~200-byte event faster than Python can check where the slice ends

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from civiclab.run.resume import Recovery
 
 REDACTED_FIELDS = ("data", "steps", "error")
+TIMINGS_KEY = b',"timings":'  # format 2: what follows the chained session in its sessions.jsonl line
 FLUSH_EVERY_SESSIONS = 1000
 FLUSH_EVERY_S = 1.0  # what a crash or a kill may cost: at most a second of sessions
 
@@ -173,9 +174,13 @@ class Journal:
         """Redact one session, append it to the audit log and the sessions file; return the stored record."""
         clean, changed = _redacted_dict(record)
         if self.format == PER_SESSION:
+            # Timings are wall-clock measures, different at each run: the chain leaves them out (as
+            # format 1 did), so that a spec and seed give one root; the stored line adds them after it.
+            timings = clean.pop("timings", None) or {}
             body = canonical_bytes(clean)
+            clean["timings"] = timings
             self.audit.append_session(body)
-            self._held_sessions.append(body + b"\n")
+            self._held_sessions.append(body[:-1] + TIMINGS_KEY + canonical_bytes(timings) + b"}\n")
             return self._closed(record, clean, changed)
         events = clean["events"]
         first_ts = events[0]["ts"] if events else ""

@@ -82,18 +82,39 @@ def test_format_2_writes_each_session_once_the_same_bytes_in_both_files(tmp_path
     # Worked by hand: a session line's link is sha256(prev || "session:" || the sessions.jsonl line).
     prev = lines[0]["hash"]
     for i, line in enumerate(raw[1:-1]):
-        digest = hashlib.sha256(prev.encode() + b"session:" + stored[i]).hexdigest()
+        # The stored line is the chained session, then its timings (never chained: they vary by run).
+        chained = stored[i][: stored[i].rindex(b',"timings":')] + b"}"
+        assert json.loads(chained) == {k: v for k, v in json.loads(stored[i]).items() if k != "timings"}
+        digest = hashlib.sha256(prev.encode() + b"session:" + chained).hexdigest()
         assert line == b'{"hash":"%s","prev":"%s","seq":%d,"session":%s}' % (
             digest.encode(),
             prev.encode(),
             i + 1,
-            stored[i],
+            chained,
         )
         prev = digest
     assert lines[0]["prev"] == GENESIS and lines[-1]["prev"] == prev
     assert chain.events == len(lines) == 3 + 2
     assert verify_audit_log(tmp_path / "audit.jsonl") == chain
     assert (chain.opened, chain.closed) == (3, 3)
+
+
+def test_format_2_roots_do_not_depend_on_timings(tmp_path: Path) -> None:
+    """The same sessions timed differently (as two runs of one spec and seed are) give one root."""
+    roots = []
+    for run, seconds in ((tmp_path / "a", 0.01), (tmp_path / "b", 9.5)):
+        run.mkdir()
+        with Journal(run, START) as journal:
+            journal.open_run({"experiment": "x"})
+            for i in range(3):
+                record = session(i)
+                record.timings["pilot_s"] = seconds
+                journal.session(record)
+            roots.append(journal.close_run().root)
+        assert json.loads((run / "sessions.jsonl").read_text().splitlines()[0])["timings"] == {
+            "pilot_s": seconds
+        }
+    assert roots[0] == roots[1]
 
 
 def test_personal_data_is_redacted_before_either_file_is_written(tmp_path: Path, audit_format: int) -> None:

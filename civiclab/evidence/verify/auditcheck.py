@@ -5,7 +5,7 @@ copies of the same claim, every session of `sessions.jsonl` is rebuilt from the 
 `session.open` … `session.close` events and compared, line by line.
 
 In a format-2 audit log (`civiclab.evidence.audit`) a session is one line holding the very bytes of its
-line in `sessions.jsonl`: the comparison is of the two whole sessions.
+line in `sessions.jsonl` but its timings: the comparison is of the two whole sessions.
 
 Two passes give the same answer. The byte pass runs first: it hashes each line's event bytes as they
 stand, checks that the line is exactly what the writer writes (`{"event":E,"hash":H,"prev":P,"seq":N}`,
@@ -128,6 +128,7 @@ class _Undecided(Exception):
 
 _LINE_HEAD = b'{"event":'
 _SESSION_HEAD = b'{"hash":"'
+_TIMINGS_KEY = b',"timings":'
 _SESSION_LINE = b'{"hash":"%b","prev":"%b","seq":%d,"session":%b}\n'
 _LINE_TAIL = b',"hash":"%b","prev":"%b","seq":%d}\n'
 _TAIL_FIXED = len(_LINE_TAIL % (b"0" * 64, b"0" * 64, 0)) - 1  # without the sequence number's digits
@@ -238,18 +239,23 @@ def _canonical_event(body: bytes) -> dict[str, Any]:
 
 
 def _stored_session(fh: Any) -> tuple[dict[str, Any], bytes]:
-    """The next line of sessions.jsonl, parsed, and its bytes, when they are its canonical form."""
+    """The next line of sessions.jsonl, parsed, and the bytes of its chained part (all but its timings,
+    written last), when they are that part's canonical form and the rest is exactly its timings."""
     line = fh.readline()
-    body = line[:-1]
-    if not line.endswith(b"\n"):
+    cut = line.rfind(_TIMINGS_KEY)
+    if cut < 0 or not line.endswith(b"}\n"):
         raise _Undecided
+    body = line[:cut] + b"}"
     try:
-        stored = orjson.loads(body)
+        stored = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise _Undecided from None
-    if type(stored) is not dict or type(stored.get("events")) is not list:
+    if type(stored) is not dict or type(stored.get("events")) is not list or "timings" not in stored:
         raise _Undecided
-    if orjson.dumps(stored, option=CANONICAL_OPTIONS) != body:
+    chained = {key: value for key, value in stored.items() if key != "timings"}
+    if orjson.dumps(chained, option=CANONICAL_OPTIONS) != body:
+        raise _Undecided
+    if line[cut:] != _TIMINGS_KEY + orjson.dumps(stored["timings"], option=CANONICAL_OPTIONS) + b"}\n":
         raise _Undecided
     return stored, body
 
@@ -394,7 +400,8 @@ def _compare_session(fh: Any, number: int, derived: dict[str, Any], whole: bool 
         raise AuditProblem(f"sessions.jsonl: line {number}: not valid JSON") from None
     if type(stored) is not dict:
         raise AuditProblem(f"sessions.jsonl: line {number}: not a session")
-    keys = sorted(set(derived) | set(stored)) if whole else list(derived)
+    # In format 2 the chain holds every field of the stored session but its timings (never chained).
+    keys = sorted(set(derived) | (set(stored) - {"timings"})) if whole else list(derived)
     for key in keys:
         if stored.get(key) != derived.get(key):
             raise AuditProblem(
