@@ -9,6 +9,9 @@ Each is printed per session, per event and as a ratio to the pilot's own time.
 Before the journal fast path (08f6671), same machine, cpu time: journal 129 µs a session
 (5.0 µs an event), verify_audit_log 0.89 s and check_audit_log 2.30 s for 10,000 sessions.
 
+Each is measured for the audit log's format 1 (a line per event, as every run before format 2) and
+format 2 (a line per session, the same bytes as in sessions.jsonl), with the ratio of the two.
+
 Usage: python bench/bench_journal.py [--sessions 10000] [--repeat 3]
 """
 
@@ -30,6 +33,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    from civiclab.evidence import audit
     from civiclab.evidence.audit import verify_audit_log
     from civiclab.evidence.verify.auditcheck import check_audit_log
     from civiclab.plugins.experiment import load_experiment
@@ -48,14 +52,18 @@ def main() -> None:
         records = [pilot.run_session(plan) for plan in plans]
         pilot_s = time.process_time() - t0
 
-    best: dict[str, float] = {}
+    best: dict[tuple[str, int], float] = {}
+    chains = {}
+    sizes = {}
 
     def timed(name: str, seconds: float) -> None:
-        best[name] = min(best.get(name, seconds), seconds)
+        key = (name, audit.WRITTEN_FORMAT)
+        best[key] = min(best.get(key, seconds), seconds)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for _ in range(args.repeat):
+        for audit_format in [1, 2] * args.repeat:
+            audit.WRITTEN_FORMAT = audit_format
             with gc_tuned():  # as the runner writes sessions
                 t0 = time.process_time()
                 journal = Journal(folder, experiment.spec.population.start)
@@ -70,17 +78,21 @@ def main() -> None:
             t0 = time.process_time()
             check_audit_log(folder / "audit.jsonl", folder / "sessions.jsonl", chain.events, [])
             timed("check_audit_log", time.process_time() - t0)
-        size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
+            chains[audit.WRITTEN_FORMAT] = chain
+            sizes[audit.WRITTEN_FORMAT] = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
 
-    print(f"sessions                 {n}  ({chain.events} chain events, {chain.events / n:.1f} a session)")
-    print(
-        f"files written            {size_mb:.0f} MB (audit.jsonl + sessions.jsonl); root {chain.root[:16]}…"
-    )
-    print(f"pilot alone (baseline)   {pilot_s:6.3f} s cpu  {pilot_s / n * 1e6:6.1f} µs a session")
-    for name, seconds in best.items():
+    print(f"sessions                 {n}")
+    for f, chain in chains.items():
         print(
-            f"{name:<24} {seconds:6.3f} s cpu  {seconds / n * 1e6:6.1f} µs a session"
-            f"  {seconds / chain.events * 1e6:5.2f} µs an event  ratio to pilot {seconds / pilot_s:.2f}"
+            f"format {f}: {chain.events} chain lines ({chain.events / n:.1f} a session), files written "
+            f"{sizes[f]:.0f} MB (audit.jsonl + sessions.jsonl); root {chain.root[:16]}…"
+        )
+    print(f"pilot alone (baseline)   {pilot_s:6.3f} s cpu  {pilot_s / n * 1e6:6.1f} µs a session")
+    for (name, f), seconds in sorted(best.items()):
+        print(
+            f"{name:<17} format {f} {seconds:6.3f} s cpu  {seconds / n * 1e6:6.1f} µs a session"
+            f"  ratio to pilot {seconds / pilot_s:.2f}"
+            + (f"  format 2 / format 1 {seconds / best[(name, 1)]:.2f}" if f == 2 else "")
         )
     print(
         f"load average             {os.getloadavg()[0]:.2f} (2 cores shared: cpu time, best of {args.repeat})"

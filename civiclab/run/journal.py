@@ -3,7 +3,9 @@
 Every event goes through redaction before a byte is written, and every event civiclab adds itself
 (`run.open`, `session.open`, `session.close`, `run.close`) gets its `seq` from one counter: they
 form the run's own sequence 0, 1, 2, … (a pilot's events keep the numbers the pilot gave them,
-0…n-1 within their session). A session's line in `sessions.jsonl` and its events in the audit log are
+0…n-1 within their session). New runs write the audit log in format 2 (`civiclab.evidence.audit`): a
+session is one line, the same bytes as its line in `sessions.jsonl`, serialised and hashed once;
+`run.open` names the format, and a resumed run goes on in the format it started with. A session's line in `sessions.jsonl` and its events in the audit log are
 flushed in the same step, so after a crash or a kill the two files hold the same sessions; each flush
 that ends on a session boundary appends a MAC'd checkpoint of both (`civiclab.run.journal_mac`).
 """
@@ -16,7 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from civiclab.evidence.audit import AuditSummary, AuditWriter
+from civiclab.evidence import audit as audit_log
+from civiclab.evidence.audit import PER_EVENT, PER_SESSION, AuditSummary, AuditWriter
 from civiclab.privacy.redaction import redact, redact_or_same
 from civiclab.records import SessionRecord, canonical_bytes
 from civiclab.store.schema import AUDIT_FILE, SESSIONS_FILE
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from civiclab.run.resume import Recovery
 
 REDACTED_FIELDS = ("data", "steps", "error")
+TIMINGS_KEY = b',"timings":'  # format 2: what follows the chained session in its sessions.jsonl line
 FLUSH_EVERY_SESSIONS = 1000
 FLUSH_EVERY_S = 1.0  # what a crash or a kill may cost: at most a second of sessions
 
@@ -127,6 +131,7 @@ class Journal:
             self._sessions: IO[bytes] = (folder / SESSIONS_FILE).open("wb")
             self._run_seq = 0  # the run's own events: run.open, session.open/close, run.close
             self.opened = self.closed = self.failed = 0
+            self.format = audit_log.WRITTEN_FORMAT
         else:  # a killed run, cut back by `recover` to the sessions both files hold whole
             verified = (resume.events, resume.root)
             self.audit = AuditWriter(folder / AUDIT_FILE, resume=True, held=True, verified=verified)
@@ -134,6 +139,7 @@ class Journal:
             self._run_seq = resume.next_run_seq
             self.opened = self.closed = resume.sessions
             self.failed = resume.failed
+            self.format = resume.audit_format
         self._boundary = self.audit.seq  # audit lines at the end of the last whole session (or run event)
 
     def _own(self, kind: str, session_id: str, ts: str, payload: dict[str, Any]) -> None:
@@ -152,6 +158,8 @@ class Journal:
         self._run_seq += 1
 
     def open_run(self, payload: dict[str, Any]) -> None:
+        if self.format != PER_EVENT:  # format 1 never named itself: its runs' roots stay what they were
+            payload = {**payload, "audit_format": self.format}
         self._own("run.open", "", self.ts, payload)
         self._boundary = self.audit.seq
         self.flush()
@@ -165,6 +173,15 @@ class Journal:
     def session(self, record: SessionRecord) -> SessionRecord:
         """Redact one session, append it to the audit log and the sessions file; return the stored record."""
         clean, changed = _redacted_dict(record)
+        if self.format == PER_SESSION:
+            # Timings are wall-clock measures, different at each run: the chain leaves them out (as
+            # format 1 did), so that a spec and seed give one root; the stored line adds them after it.
+            timings = clean.pop("timings", None) or {}
+            body = canonical_bytes(clean)
+            clean["timings"] = timings
+            self.audit.append_session(body)
+            self._held_sessions.append(body[:-1] + TIMINGS_KEY + canonical_bytes(timings) + b"}\n")
+            return self._closed(record, clean, changed)
         events = clean["events"]
         first_ts = events[0]["ts"] if events else ""
         last_ts = events[-1]["ts"] if events else first_ts
@@ -179,6 +196,9 @@ class Journal:
             {"outcome": record.outcome, "error": clean.get("error")},
         )
         self._held_sessions.append(canonical_bytes(clean) + b"\n")
+        return self._closed(record, clean, changed)
+
+    def _closed(self, record: SessionRecord, clean: dict[str, Any], changed: bool) -> SessionRecord:
         self.opened += 1
         self.closed += 1
         self.failed += record.outcome == "failed"

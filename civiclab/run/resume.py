@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from civiclab.errors import AuditError, SpecError
-from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.evidence.audit import GENESIS, PER_EVENT, PER_SESSION, declared_format, entry_hash
 from civiclab.run.journal_mac import Checkpoint, SessionsDigest, keep_checkpoints, read_checkpoints
 from civiclab.store.schema import AUDIT_FILE, RESUMABLE, RESUMED_TAG, SESSIONS_FILE, SPEC_SHA256_TAG
 from civiclab.store.stored_run import StoredRun
@@ -46,6 +46,8 @@ class Recovery:
     dropped_sessions: int
     digest: SessionsDigest = field(compare=False)
     """The kept sessions file's running sha256: the journal's next checkpoints go on from it."""
+    audit_format: int = PER_EVENT
+    """The audit log's format (`civiclab.evidence.audit`): the run goes on in the one it started with."""
 
 
 def _complete_lines(path: Path, snapshots: set[int]) -> tuple[list[int], dict[int, Any]]:
@@ -83,10 +85,11 @@ class _Mark:
     next_run_seq: int
 
 
-def _audit_marks(audit: Path) -> tuple[list[_Mark], int]:
-    """Verify every whole line of the audit log; return where it may be cut, and its whole lines."""
+def _audit_marks(audit: Path) -> tuple[list[_Mark], int, int]:
+    """Verify every whole line of the audit log; return where it may be cut, its whole lines and its format."""
     marks: list[_Mark] = []
     prev, offset, count, closed = GENESIS, 0, 0, 0
+    audit_format, next_run_seq = PER_EVENT, 0
     with audit.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.endswith(b"\n"):
@@ -97,9 +100,18 @@ def _audit_marks(audit: Path) -> tuple[list[_Mark], int]:
                 break
             if entry.get("seq") != number - 1 or entry.get("prev") != prev:
                 raise AuditError(f"{audit.name}: line {number}: link to the previous line is broken")
-            if link_hash(prev, entry["event"]) != entry["hash"]:
+            if number == 1:
+                audit_format = declared_format(entry)
+            session = entry.get("session")
+            if session is not None and audit_format != PER_SESSION:
+                raise AuditError(f"{audit.name}: line {number}: a session line in a format-1 audit log")
+            if entry_hash(prev, entry) != entry["hash"]:
                 raise AuditError(f"{audit.name}: line {number}: hash does not match the event")
             prev, offset, count = entry["hash"], offset + len(line), count + 1
+            if session is not None:  # format 2: a whole session, a place to cut
+                closed += 1
+                marks.append(_Mark(offset, count, prev, closed, session.get("session_id", ""), next_run_seq))
+                continue
             kind = entry["event"].get("kind")
             if kind == "run.close":
                 raise AuditError(f"{audit.name}: the run was closed; there is nothing to resume")
@@ -108,10 +120,9 @@ def _audit_marks(audit: Path) -> tuple[list[_Mark], int]:
             if kind in ("run.open", "run.resume", "session.close"):
                 event = entry["event"]
                 # civiclab numbers its own events with one counter (run.open, session.open/close...)
-                marks.append(
-                    _Mark(offset, count, prev, closed, event.get("session_id", ""), event["seq"] + 1)
-                )
-    return marks, count
+                next_run_seq = event["seq"] + 1
+                marks.append(_Mark(offset, count, prev, closed, event.get("session_id", ""), next_run_seq))
+    return marks, count, audit_format
 
 
 def recover(art_dir: Path, run_id: str) -> Recovery:
@@ -129,7 +140,7 @@ def recover(art_dir: Path, run_id: str) -> Recovery:
     audit, sessions = art_dir / AUDIT_FILE, art_dir / SESSIONS_FILE
     if not audit.exists():
         raise AuditError(f"{audit}: missing, nothing to resume")
-    marks, whole_events = _audit_marks(audit)
+    marks, whole_events, audit_format = _audit_marks(audit)
     if not marks:
         raise AuditError(f"{audit.name}: no run.open event, nothing to resume")
     checkpoints, checkpoint_ends = read_checkpoints(run_id)
@@ -172,6 +183,7 @@ def recover(art_dir: Path, run_id: str) -> Recovery:
         dropped_events=whole_events - cut.events,
         dropped_sessions=len(session_ends) - keep,
         digest=SessionsDigest(digests[point.sessions_bytes], keep, point.sessions_bytes),
+        audit_format=audit_format,
     )
 
 

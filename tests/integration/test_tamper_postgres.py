@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from civiclab.evidence import audit
 from civiclab.plugins.experiment import load_experiment
 from civiclab.run.runner import run_experiment
 from tests.evidence.signing.attacks import Store, postgres_store
@@ -51,7 +52,7 @@ def test_tamper_matrix_on_a_postgresql_backed_server(
         code, table, err = verify_cli(server_store.uri, result.run_id, trust_file, capsys)
         rows = {c["name"]: c for c in table["checks"]}
         assert code == 1, (attack.name, table)
-        for check, words in attack.expect:
+        for check, words in attack.expected(audit.WRITTEN_FORMAT):
             assert rows[check]["status"] == "failed", (attack.name, check, rows[check])
             assert words in rows[check]["detail"], (attack.name, check, rows[check]["detail"])
         caught[attack.name] = next(c["name"] for c in table["checks"] if c["status"] == "failed")

@@ -60,6 +60,19 @@ def test_serial_process_pool_and_ray_runs_have_the_same_audit_root(
     assert on_ray == serial
 
 
+@pytest.mark.timeout(600)
+def test_serial_and_process_pool_runs_have_the_same_audit_root_in_either_format(
+    journey_spec: Path, tmp_path: Path, audit_format: int
+) -> None:
+    """Sessions timed differently in each process (their `timings`) still give one root: the chain
+    never holds timings."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    serial = run_root(journey_spec, uri)
+    pool = run_root(journey_spec, uri, **{"executor.kind": "process", "executor.batch": 16})
+    assert serial[1] == SESSIONS
+    assert pool == serial
+
+
 @pytest.mark.timeout(300)
 def test_a_pool_draws_plans_only_as_records_come_back(journey_spec: Path) -> None:
     exp = load_experiment(journey_spec, {"population.sessions": 2000})

@@ -128,7 +128,9 @@ def test_a_sigkilled_run_resumes_to_the_records_and_metrics_of_an_uninterrupted_
     summary = verify_audit_log(folder / "audit.jsonl")
     assert summary.opened == summary.closed == SESSIONS
     resumes = [
-        e["event"] for e in iter_audit_log(folder / "audit.jsonl") if e["event"]["kind"] == "run.resume"
+        e["event"]
+        for e in iter_audit_log(folder / "audit.jsonl")
+        if "event" in e and e["event"]["kind"] == "run.resume"
     ]
     assert len(resumes) == 1
     assert 0 < resumes[0]["payload"]["sessions_kept"] <= kept_before

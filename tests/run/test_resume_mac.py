@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from civiclab.errors import AuditError
-from civiclab.evidence.audit import GENESIS, link_hash, verify_audit_log
+from civiclab.evidence.audit import GENESIS, PER_SESSION, entry_hash, verify_audit_log
 from civiclab.evidence.verify.manifestcheck import verify_run_manifest
 from civiclab.plugins.experiment import load_experiment
 from civiclab.plugins.piloting import EventLog, Pilot
@@ -103,12 +103,15 @@ def rewrite_failed_as_completed(folder: Path) -> int:
     entries = [orjson.loads(line) for line in (folder / "audit.jsonl").read_bytes().splitlines()]
     prev = GENESIS
     for entry in entries:
-        event = entry["event"]
-        if event["kind"] == "session.close" and event["session_id"] in changed:
-            event["payload"] = {"outcome": "completed", "error": None}
-        if event["kind"] == "journey.abandon" and event["session_id"] in changed:
-            event["kind"] = "journey.complete"
-        entry["prev"], entry["hash"] = prev, link_hash(prev, event)
+        session = entry.get("session")
+        if session is not None and session["session_id"] in changed:  # format 2: the line is the session
+            entry["session"] = next(row for row in rows if row["session_id"] == session["session_id"])
+        for event in [entry["event"]] if "event" in entry else entry["session"]["events"]:
+            if event["kind"] == "session.close" and event["session_id"] in changed:
+                event["payload"] = {"outcome": "completed", "error": None}
+            if event["kind"] == "journey.abandon" and event["session_id"] in changed:
+                event["kind"] = "journey.complete"
+        entry["prev"], entry["hash"] = prev, entry_hash(prev, entry)
         prev = entry["hash"]
     (folder / "audit.jsonl").write_bytes(b"".join(canonical_bytes(e) + b"\n" for e in entries))
     verify_audit_log(folder / "audit.jsonl")  # the rewrite holds together on its own
@@ -136,7 +139,7 @@ def mac_again(run_id: str, folder: Path) -> None:
 
 
 def test_a_killed_run_resumes_to_its_end_and_leaves_no_mac_behind(
-    journey_spec: Path, store_uri: str, tmp_path: Path
+    journey_spec: Path, store_uri: str, tmp_path: Path, audit_format: int
 ) -> None:
     spec = ledger_spec(journey_spec, tmp_path, replayable=True)
     run_id, folder = killed_run(spec, store_uri)
@@ -152,13 +155,16 @@ def test_a_killed_run_resumes_to_its_end_and_leaves_no_mac_behind(
         if '"kind":"run.resume"' in line
     ]
     assert len(resumes) == 1 and resumes[0]["sessions_kept"] == KILL_AT
+    # A resumed run goes on in the format it started with: a format-1 run gets no session line.
+    with_sessions = '"session":{' in (folder / "audit.jsonl").read_text()
+    assert with_sessions == (audit_format == PER_SESSION)
     assert resumes[0]["sessions_rederived"] == KILL_AT  # a replayable pilot's kept sessions, run again
     outcomes = [json.loads(line)["outcome"] for line in (folder / "sessions.jsonl").read_text().splitlines()]
     assert outcomes.count("failed") == len(range(0, SESSIONS, 3))
 
 
 def test_resume_refuses_a_journal_rewritten_in_the_store(
-    journey_spec: Path, store_uri: str, tmp_path: Path
+    journey_spec: Path, store_uri: str, tmp_path: Path, audit_format: int
 ) -> None:
     spec = ledger_spec(journey_spec, tmp_path, replayable=False)
     run_id, folder = killed_run(spec, store_uri)
@@ -175,7 +181,7 @@ def test_resume_refuses_a_journal_rewritten_in_the_store(
 
 
 def test_resume_refuses_kept_sessions_their_plans_do_not_give_even_when_vouched_for(
-    journey_spec: Path, store_uri: str, tmp_path: Path
+    journey_spec: Path, store_uri: str, tmp_path: Path, audit_format: int
 ) -> None:
     spec = ledger_spec(journey_spec, tmp_path, replayable=True)
     run_id, folder = killed_run(spec, store_uri)

@@ -273,7 +273,12 @@ def test_sigkill_leaves_a_readable_chain_and_the_next_run_marks_the_killed_run_f
 
     (tmp_path / "prefix.jsonl").write_text("\n".join(lines) + "\n")
     assert verify_audit_log(tmp_path / "prefix.jsonl").events == len(lines)  # flushed whole, never cut
-    closed = [json.loads(line)["event"]["session_id"] for line in lines if '"kind":"session.close"' in line]
+    entries = [json.loads(line) for line in lines]
+    closed = [  # a format-2 session line, or a format-1 session.close event
+        e["session"]["session_id"] if "session" in e else e["event"]["session_id"]
+        for e in entries
+        if "session" in e or e["event"]["kind"] == "session.close"
+    ]
     stored = [json.loads(line)["session_id"] for line in (folder / "sessions.jsonl").read_text().splitlines()]
     assert stored and stored == closed
 

@@ -4,6 +4,9 @@ The audit log is the primary record; `sessions.jsonl` is derived from it. So ins
 copies of the same claim, every session of `sessions.jsonl` is rebuilt from the audit log's
 `session.open` … `session.close` events and compared, line by line.
 
+In a format-2 audit log (`civiclab.evidence.audit`) a session is one line holding the very bytes of its
+line in `sessions.jsonl` but its timings: the comparison is of the two whole sessions.
+
 Two passes give the same answer. The byte pass runs first: it hashes each line's event bytes as they
 stand, checks that the line is exactly what the writer writes (`{"event":E,"hash":H,"prev":P,"seq":N}`,
 canonical), and proves each event inside a session canonical and equal to the stored session's event
@@ -22,7 +25,16 @@ from typing import Any
 
 import orjson
 
-from civiclab.evidence.audit import GENESIS, link_hash, link_problem, parse_entry
+from civiclab.evidence.audit import (
+    GENESIS,
+    PER_EVENT,
+    PER_SESSION,
+    SESSION_DOMAIN,
+    declared_format,
+    entry_hash,
+    link_problem,
+    parse_entry,
+)
 from civiclab.evidence.review_record import REVIEW_EVENT
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.records import CANONICAL_OPTIONS
@@ -62,9 +74,9 @@ def valid_prefix(path: Path) -> AuditFindings:
                 entry = orjson.loads(line)
             except orjson.JSONDecodeError:
                 break
-            if type(entry) is not dict or "event" not in entry:
+            if type(entry) is not dict or ("event" not in entry and type(entry.get("session")) is not dict):
                 break
-            if link_hash(prev, entry["event"]) != entry.get("hash"):
+            if entry_hash(prev, entry) != entry.get("hash"):
                 break
             if entry.get("seq") != number or entry.get("prev") != prev:
                 break
@@ -115,6 +127,9 @@ class _Undecided(Exception):
 
 
 _LINE_HEAD = b'{"event":'
+_SESSION_HEAD = b'{"hash":"'
+_TIMINGS_KEY = b',"timings":'
+_SESSION_LINE = b'{"hash":"%b","prev":"%b","seq":%d,"session":%b}\n'
 _LINE_TAIL = b',"hash":"%b","prev":"%b","seq":%d}\n'
 _TAIL_FIXED = len(_LINE_TAIL % (b"0" * 64, b"0" * 64, 0)) - 1  # without the sequence number's digits
 _BOUNDARIES = frozenset({"session.open", "session.close", "run.close", REVIEW_EVENT})
@@ -131,8 +146,26 @@ def _byte_pass(
     stored: dict[str, Any] = {}
     expected: list[Any] = []  # the stored session's events still to be found in the audit log
     at, number = 0, -1
+    audit_format = PER_EVENT
     with audit_path.open("rb") as fh, sessions_path.open("rb") as sessions_fh:
         for number, line in enumerate(fh):
+            if line.startswith(_SESSION_HEAD):  # format 2: the stored session's bytes, hashed as they stand
+                if audit_format != PER_SESSION or number >= run_events:
+                    raise _Undecided
+                stored, body = _stored_session(sessions_fh)
+                digest = sha256(prev + SESSION_DOMAIN + body).hexdigest().encode("ascii")
+                if line != _SESSION_LINE % (digest, prev, number, body):
+                    raise _Undecided
+                prev = digest
+                facts.opened += 1
+                facts.closed += 1
+                if keep is not None:
+                    if len(keep) < KEEP_AT_MOST:
+                        keep.append(stored)
+                    else:
+                        keep.clear()
+                        keep = None
+                continue
             cut = len(line) - _TAIL_FIXED - len(str(number))
             body = line[9:cut]
             digest = sha256(prev + body).hexdigest().encode("ascii")
@@ -151,6 +184,10 @@ def _byte_pass(
                 continue
             event = _canonical_event(body)
             kind = event.get("kind")
+            if number == 0:
+                audit_format = declared_format({"event": event})
+            if audit_format == PER_SESSION and kind in ("session.open", "session.close"):
+                raise _Undecided
             if number >= run_events:
                 if kind != REVIEW_EVENT:
                     raise _Undecided
@@ -201,6 +238,28 @@ def _canonical_event(body: bytes) -> dict[str, Any]:
     return event
 
 
+def _stored_session(fh: Any) -> tuple[dict[str, Any], bytes]:
+    """The next line of sessions.jsonl, parsed, and the bytes of its chained part (all but its timings,
+    written last), when they are that part's canonical form and the rest is exactly its timings."""
+    line = fh.readline()
+    cut = line.rfind(_TIMINGS_KEY)
+    if cut < 0 or not line.endswith(b"}\n"):
+        raise _Undecided
+    body = line[:cut] + b"}"
+    try:
+        stored = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise _Undecided from None
+    if type(stored) is not dict or type(stored.get("events")) is not list or "timings" not in stored:
+        raise _Undecided
+    chained = {key: value for key, value in stored.items() if key != "timings"}
+    if orjson.dumps(chained, option=CANONICAL_OPTIONS) != body:
+        raise _Undecided
+    if line[cut:] != _TIMINGS_KEY + orjson.dumps(stored["timings"], option=CANONICAL_OPTIONS) + b"}\n":
+        raise _Undecided
+    return stored, body
+
+
 def _next_session(fh: Any) -> dict[str, Any]:
     try:
         stored = orjson.loads(fh.readline())
@@ -220,17 +279,40 @@ def _check_audit_log(
     events: list[dict[str, Any]] = []
     sessions_fh = sessions_path.open("rb") if sessions_path is not None else None
     line_of_session = 0
+    audit_format = PER_EVENT
     try:
         with audit_path.open("rb") as fh:
             for number, line in enumerate(fh):
                 entry = _parse(line, number)
-                event = entry["event"]
+                if number == 0:
+                    audit_format = declared_format(entry)
+                if "session" in entry and audit_format != PER_SESSION:
+                    raise AuditProblem(f"{_at(number)}: a session line in a format-1 audit log")
                 problem = link_problem(entry, number, prev)
                 if problem is not None:
                     raise AuditProblem(f"{_at(number)}: {problem}")
                 prev = entry["hash"]
                 facts.valid_events = facts.events = number + 1
+                if "session" in entry:
+                    session = entry["session"]
+                    if number >= run_events:
+                        raise AuditProblem(f"{_at(number)}: a session after the run closed")
+                    facts.opened += 1
+                    facts.closed += 1
+                    line_of_session += 1
+                    if sessions_fh is not None:
+                        stored = _compare_session(sessions_fh, line_of_session, session, whole=True)
+                        if keep is not None:
+                            if len(keep) < KEEP_AT_MOST:
+                                keep.append(stored)
+                            else:
+                                keep.clear()
+                                keep = None
+                    continue
+                event = entry["event"]
                 kind = event.get("kind") if isinstance(event, dict) else None
+                if audit_format == PER_SESSION and kind in ("session.open", "session.close"):
+                    raise AuditProblem(f"{_at(number)}: a {kind} event in a format-2 audit log")
                 if number >= run_events:
                     if kind != REVIEW_EVENT:
                         raise AuditProblem(f"{_at(number)}: a {kind!r} event after the run closed")
@@ -305,19 +387,24 @@ def _parse(line: bytes, number: int) -> dict[str, Any]:
     return entry
 
 
-def _compare_session(fh: Any, number: int, derived: dict[str, Any]) -> dict[str, Any]:
+def _compare_session(fh: Any, number: int, derived: dict[str, Any], whole: bool = False) -> dict[str, Any]:
+    """The next stored session, when it says what the audit log says (all it says, when `whole`)."""
     line = fh.readline()
     if not line.strip():
         raise AuditProblem(
-            f"sessions.jsonl: line {number}: missing; the audit log closes session {derived['session_id']}"
+            f"sessions.jsonl: line {number}: missing; the audit log closes session {derived.get('session_id')}"
         )
     try:
         stored = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise AuditProblem(f"sessions.jsonl: line {number}: not valid JSON") from None
-    for key, value in derived.items():
-        if stored.get(key) != value:
+    if type(stored) is not dict:
+        raise AuditProblem(f"sessions.jsonl: line {number}: not a session")
+    # In format 2 the chain holds every field of the stored session but its timings (never chained).
+    keys = sorted(set(derived) | (set(stored) - {"timings"})) if whole else list(derived)
+    for key in keys:
+        if stored.get(key) != derived.get(key):
             raise AuditProblem(
-                f"sessions.jsonl: line {number} ({derived['session_id']}): {key} differs from the audit chain"
+                f"sessions.jsonl: line {number} ({derived.get('session_id')}): {key} differs from the audit chain"
             )
     return stored  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civiclab.evidence.audit import GENESIS, link_hash
+from civiclab.evidence.audit import GENESIS, link_hash, session_hash
 from civiclab.evidence.manifest import Manifest, artifact_digests
 from civiclab.store.tracker import Tracker
 
@@ -106,12 +106,23 @@ def read_chain(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (folder / "audit.jsonl").read_text().splitlines()]
 
 
+def chain_items(folder: Path) -> list[dict[str, Any]]:
+    """Each line of the audit log as `write_chain` takes it: its event, or `{"session": …}` for a
+    format-2 session line."""
+    return [line["event"] if "event" in line else {"session": line["session"]} for line in read_chain(folder)]
+
+
 def write_chain(folder: Path, events: list[dict[str, Any]]) -> None:
-    """Re-link a list of events into a valid chain: anyone can, no key is needed."""
+    """Re-link a list of events (and format-2 sessions) into a valid chain: anyone can, no key is needed."""
     prev, lines = GENESIS, []
-    for seq, event in enumerate(events):
-        digest = link_hash(prev, event)
-        lines.append(json.dumps({"event": event, "hash": digest, "prev": prev, "seq": seq}, sort_keys=True))
+    for seq, item in enumerate(events):
+        if "session" in item and "kind" not in item:
+            digest = session_hash(prev, item["session"])
+            line = {"session": item["session"], "hash": digest, "prev": prev, "seq": seq}
+        else:
+            digest = link_hash(prev, item)
+            line = {"event": item, "hash": digest, "prev": prev, "seq": seq}
+        lines.append(json.dumps(line, sort_keys=True))
         prev = digest
     (folder / "audit.jsonl").write_text("\n".join(lines) + "\n")
 

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 
 from civiclab.evidence.signing.keys import Signer, init_key, keys_dir, load_signer
+from tests.audit_formats import audit_format
 from tests.evidence.signing.matrix import write_trust
+
+__all__ = ["audit_format"]
 
 LAB, MEMBER, OUTSIDER = "lab-belleval", "martin", "mallory"
 
@@ -48,21 +51,44 @@ class SignedStore:
 
 
 @pytest.fixture(scope="module")
-def pristine_signed(tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path) -> SignedStore:
-    """One signed journey run (60 sessions, no energy meter) made once for the module, in a store of
-    its own that no test changes: a test that tampers takes `signed_copy`."""
+def pristine_runs(
+    tmp_path_factory: pytest.TempPathFactory, civiclab_home: Path
+) -> Callable[[int], SignedStore]:
+    """One signed journey run (60 sessions, no energy meter) per audit format, made once for the module
+    on first use, each in a store of its own that no test changes: a test that tampers takes `signed_copy`."""
+    from civiclab.evidence import audit
     from civiclab.plugins.experiment import load_experiment
     from civiclab.run.runner import run_experiment
     from tests.conftest import copy_journey
 
-    root = tmp_path_factory.mktemp("pristine")
-    with pytest.MonkeyPatch.context() as patch:
-        _make_keys(civiclab_home, patch)
-        experiment = load_experiment(
-            copy_journey(root), {"population.sessions": 60, "energy.tracker": "none"}
-        )
-        uri = f"sqlite:///{root / 'store' / 'mlflow.db'}"
-        return SignedStore(uri, run_experiment(experiment, tracking_uri=uri).run_id)
+    made: dict[int, SignedStore] = {}
+
+    def run_in(audit_format: int) -> SignedStore:
+        if audit_format not in made:
+            root = tmp_path_factory.mktemp(f"pristine-format{audit_format}")
+            with pytest.MonkeyPatch.context() as patch:
+                _make_keys(civiclab_home, patch)
+                patch.setattr(audit, "WRITTEN_FORMAT", audit_format)
+                experiment = load_experiment(
+                    copy_journey(root), {"population.sessions": 60, "energy.tracker": "none"}
+                )
+                uri = f"sqlite:///{root / 'store' / 'mlflow.db'}"
+                made[audit_format] = SignedStore(uri, run_experiment(experiment, tracking_uri=uri).run_id)
+        return made[audit_format]
+
+    return run_in
+
+
+@pytest.fixture
+def pristine_signed(
+    pristine_runs: Callable[[int], SignedStore], request: pytest.FixtureRequest
+) -> SignedStore:
+    """The module's signed run in the format this test writes (`audit_format` when it asks for it)."""
+    from civiclab.evidence import audit
+
+    if "audit_format" in request.fixturenames:
+        request.getfixturevalue("audit_format")  # set before the format is read
+    return pristine_runs(audit.WRITTEN_FORMAT)
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ class Attack:
     # Plants a link or special file in the artifact folder civiclab reads directly. Behind an MLflow
     # server civiclab receives downloaded copies (regular files), so these apply to local stores only.
     local_files: bool = False
+    # What verify names instead in a format-2 audit log (a session is one line), where it differs.
+    expect_format2: tuple[tuple[str, str], ...] | None = None
+
+    def expected(self, audit_format: int) -> tuple[tuple[str, str], ...]:
+        return self.expect_format2 if audit_format == 2 and self.expect_format2 is not None else self.expect
 
 
 def _metric_value(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
@@ -39,7 +44,7 @@ def _recommendation(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
 def _keyless_consistent(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = store.artifacts(run_id)
-    events = [line["event"] for line in a.read_chain(folder)][:-10]
+    events = a.chain_items(folder)[:-10]
     a.write_chain(folder, events)
     a.forge_metric_file(folder, "human_centered.completion_rate", 0.99)
     a.rewrite_manifest(store, run_id, folder)
@@ -58,22 +63,23 @@ def _scorecard_go(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
 def _truncate_40(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = store.artifacts(run_id)
-    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-40])
+    a.write_chain(folder, a.chain_items(folder)[:-40])
     a.rewrite_manifest(store, run_id, folder)
 
 
 def _no_run_close(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = store.artifacts(run_id)
-    events = [line["event"] for line in a.read_chain(folder)]
-    assert events[-1]["kind"] == "run.close"
+    events = a.chain_items(folder)
+    assert events[-1].get("kind") == "run.close"
     a.write_chain(folder, events[:-1])
     a.rewrite_manifest(store, run_id, folder)
 
 
 def _unclosed_session(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = store.artifacts(run_id)
-    events = [line["event"] for line in a.read_chain(folder)]
-    first_close = next(i for i, e in enumerate(events) if e["kind"] == "session.close")
+    events = a.chain_items(folder)
+    # Format 1: a session.close dropped; format 2 has no such event: a whole session line is dropped.
+    first_close = next(i for i, e in enumerate(events) if e.get("kind") == "session.close" or "session" in e)
     a.write_chain(folder, events[:first_close] + events[first_close + 1 :])
     a.rewrite_manifest(store, run_id, folder)
 
@@ -95,7 +101,7 @@ def _review_removed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
     add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
     folder = store.artifacts(run_id)
-    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-1])
+    a.write_chain(folder, a.chain_items(folder)[:-1])
     a.rewrite_manifest(store, run_id, folder, reviews=[])
 
 
@@ -171,7 +177,7 @@ def _actor_renamed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
 
     add_review(store.tracker, run_id, key=ctx["member"], decision="reject", comment="too many abandon")
     folder = store.artifacts(run_id)
-    events = [line["event"] for line in a.read_chain(folder)]
+    events = a.chain_items(folder)
     events[-1]["actor"] = "Pr Chair"
     a.write_chain(folder, events)
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -191,8 +197,8 @@ def _two_reviews(store: a.Store, run_id: str, ctx: dict[str, Any]) -> Path:
 
 def _rechain_reviews(store: a.Store, run_id: str, folder: Path, reviews: list[dict[str, Any]]) -> None:
     """Write the run's events followed by `reviews`, and make the manifest and tags agree with them."""
-    events = [line["event"] for line in a.read_chain(folder)]
-    run_events = [e for e in events if e["kind"] != "review"]
+    events = a.chain_items(folder)
+    run_events = [e for e in events if e.get("kind") != "review"]
     a.write_chain(folder, run_events + reviews)
     chain = a.read_chain(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -211,19 +217,19 @@ def _rechain_reviews(store: a.Store, run_id: str, folder: Path, reviews: list[di
 
 def _first_review_dropped(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = _two_reviews(store, run_id, ctx)
-    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    reviews = [e for e in a.chain_items(folder) if e.get("kind") == "review"]
     _rechain_reviews(store, run_id, folder, reviews[1:])
 
 
 def _reviews_reordered(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = _two_reviews(store, run_id, ctx)
-    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    reviews = [e for e in a.chain_items(folder) if e.get("kind") == "review"]
     _rechain_reviews(store, run_id, folder, reviews[::-1])
 
 
 def _review_replayed(store: a.Store, run_id: str, ctx: dict[str, Any]) -> None:
     folder = _two_reviews(store, run_id, ctx)
-    reviews = [line["event"] for line in a.read_chain(folder) if line["event"]["kind"] == "review"]
+    reviews = [e for e in a.chain_items(folder) if e.get("kind") == "review"]
     _rechain_reviews(store, run_id, folder, [*reviews, reviews[0]])
 
 
@@ -333,7 +339,9 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("6 audit log truncated by 40 events, manifest rewritten", _truncate_40,
            (("audit chain", "no run.close"),)),
     Attack("7 chain without run.close", _no_run_close, (("audit chain", "no run.close"),)),
-    Attack("7 a session opened but never closed", _unclosed_session, (("audit chain", "opened inside another"),)),
+    Attack("7 a session opened but never closed", _unclosed_session, (("audit chain", "opened inside another"),),
+           # format 2 cannot hold half a session: a whole session line is dropped, and the chain comes up short
+           expect_format2=(("audit chain", "line 61: run.close is not the last event of the signed run"),)),
     Attack("8 sessions.jsonl and metrics.json edited, manifest rewritten", _sessions_file,
            (("sessions", "outcome differs from the audit chain"), ("artifacts", "sha256 differs"),
             ("evaluators re-run", "the records give"))),

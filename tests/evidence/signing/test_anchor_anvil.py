@@ -104,7 +104,7 @@ def test_each_review_is_anchored_and_dropping_the_last_one_is_caught(
     # The last review (the REJECT) cut consistently: chain, manifest, tags.
     store = a.sqlite_store(store_uri)
     folder = store.artifacts(result.run_id)
-    a.write_chain(folder, [line["event"] for line in a.read_chain(folder)][:-1])
+    a.write_chain(folder, a.chain_items(folder)[:-1])
     import json
 
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -148,7 +148,7 @@ def test_attack_6_truncated_and_reanchored_on_a_new_registry(
     result, trust = anchored()
     store = a.sqlite_store(store_uri)
     folder = store.artifacts(result.run_id)
-    events = [line["event"] for line in a.read_chain(folder)][:-40]
+    events = a.chain_items(folder)[:-40]
     a.write_chain(folder, events)
     from civiclab.evidence.anchoring import anchor_statement
     from civiclab.evidence.audit import verify_audit_log

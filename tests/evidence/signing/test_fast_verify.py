@@ -8,17 +8,25 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from civiclab.evidence import audit as audit_log
 from civiclab.evidence.verify import auditcheck
 from civiclab.plugins.gctune import gc_tuned
 from civiclab.store.tracker import Tracker
 from tests.evidence.signing.conftest import SignedStore
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def _format_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These edit format-1 lines (an event a line); a test asking for `audit_format` runs both."""
+    monkeypatch.setattr(audit_log, "WRITTEN_FORMAT", audit_log.PER_EVENT)
 
 
 def _files(uri: str, run_id: str) -> tuple[Path, Path, int]:
@@ -48,7 +56,7 @@ def _rechain(audit: Path, lines: list[bytes]) -> None:
 
 
 @pytest.mark.slow
-def test_the_byte_pass_finds_what_the_full_pass_finds(signed_copy: SignedStore) -> None:
+def test_the_byte_pass_finds_what_the_full_pass_finds(signed_copy: SignedStore, audit_format: int) -> None:
     audit, sessions, events = _files(signed_copy.uri, signed_copy.run_id)
     reference, reference_kept = _full(audit, sessions, events)
     kept: list[dict[str, Any]] = []
@@ -73,6 +81,36 @@ def test_a_correctly_hashed_line_that_is_not_canonical_is_left_to_the_full_pass(
     with pytest.raises(auditcheck._Undecided), gc_tuned():
         auditcheck._byte_pass(audit, sessions, events, [])
     with pytest.raises(auditcheck.AuditProblem, match=r"audit.jsonl: line 6: hash does not match the event"):
+        auditcheck.check_audit_log(audit, sessions, events, [])
+
+
+@pytest.mark.slow
+def test_a_format_2_session_hashed_as_written_but_not_canonical_is_left_to_the_full_pass(
+    signed_run: Callable[..., Any], store_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A space in one session, the same bytes in both files, every hash after it recomputed from the bytes:
+    they link, but the session is not its canonical form; the full pass names the line."""
+    monkeypatch.setattr(audit_log, "WRITTEN_FORMAT", audit_log.PER_SESSION)
+    audit, sessions, events = _files(store_uri, signed_run(store_uri, sessions=20).run_id)
+    lines = audit.read_bytes().splitlines(keepends=True)
+    stored = sessions.read_bytes().splitlines(keepends=True)
+    stored[2] = stored[2].replace(b'"kind":"', b'"kind": "', 1)
+    sessions.write_bytes(b"".join(stored))
+    prev, out = lines[0][lines[0].rindex(b'"hash":"') + 8 :][:64], [lines[0]]
+    for seq, line in enumerate(lines[1:], start=1):
+        if line.startswith(b'{"hash"'):
+            body = stored[seq - 1][: stored[seq - 1].rindex(b',"timings":')] + b"}"
+            digest = hashlib.sha256(prev + b"session:" + body).hexdigest().encode()
+            out.append(b'{"hash":"%b","prev":"%b","seq":%d,"session":%b}\n' % (digest, prev, seq, body))
+        else:
+            event = line[len(b'{"event":') : line.rindex(b',"hash":"')]
+            digest = hashlib.sha256(prev + event).hexdigest().encode()
+            out.append(b'{"event":%b,"hash":"%b","prev":"%b","seq":%d}\n' % (event, digest, prev, seq))
+        prev = digest
+    audit.write_bytes(b"".join(out))
+    with pytest.raises(auditcheck._Undecided), gc_tuned():
+        auditcheck._byte_pass(audit, sessions, events, [])
+    with pytest.raises(auditcheck.AuditProblem, match=r"audit.jsonl: line 4: hash does not match the event"):
         auditcheck.check_audit_log(audit, sessions, events, [])
 
 

@@ -17,7 +17,7 @@ from tests.evidence.signing.matrix import ATTACKS, Attack
 
 @pytest.mark.slow
 def test_an_untampered_signed_run_verifies(
-    signed_copy: SignedStore, trust_file: Path, capsys: pytest.CaptureFixture[str]
+    signed_copy: SignedStore, trust_file: Path, capsys: pytest.CaptureFixture[str], audit_format: int
 ) -> None:
     store_uri, run_id = signed_copy.uri, signed_copy.run_id
     code, table, err = verify_cli(store_uri, run_id, trust_file, capsys)
@@ -51,6 +51,7 @@ def test_a_run_too_large_to_hold_is_re_run_from_its_sessions_file_and_still_caug
     trust_file: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    audit_format: int,
 ) -> None:
     """Past `KEEP_AT_MOST` sessions verify holds none: the re-run streams sessions.jsonl, with the
     same values, and an edited signed metric is still caught by the re-run."""
@@ -89,6 +90,7 @@ def test_tamper_matrix_sqlite(
     trust_file: Path,
     keys: dict[str, Any],
     capsys: pytest.CaptureFixture[str],
+    audit_format: int,
 ) -> None:
     store_uri, run_id = signed_copy.uri, signed_copy.run_id
     store = sqlite_store(store_uri)
@@ -96,7 +98,7 @@ def test_tamper_matrix_sqlite(
     code, table, err = verify_cli(store_uri, run_id, trust_file, capsys)
     assert code == 1, table
     rows = {c["name"]: c for c in table["checks"]}
-    for check, words in attack.expect:
+    for check, words in attack.expected(audit_format):
         assert rows[check]["status"] == "failed", (check, rows[check])
         assert words in rows[check]["detail"], (check, rows[check]["detail"])
     first = next(c for c in table["checks"] if c["status"] == "failed")
