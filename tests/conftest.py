@@ -39,6 +39,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     set_strict(bool(config.getoption("--require-tools")) or ci_is_set())
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One thread per worker for torch's and numpy's math: the workers already fill the cores, and a
+        # pool per worker on top of them makes each wait for the other (a lab's own setting is kept).
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
 
 
 @pytest.hookimpl(tryfirst=True)
