@@ -71,11 +71,17 @@ def kill_midway(spec: Path, uri: str, files: Path, **env_extra: str) -> str:
     )
     deadline = time.monotonic() + 240
     sessions_file: Path | None = None
+    first_flush = 0
     while time.monotonic() < deadline and proc.poll() is None:
         found = list(files.glob("**/sessions.jsonl"))
-        if found and found[0].read_bytes().count(b"\n") >= 500:
+        lines = found[0].read_bytes().count(b"\n") if found else 0
+        # Killed after a second flush reached the file: the first one's checkpoint is then written (it
+        # follows its flush), so the resume has sessions to keep however slowly the run is scheduled.
+        if first_flush and lines > first_flush:
             sessions_file = found[0]
             break
+        if not first_flush and lines >= 500:
+            first_flush = lines
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be killed: raise SESSIONS"
     os.kill(proc.pid, signal.SIGKILL)
