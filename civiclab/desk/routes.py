@@ -66,16 +66,16 @@ class ReportCache:
         from civiclab.reporting.stored_plots import run_plots
 
         try:
-            state = desk.cache.key(desk.tracker.get_run(run_id))
-            # Members' grades sit beside the run, outside its state: a new grade is a new report.
-            key = (run_id, fmt, state + label_routes.grades_stamp(desk, run_id))
+            state = desk.cache.state(run_id)
         except TrackingError:
             raise StarletteHTTPException(404) from None
+        # Members' grades sit beside the run, outside its state: a new grade is a new report.
+        key = (run_id, fmt, desk.cache.key(state) + label_routes.grades_stamp(desk, run_id, state))
         with self._lock:
             hit = self._items.get(key)
         if hit is not None:
             return hit
-        verification = desk.cache.verify(run_id)
+        verification = desk.cache.verify(run_id, state)
         doc = load_document(desk.tracker, run_id, desk.cache.trust, verification=verification)
         # The plots signed with the run when it verifies (drawing them is most of a first view).
         data = render_report(doc, fmt, run_plots(desk.tracker, doc))
@@ -203,22 +203,28 @@ def register(app: FastAPI, desk: Desk) -> None:
             chosen=chosen,
         )
 
+    def run_facts(run_id: str) -> tuple[Any, Any, tuple[bool, Any], list[Any]]:
+        """What a run's page reads, in one trip to a worker thread: the run as stored, its current
+        verification, the judge's agreement with people, the lab's comments."""
+        try:
+            state = desk.cache.state(run_id)
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        verification = desk.cache.verify(run_id, state)
+        agreement = label_routes.agreement_for_page(desk, run_id, state)
+        return state.summary, verification, agreement, desk.accounts.comments(run_id)
+
     async def run_view(
         request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200
     ) -> Response:
         session, user = require(desk, request)
-        try:
-            summary = await threaded(desk.tracker.get_run, run_id)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        verification = await threaded(desk.cache.verify, run_id, summary)
         from civiclab.desk.pages import review_status, synthetic_of, verify_status
         from civiclab.reporting.answers import committee_words, reviews_problem
 
+        summary, verification, (judged, judge_check), comments = await threaded(run_facts, run_id)
         lang = app_lang(request)
         t = i18n.MESSAGES[lang]
         failure = verification.first_failure()
-        judged, judge_check = await threaded(label_routes.agreement_for_page, desk, run_id)
         return render(
             desk,
             request,
@@ -235,7 +241,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             reviews_problem=reviews_problem(verification),
             synthetic=synthetic_of(summary),
             failure=failure,
-            comments=await threaded(desk.accounts.comments, run_id),
+            comments=comments,
             notice=notice,
             problem=problem,
             judged=judged,
