@@ -42,11 +42,12 @@ _AGREEMENTS_MAX = 256
 
 
 def agreement_for_page(
-    desk: Desk, run_id: str, state: RunState | None = None
-) -> tuple[bool, JudgeAgreement | None]:
+    desk: Desk, run_id: str, state: RunState | None = None, *, compute: bool = True
+) -> tuple[bool, JudgeAgreement | None] | None:
     """Whether the run was judged (so it can be graded), and the judge's agreement with people.
 
-    Computed once per state of the run (its files, the store, the trust file) and of its grades.
+    Computed once per state of the run (its files, the store, the trust file) and of its grades;
+    with `compute=False`, None when it would have to be computed.
     """
     from civiclab.evidence.labels.sample import JUDGE_GRADES_FILE
     from civiclab.reporting.runs import local_folder
@@ -62,6 +63,8 @@ def agreement_for_page(
     key = (run_id, desk.cache.key(state), grades_stamp(desk, run_id, state))
     if key in _AGREEMENTS:
         return True, _AGREEMENTS[key]
+    if not compute:
+        return None
     found = judge_agreement(desk.tracker, run_id, desk.cache.trust)
     if len(_AGREEMENTS) >= _AGREEMENTS_MAX:
         _AGREEMENTS.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from civiclab.desk.reviewing import (
     append_uploaded,
     sign_review,
 )
+from civiclab.desk.run_reads import ReportCache, kept_facts, run_facts
 from civiclab.desk.views import (
     HERE,
     Desk,
@@ -43,6 +43,9 @@ from civiclab.web.templating import BASE_STYLESHEET
 
 log = logging.getLogger(__name__)
 MAX_COMPARE = 12
+RunFacts = tuple[
+    Any, Any, tuple[bool, Any], list[Any]
+]  # summary, verification, (judged, agreement), comments
 _RUN_ID_CHARS = set("0123456789abcdef")
 
 
@@ -50,40 +53,6 @@ def _run_id(run_id: str) -> str:
     if not 1 <= len(run_id) <= 64 or not set(run_id) <= _RUN_ID_CHARS:
         raise StarletteHTTPException(404)
     return run_id
-
-
-class ReportCache:
-    """Rendered reports per run state: drawing the plots is the slow part of a scorecard page."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self._items: dict[tuple[str, str, str], bytes] = {}
-        self._lock = threading.Lock()
-        self.limit = limit
-
-    def get(self, desk: Desk, run_id: str, fmt: str) -> bytes:
-        from civiclab.reporting.document import load_document
-        from civiclab.reporting.render import render as render_report
-        from civiclab.reporting.stored_plots import run_plots
-
-        try:
-            state = desk.cache.state(run_id)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        # Members' grades sit beside the run, outside its state: a new grade is a new report.
-        key = (run_id, fmt, desk.cache.key(state) + label_routes.grades_stamp(desk, run_id, state))
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is not None:
-            return hit
-        verification = desk.cache.verify(run_id, state)
-        doc = load_document(desk.tracker, run_id, desk.cache.trust, verification=verification)
-        # The plots signed with the run when it verifies (drawing them is most of a first view).
-        data = render_report(doc, fmt, run_plots(desk.tracker, doc))
-        with self._lock:
-            if len(self._items) >= self.limit:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = data
-        return data
 
 
 def register(app: FastAPI, desk: Desk) -> None:
@@ -203,17 +172,6 @@ def register(app: FastAPI, desk: Desk) -> None:
             chosen=chosen,
         )
 
-    def run_facts(run_id: str) -> tuple[Any, Any, tuple[bool, Any], list[Any]]:
-        """What a run's page reads, in one trip to a worker thread: the run as stored, its current
-        verification, the judge's agreement with people, the lab's comments."""
-        try:
-            state = desk.cache.state(run_id)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        verification = desk.cache.verify(run_id, state)
-        agreement = label_routes.agreement_for_page(desk, run_id, state)
-        return state.summary, verification, agreement, desk.accounts.comments(run_id)
-
     async def run_view(
         request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200
     ) -> Response:
@@ -221,7 +179,8 @@ def register(app: FastAPI, desk: Desk) -> None:
         from civiclab.desk.pages import review_status, synthetic_of, verify_status
         from civiclab.reporting.answers import committee_words, reviews_problem
 
-        summary, verification, (judged, judge_check), comments = await threaded(run_facts, run_id)
+        facts = kept_facts(desk, run_id) or await threaded(run_facts, desk, run_id)
+        summary, verification, (judged, judge_check), comments = facts
         lang = app_lang(request)
         t = i18n.MESSAGES[lang]
         failure = verification.first_failure()

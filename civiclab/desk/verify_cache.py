@@ -193,6 +193,14 @@ class VerifyCache:
             self._worker = threading.Thread(target=self._work, name="desk-verify", daemon=True)
             self._worker.start()
 
+    def kept_state(self, run_id: str) -> RunState | None:
+        """`state` when it needs no read of the store (a few `stat` calls), else None."""
+        stamp = self.tracker.store_stamp()
+        if stamp is None:
+            return None
+        with self._lock:
+            return self._states.get(run_id) if stamp == self._states_stamp else None
+
     def state(self, run_id: str) -> RunState:
         """The run as the store holds it now: kept from an earlier read while the store's files are
         unchanged (a local SQLite store), else read.
@@ -261,6 +269,10 @@ class VerifyCache:
             with self._lock:
                 self._done[run_id] = _Entry(key, listing_key(summary, trust), time.monotonic(), result)
         return result
+
+    def kept(self, run_id: str, state: RunState) -> Any | None:
+        """The verification of this state of the run when already made (it is not made here), else None."""
+        return self._current(run_id, cache_key(state.summary, self.trust_stamp.digest(), state.digest))
 
     def _current(self, run_id: str, key: str) -> Any | None:
         with self._lock:
