@@ -226,13 +226,15 @@ def register(app: FastAPI, desk: Desk) -> None:
     @app.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
     async def report_frame(request: Request, run_id: str) -> Response:
         require(desk, request)
-        data = await threaded(reports.get, desk, _run_id(run_id), "html")
+        run_id = _run_id(run_id)
+        data = reports.kept(desk, run_id, "html") or await threaded(reports.get, desk, run_id, "html")
         return Response(data, media_type="text/html; charset=utf-8")
 
     @app.get("/runs/{run_id}/scorecard.pdf")
     async def report_pdf(request: Request, run_id: str) -> Response:
         require(desk, request)
-        data = await threaded(reports.get, desk, _run_id(run_id), "pdf")
+        run_id = _run_id(run_id)
+        data = reports.kept(desk, run_id, "pdf") or await threaded(reports.get, desk, run_id, "pdf")
         name = f"scorecard-{run_id[:12]}.pdf"
         return Response(
             data,

@@ -53,6 +53,16 @@ class ReportCache:
         self._lock = threading.Lock()
         self.limit = limit
 
+    def kept(self, desk: Desk, run_id: str, fmt: str) -> bytes | None:
+        """The report of the run as it is now when already rendered (checked with `stat` calls only,
+        served without a worker thread, as `kept_facts`), else None."""
+        state = desk.cache.kept_state(run_id)
+        if state is None:
+            return None
+        key = (run_id, fmt, desk.cache.key(state) + label_routes.grades_stamp(desk, run_id, state))
+        with self._lock:
+            return self._items.get(key)
+
     def get(self, desk: Desk, run_id: str, fmt: str) -> bytes:
         from civiclab.reporting.document import load_document
         from civiclab.reporting.render import render as render_report
