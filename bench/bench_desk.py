@@ -150,9 +150,42 @@ def readers(base: str, path: str, cookies: dict[str, str], n: int, requests: int
         return [x for xs in pool.map(reader, range(n)) for x in xs]
 
 
-def readers_apart(base: str, path: str, cookies: dict[str, str], n: int, requests: int) -> list[float]:
-    """`readers` in a process of its own (this file run with --load-child): the latencies."""
-    order = json.dumps({"base": base, "path": path, "cookies": cookies, "n": n, "requests": requests})
+async def _raw_readers(base: str, path: str, cookies: dict[str, str], n: int, requests: int) -> list[float]:
+    """`readers` as n keep-alive HTTP/1.1 connections on one asyncio loop, parsing only the status line
+    and Content-Length: a load generator that spends far less per request than the desk it measures."""
+    import asyncio
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(base)
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    request = f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nCookie: {cookie}\r\n\r\n".encode()
+
+    async def reader() -> list[float]:
+        stream_in, stream_out = await asyncio.open_connection(url.hostname, url.port)
+        out = []
+        for _ in range(requests):
+            t0 = time.perf_counter()
+            stream_out.write(request)
+            head = await stream_in.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            await stream_in.readexactly(length)
+            out.append(time.perf_counter() - t0)
+            assert head.startswith(b"HTTP/1.1 200"), head[:40]
+        stream_out.close()
+        return out
+
+    done = await asyncio.gather(*(reader() for _ in range(n)))
+    return [x for xs in done for x in xs]
+
+
+def readers_apart(
+    base: str, path: str, cookies: dict[str, str], n: int, requests: int, *, raw: bool = False
+) -> list[float]:
+    """`readers` (or, with `raw`, `_raw_readers`) in a process of its own (this file run with
+    --load-child): the latencies."""
+    order = json.dumps(
+        {"base": base, "path": path, "cookies": cookies, "n": n, "requests": requests, "raw": raw}
+    )
     done = subprocess.run(
         [sys.executable, __file__, "--load-child"], input=order, capture_output=True, text=True, check=True
     )
@@ -332,8 +365,21 @@ def main() -> int:
         page = f"/runs/{source}"
 
         t0 = time.perf_counter()
+        latencies = readers_apart(base, page, cookies, args.readers, args.requests, raw=True)
+        print_readers(
+            "readers in a process of their own (asyncio, keep-alive, a light client)",
+            args.readers,
+            latencies,
+            time.perf_counter() - t0,
+        )
+        t0 = time.perf_counter()
         latencies = readers_apart(base, page, cookies, args.readers, args.requests)
-        print_readers("readers in a process of their own", args.readers, latencies, time.perf_counter() - t0)
+        print_readers(
+            "readers in a process of their own (httpx, one thread each)",
+            args.readers,
+            latencies,
+            time.perf_counter() - t0,
+        )
         t0 = time.perf_counter()
         latencies = readers(base, page, cookies, args.readers, args.requests)
         print_readers(
@@ -352,8 +398,11 @@ def main() -> int:
 
 def load_child() -> int:
     """--load-child: read the order (JSON) on stdin, print the latencies (JSON) on stdout."""
+    import asyncio
+
     order = json.loads(sys.stdin.read())
-    print(json.dumps(readers(order["base"], order["path"], order["cookies"], order["n"], order["requests"])))
+    how = (lambda *a: asyncio.run(_raw_readers(*a))) if order["raw"] else readers
+    print(json.dumps(how(order["base"], order["path"], order["cookies"], order["n"], order["requests"])))
     return 0
 
 
