@@ -22,7 +22,7 @@ from civiclab.desk.reviewing import (
     append_uploaded,
     sign_review,
 )
-from civiclab.desk.run_reads import ReportCache, kept_facts, run_facts
+from civiclab.desk.run_reads import CompareCache, ReportCache, kept_facts, run_facts
 from civiclab.desk.views import (
     HERE,
     Desk,
@@ -59,6 +59,7 @@ def register(app: FastAPI, desk: Desk) -> None:
     install_errors(app, desk)
     healthz_route(app)
     reports = ReportCache()
+    comparisons = CompareCache()
     css = {
         "form.css": BASE_STYLESHEET.read_bytes(),
         "desk.css": (HERE / "static" / "desk.css").read_bytes(),
@@ -402,17 +403,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         if len(ids) < 2:
             raise StarletteHTTPException(400)
 
-        def build() -> str:
-            from civiclab.reporting.compare import compare_runs
-            from civiclab.reporting.compare_html import render_compare_html
-
-            return render_compare_html(compare_runs(desk.tracker, run_ids=ids, experiment=None))[0]
-
-        try:
-            html = await threaded(build)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        return HTMLResponse(html)
+        return HTMLResponse(await threaded(comparisons.get, desk, ids))
 
 
 __all__: list[Any] = ["register"]

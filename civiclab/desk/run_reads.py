@@ -87,3 +87,31 @@ class ReportCache:
                 self._items.pop(next(iter(self._items)))
             self._items[key] = data
         return data
+
+
+class CompareCache:
+    """Rendered comparisons per state of every run compared: its plots are most of a first view."""
+
+    def __init__(self, limit: int = 32) -> None:
+        self._items: dict[tuple[Any, ...], str] = {}
+        self._lock = threading.Lock()
+        self.limit = limit
+
+    def get(self, desk: Desk, run_ids: list[str]) -> str:
+        from civiclab.reporting.compare import compare_runs
+        from civiclab.reporting.compare_html import render_compare_html
+
+        try:
+            key = tuple((r, desk.cache.key(desk.cache.state(r))) for r in run_ids)
+            with self._lock:
+                hit = self._items.get(key)
+            if hit is not None:
+                return hit
+            html = render_compare_html(compare_runs(desk.tracker, run_ids=run_ids, experiment=None))[0]
+        except TrackingError:
+            raise StarletteHTTPException(404) from None
+        with self._lock:
+            if len(self._items) >= self.limit:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = html
+        return html

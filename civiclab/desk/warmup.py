@@ -1,5 +1,5 @@
 """What a desk does once at start, in its background worker, so that a committee member's first click
-does not pay for it: import what verifying, reporting and signing need (scipy, fpdf2, jinja templates),
+does not pay for it: import what verifying, reporting, comparing and signing need (scipy, matplotlib, fpdf2),
 open MLflow's client (a review's tags are written through it: ≈2 s, more on a loaded machine), and
 verify the newest runs, the ones people open first.
 """
@@ -28,6 +28,7 @@ WARM_MODULES = (
     "civiclab.reporting.compare",
     "civiclab.reporting.compare_html",
     "scipy.optimize",  # verifying re-runs the evaluators, whose small-group suppression solves LPs
+    "scipy.stats",  # a comparison's tests
     "fpdf",
 )
 NEWEST_VERIFIED = 20  # runs verified at start, newest first (the runs page queues the others it shows)
@@ -41,6 +42,13 @@ def warm_up(tracker: Tracker) -> float:
             importlib.import_module(name)
         except ImportError as exc:  # an optional part missing: its page says so when asked
             log.info("desk warm-up: %s not imported: %s", name, exc)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # as `civiclab.reporting.plots` does: files, never a window
+        importlib.import_module("matplotlib.pyplot")
+    except ImportError as exc:
+        log.info("desk warm-up: matplotlib not imported: %s", exc)
     try:
         tracker.client  # noqa: B018 - opening it is the point
     except CivicLabError as exc:  # the store cannot be written: a review will say so, one line

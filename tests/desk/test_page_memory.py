@@ -135,3 +135,29 @@ def test_an_artifact_edited_to_the_same_size_with_its_time_set_back_is_seen(
     after = cache.verify(one_run)
     assert not after.ok
     assert after.first_failure().detail == "scorecard.json: sha256 differs from the signed statement"  # type: ignore[union-attr]
+
+
+def test_a_desk_warms_up_at_start_and_verifies_the_newest_runs_before_anyone_asks(
+    one_run: str, store_uri: str
+) -> None:
+    import time
+
+    from civiclab.desk.verify_cache import VerifyCache
+    from civiclab.desk.warmup import newest_runs, warm_up
+
+    tracker = Tracker(store_uri)
+    assert tracker._client is None  # a SQLite store that holds runs is read without MLflow
+    assert warm_up(tracker) >= 0.0
+    assert tracker._client is not None  # a first review will not wait for it
+    assert newest_runs(tracker) == [one_run]
+
+    cache = VerifyCache(Tracker(store_uri), None, background=True, warm=True)
+    try:
+        state = cache.state(one_run)
+        deadline = time.monotonic() + 240
+        while cache.kept(one_run, state) is None:  # nobody listed the run nor opened its page
+            assert time.monotonic() < deadline, "the warm-up never verified the newest run"
+            time.sleep(0.2)
+        assert cache.kept(one_run, state).ok
+    finally:
+        cache.close()
