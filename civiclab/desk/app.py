@@ -65,7 +65,7 @@ def create_app(
     desk = Desk(
         tracker=tracker,
         accounts=accounts,
-        cache=VerifyCache(tracker, trust, background=background_verify),
+        cache=VerifyCache(tracker, trust, background=background_verify, warm=background_verify),
         secure_cookies=secure_cookies,
         sessions=Sessions(accounts),
         limiter=limiter or LoginLimiter(),

@@ -9,6 +9,8 @@ a review is (`reviewing.open_member_key`), and stored as its own envelope beside
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,37 +24,80 @@ from civiclab.desk.reviewing import WRONG_PASSWORD, ReviewRefused, TooManyAttemp
 from civiclab.desk.views import Desk, language, read_form, render, require, threaded
 from civiclab.errors import CivicLabError, SpecError, TrackingError
 from civiclab.evidence.labels.agreement import JudgeAgreement, judge_agreement
-from civiclab.evidence.labels.grades import labels_folder, run_statement_digest, write_grade
+from civiclab.evidence.labels.grades import (
+    labels_folder,
+    labels_folder_beside,
+    run_statement_digest,
+    write_grade,
+)
 from civiclab.evidence.labels.sample import SCALE, LabelItem, load_sample, run_folder
 
 if TYPE_CHECKING:
+    from civiclab.desk.verify_cache import RunState
     from civiclab.evidence.signing.keys import Signer
 
 
-def agreement_for_page(desk: Desk, run_id: str) -> tuple[bool, JudgeAgreement | None]:
-    """Whether the run was judged (so it can be graded), and the judge's agreement with people."""
+_AGREEMENTS: dict[tuple[str, str, str], JudgeAgreement | None] = {}
+_AGREEMENTS_MAX = 256
+
+
+def agreement_for_page(
+    desk: Desk, run_id: str, state: RunState | None = None, *, compute: bool = True
+) -> tuple[bool, JudgeAgreement | None] | None:
+    """Whether the run was judged (so it can be graded), and the judge's agreement with people.
+
+    Computed once per state of the run (its files, the store, the trust file) and of its grades;
+    with `compute=False`, None when it would have to be computed.
+    """
     from civiclab.evidence.labels.sample import JUDGE_GRADES_FILE
+    from civiclab.reporting.runs import local_folder
 
     try:
-        # Grades are kept beside runs on a local store only: a remote run is never downloaded for this.
-        folder = desk.tracker.local_artifact_dir(run_id)
+        state = state or desk.cache.state(run_id)
     except TrackingError:
         return False, None
+    # Grades are kept beside runs on a local store only: a remote run is never downloaded for this.
+    folder = local_folder(state.summary.artifact_uri)
     if folder is None or not (folder / JUDGE_GRADES_FILE).is_file():
         return False, None
-    return True, judge_agreement(desk.tracker, run_id, desk.cache.trust)
+    key = (run_id, desk.cache.key(state), grades_stamp(desk, run_id, state))
+    if key in _AGREEMENTS:
+        return True, _AGREEMENTS[key]
+    if not compute:
+        return None
+    found = judge_agreement(desk.tracker, run_id, desk.cache.trust)
+    if len(_AGREEMENTS) >= _AGREEMENTS_MAX:
+        _AGREEMENTS.clear()
+    _AGREEMENTS[key] = found
+    return True, found
 
 
-def grades_stamp(desk: Desk, run_id: str) -> str:
+def grades_stamp(desk: Desk, run_id: str, state: RunState | None = None) -> str:
     """The grade files beside a run (names, sizes, times), or "" for none: what the report depends on."""
+    from civiclab.reporting.runs import local_folder
+
+    if state is None:
+        try:
+            folder = labels_folder(desk.tracker, run_id)
+        except SpecError:
+            return ""
+    else:
+        local = local_folder(state.summary.artifact_uri)
+        if local is None:
+            return ""
+        folder = labels_folder_beside(local)
+    files = []
     try:
-        folder = labels_folder(desk.tracker, run_id)
-    except SpecError:
-        return ""
-    if not folder.is_dir():
-        return ""
-    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
-    return "|" + hashlib.sha256(repr(files).encode()).hexdigest()[:16]
+        for entry in os.scandir(folder):
+            if entry.is_file():
+                st = entry.stat()
+                files.append((entry.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    except FileNotFoundError:
+        return ""  # no grades yet
+    except OSError:  # unreadable, or a file removed while reading: a stamp of its own, never cached
+        files.append(("?", time.time_ns(), 0, 0))
+    files.sort()
+    return "|" + hashlib.sha256(repr(files).encode()).hexdigest()[:16] if files else ""
 
 
 def _sign_grade(

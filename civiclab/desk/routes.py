@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +22,7 @@ from civiclab.desk.reviewing import (
     append_uploaded,
     sign_review,
 )
+from civiclab.desk.run_reads import CompareCache, ReportCache, kept_facts, run_facts
 from civiclab.desk.views import (
     HERE,
     Desk,
@@ -43,6 +43,9 @@ from civiclab.web.templating import BASE_STYLESHEET
 
 log = logging.getLogger(__name__)
 MAX_COMPARE = 12
+RunFacts = tuple[
+    Any, Any, tuple[bool, Any], list[Any]
+]  # summary, verification, (judged, agreement), comments
 _RUN_ID_CHARS = set("0123456789abcdef")
 
 
@@ -52,44 +55,11 @@ def _run_id(run_id: str) -> str:
     return run_id
 
 
-class ReportCache:
-    """Rendered reports per run state: drawing the plots is the slow part of a scorecard page."""
-
-    def __init__(self, limit: int = 64) -> None:
-        self._items: dict[tuple[str, str, str], bytes] = {}
-        self._lock = threading.Lock()
-        self.limit = limit
-
-    def get(self, desk: Desk, run_id: str, fmt: str) -> bytes:
-        from civiclab.reporting.document import load_document
-        from civiclab.reporting.render import render as render_report
-        from civiclab.reporting.stored_plots import run_plots
-
-        try:
-            state = desk.cache.key(desk.tracker.get_run(run_id))
-            # Members' grades sit beside the run, outside its state: a new grade is a new report.
-            key = (run_id, fmt, state + label_routes.grades_stamp(desk, run_id))
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is not None:
-            return hit
-        verification = desk.cache.verify(run_id)
-        doc = load_document(desk.tracker, run_id, desk.cache.trust, verification=verification)
-        # The plots signed with the run when it verifies (drawing them is most of a first view).
-        data = render_report(doc, fmt, run_plots(desk.tracker, doc))
-        with self._lock:
-            if len(self._items) >= self.limit:
-                self._items.pop(next(iter(self._items)))
-            self._items[key] = data
-        return data
-
-
 def register(app: FastAPI, desk: Desk) -> None:
     install_errors(app, desk)
     healthz_route(app)
     reports = ReportCache()
+    comparisons = CompareCache()
     css = {
         "form.css": BASE_STYLESHEET.read_bytes(),
         "desk.css": (HERE / "static" / "desk.css").read_bytes(),
@@ -207,18 +177,14 @@ def register(app: FastAPI, desk: Desk) -> None:
         request: Request, run_id: str, notice: str = "", problem: str = "", status: int = 200
     ) -> Response:
         session, user = require(desk, request)
-        try:
-            summary = await threaded(desk.tracker.get_run, run_id)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        verification = await threaded(desk.cache.verify, run_id, summary)
         from civiclab.desk.pages import review_status, synthetic_of, verify_status
         from civiclab.reporting.answers import committee_words, reviews_problem
 
+        facts = kept_facts(desk, run_id) or await threaded(run_facts, desk, run_id)
+        summary, verification, (judged, judge_check), comments = facts
         lang = app_lang(request)
         t = i18n.MESSAGES[lang]
         failure = verification.first_failure()
-        judged, judge_check = await threaded(label_routes.agreement_for_page, desk, run_id)
         return render(
             desk,
             request,
@@ -235,7 +201,7 @@ def register(app: FastAPI, desk: Desk) -> None:
             reviews_problem=reviews_problem(verification),
             synthetic=synthetic_of(summary),
             failure=failure,
-            comments=await threaded(desk.accounts.comments, run_id),
+            comments=comments,
             notice=notice,
             problem=problem,
             judged=judged,
@@ -261,13 +227,15 @@ def register(app: FastAPI, desk: Desk) -> None:
     @app.get("/runs/{run_id}/report.html", response_class=HTMLResponse)
     async def report_frame(request: Request, run_id: str) -> Response:
         require(desk, request)
-        data = await threaded(reports.get, desk, _run_id(run_id), "html")
+        run_id = _run_id(run_id)
+        data = reports.kept(desk, run_id, "html") or await threaded(reports.get, desk, run_id, "html")
         return Response(data, media_type="text/html; charset=utf-8")
 
     @app.get("/runs/{run_id}/scorecard.pdf")
     async def report_pdf(request: Request, run_id: str) -> Response:
         require(desk, request)
-        data = await threaded(reports.get, desk, _run_id(run_id), "pdf")
+        run_id = _run_id(run_id)
+        data = reports.kept(desk, run_id, "pdf") or await threaded(reports.get, desk, run_id, "pdf")
         name = f"scorecard-{run_id[:12]}.pdf"
         return Response(
             data,
@@ -435,17 +403,7 @@ def register(app: FastAPI, desk: Desk) -> None:
         if len(ids) < 2:
             raise StarletteHTTPException(400)
 
-        def build() -> str:
-            from civiclab.reporting.compare import compare_runs
-            from civiclab.reporting.compare_html import render_compare_html
-
-            return render_compare_html(compare_runs(desk.tracker, run_ids=ids, experiment=None))[0]
-
-        try:
-            html = await threaded(build)
-        except TrackingError:
-            raise StarletteHTTPException(404) from None
-        return HTMLResponse(html)
+        return HTMLResponse(await threaded(comparisons.get, desk, ids))
 
 
 __all__: list[Any] = ["register"]

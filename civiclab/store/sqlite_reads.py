@@ -9,7 +9,9 @@ falls back to MLflow's API on any error (a schema it does not know, a store not 
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Collection
@@ -29,6 +31,12 @@ from civiclab.store.reads import (
 from civiclab.store.schema import VERSION_TAG
 
 _NEEDED = frozenset({"runs", "experiments", "tags", "params", "latest_metrics"})
+# SQLite writes the database file itself (rollback journal) or its -wal file (WAL mode); -journal exists
+# while a writer is in a transaction.
+_STORE_FILES = ("", "-wal", "-journal")
+# A file changed this recently may change again within the filesystem's timestamp granularity without
+# its times moving: its stamp is not trusted (git's "racily clean" rule).
+RACY_S = 2.0
 
 
 class SqliteReads:
@@ -56,6 +64,29 @@ class SqliteReads:
         except sqlite3.Error:
             return False
         return names >= _NEEDED
+
+    def stamp(self) -> tuple[Any, ...] | None:
+        """What changes whenever anything is written to the store: inode, size, mtime and ctime of the
+        database file and of its journal files. None while a write may be too recent to show in them.
+
+        ctime cannot be set back by a user (`touch -d` sets mtime and moves ctime forward), so an edit of
+        the store followed by a reset of its mtime still changes the stamp.
+        """
+        out: list[Any] = []
+        newest = 0
+        for suffix in _STORE_FILES:
+            try:
+                st = os.stat(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                out.append(None)
+                continue
+            except OSError:
+                return None
+            out.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        if time.time_ns() - newest < RACY_S * 1e9:
+            return None
+        return tuple(out)
 
     def get_run(self, run_id: str) -> RunSummary | None:
         """The run with every tag, param and latest metric, or None when the store has no such run."""

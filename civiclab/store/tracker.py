@@ -247,6 +247,12 @@ class Tracker:
         for i in range(0, len(items), MAX_TAGS):
             self.client.log_batch(run_id, tags=items[i : i + MAX_TAGS])
 
+    def store_stamp(self) -> tuple[Any, ...] | None:
+        """A value that changes whenever the store is written (a local SQLite store's files), so a
+        reader may keep what it read while the stamp is the same; None when there is no such value
+        (a database server, a tracking server, a write too recent): read again."""
+        return self.sql.stamp() if isinstance(self.sql, SqliteReads) else None
+
     def local_artifact_dir(self, run_id: str) -> Path | None:
         """The run's artifact folder when it is on this machine, so files can be written in place."""
         uri = self.get_run(run_id).artifact_uri

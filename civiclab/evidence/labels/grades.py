@@ -57,6 +57,11 @@ def labels_folder(tracker: Tracker, run_id: str) -> Path:
     local = tracker.local_artifact_dir(run_id)
     if local is None:
         raise SpecError(run_id, LABELS_FOLDER, "grades are kept beside a run on a local store only")
+    return labels_folder_beside(local)
+
+
+def labels_folder_beside(local: Path) -> Path:
+    """Where the grades of the run whose artifact folder is `local` are kept (see `labels_folder`)."""
     return (
         local.parent / LABELS_FOLDER if local.name == "artifacts" else local.with_name(local.name + ".labels")
     )
